@@ -1,0 +1,393 @@
+// Brine: RPyC 5.3's value codec (rpyc/core/brine.py), bit-exact with Python's dump() output.
+// The decoder is stricter than Python's: truncation, trailing bytes, unknown tags and
+// nesting beyond `maxDepth` are ProtocolErrors instead of crashes or silent garbage.
+
+import { ProtocolError } from "./errors.js";
+import { Complex, Ellipsis, Float, FrozenSet, NotImplemented, Slice, type PyValue, type PyValueIn } from "./values.js";
+
+export const TAG_NONE = 0x00;
+export const TAG_EMPTY_STR = 0x01; // empty bytes
+export const TAG_EMPTY_TUPLE = 0x02;
+export const TAG_TRUE = 0x03;
+export const TAG_FALSE = 0x04;
+export const TAG_NOT_IMPLEMENTED = 0x05;
+export const TAG_ELLIPSIS = 0x06;
+export const TAG_UNICODE = 0x08;
+export const TAG_STR1 = 0x0a;
+export const TAG_STR2 = 0x0b;
+export const TAG_STR3 = 0x0c;
+export const TAG_STR4 = 0x0d;
+export const TAG_STR_L1 = 0x0e;
+export const TAG_STR_L4 = 0x0f;
+export const TAG_TUP1 = 0x10;
+export const TAG_TUP2 = 0x11;
+export const TAG_TUP3 = 0x12;
+export const TAG_TUP4 = 0x13;
+export const TAG_TUP_L1 = 0x14;
+export const TAG_TUP_L4 = 0x15;
+export const TAG_INT_L1 = 0x16;
+export const TAG_INT_L4 = 0x17;
+export const TAG_FLOAT = 0x18;
+export const TAG_SLICE = 0x19;
+export const TAG_FSET = 0x1a;
+export const TAG_COMPLEX = 0x1b;
+/** Immediate ints: tag = IMM_INTS_BASE + n for n in [IMM_INT_MIN, IMM_INT_MAX]. */
+export const IMM_INTS_BASE = 0x50;
+export const IMM_INT_MIN = -0x30;
+export const IMM_INT_MAX = 0x9f;
+
+/** Limits applied while decoding untrusted bytes. */
+export interface BrineLimits {
+  /** Deepest tuple/frozenset/slice nesting accepted (guards the decoder's stack). */
+  maxDepth: number;
+}
+
+export const DEFAULT_BRINE_LIMITS: BrineLimits = { maxDepth: 256 };
+
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** True iff `value` can travel by value (RPyC's `brine.dumpable`). */
+export function dumpable(value: unknown): value is PyValueIn {
+  switch (typeof value) {
+    case "number":
+    case "bigint":
+    case "boolean":
+    case "undefined":
+      return true;
+    case "string":
+      return true;
+    case "symbol":
+      return value === NotImplemented || value === Ellipsis;
+    case "object":
+      if (value === null) return true;
+      if (Array.isArray(value)) return value.every(dumpable);
+      if (value instanceof Uint8Array) return true;
+      if (value instanceof Float || value instanceof Complex) return true;
+      if (value instanceof Slice) return dumpable(value.start) && dumpable(value.stop) && dumpable(value.step);
+      if (value instanceof FrozenSet) {
+        for (const item of value) if (!dumpable(item)) return false;
+        return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+/** A growable output buffer; one per dump call. */
+class Writer {
+  buf: Buffer;
+  pos = 0;
+  constructor(size = 256) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  ensure(extra: number): void {
+    const need = this.pos + extra;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+  u32(n: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(n, this.pos);
+    this.pos += 4;
+  }
+  f64(n: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleBE(n, this.pos);
+    this.pos += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  result(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+function writeLength(w: Writer, n: number, tag1: number, tagL1: number, tagL4: number, tagEmpty: number): void {
+  if (n === 0) w.byte(tagEmpty);
+  else if (n <= 4) w.byte(tag1 + n - 1);
+  else if (n < 256) {
+    w.byte(tagL1);
+    w.byte(n);
+  } else {
+    w.byte(tagL4);
+    w.u32(n);
+  }
+}
+
+function writeIntText(w: Writer, text: string): void {
+  // Decimal ASCII: one byte per character.
+  if (text.length < 256) {
+    w.ensure(2 + text.length);
+    w.buf[w.pos++] = TAG_INT_L1;
+    w.buf[w.pos++] = text.length;
+  } else {
+    w.byte(TAG_INT_L4);
+    w.u32(text.length);
+    w.ensure(text.length);
+  }
+  w.pos += w.buf.write(text, w.pos, "latin1");
+}
+
+function writeInt(w: Writer, n: number | bigint): void {
+  if (n >= IMM_INT_MIN && n <= IMM_INT_MAX) w.byte(IMM_INTS_BASE + Number(n));
+  else writeIntText(w, n.toString());
+}
+
+function writeFloat(w: Writer, n: number): void {
+  w.byte(TAG_FLOAT);
+  w.f64(n);
+}
+
+function writeBytes(w: Writer, b: Uint8Array): void {
+  writeLength(w, b.length, TAG_STR1, TAG_STR_L1, TAG_STR_L4, TAG_EMPTY_STR);
+  w.bytes(b);
+}
+
+function writeString(w: Writer, s: string): void {
+  // Python encodes str with strict UTF-8: a lone surrogate cannot be sent.
+  if (!s.isWellFormed()) throw new TypeError("cannot dump a string with lone surrogates (not valid UTF-8)");
+  w.byte(TAG_UNICODE);
+  const size = Buffer.byteLength(s, "utf8");
+  writeLength(w, size, TAG_STR1, TAG_STR_L1, TAG_STR_L4, TAG_EMPTY_STR);
+  w.ensure(size);
+  w.pos += w.buf.write(s, w.pos, "utf8");
+}
+
+function writeTuple(w: Writer, items: readonly unknown[]): void {
+  writeLength(w, items.length, TAG_TUP1, TAG_TUP_L1, TAG_TUP_L4, TAG_EMPTY_TUPLE);
+  for (const item of items) writeValue(w, item);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "object" && value !== null) return value.constructor?.name ?? "object";
+  return typeof value;
+}
+
+function writeValue(w: Writer, value: unknown): void {
+  switch (typeof value) {
+    case "number":
+      // Integral and exactly representable -> int; otherwise (fractions, -0, NaN, inf, huge) -> float.
+      if (Number.isSafeInteger(value) && !Object.is(value, -0)) writeInt(w, value);
+      else writeFloat(w, value);
+      return;
+    case "bigint":
+      writeInt(w, value);
+      return;
+    case "string":
+      writeString(w, value);
+      return;
+    case "boolean":
+      w.byte(value ? TAG_TRUE : TAG_FALSE);
+      return;
+    case "undefined":
+      w.byte(TAG_NONE);
+      return;
+    case "symbol":
+      if (value === NotImplemented) return w.byte(TAG_NOT_IMPLEMENTED);
+      if (value === Ellipsis) return w.byte(TAG_ELLIPSIS);
+      break;
+    case "object":
+      if (value === null) return w.byte(TAG_NONE);
+      if (Array.isArray(value)) return writeTuple(w, value);
+      if (value instanceof Uint8Array) return writeBytes(w, value);
+      if (value instanceof Float) return writeFloat(w, value.value);
+      if (value instanceof Complex) {
+        w.byte(TAG_COMPLEX);
+        w.f64(value.real);
+        w.f64(value.imag);
+        return;
+      }
+      if (value instanceof Slice) {
+        w.byte(TAG_SLICE);
+        return writeTuple(w, [value.start, value.stop, value.step]);
+      }
+      if (value instanceof FrozenSet) {
+        w.byte(TAG_FSET);
+        return writeTuple(w, [...value]);
+      }
+      break;
+  }
+  throw new TypeError(`cannot dump ${describe(value)}`);
+}
+
+/** Serializes a value exactly as RPyC 5.3's `brine.dump` would. Throws TypeError if not dumpable. */
+export function dump(value: PyValueIn): Buffer {
+  const w = new Writer();
+  writeValue(w, value);
+  return w.result();
+}
+
+/** Reads one brine value from untrusted bytes. */
+class Reader {
+  pos = 0;
+  depth = 0;
+  constructor(
+    readonly buf: Buffer,
+    readonly limits: BrineLimits,
+  ) {}
+
+  fail(message: string): never {
+    throw new ProtocolError(`brine: ${message} at offset ${this.pos}`);
+  }
+  need(n: number): void {
+    if (this.pos + n > this.buf.length) this.fail(`truncated input (need ${n} more bytes)`);
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+  u32(): number {
+    this.need(4);
+    const n = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    return n;
+  }
+  f64(): number {
+    this.need(8);
+    const n = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return n;
+  }
+  rawBytes(n: number): Buffer {
+    this.need(n);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+  /** Reads the body of a bytes value whose tag was already consumed. */
+  bytesBody(tag: number): Buffer {
+    switch (tag) {
+      case TAG_EMPTY_STR:
+        return Buffer.alloc(0);
+      case TAG_STR1:
+      case TAG_STR2:
+      case TAG_STR3:
+      case TAG_STR4:
+        return this.rawBytes(tag - TAG_STR1 + 1);
+      case TAG_STR_L1:
+        return this.rawBytes(this.u8());
+      case TAG_STR_L4:
+        return this.rawBytes(this.u32());
+      default:
+        return this.fail(`expected a bytes tag after str tag, got 0x${tag.toString(16).padStart(2, "0")}`);
+    }
+  }
+  int(text: string): number | bigint {
+    if (!/^-?\d+$/.test(text)) this.fail(`malformed int literal ${JSON.stringify(text.slice(0, 40))}`);
+    if (text.length <= 15) return Number(text);
+    const big = BigInt(text);
+    return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+  }
+  tuple(count: number): PyValue[] {
+    // Every item takes at least one byte: refuse absurd counts before allocating.
+    if (count > this.buf.length - this.pos) this.fail(`tuple of ${count} items exceeds the input`);
+    if (++this.depth > this.limits.maxDepth) this.fail(`nesting deeper than maxDepth ${this.limits.maxDepth}`);
+    const items = new Array<PyValue>(count);
+    for (let i = 0; i < count; i++) items[i] = this.value();
+    this.depth--;
+    return items;
+  }
+  nestedTuple(what: string): PyValue[] {
+    const tag = this.u8();
+    switch (tag) {
+      case TAG_EMPTY_TUPLE:
+        return [];
+      case TAG_TUP1:
+      case TAG_TUP2:
+      case TAG_TUP3:
+      case TAG_TUP4:
+        return this.tuple(tag - TAG_TUP1 + 1);
+      case TAG_TUP_L1:
+        return this.tuple(this.u8());
+      case TAG_TUP_L4:
+        return this.tuple(this.u32());
+      default:
+        return this.fail(`${what} must be followed by a tuple`);
+    }
+  }
+  value(): PyValue {
+    const tag = this.u8();
+    if (tag >= IMM_INTS_BASE + IMM_INT_MIN && tag <= IMM_INTS_BASE + IMM_INT_MAX) return tag - IMM_INTS_BASE;
+    switch (tag) {
+      case TAG_NONE:
+        return null;
+      case TAG_TRUE:
+        return true;
+      case TAG_FALSE:
+        return false;
+      case TAG_NOT_IMPLEMENTED:
+        return NotImplemented;
+      case TAG_ELLIPSIS:
+        return Ellipsis;
+      case TAG_EMPTY_STR:
+      case TAG_STR1:
+      case TAG_STR2:
+      case TAG_STR3:
+      case TAG_STR4:
+      case TAG_STR_L1:
+      case TAG_STR_L4:
+        // Copy so the value does not pin the whole frame buffer.
+        return new Uint8Array(this.bytesBody(tag));
+      case TAG_UNICODE: {
+        const raw = this.bytesBody(this.u8());
+        try {
+          return utf8Decoder.decode(raw);
+        } catch {
+          return this.fail("str is not valid UTF-8");
+        }
+      }
+      case TAG_EMPTY_TUPLE:
+        return [];
+      case TAG_TUP1:
+      case TAG_TUP2:
+      case TAG_TUP3:
+      case TAG_TUP4:
+        return this.tuple(tag - TAG_TUP1 + 1);
+      case TAG_TUP_L1:
+        return this.tuple(this.u8());
+      case TAG_TUP_L4:
+        return this.tuple(this.u32());
+      case TAG_INT_L1:
+        return this.int(this.rawBytes(this.u8()).toString("latin1"));
+      case TAG_INT_L4:
+        return this.int(this.rawBytes(this.u32()).toString("latin1"));
+      case TAG_FLOAT:
+        return this.f64();
+      case TAG_COMPLEX: {
+        const real = this.f64();
+        return new Complex(real, this.f64());
+      }
+      case TAG_SLICE: {
+        const parts = this.nestedTuple("slice");
+        if (parts.length !== 3) this.fail(`slice needs 3 items, got ${parts.length}`);
+        return new Slice(parts[0]!, parts[1]!, parts[2]!);
+      }
+      case TAG_FSET:
+        return new FrozenSet(this.nestedTuple("frozenset"));
+      default:
+        return this.fail(`unknown tag 0x${tag.toString(16).padStart(2, "0")}`);
+    }
+  }
+}
+
+/** Deserializes exactly one brine value; the whole buffer must be consumed. */
+export function load(data: Uint8Array, limits: BrineLimits = DEFAULT_BRINE_LIMITS): PyValue {
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (buf.length === 0) throw new ProtocolError("brine: empty input");
+  const reader = new Reader(buf, limits);
+  const value = reader.value();
+  if (reader.pos !== buf.length) reader.fail(`${buf.length - reader.pos} trailing bytes after the value`);
+  return value;
+}

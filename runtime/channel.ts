@@ -1,0 +1,125 @@
+// RPyC framing (rpyc/core/channel.py): 4-byte big-endian length, 1-byte compressed flag,
+// the (maybe zlib-compressed) payload, then a "\n" flush byte that is not counted.
+// FrameDecoder turns a byte stream into payloads, refusing oversized frames from the
+// header alone, before any payload byte is buffered.
+
+import { deflateSync, inflateSync } from "node:zlib";
+import { FrameTooLargeError, ProtocolError } from "./errors.js";
+
+export const FRAME_HEADER_SIZE = 5;
+export const FLUSHER = 0x0a;
+/** Payloads strictly larger than this are compressed (RPyC's COMPRESSION_THRESHOLD). */
+export const COMPRESSION_THRESHOLD = 3000;
+/** zlib level RPyC uses. */
+export const COMPRESSION_LEVEL = 1;
+/** Default for `maxFrameSize`: 64 MiB, far above any sane RPyC message, far below 4 GiB. */
+export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
+
+export interface ChannelOptions {
+  /** Compress payloads above COMPRESSION_THRESHOLD when sending (RPyC's default: true). */
+  compress: boolean;
+  /** Largest payload accepted, both as sent (length field) and after decompression. */
+  maxFrameSize: number;
+}
+
+export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
+  compress: true,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
+};
+
+/** Builds one complete frame (header, body, flush byte) for a brine payload. */
+export function encodeFrame(payload: Uint8Array, compress = true): Buffer {
+  let body = payload;
+  let flag = 0;
+  if (compress && payload.length > COMPRESSION_THRESHOLD) {
+    body = deflateSync(payload, { level: COMPRESSION_LEVEL });
+    flag = 1;
+  }
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + body.length + 1);
+  frame.writeUInt32BE(body.length, 0);
+  frame[4] = flag;
+  frame.set(body, FRAME_HEADER_SIZE);
+  frame[frame.length - 1] = FLUSHER;
+  return frame;
+}
+
+/**
+ * Incremental frame parser. Feed it chunks as they arrive; it returns the complete
+ * payloads (decompressed) and keeps the rest. Throws ProtocolError/FrameTooLargeError on
+ * bad input; the caller must then drop the connection (the stream is no longer in sync).
+ */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Body length of the frame being read, or -1 while waiting for a header. */
+  private bodyLength = -1;
+  private compressed = false;
+
+  constructor(private readonly maxFrameSize: number = DEFAULT_MAX_FRAME_SIZE) {}
+
+  /** Bytes received but not yet returned as payloads. */
+  get pending(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const out: Buffer[] = [];
+    for (;;) {
+      if (this.bodyLength < 0) {
+        if (this.buffered < FRAME_HEADER_SIZE) break;
+        const header = this.take(FRAME_HEADER_SIZE);
+        const length = header.readUInt32BE(0);
+        if (length > this.maxFrameSize) throw new FrameTooLargeError(length, this.maxFrameSize);
+        this.bodyLength = length;
+        this.compressed = header[4] !== 0; // any non-zero flag means zlib, as in Python
+      }
+      if (this.buffered < this.bodyLength + 1) break;
+      const body = this.take(this.bodyLength);
+      this.take(1); // flush byte: not validated, as in Python
+      out.push(this.compressed ? this.inflate(body) : body);
+      this.bodyLength = -1;
+    }
+    return out;
+  }
+
+  private inflate(body: Buffer): Buffer {
+    try {
+      return inflateSync(body, { maxOutputLength: this.maxFrameSize });
+    } catch (err) {
+      if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new FrameTooLargeError(this.maxFrameSize + 1, this.maxFrameSize);
+      }
+      throw new ProtocolError(`compressed frame is not valid zlib data: ${(err as Error).message}`);
+    }
+  }
+
+  /** Removes exactly n buffered bytes (n <= buffered), copying only when they span chunks. */
+  private take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
+      this.buffered -= n;
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[0]!;
+      const want = n - filled;
+      if (chunk.length <= want) {
+        chunk.copy(out, filled);
+        filled += chunk.length;
+        this.chunks.shift();
+      } else {
+        chunk.copy(out, filled, 0, want);
+        this.chunks[0] = chunk.subarray(want);
+        filled += want;
+      }
+    }
+    this.buffered -= n;
+    return out;
+  }
+}

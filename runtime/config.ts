@@ -1,0 +1,143 @@
+// Per-connection configuration. Keys with snake_case names are RPyC 5.3's DEFAULT_CONFIG,
+// same meaning and defaults, so RPyC users recognise them; camelCase keys are our own.
+// Configuration never travels on the wire: each side enforces its own.
+
+import { DEFAULT_MAX_FRAME_SIZE } from "./channel.js";
+
+/** Anything console-like; servers default to a quiet one. */
+export interface Logger {
+  debug(message: string, ...rest: unknown[]): void;
+  info(message: string, ...rest: unknown[]): void;
+  warn(message: string, ...rest: unknown[]): void;
+  error(message: string, ...rest: unknown[]): void;
+}
+
+/** A constructor the vinegar loader may instantiate for a remote "module.Class" exception. */
+export type ExceptionClass = new (message?: string) => Error;
+
+/** The 80 dunder names RPyC treats as safe on any object (`safe_attrs`). */
+export const SAFE_ATTRS: ReadonlySet<string> = new Set([
+  "__abs__", "__add__", "__and__", "__bool__", "__cmp__", "__contains__", "__delitem__",
+  "__delslice__", "__div__", "__divmod__", "__doc__", "__enter__", "__eq__", "__exit__",
+  "__float__", "__floordiv__", "__format__", "__ge__", "__getitem__", "__getslice__", "__gt__",
+  "__hash__", "__hex__", "__iadd__", "__iand__", "__idiv__", "__ifloordiv__", "__ilshift__",
+  "__imod__", "__imul__", "__index__", "__int__", "__invert__", "__ior__", "__ipow__",
+  "__irshift__", "__isub__", "__iter__", "__itruediv__", "__ixor__", "__le__", "__len__",
+  "__length_hint__", "__long__", "__lshift__", "__lt__", "__mod__", "__mul__", "__ne__",
+  "__neg__", "__new__", "__next__", "__nonzero__", "__oct__", "__or__", "__pos__", "__pow__",
+  "__radd__", "__rand__", "__rdiv__", "__rdivmod__", "__repr__", "__rfloordiv__",
+  "__rlshift__", "__rmod__", "__rmul__", "__ror__", "__rpow__", "__rrshift__", "__rshift__",
+  "__rsub__", "__rtruediv__", "__rxor__", "__setitem__", "__setslice__", "__str__", "__sub__",
+  "__truediv__", "__xor__", "next",
+]);
+
+export interface ProtocolConfig {
+  /** Allow the names in `safe_attrs` on any object. RPyC default: true. */
+  allow_safe_attrs: boolean;
+  /** Enable the `exposed_prefix` mechanism (`x` resolves to `exposed_x`). Default: true. */
+  allow_exposed_attrs: boolean;
+  /** Allow any name not starting with `_`. Default: false. */
+  allow_public_attrs: boolean;
+  /** Allow any name at all (JavaScript's own internals stay unreachable). Default: false. */
+  allow_all_attrs: boolean;
+  /** The safe dunder names (default: SAFE_ATTRS). */
+  safe_attrs: ReadonlySet<string>;
+  /** Prefix of exposed members. Default: "exposed_". */
+  exposed_prefix: string;
+  /** Master switch for GETATTR, CALLATTR, CMP, CTXEXIT and OLDSLICING. Default: true. */
+  allow_getattr: boolean;
+  /** Master switch for SETATTR. Default: false. */
+  allow_setattr: boolean;
+  /** Master switch for DELATTR. Default: false. */
+  allow_delattr: boolean;
+  /** Send our stack as the remote traceback (else "<traceback denied>"). Default: true. */
+  include_local_traceback: boolean;
+  /** Send `_remote_version` in exception replies (else "<version denied>"). Default: true. */
+  include_local_version: boolean;
+  /** Re-create non-builtin remote exceptions as classes registered in `exceptionClasses`. Default: false. */
+  instantiate_custom_exceptions: boolean;
+  /** Python imports the exception's module; JavaScript cannot, so this has no effect. Default: false. */
+  import_custom_exceptions: boolean;
+  /** Legacy Python 2 switch; no effect. Default: false. */
+  instantiate_oldstyle_exceptions: boolean;
+  /** Python SystemExit handling; JavaScript has no SystemExit, no effect. Default: false. */
+  propagate_SystemExit_locally: boolean;
+  /** Python KeyboardInterrupt handling; no effect in JavaScript. Default: true. */
+  propagate_KeyboardInterrupt_locally: boolean;
+  /** Log exceptions raised by request handlers (at debug level). Default: true. */
+  log_exceptions: boolean;
+  /** Answer HANDLE_PICKLE. JavaScript objects cannot be pickled, so it fails either way. Default: false. */
+  allow_pickle: boolean;
+  /** Connection id; set to "conn1", "conn2", ... when null. */
+  connid: string | null;
+  /** What the server's authenticator returned (set by servers). */
+  credentials: unknown;
+  /** `[local address, peer address]` of the socket (set by servers). */
+  endpoints: readonly [string, string] | null;
+  /** Where the connection logs; null logs nothing. */
+  logger: Logger | null;
+  /** Seconds to wait for a reply before AsyncResultTimeout; null waits forever. Default: 30. */
+  sync_request_timeout: number | null;
+  /** Called with the remote root just before CLOSE is sent. */
+  before_closed: ((root: unknown) => void | Promise<void>) | null;
+  /** Swallow non-EOF errors while closing. Default: false. */
+  close_catchall: boolean;
+  /** RPyC's experimental thread binding; unsupported (broken in 5.3 itself); must stay false. */
+  bind_threads: boolean;
+
+  /** Ours: largest frame payload accepted (length field and decompressed size). Default: 64 MiB. */
+  maxFrameSize: number;
+  /** Ours: deepest brine nesting accepted from the peer. Default: 256. */
+  maxBrineDepth: number;
+  /** Ours: compress outgoing payloads above 3000 bytes, as RPyC does. Default: true. */
+  compress: boolean;
+  /** Ours: exception classes by "module.Class", used when `instantiate_custom_exceptions` is on. */
+  exceptionClasses: ReadonlyMap<string, ExceptionClass>;
+}
+
+export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
+  allow_safe_attrs: true,
+  allow_exposed_attrs: true,
+  allow_public_attrs: false,
+  allow_all_attrs: false,
+  safe_attrs: SAFE_ATTRS,
+  exposed_prefix: "exposed_",
+  allow_getattr: true,
+  allow_setattr: false,
+  allow_delattr: false,
+  include_local_traceback: true,
+  include_local_version: true,
+  instantiate_custom_exceptions: false,
+  import_custom_exceptions: false,
+  instantiate_oldstyle_exceptions: false,
+  propagate_SystemExit_locally: false,
+  propagate_KeyboardInterrupt_locally: true,
+  log_exceptions: true,
+  allow_pickle: false,
+  connid: null,
+  credentials: null,
+  endpoints: null,
+  logger: null,
+  sync_request_timeout: 30,
+  before_closed: null,
+  close_catchall: false,
+  bind_threads: false,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
+  maxBrineDepth: 256,
+  compress: true,
+  exceptionClasses: new Map(),
+});
+
+let connectionCounter = 0;
+
+/** Merges user settings over DEFAULT_CONFIG and assigns a connid, validating what JS cannot honour. */
+export function resolveConfig(user: Partial<ProtocolConfig> = {}): ProtocolConfig {
+  const config: ProtocolConfig = { ...DEFAULT_CONFIG, ...user };
+  if (config.bind_threads) throw new RangeError("bind_threads is not supported (it is broken in RPyC 5.3 itself)");
+  if (!(config.maxFrameSize > 0)) throw new RangeError("maxFrameSize must be a positive number of bytes");
+  if (config.sync_request_timeout !== null && !(config.sync_request_timeout > 0)) {
+    throw new RangeError("sync_request_timeout must be a positive number of seconds or null");
+  }
+  if (config.connid === null) config.connid = `conn${++connectionCounter}`;
+  return config;
+}

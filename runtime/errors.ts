@@ -1,0 +1,83 @@
+// Error classes of rpyc-ts. Each has a stable `code` so callers can branch without
+// string-matching messages; `isXxx` guards narrow `unknown` in catch blocks.
+
+/** Stable codes carried by every rpyc-ts error. */
+export type RpycErrorCode =
+  | "PROTOCOL"
+  | "FRAME_TOO_LARGE"
+  | "CONNECTION_CLOSED"
+  | "TIMEOUT"
+  | "REMOTE"
+  | "NETREF_RELEASED"
+  | "PING";
+
+/** Base class of every error rpyc-ts raises itself. */
+export class RpycError extends Error {
+  readonly code: RpycErrorCode;
+  constructor(code: RpycErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The peer sent something that is not RPyC: bad frame, bad brine, bad message shape. */
+export class ProtocolError extends RpycError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("PROTOCOL", message, options);
+  }
+}
+
+/** A frame's length field (or its decompressed size) exceeds the configured limit. */
+export class FrameTooLargeError extends RpycError {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super("FRAME_TOO_LARGE", `frame of ${size} bytes exceeds the limit of ${limit} bytes (maxFrameSize)`);
+  }
+}
+
+/** The connection is closed (RPyC's `EOFError`); pending requests reject with it. */
+export class ConnectionClosedError extends RpycError {
+  constructor(message = "connection closed") {
+    super("CONNECTION_CLOSED", message);
+  }
+}
+
+/** No reply within `sync_request_timeout` seconds (RPyC's `AsyncResultTimeout`). */
+export class AsyncResultTimeout extends RpycError {
+  constructor(message: string) {
+    super("TIMEOUT", message);
+  }
+}
+
+/** An operation on a netref after `release()` or after its connection closed. */
+export class NetrefReleasedError extends RpycError {
+  constructor(message: string) {
+    super("NETREF_RELEASED", message);
+  }
+}
+
+/** `conn.ping()` got a different payload back. */
+export class PingError extends RpycError {
+  constructor(message: string) {
+    super("PING", message);
+  }
+}
+
+export function isRpycError(value: unknown): value is RpycError {
+  return value instanceof RpycError;
+}
+
+export function isProtocolError(value: unknown): value is ProtocolError {
+  return isRpycError(value) && value.code === "PROTOCOL";
+}
+
+export function isConnectionClosedError(value: unknown): value is ConnectionClosedError {
+  return isRpycError(value) && value.code === "CONNECTION_CLOSED";
+}
+
+export function isTimeoutError(value: unknown): value is AsyncResultTimeout {
+  return isRpycError(value) && value.code === "TIMEOUT";
+}

@@ -1,0 +1,63 @@
+// Client factories (rpyc/utils/factory.py): connect over TCP or a Unix socket, or wrap
+// an existing Stream. The client exposes its own service to the server (VoidService by
+// default), and its on_connect has run when the returned promise resolves.
+
+import { connect as netConnect, type Socket } from "node:net";
+import type { ProtocolConfig } from "./config.js";
+import { ConnectionClosedError } from "./errors.js";
+import { Connection } from "./protocol.js";
+import { instantiateService, VoidService, type ServiceSpec } from "./service.js";
+import { SocketStream, type Stream } from "./stream.js";
+
+export interface ConnectOptions {
+  /** The service this side exposes to the peer (class, instance or classpartial). Default: VoidService. */
+  service?: ServiceSpec;
+  /** Connection config, merged over DEFAULT_CONFIG. */
+  config?: Partial<ProtocolConfig>;
+  /** Prefer IPv6 when resolving the host. */
+  ipv6?: boolean;
+  /** Enable TCP keepalive (RPyC's `keepalive`). */
+  keepalive?: boolean;
+  /** Seconds to wait for the TCP connection (RPyC: 3). */
+  timeout?: number;
+}
+
+function openSocket(socket: Socket, timeoutSeconds: number, what: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ConnectionClosedError(`connecting to ${what} timed out after ${timeoutSeconds} s`));
+    }, timeoutSeconds * 1000);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      socket.removeListener("error", onError);
+      resolve(socket);
+    });
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      reject(err);
+    };
+    socket.once("error", onError);
+  });
+}
+
+/** Builds a connection over any Stream (the base of every other factory). */
+export async function connectStream<T = unknown>(stream: Stream, options: ConnectOptions = {}): Promise<Connection<T>> {
+  const conn = new Connection<T>(instantiateService(options.service ?? VoidService), stream, options.config);
+  return conn.open();
+}
+
+/** Connects to an RPyC server over TCP. */
+export async function connect<T = unknown>(host: string, port: number, options: ConnectOptions = {}): Promise<Connection<T>> {
+  const socket = netConnect({ host, port, ...(options.ipv6 ? { family: 6 } : {}) });
+  await openSocket(socket, options.timeout ?? 3, `${host}:${port}`);
+  if (options.keepalive) socket.setKeepAlive(true);
+  return connectStream<T>(new SocketStream(socket), options);
+}
+
+/** Connects to an RPyC server on a Unix domain socket. */
+export async function unixConnect<T = unknown>(path: string, options: ConnectOptions = {}): Promise<Connection<T>> {
+  const socket = netConnect({ path });
+  await openSocket(socket, options.timeout ?? 3, path);
+  return connectStream<T>(new SocketStream(socket), options);
+}

@@ -1,0 +1,219 @@
+// Netrefs: JavaScript Proxies standing for objects that live on the peer.
+// `ref.attr` is an AttrRef: awaiting it reads the attribute (HANDLE_GETATTR), calling it
+// calls the method in one round trip (HANDLE_CALLATTR). `ref(...)` is HANDLE_CALL.
+// A netref is never thenable, so awaiting or returning one from an async function never
+// sends a remote `then` lookup. Lifetime: every receipt of the id_pack bumps `refcount`;
+// when the proxy is garbage collected (FinalizationRegistry) or `release()`d, the owner
+// sends one HANDLE_DEL(refcount) and the peer's table drops its entry.
+
+import { inspect } from "node:util";
+import { HANDLE_CALL, HANDLE_CALLATTR, HANDLE_GETATTR } from "./consts.js";
+import { NetrefReleasedError } from "./errors.js";
+import type { IdPack } from "./id-pack.js";
+import { pyRepr } from "./pyrepr.js";
+
+/** What a netref needs from its connection; implemented by Connection. */
+export interface NetrefOwner {
+  readonly closed: boolean;
+  readonly connid: string;
+  /** Sends a request and resolves with the unboxed reply (rejects with the remote error). */
+  request(handler: number, args: readonly unknown[]): Promise<unknown>;
+  /** Called once per netref when it is released or collected: sends HANDLE_DEL(refcount). */
+  netrefReleased(state: NetrefState): void;
+  /** Resolves the root netref's id_pack (lazy GETROOT). */
+  resolveRoot(state: NetrefState): Promise<void>;
+}
+
+/** Book-keeping of one netref; shared by the proxy and the finalization registry. */
+export interface NetrefState {
+  readonly owner: NetrefOwner;
+  /** Null only for a root netref whose GETROOT has not completed yet. */
+  idPack: IdPack | null;
+  /** How many times the peer sent us this id_pack while this proxy lived. */
+  refcount: number;
+  released: boolean;
+}
+
+const STATE = Symbol("rpyc.netref.state");
+
+/** Keyword arguments for a remote call: `ref.f(1, kwargs({ c: 3 }))` is Python's `f(1, c=3)`. */
+export class Kwargs {
+  constructor(readonly values: Readonly<Record<string, unknown>>) {}
+}
+
+export function kwargs(values: Readonly<Record<string, unknown>>): Kwargs {
+  return new Kwargs(values);
+}
+
+/** Splits a trailing Kwargs off call arguments: [positional tuple, (name, value) pairs]. */
+export function splitCallArgs(args: readonly unknown[]): [unknown[], [string, unknown][]] {
+  const last = args[args.length - 1];
+  if (last instanceof Kwargs) return [args.slice(0, -1), Object.entries(last.values)];
+  return [args as unknown[], []];
+}
+
+/** The state behind a netref proxy, or undefined for anything else. */
+export function netrefState(value: unknown): NetrefState | undefined {
+  if (typeof value !== "function") return undefined;
+  return (value as unknown as { [STATE]?: NetrefState })[STATE];
+}
+
+export function isNetref(value: unknown): boolean {
+  return netrefState(value) !== undefined;
+}
+
+function describe(state: NetrefState): string {
+  const id = state.idPack ? pyRepr(state.idPack) : "(root, not fetched yet)";
+  return `<netref ${id} on ${state.owner.connid}${state.released ? ", released" : ""}>`;
+}
+
+function live(state: NetrefState): void {
+  if (state.released) throw new NetrefReleasedError(`${describe(state)} was released`);
+}
+
+async function ready(state: NetrefState): Promise<void> {
+  live(state);
+  if (state.idPack === null) await state.owner.resolveRoot(state);
+}
+
+/** Explicit release: sends HANDLE_DEL now instead of waiting for the garbage collector. */
+export function releaseState(state: NetrefState): void {
+  if (state.released) return;
+  state.released = true;
+  state.owner.netrefReleased(state);
+}
+
+// ---- attribute references ------------------------------------------------------------
+
+/** `ref.name`: awaitable (reads the attribute) and callable (calls the method). */
+export interface AttrRef extends PromiseLike<unknown> {
+  (...args: unknown[]): Promise<unknown>;
+  catch<T = never>(onrejected?: ((reason: unknown) => T | PromiseLike<T>) | null): Promise<unknown>;
+  finally(onfinally?: (() => void) | null): Promise<unknown>;
+  readonly [name: string]: unknown;
+}
+
+async function getPath(target: unknown, path: readonly string[]): Promise<unknown> {
+  let current = target;
+  for (const name of path) {
+    const state = netrefState(current);
+    if (state) {
+      await ready(state);
+      current = await state.owner.request(HANDLE_GETATTR, [current, name]);
+    } else {
+      // A by-value intermediate (a tuple or a string): ordinary local property access.
+      current = (current as Record<string, unknown>)[name];
+    }
+  }
+  return current;
+}
+
+async function callPath(target: unknown, path: readonly string[], args: readonly unknown[]): Promise<unknown> {
+  const receiver = path.length > 1 ? await getPath(target, path.slice(0, -1)) : target;
+  const name = path[path.length - 1]!;
+  const state = netrefState(receiver);
+  if (!state) {
+    const method = (receiver as Record<string, unknown>)[name];
+    if (typeof method !== "function") throw new TypeError(`${pyRepr(name)} is not callable`);
+    return method.apply(receiver, args);
+  }
+  await ready(state);
+  const [positional, named] = splitCallArgs(args);
+  return state.owner.request(HANDLE_CALLATTR, [receiver, name, positional, named]);
+}
+
+function makeAttrRef(netref: unknown, path: readonly string[]): AttrRef {
+  // Every await reads afresh: an attribute is not a cached value.
+  const read = (): Promise<unknown> => getPath(netref, path);
+  const label = (): string => `<attribute ${path.join(".")} of ${describe(netrefState(netref)!)}>`;
+  const target = function attribute(): void {};
+  Object.defineProperty(target, inspect.custom, { value: label });
+  return new Proxy(target, {
+    apply: (_t, _this, args: unknown[]) => callPath(netref, path, args),
+    get: (_t, prop) => {
+      switch (prop) {
+        case "then":
+          return (resolve?: (v: unknown) => unknown, reject?: (e: unknown) => unknown) => read().then(resolve, reject);
+        case "catch":
+          return (reject?: (e: unknown) => unknown) => read().catch(reject);
+        case "finally":
+          return (fn?: () => void) => read().finally(fn);
+        case Symbol.toPrimitive:
+        case "toString":
+        case inspect.custom:
+          return label;
+      }
+      if (typeof prop === "symbol") return undefined;
+      return makeAttrRef(netref, [...path, prop]);
+    },
+    set: () => {
+      throw new TypeError(`cannot assign through ${label()}; use await setattr(ref, name, value)`);
+    },
+  }) as unknown as AttrRef;
+}
+
+// ---- the netref proxy ----------------------------------------------------------------
+
+/** Local behaviours a netref answers without the network, by symbol. */
+export const NETREF_ITERATE = Symbol("rpyc.netref.iterate");
+
+/** Creates the proxy for `state`; `iterate` implements `for await` over the remote object. */
+export function createNetref(state: NetrefState, iterate: (netref: unknown) => AsyncIterator<unknown>): unknown {
+  const target = function netref(): void {};
+  Object.defineProperty(target, inspect.custom, { value: () => describe(state) });
+  // AttrRefs point back at the proxy, so they are cached here (reachable only from the
+  // proxy) and never in `state`, which the FinalizationRegistry holds strongly.
+  const attrs = new Map<string, AttrRef>();
+  const proxy: unknown = new Proxy(target, {
+    apply: async (_t, _this, args: unknown[]) => {
+      await ready(state);
+      const [positional, named] = splitCallArgs(args);
+      return state.owner.request(HANDLE_CALL, [proxy, positional, named]);
+    },
+    get: (_t, prop) => {
+      if (typeof prop === "symbol") {
+        switch (prop) {
+          case STATE:
+            return state;
+          case Symbol.asyncIterator:
+            return () => iterate(proxy);
+          case Symbol.dispose:
+          case Symbol.asyncDispose:
+            return () => releaseState(state);
+          case Symbol.toPrimitive:
+            return () => describe(state);
+          case inspect.custom:
+            return () => describe(state);
+          case Symbol.toStringTag:
+            return "Netref";
+          default:
+            return undefined;
+        }
+      }
+      // Never thenable: `await ref` and `return ref` from async code must stay local.
+      if (prop === "then" || prop === "toJSON") return undefined;
+      if (prop === "toString") return () => describe(state);
+      let ref = attrs.get(prop);
+      if (!ref) attrs.set(prop, (ref = makeAttrRef(proxy, [prop])));
+      return ref;
+    },
+    has: (_t, prop) => prop === STATE,
+    set: () => {
+      throw new TypeError(`cannot assign to ${describe(state)}; use await setattr(ref, name, value)`);
+    },
+    deleteProperty: () => {
+      throw new TypeError(`cannot delete from ${describe(state)}; use await delattr(ref, name)`);
+    },
+    defineProperty: () => false,
+    ownKeys: () => [],
+    getOwnPropertyDescriptor: () => undefined,
+  });
+  return proxy;
+}
+
+/** Throws NetrefReleasedError if the netref was released; resolves a lazy root. */
+export async function ensureUsable(state: NetrefState): Promise<void> {
+  await ready(state);
+}
+
+export { live as assertLive };

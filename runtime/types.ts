@@ -1,0 +1,83 @@
+// Static types of netrefs: `Remote<MyService>` is what `conn.root` looks like to the IDE.
+// Exposed members appear without their prefix (`exposed_get_answer` -> `get_answer()`),
+// every method returns a promise, every attribute is awaitable, and members that are not
+// exposed are absent, so calling them is a compile error.
+
+import type { Complex, Ellipsis, Float, FrozenSet, NotImplemented, Slice } from "./values.js";
+import type { Kwargs } from "./netref.js";
+
+declare const netrefBrand: unique symbol;
+
+/** Present on every netref type; lets helpers such as `release()` accept any netref. */
+export interface NetrefBase {
+  readonly [netrefBrand]: true;
+}
+
+/** Values that cross the wire by value, unchanged. */
+type ByValue = null | boolean | number | bigint | string | Complex | Slice | FrozenSet<unknown> | typeof NotImplemented | typeof Ellipsis;
+
+/** An exposed attribute: awaiting it reads the attribute from the peer. */
+export interface RemoteAttribute<V> extends PromiseLike<V> {
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<V | R>;
+  finally(onfinally?: (() => void) | null): Promise<V>;
+}
+
+/** What a caller may pass for a parameter: callbacks may answer synchronously or not. */
+type LocalArg<P> = [P] extends [(...args: infer A) => infer R] ? (...args: A) => Awaited<R> | PromiseLike<Awaited<R>> : P;
+
+/** Arguments of a remote call: the declared ones, optionally followed by `kwargs({...})`. */
+export type RemoteArgs<A extends readonly unknown[]> = { [K in keyof A]: LocalArg<A[K]> } | [...{ [K in keyof A]: LocalArg<A[K]> }, Kwargs];
+
+/** A remote callable: returns a promise of what the function returns on the peer. */
+export type RemoteFunction<A extends readonly unknown[], R> = ((...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>>) & NetrefBase;
+
+/** How a value of type V looks once it has crossed the wire. */
+export type RemoteValue<V> = V extends undefined | void
+  ? null
+  : V extends ByValue
+    ? V
+    : V extends Float
+      ? number
+      : V extends Uint8Array
+        ? Uint8Array
+        : V extends PromiseLike<infer U>
+          ? RemoteValue<U>
+          : V extends readonly unknown[]
+            ? { -readonly [K in keyof V]: RemoteValue<V[K]> }
+            : V extends (...args: infer A) => infer R
+              ? RemoteFunction<A, R>
+              : V extends object
+                ? Remote<V>
+                : unknown;
+
+type Member<V> = [V] extends [(...args: infer A) => infer R] ? (...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>> : RemoteAttribute<RemoteValue<V>>;
+
+type ExposedName<K> = K extends `exposed_${infer Name}` ? Name : never;
+type PublicName<K> = K extends `_${string}` ? never : K extends string ? K : never;
+type HasExposed<T> = [Extract<keyof T, `exposed_${string}`>] extends [never] ? false : true;
+
+type Iteration<T> = T extends Iterable<infer E> ? AsyncIterable<RemoteValue<E>> : unknown;
+
+/**
+ * A netref to a T living on the peer. For services (types with `exposed_` members) only the
+ * exposed members appear, unprefixed; for plain objects the public members appear (reachable
+ * when the peer allows public attributes).
+ */
+export type Remote<T> = (HasExposed<T> extends true
+  ? { readonly [K in keyof T as ExposedName<K>]: Member<T[K]> }
+  : { readonly [K in keyof T as PublicName<K>]: Member<T[K]> }) &
+  NetrefBase &
+  Iteration<T>;
+
+/** An attribute of an untyped netref: awaitable, callable. */
+export interface DynamicAttribute extends PromiseLike<unknown> {
+  (...args: unknown[]): Promise<unknown>;
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<unknown>;
+  finally(onfinally?: (() => void) | null): Promise<unknown>;
+}
+
+/** An untyped netref (for example the root of `connect()` without a type argument). */
+export type DynamicNetref = { readonly [name: string]: DynamicAttribute } & NetrefBase & ((...args: unknown[]) => Promise<unknown>) & AsyncIterable<unknown>;
+
+/** The type of `conn.root`: typed when the service type is known, dynamic otherwise. */
+export type RootType<T> = unknown extends T ? DynamicNetref : Remote<T>;
