@@ -2,11 +2,11 @@
 import { Service, type Connection } from "../runtime/index.js";
 
 export class MyService extends Service {
-  on_connect(_conn: Connection): void {
+  override on_connect(_conn: Connection): void {
     // code that runs when a connection is created (init stuff)
   }
 
-  on_disconnect(_conn: Connection): void {
+  override on_disconnect(_conn: Connection): void {
     // code that runs after the connection has already closed (finalization)
   }
 
