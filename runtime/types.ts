@@ -25,8 +25,19 @@ export interface RemoteAttribute<V> extends PromiseLike<V> {
 /** What a caller may pass for a parameter: callbacks may answer synchronously or not. */
 type LocalArg<P> = [P] extends [(...args: infer A) => infer R] ? (...args: A) => Awaited<R> | PromiseLike<Awaited<R>> : P;
 
-/** Arguments of a remote call: the declared ones, optionally followed by `kwargs({...})`. */
-export type RemoteArgs<A extends readonly unknown[]> = { [K in keyof A]: LocalArg<A[K]> } | [...{ [K in keyof A]: LocalArg<A[K]> }, Kwargs];
+type LocalArgs<A extends readonly unknown[]> = { -readonly [K in keyof A]: LocalArg<A[K]> };
+
+/** Every leading run of the parameters followed by `kwargs({...})`, which may supply the rest. */
+type KwargsForms<A extends readonly unknown[], Done extends unknown[] = []> = number extends A["length"]
+  ? [...Done, ...A, Kwargs] // a rest parameter: no fixed positions left to enumerate
+  : A extends readonly [infer Head, ...infer Tail]
+  ? [...Done, Kwargs] | KwargsForms<Tail, [...Done, Head]>
+  : A extends readonly [(infer Head)?, ...infer Tail]
+    ? [...Done, Kwargs] | KwargsForms<Tail, [...Done, Head]>
+    : [...Done, Kwargs];
+
+/** Arguments of a remote call: the declared ones, or a leading part of them then `kwargs({...})`. */
+export type RemoteArgs<A extends readonly unknown[]> = LocalArgs<A> | KwargsForms<LocalArgs<A>>;
 
 /** A remote callable: returns a promise of what the function returns on the peer. */
 export type RemoteFunction<A extends readonly unknown[], R> = ((...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>>) & NetrefBase;

@@ -1,0 +1,123 @@
+// Type tests: what `conn.root.x()` resolves to in the IDE. Checked by `tsc --noEmit`
+// (part of `npm test`), never executed; the @ts-expect-error lines fail the type check
+// if they compile.
+
+import { describe, expectTypeOf, it } from "vitest";
+import type { Connection, DynamicAttribute, Remote, RemoteAttribute, RemoteValue } from "../runtime/index.js";
+import { Service, kwargs } from "../runtime/index.js";
+
+interface Point {
+  x: number;
+  y: number;
+  norm(): number;
+  _hidden: string;
+}
+
+class TypedService extends Service {
+  exposed_get_answer(): number {
+    return 42;
+  }
+  exposed_the_real_answer_though = 43;
+  get_question(): string {
+    return "?";
+  }
+  async exposed_slow(ms: number): Promise<string> {
+    return String(ms);
+  }
+  exposed_tuple(): [number, string] {
+    return [1, "a"];
+  }
+  exposed_bytes(): Buffer {
+    return Buffer.alloc(1);
+  }
+  exposed_nothing(): void {}
+  exposed_callback(fn: (x: number) => Promise<number>, x: number): Promise<number> {
+    return fn(x);
+  }
+  exposed_point(): Point {
+    return { x: 1, y: 2, norm: () => 3, _hidden: "" };
+  }
+  exposed_child(): ChildService {
+    return new ChildService();
+  }
+  exposed_optional(a: number, b?: string): string {
+    return `${a}${b ?? ""}`;
+  }
+}
+
+class ChildService extends Service {
+  exposed_name = "child";
+  secret = 1;
+}
+
+declare const conn: Connection<TypedService>;
+declare const dynamic: Connection;
+
+describe("Remote<T> (types only)", () => {
+  it("strips exposed_ and makes methods promise-returning", () => {
+    expectTypeOf(conn.root.get_answer).returns.toEqualTypeOf<Promise<number>>();
+    expectTypeOf(conn.root.slow).toBeCallableWith(1);
+    // @ts-expect-error the declared parameter type is enforced
+    void conn.root.slow("1");
+    expectTypeOf(conn.root.slow(1)).toEqualTypeOf<Promise<string>>();
+    expectTypeOf(conn.root.get_service_name()).toEqualTypeOf<Promise<string>>();
+    expectTypeOf(conn.root.get_service_aliases()).toEqualTypeOf<Promise<string[]>>();
+  });
+
+  it("makes exposed attributes awaitable", async () => {
+    expectTypeOf(conn.root.the_real_answer_though).toEqualTypeOf<RemoteAttribute<number>>();
+    expectTypeOf(await conn.root.the_real_answer_though).toEqualTypeOf<number>();
+  });
+
+  it("leaves non-exposed members out of the type", () => {
+    // @ts-expect-error get_question is not exposed
+    void conn.root.get_question;
+    // @ts-expect-error the prefixed name is not part of the typed surface
+    void conn.root.exposed_get_answer;
+    // @ts-expect-error lifecycle hooks are not remote
+    void conn.root.on_connect;
+  });
+
+  it("types values as they arrive", () => {
+    expectTypeOf<Awaited<ReturnType<typeof conn.root.tuple>>>().toEqualTypeOf<[number, string]>();
+    expectTypeOf<Awaited<ReturnType<typeof conn.root.bytes>>>().toEqualTypeOf<Uint8Array>();
+    expectTypeOf<Awaited<ReturnType<typeof conn.root.nothing>>>().toEqualTypeOf<null>();
+    expectTypeOf<RemoteValue<number | undefined>>().toEqualTypeOf<number | null>();
+  });
+
+  it("accepts plain local callbacks where the service declares remote ones", () => {
+    expectTypeOf(conn.root.callback).toBeCallableWith((x: number) => x + 1, 2);
+    expectTypeOf(conn.root.callback).toBeCallableWith(async (x: number) => x + 1, 2);
+    expectTypeOf(conn.root.optional).toBeCallableWith(1);
+    expectTypeOf(conn.root.optional).toBeCallableWith(1, "b");
+    expectTypeOf(conn.root.optional).toBeCallableWith(1, kwargs({ b: "b" }));
+  });
+
+  it("types returned objects as netrefs: services by exposed members, plain objects by public ones", async () => {
+    const child = await conn.root.child();
+    expectTypeOf(child.name).toEqualTypeOf<RemoteAttribute<string>>();
+    // @ts-expect-error not exposed on the child service
+    void child.secret;
+    const point = await conn.root.point();
+    expectTypeOf(point.x).toEqualTypeOf<RemoteAttribute<number>>();
+    expectTypeOf(point.norm()).toEqualTypeOf<Promise<number>>();
+    // @ts-expect-error private by convention
+    void point._hidden;
+  });
+
+  it("a netref is not thenable, so awaiting it yields the netref itself", () => {
+    expectTypeOf<Awaited<Remote<ChildService>>>().toEqualTypeOf<Remote<ChildService>>();
+  });
+
+  it("an untyped root takes any name (an index signature: `| undefined` under noUncheckedIndexedAccess)", () => {
+    expectTypeOf(dynamic.root.anything).toEqualTypeOf<DynamicAttribute | undefined>();
+    expectTypeOf(dynamic.root.anything!(1, "two")).toEqualTypeOf<Promise<unknown>>();
+  });
+
+  it("kwargs may follow any leading run of the parameters", () => {
+    expectTypeOf(conn.root.optional).toBeCallableWith(kwargs({ a: 1 }));
+    expectTypeOf(conn.root.slow).toBeCallableWith(kwargs({ ms: 1 }));
+    // @ts-expect-error kwargs goes last
+    void conn.root.optional(kwargs({ a: 1 }), 2);
+  });
+});
