@@ -44,7 +44,8 @@ export interface BrineLimits {
 
 export const DEFAULT_BRINE_LIMITS: BrineLimits = { maxDepth: 256 };
 
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: keep a leading U+FEFF as Python's "utf-8" codec does (the default strips it).
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** True iff `value` can travel by value (RPyC's `brine.dumpable`). */
 export function dumpable(value: unknown): value is PyValueIn {
@@ -286,7 +287,8 @@ class Reader {
   }
   int(text: string): number | bigint {
     if (!/^-?\d+$/.test(text)) this.fail(`malformed int literal ${JSON.stringify(text.slice(0, 40))}`);
-    if (text.length <= 15) return Number(text);
+    // "-0" is int 0 in Python; a JS -0 would travel back as float -0.0.
+    if (text.length <= 15) return Number(text) || 0;
     const big = BigInt(text);
     return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
   }

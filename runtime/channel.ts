@@ -59,7 +59,8 @@ export class FrameDecoder {
 
   /** Bytes received but not yet returned as payloads. */
   get pending(): number {
-    return this.buffered;
+    // Once parsed, the header is no longer buffered but its frame is still unfinished.
+    return this.bodyLength < 0 ? this.buffered : this.buffered + FRAME_HEADER_SIZE;
   }
 
   push(chunk: Buffer): Buffer[] {

@@ -41,7 +41,9 @@ export class Slice {
 export class FrozenSet<T = PyValue> extends Set<T> {
   #frozen = false;
   constructor(items?: Iterable<T>) {
-    super(items);
+    // Not super(items): Set's constructor would call the overridden add() before #frozen exists.
+    super();
+    if (items) for (const item of items) super.add(item);
     this.#frozen = true;
   }
   override add(value: T): this {
