@@ -73,7 +73,10 @@ export function getAttribute(obj: object, name: string): unknown {
 }
 
 function setAttribute(obj: object, name: string, value: unknown): void {
-  if (FORBIDDEN_NAMES.has(name)) throw new AttributeError(`cannot set ${pyRepr(name)}`);
+  // An inherited member of Object.prototype/Function.prototype (`toString`, `call`, ...) is
+  // JavaScript's: an own property must not shadow it.
+  const inheritedFromLanguage = findOwner(obj, name) === undefined && name in obj;
+  if (FORBIDDEN_NAMES.has(name) || inheritedFromLanguage) throw new AttributeError(`cannot set ${pyRepr(name)}`);
   (obj as Record<string, unknown>)[name] = value;
 }
 
