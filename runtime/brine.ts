@@ -47,8 +47,14 @@ export const DEFAULT_BRINE_LIMITS: BrineLimits = { maxDepth: 256 };
 // ignoreBOM: keep a leading U+FEFF as Python's "utf-8" codec does (the default strips it).
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/**
+ * Deepest nesting dump() and dumpable() accept: a deeper (or cyclic) value is not
+ * dumpable, instead of overflowing the stack. The same bound our decoder applies.
+ */
+export const MAX_DUMP_DEPTH = DEFAULT_BRINE_LIMITS.maxDepth;
+
 /** True iff `value` can travel by value (RPyC's `brine.dumpable`). */
-export function dumpable(value: unknown): value is PyValueIn {
+export function dumpable(value: unknown, depth = 0): value is PyValueIn {
   switch (typeof value) {
     case "number":
     case "bigint":
@@ -61,12 +67,13 @@ export function dumpable(value: unknown): value is PyValueIn {
       return value === NotImplemented || value === Ellipsis;
     case "object":
       if (value === null) return true;
-      if (Array.isArray(value)) return value.every(dumpable);
+      if (depth >= MAX_DUMP_DEPTH) return false;
+      if (Array.isArray(value)) return value.every((item) => dumpable(item, depth + 1));
       if (value instanceof Uint8Array) return true;
       if (value instanceof Float || value instanceof Complex) return true;
-      if (value instanceof Slice) return dumpable(value.start) && dumpable(value.stop) && dumpable(value.step);
+      if (value instanceof Slice) return dumpable(value.start, depth + 1) && dumpable(value.stop, depth + 1) && dumpable(value.step, depth + 1);
       if (value instanceof FrozenSet) {
-        for (const item of value) if (!dumpable(item)) return false;
+        for (const item of value) if (!dumpable(item, depth + 1)) return false;
         return true;
       }
       return false;
@@ -166,9 +173,10 @@ function writeString(w: Writer, s: string): void {
   w.pos += w.buf.write(s, w.pos, "utf8");
 }
 
-function writeTuple(w: Writer, items: readonly unknown[]): void {
+function writeTuple(w: Writer, items: readonly unknown[], depth: number): void {
+  if (depth >= MAX_DUMP_DEPTH) throw new TypeError(`cannot dump a value nested deeper than ${MAX_DUMP_DEPTH} levels (or cyclic)`);
   writeLength(w, items.length, TAG_TUP1, TAG_TUP_L1, TAG_TUP_L4, TAG_EMPTY_TUPLE);
-  for (const item of items) writeValue(w, item);
+  for (const item of items) writeValue(w, item, depth + 1);
 }
 
 function describe(value: unknown): string {
@@ -176,7 +184,7 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-function writeValue(w: Writer, value: unknown): void {
+function writeValue(w: Writer, value: unknown, depth: number): void {
   switch (typeof value) {
     case "number":
       // Integral and exactly representable -> int; otherwise (fractions, -0, NaN, inf, huge) -> float.
@@ -201,7 +209,7 @@ function writeValue(w: Writer, value: unknown): void {
       break;
     case "object":
       if (value === null) return w.byte(TAG_NONE);
-      if (Array.isArray(value)) return writeTuple(w, value);
+      if (Array.isArray(value)) return writeTuple(w, value, depth);
       if (value instanceof Uint8Array) return writeBytes(w, value);
       if (value instanceof Float) return writeFloat(w, value.value);
       if (value instanceof Complex) {
@@ -212,11 +220,11 @@ function writeValue(w: Writer, value: unknown): void {
       }
       if (value instanceof Slice) {
         w.byte(TAG_SLICE);
-        return writeTuple(w, [value.start, value.stop, value.step]);
+        return writeTuple(w, [value.start, value.stop, value.step], depth);
       }
       if (value instanceof FrozenSet) {
         w.byte(TAG_FSET);
-        return writeTuple(w, [...value]);
+        return writeTuple(w, [...value], depth);
       }
       break;
   }
@@ -226,7 +234,7 @@ function writeValue(w: Writer, value: unknown): void {
 /** Serializes a value exactly as RPyC 5.3's `brine.dump` would. Throws TypeError if not dumpable. */
 export function dump(value: PyValueIn): Buffer {
   const w = new Writer();
-  writeValue(w, value);
+  writeValue(w, value, 0);
   return w.result();
 }
 

@@ -3,7 +3,7 @@
 // netref cache, request dispatch, timeouts and close. Incoming frames are served as they
 // arrive, also while our own requests wait, so callbacks and nested calls never deadlock.
 
-import { DEFAULT_BRINE_LIMITS, dump, dumpable, load, type BrineLimits } from "./brine.js";
+import { DEFAULT_BRINE_LIMITS, MAX_DUMP_DEPTH, dump, dumpable, load, type BrineLimits } from "./brine.js";
 import { encodeFrame, FrameDecoder } from "./channel.js";
 import { resolveConfig, type ProtocolConfig } from "./config.js";
 import * as C from "./consts.js";
@@ -181,9 +181,12 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   // ---- boxing -----------------------------------------------------------------------
 
   /** Boxes a value for the wire: by value when brine can carry it, else by reference. */
-  private box(obj: unknown): Boxed {
+  private box(obj: unknown, depth = 0): Boxed {
     if (dumpable(obj)) return [C.LABEL_VALUE, obj];
-    if (Array.isArray(obj)) return [C.LABEL_TUPLE, obj.map((item) => this.box(item))];
+    if (Array.isArray(obj)) {
+      if (depth >= MAX_DUMP_DEPTH) throw new TypeError(`cannot send a tuple nested deeper than ${MAX_DUMP_DEPTH} levels (or cyclic)`);
+      return [C.LABEL_TUPLE, obj.map((item) => this.box(item, depth + 1))];
+    }
     if ((typeof obj !== "object" && typeof obj !== "function") || obj === null) {
       throw new TypeError(`cannot send a ${typeof obj} to the peer`);
     }
@@ -392,10 +395,11 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
         void this.cleanup();
         return;
       }
+      // Unboxed at once, in arrival order: a later DEL must not overtake this request's refs.
+      // (Before the handler lookup, as Python does: a bad label wins over a bad handler code.)
+      const args = this.unbox(boxedArgs);
       const handler = handlerFor(code);
       handlerName = handler.name;
-      // Unboxed at once, in arrival order: a later DEL must not overtake this request's refs.
-      const args = this.unbox(boxedArgs);
       if (!Array.isArray(args)) throw new TypeError("request arguments must be a tuple");
       if (args.length < handler.minArgs || args.length > handler.maxArgs) {
         throw new TypeError(`_handle_${handler.name}() takes ${handler.minArgs}..${handler.maxArgs} arguments, got ${args.length}`);

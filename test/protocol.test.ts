@@ -479,3 +479,34 @@ describe("servers", () => {
     expect(conns.every((c) => c.closed)).toBe(true);
   });
 });
+
+describe("values that cannot be sent", () => {
+  class Echo extends Service {
+    exposed_echo(x: unknown): unknown {
+      return x;
+    }
+    exposed_cyclic(): unknown {
+      const a: unknown[] = [1];
+      a.push(a);
+      return a;
+    }
+  }
+
+  it("refuses a cyclic or absurdly deep tuple with a clear error, and the connection goes on", async () => {
+    const server = await serve(Echo);
+    const conn = await connectTo<Echo>(server.port);
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    await expect(conn.root.echo(cyclic)).rejects.toThrow(/nested deeper than 256 levels \(or cyclic\)/);
+    await expect(conn.root.cyclic()).rejects.toThrow(/nested deeper than 256 levels \(or cyclic\)/);
+    expect(await conn.root.echo([1, [2]])).toEqual([1, [2]]);
+  });
+
+  it("refuses promises, unawaited attributes and symbols", async () => {
+    const server = await serve(Echo);
+    const conn = await connectTo<Echo>(server.port);
+    await expect(conn.root.echo(Promise.resolve(1))).rejects.toThrow(/await it first/);
+    await expect(conn.root.echo(conn.root.get_service_name)).rejects.toThrow(/await it first/);
+    await expect(conn.root.echo(Symbol("s"))).rejects.toThrow(/cannot send a symbol/);
+  });
+});
