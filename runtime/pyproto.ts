@@ -60,6 +60,8 @@ function contains(obj: object): Method | undefined {
 }
 
 function iter(obj: object): Method | undefined {
+  // A Map is Python's dict: iterating it yields keys, consistent with __getitem__ and __contains__.
+  if (obj instanceof Map) return () => obj.keys();
   const sync = (obj as { [Symbol.iterator]?: unknown })[Symbol.iterator];
   if (typeof sync === "function") return () => sync.call(obj);
   const async = (obj as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator];
