@@ -73,10 +73,19 @@ export async function setitem(ref: unknown, key: unknown, value: unknown): Promi
   await send(ref, C.HANDLE_CALLATTR, ["__setitem__", [key, value], []]);
 }
 
-/** Python's `isinstance(other, ref)` where ref is a remote class. */
+/**
+ * Python's `isinstance(other, cls)` for a netref `other` and a remote class `cls`. As a
+ * Python netref does, it answers locally when `other`'s class id is `cls`'s own id (the
+ * peer's direct instances), and otherwise asks the peer with HANDLE_INSTANCECHECK.
+ */
 export async function isinstance(other: unknown, cls: unknown): Promise<boolean> {
   const otherState = stateOf(other);
-  return (await send(cls, C.HANDLE_INSTANCECHECK, [otherState.idPack])) === true;
+  const clsState = stateOf(cls);
+  await Promise.all([ensureUsable(otherState), ensureUsable(clsState)]);
+  const [otherPack, clsPack] = [otherState.idPack!, clsState.idPack!];
+  if (clsPack[2] !== 0 && clsPack[2] !== 0n) throw new TypeError("isinstance() arg 2 must be a remote class");
+  if (otherState.owner === clsState.owner && String(otherPack[1]) === String(clsPack[1])) return otherPack[2] !== 0 && otherPack[2] !== 0n;
+  return (await send(cls, C.HANDLE_INSTANCECHECK, [otherPack])) === true;
 }
 
 /**
