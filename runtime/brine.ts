@@ -309,8 +309,8 @@ class Reader {
     this.depth--;
     return items;
   }
-  nestedTuple(what: string): PyValue[] {
-    const tag = this.u8();
+  /** The items of a tuple whose tag was just read, or undefined if `tag` is not a tuple tag. */
+  tupleBody(tag: number): PyValue[] | undefined {
     switch (tag) {
       case TAG_EMPTY_TUPLE:
         return [];
@@ -324,8 +324,11 @@ class Reader {
       case TAG_TUP_L4:
         return this.tuple(this.u32());
       default:
-        return this.fail(`${what} must be followed by a tuple`);
+        return undefined;
     }
+  }
+  nestedTuple(what: string): PyValue[] {
+    return this.tupleBody(this.u8()) ?? this.fail(`${what} must be followed by a tuple`);
   }
   value(): PyValue {
     const tag = this.u8();
@@ -359,16 +362,13 @@ class Reader {
         }
       }
       case TAG_EMPTY_TUPLE:
-        return [];
       case TAG_TUP1:
       case TAG_TUP2:
       case TAG_TUP3:
       case TAG_TUP4:
-        return this.tuple(tag - TAG_TUP1 + 1);
       case TAG_TUP_L1:
-        return this.tuple(this.u8());
       case TAG_TUP_L4:
-        return this.tuple(this.u32());
+        return this.tupleBody(tag)!;
       case TAG_INT_L1:
         return this.int(this.rawBytes(this.u8()).toString("latin1"));
       case TAG_INT_L4:

@@ -12,6 +12,7 @@ import * as C from "../runtime/consts.js";
 import { dump, Service, type ProtocolConfig, type PyValue, type PyValueIn } from "../runtime/index.js";
 import { RawPeer, rawFrame, type Message } from "./helpers/raw-peer.js";
 import { connectTo, eventually, serve } from "./helpers/servers.js";
+import { prng } from "./helpers/prng.js";
 
 class MyService extends Service {
   /** A plain function (it has its own `prototype`), handed out by reference. */
@@ -135,17 +136,6 @@ async function expectClosedAfter(port: number, bytes: Uint8Array): Promise<void>
   }
 }
 
-/** A deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A PING request frame whose brine payload is exactly `size` bytes. */
 function pingOfPayloadSize(seq: number, size: number): Buffer {

@@ -8,6 +8,7 @@ import { DEFAULT_BRINE_LIMITS, dump, dumpable, load, type BrineLimits } from "..
 import { ProtocolError } from "../runtime/errors.js";
 import { Complex, Ellipsis, Float, FrozenSet, NotImplemented, Slice, float, type PyValue, type PyValueIn } from "../runtime/values.js";
 import { pythonBrineDump, pythonBrineLoadRepr } from "./helpers/python.js";
+import { prng } from "./helpers/prng.js";
 
 const VECTORS_DIR = new URL("./vectors/", import.meta.url);
 
@@ -122,17 +123,6 @@ function expectDumpTypeError(value: unknown, message: RegExp = /cannot dump/): v
   expect(() => dump(value as PyValueIn)).toThrow(message);
 }
 
-/** Small deterministic PRNG (mulberry32) so "random" inputs are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Python's repr() of bytes (for expected values of long byte strings). */
 function pyBytesRepr(b: Uint8Array): string {

@@ -10,6 +10,7 @@ import { load } from "../runtime/brine.js";
 import { COMPRESSION_THRESHOLD, DEFAULT_MAX_FRAME_SIZE, FrameDecoder, encodeFrame } from "../runtime/channel.js";
 import { FrameTooLargeError, ProtocolError } from "../runtime/errors.js";
 import { PYTHON, requirePythonRpyc } from "./helpers/python.js";
+import { prng } from "./helpers/prng.js";
 
 const VECTORS_DIR = new URL("./vectors/", import.meta.url);
 const SESSION_FILES = ["session-a-seed.json", "session-b-callback.json", "session-c-large.json", "session-d-exception.json", "session-e-misc.json"];
@@ -57,17 +58,6 @@ function expectPayloads(actual: Buffer[], expected: ExpectedPayload[]): void {
   });
 }
 
-/** Small deterministic PRNG (mulberry32) so chunkings and payloads are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(n: number, seed: number): Buffer {
   const rand = prng(seed);

@@ -31,6 +31,7 @@ import * as C from "../runtime/consts.js";
 import { pyRepr } from "../runtime/pyrepr.js";
 import { RawPeer, RawServer, type Message } from "./helpers/raw-peer.js";
 import { eventually, serve } from "./helpers/servers.js";
+import { prng } from "./helpers/prng.js";
 
 // ---- the vectors ----------------------------------------------------------------------
 
@@ -146,17 +147,6 @@ function describeMessage([msg, seq, args]: Message): Record<string, unknown> {
   return out;
 }
 
-/** A deterministic PRNG (mulberry32) for chunk sizes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- A1: every recorded frame decodes ---------------------------------------------------
 
