@@ -3,8 +3,7 @@
 // Each sends one request on the netref's own connection.
 
 import * as C from "./consts.js";
-import { netrefState, releaseState, type NetrefState } from "./netref.js";
-import { ensureUsable } from "./netref.js";
+import { ensureUsable, netrefState, releaseState, type NetrefState } from "./netref.js";
 
 function stateOf(ref: unknown): NetrefState {
   const state = netrefState(ref);

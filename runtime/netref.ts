@@ -154,9 +154,6 @@ function makeAttrRef(netref: unknown, path: readonly string[]): AttrRef {
 
 // ---- the netref proxy ----------------------------------------------------------------
 
-/** Local behaviours a netref answers without the network, by symbol. */
-export const NETREF_ITERATE = Symbol("rpyc.netref.iterate");
-
 /** Creates the proxy for `state`; `iterate` implements `for await` over the remote object. */
 export function createNetref(state: NetrefState, iterate: (netref: unknown) => AsyncIterator<unknown>): unknown {
   const target = function netref(): void {};
@@ -212,8 +209,4 @@ export function createNetref(state: NetrefState, iterate: (netref: unknown) => A
 }
 
 /** Throws NetrefReleasedError if the netref was released; resolves a lazy root. */
-export async function ensureUsable(state: NetrefState): Promise<void> {
-  await ready(state);
-}
-
-export { live as assertLive };
+export const ensureUsable = ready;

@@ -59,6 +59,8 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private rootFetch: Promise<void> | undefined;
   private cleanupDone: Promise<void> | undefined;
   private isClosed = false;
+  private readonly closed$: Promise<void>;
+  private signalClosed!: () => void;
 
   constructor(
     localRoot: object,
@@ -69,6 +71,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     this.config = resolveConfig({ endpoints: stream.endpoints, ...config });
     this.decoder = new FrameDecoder(this.config.maxFrameSize);
     this.brineLimits = { ...DEFAULT_BRINE_LIMITS, maxDepth: this.config.maxBrineDepth };
+    this.closed$ = new Promise((resolve) => (this.signalClosed = resolve));
   }
 
   /**
@@ -118,27 +121,28 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   }
 
   /** Sends CLOSE, closes the stream, then runs on_disconnect. Resolves when all is done. */
-  async close(): Promise<void> {
-    if (this.cleanupDone) return this.cleanupDone;
-    if (this.config.before_closed) {
-      try {
-        await this.config.before_closed(this.root);
-      } catch (err) {
-        this.log("debug", "before_closed failed", err);
-      }
-    }
-    if (!this.isClosed) this.sendAsync(C.HANDLE_CLOSE, [C.LABEL_VALUE, []]);
-    return this.cleanup();
+  close(): Promise<void> {
+    this.closing ??=
+      this.cleanupDone ??
+      (async () => {
+        if (this.config.before_closed) {
+          try {
+            await this.config.before_closed(this.root);
+          } catch (err) {
+            this.log("debug", "before_closed failed", err);
+          }
+        }
+        if (!this.isClosed) this.sendAsync(C.HANDLE_CLOSE, [C.LABEL_VALUE, []]);
+        await this.cleanup();
+      })();
+    return this.closing;
   }
+  private closing: Promise<void> | undefined;
 
-  /** Resolves once the connection is closed (by either side). */
+  /** Resolves once the connection is closed (by either side) and on_disconnect has run. */
   whenClosed(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.cleanupDone) void this.cleanupDone.then(resolve);
-      else this.closeWaiters.push(resolve);
-    });
+    return this.closed$;
   }
-  private readonly closeWaiters: (() => void)[] = [];
 
   // ---- requests ---------------------------------------------------------------------
 
@@ -483,7 +487,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       } catch (err) {
         this.log("warn", "on_disconnect failed", err);
       }
-      for (const resolve of this.closeWaiters.splice(0)) resolve();
+      this.signalClosed();
     })();
     return this.cleanupDone;
   }
