@@ -3,6 +3,8 @@
 // Configuration never travels on the wire: each side enforces its own.
 
 import { DEFAULT_MAX_FRAME_SIZE } from "./channel.js";
+import type { DispatchTable } from "./dispatch.js";
+import type { ServiceSchema } from "./schema.js";
 
 /** Anything console-like; servers default to a quiet one. */
 export interface Logger {
@@ -93,6 +95,10 @@ export interface ProtocolConfig {
   compress: boolean;
   /** Ours: exception classes by "module.Class", used when `instantiate_custom_exceptions` is on. */
   exceptionClasses: ReadonlyMap<string, ExceptionClass>;
+  /** Ours: rpyc-gen dispatch tables; a served object of a compiled class answers only its compiled members. */
+  dispatch: readonly DispatchTable[];
+  /** Ours: rpyc-gen schemas of the peer's services; calls on their netrefs encode and decode by value. */
+  schemas: readonly ServiceSchema[];
 }
 
 export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
@@ -126,6 +132,8 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   maxBrineDepth: 256,
   compress: true,
   exceptionClasses: new Map(),
+  dispatch: [],
+  schemas: [],
 });
 
 let connectionCounter = 0;

@@ -6,6 +6,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import type { ProtocolConfig } from "./config.js";
 import { ConnectionClosedError } from "./errors.js";
 import { Connection } from "./protocol.js";
+import type { ServiceSchema } from "./schema.js";
 import { instantiateService, VoidService, type ServiceSpec } from "./service.js";
 import { SocketStream, type Stream } from "./stream.js";
 
@@ -20,6 +21,8 @@ export interface ConnectOptions {
   keepalive?: boolean;
   /** Seconds to wait for the TCP connection (RPyC: 3). */
   timeout?: number;
+  /** rpyc-gen schemas of the peer's services (generated stubs pass theirs). */
+  schemas?: readonly ServiceSchema[];
 }
 
 function openSocket(socket: Socket, timeoutSeconds: number, what: string): Promise<Socket> {
@@ -43,7 +46,8 @@ function openSocket(socket: Socket, timeoutSeconds: number, what: string): Promi
 
 /** Builds a connection over any Stream (the base of every other factory). */
 export async function connectStream<T = unknown>(stream: Stream, options: ConnectOptions = {}): Promise<Connection<T>> {
-  const conn = new Connection<T>(instantiateService(options.service ?? VoidService), stream, options.config);
+  const config = options.schemas ? { ...options.config, schemas: [...(options.config?.schemas ?? []), ...options.schemas] } : options.config;
+  const conn = new Connection<T>(instantiateService(options.service ?? VoidService), stream, config);
   return conn.open();
 }
 

@@ -9,6 +9,7 @@ import type { ProtocolConfig } from "./config.js";
 import * as C from "./consts.js";
 import { AttributeError, KeyError, StopIteration, ValueError } from "./exceptions.js";
 import { applyKeywords } from "./function-params.js";
+import { dispatchCall, dispatchedMethods, dispatchGetattr, dispatchNames, tableFor } from "./dispatch.js";
 import { isIdPack, objectHash, type IdPack } from "./id-pack.js";
 import { netrefState } from "./netref.js";
 import type { LocalObjectTable } from "./object-table.js";
@@ -70,6 +71,8 @@ export function callObject(obj: unknown, args: readonly unknown[], keywords: rea
   const state = netrefState(obj);
   if (state) return state.owner.request(C.HANDLE_CALL, [obj, args, keywords]);
   if (typeof obj === "function") {
+    const compiled = dispatchedMethods.get(obj);
+    if (compiled) return dispatchCall(compiled.table, compiled.service, compiled.name, args, keywords, "");
     const bound = boundMethods.get(obj);
     const fn = bound?.fn ?? obj;
     const positional = applyKeywords(fn, args, keywords);
@@ -87,6 +90,8 @@ function callAttribute(host: HandlerHost, obj: object, rawName: unknown, args: r
   const state = netrefState(obj);
   if (state) return state.owner.request(C.HANDLE_CALLATTR, [obj, attributeName(rawName), args, keywords]);
   const name = attributeName(rawName);
+  const table = tableFor(host.config.dispatch, obj);
+  if (table) return dispatchCall(table, obj, name, args, keywords, host.config.exposed_prefix);
   if (findOwner(obj, "_rpyc_getattr") === undefined && !FORBIDDEN_NAMES.has(name)) {
     const resolved = checkAttribute(obj, name, "allow_getattr", host.config);
     if (findOwner(obj, resolved) !== undefined) {
@@ -157,6 +162,8 @@ export const HANDLERS: ReadonlyMap<number, HandlerSpec> = new Map<number, Handle
       const target = asObject(obj, "getattr target");
       const state = netrefState(target);
       if (state) return state.owner.request(C.HANDLE_GETATTR, [target, attributeName(name)]);
+      const table = tableFor(h.config.dispatch, target);
+      if (table) return dispatchGetattr(table, target, attributeName(name), h.config.exposed_prefix);
       return accessAttribute(target, name, "allow_getattr", h.config);
     }),
   ],
@@ -166,6 +173,7 @@ export const HANDLERS: ReadonlyMap<number, HandlerSpec> = new Map<number, Handle
       const target = asObject(obj, "setattr target");
       const state = netrefState(target);
       if (state) return state.owner.request(C.HANDLE_SETATTR, [target, attributeName(name), value]);
+      if (tableFor(h.config.dispatch, target)) throw new AttributeError("access denied");
       accessAttribute(target, name, "allow_setattr", h.config, value);
       return null;
     }),
@@ -176,6 +184,7 @@ export const HANDLERS: ReadonlyMap<number, HandlerSpec> = new Map<number, Handle
       const target = asObject(obj, "delattr target");
       const state = netrefState(target);
       if (state) return state.owner.request(C.HANDLE_DELATTR, [target, attributeName(name)]);
+      if (tableFor(h.config.dispatch, target)) throw new AttributeError("access denied");
       accessAttribute(target, name, "allow_delattr", h.config);
       return null;
     }),
@@ -236,11 +245,12 @@ export const HANDLERS: ReadonlyMap<number, HandlerSpec> = new Map<number, Handle
   ],
   [
     C.HANDLE_DIR,
-    spec("dir", 1, 1, (_h, [obj]) => {
+    spec("dir", 1, 1, (h, [obj]) => {
       const target = asObject(obj, "dir target");
       const state = netrefState(target);
       if (state) return state.owner.request(C.HANDLE_DIR, [target]);
-      return attributeNames(target);
+      const table = tableFor(h.config.dispatch, target);
+      return table ? dispatchNames(table, h.config.exposed_prefix) : attributeNames(target);
     }),
   ],
   [
@@ -264,7 +274,8 @@ export const HANDLERS: ReadonlyMap<number, HandlerSpec> = new Map<number, Handle
       const obj = h.objects.get(idPack);
       const state = netrefState(obj);
       if (state) return state.owner.request(C.HANDLE_INSPECT, [state.idPack]);
-      return methodList(obj);
+      const table = tableFor(h.config.dispatch, obj);
+      return table ? dispatchNames(table, h.config.exposed_prefix).map((name) => [name, null]) : methodList(obj);
     }),
   ],
   [

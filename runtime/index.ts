@@ -52,4 +52,6 @@ export { Float, float, Complex, Slice, FrozenSet, NotImplemented, Ellipsis, type
 export { dump, load, dumpable, DEFAULT_BRINE_LIMITS, type BrineLimits } from "./brine.js";
 export { encodeFrame, FrameDecoder, COMPRESSION_THRESHOLD, DEFAULT_MAX_FRAME_SIZE } from "./channel.js";
 export { SocketStream, type Stream, type StreamHandlers } from "./stream.js";
+export { SchemaError, type ServiceSchema, type WireType } from "./schema.js";
+export type { DispatchTable } from "./dispatch.js";
 export type { Remote, RemoteValue, RemoteAttribute, RemoteFunction, RemoteArgs, RootType, DynamicNetref, DynamicAttribute, NetrefBase } from "./types.js";

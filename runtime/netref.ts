@@ -11,6 +11,7 @@ import { HANDLE_CALL, HANDLE_CALLATTR, HANDLE_GETATTR } from "./consts.js";
 import { NetrefReleasedError } from "./errors.js";
 import type { IdPack } from "./id-pack.js";
 import { pyRepr } from "./pyrepr.js";
+import { decodeValue, encodeArguments, type ServiceSchema } from "./schema.js";
 
 /** What a netref needs from its connection; implemented by Connection. */
 export interface NetrefOwner {
@@ -22,6 +23,8 @@ export interface NetrefOwner {
   netrefReleased(state: NetrefState): void;
   /** Resolves the root netref's id_pack (lazy GETROOT). */
   resolveRoot(state: NetrefState): Promise<void>;
+  /** The compiled schema of the netref's class, when the connection has one (rpyc-gen stubs). */
+  schemaFor(state: NetrefState): ServiceSchema | undefined;
 }
 
 /** Book-keeping of one netref; shared by the proxy and the finalization registry. */
@@ -99,7 +102,10 @@ async function getPath(target: unknown, path: readonly string[]): Promise<unknow
     const state = netrefState(current);
     if (state) {
       await ready(state);
-      current = await state.owner.request(HANDLE_GETATTR, [current, name]);
+      const value = await state.owner.request(HANDLE_GETATTR, [current, name]);
+      const schema = state.owner.schemaFor(state);
+      const attribute = schema && Object.hasOwn(schema.attributes, name) ? schema.attributes[name] : undefined;
+      current = attribute ? decodeValue(attribute.type, value, schema!.types, `attribute '${name}'`) : value;
     } else {
       // A by-value intermediate (a tuple or a string): ordinary local property access.
       current = (current as Record<string, unknown>)[name];
@@ -119,7 +125,13 @@ async function callPath(target: unknown, path: readonly string[], args: readonly
   }
   await ready(state);
   const [positional, named] = splitCallArgs(args);
-  return state.owner.request(HANDLE_CALLATTR, [receiver, name, positional, named]);
+  const schema = state.owner.schemaFor(state);
+  const method = schema && Object.hasOwn(schema.methods, name) ? schema.methods[name] : undefined;
+  if (!method) return state.owner.request(HANDLE_CALLATTR, [receiver, name, positional, named]);
+  // A compiled service: encode by its schema, decode the result back into its declared type.
+  const encoded = encodeArguments(method, positional, schema!.types, name);
+  const result = await state.owner.request(HANDLE_CALLATTR, [receiver, name, encoded, named]);
+  return decodeValue(method.returns, result, schema!.types, `${name}() result`);
 }
 
 function makeAttrRef(netref: unknown, path: readonly string[]): AttrRef {

@@ -11,7 +11,8 @@ import { AsyncResultTimeout, ConnectionClosedError, PingError, ProtocolError } f
 import { PythonException, ValueError } from "./exceptions.js";
 import { boundMethods } from "./access.js";
 import { handlerFor, type HandlerHost } from "./handlers.js";
-import { freshInstanceId, idPackKey, isIdPack, localIdPack, type IdPack } from "./id-pack.js";
+import { freshInstanceId, idPackKey, isIdPack, JS_MODULE, localIdPack, type IdPack } from "./id-pack.js";
+import type { ServiceSchema } from "./schema.js";
 import { createNetref, netrefState, releaseState, type NetrefOwner, type NetrefState } from "./netref.js";
 import { LocalObjectTable } from "./object-table.js";
 import type { Stream } from "./stream.js";
@@ -72,6 +73,13 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     this.decoder = new FrameDecoder(this.config.maxFrameSize);
     this.brineLimits = { ...DEFAULT_BRINE_LIMITS, maxDepth: this.config.maxBrineDepth };
     this.closed$ = new Promise((resolve) => (this.signalClosed = resolve));
+    this.schemasByNamePack = new Map(this.config.schemas.map((schema) => [`${JS_MODULE}.${schema.className}`, schema]));
+  }
+
+  private readonly schemasByNamePack: ReadonlyMap<string, ServiceSchema>;
+
+  schemaFor(state: NetrefState): ServiceSchema | undefined {
+    return state.idPack === null || this.schemasByNamePack.size === 0 ? undefined : this.schemasByNamePack.get(state.idPack[0]);
   }
 
   /**

@@ -5,6 +5,7 @@
 
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import type { Logger, ProtocolConfig } from "./config.js";
+import type { DispatchTable } from "./dispatch.js";
 import { Connection } from "./protocol.js";
 import { instantiateService, serviceClassOf, serviceAliases, type ServiceSpec } from "./service.js";
 import { SocketStream } from "./stream.js";
@@ -21,6 +22,8 @@ export interface ServerOptions {
   backlog?: number;
   /** Per-connection config, merged over DEFAULT_CONFIG. */
   protocolConfig?: Partial<ProtocolConfig>;
+  /** rpyc-gen dispatch tables: compiled services answer only their compiled members. */
+  dispatch?: DispatchTable | readonly DispatchTable[];
   logger?: Logger;
 }
 
@@ -94,6 +97,7 @@ export class Server {
     }
     const stream = new SocketStream(socket);
     const config: Partial<ProtocolConfig> = { ...this.options.protocolConfig };
+    if (this.options.dispatch) config.dispatch = [...(config.dispatch ?? []), ...[this.options.dispatch].flat()];
     if (this.options.logger && config.logger === undefined) config.logger = this.options.logger;
     let conn: Connection;
     try {
