@@ -42,7 +42,15 @@ export type RemoteArgs<A extends readonly unknown[]> = LocalArgs<A> | KwargsForm
 /** A remote callable: returns a promise of what the function returns on the peer. */
 export type RemoteFunction<A extends readonly unknown[], R> = ((...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>>) & NetrefBase;
 
-/** How a value of type V looks once it has crossed the wire. */
+/** True when some member of T is a function: T is an object with behaviour, not plain data. */
+type HasMethods<T> = true extends { [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? true : false }[keyof T] ? true : false;
+
+/**
+ * How a value of type V looks once it has crossed the wire. Plain data (objects without
+ * methods or exposed_ members, records, maps, dates) arrives by value: compiled peers
+ * (rpyc-gen schemas) encode it. Objects with methods or exposed_ members and functions
+ * arrive as netrefs.
+ */
 export type RemoteValue<V> = V extends undefined | void
   ? null
   : V extends ByValue
@@ -51,15 +59,23 @@ export type RemoteValue<V> = V extends undefined | void
       ? number
       : V extends Uint8Array
         ? Uint8Array
-        : V extends PromiseLike<infer U>
-          ? RemoteValue<U>
-          : V extends readonly unknown[]
-            ? { -readonly [K in keyof V]: RemoteValue<V[K]> }
-            : V extends (...args: infer A) => infer R
-              ? RemoteFunction<A, R>
-              : V extends object
-                ? Remote<V>
-                : unknown;
+        : V extends Date
+          ? Date
+          : V extends PromiseLike<infer U>
+            ? RemoteValue<U>
+            : V extends readonly unknown[]
+              ? { -readonly [K in keyof V]: RemoteValue<V[K]> }
+              : V extends ReadonlyMap<infer K, infer W>
+                ? Map<RemoteValue<K>, RemoteValue<W>>
+                : V extends (...args: infer A) => infer R
+                  ? RemoteFunction<A, R>
+                  : V extends object
+                    ? HasMethods<V> extends true
+                      ? Remote<V>
+                      : HasExposed<V> extends true
+                        ? Remote<V>
+                        : { -readonly [K in keyof V]: RemoteValue<V[K]> }
+                    : unknown;
 
 type Member<V> = [V] extends [(...args: infer A) => infer R] ? (...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>> : RemoteAttribute<RemoteValue<V>>;
 
@@ -89,6 +105,12 @@ export interface DynamicAttribute extends PromiseLike<unknown> {
 
 /** An untyped netref (for example the root of `connect()` without a type argument). */
 export type DynamicNetref = { readonly [name: string]: DynamicAttribute } & NetrefBase & ((...args: unknown[]) => Promise<unknown>) & AsyncIterable<unknown>;
+
+/** The members every service exposes (RPyC's Service); generated service shapes extend it. */
+export interface ServiceShape {
+  exposed_get_service_name(): string;
+  exposed_get_service_aliases(): string[];
+}
 
 /** The type of `conn.root`: typed when the service type is known, dynamic otherwise. */
 export type RootType<T> = unknown extends T ? DynamicNetref : Remote<T>;

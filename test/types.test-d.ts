@@ -40,6 +40,9 @@ class TypedService extends Service {
   exposed_child(): ChildService {
     return new ChildService();
   }
+  exposed_data(): { a: number; when: Date; tags: Map<string, number>; nested: { deep: bigint }[] } {
+    return { a: 1, when: new Date(), tags: new Map(), nested: [] };
+  }
   exposed_optional(a: number, b?: string): string {
     return `${a}${b ?? ""}`;
   }
@@ -103,6 +106,10 @@ describe("Remote<T> (types only)", () => {
     expectTypeOf(point.norm()).toEqualTypeOf<Promise<number>>();
     // @ts-expect-error private by convention
     void point._hidden;
+  });
+
+  it("plain data (no methods, no exposed_ members) arrives by value", async () => {
+    expectTypeOf(await conn.root.data()).toEqualTypeOf<{ a: number; when: Date; tags: Map<string, number>; nested: { deep: bigint }[] }>();
   });
 
   it("a netref is not thenable, so awaiting it yields the netref itself", () => {
