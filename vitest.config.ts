@@ -1,6 +1,17 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // Generated code imports the runtime by its package name; inside this repository that
+    // is the source, so tests and generated code share one copy of every class.
+    alias: [
+      { find: /^rpyc-ts\/internal$/, replacement: here("./runtime/internal.ts") },
+      { find: /^rpyc-ts$/, replacement: here("./runtime/index.ts") },
+    ],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup/loopback-guard.ts"],
