@@ -105,7 +105,7 @@ async function getPath(target: unknown, path: readonly string[]): Promise<unknow
       const value = await state.owner.request(HANDLE_GETATTR, [current, name]);
       const schema = state.owner.schemaFor(state);
       const attribute = schema && Object.hasOwn(schema.attributes, name) ? schema.attributes[name] : undefined;
-      current = attribute ? decodeValue(attribute.type, value, schema!.types, `attribute '${name}'`) : value;
+      current = attribute ? decodeValue(attribute.type, value, schema!.types, `attribute '${name}'`, 0, null) : value;
     } else {
       // A by-value intermediate (a tuple or a string): ordinary local property access.
       current = (current as Record<string, unknown>)[name];
@@ -131,7 +131,7 @@ async function callPath(target: unknown, path: readonly string[], args: readonly
   // A compiled service: encode by its schema, decode the result back into its declared type.
   const encoded = encodeArguments(method, positional, schema!.types, name);
   const result = await state.owner.request(HANDLE_CALLATTR, [receiver, name, encoded, named]);
-  return decodeValue(method.returns, result, schema!.types, `${name}() result`);
+  return decodeValue(method.returns, result, schema!.types, `${name}() result`, 0, null);
 }
 
 function makeAttrRef(netref: unknown, path: readonly string[]): AttrRef {

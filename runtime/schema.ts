@@ -145,9 +145,11 @@ function fail(path: string, type: WireType | WireDecl, value: unknown): never {
 /**
  * Decodes a value received from the wire into its declared type (tuples back into objects,
  * pairs into records and maps, seconds into dates), checking it on the way. Throws a
- * SchemaError naming `path` when it does not match.
+ * SchemaError naming `path` when it does not match. `none` is what Python's None becomes
+ * where `undefined` was declared: undefined for a service's arguments, null for results a
+ * client receives (as `RemoteValue` types them, and as untyped calls return them).
  */
-export function decodeValue(type: WireType, value: unknown, types: Types, path: string, depth = 0): unknown {
+export function decodeValue(type: WireType, value: unknown, types: Types, path: string, depth = 0, none: null | undefined = undefined): unknown {
   if (depth > MAX_DEPTH) throw new SchemaError(path, "a shallower value", "nesting deeper than 64 levels");
   const t = resolve(type, types);
   switch (t.kind) {
@@ -169,7 +171,7 @@ export function decodeValue(type: WireType, value: unknown, types: Types, path: 
       if (value === null || value === undefined) return null;
       return fail(path, t, value);
     case "undefined":
-      if (value === null || value === undefined) return undefined;
+      if (value === null || value === undefined) return none;
       return fail(path, t, value);
     case "literal":
       if (value === t.value) return value;
@@ -182,15 +184,15 @@ export function decodeValue(type: WireType, value: unknown, types: Types, path: 
       return fail(path, t, value);
     case "array":
       if (!Array.isArray(value)) return fail(path, t, value);
-      return value.map((item: unknown, i) => decodeValue(t.element, item, types, `${path}[${i}]`, depth + 1));
+      return value.map((item: unknown, i) => decodeValue(t.element, item, types, `${path}[${i}]`, depth + 1, none));
     case "tuple":
       if (!Array.isArray(value) || value.length < t.minLength || value.length > t.elements.length) return fail(path, t, value);
-      return value.map((item: unknown, i) => decodeValue(t.elements[i]!, item, types, `${path}[${i}]`, depth + 1));
+      return value.map((item: unknown, i) => decodeValue(t.elements[i]!, item, types, `${path}[${i}]`, depth + 1, none));
     case "map": {
       if (!Array.isArray(value)) return fail(path, t, value);
       const entries = value.map((pair: unknown, i): [unknown, unknown] => {
         if (!Array.isArray(pair) || pair.length !== 2) return fail(`${path}[${i}]`, { kind: "tuple", elements: [t.key, t.value], minLength: 2 }, pair);
-        return [decodeValue(t.key, pair[0], types, `${path}[${i}].key`, depth + 1), decodeValue(t.value, pair[1], types, `${path}[${i}].value`, depth + 1)];
+        return [decodeValue(t.key, pair[0], types, `${path}[${i}].key`, depth + 1, none), decodeValue(t.value, pair[1], types, `${path}[${i}].value`, depth + 1, none)];
       });
       if (t.container === "map") return new Map(entries);
       const record: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
@@ -203,7 +205,7 @@ export function decodeValue(type: WireType, value: unknown, types: Types, path: 
       t.fields.forEach((field, i) => {
         const item: unknown = value[i];
         if (field.optional && (item === null || item === undefined)) return;
-        out[field.name] = decodeValue(field.type, item, types, `${path}.${field.name}`, depth + 1);
+        out[field.name] = decodeValue(field.type, item, types, `${path}.${field.name}`, depth + 1, none);
       });
       return out;
     }
@@ -213,7 +215,7 @@ export function decodeValue(type: WireType, value: unknown, types: Types, path: 
     case "union": {
       for (const member of t.members) {
         try {
-          return decodeValue(member, value, types, path, depth + 1);
+          return decodeValue(member, value, types, path, depth + 1, none);
         } catch (err) {
           if (!(err instanceof SchemaError)) throw err;
         }

@@ -1,0 +1,283 @@
+// ServiceModel -> views: the plain data each TypeScript template renders. Views decide what
+// goes in a file (which types, which imports, which names); templates decide how it reads.
+
+import type { AttributeDef, MethodDef, ServiceDef, TypeDef, WireType } from "../model.js";
+import { childTypes, compare, importSpecifier, memberTypes, ModelIndex, serviceNames, unique, type EmitOptions, type ServiceNames } from "./context.js";
+import { cleanParam, cleanWireType, type TsNaming } from "./ts-types.js";
+
+/** One import declaration; `typeOnly` makes the whole declaration `import type`. */
+export interface ImportView {
+  readonly specifier: string;
+  readonly typeOnly: boolean;
+  readonly defaultName?: string;
+  readonly names: readonly { readonly name: string; readonly alias?: string; readonly typeOnly: boolean }[];
+}
+
+interface ImportName {
+  readonly name: string;
+  readonly alias?: string;
+  readonly typeOnly: boolean;
+}
+
+/** Collects imports by specifier; renders them sorted by specifier, names sorted. */
+class Imports {
+  private readonly bySpecifier = new Map<string, { defaultName?: string; names: Map<string, ImportName> }>();
+
+  add(specifier: string, name: ImportName | { readonly defaultName: string }): void {
+    let entry = this.bySpecifier.get(specifier);
+    if (!entry) this.bySpecifier.set(specifier, (entry = { names: new Map() }));
+    if ("defaultName" in name) {
+      entry.defaultName = name.defaultName;
+      return;
+    }
+    const key = name.alias ?? name.name;
+    const existing = entry.names.get(key);
+    // A value import covers the type use too.
+    if (!existing || (existing.typeOnly && !name.typeOnly)) entry.names.set(key, name);
+  }
+
+  views(): ImportView[] {
+    return [...this.bySpecifier]
+      .sort(([a], [b]) => compare(a, b))
+      .map(([specifier, entry]) => {
+        const names = [...entry.names.values()].sort((a, b) => compare(a.alias ?? a.name, b.alias ?? b.name));
+        const typeOnly = entry.defaultName === undefined && names.every((n) => n.typeOnly);
+        return {
+          specifier,
+          typeOnly,
+          ...(entry.defaultName !== undefined ? { defaultName: entry.defaultName } : {}),
+          names: names.map((n) => ({ name: n.name, ...(n.alias !== undefined ? { alias: n.alias } : {}), typeOnly: n.typeOnly && !typeOnly })),
+        };
+      });
+  }
+}
+
+/** Named types (`ref`) and netref classes a list of types mentions by name, without following refs. */
+function mentionedNames(types: readonly WireType[]): { refs: string[]; netrefs: string[] } {
+  const refs = new Set<string>();
+  const netrefs = new Set<string>();
+  const visit = (type: WireType): void => {
+    if (type.kind === "ref") refs.add(type.name);
+    else if (type.kind === "netref") netrefs.add(type.name);
+    childTypes(type).forEach(visit);
+  };
+  types.forEach(visit);
+  return { refs: unique([...refs]), netrefs: unique([...netrefs]) };
+}
+
+function typeDefBodies(defs: readonly TypeDef[]): WireType[] {
+  return defs.flatMap((def) => (def.kind === "object" ? def.fields.map((f) => f.type) : def.kind === "alias" ? [def.type] : []));
+}
+
+/** Client stubs write a netref of a compiled service as its shape interface; other classes as `unknown`. */
+export function clientNaming(index: ModelIndex): TsNaming {
+  return { ref: (name) => name, netref: (name) => (index.service(name) ? name : "unknown") };
+}
+
+/**
+ * Dispatch tables cast decoded arguments to the declared types. A netref of a compiled
+ * service is cast to the real class; a netref of any other class to `never` (the runtime
+ * checked it is an object; its class is not in the model).
+ */
+function dispatchNaming(index: ModelIndex): TsNaming {
+  return { ref: (name) => name, netref: (name) => (index.service(name) ? name : "never") };
+}
+
+/** The service's header line: which sources its files come from. */
+function sourcesText(sources: readonly string[]): string {
+  return sources.join(", ");
+}
+
+type MemberView =
+  | (MethodDef & { readonly isMethod: true; readonly key: string })
+  | (AttributeDef & { readonly isMethod: false; readonly key: string });
+
+/** The runtime names a client stub uses, as written in the stub (aliased when a user type takes the name). */
+export interface RuntimeNames {
+  readonly connect: string;
+  readonly Connection: string;
+  readonly ConnectOptions: string;
+  readonly Remote: string;
+  readonly ServiceSchema: string;
+  readonly ServiceShape: string;
+}
+
+const RUNTIME_VALUES = ["connect"] as const;
+const RUNTIME_TYPES = ["Connection", "ConnectOptions", "Remote", "ServiceSchema", "ServiceShape"] as const;
+
+export interface ClientView {
+  readonly sources: string;
+  readonly naming: TsNaming;
+  readonly rt: RuntimeNames;
+  /** The runtime import first, then sibling stubs. */
+  readonly imports: readonly ImportView[];
+  readonly declarations: readonly TypeDef[];
+  readonly service: ServiceDef;
+  readonly names: ServiceNames;
+  readonly members: readonly MemberView[];
+  readonly schema: unknown;
+}
+
+/** The wire schema of a service as plain data (docs, defaults and locations stripped). */
+export function schemaData(index: ModelIndex, service: ServiceDef): {
+  className: string;
+  name: string;
+  aliases: string[];
+  methods: { name: string; params: unknown[]; returns: WireType }[];
+  attributes: { name: string; type: WireType; readonly: boolean }[];
+  types: unknown[];
+} {
+  return {
+    className: service.className,
+    name: service.name,
+    aliases: [...service.aliases],
+    methods: service.methods.map((m) => ({ name: m.name, params: m.params.map(cleanParam), returns: cleanWireType(m.returns) })),
+    attributes: service.attributes.map((a) => ({ name: a.name, type: cleanWireType(a.type), readonly: a.readonly })),
+    types: index.closure(service).map((def) => {
+      switch (def.kind) {
+        case "object":
+          return { kind: "object", name: def.name, fields: def.fields.map((f) => ({ name: f.name, type: cleanWireType(f.type), optional: f.optional })) };
+        case "enum":
+          return { kind: "enum", name: def.name, members: def.members.map((m) => ({ name: m.name, value: m.value })) };
+        case "alias":
+          return { kind: "alias", name: def.name, type: cleanWireType(def.type) };
+      }
+    }),
+  };
+}
+
+function sortedMembers(service: ServiceDef): MemberView[] {
+  const members: MemberView[] = [
+    ...service.methods.map((m) => ({ ...m, isMethod: true as const, key: m.name })),
+    ...service.attributes.map((a) => ({ ...a, isMethod: false as const, key: a.name })),
+  ];
+  return members.sort((a, b) => compare(a.member, b.member));
+}
+
+export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport: string): ClientView {
+  const names = serviceNames(service);
+  const owned = index.closure(service).filter((def) => index.owner(def.name).className === service.className);
+  const imports = new Imports();
+  const mentioned = mentionedNames([...memberTypes(service), ...typeDefBodies(owned)]);
+  for (const ref of mentioned.refs) {
+    const owner = index.owner(ref);
+    if (owner.className !== service.className) imports.add(serviceNames(owner).clientSpecifier, { name: ref, typeOnly: true });
+  }
+  for (const className of mentioned.netrefs) {
+    const other = index.service(className);
+    if (other && other.className !== service.className) imports.add(serviceNames(other).clientSpecifier, { name: serviceNames(other).shape, typeOnly: true });
+  }
+  // Names the stub declares or imports itself win; a runtime name they take is imported under an alias.
+  const taken = new Set([...owned.map((d) => d.name), ...mentioned.refs, ...mentioned.netrefs, names.shape, names.remote, names.schemaConst, names.namesConst, names.connectFn]);
+  const local = (name: string, alias: string): string => (taken.has(name) ? alias : name);
+  const runtime = new Imports();
+  const rt: Record<string, string> = {};
+  for (const name of RUNTIME_VALUES) {
+    rt[name] = local(name, `rpyc${name.charAt(0).toUpperCase()}${name.slice(1)}`);
+    runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: false });
+  }
+  for (const name of RUNTIME_TYPES) {
+    rt[name] = local(name, `Rpyc${name}`);
+    runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: true });
+  }
+  return {
+    sources: sourcesText(index.sources(service)),
+    naming: clientNaming(index),
+    rt: rt as unknown as RuntimeNames,
+    imports: [...runtime.views(), ...imports.views()],
+    declarations: owned,
+    service,
+    names,
+    members: sortedMembers(service),
+    schema: schemaData(index, service),
+  };
+}
+
+/** One argument of a dispatch invoker. */
+export interface DispatchParamView {
+  readonly type: WireType;
+  readonly optional: boolean;
+  readonly rest: boolean;
+  /**
+   * The type mentions an enum (directly or through named types). Enums are compared by
+   * identity, so the stub's copy is not the source's: the argument is cast to the class's
+   * own parameter type instead (`Parameters<Svc["exposed_x"]>[i]`).
+   */
+  readonly nominal: boolean;
+}
+
+export interface DispatchView {
+  readonly sources: string;
+  readonly internalImport: string;
+  readonly naming: TsNaming;
+  readonly imports: readonly ImportView[];
+  readonly className: string;
+  readonly names: ServiceNames;
+  readonly methods: readonly (MethodDef & { readonly args: readonly DispatchParamView[] })[];
+  readonly attributes: readonly AttributeDef[];
+}
+
+/** Adds the import of a service class (value or type) from its module. */
+function importServiceClass(imports: Imports, options: EmitOptions, service: ServiceDef, typeOnly: boolean): void {
+  const specifier = importSpecifier(options, service.module);
+  if (service.exportName === "default") imports.add(specifier, { defaultName: service.className });
+  else imports.add(specifier, { name: service.exportName, ...(service.exportName !== service.className ? { alias: service.className } : {}), typeOnly });
+}
+
+export function dispatchView(index: ModelIndex, service: ServiceDef, options: EmitOptions, runtimeImport: string): DispatchView {
+  const names = serviceNames(service);
+  const imports = new Imports();
+  importServiceClass(imports, options, service, false);
+  imports.add(names.clientSpecifier, { name: names.schemaConst, typeOnly: false });
+  const isNominal = (type: WireType): boolean => mentionedNames([type]).refs.some((ref) => index.isNominal(ref));
+  const methods = service.methods.map((method) => ({
+    ...method,
+    args: method.params.map((p) => ({ type: p.type, optional: p.optional, rest: p.rest, nominal: isNominal(p.type) })),
+  }));
+  // Casts name the stub's declarations; netrefs of compiled services name the real classes.
+  const mentioned = mentionedNames(methods.flatMap((m) => m.args.filter((a) => !a.nominal).map((a) => a.type)));
+  for (const ref of mentioned.refs) imports.add(serviceNames(index.owner(ref)).clientSpecifier, { name: ref, typeOnly: true });
+  for (const className of mentioned.netrefs) {
+    const other = index.service(className);
+    if (other && other.className !== service.className) importServiceClass(imports, options, other, true);
+  }
+  return {
+    sources: sourcesText(index.sources(service)),
+    internalImport: `${runtimeImport}/internal`,
+    naming: dispatchNaming(index),
+    imports: imports.views(),
+    className: service.className,
+    names,
+    methods,
+    attributes: service.attributes,
+  };
+}
+
+export interface IndexView {
+  readonly sources: string;
+  readonly exports: readonly { readonly specifier: string; readonly names: readonly { readonly name: string; readonly typeOnly: boolean }[] }[];
+}
+
+/** Every name the client stubs export, by stub; fails on a name two stubs would both export. */
+export function indexView(index: ModelIndex): IndexView {
+  const seen = new Map<string, string>();
+  const exports = index.sortedServices.map((service) => {
+    const names = serviceNames(service);
+    const owned = index.closure(service).filter((def) => index.owner(def.name).className === service.className);
+    const list = [
+      { name: names.shape, typeOnly: true },
+      { name: names.remote, typeOnly: true },
+      { name: names.namesConst, typeOnly: false },
+      { name: names.schemaConst, typeOnly: false },
+      { name: names.connectFn, typeOnly: false },
+      ...owned.map((def) => ({ name: def.name, typeOnly: def.kind !== "enum" })),
+    ].sort((a, b) => compare(a.name, b.name));
+    for (const { name } of list) {
+      const other = seen.get(name);
+      if (other) throw new Error(`rpyc-gen: '${name}' would be exported by both ${other} and ${names.clientFile}; rename the type or the service`);
+      seen.set(name, names.clientFile);
+    }
+    return { specifier: names.clientSpecifier, names: list };
+  });
+  return { sources: sourcesText(index.allSources()), exports };
+}

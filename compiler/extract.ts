@@ -1,0 +1,151 @@
+// Extraction: TypeScript service classes -> the plain ServiceModel. This room (with
+// compiler/extract/*) is the only code of the compiler that imports ts-morph; everything it
+// hands on is plain JSON (compiler/model.ts). Service discovery and members live in
+// extract/services.ts, type resolution in extract/types.ts.
+
+import path from "node:path";
+import { Project, type SourceFile, ts } from "ts-morph";
+import { type Diagnostic, MODEL_VERSION, type ServiceDef, type ServiceModel } from "./model.js";
+import { ExtractContext, compareStrings } from "./extract/context.js";
+import { type ServiceClass, describeService, findServiceClass } from "./extract/services.js";
+import { TypeResolver } from "./extract/types.js";
+
+export interface ExtractOptions {
+  /** Files or globs (ts-morph/tinyglobby syntax), relative to `root` or absolute. */
+  readonly sources: readonly string[];
+  /** tsconfig.json to take compiler options from (imports resolve with them). */
+  readonly project?: string;
+  /** Directory the model's paths are relative to (default: process.cwd()). */
+  readonly root?: string;
+}
+
+export interface ExtractResult {
+  readonly model: ServiceModel;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Absolute paths of every source file the model was built from (entry files and the files they import that contributed types or base classes) — for watch mode. */
+  readonly files: readonly string[];
+}
+
+/** Compiler options used when no tsconfig is given: strict, ESM with node resolution (`./x.js` finds `./x.ts`). */
+export const DEFAULT_COMPILER_OPTIONS: ts.CompilerOptions = {
+  strict: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  skipLibCheck: true,
+};
+
+const SOURCE_FILE = /\.(c|m)?tsx?$/;
+const DECLARATION_FILE = /\.d\.(c|m)?ts$/;
+
+/** Reads the sources (files, directories or globs) into a new Project and extracts the model. */
+export function extractModel(options: ExtractOptions): ExtractResult {
+  const root = path.resolve(options.root ?? process.cwd());
+  const project = options.project
+    ? new Project({ tsConfigFilePath: path.resolve(root, options.project), skipAddingFilesFromTsConfig: true })
+    : new Project({ compilerOptions: DEFAULT_COMPILER_OPTIONS });
+  const fileSystem = project.getFileSystem();
+  const absolute = (source: string): string => toPosix(path.isAbsolute(source) ? source : path.join(root, source));
+  const negated = options.sources.filter((s) => s.startsWith("!")).map((s) => `!${absolute(s.slice(1))}`);
+  const unmatched: string[] = [];
+  const entries = new Map<string, SourceFile>();
+  for (const source of options.sources) {
+    if (source.startsWith("!")) continue;
+    let pattern = absolute(source);
+    const extra: string[] = [];
+    if (fileSystem.directoryExistsSync(pattern)) {
+      const directory = pattern.replace(/\/$/, "");
+      pattern = `${directory}/**/*.{ts,tsx,mts,cts}`;
+      extra.push(`!${directory}/**/node_modules/**`);
+    }
+    const matched = fileSystem.globSync([pattern, ...negated, ...extra]).filter((f) => SOURCE_FILE.test(f) && !DECLARATION_FILE.test(f));
+    if (matched.length === 0) unmatched.push(source);
+    for (const file of matched) entries.set(file, entries.get(file) ?? project.addSourceFileAtPath(file));
+  }
+  if (!options.sources.some((s) => !s.startsWith("!"))) unmatched.push(".");
+  project.resolveSourceFileDependencies();
+  return extract(project, [...entries.values()], root, unmatched);
+}
+
+/** Extracts from an existing ts-morph Project (tests use an in-memory file system; watch mode reuses one Project). `entries` are the files whose services are reported. */
+export function extractFromProject(project: Project, entries: readonly SourceFile[], root: string): ExtractResult {
+  return extract(project, entries, root, entries.length === 0 ? ["."] : []);
+}
+
+function extract(project: Project, entries: readonly SourceFile[], root: string, unmatched: readonly string[]): ExtractResult {
+  const program = project.getProgram().compilerObject;
+  const ctx = new ExtractContext(program, program.getTypeChecker(), root);
+  for (const source of unmatched) {
+    ctx.report(
+      "RPYC_NO_INPUT",
+      { file: toPosix(source), line: 1, column: 1 },
+      source === "." ? "no source files were given" : `'${toPosix(source)}' matches no TypeScript source file`,
+      "pass the files (or globs) that declare your services, relative to the project root",
+    );
+  }
+  const sourceFiles = new Map<string, ts.SourceFile>();
+  for (const entry of entries) {
+    const sourceFile = program.getSourceFile(entry.getFilePath()) ?? entry.compilerNode;
+    sourceFiles.set(sourceFile.fileName, sourceFile);
+  }
+  const candidates: ServiceClass[] = [];
+  for (const sourceFile of [...sourceFiles.values()].sort((a, b) => compareStrings(a.fileName, b.fileName))) {
+    ctx.noteFile(sourceFile);
+    for (const statement of sourceFile.statements) {
+      if (!ts.isClassDeclaration(statement)) continue;
+      // Abstract classes cannot be served; their exposed members reach concrete subclasses.
+      if (ts.getCombinedModifierFlags(statement) & ts.ModifierFlags.Abstract) continue;
+      const service = findServiceClass(ctx, statement);
+      if (service) candidates.push(service);
+    }
+  }
+  candidates.sort(
+    (a, b) =>
+      compareStrings(a.className, b.className) ||
+      compareStrings(ctx.relativePath(a.declaration.getSourceFile().fileName), ctx.relativePath(b.declaration.getSourceFile().fileName)) ||
+      a.declaration.getStart() - b.declaration.getStart(),
+  );
+  const resolver = new TypeResolver(ctx);
+  const described: ServiceDef[] = [];
+  for (const candidate of candidates) {
+    const service = describeService(ctx, resolver, candidate);
+    if (service) described.push(service);
+  }
+  reportDuplicateNames(ctx, described);
+  const { types, rename } = resolver.finish();
+  const services = described.map(
+    (s): ServiceDef => ({
+      ...s,
+      methods: s.methods.map((m) => ({ ...m, params: m.params.map((p) => ({ ...p, type: rename(p.type) })), returns: rename(m.returns) })),
+      attributes: s.attributes.map((a) => ({ ...a, type: rename(a.type) })),
+    }),
+  );
+  return { model: { version: MODEL_VERSION, services, types }, diagnostics: ctx.diagnostics(), files: ctx.files() };
+}
+
+/** A service name or alias used twice: reported on the later service (in className order), once per earlier owner. */
+function reportDuplicateNames(ctx: ExtractContext, services: readonly ServiceDef[]): void {
+  const owners = new Map<string, ServiceDef>();
+  for (const service of services) {
+    const clashes = new Map<ServiceDef, string[]>();
+    for (const alias of service.aliases) {
+      const first = owners.get(alias);
+      if (!first) owners.set(alias, service);
+      else if (first !== service) clashes.set(first, [...(clashes.get(first) ?? []), alias]);
+    }
+    for (const [first, names] of clashes) {
+      const at = `${first.location.file}:${first.location.line}:${first.location.column}`;
+      const quoted = names.map((n) => `'${n}'`).join(", ");
+      ctx.report(
+        "RPYC_DUPLICATE_SERVICE_NAME",
+        service.location,
+        `service ${service.className}'s ${names.length === 1 ? `name ${quoted} is` : `names ${quoted} are`} already used by ${first.className} (${at})`,
+        'give one of them a different name with static ALIASES = ["..."]',
+      );
+    }
+  }
+}
+
+function toPosix(p: string): string {
+  return p.split("\\").join("/");
+}

@@ -1,0 +1,4 @@
+// `npm run gen -- ...`: rpyc-gen straight from the TypeScript sources (development).
+import { main } from "./cli.js";
+
+await main();

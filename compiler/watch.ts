@@ -1,0 +1,74 @@
+// --watch: re-extract when a source file (or a file it imports) changes, then regenerate.
+// Generation writes only files whose contents changed, so an edit to one service rewrites
+// that service's outputs and nothing else.
+
+import { watch, type FSWatcher } from "chokidar";
+import type { ExtractOptions, ExtractResult } from "./extract.js";
+import { extractModel } from "./extract.js";
+
+export interface WatchHandle {
+  /** Resolves after the next regeneration (for tests and benchmarks). */
+  nextRun(): Promise<number>;
+  close(): Promise<void>;
+}
+
+interface WatchIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** Debounce window: editors write a file in several steps. */
+const SETTLE_MS = 50;
+
+export async function startWatch(
+  options: ExtractOptions,
+  first: ExtractResult,
+  regenerate: (result: ExtractResult) => number,
+  io: WatchIO,
+  extract: (options: ExtractOptions, changed: readonly string[]) => ExtractResult = (o) => extractModel(o),
+): Promise<WatchHandle> {
+  let watched = new Set(first.files);
+  const watcher: FSWatcher = watch([...watched], { ignoreInitial: true, awaitWriteFinish: false });
+  let timer: NodeJS.Timeout | undefined;
+  const changed = new Set<string>();
+  let waiters: ((code: number) => void)[] = [];
+
+  const runOnce = (): void => {
+    timer = undefined;
+    const files = [...changed];
+    changed.clear();
+    let code: number;
+    try {
+      const result = extract(options, files);
+      code = regenerate(result);
+      // Follow new imports, forget files no longer used.
+      const next = new Set(result.files);
+      const added = [...next].filter((f) => !watched.has(f));
+      const gone = [...watched].filter((f) => !next.has(f));
+      if (added.length) watcher.add(added);
+      if (gone.length) void watcher.unwatch(gone);
+      watched = next;
+    } catch (err) {
+      io.stderr(`rpyc-gen: ${(err as Error).message}\n`);
+      code = 4;
+    }
+    for (const resolve of waiters.splice(0)) resolve(code);
+  };
+
+  watcher.on("all", (_event, file) => {
+    changed.add(file);
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(runOnce, SETTLE_MS);
+  });
+  await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+  io.stdout(`rpyc-gen: watching ${watched.size} file(s)\n`);
+
+  return {
+    nextRun: () => new Promise((resolve) => waiters.push(resolve)),
+    close: async () => {
+      if (timer) clearTimeout(timer);
+      waiters = [];
+      await watcher.close();
+    },
+  };
+}
