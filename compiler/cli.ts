@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { emitAll, type EmitOptions, type GeneratedFile } from "./emit.js";
-import { extractModel, type ExtractResult } from "./extract.js";
+import { createExtractSession, type ExtractResult, type ExtractSession } from "./extract.js";
 import { formatDiagnostic } from "./model.js";
 import { startWatch, type WatchHandle } from "./watch.js";
 import { createProgress } from "./progress.js";
@@ -187,13 +187,14 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
     ...(opts.emitModel ? { emitModel: true } : {}),
   };
   const extractOptions = { sources, root, ...(project ? { project } : {}) };
-  let result: ExtractResult;
+  let session: ExtractSession;
   try {
-    result = extractModel(extractOptions);
+    session = createExtractSession(extractOptions);
   } catch (err) {
     io.stderr(`rpyc-gen: ${(err as Error).message}\n`);
     return { code: EXIT.IO };
   }
+  const result = session.result;
   if (result.diagnostics.some((d) => d.code === "RPYC_NO_INPUT")) {
     reportDiagnostics(result, io);
     return { code: EXIT.USAGE };
@@ -206,7 +207,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
     return { code: EXIT.IO };
   }
   if (!opts.watch) return { code };
-  const watcher = await startWatch(extractOptions, result, (next) => generate(next, emitOptions, { check: false, quiet: opts.quiet ?? false }, io), io);
+  const watcher = await startWatch(session, (next) => generate(next, emitOptions, { check: false, quiet: opts.quiet ?? false }, io), io);
   return { code, watcher };
 }
 

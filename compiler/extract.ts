@@ -40,6 +40,17 @@ const DECLARATION_FILE = /\.d\.(c|m)?ts$/;
 
 /** Reads the sources (files, directories or globs) into a new Project and extracts the model. */
 export function extractModel(options: ExtractOptions): ExtractResult {
+  return createExtractSession(options).result;
+}
+
+/** A Project kept between extractions: watch mode re-reads only the files that changed. */
+export interface ExtractSession {
+  readonly result: ExtractResult;
+  /** Re-reads `changed` (absolute paths; deleted files are dropped), picks up new matches of the sources, extracts again. */
+  update(changed: readonly string[]): ExtractResult;
+}
+
+export function createExtractSession(options: ExtractOptions): ExtractSession {
   const root = path.resolve(options.root ?? process.cwd());
   const project = options.project
     ? new Project({ tsConfigFilePath: path.resolve(root, options.project), skipAddingFilesFromTsConfig: true })
@@ -47,24 +58,42 @@ export function extractModel(options: ExtractOptions): ExtractResult {
   const fileSystem = project.getFileSystem();
   const absolute = (source: string): string => toPosix(path.isAbsolute(source) ? source : path.join(root, source));
   const negated = options.sources.filter((s) => s.startsWith("!")).map((s) => `!${absolute(s.slice(1))}`);
-  const unmatched: string[] = [];
-  const entries = new Map<string, SourceFile>();
-  for (const source of options.sources) {
-    if (source.startsWith("!")) continue;
-    let pattern = absolute(source);
-    const extra: string[] = [];
-    if (fileSystem.directoryExistsSync(pattern)) {
-      const directory = pattern.replace(/\/$/, "");
-      pattern = `${directory}/**/*.{ts,tsx,mts,cts}`;
-      extra.push(`!${directory}/**/node_modules/**`);
+
+  const read = (): ExtractResult => {
+    const unmatched: string[] = [];
+    const entries = new Map<string, SourceFile>();
+    for (const source of options.sources) {
+      if (source.startsWith("!")) continue;
+      let pattern = absolute(source);
+      const extra: string[] = [];
+      if (fileSystem.directoryExistsSync(pattern)) {
+        const directory = pattern.replace(/\/$/, "");
+        pattern = `${directory}/**/*.{ts,tsx,mts,cts}`;
+        extra.push(`!${directory}/**/node_modules/**`);
+      }
+      const matched = fileSystem.globSync([pattern, ...negated, ...extra]).filter((f) => SOURCE_FILE.test(f) && !DECLARATION_FILE.test(f));
+      if (matched.length === 0) unmatched.push(source);
+      for (const file of matched) entries.set(file, entries.get(file) ?? project.getSourceFile(file) ?? project.addSourceFileAtPath(file));
     }
-    const matched = fileSystem.globSync([pattern, ...negated, ...extra]).filter((f) => SOURCE_FILE.test(f) && !DECLARATION_FILE.test(f));
-    if (matched.length === 0) unmatched.push(source);
-    for (const file of matched) entries.set(file, entries.get(file) ?? project.addSourceFileAtPath(file));
-  }
-  if (!options.sources.some((s) => !s.startsWith("!"))) unmatched.push(".");
-  project.resolveSourceFileDependencies();
-  return extract(project, [...entries.values()], root, unmatched);
+    if (!options.sources.some((s) => !s.startsWith("!"))) unmatched.push(".");
+    project.resolveSourceFileDependencies();
+    return extract(project, [...entries.values()], root, unmatched);
+  };
+
+  const session = {
+    result: read(),
+    update(changed: readonly string[]): ExtractResult {
+      for (const file of changed) {
+        const sourceFile = project.getSourceFile(toPosix(file));
+        if (!sourceFile) continue;
+        if (fileSystem.fileExistsSync(sourceFile.getFilePath())) sourceFile.refreshFromFileSystemSync();
+        else project.removeSourceFile(sourceFile);
+      }
+      session.result = read();
+      return session.result;
+    },
+  };
+  return session;
 }
 
 /** Extracts from an existing ts-morph Project (tests use an in-memory file system; watch mode reuses one Project). `entries` are the files whose services are reported. */

@@ -3,8 +3,7 @@
 // that service's outputs and nothing else.
 
 import { watch, type FSWatcher } from "chokidar";
-import type { ExtractOptions, ExtractResult } from "./extract.js";
-import { extractModel } from "./extract.js";
+import type { ExtractResult, ExtractSession } from "./extract.js";
 
 export interface WatchHandle {
   /** Resolves after the next regeneration (for tests and benchmarks). */
@@ -20,14 +19,9 @@ interface WatchIO {
 /** Debounce window: editors write a file in several steps. */
 const SETTLE_MS = 50;
 
-export async function startWatch(
-  options: ExtractOptions,
-  first: ExtractResult,
-  regenerate: (result: ExtractResult) => number,
-  io: WatchIO,
-  extract: (options: ExtractOptions, changed: readonly string[]) => ExtractResult = (o) => extractModel(o),
-): Promise<WatchHandle> {
-  let watched = new Set(first.files);
+/** Watches the session's files; each change re-reads only the changed files, then regenerates. */
+export async function startWatch(session: ExtractSession, regenerate: (result: ExtractResult) => number, io: WatchIO): Promise<WatchHandle> {
+  let watched = new Set(session.result.files);
   const watcher: FSWatcher = watch([...watched], { ignoreInitial: true, awaitWriteFinish: false });
   let timer: NodeJS.Timeout | undefined;
   const changed = new Set<string>();
@@ -39,7 +33,7 @@ export async function startWatch(
     changed.clear();
     let code: number;
     try {
-      const result = extract(options, files);
+      const result = session.update(files);
       code = regenerate(result);
       // Follow new imports, forget files no longer used.
       const next = new Set(result.files);
