@@ -1,22 +1,27 @@
-// The README's main job: serve the seed's MyService, call it like RPyC's tutorial, print results.
-import { connect, isRemoteException, ThreadedServer } from "../runtime/index.js";
+// The README's main job: serve the seed's MyService through the dispatch table rpyc-gen
+// compiled for it, call it through the generated typed stub, print the results.
+// `npm run demo` runs `rpyc-gen examples/seed-service.ts -o examples/generated` first.
+
+import { isRemoteException, ThreadedServer } from "../runtime/index.js";
+import { connectMy } from "./generated/my-service.client.js";
+import { MyServiceDispatch } from "./generated/my-service.dispatch.js";
 import { MyService } from "./seed-service.js";
 
-const server = new ThreadedServer(MyService, { hostname: "127.0.0.1", port: 0 });
+const server = new ThreadedServer(MyService, { hostname: "127.0.0.1", port: 0, dispatch: MyServiceDispatch });
 await server.start();
-console.log(`serving ${server.aliases.join(", ")} on ${server.address}`);
+console.log(`serving ${server.aliases.join(", ")} on ${server.address} (compiled dispatch table: only compiled members answer)`);
 
-const conn = await connect<MyService>("127.0.0.1", server.port);
+const conn = await connectMy("127.0.0.1", server.port);
 try {
-  console.log("root.get_answer()          ->", await conn.root.get_answer());
+  console.log("root.get_answer()           ->", await conn.root.get_answer());
   console.log("root.the_real_answer_though ->", await conn.root.the_real_answer_though);
-  console.log("root.get_service_name()    ->", await conn.root.get_service_name());
+  console.log("root.get_service_name()     ->", await conn.root.get_service_name());
   try {
-    // @ts-expect-error get_question is not exposed, so it is not part of the type either
+    // @ts-expect-error get_question is not exposed, so the generated stub does not have it
     await conn.root.get_question();
   } catch (err) {
     if (!isRemoteException(err, "AttributeError")) throw err;
-    console.log("root.get_question()        -> AttributeError:", err.message);
+    console.log("root.get_question()         -> AttributeError:", err.message);
   }
 } finally {
   await conn.close();

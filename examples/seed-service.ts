@@ -1,6 +1,7 @@
 // The seed service of RPyC's tutorial, in TypeScript.
 import { Service, type Connection } from "../runtime/index.js";
 
+/** RPyC's tutorial service: one exposed method, one exposed attribute, one private method. */
 export class MyService extends Service {
   override on_connect(_conn: Connection): void {
     // code that runs when a connection is created (init stuff)
@@ -10,15 +11,16 @@ export class MyService extends Service {
     // code that runs after the connection has already closed (finalization)
   }
 
+  /** The answer to life, the universe and everything (an exposed method). */
   exposed_get_answer(): number {
-    // this is an exposed method
     return 42;
   }
 
-  exposed_the_real_answer_though = 43; // an exposed attribute
+  /** The real answer, though (an exposed attribute). */
+  exposed_the_real_answer_though = 43;
 
+  /** Not exposed: a client cannot call it. */
   get_question(): string {
-    // while this method is not exposed
     return "what is the airspeed velocity of an unladen swallow?";
   }
 }
