@@ -39,8 +39,14 @@ type KwargsForms<A extends readonly unknown[], Done extends unknown[] = []> = nu
 /** Arguments of a remote call: the declared ones, or a leading part of them then `kwargs({...})`. */
 export type RemoteArgs<A extends readonly unknown[]> = LocalArgs<A> | KwargsForms<LocalArgs<A>>;
 
+/**
+ * A remote method: called with the declared parameters (names kept, so the IDE shows them),
+ * or, as a second overload, with a leading part of them and then `kwargs({...})`.
+ */
+export type RemoteMethod<A extends readonly unknown[], R> = ((...args: LocalArgs<A>) => Promise<R>) & ((...args: KwargsForms<LocalArgs<A>>) => Promise<R>);
+
 /** A remote callable: returns a promise of what the function returns on the peer. */
-export type RemoteFunction<A extends readonly unknown[], R> = ((...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>>) & NetrefBase;
+export type RemoteFunction<A extends readonly unknown[], R> = RemoteMethod<A, RemoteValue<Awaited<R>>> & NetrefBase;
 
 /** True when some member of T is a function: T is an object with behaviour, not plain data. */
 type HasMethods<T> = true extends { [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? true : false }[keyof T] ? true : false;
@@ -77,7 +83,7 @@ export type RemoteValue<V> = V extends undefined | void
                         : { -readonly [K in keyof V]: RemoteValue<V[K]> }
                     : unknown;
 
-type Member<V> = [V] extends [(...args: infer A) => infer R] ? (...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>> : RemoteAttribute<RemoteValue<V>>;
+type Member<V> = [V] extends [(...args: infer A) => infer R] ? RemoteMethod<A, RemoteValue<Awaited<R>>> : RemoteAttribute<RemoteValue<V>>;
 
 type ExposedName<K> = K extends `exposed_${infer Name}` ? Name : never;
 type PublicName<K> = K extends `_${string}` ? never : K extends string ? K : never;
