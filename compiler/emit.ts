@@ -19,31 +19,43 @@ import { clientView, dispatchView, indexView } from "./emit/views.js";
 export type { EmitOptions, GeneratedFile } from "./emit/context.js";
 export { kebabCase, pascalCase } from "./emit/names.js";
 
+/**
+ * One ModelIndex per model, shared by every generator: its caches (closures, type owners) are
+ * what keeps emitting many services linear. Models are plain data and never mutated.
+ */
+const indexes = new WeakMap<ServiceModel, ModelIndex>();
+
+function indexOf(model: ServiceModel): ModelIndex {
+  let index = indexes.get(model);
+  if (!index) indexes.set(model, (index = new ModelIndex(model)));
+  return index;
+}
+
 function runtimeImportOf(options: EmitOptions): string {
   return options.runtimeImport ?? DEFAULT_RUNTIME_IMPORT;
 }
 
 /** The typed client stub of one service: imports only the runtime (and sibling stubs). */
 export function generateClientStub(service: ServiceDef, model: ServiceModel, options: EmitOptions): GeneratedFile {
-  const view = clientView(new ModelIndex(model), service, runtimeImportOf(options));
+  const view = clientView(indexOf(model), service, runtimeImportOf(options));
   return { path: serviceNames(service).clientFile, contents: render("client.ts", view) };
 }
 
 /** The dispatch table of one service: explicit calls into the real class, no reflection. */
 export function generateDispatchTable(service: ServiceDef, model: ServiceModel, options: EmitOptions): GeneratedFile {
-  const view = dispatchView(new ModelIndex(model), service, options, runtimeImportOf(options));
+  const view = dispatchView(indexOf(model), service, options, runtimeImportOf(options));
   return { path: serviceNames(service).dispatchFile, contents: render("dispatch.ts", view) };
 }
 
 /** The proto3 description of one service. */
 export function generateProto(service: ServiceDef, model: ServiceModel, _options: EmitOptions): GeneratedFile {
-  const index = new ModelIndex(model);
+  const index = indexOf(model);
   return { path: serviceNames(service).protoFile, contents: render("service.proto", { ...protoView(index, service), sources: index.sources(service).join(", ") }) };
 }
 
 /** index.ts: every client stub's exports, by name (not the dispatch tables). */
 export function generateIndex(model: ServiceModel, _options: EmitOptions): GeneratedFile {
-  return { path: "index.ts", contents: render("index.ts", indexView(new ModelIndex(model))) };
+  return { path: "index.ts", contents: render("index.ts", indexView(indexOf(model))) };
 }
 
 /** The SDK package: package.json, README.md, dist/*.js and dist/*.d.ts (runtime import "rpyc-ts"). */
@@ -51,7 +63,7 @@ export function generatePackage(model: ServiceModel, options: EmitOptions): Gene
   // The package peer-depends on rpyc-ts, so its code imports "rpyc-ts" whatever the stubs in outDir use.
   const packaged: EmitOptions = { ...options, runtimeImport: DEFAULT_RUNTIME_IMPORT };
   const sourceFiles = [...model.services.map((s) => generateClientStub(s, model, packaged)), generateIndex(model, packaged)];
-  const sources = new ModelIndex(model).allSources().join(", ");
+  const sources = indexOf(model).allSources().join(", ");
   return packageFiles({ model, options: packaged, sourceFiles, sources });
 }
 

@@ -15,6 +15,22 @@ export const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(["__proto__", "const
 /** Prototypes whose members belong to JavaScript, not to the served object. */
 const LANGUAGE_ROOTS: ReadonlySet<object> = new Set([Object.prototype, Function.prototype]);
 
+const owns = (o: object, name: string): boolean => Object.prototype.hasOwnProperty.call(o, name);
+
+/**
+ * Object.prototype or Function.prototype of ANY realm: objects made in a node:vm context
+ * (ClassicService's eval) inherit from that context's own copies, which must be as
+ * unreachable as ours.
+ */
+export function isLanguageRoot(o: object): boolean {
+  if (LANGUAGE_ROOTS.has(o)) return true;
+  const proto: unknown = Object.getPrototypeOf(o);
+  // Object.prototype: the end of every chain, owning the __proto__ accessor and hasOwnProperty.
+  if (proto === null) return owns(o, "__proto__") && owns(o, "hasOwnProperty") && owns(o, "isPrototypeOf");
+  // Function.prototype: a function owning call/apply/bind, whose constructor is Function.
+  return typeof o === "function" && owns(o, "call") && owns(o, "apply") && owns(o, "bind") && (o as { constructor?: { name?: unknown } }).constructor?.name === "Function";
+}
+
 export type AccessPerm = "allow_getattr" | "allow_setattr" | "allow_delattr";
 
 type AccessConfig = Pick<
@@ -36,7 +52,7 @@ export const boundMethods = new WeakMap<Function, { fn: Function; self: object }
 /** The object in `obj`'s chain that owns `name`, stopping before JavaScript's root prototypes. */
 export function findOwner(obj: object, name: string): object | undefined {
   if (FORBIDDEN_NAMES.has(name)) return undefined;
-  for (let o: object | null = obj; o !== null && !LANGUAGE_ROOTS.has(o); o = Object.getPrototypeOf(o)) {
+  for (let o: object | null = obj; o !== null && !isLanguageRoot(o); o = Object.getPrototypeOf(o)) {
     if (Object.prototype.hasOwnProperty.call(o, name)) return o;
   }
   return undefined;

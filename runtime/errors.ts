@@ -9,7 +9,9 @@ export type RpycErrorCode =
   | "TIMEOUT"
   | "REMOTE"
   | "NETREF_RELEASED"
-  | "PING";
+  | "PING"
+  | "DISCOVERY"
+  | "FORBIDDEN";
 
 /** Base class of every error rpyc-ts raises itself. */
 export class RpycError extends Error {
@@ -66,6 +68,20 @@ export class PingError extends RpycError {
   }
 }
 
+/** No server exposes the service, or none of them accepts a connection (RPyC's `DiscoveryError`). */
+export class DiscoveryError extends RpycError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("DISCOVERY", message, options);
+  }
+}
+
+/** The registry refused the request: listing is not allowed (RPyC's `ForbiddenError`). */
+export class ForbiddenError extends RpycError {
+  constructor(message: string) {
+    super("FORBIDDEN", message);
+  }
+}
+
 export function isRpycError(value: unknown): value is RpycError {
   return value instanceof RpycError;
 }
@@ -80,4 +96,12 @@ export function isConnectionClosedError(value: unknown): value is ConnectionClos
 
 export function isTimeoutError(value: unknown): value is AsyncResultTimeout {
   return isRpycError(value) && value.code === "TIMEOUT";
+}
+
+export function isDiscoveryError(value: unknown): value is DiscoveryError {
+  return isRpycError(value) && value.code === "DISCOVERY";
+}
+
+export function isForbiddenError(value: unknown): value is ForbiddenError {
+  return isRpycError(value) && value.code === "FORBIDDEN";
 }

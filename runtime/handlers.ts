@@ -4,7 +4,7 @@
 // hold that are themselves netrefs (proxy chaining) get the request forwarded to their
 // own connection, as RPyC does.
 
-import { accessAttribute, attributeName, boundMethods, checkAttribute, findOwner, getAttribute, FORBIDDEN_NAMES } from "./access.js";
+import { accessAttribute, attributeName, boundMethods, checkAttribute, findOwner, getAttribute, FORBIDDEN_NAMES, isLanguageRoot } from "./access.js";
 import type { ProtocolConfig } from "./config.js";
 import * as C from "./consts.js";
 import { AttributeError, KeyError, StopIteration, ValueError } from "./exceptions.js";
@@ -123,7 +123,7 @@ function defaultRepr(host: HandlerHost, obj: object): string {
 /** Every name on the object's own chain (not JavaScript's roots), plus emulated dunders. */
 function attributeNames(obj: object): string[] {
   const names = new Set<string>();
-  for (let o: object | null = obj; o !== null && o !== Object.prototype && o !== Function.prototype; o = Object.getPrototypeOf(o)) {
+  for (let o: object | null = obj; o !== null && !isLanguageRoot(o); o = Object.getPrototypeOf(o)) {
     for (const key of Object.getOwnPropertyNames(o)) if (!FORBIDDEN_NAMES.has(key)) names.add(key);
   }
   for (const name of emulatedDunderNames(obj)) names.add(name);
@@ -133,7 +133,7 @@ function attributeNames(obj: object): string[] {
 /** INSPECT's answer: the methods a Python netref class should get, (name, doc) pairs. */
 function methodList(obj: object): [string, null][] {
   const names = new Set<string>();
-  for (let o: object | null = obj; o !== null && o !== Object.prototype && o !== Function.prototype; o = Object.getPrototypeOf(o)) {
+  for (let o: object | null = obj; o !== null && !isLanguageRoot(o); o = Object.getPrototypeOf(o)) {
     for (const key of Object.getOwnPropertyNames(o)) {
       if (FORBIDDEN_NAMES.has(key)) continue;
       const descriptor = Object.getOwnPropertyDescriptor(o, key);

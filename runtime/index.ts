@@ -55,3 +55,32 @@ export { SocketStream, type Stream, type StreamHandlers } from "./stream.js";
 export { SchemaError, type ServiceSchema, type WireType } from "./schema.js";
 export type { DispatchTable } from "./dispatch.js";
 export type { Remote, RemoteValue, RemoteAttribute, RemoteFunction, RemoteMethod, RemoteArgs, RootType, DynamicNetref, DynamicAttribute, NetrefBase, ServiceShape } from "./types.js";
+
+// registry and discovery
+export { DiscoveryError, ForbiddenError, isDiscoveryError, isForbiddenError } from "./errors.js";
+export { discover, listServices, connectByService, type DiscoverOptions, type ListServicesOptions, type ConnectByServiceOptions } from "./discovery.js";
+export { REGISTRY_PORT, MAX_DGRAM_SIZE, DEFAULT_PRUNING_TIMEOUT, REREGISTER_INTERVAL, type Registrar, type ServiceAddress } from "./registry/registrar.js";
+export { RegistryCore, DEFAULT_MAX_ENTRIES, type RegistryServerOptions } from "./registry/registry-core.js";
+export { UDPRegistryServer, type UDPRegistryServerOptions } from "./registry/udp-server.js";
+export { TCPRegistryServer, DEFAULT_TCP_IDLE_TIMEOUT, DEFAULT_TCP_MAX_CONNECTIONS, type TCPRegistryServerOptions } from "./registry/tcp-server.js";
+export { UDPRegistryClient, DEFAULT_UDP_REGISTRY_IP, DEFAULT_REGISTRY_TIMEOUT, type UDPRegistryClientOptions } from "./registry/udp-client.js";
+export { TCPRegistryClient, MAX_TCP_REPLY_SIZE, type TCPRegistryClientOptions } from "./registry/tcp-client.js";
+export { REGISTRY_MAGIC, type RegistryCommand } from "./registry/messages.js";
+
+// etcd registry
+export { EtcdRegistryClient, DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_TTL, type EtcdRegistryOptions, type EtcdRegistration, type EtcdServiceWatch } from "./registry/etcd.js";
+
+// classic
+export {
+  ClassicService,
+  connectClassic,
+  installClassic,
+  importModule,
+  DEFAULT_CLASSIC_PORT,
+  type ClassicConnection,
+  type ClassicConnectOptions,
+  type ModuleNamespace,
+  type RemotePath,
+  type RemoteObject,
+  type ClassicRoot,
+} from "./classic.js";

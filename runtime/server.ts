@@ -7,6 +7,9 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import type { Logger, ProtocolConfig } from "./config.js";
 import type { DispatchTable } from "./dispatch.js";
 import { Connection } from "./protocol.js";
+import { AutoRegistration } from "./registry/auto-registration.js";
+import { REREGISTER_INTERVAL, type Registrar } from "./registry/registrar.js";
+import { UDPRegistryClient } from "./registry/udp-client.js";
 import { instantiateService, serviceClassOf, serviceAliases, type ServiceSpec } from "./service.js";
 import { SocketStream } from "./stream.js";
 
@@ -25,6 +28,23 @@ export interface ServerOptions {
   /** rpyc-gen dispatch tables: compiled services answer only their compiled members. */
   dispatch?: DispatchTable | readonly DispatchTable[];
   logger?: Logger;
+  /**
+   * Registry client the server announces itself with. Default (used only when
+   * `autoRegister` is true): a UDPRegistryClient, i.e. RPyC's broadcast to port 18811
+   * (RPYC_REGISTRY_HOST / RPYC_REGISTRY_PORT override it).
+   */
+  registrar?: Registrar;
+  /**
+   * Register the service's aliases and port after start(), renew every
+   * `reregisterInterval` seconds, unregister on close(). Default: true iff a registrar is
+   * given (RPyC's rule).
+   */
+  autoRegister?: boolean;
+  /**
+   * Seconds between re-registrations (RPyC's REREGISTER_INTERVAL, 60). A failed attempt is
+   * retried after min(1, reregisterInterval) seconds.
+   */
+  reregisterInterval?: number;
 }
 
 export class Server {
@@ -34,6 +54,7 @@ export class Server {
   private readonly options: ServerOptions;
   private started = false;
   private closing: Promise<void> | undefined;
+  private registration: AutoRegistration | undefined;
 
   constructor(
     readonly service: ServiceSpec,
@@ -70,7 +91,27 @@ export class Server {
       }
     });
     this.options.logger?.info(`server started on ${this.address}`);
+    this.startRegistration();
     return this;
+  }
+
+  /** Starts the background registration loop when auto-registering (RPyC's _bg_register). */
+  private startRegistration(): void {
+    const { registrar, logger } = this.options;
+    if (!(this.options.autoRegister ?? registrar !== undefined)) return;
+    if (this.options.socketPath !== undefined) {
+      logger?.warn("autoRegister ignored: a Unix socket server has no TCP port to register");
+      return;
+    }
+    const owned = registrar === undefined;
+    this.registration = new AutoRegistration(
+      registrar ?? new UDPRegistryClient(logger ? { logger } : {}),
+      owned,
+      // Taken once: a OneShotServer stops listening after its first client, yet stays registered until close().
+      { aliases: this.aliases, port: this.port, host: this.host },
+      this.options.reregisterInterval ?? REREGISTER_INTERVAL,
+      logger,
+    );
   }
 
   /** The bound TCP port (0 before start or for Unix sockets). */
@@ -127,6 +168,8 @@ export class Server {
   /** Stops listening, closes every connection; resolves when all is closed. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // RPyC unregisters first, so clients stop being sent here while we shut down.
+      await this.registration?.stop();
       const stopped = new Promise<void>((resolve) => {
         if (!this.listener.listening) resolve();
         else this.listener.close(() => resolve());

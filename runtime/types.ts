@@ -4,7 +4,6 @@
 // exposed are absent, so calling them is a compile error.
 
 import type { Complex, Ellipsis, Float, FrozenSet, NotImplemented, Slice } from "./values.js";
-import type { Kwargs } from "./netref.js";
 
 declare const netrefBrand: unique symbol;
 
@@ -22,28 +21,21 @@ export interface RemoteAttribute<V> extends PromiseLike<V> {
   finally(onfinally?: (() => void) | null): Promise<V>;
 }
 
-/** What a caller may pass for a parameter: callbacks may answer synchronously or not. */
-type LocalArg<P> = [P] extends [(...args: infer A) => infer R] ? (...args: A) => Awaited<R> | PromiseLike<Awaited<R>> : P;
+/**
+ * What a caller may pass for a parameter: callbacks may answer synchronously or not, and a
+ * netref the caller holds may go where the service declared the object itself.
+ */
+type LocalArg<P> = [P] extends [(...args: infer A) => infer R]
+  ? (...args: A) => Awaited<R> | PromiseLike<Awaited<R>>
+  : P | (P extends object ? (IsNetrefType<P> extends true ? Remote<P> : never) : never);
 
 type LocalArgs<A extends readonly unknown[]> = { -readonly [K in keyof A]: LocalArg<A[K]> };
 
-/** Every leading run of the parameters followed by `kwargs({...})`, which may supply the rest. */
-type KwargsForms<A extends readonly unknown[], Done extends unknown[] = []> = number extends A["length"]
-  ? [...Done, ...A, Kwargs] // a rest parameter: no fixed positions left to enumerate
-  : A extends readonly [infer Head, ...infer Tail]
-  ? [...Done, Kwargs] | KwargsForms<Tail, [...Done, Head]>
-  : A extends readonly [(infer Head)?, ...infer Tail]
-    ? [...Done, Kwargs] | KwargsForms<Tail, [...Done, Head]>
-    : [...Done, Kwargs];
+/** Arguments of a remote call, as declared (keyword arguments go through untyped calls: `kwargs()`). */
+export type RemoteArgs<A extends readonly unknown[]> = LocalArgs<A>;
 
-/** Arguments of a remote call: the declared ones, or a leading part of them then `kwargs({...})`. */
-export type RemoteArgs<A extends readonly unknown[]> = LocalArgs<A> | KwargsForms<LocalArgs<A>>;
-
-/**
- * A remote method: called with the declared parameters (names kept, so the IDE shows them),
- * or, as a second overload, with a leading part of them and then `kwargs({...})`.
- */
-export type RemoteMethod<A extends readonly unknown[], R> = ((...args: LocalArgs<A>) => Promise<R>) & ((...args: KwargsForms<LocalArgs<A>>) => Promise<R>);
+/** A remote method: called with the declared parameters (their names show in the IDE). */
+export type RemoteMethod<A extends readonly unknown[], R> = (...args: LocalArgs<A>) => Promise<R>;
 
 /** A remote callable: returns a promise of what the function returns on the peer. */
 export type RemoteFunction<A extends readonly unknown[], R> = RemoteMethod<A, RemoteValue<Awaited<R>>> & NetrefBase;
@@ -70,18 +62,24 @@ export type RemoteValue<V> = V extends undefined | void
           : V extends PromiseLike<infer U>
             ? RemoteValue<U>
             : V extends readonly unknown[]
-              ? { -readonly [K in keyof V]: RemoteValue<V[K]> }
+              ? number extends V["length"]
+                ? RemoteValue<V[number]>[]
+                : { -readonly [K in keyof V]: RemoteValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }
               : V extends ReadonlyMap<infer K, infer W>
                 ? Map<RemoteValue<K>, RemoteValue<W>>
                 : V extends (...args: infer A) => infer R
                   ? RemoteFunction<A, R>
                   : V extends object
-                    ? HasMethods<V> extends true
+                    ? IsNetrefType<V> extends true
                       ? Remote<V>
-                      : HasExposed<V> extends true
-                        ? Remote<V>
-                        : { -readonly [K in keyof V]: RemoteValue<V[K]> }
+                      : { -readonly [K in keyof V]: RemoteValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }
                     : unknown;
+
+/** Objects with behaviour (methods or exposed_ members) travel as netrefs; plain data by value. */
+type IsNetrefType<T> = HasMethods<T> extends true ? true : HasExposed<T>;
+
+/** Keys declared with `?`: an absent field stays absent on the wire (it never becomes null). */
+type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
 
 type Member<V> = [V] extends [(...args: infer A) => infer R] ? RemoteMethod<A, RemoteValue<Awaited<R>>> : RemoteAttribute<RemoteValue<V>>;
 
@@ -118,5 +116,8 @@ export interface ServiceShape {
   exposed_get_service_aliases(): string[];
 }
 
-/** The type of `conn.root`: typed when the service type is known, dynamic otherwise. */
-export type RootType<T> = unknown extends T ? DynamicNetref : Remote<T>;
+/**
+ * The type of `conn.root`: dynamic when the service type is unknown, `Remote<T>` for a
+ * service type, and T itself when T is already a netref interface (generated stubs' XxxRemote).
+ */
+export type RootType<T> = unknown extends T ? DynamicNetref : T extends NetrefBase ? T : Remote<T>;

@@ -143,3 +143,19 @@ describe("JavaScript internals are never reachable", () => {
     expect(() => accessAttribute(new Custom(), "toString", "allow_getattr", config())).toThrow("cannot access 'toString'");
   });
 });
+
+describe("JavaScript internals of other realms", () => {
+  it("treats a node:vm context's Object.prototype and Function.prototype as off-limits too", async () => {
+    const { runInNewContext } = await import("node:vm");
+    const foreign = runInNewContext("({ own: 1, method() { return 2; } })") as object;
+    const foreignFn = runInNewContext("(function f() {})") as object;
+    const everything = config({ allow_all_attrs: true });
+    expect(accessAttribute(foreign, "own", "allow_getattr", everything)).toBe(1);
+    for (const name of ["toString", "hasOwnProperty", "__defineGetter__", "valueOf"]) {
+      expect(() => accessAttribute(foreign, name, "allow_getattr", everything), name).toThrow(AttributeError);
+    }
+    for (const name of ["call", "apply", "bind", "toString"]) {
+      expect(() => accessAttribute(foreignFn, name, "allow_getattr", everything), name).toThrow(AttributeError);
+    }
+  });
+});

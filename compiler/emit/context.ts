@@ -108,12 +108,16 @@ function typeDefChildren(def: TypeDef): readonly WireType[] {
   }
 }
 
-/** Lookups over one model; generators build one per call (cheap) and never mutate the model. */
+/** Lookups over one model, with caches; emit shares one per model (see indexOf in emit.ts). Never mutates the model. */
 export class ModelIndex {
   private readonly types = new Map<string, TypeDef>();
   private readonly services = new Map<string, ServiceDef>();
   private readonly closures = new Map<string, TypeDef[]>();
   private readonly nominal = new Map<string, boolean>();
+  private sorted: readonly ServiceDef[] | undefined;
+  /** owner(): the first service (in className order) reaching each type, for the services scanned so far. */
+  private readonly owners = new Map<string, ServiceDef>();
+  private ownersScanned = 0;
 
   constructor(readonly model: ServiceModel) {
     for (const def of model.types) this.types.set(def.name, def);
@@ -122,7 +126,11 @@ export class ModelIndex {
 
   /** Services in className order (the model's order, re-sorted defensively). */
   get sortedServices(): ServiceDef[] {
-    return [...this.model.services].sort((a, b) => compare(a.className, b.className));
+    return [...this.sortedOnce()];
+  }
+
+  private sortedOnce(): readonly ServiceDef[] {
+    return (this.sorted ??= [...this.model.services].sort((a, b) => compare(a.className, b.className)));
   }
 
   typeDef(name: string): TypeDef {
@@ -166,7 +174,15 @@ export class ModelIndex {
    * that reaches it. Other stubs import it from there, so a shared enum stays one type.
    */
   owner(typeName: string): ServiceDef {
-    const owner = this.sortedServices.find((s) => this.closure(s).some((t) => t.name === typeName));
+    // Services are scanned in order, each once, only as far as needed: the same answer as
+    // searching them all for every type, without the quadratic cost over many services.
+    const sorted = this.sortedOnce();
+    let owner = this.owners.get(typeName);
+    while (!owner && this.ownersScanned < sorted.length) {
+      const service = sorted[this.ownersScanned++]!;
+      for (const def of this.closure(service)) if (!this.owners.has(def.name)) this.owners.set(def.name, service);
+      owner = this.owners.get(typeName);
+    }
     if (!owner) throw new Error(`rpyc-gen: no service reaches type '${typeName}'`);
     return owner;
   }

@@ -258,14 +258,16 @@ class ProtoBuilder {
   private unionShape(type: Extract<WireType, { kind: "union" }>, hint: string): Shape {
     const members = flattenUnion(type, this.index);
     const nullable = members.some((m) => m.kind === "null" || m.kind === "undefined");
-    const bySuffix = new Map<string, WireType>();
+    // Literals of one kind share a scalar alternative; any other distinct member keeps its own,
+    // also when two share a suffix (two inline objects of a discriminated union, two arrays).
+    const byType = new Map<string, [string, WireType]>();
     for (const member of members) {
       if (member.kind === "null" || member.kind === "undefined") continue;
       const base = member.kind === "literal" ? ({ kind: literalKind(member.value) } as WireType) : member;
-      const suffix = unionSuffix(base);
-      if (!bySuffix.has(suffix)) bySuffix.set(suffix, base);
+      const key = JSON.stringify(base);
+      if (!byType.has(key)) byType.set(key, [unionSuffix(base), base]);
     }
-    const alternatives = [...bySuffix];
+    const alternatives = [...byType.values()];
     if (alternatives.length === 0) return { kind: "none" };
     if (alternatives.length === 1) {
       const shape = this.shapeOf(alternatives[0]![1], hint);

@@ -13,6 +13,8 @@ export class ExtractContext {
   private readonly found = new Map<string, Diagnostic>();
   private readonly contributing = new Set<string>();
   private readonly rootPath: string;
+  /** relativePath() by file name: asked for every location and named type. */
+  private readonly relativePaths = new Map<string, string>();
 
   constructor(
     readonly program: ts.Program,
@@ -24,8 +26,13 @@ export class ExtractContext {
 
   /** A file's path relative to the project root, with posix separators. */
   relativePath(fileName: string): string {
-    const relative = path.relative(this.rootPath, path.resolve(fileName)).split(path.sep).join("/");
-    return relative === "" ? "." : relative;
+    let result = this.relativePaths.get(fileName);
+    if (result === undefined) {
+      const relative = path.relative(this.rootPath, path.resolve(fileName)).split(path.sep).join("/");
+      result = relative === "" ? "." : relative;
+      this.relativePaths.set(fileName, result);
+    }
+    return result;
   }
 
   /** Where a node starts (its name, for named declarations), 1-based. */

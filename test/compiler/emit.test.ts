@@ -460,15 +460,14 @@ export const rootType: Equal<RootType<MyService>, MyRemote> = true;
 
   it("the stub's Remote type allows correct calls", () => {
     const errors = typecheckModel(FULL_MODEL, {
-      "ok.ts": `import { kwargs } from "rpyc-ts";
-import { Color, Level, connectGeo, connectMy, connectCallback, type GeoRemote, type MyRemote } from "./index.js";
+      "ok.ts": `import { Color, Level, connectGeo, connectMy, connectCallback, type GeoRemote, type MyRemote } from "./index.js";
 
 export async function calls(my: MyRemote, geo: GeoRemote): Promise<void> {
   const answer: number = await my.get_answer();
   const real: number = await my.the_real_answer_though;
   const name: string = await my.get_service_name();
   const moved: { x: number; y: number } = await geo.move({ x: 1, y: 2 }, 3);
-  await geo.move({ x: 1, y: 2 }, 3, kwargs({ dy: 4 }));
+  await geo.move({ x: 1, y: 2 }, 3, 4);
   const when: Date = await geo.when(new Date());
   const tally: Record<string, number> = await geo.tally(new Map([["a", 1]]));
   const big: bigint = await geo.big(1n);

@@ -115,7 +115,8 @@ describe("the seed service (examples/seed-service.ts, from disk)", () => {
           module: "examples/seed-service.ts",
           exportName: "MyService",
           bases: [],
-          location: { file: "examples/seed-service.ts", line: 4, column: 14 },
+          location: { file: "examples/seed-service.ts", line: 5, column: 14 },
+          doc: "RPyC's tutorial service: one exposed method, one exposed attribute, one private method.",
           methods: [
             {
               name: "get_answer",
@@ -124,7 +125,8 @@ describe("the seed service (examples/seed-service.ts, from disk)", () => {
               returns: N,
               async: false,
               declaredIn: "MyService",
-              location: { file: "examples/seed-service.ts", line: 13, column: 3 },
+              location: { file: "examples/seed-service.ts", line: 15, column: 3 },
+              doc: "The answer to life, the universe and everything (an exposed method).",
             },
           ],
           attributes: [
@@ -135,7 +137,8 @@ describe("the seed service (examples/seed-service.ts, from disk)", () => {
               readonly: false,
               kind: "property",
               declaredIn: "MyService",
-              location: { file: "examples/seed-service.ts", line: 18, column: 3 },
+              location: { file: "examples/seed-service.ts", line: 20, column: 3 },
+              doc: "The real answer, though (an exposed attribute).",
             },
           ],
         },

@@ -1,0 +1,235 @@
+// Type tests on the checked-in golden stubs (fixtures/*/expected): what `conn.root.x()`
+// resolves to for a user of the generated client, and which mistakes are compile errors.
+// Checked by `tsc --noEmit -p .` (part of `npm test`), never executed: each
+// `@ts-expect-error` line fails the type check if it compiles.
+
+import { describe, expectTypeOf, it } from "vitest";
+import { connect, type Connection, type Remote, type RemoteAttribute } from "../../runtime/index.js";
+
+import { connectFloop, type FloopRemote } from "../../fixtures/aliases/expected/index.js";
+import type { FloopService as RealFloopService } from "../../fixtures/aliases/floop-service.js";
+import type { CallbackService as RealCallbackService } from "../../fixtures/callbacks/callback-service.js";
+import type { CallbackRemote, CounterRemote } from "../../fixtures/callbacks/expected/index.js";
+import type { BaseRemote, InventoryRemote } from "../../fixtures/inheritance/expected/index.js";
+import type { BaseService as RealBaseService } from "../../fixtures/inheritance/base-service.js";
+import type { InventoryService as RealInventoryService } from "../../fixtures/inheritance/inventory-service.js";
+import { Color, connectGeo, type GeoRemote, type Point } from "../../fixtures/package/expected/dist/index.js";
+import type { DirectoryService as RealDirectoryService } from "../../fixtures/rich-types/directory-service.js";
+import { Priority, Role, type Address, type Attachment, type DirectoryRemote, type Page_User, type ParsedPath, type SearchResult, type Status, type Ticket, type User } from "../../fixtures/rich-types/expected/index.js";
+import { connectMy, type MyRemote, type MyService as MyShape } from "../../fixtures/seed/expected/index.js";
+import type { MyService } from "../../fixtures/seed/my-service.js";
+
+declare const my: MyRemote;
+declare const floop: FloopRemote;
+declare const cb: CallbackRemote;
+declare const dir: DirectoryRemote;
+declare const inv: InventoryRemote;
+declare const geo: GeoRemote;
+declare const someUser: User;
+const someTicket: Ticket = { id: 1, title: "t", priority: Priority.Low, assignee: null, labels: [], watchers: new Map() };
+
+describe("seed: MyService's stub", () => {
+  it("MyRemote is exactly Remote<MyService> of the real class, and what connect<MyService>() gives", async () => {
+    expectTypeOf<Remote<MyService>>().toEqualTypeOf<MyRemote>();
+    const viaConnect = await connect<MyService>("127.0.0.1", 18861);
+    expectTypeOf(viaConnect.root).toEqualTypeOf<MyRemote>();
+    const viaStub = await connectMy("127.0.0.1", 18861);
+    expectTypeOf(viaStub).toEqualTypeOf<Connection<MyShape>>();
+    expectTypeOf(viaStub.root).toEqualTypeOf<MyRemote>();
+  });
+
+  it("types results and attributes", async () => {
+    expectTypeOf(await my.get_answer()).toEqualTypeOf<number>();
+    expectTypeOf(my.the_real_answer_though).toEqualTypeOf<RemoteAttribute<number>>();
+    expectTypeOf(await my.the_real_answer_though).toEqualTypeOf<number>();
+    expectTypeOf(await my.get_service_name()).toEqualTypeOf<string>();
+    expectTypeOf(await my.get_service_aliases()).toEqualTypeOf<string[]>();
+  });
+
+  it("rejects what the service does not expose, misspellings, extra arguments and wrong result types", async () => {
+    // @ts-expect-error get_question is not exposed
+    void my.get_question();
+    // @ts-expect-error the prefixed name is not part of the remote surface
+    void my.exposed_get_answer();
+    // @ts-expect-error misspelled attribute
+    void my.the_real_answer_thogh;
+    // @ts-expect-error get_answer takes no arguments
+    void my.get_answer(1);
+    // @ts-expect-error the result is a number
+    const answer: string = await my.get_answer();
+    void answer;
+  });
+});
+
+describe("aliases: FloopService's stub", () => {
+  it("equals Remote<FloopService> and exports the names as a literal tuple", async () => {
+    expectTypeOf<Remote<RealFloopService>>().toEqualTypeOf<FloopRemote>();
+    expectTypeOf(await floop.floop(2)).toEqualTypeOf<string>();
+    const conn = await connectFloop("127.0.0.1", 18861);
+    expectTypeOf(await conn.root.floops).toEqualTypeOf<number>();
+  });
+
+  it("rejects a wrong argument type and a missing argument", () => {
+    // @ts-expect-error times is a number
+    void floop.floop("twice");
+    // @ts-expect-error times is required
+    void floop.floop();
+  });
+});
+
+describe("callbacks: CallbackService's stub", () => {
+  it("matches Remote<CallbackService> of the real class member by member", () => {
+    type Real = Remote<RealCallbackService>;
+    expectTypeOf<keyof Real>().toEqualTypeOf<keyof CallbackRemote>();
+    expectTypeOf<Real["apply"]>().toEqualTypeOf<CallbackRemote["apply"]>();
+    expectTypeOf<Real["each"]>().toEqualTypeOf<CallbackRemote["each"]>();
+    expectTypeOf<Real["make_adder"]>().toEqualTypeOf<CallbackRemote["make_adder"]>();
+    expectTypeOf<Real["counter"]>().toEqualTypeOf<CallbackRemote["counter"]>();
+    // read() declares a CounterService parameter: the real class (with its non-exposed `step`)
+    // there, the stub's CounterService interface here, so the two signatures differ.
+    expectTypeOf<Real["read"]>().not.toEqualTypeOf<CallbackRemote["read"]>();
+  });
+
+  it("takes local callbacks, returns remote functions and typed service netrefs", async () => {
+    expectTypeOf(await cb.apply((x) => x * 2, 1)).toEqualTypeOf<number>();
+    expectTypeOf(await cb.apply(async (x) => x * 2, 1)).toEqualTypeOf<number>();
+    const add = await cb.make_adder(1);
+    expectTypeOf(await add(2)).toEqualTypeOf<number>();
+    const counter = await cb.counter(0);
+    expectTypeOf(counter).toEqualTypeOf<CounterRemote>();
+    expectTypeOf(await counter.increment()).toEqualTypeOf<number>();
+    expectTypeOf(await counter.value).toEqualTypeOf<number>();
+  });
+
+  it("a netref can be passed back where the service declares the service's class", async () => {
+    const counter = await cb.counter(0);
+    expectTypeOf(cb.read).toBeCallableWith(counter);
+  });
+
+  it("rejects a callback of the wrong type and members the counter does not expose", async () => {
+    // @ts-expect-error fn takes a number
+    void cb.apply((x: string) => x.length, 1);
+    // @ts-expect-error fn must be a function
+    void cb.apply(5, 1);
+    const counter = await cb.counter(0);
+    // @ts-expect-error step is not exposed
+    void counter.step;
+    // @ts-expect-error read() takes a counter netref, not a number
+    void cb.read(1);
+  });
+});
+
+describe("rich-types: DirectoryService's stub", () => {
+  it("results come back as the declared types: interfaces, enums, Date, Map, Record, Uint8Array, bigint, tuples", async () => {
+    expectTypeOf(await dir.attach("/a.txt", new Uint8Array(1))).toEqualTypeOf<Attachment>();
+    expectTypeOf((await dir.attach("/a.txt", new Uint8Array(1))).path).toEqualTypeOf<ParsedPath>();
+    expectTypeOf(await dir.shift(new Date(), 1)).toEqualTypeOf<Date>();
+    expectTypeOf(await dir.checksum(new Uint8Array(1))).toEqualTypeOf<bigint>();
+    expectTypeOf(await dir.distance([1, 2])).toEqualTypeOf<number>();
+    expectTypeOf(await dir.word_counts({ a: "b" })).toEqualTypeOf<Record<string, number>>();
+    expectTypeOf(await dir.role_counts).toEqualTypeOf<Map<Role, number>>();
+    expectTypeOf(await dir.status).toEqualTypeOf<Status>();
+    expectTypeOf(await dir.version).toEqualTypeOf<string>();
+
+    const user = (await dir.get_user("u-1"))!;
+    expectTypeOf(user.id).toEqualTypeOf<string>();
+    expectTypeOf(user.name).toEqualTypeOf<string>();
+    expectTypeOf(user.roles).toEqualTypeOf<Role[]>();
+    expectTypeOf(user.address.country).toEqualTypeOf<"DE" | "FR" | "US">();
+    expectTypeOf(user.joined).toEqualTypeOf<Date>();
+    expectTypeOf(user.tags).toEqualTypeOf<Record<string, string>>();
+    expectTypeOf(user.balance).toEqualTypeOf<bigint>();
+
+    const ticket = await dir.escalate(someTicket, Priority.High);
+    expectTypeOf(ticket.priority).toEqualTypeOf<Priority>();
+    expectTypeOf(ticket.labels).toEqualTypeOf<string[]>();
+    expectTypeOf(ticket.watchers).toEqualTypeOf<Map<string, Role>>();
+    expectTypeOf(ticket.id).toEqualTypeOf<number>();
+
+    const page = await dir.list_users(10);
+    expectTypeOf(page.total).toEqualTypeOf<number>();
+    expectTypeOf(page.items[0]!.joined).toEqualTypeOf<Date>();
+    const found = await dir.search("Ada");
+    if (found.kind === "user") expectTypeOf(found.user.balance).toEqualTypeOf<bigint>();
+    else expectTypeOf(found.query).toEqualTypeOf<string>();
+  });
+
+  it("optional fields of results stay optional (absent, never null), so a User result is a User", async () => {
+    const user = (await dir.get_user("u-1"))!;
+    expectTypeOf(user.email).toEqualTypeOf<string | undefined>();
+    const asUser: User = user;
+    const asAddress: Address = await dir.relocate({ street: "s", city: "c", country: "DE" }, "Paris");
+    const asPage: Page_User = await dir.list_users(10);
+    const asTicket: Ticket = await dir.escalate(someTicket);
+    const asResult: SearchResult = await dir.search("Ada");
+    void [asUser, asAddress, asPage, asTicket, asResult];
+  });
+
+  it("members without enums are exactly Remote<DirectoryService>'s (enums are nominal: the stub declares its own)", () => {
+    type Real = Remote<RealDirectoryService>;
+    expectTypeOf<keyof Real>().toEqualTypeOf<keyof DirectoryRemote>();
+    expectTypeOf<Real["shift"]>().toEqualTypeOf<DirectoryRemote["shift"]>();
+    expectTypeOf<Real["attach"]>().toEqualTypeOf<DirectoryRemote["attach"]>();
+    expectTypeOf<Real["distance"]>().toEqualTypeOf<DirectoryRemote["distance"]>();
+    expectTypeOf<Real["relocate"]>().toEqualTypeOf<DirectoryRemote["relocate"]>();
+    expectTypeOf<Real["status"]>().toEqualTypeOf<DirectoryRemote["status"]>();
+    expectTypeOf<Real["get_user"]>().not.toEqualTypeOf<DirectoryRemote["get_user"]>();
+  });
+
+  it("rejects wrong arguments, missing fields and wrong enum values", () => {
+    // @ts-expect-error id is a string
+    void dir.get_user(1);
+    // @ts-expect-error days is required
+    void dir.shift(new Date());
+    // @ts-expect-error a Date is declared, not a string
+    void dir.shift("2024-01-01", 1);
+    // @ts-expect-error country is one of "DE" | "FR" | "US"
+    void dir.relocate({ street: "s", city: "c", country: "UK" }, "Paris");
+    // @ts-expect-error city is missing
+    void dir.relocate({ street: "s", country: "DE" }, "Paris");
+    // @ts-expect-error a string is not a Role (string enums are nominal)
+    void dir.put_user({ ...someUser, roles: ["admin"] });
+    // @ts-expect-error joined is a Date
+    void dir.put_user({ ...someUser, joined: "2024-01-01" });
+    // @ts-expect-error the tuple needs at least two numbers
+    void dir.distance([1]);
+    // @ts-expect-error the data is bytes
+    void dir.checksum([1, 2]);
+    // @ts-expect-error users is private, not exposed
+    void dir.users;
+  });
+});
+
+describe("inheritance: InventoryService's stub", () => {
+  it("equals Remote<InventoryService>: inherited, overridden, abstract-implemented and added members", async () => {
+    expectTypeOf<Remote<RealInventoryService>>().toEqualTypeOf<InventoryRemote>();
+    expectTypeOf<Remote<RealBaseService>>().toEqualTypeOf<BaseRemote>();
+    expectTypeOf(await inv.ping()).toEqualTypeOf<string>();
+    expectTypeOf(await inv.audit_log()).toEqualTypeOf<string[]>();
+    expectTypeOf(await inv.restock("apple")).toEqualTypeOf<number>();
+    expectTypeOf(await inv.version).toEqualTypeOf<string>();
+  });
+
+  it("rejects private and protected state and a wrong optional argument", () => {
+    // @ts-expect-error stock is private
+    void inv.stock;
+    // @ts-expect-error entries is protected
+    void inv.entries;
+    // @ts-expect-error quantity is a number
+    void inv.restock("apple", "2");
+  });
+});
+
+describe("package: the SDK's dist/*.d.ts", () => {
+  it("types the connect helper, results and enums for a consumer", async () => {
+    const conn = await connectGeo("127.0.0.1", 18861);
+    expectTypeOf(conn.root).toEqualTypeOf<GeoRemote>();
+    expectTypeOf((await geo.move({ x: 1, y: 2 }, 3)).x).toEqualTypeOf<number>();
+    expectTypeOf(await geo.distance({ x: 1, y: 2 }, { x: 2, y: 2 } satisfies Point)).toEqualTypeOf<number>();
+    expectTypeOf(await geo.palette).toEqualTypeOf<Color[]>();
+    // @ts-expect-error dx is required
+    void geo.move({ x: 1, y: 2 });
+    // @ts-expect-error y is missing
+    void geo.distance({ x: 1 }, { x: 2, y: 2 });
+  });
+});
