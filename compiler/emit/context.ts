@@ -49,6 +49,8 @@ export interface ServiceNames {
   readonly namesConst: string;
   /** "connectMy". */
   readonly connectFn: string;
+  /** "connectMyByService": discovery through a registrar, then connect. */
+  readonly connectByServiceFn: string;
   /** "MyServiceDispatch". */
   readonly dispatchConst: string;
 }
@@ -68,6 +70,7 @@ export function serviceNames(service: ServiceDef): ServiceNames {
     schemaConst: `${constant}_SCHEMA`,
     namesConst: `${constant}_NAMES`,
     connectFn: `connect${pascal}`,
+    connectByServiceFn: `connect${pascal}ByService`,
     dispatchConst: `${service.className}Dispatch`,
   };
 }

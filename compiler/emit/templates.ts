@@ -10,7 +10,7 @@ import Handlebars from "handlebars";
 import type { WireParam, WireType } from "../model.js";
 import { isIdentifier, propertyKey } from "./names.js";
 import { docLines } from "./proto.js";
-import { PLAIN_NAMING, renderLiteral, renderOptional, renderParams, renderReturn, renderTsType, type TsNaming } from "./ts-types.js";
+import { PLAIN_NAMING, renderRemoteType, renderLiteral, renderOptional, renderParams, renderReturn, renderTsType, type TsNaming } from "./ts-types.js";
 
 /** The template files rpyc-gen renders (paths under templates/). */
 export type TemplateName = "client.ts" | "dispatch.ts" | "index.ts" | "service.proto" | "package.json" | "README.md" | "compiled";
@@ -60,6 +60,11 @@ function createEnvironment(): typeof Handlebars {
     tsType: (type: WireType, options: Handlebars.HelperOptions) => renderTsType(type, namingOf(options)),
     /** `{{tsReturn type async}}`: a result type (`void` for undefined, Promise when async). */
     tsReturn: (type: WireType, async: unknown, options: Handlebars.HelperOptions) => renderReturn(type, namingOf(options), async === true),
+    /** `{{remoteType type}}`: a WireType as it arrives on the client (null for undefined, netrefs as Remote interfaces). */
+    remoteType: (type: WireType, options: Handlebars.HelperOptions) => {
+      const root = options.data?.root as { remoteNaming?: TsNaming; rt?: { RemoteFunction?: string } } | undefined;
+      return renderRemoteType(type, root?.remoteNaming ?? namingOf(options), root?.rt?.RemoteFunction ?? "RemoteFunction");
+    },
     /** `{{tsParams params}}`: a parameter list. */
     tsParams: (params: readonly WireParam[], options: Handlebars.HelperOptions) => renderParams(params, namingOf(options)),
     /** `{{tsOptional type}}`: `T | undefined` (a dispatch table's optional argument). */

@@ -89,6 +89,42 @@ export function renderTsType(type: WireType, naming: TsNaming = PLAIN_NAMING): s
   return render(type, naming).text;
 }
 
+/**
+ * How a value of a WireType looks once it has crossed the wire (the runtime's RemoteValue):
+ * data as declared, None where `undefined` was declared as `null`, a netref of a compiled
+ * service as its Remote interface (`naming.netref`), a function as a RemoteFunction.
+ */
+export function renderRemoteType(type: WireType, naming: TsNaming, remoteFunction: string): string {
+  return renderRemote(type, naming, remoteFunction).text;
+}
+
+function renderRemote(type: WireType, naming: TsNaming, fn: string): Rendered {
+  const primary = (text: string): Rendered => ({ text, prec: Prec.Primary });
+  const inner = (t: WireType): string => renderRemote(t, naming, fn).text;
+  switch (type.kind) {
+    case "undefined":
+      return primary("null");
+    case "array":
+      return primary(`${wrap(renderRemote(type.element, naming, fn), Prec.Primary)}[]`);
+    case "tuple":
+      return primary(`[${type.elements.map((e, i) => `${inner(e)}${i >= type.minLength ? "?" : ""}`).join(", ")}]`);
+    case "map":
+      return primary(`${type.container === "map" ? "Map" : "Record"}<${inner(type.key)}, ${inner(type.value)}>`);
+    case "object":
+      return primary(type.fields.length === 0 ? "{}" : `{ ${type.fields.map((f) => `${propertyKey(f.name)}${f.optional ? "?" : ""}: ${inner(f.type)}`).join("; ")} }`);
+    case "union": {
+      const members = [...new Set(type.members.map((m) => wrap(renderRemote(m, naming, fn), Prec.Union)))];
+      if (members.length === 0) return primary("never");
+      if (members.length === 1) return primary(members[0]!);
+      return { text: members.join(" | "), prec: Prec.Union };
+    }
+    case "function":
+      return primary(`${fn}<[${renderParams(type.params, naming)}], ${renderTsType(type.returns, naming)}>`);
+    default:
+      return render(type, naming);
+  }
+}
+
 /** True when `undefined` is already among the values of a type (so `| undefined` is not added twice). */
 export function admitsUndefined(type: WireType): boolean {
   return type.kind === "undefined" || type.kind === "unknown" || (type.kind === "union" && type.members.some(admitsUndefined));

@@ -95,19 +95,28 @@ type MemberView =
 /** The runtime names a client stub uses, as written in the stub (aliased when a user type takes the name). */
 export interface RuntimeNames {
   readonly connect: string;
+  readonly connectByService: string;
   readonly Connection: string;
   readonly ConnectOptions: string;
+  readonly ConnectByServiceOptions: string;
+  readonly NetrefBase: string;
   readonly Remote: string;
+  readonly RemoteAttribute: string;
+  readonly RemoteFunction: string;
   readonly ServiceSchema: string;
   readonly ServiceShape: string;
 }
 
-const RUNTIME_VALUES = ["connect"] as const;
-const RUNTIME_TYPES = ["Connection", "ConnectOptions", "Remote", "ServiceSchema", "ServiceShape"] as const;
+const RUNTIME_VALUES = ["connect", "connectByService"] as const;
+const RUNTIME_TYPES = ["Connection", "ConnectOptions", "ConnectByServiceOptions", "NetrefBase", "Remote", "RemoteAttribute", "RemoteFunction", "ServiceSchema", "ServiceShape"] as const;
 
 export interface ClientView {
   readonly sources: string;
   readonly naming: TsNaming;
+  /** How `remoteType` names netrefs of compiled services: their Remote interfaces. */
+  readonly remoteNaming: TsNaming;
+  /** The schemas the connect helpers pass: this service's and every compiled service its values reach. */
+  readonly schemas: readonly string[];
   readonly rt: RuntimeNames;
   /** The runtime import first, then sibling stubs. */
   readonly imports: readonly ImportView[];
@@ -154,6 +163,30 @@ function sortedMembers(service: ServiceDef): MemberView[] {
   return members.sort((a, b) => compare(a.member, b.member));
 }
 
+/** A function type written out in place (not behind a named type): `remoteType` writes it as RemoteFunction. */
+function mentionsFunction(type: WireType): boolean {
+  return type.kind === "function" || childTypes(type).some(mentionsFunction);
+}
+
+/** Other compiled services whose netrefs this service's values may carry, transitively, in className order. */
+function reachableServices(index: ModelIndex, service: ServiceDef): ServiceDef[] {
+  const seen = new Map<string, ServiceDef>([[service.className, service]]);
+  const queue = [service];
+  while (queue.length > 0) {
+    const current = queue.shift()!;
+    const types = [...memberTypes(current), ...typeDefBodies(index.closure(current))];
+    for (const className of mentionedNames(types).netrefs) {
+      const other = index.service(className);
+      if (other && !seen.has(other.className)) {
+        seen.set(other.className, other);
+        queue.push(other);
+      }
+    }
+  }
+  seen.delete(service.className);
+  return [...seen.values()].sort((a, b) => compare(a.className, b.className));
+}
+
 export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport: string): ClientView {
   const names = serviceNames(service);
   const owned = index.closure(service).filter((def) => index.owner(def.name).className === service.className);
@@ -165,24 +198,49 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
   }
   for (const className of mentioned.netrefs) {
     const other = index.service(className);
-    if (other && other.className !== service.className) imports.add(serviceNames(other).clientSpecifier, { name: serviceNames(other).shape, typeOnly: true });
+    if (!other || other.className === service.className) continue;
+    const otherNames = serviceNames(other);
+    imports.add(otherNames.clientSpecifier, { name: otherNames.shape, typeOnly: true });
+    imports.add(otherNames.clientSpecifier, { name: otherNames.remote, typeOnly: true });
   }
+  // Values of this service may be netrefs to other compiled services: their schemas go along.
+  const reached = reachableServices(index, service);
+  for (const other of reached) imports.add(serviceNames(other).clientSpecifier, { name: serviceNames(other).schemaConst, typeOnly: false });
   // Names the stub declares or imports itself win; a runtime name they take is imported under an alias.
-  const taken = new Set([...owned.map((d) => d.name), ...mentioned.refs, ...mentioned.netrefs, names.shape, names.remote, names.schemaConst, names.namesConst, names.connectFn]);
+  const taken = new Set([
+    ...owned.map((d) => d.name),
+    ...mentioned.refs,
+    ...mentioned.netrefs,
+    ...mentioned.netrefs.map((c) => (index.service(c) ? serviceNames(index.service(c)!).remote : c)),
+    ...reached.map((o) => serviceNames(o).schemaConst),
+    names.shape,
+    names.remote,
+    names.schemaConst,
+    names.namesConst,
+    names.connectFn,
+    names.connectByServiceFn,
+  ]);
   const local = (name: string, alias: string): string => (taken.has(name) ? alias : name);
   const runtime = new Imports();
   const rt: Record<string, string> = {};
+  // Import only what the stub writes (it must compile under noUnusedLocals).
+  const used = new Set<string>([...RUNTIME_VALUES, ...RUNTIME_TYPES]);
+  if (!service.methods.some((m) => m.params.length > 0)) used.delete("Remote");
+  if (service.attributes.length === 0) used.delete("RemoteAttribute");
+  if (![...service.methods.map((m) => m.returns), ...service.attributes.map((a) => a.type)].some(mentionsFunction)) used.delete("RemoteFunction");
   for (const name of RUNTIME_VALUES) {
     rt[name] = local(name, `rpyc${name.charAt(0).toUpperCase()}${name.slice(1)}`);
-    runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: false });
+    if (used.has(name)) runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: false });
   }
   for (const name of RUNTIME_TYPES) {
     rt[name] = local(name, `Rpyc${name}`);
-    runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: true });
+    if (used.has(name)) runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: true });
   }
   return {
     sources: sourcesText(index.sources(service)),
     naming: clientNaming(index),
+    remoteNaming: { ref: (name) => name, netref: (name) => (index.service(name) ? serviceNames(index.service(name)!).remote : "unknown") },
+    schemas: [names.schemaConst, ...reached.map((o) => serviceNames(o).schemaConst)],
     rt: rt as unknown as RuntimeNames,
     imports: [...runtime.views(), ...imports.views()],
     declarations: owned,
@@ -270,6 +328,7 @@ export function indexView(index: ModelIndex): IndexView {
       { name: names.namesConst, typeOnly: false },
       { name: names.schemaConst, typeOnly: false },
       { name: names.connectFn, typeOnly: false },
+      { name: names.connectByServiceFn, typeOnly: false },
       ...owned.map((def) => ({ name: def.name, typeOnly: def.kind !== "enum" })),
     ].sort((a, b) => compare(a.name, b.name));
     for (const { name } of list) {

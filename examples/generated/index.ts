@@ -7,4 +7,5 @@ export {
   type MyRemote,
   type MyService,
   connectMy,
+  connectMyByService,
 } from "./my-service.client.js";

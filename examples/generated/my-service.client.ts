@@ -2,7 +2,7 @@
 // The typed client of MyService (service MY): its declared surface, its wire
 // schema and a connect helper. Needs only the runtime, not the service's source.
 
-import { type ConnectOptions, type Connection, type Remote, type ServiceSchema, type ServiceShape, connect } from "rpyc-ts";
+import { type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type RemoteAttribute, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";
 
 /** RPyC's tutorial service: one exposed method, one exposed attribute, one private method. */
 export interface MyService extends ServiceShape {
@@ -12,8 +12,21 @@ export interface MyService extends ServiceShape {
   exposed_the_real_answer_though: number;
 }
 
-/** What `conn.root` is on a connection to MY: the same type `connect<MyService>()` gives. */
-export type MyRemote = Remote<MyService>;
+/**
+ * What `conn.root` is on a connection to MY: MyService's exposed members without
+ * their prefix, every method returning a promise, every attribute awaitable (the members of
+ * `Remote<MyService>`, which `connect<MyService>()` gives, written out with their docs).
+ */
+export interface MyRemote extends NetrefBase {
+  /** The answer to life, the universe and everything (an exposed method). */
+  get_answer(): Promise<number>;
+  /** The real answer, though (an exposed attribute). */
+  readonly the_real_answer_though: RemoteAttribute<number>;
+  /** The service's formal name ("MY"). */
+  get_service_name(): Promise<string>;
+  /** Every name the service answers to. */
+  get_service_aliases(): Promise<string[]>;
+}
 
 /** The names MyService answers to; the first is its formal name. */
 export const MY_SERVICE_NAMES = ["MY"] as const;
@@ -32,7 +45,12 @@ export const MY_SERVICE_SCHEMA: ServiceSchema = {
   types: {},
 };
 
-/** Connects to a MY server; `conn.root` is typed as MyRemote and values cross by the schema. */
-export function connectMy(host: string, port: number, options: ConnectOptions = {}): Promise<Connection<MyService>> {
-  return connect<MyService>(host, port, { ...options, schemas: [MY_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
+/** Connects to the MY service at `host:port`; `conn.root` is a MyRemote and values cross by the schema. */
+export function connectMy(host: string, port: number, options: ConnectOptions = {}): Promise<Connection<MyRemote>> {
+  return connect<MyRemote>(host, port, { ...options, schemas: [MY_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
+}
+
+/** Finds a MY server through a registrar (`options.registrar`), then connects as connectMy does. */
+export function connectMyByService(options: ConnectByServiceOptions = {}): Promise<Connection<MyRemote>> {
+  return connectByService<MyRemote>(MY_SERVICE_NAMES[0], { ...options, schemas: [MY_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
 }

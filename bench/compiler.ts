@@ -1,0 +1,651 @@
+// The compiler benchmark: how long rpyc-gen takes, and how much memory it needs, on a large
+// generated project (200 services × 20 methods by default), in one run:
+//
+//   cold      rpyc-gen over the whole corpus into an empty output directory
+//   unchanged the same again: every file compares equal, nothing is written
+//   check     rpyc-gen --check on the up-to-date output
+//   phases    the same work step by step (parse, program, bind, extract, emit, compare, write),
+//             then the steps of one watch update
+//   watch     rpyc-gen --watch; then one new method in one service file, several times:
+//             the time from the write to the end of the regeneration (median)
+//
+// Every measurement runs in a process of its own (bench/compiler/child.ts), started and
+// stopped here, one after the other: peak memory is that process's maximum RSS, and nothing
+// is warm from an earlier measurement. The corpus (bench/compiler/corpus.ts) is generated
+// from a seed into the OS temp directory and removed at the end. See bench/README.md.
+//
+//   npm run bench:compiler              # 200 services × 20 methods
+//   npm run bench:compiler -- --quick   # 20 services: a smoke run
+//   npm run bench:compiler -- --help
+
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, tmpdir } from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import Table from "cli-table3";
+import { generateCorpus, type Corpus } from "./compiler/corpus.js";
+import { parseChildEvent, type ChildResult, type PhasesResult, type PhaseTimes, type RunResult, type WatchResult } from "./compiler/events.js";
+import { summarize } from "./stats.js";
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const REPO_DIR = path.resolve(BENCH_DIR, "..");
+const CHILD = path.join(BENCH_DIR, "compiler", "child.ts");
+const OUT = "generated";
+
+// ---- options ----------------------------------------------------------------------------------
+
+const MEASUREMENTS = ["cold", "unchanged", "check", "phases", "watch"] as const;
+type MeasurementId = (typeof MEASUREMENTS)[number];
+
+const HELP = `Compiler benchmark of rpyc-gen on a generated project (see bench/README.md).
+
+Usage: npm run bench:compiler [-- options]
+
+  --quick            a smoke run: 20 services, 3 watch edits
+  --services N       service files in the corpus (default 200; --quick 20)
+  --methods N        exposed methods per service (default 20)
+  --seed S           corpus seed (default 1): the same seed gives the same corpus
+  --edits N          watch edits, one service file each; the median is reported (default 7; --quick 3)
+  --repeat R         run cold, unchanged and check R times each; medians reported (default 1)
+  --only LIST        subset of ${MEASUREMENTS.join(",")} (unchanged, check and phases need
+                     generated output: a cold run is made first anyway, unreported)
+  --cpu-prof DIR     also write V8 CPU profiles of every child to DIR/<n>-<measurement>/ (node --cpu-prof;
+                     the largest file is the main thread; profiling slows the measurements down)
+  --wait-quiet S     before each measurement, wait up to S s until other processes use less than a
+                     quarter of a core (shared machines; default 0: off)
+  --keep             keep the corpus and its generated output (prints where)
+  --json FILE        also write every number as JSON
+  --plain            no progress bar, one line per measurement (automatic when stderr is no TTY)
+  -h, --help         this text
+`;
+
+interface Options {
+  readonly quick: boolean;
+  readonly services: number;
+  readonly methods: number;
+  readonly seed: number;
+  readonly edits: number;
+  readonly repeat: number;
+  readonly only: ReadonlySet<MeasurementId>;
+  readonly cpuProf: string | undefined;
+  readonly waitQuiet: number;
+  readonly keep: boolean;
+  readonly json: string | undefined;
+  readonly plain: boolean;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: "boolean", default: false },
+      services: { type: "string" },
+      methods: { type: "string" },
+      seed: { type: "string" },
+      edits: { type: "string" },
+      repeat: { type: "string" },
+      only: { type: "string" },
+      "cpu-prof": { type: "string" },
+      "wait-quiet": { type: "string" },
+      keep: { type: "boolean", default: false },
+      json: { type: "string" },
+      plain: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const integer = (what: string, raw: string | undefined, fallback: number, min: number): number => {
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+    return value;
+  };
+  const quick = values.quick;
+  const only = new Set<MeasurementId>();
+  for (const id of (values.only ?? MEASUREMENTS.join(",")).split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    if (!(MEASUREMENTS as readonly string[]).includes(id)) throw new RangeError(`unknown measurement ${JSON.stringify(id)}; choose from ${MEASUREMENTS.join(",")}`);
+    only.add(id as MeasurementId);
+  }
+  if (only.size === 0) throw new RangeError("--only selects no measurement");
+  const services = integer("--services", values.services, quick ? 20 : 200, 1);
+  return {
+    quick,
+    services,
+    methods: integer("--methods", values.methods, 20, 1),
+    seed: integer("--seed", values.seed, 1, 0),
+    edits: Math.min(services, integer("--edits", values.edits, quick ? 3 : 7, 1)),
+    repeat: integer("--repeat", values.repeat, 1, 1),
+    only,
+    cpuProf: values["cpu-prof"] === undefined ? undefined : path.resolve(values["cpu-prof"]),
+    waitQuiet: integer("--wait-quiet", values["wait-quiet"], 0, 0),
+    keep: values.keep,
+    json: values.json,
+    plain: values.plain || !process.stderr.isTTY,
+  };
+}
+
+// ---- child processes -----------------------------------------------------------------------------
+
+/** Every process this bench started and that has not exited yet. */
+const children = new Set<ChildProcess>();
+
+function exited(proc: ChildProcess): Promise<number | null> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
+  return new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+async function stopChild(proc: ChildProcess, graceMs = 2000): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const gone = exited(proc);
+  proc.kill("SIGTERM");
+  const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+  await gone;
+  clearTimeout(timer);
+}
+
+function stopAllChildren(): Promise<void> {
+  return Promise.all([...children].map((proc) => stopChild(proc))).then(() => undefined);
+}
+
+process.on("exit", () => {
+  for (const proc of children) proc.kill("SIGKILL");
+});
+
+interface ChildRun<R extends ChildResult> {
+  readonly result: R;
+  /** From spawn to exit: node, tsx and module loading included. */
+  readonly processMs: number;
+  /** CPU that other processes used meanwhile, in cores (0.5 = half a core); undefined without /proc. */
+  readonly othersCores: number | undefined;
+}
+
+let clockTicks = 0;
+/** The machine's busy CPU time (all cores: user, nice, system, irq, softirq, steal), in seconds; undefined without /proc. */
+function machineBusySeconds(): number | undefined {
+  try {
+    if (clockTicks === 0) clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).map(Number);
+    return (user + nice + system + irq + softirq + steal) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs one measurement in a child process: its own process group (a Ctrl-C reaches only us),
+ * stdin an open pipe (it leaves when that closes, i.e. when we die), steps reported on stdout.
+ */
+async function runChild<R extends ChildResult>(mode: string, args: readonly string[], options: Options, profileName: string, onStep: (label: string) => void): Promise<ChildRun<R>> {
+  // --expose-gc: the watch child measures its live heap after a full GC (outside the timed parts).
+  const nodeArgs = ["--expose-gc", "--import", "tsx"];
+  if (options.cpuProf !== undefined) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${path.join(options.cpuProf, profileName)}`); // one file per thread (tsx's loader has one)
+  const busyBefore = machineBusySeconds();
+  const start = performance.now();
+  const proc = spawn(process.execPath, [...nodeArgs, CHILD, mode, ...args, "--watch-stdin"], { cwd: REPO_DIR, stdio: ["pipe", "pipe", "pipe"], detached: true });
+  children.add(proc);
+  proc.once("exit", () => children.delete(proc));
+  proc.stdin.on("error", () => {});
+  let stderr = "";
+  proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  let result: ChildResult | undefined;
+  const lines = createInterface({ input: proc.stdout });
+  lines.on("line", (line) => {
+    const event = parseChildEvent(line);
+    if (event?.event === "step") onStep(event.label);
+    else if (event?.event === "result") result = event.result;
+  });
+  const spawnError = new Promise<never>((_, reject) => proc.once("error", reject));
+  const [code] = await Promise.race([Promise.all([exited(proc), new Promise((resolve) => lines.once("close", resolve))]), spawnError]);
+  const processMs = performance.now() - start;
+  const busyAfter = machineBusySeconds();
+  if (code !== 0 || result === undefined) {
+    const gist = stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !/^\s+at /.test(l));
+    throw new Error(`${mode} child failed (${proc.signalCode !== null ? `signal ${proc.signalCode}` : `exit code ${code}`})${gist.length ? `: ${gist.slice(0, 3).join(" | ")}` : ""}`);
+  }
+  const othersCores =
+    busyBefore === undefined || busyAfter === undefined ? undefined : Math.max(0, busyAfter - busyBefore - result.processCpuMs / 1000) / (processMs / 1000);
+  return { result: result as R, processMs, othersCores };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** CPU the machine used over `ms`, in cores (this process only sleeps meanwhile); undefined without /proc. */
+async function machineLoad(ms: number): Promise<number | undefined> {
+  const before = machineBusySeconds();
+  await sleep(ms);
+  const after = machineBusySeconds();
+  return before === undefined || after === undefined ? undefined : (after - before) / (ms / 1000);
+}
+
+/** Waits (at most `maxSeconds`) until other processes use less than a quarter of a core; returns the last load seen. */
+async function waitForQuiet(maxSeconds: number, report: (load: number) => void): Promise<number | undefined> {
+  const deadline = performance.now() + maxSeconds * 1000;
+  for (;;) {
+    const load = await machineLoad(500);
+    if (load === undefined || load < 0.25) return load;
+    report(load);
+    if (performance.now() >= deadline) return load;
+  }
+}
+
+// ---- measurements ----------------------------------------------------------------------------------
+
+interface RunRow {
+  readonly runs: readonly ChildRun<RunResult>[];
+}
+
+interface Results {
+  cold?: RunRow;
+  unchanged?: RunRow;
+  check?: RunRow;
+  phases?: ChildRun<PhasesResult>;
+  watch?: ChildRun<WatchResult>;
+  errors: Partial<Record<MeasurementId, string>>;
+  generated?: { files: number; bytes: number };
+}
+
+/** Files and bytes under a directory. */
+function treeSize(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else {
+        files++;
+        bytes += statSync(full).size;
+      }
+    }
+  };
+  walk(dir);
+  return { files, bytes };
+}
+
+/** Service files to edit in watch mode: spread evenly over the corpus. */
+function editFiles(corpus: Corpus, count: number): string[] {
+  const n = corpus.serviceFiles.length;
+  return Array.from({ length: count }, (_, i) => corpus.serviceFiles[Math.floor(((i + 0.5) * n) / count)]!);
+}
+
+// ---- formatting ------------------------------------------------------------------------------------
+
+const median = (values: readonly number[]): number => summarize(Float64Array.from(values)).median;
+const fmtMs = (ms: number | undefined): string => (ms === undefined || !Number.isFinite(ms) ? "–" : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const fmtMb = (bytes: number | undefined): string => (bytes === undefined || !Number.isFinite(bytes) ? "–" : `${(bytes / 1024 / 1024).toFixed(0)} MB`);
+/** Sizes of files on disk: KB below a megabyte. */
+const fmtSize = (bytes: number): string => (bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
+const fmtCores = (cores: number | undefined): string => (cores === undefined || !Number.isFinite(cores) ? "–" : cores.toFixed(2));
+const fmtInt = (v: number): string => Math.round(v).toLocaleString("en-US");
+const fmtPct = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(0)}%` : "–");
+const fmtRange = (values: readonly number[]): string => (values.length > 1 ? `${fmtMs(Math.min(...values))} – ${fmtMs(Math.max(...values))}` : "–");
+
+/** The median of each step (wall and CPU separately) over several entries. */
+function medianPhases(entries: readonly PhaseTimes[]): PhaseTimes {
+  const out: Record<string, { ms: number; cpuMs: number }> = {};
+  for (const key of Object.keys(entries[0] ?? {})) {
+    out[key] = { ms: median(entries.map((e) => e[key]?.ms ?? Number.NaN)), cpuMs: median(entries.map((e) => e[key]?.cpuMs ?? Number.NaN)) };
+  }
+  return out;
+}
+
+/** Total wall time of the steps. */
+function sum(times: PhaseTimes): number {
+  return Object.values(times).reduce((a, b) => a + b.ms, 0);
+}
+
+function sumCpu(times: PhaseTimes): number {
+  return Object.values(times).reduce((a, b) => a + b.cpuMs, 0);
+}
+
+function printTables(corpus: Corpus, results: Results, options: Options, header: readonly string[]): void {
+  const right = "right" as const;
+  const plainStyle = { head: [], border: [] };
+  const generatedFiles = results.generated?.files;
+
+  // Corpus.
+  const s = corpus.stats;
+  const model = results.phases?.result.model;
+  const corpusTable = new Table({ style: plainStyle, colAligns: ["left", "left"] });
+  corpusTable.push(
+    ["corpus", `${fmtInt(s.serviceFiles)} service files × ${options.methods} methods, seed ${options.seed} (hash ${s.hash}); "rpyc-ts" from ${corpus.runtime === "dist" ? "the package's .d.ts" : "the repository's sources"}`],
+    ["source files", `${fmtInt(s.files)} .ts (${s.serviceFiles} services, ${s.typeFiles} shared type files, ${s.baseFiles} base classes, 1 helper), ${fmtInt(s.lines)} lines, ${fmtSize(s.bytes)}`],
+    ["declared", `${fmtInt(s.services)} services, ${fmtInt(s.methods)} own exposed methods, ${fmtInt(s.attributes)} attributes, ${fmtInt(s.getters)} getters, ${fmtInt(s.typeDeclarations)} named types`],
+    [
+      "model",
+      model
+        ? `${fmtInt(model.services)} services, ${fmtInt(model.methods)} methods (inherited included), ${fmtInt(model.attributes)} attributes, ${fmtInt(model.types)} named types; ${fmtInt(model.sourceFilesInProgram)} files in the TS program (libs included)`
+        : "– (the phases measurement reports it)",
+    ],
+    ["generated", results.generated ? `${fmtInt(results.generated.files)} files, ${fmtSize(results.generated.bytes)}` : "–"],
+  );
+
+  // Measurements.
+  const main = new Table({
+    head: ["measurement", "time", "min – max", "CPU", "peak RSS", "RSS before", "process", "others", "result"],
+    colAligns: ["left", right, right, right, right, right, right, right, "left"],
+    style: plainStyle,
+  });
+  const failed = (id: MeasurementId, label: string): boolean => {
+    const error = results.errors[id];
+    if (error === undefined) return false;
+    main.push([label, { colSpan: 8, content: `FAILED: ${error.split("\n")[0]}` }]);
+    return true;
+  };
+  const runRow = (id: "cold" | "unchanged" | "check", label: string, describe: (r: RunResult) => string): void => {
+    if (!options.only.has(id) || failed(id, label)) return;
+    const row = results[id];
+    if (!row) return;
+    const times = row.runs.map((r) => r.result.ms);
+    const last = row.runs.at(-1)!.result;
+    main.push([
+      row.runs.length > 1 ? `${label} (median of ${row.runs.length})` : label,
+      fmtMs(median(times)),
+      fmtRange(times),
+      fmtMs(median(row.runs.map((r) => r.result.cpuMs))),
+      fmtMb(Math.max(...row.runs.map((r) => r.result.maxRss))),
+      fmtMb(median(row.runs.map((r) => r.result.rssBefore))),
+      fmtMs(median(row.runs.map((r) => r.processMs))),
+      fmtCores(Math.max(...row.runs.map((r) => r.othersCores ?? Number.NaN))),
+      describe(last),
+    ]);
+  };
+  runRow("cold", "cold run (empty output directory)", (r) => `${r.written ?? "?"} files written`);
+  runRow("unchanged", "second run (output unchanged)", (r) => `${r.unchanged ?? "?"} unchanged, ${r.written ?? "?"} written`);
+  runRow("check", "--check (up to date)", (r) => `${r.upToDate ?? "?"} files up to date`);
+  if (options.only.has("phases") && !failed("phases", "phase by phase (see below)") && results.phases) {
+    const p = results.phases.result;
+    const cold = sum(p.cold);
+    main.push([
+      "phase by phase (see below)",
+      fmtMs(cold),
+      "–",
+      "–",
+      fmtMb(p.maxRss),
+      fmtMb(p.rssBefore),
+      fmtMs(results.phases.processMs),
+      fmtCores(results.phases.othersCores),
+      `same files as the cold run: ${p.matchesCli === null ? "not compared" : p.matchesCli ? "yes" : "NO"}; + ${p.incremental.length} updates`,
+    ]);
+  }
+  if (options.only.has("watch") && !failed("watch", "watch") && results.watch) {
+    const w = results.watch.result;
+    const times = w.edits.map((e) => e.ms);
+    const written = [...new Set(w.edits.map((e) => e.written ?? "?"))].join("/");
+    main.push(["watch: start (first generation, watcher ready)", fmtMs(w.startMs), "–", "–", "–", fmtMb(w.rssBefore), "–", "", `watching ${w.watchedFiles ?? "?"} files`]);
+    main.push([
+      `watch: edit one service → regenerated (median of ${times.length})`,
+      fmtMs(median(times)),
+      fmtRange(times),
+      "–",
+      fmtMb(w.maxRss),
+      "–",
+      fmtMs(results.watch.processMs),
+      fmtCores(results.watch.othersCores),
+      `${written} written per edit; live heap ${fmtMb(w.heapLiveStart ?? undefined)} → ${fmtMb(w.heapLiveEnd ?? undefined)}${w.spuriousRuns ? `; ${w.spuriousRuns} extra regeneration(s)` : ""}`,
+    ]);
+  }
+
+  // Where the time goes.
+  let phasesText = "";
+  if (results.phases) {
+    const p = results.phases.result;
+    const cold = p.cold;
+    const inc = medianPhases(p.incremental);
+    const coldTotal = sum(cold);
+    const incTotal = sum(inc);
+    const phases = new Table({
+      head: ["step", "full generation", "CPU", "share", `one watch update (median of ${p.incremental.length})`, "CPU", "share"],
+      colAligns: ["left", right, right, right, right, right, right],
+      style: plainStyle,
+    });
+    type Step = { readonly ms: number; readonly cpuMs: number } | undefined;
+    const row = (label: string, a: Step, b: Step, bNote?: string): void => {
+      phases.push([
+        label,
+        fmtMs(a?.ms),
+        fmtMs(a?.cpuMs),
+        a === undefined ? "" : fmtPct(a.ms, coldTotal),
+        b === undefined ? (bNote ?? "–") : fmtMs(b.ms),
+        b === undefined ? "" : fmtMs(b.cpuMs),
+        b === undefined ? "" : fmtPct(b.ms, incTotal),
+      ]);
+    };
+    row("read + parse sources (ts-morph) / re-read the changed file", cold["read + parse sources"], inc["re-read changed file"]);
+    row("TS program (lib .d.ts files, module resolution)", cold["program (libs, resolution)"], inc["new program + checker"]);
+    row("bind (new type checker)", cold["bind (type checker)"], undefined, "(in the line above)");
+    row("extract the model (type checker, every service)", cold["extract model"], inc["extract model"]);
+    row("emit every file (emitAll)", cold["emit (emitAll)"], inc["emit (emitAll)"]);
+    row("compare with the files on disk (plan)", cold["compare with disk (plan)"], inc["compare + write"]);
+    row("write (plan + apply into an empty directory)", cold["write all files"], undefined, "(in the line above)");
+    phases.push(["total", fmtMs(coldTotal), fmtMs(sumCpu(cold)), "", p.incremental.length > 0 ? fmtMs(incTotal) : "–", p.incremental.length > 0 ? fmtMs(sumCpu(inc)) : "", ""]);
+    phasesText = phases.toString();
+  }
+
+  const watchMedian = results.watch ? median(results.watch.result.edits.map((e) => e.ms)) : undefined;
+  const incMedian = results.phases && results.phases.result.incremental.length > 0 ? sum(medianPhases(results.phases.result.incremental)) : undefined;
+  const out: string[] = [
+    "",
+    "rpyc-gen compiler benchmark",
+    ...header,
+    "",
+    corpusTable.toString(),
+    "",
+    main.toString(),
+    "",
+  ];
+  if (phasesText) {
+    out.push(
+      "Where the time goes (the phases process: the compiler's own functions one by one, in a fresh process; the",
+      "watch column repeats a watch update's steps on one edited service file, as ExtractSession.update and generate do):",
+      phasesText,
+      "",
+    );
+  }
+  out.push(
+    "Reading it: time = wall time of the measured work inside its process (rpyc-gen's run(), or the watch's write → nextRun());",
+    "  CPU = user + system time of that process during it (GC and JIT threads included); peak RSS = the process's maximum",
+    "  resident set (process.resourceUsage().maxRSS, for watch over the start and every edit); RSS before = node, tsx and the",
+    "  compiler loaded, before any work; process = spawn to exit, node start-up and module loading included; others = CPU that",
+    `  other processes used meanwhile, in cores (/proc/stat): the machine has ${availableParallelism()}; well above 0.1, the measurement shared`,
+    "  the CPU with something else (rerun on a quiet machine, or use --repeat).",
+  );
+  if (results.watch?.result.heapLiveEnd != null) {
+    out.push("  live heap (watch) = V8 heap in use after a full GC, once the watch started and after the last edit: what the watching");
+    out.push("  process keeps (project, program, checker, model); equal numbers mean the edits leaked nothing.");
+  }
+  if (watchMedian !== undefined && incMedian !== undefined) {
+    out.push(
+      `  A watch edit (${fmtMs(watchMedian)}) = noticing the write (chokidar) + 50 ms debounce + the update's steps (${fmtMs(incMedian)} in the phases process).`,
+    );
+  }
+  if (generatedFiles !== undefined) out.push(`  Files per service: client stub, dispatch table, .proto; plus index.ts.`);
+  out.push("");
+  process.stdout.write(out.join("\n"));
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+
+function loadAverage(): string {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const cores = availableParallelism();
+  const header = [
+    `machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cores} core${cores === 1 ? "" : "s"}; Node ${process.version} (the compiler via tsx); load average at start ${loadAverage()}`,
+  ];
+  const workDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-compiler-bench-"));
+  const corpusDir = path.join(workDir, "corpus");
+  let bar: cliProgress.SingleBar | undefined;
+  let interrupted = false;
+  const cleanup = async (): Promise<void> => {
+    bar?.stop();
+    await stopAllChildren();
+    if (options.keep) process.stderr.write(`corpus and output kept in ${corpusDir}\n`);
+    else rmSync(workDir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    void cleanup().then(() => {
+      process.stderr.write(`\n${signal}: stopped; no results.\n`);
+      process.exit(130);
+    });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+
+  try {
+    const t0 = performance.now();
+    mkdirSync(corpusDir);
+    const corpus = generateCorpus({ dir: corpusDir, services: options.services, methods: options.methods, seed: options.seed, repoDir: REPO_DIR });
+    header.push(`corpus generated in ${fmtMs(performance.now() - t0)} into ${tmpdir()}${options.keep ? ` (${corpusDir})` : " (removed at the end)"}`);
+    if (options.cpuProf !== undefined) {
+      mkdirSync(options.cpuProf, { recursive: true });
+      header.push(`CPU profiles in ${options.cpuProf} (profiling slows every measurement down)`);
+    }
+    const edits = editFiles(corpus, options.edits);
+    const common = ["--corpus", corpusDir, "--out", OUT, "--project", corpus.tsconfig, "--sources", corpus.sources];
+    const wants = options.only;
+    const needsOutput = wants.has("unchanged") || wants.has("check") || wants.has("phases");
+
+    // The plan: [measurement, mode, extra args, steps it reports].
+    type Job = { readonly id: MeasurementId | "setup"; readonly mode: string; readonly args: readonly string[]; readonly steps: number; readonly label: string };
+    const jobs: Job[] = [];
+    for (let r = 0; r < (wants.has("cold") ? options.repeat : needsOutput ? 1 : 0); r++) jobs.push({ id: wants.has("cold") ? "cold" : "setup", mode: "run", args: [], steps: 1, label: "cold run" });
+    if (wants.has("unchanged")) for (let r = 0; r < options.repeat; r++) jobs.push({ id: "unchanged", mode: "run", args: [], steps: 1, label: "second run (unchanged)" });
+    if (wants.has("check")) for (let r = 0; r < options.repeat; r++) jobs.push({ id: "check", mode: "run", args: ["--check"], steps: 1, label: "--check" });
+    if (wants.has("phases")) jobs.push({ id: "phases", mode: "phases", args: ["--files", edits.join(",")], steps: 7 + edits.length, label: "phase by phase" });
+    if (wants.has("watch")) jobs.push({ id: "watch", mode: "watch", args: ["--files", edits.join(",")], steps: 1 + edits.length, label: "watch" });
+    const totalSteps = jobs.reduce((n, j) => n + j.steps, 0);
+
+    process.stderr.write(
+      `rpyc-ts compiler bench: ${corpus.stats.serviceFiles} services × ${options.methods} methods (${corpus.stats.files} files, ${fmtInt(corpus.stats.lines)} lines); ${jobs.length} child processes\n`,
+    );
+    if (!options.plain) {
+      bar = new cliProgress.SingleBar(
+        { format: "{bar} {percentage}% | {value}/{total} steps | {duration_formatted} | {job}: {step}", hideCursor: true, clearOnComplete: true, fps: 10, barsize: 24 },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(totalSteps, 0, { job: "starting", step: "" });
+    }
+
+    const results: Results = { errors: {} };
+    let done = 0;
+    for (const [index, job] of jobs.entries()) {
+      if (interrupted) return 130;
+      const name = `[${index + 1}/${jobs.length}] ${job.label}`;
+      if (options.plain) process.stderr.write(`${name} ...\n`);
+      bar?.update(done, { job: name, step: "starting node" });
+      const stepsBefore = done;
+      const id = job.id;
+      if (id !== "setup" && results.errors[id] !== undefined) {
+        done += job.steps; // a repetition of a measurement that failed: skipped
+        continue;
+      }
+      if (options.waitQuiet > 0) {
+        let waited = false;
+        const load = await waitForQuiet(options.waitQuiet, (busy) => {
+          if (!waited && options.plain) process.stderr.write(`${name}: waiting for a quiet machine (others use ${busy.toFixed(2)} cores)\n`);
+          waited = true;
+          bar?.update(done, { job: name, step: `waiting: others use ${busy.toFixed(2)} cores` });
+        });
+        if (interrupted) return 130;
+        if (waited && load !== undefined && load >= 0.25) process.stderr.write(`${name}: still busy after ${options.waitQuiet} s (others use ${load.toFixed(2)} cores); measuring anyway\n`);
+      }
+      if (job.mode === "run" && job.args.length === 0 && (id === "cold" || id === "setup")) rmSync(path.join(corpusDir, OUT), { recursive: true, force: true });
+      try {
+        const run = await runChild(job.mode, [...common, ...job.args], options, `${index + 1}-${job.id}`, (label) => {
+          done++;
+          bar?.update(done, { job: name, step: label });
+        });
+        const result = run.result;
+        // Check that each measurement did what it claims.
+        if (result.kind === "run") {
+          const r = result;
+          if (r.code !== 0) throw new Error(`rpyc-gen exited with ${r.code}`);
+          if ((id === "cold" || id === "setup") && (r.written === null || r.written === 0 || r.unchanged !== 0)) throw new Error(`a cold run wrote ${r.written} and left ${r.unchanged} unchanged`);
+          if (id === "cold" || id === "setup") results.generated = treeSize(path.join(corpusDir, OUT));
+          if (id === "unchanged" && (r.written !== 0 || r.removed !== 0 || r.unchanged !== results.generated?.files)) throw new Error(`expected all ${results.generated?.files} unchanged, got ${r.unchanged} unchanged, ${r.written} written, ${r.removed} removed`);
+          if (id === "check" && r.upToDate !== results.generated?.files) throw new Error(`--check found ${r.upToDate} up to date, expected ${results.generated?.files}`);
+          if (id === "cold" || id === "unchanged" || id === "check") {
+            const row = results[id] ?? { runs: [] };
+            results[id] = { runs: [...row.runs, run as ChildRun<RunResult>] };
+          }
+        } else if (result.kind === "phases") {
+          if (result.matchesCli === false) throw new Error("the phase-by-phase generation produced other files than the rpyc-gen run");
+          results.phases = run as ChildRun<PhasesResult>;
+        } else {
+          const bad = result.edits.find((e) => e.code !== 0);
+          if (bad) throw new Error(`regeneration after editing ${bad.file} exited with ${bad.code}`);
+          results.watch = run as ChildRun<WatchResult>;
+        }
+        if (options.plain) process.stderr.write(`${name}: ${describe(result)}\n`);
+      } catch (err) {
+        if (interrupted) return 130;
+        const message = err instanceof Error ? err.message : String(err);
+        if (id === "setup") throw new Error(`the cold run that the other measurements need failed: ${message}`);
+        results.errors[id] = message;
+        bar?.stop();
+        process.stderr.write(`${name} FAILED: ${message}\n`);
+        bar?.start(totalSteps, done, { job: name, step: "failed" });
+      }
+      done = stepsBefore + job.steps;
+      bar?.update(done);
+    }
+    bar?.stop();
+    bar = undefined;
+    header.push(`load average at end ${loadAverage()} (a busy machine slows every number; compare within one run)`);
+    printTables(corpus, results, options, header);
+    if (options.json !== undefined) {
+      const json = { date: new Date().toISOString(), header, options: { ...options, only: [...options.only] }, corpus: { stats: corpus.stats, runtime: corpus.runtime, edits }, results };
+      writeFileSync(options.json, `${JSON.stringify(json, null, 2)}\n`);
+      process.stderr.write(`results written to ${options.json}\n`);
+    }
+    return Object.keys(results.errors).length > 0 ? 1 : 0;
+  } finally {
+    if (!interrupted) await cleanup();
+  }
+}
+
+function describe(result: ChildResult): string {
+  switch (result.kind) {
+    case "run":
+      return `${fmtMs(result.ms)}, peak RSS ${fmtMb(result.maxRss)}`;
+    case "phases":
+      return `${fmtMs(sum(result.cold))} in phases, peak RSS ${fmtMb(result.maxRss)}`;
+    case "watch":
+      return `median edit ${fmtMs(median(result.edits.map((e) => e.ms)))}, peak RSS ${fmtMb(result.maxRss)}`;
+  }
+}
+
+main().then(
+  (code) => {
+    if (code !== 130) process.exitCode = code;
+  },
+  async (err: unknown) => {
+    process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    await stopAllChildren();
+    process.exit(1);
+  },
+);

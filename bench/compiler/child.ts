@@ -1,0 +1,323 @@
+// One measurement of the compiler bench, in a process of its own, so that its peak memory is
+// its own and nothing is warm from an earlier measurement. Started by bench/compiler.ts as
+//
+//   node --import tsx bench/compiler/child.ts run     --corpus DIR --out generated [--check]
+//   node --import tsx bench/compiler/child.ts watch   --corpus DIR --out generated --files a.ts,b.ts
+//   node --import tsx bench/compiler/child.ts phases  --corpus DIR --out generated --files a.ts,b.ts
+//
+// and prints JSON lines (bench/compiler/events.ts) on stdout: steps as they finish, then one
+// result. Everything rpyc-gen itself prints is captured, not shown (stderr on failure).
+//
+//   run     rpyc-gen's `run(argv, io)` once (what `rpyc-gen -p tsconfig.json -o generated src/services` does).
+//   watch   `run([..., "--watch"])`, then one new method in each of --files, one at a time:
+//           the time from writing the file to the end of the regeneration (WatchHandle.nextRun).
+//           The edited files get their contents back at the end.
+//   phases  the same work as `run`, step by step with the compiler's own functions (a ts-morph
+//           Project as createExtractSession builds it, extractFromProject, emitAll, plan, apply),
+//           then the steps of one watch update per file in --files (re-read, new program,
+//           extract, emit, compare and write). Checks that its files equal what `run` wrote.
+
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { Project, type SourceFile } from "ts-morph";
+import { apply, plan, run, type CliIO } from "../../compiler/cli.js";
+import { emitAll, kebabCase, type EmitOptions } from "../../compiler/emit.js";
+import { extractFromProject, type ExtractResult } from "../../compiler/extract.js";
+import { exitWithParent } from "../child.js";
+import { addedMethodName, withAddedMethod } from "./edit.js";
+import type { ChildEvent, ModelNumbers, PhaseTimes, ProcessNumbers, RunResult, WatchEdit, WatchResult } from "./events.js";
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    corpus: { type: "string" },
+    out: { type: "string", default: "generated" },
+    sources: { type: "string", default: "src/services" },
+    project: { type: "string", default: "tsconfig.json" },
+    check: { type: "boolean", default: false },
+    files: { type: "string", default: "" },
+    "watch-stdin": { type: "boolean", default: false },
+  },
+});
+
+const mode = positionals[0];
+if (values.corpus === undefined) throw new Error("--corpus DIR is required");
+const corpus = path.resolve(values.corpus);
+const outDir = path.resolve(corpus, values.out);
+const editFiles = values.files.split(",").filter((f) => f !== "");
+/** Files the watch and phases measurements edited, with their original contents (restored at the end). */
+const originals = new Map<string, string>();
+
+function restoreEdits(): void {
+  for (const [file, text] of originals) writeFileSync(file, text);
+  originals.clear();
+}
+
+exitWithParent(async () => restoreEdits(), values["watch-stdin"]);
+
+function emit(event: ChildEvent): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+}
+
+const step = (label: string): void => emit({ event: "step", label });
+
+/** Captured output of rpyc-gen. */
+class Capture implements CliIO {
+  readonly cwd = corpus;
+  readonly interactive = false;
+  out = "";
+  err = "";
+  stdout(text: string): void {
+    this.out += text;
+  }
+  stderr(text: string): void {
+    this.err += text;
+  }
+}
+
+/** Starts the process numbers of a measurement; `finish()` takes the rest when it ends. */
+function measureProcess(): { finish(): ProcessNumbers } {
+  const rssBefore = process.memoryUsage.rss();
+  const cpu = process.cpuUsage();
+  return {
+    finish: () => {
+      const used = process.cpuUsage(cpu);
+      const all = process.cpuUsage();
+      return {
+        maxRss: process.resourceUsage().maxRSS * 1024,
+        rssBefore,
+        heapUsedAfter: process.memoryUsage().heapUsed,
+        cpuMs: (used.user + used.system) / 1000,
+        processCpuMs: (all.user + all.system) / 1000,
+      };
+    },
+  };
+}
+
+const argv = (): string[] => ["--project", values.project, "--out", values.out, values.sources];
+
+/** The counts in rpyc-gen's last summary line. */
+function summary(text: string): Pick<RunResult, "written" | "removed" | "unchanged" | "upToDate"> {
+  const counts = [...text.matchAll(/\((\d+) written, (\d+) removed, (\d+) unchanged\)/g)].at(-1);
+  const upToDate = [...text.matchAll(/: (\d+) files up to date/g)].at(-1);
+  return {
+    written: counts ? Number(counts[1]) : null,
+    removed: counts ? Number(counts[2]) : null,
+    unchanged: counts ? Number(counts[3]) : null,
+    upToDate: upToDate ? Number(upToDate[1]) : null,
+  };
+}
+
+function fail(what: string, io: Capture): never {
+  process.stderr.write(io.err);
+  throw new Error(`${what}${io.err.trim() ? `: ${io.err.trim().split("\n")[0]}` : ""}`);
+}
+
+// ---- run ----------------------------------------------------------------------------------------
+
+async function measureRun(): Promise<RunResult> {
+  const io = new Capture();
+  const proc = measureProcess();
+  const start = performance.now();
+  const { code } = await run([...argv(), ...(values.check ? ["--check"] : [])], io);
+  const ms = performance.now() - start;
+  const numbers = proc.finish();
+  if (code !== 0) process.stderr.write(io.err);
+  step(values.check ? "--check" : "run");
+  return { kind: "run", ms, code, ...summary(io.out), ...numbers };
+}
+
+/** V8 heap in use after a full garbage collection (the child runs with --expose-gc); null without it. */
+function liveHeap(): number | null {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return null;
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+// ---- watch --------------------------------------------------------------------------------------
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The client stub the compiler writes for the (last) service class of a file. */
+function clientStubOf(file: string): string {
+  const classes = [...readFileSync(file, "utf8").matchAll(/export (?:default )?class (\w+)/g)];
+  const className = classes.at(-1)?.[1];
+  if (!className) throw new Error(`${file}: no exported class`);
+  return path.join(outDir, `${kebabCase(className)}.client.ts`);
+}
+
+async function measureWatch(): Promise<WatchResult> {
+  const io = new Capture();
+  const proc = measureProcess();
+  const start = performance.now();
+  const { code, watcher } = await run([...argv(), "--watch"], io);
+  const startMs = performance.now() - start;
+  if (code !== 0 || !watcher) fail(`rpyc-gen --watch exited with ${code}`, io);
+  const watchedMatch = /watching (\d+) file/.exec(io.out);
+  const heapLiveStart = liveHeap();
+  step("watch started");
+
+  let spuriousRuns = 0;
+  /** Waits until no regeneration has happened for `quietMs` (a late second event of the last write). */
+  const settle = async (quietMs: number): Promise<void> => {
+    for (let i = 0; i < 10; i++) {
+      const outcome = await Promise.race([watcher.nextRun().then(() => "run" as const), sleep(quietMs).then(() => "quiet" as const)]);
+      if (outcome === "quiet") return;
+      spuriousRuns++;
+    }
+  };
+
+  const edits: WatchEdit[] = [];
+  try {
+    for (const [i, rel] of editFiles.entries()) {
+      const file = path.resolve(corpus, rel);
+      const n = i + 1;
+      const text = readFileSync(file, "utf8");
+      if (!originals.has(file)) originals.set(file, text);
+      const next = withAddedMethod(text, n);
+      await settle(300);
+      const before = io.out.length;
+      const done = watcher.nextRun();
+      const t0 = performance.now();
+      writeFileSync(file, next);
+      const result = await done;
+      const ms = performance.now() - t0;
+      const stub = clientStubOf(file);
+      if (result !== 0) fail(`regeneration after editing ${rel} exited with ${result}`, io);
+      if (!readFileSync(stub, "utf8").includes(addedMethodName(n))) throw new Error(`after editing ${rel}, ${path.relative(corpus, stub)} lacks ${addedMethodName(n)}`);
+      edits.push({ file: rel, ms, code: result, written: summary(io.out.slice(before)).written, rssAfter: process.memoryUsage.rss() });
+      step(`edit ${n}`);
+    }
+    await settle(300);
+  } finally {
+    await watcher.close();
+    restoreEdits();
+  }
+  const numbers = proc.finish();
+  // After close() the session is still referenced from here: what a watching process keeps.
+  const heapLiveEnd = liveHeap();
+  return { kind: "watch", startMs, edits, spuriousRuns, watchedFiles: watchedMatch ? Number(watchedMatch[1]) : null, heapLiveStart, heapLiveEnd, ...numbers };
+}
+
+// ---- phases -------------------------------------------------------------------------------------
+
+/** Consecutive steps: `lap(name)` ends one (wall and CPU time since the previous lap). */
+function laps(onLap: (name: string) => void = () => {}): { readonly times: Record<string, { ms: number; cpuMs: number }>; lap(name: string): void } {
+  const times: Record<string, { ms: number; cpuMs: number }> = {};
+  const cpuNow = (): number => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  let wall = performance.now();
+  let cpu = cpuNow();
+  return {
+    times,
+    lap(name: string): void {
+      const [w, c] = [performance.now(), cpuNow()];
+      times[name] = { ms: w - wall, cpuMs: c - cpu };
+      [wall, cpu] = [w, c];
+      onLap(name);
+    },
+  };
+}
+
+const SOURCE_FILE = /\.(c|m)?tsx?$/;
+const DECLARATION_FILE = /\.d\.(c|m)?ts$/;
+
+async function measurePhases(): Promise<ChildEvent & { event: "result" }> {
+  const proc = measureProcess();
+  const emitOptions: EmitOptions = { outDir, root: corpus };
+  const cold = laps((name) => step(name));
+  const lap = cold.lap;
+
+  // As createExtractSession: a Project from the tsconfig, the sources' files, their imports.
+  const project = new Project({ tsConfigFilePath: path.join(corpus, values.project), skipAddingFilesFromTsConfig: true });
+  const fileSystem = project.getFileSystem();
+  const directory = path.join(corpus, values.sources).split(path.sep).join("/");
+  const glob = (): string[] =>
+    fileSystem.globSync([`${directory}/**/*.{ts,tsx,mts,cts}`, `!${directory}/**/node_modules/**`]).filter((f) => SOURCE_FILE.test(f) && !DECLARATION_FILE.test(f));
+  const entries = (): SourceFile[] => glob().map((f) => project.getSourceFile(f) ?? project.addSourceFileAtPath(f));
+  let sources = entries();
+  project.resolveSourceFileDependencies();
+  lap("read + parse sources");
+  // (Not kept in a variable: a watch update replaces the program, the old one must be garbage.)
+  void project.getProgram().compilerObject;
+  lap("program (libs, resolution)");
+  project.getProgram().compilerObject.getTypeChecker();
+  lap("bind (type checker)");
+  let result: ExtractResult = extractFromProject(project, sources, corpus);
+  lap("extract model");
+  if (result.diagnostics.length > 0) throw new Error(`extraction reported ${result.diagnostics.length} diagnostic(s), e.g. ${result.diagnostics[0]!.message}`);
+  let files = emitAll(result.model, emitOptions);
+  lap("emit (emitAll)");
+  // Compare with what the cold rpyc-gen run wrote: all unchanged, when the split did the same work.
+  const againstCli = existsSync(outDir) ? plan(files, outDir) : undefined;
+  lap("compare with disk (plan)");
+  const scratch = path.join(corpus, ".phases-out");
+  rmSync(scratch, { recursive: true, force: true });
+  apply(plan(files, scratch), scratch);
+  lap("write all files");
+
+  const model: ModelNumbers = {
+    services: result.model.services.length,
+    methods: result.model.services.reduce((n, s) => n + s.methods.length, 0),
+    attributes: result.model.services.reduce((n, s) => n + s.attributes.length, 0),
+    types: result.model.types.length,
+    sourceFilesInProgram: project.getProgram().compilerObject.getSourceFiles().length,
+    generatedFiles: files.length,
+    generatedBytes: files.reduce((n, f) => n + Buffer.byteLength(f.contents), 0),
+  };
+
+  // One watch update per edited file: as ExtractSession.update (refresh the file, glob, resolve,
+  // extract with a new program) followed by the watch's generate (emit, compare, write).
+  const incremental: PhaseTimes[] = [];
+  try {
+    for (const [i, rel] of editFiles.entries()) {
+      const file = path.resolve(corpus, rel);
+      const text = readFileSync(file, "utf8");
+      if (!originals.has(file)) originals.set(file, text);
+      writeFileSync(file, withAddedMethod(text, i + 1));
+      const times = laps();
+      const next = times.lap;
+      project.getSourceFile(file.split(path.sep).join("/"))!.refreshFromFileSystemSync();
+      sources = entries();
+      project.resolveSourceFileDependencies();
+      next("re-read changed file");
+      project.getProgram().compilerObject.getTypeChecker();
+      next("new program + checker");
+      result = extractFromProject(project, sources, corpus);
+      next("extract model");
+      files = emitAll(result.model, emitOptions);
+      next("emit (emitAll)");
+      const p = plan(files, scratch);
+      apply(p, scratch);
+      next("compare + write");
+      if (p.write.length === 0) throw new Error(`editing ${rel} changed no generated file`);
+      incremental.push(times.times);
+      step(`incremental ${i + 1}`);
+    }
+  } finally {
+    restoreEdits();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const matchesCli = againstCli ? againstCli.write.length === 0 && againstCli.remove.length === 0 : null;
+  return { event: "result", result: { kind: "phases", cold: cold.times, incremental, model, matchesCli, ...proc.finish() } };
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+
+try {
+  if (mode === "run") emit({ event: "result", result: await measureRun() });
+  else if (mode === "watch") emit({ event: "result", result: await measureWatch() });
+  else if (mode === "phases") emit(await measurePhases());
+  else throw new Error(`unknown mode ${JSON.stringify(mode)}: run, watch or phases`);
+  // Leave once stdout is flushed (the stdin watch would keep us alive).
+  process.stdout.write("", () => process.exit(0));
+} catch (err) {
+  restoreEdits();
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}
