@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
-import { emitAll, type EmitOptions, type GeneratedFile } from "./emit.js";
+import { createEmitter, type EmitOptions, type GeneratedFile } from "./emit.js";
 import { createExtractSession, type ExtractResult, type ExtractSession } from "./extract.js";
 import { formatDiagnostic } from "./model.js";
 import { startWatch, type WatchHandle } from "./watch.js";
@@ -131,10 +131,16 @@ function reportDiagnostics(result: ExtractResult, io: CliIO): boolean {
   return result.diagnostics.some((d) => d.severity === "error");
 }
 
-/** One full generation: extract, emit, then write or check. Returns an exit code. */
-export function generate(result: ExtractResult, emitOptions: EmitOptions, opts: { check: boolean; quiet: boolean }, io: CliIO): number {
+/** One generation from an extracted model: emit, then write or check. Returns an exit code. */
+export function generate(
+  result: ExtractResult,
+  emitOptions: EmitOptions,
+  opts: { check: boolean; quiet: boolean },
+  io: CliIO,
+  emit: (model: ExtractResult["model"], options: EmitOptions) => GeneratedFile[] = createEmitter(),
+): number {
   if (reportDiagnostics(result, io)) return EXIT.DIAGNOSTICS;
-  const files: GeneratedFile[] = emitAll(result.model, emitOptions);
+  const files: GeneratedFile[] = emit(result.model, emitOptions);
   const outDir = emitOptions.outDir;
   const progress = createProgress(io, files.length, opts.check ? "checking" : "comparing");
   const p = plan(files, outDir, () => progress.tick());
@@ -199,15 +205,17 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
     reportDiagnostics(result, io);
     return { code: EXIT.USAGE };
   }
+  // Watch mode keeps one emitter: services that did not change are not rendered again.
+  const emitter = createEmitter();
   let code: number;
   try {
-    code = generate(result, emitOptions, { check: opts.check ?? false, quiet: opts.quiet ?? false }, io);
+    code = generate(result, emitOptions, { check: opts.check ?? false, quiet: opts.quiet ?? false }, io, emitter);
   } catch (err) {
     io.stderr(`rpyc-gen: ${(err as Error).message}\n`);
     return { code: EXIT.IO };
   }
   if (!opts.watch) return { code };
-  const watcher = await startWatch(session, (next) => generate(next, emitOptions, { check: false, quiet: opts.quiet ?? false }, io), io);
+  const watcher = await startWatch(session, (next) => generate(next, emitOptions, { check: false, quiet: opts.quiet ?? false }, io, emitter), io);
   return { code, watcher };
 }
 

@@ -9,8 +9,8 @@
 // and index.ts (client stubs re-exported), model.json (emitModel), and with packageName an
 // SDK package: package.json, README.md, dist/*.js + dist/*.d.ts.
 
-import type { ServiceDef, ServiceModel } from "./model.js";
-import { compare, DEFAULT_RUNTIME_IMPORT, ModelIndex, serviceNames, type EmitOptions, type GeneratedFile } from "./emit/context.js";
+import type { ServiceDef, ServiceModel, WireType } from "./model.js";
+import { childTypes, compare, DEFAULT_RUNTIME_IMPORT, memberTypes, ModelIndex, serviceNames, type EmitOptions, type GeneratedFile } from "./emit/context.js";
 import { packageFiles } from "./emit/package.js";
 import { protoView } from "./emit/proto.js";
 import { render } from "./emit/templates.js";
@@ -74,6 +74,60 @@ export function generateModelJson(model: ServiceModel): GeneratedFile {
 
 /** Every file for a model, sorted by path. */
 export function emitAll(model: ServiceModel, options: EmitOptions): GeneratedFile[] {
+  return createEmitter()(model, options);
+}
+
+/** Renders one service's own files (stub, dispatch table, .proto). */
+type ServiceFiles = readonly GeneratedFile[];
+
+/**
+ * An emitter that remembers each service's files between calls (watch mode): a service whose
+ * definition, the model's types, the set of services and the options are all unchanged is
+ * not rendered again. The result is byte for byte what emitAll would produce.
+ */
+export function createEmitter(): (model: ServiceModel, options: EmitOptions) => GeneratedFile[] {
+  let context = "";
+  let cache = new Map<string, { readonly key: string; readonly files: ServiceFiles }>();
+  return (model, options) => {
+    // What every service's files also depend on: the shared types, the other services' names
+    // and which services their values reach (imports, schemas, type ownership), the options.
+    const shared = JSON.stringify([model.types, model.services.map(outline), options]);
+    if (shared !== context) {
+      cache = new Map();
+      context = shared;
+    }
+    const next = new Map<string, { key: string; files: ServiceFiles }>();
+    const perService = (service: ServiceDef): ServiceFiles => {
+      const key = JSON.stringify(service);
+      const cached = cache.get(service.className);
+      const files =
+        cached && cached.key === key
+          ? cached.files
+          : [generateClientStub(service, model, options), generateDispatchTable(service, model, options), generateProto(service, model, options)];
+      next.set(service.className, { key, files });
+      return files;
+    };
+    const files = emitWith(model, options, perService);
+    cache = next;
+    return files;
+  };
+}
+
+/**
+ * A service as other services' files see it: its names, the named types it reaches (which
+ * stub owns a shared type) and the services its values reach (imports, schemas).
+ */
+function outline(service: ServiceDef): unknown {
+  const names = new Set<string>();
+  const visit = (type: WireType): void => {
+    if (type.kind === "netref" || type.kind === "ref") names.add(`${type.kind}:${type.name}`);
+    childTypes(type).forEach(visit);
+  };
+  memberTypes(service).forEach(visit);
+  return [service.className, service.name, service.aliases, [...names].sort()];
+}
+
+function emitWith(model: ServiceModel, options: EmitOptions, perService: (service: ServiceDef) => ServiceFiles): GeneratedFile[] {
   const stems = new Map<string, string>();
   for (const service of model.services) {
     const { stem } = serviceNames(service);
@@ -82,9 +136,7 @@ export function emitAll(model: ServiceModel, options: EmitOptions): GeneratedFil
     stems.set(stem, service.className);
   }
   const files: GeneratedFile[] = [];
-  for (const service of model.services) {
-    files.push(generateClientStub(service, model, options), generateDispatchTable(service, model, options), generateProto(service, model, options));
-  }
+  for (const service of model.services) files.push(...perService(service));
   files.push(generateIndex(model, options));
   if (options.emitModel) files.push(generateModelJson(model));
   if (options.packageName) files.push(...generatePackage(model, options));
