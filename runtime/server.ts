@@ -114,6 +114,14 @@ export class Server {
     );
   }
 
+  /**
+   * Resolves true once the registrar confirmed this server's first registration; false when
+   * the server does not auto-register or closed before a registration succeeded.
+   */
+  whenRegistered(): Promise<boolean> {
+    return this.registration?.registered ?? Promise.resolve(false);
+  }
+
   /** The bound TCP port (0 before start or for Unix sockets). */
   get port(): number {
     const address = this.listener.address();

@@ -14,6 +14,9 @@ export class AutoRegistration {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
+  private confirm!: (ok: boolean) => void;
+  /** Resolves true at the first confirmed registration, false if stopped before one. */
+  readonly registered: Promise<boolean> = new Promise((resolve) => (this.confirm = resolve));
 
   constructor(
     private readonly registrar: Registrar,
@@ -38,7 +41,8 @@ export class AutoRegistration {
       } catch (err) {
         this.logger?.error(`error registering services: ${(err as Error).message}`);
       }
-      if (!ok) this.logger?.info("registering services did not work - retry");
+      if (ok) this.confirm(true);
+      else this.logger?.info("registering services did not work - retry");
       if (this.stopped) return;
       this.timer = setTimeout(() => this.attempt(), (ok ? this.interval : Math.min(1, this.interval)) * 1000);
       this.timer.unref();
@@ -48,6 +52,7 @@ export class AutoRegistration {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       clearTimeout(this.timer);
+      this.confirm(false);
       await this.inFlight;
       const { port, host } = this.target;
       try {

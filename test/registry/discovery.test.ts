@@ -196,3 +196,25 @@ describe("servers' auto-registration", () => {
     expect(stdout.trim()).toBe("closed");
   });
 });
+
+describe("Server.whenRegistered", () => {
+  for (const mode of MODES) {
+    it(`${mode}: resolves true once the registry confirmed, so discovery finds the server right away`, async () => {
+      const registry = await startRegistry(mode);
+      const registrar = registryClient(mode, registry.port);
+      const server = track(await new ThreadedServer(CalcService, { hostname: HOST, port: 0, registrar }).start());
+      expect(await server.whenRegistered()).toBe(true);
+      expect(await discover("adder", { registrar })).toEqual([[HOST, server.port]]);
+    });
+  }
+
+  it("resolves false for a server that does not register, or that closed before it could", async () => {
+    const plain = await serve(CalcService);
+    expect(await plain.whenRegistered()).toBe(false);
+    const unreachable = registryClient("TCP", await deadPort());
+    const server = await new ThreadedServer(CalcService, { hostname: HOST, port: 0, registrar: unreachable }).start();
+    const registered = server.whenRegistered();
+    await server.close();
+    expect(await registered).toBe(false);
+  });
+});
