@@ -18,7 +18,8 @@
 //   npm run bench:compiler -- --quick   # 20 services: a smoke run
 //   npm run bench:compiler -- --help
 
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { exited, startChild, stopAllChildren } from "./children.js";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import path from "node:path";
@@ -135,31 +136,7 @@ function parseOptions(argv: readonly string[]): Options {
 
 // ---- child processes -----------------------------------------------------------------------------
 
-/** Every process this bench started and that has not exited yet. */
-const children = new Set<ChildProcess>();
 
-function exited(proc: ChildProcess): Promise<number | null> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
-  return new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
-async function stopChild(proc: ChildProcess, graceMs = 2000): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const gone = exited(proc);
-  proc.kill("SIGTERM");
-  const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
-  await gone;
-  clearTimeout(timer);
-}
-
-function stopAllChildren(): Promise<void> {
-  return Promise.all([...children].map((proc) => stopChild(proc))).then(() => undefined);
-}
-
-process.on("exit", () => {
-  for (const proc of children) proc.kill("SIGKILL");
-});
 
 interface ChildRun<R extends ChildResult> {
   readonly result: R;
@@ -191,10 +168,7 @@ async function runChild<R extends ChildResult>(mode: string, args: readonly stri
   if (options.cpuProf !== undefined) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${path.join(options.cpuProf, profileName)}`); // one file per thread (tsx's loader has one)
   const busyBefore = machineBusySeconds();
   const start = performance.now();
-  const proc = spawn(process.execPath, [...nodeArgs, CHILD, mode, ...args, "--watch-stdin"], { cwd: REPO_DIR, stdio: ["pipe", "pipe", "pipe"], detached: true });
-  children.add(proc);
-  proc.once("exit", () => children.delete(proc));
-  proc.stdin.on("error", () => {});
+  const proc = startChild(process.execPath, [...nodeArgs, CHILD, mode, ...args, "--watch-stdin"], REPO_DIR);
   let stderr = "";
   proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   let result: ChildResult | undefined;

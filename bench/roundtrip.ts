@@ -15,7 +15,8 @@
 //   npm run bench -- --quick     # a smoke run, ~15 s in total
 //   npm run bench -- --help
 
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
+import { children, exited, startChild as startChildIn, stopAllChildren, stopChild } from "./children.js";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, endianness, tmpdir } from "node:os";
 import path from "node:path";
@@ -148,46 +149,9 @@ function parseOptions(argv: readonly string[]): Options {
 
 // ---- child processes ----------------------------------------------------------------------
 
-/** Every process this bench started and that has not exited yet. */
-const children = new Set<ChildProcess>();
-
-/**
- * Starts a child in its own process group (a Ctrl-C reaches only us; we stop it). Its
- * stdin stays an open pipe: our children leave by themselves when it reaches EOF, which
- * is what happens if this process dies without cleaning up.
- */
 function startChild(command: string, args: readonly string[]): ChildProcess {
-  const proc = spawn(command, args, { cwd: REPO_DIR, stdio: ["pipe", "pipe", "pipe"], detached: true });
-  children.add(proc);
-  proc.once("exit", () => children.delete(proc));
-  proc.once("error", () => children.delete(proc));
-  proc.stdin?.on("error", () => {}); // a child that is gone closes the pipe: not our error
-  return proc;
+  return startChildIn(command, args, REPO_DIR);
 }
-
-function exited(proc: ChildProcess): Promise<number | null> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
-  return new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
-async function stopChild(proc: ChildProcess, graceMs = 2000): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const gone = exited(proc);
-  proc.kill("SIGTERM");
-  const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
-  await gone;
-  clearTimeout(timer);
-}
-
-function stopAllChildren(): Promise<void> {
-  return Promise.all([...children].map((proc) => stopChild(proc))).then(() => undefined);
-}
-
-// Last resort: whatever is still running when we exit is killed (synchronously).
-process.on("exit", () => {
-  for (const proc of children) proc.kill("SIGKILL");
-});
 
 function nodeScript(script: string, args: readonly string[]): [string, string[]] {
   // tsx's loader in the child itself (no wrapper process): the pid we watch is the one that works.
