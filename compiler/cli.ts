@@ -101,11 +101,10 @@ export interface Plan {
 }
 
 /** Compares what would be generated with what is in `outDir`. */
-export function plan(files: readonly GeneratedFile[], outDir: string, tick: () => void = () => {}): Plan {
+export function plan(files: readonly GeneratedFile[], outDir: string): Plan {
   const write: GeneratedFile[] = [];
   let unchanged = 0;
   for (const file of files) {
-    tick();
     const target = path.join(outDir, file.path);
     const current = existsSync(target) ? readFileSync(target, "utf8") : undefined;
     if (current === file.contents) unchanged++;
@@ -142,9 +141,7 @@ export function generate(
   if (reportDiagnostics(result, io)) return EXIT.DIAGNOSTICS;
   const files: GeneratedFile[] = emit(result.model, emitOptions);
   const outDir = emitOptions.outDir;
-  const progress = createProgress(io, files.length, opts.check ? "checking" : "comparing");
-  const p = plan(files, outDir, () => progress.tick());
-  progress.finish();
+  const p = plan(files, outDir);
   if (opts.check) {
     if (p.write.length === 0 && p.remove.length === 0) {
       if (!opts.quiet) io.stdout(`rpyc-gen: ${files.length} files up to date in ${path.relative(io.cwd, outDir) || "."}\n`);
@@ -192,7 +189,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
     ...(opts.package ? { packageName: opts.package, packageVersion: opts.packageVersion ?? "0.1.0" } : {}),
     ...(opts.emitModel ? { emitModel: true } : {}),
   };
-  const extractOptions = { sources, root, ...(project ? { project } : {}) };
+  const progress = createProgress(io);
+  const extractOptions = { sources, root, ...(project ? { project } : {}), onService: (done: number, total: number) => progress.update("extracting", done, total) };
   let session: ExtractSession;
   try {
     session = createExtractSession(extractOptions);
@@ -206,16 +204,25 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
     return { code: EXIT.USAGE };
   }
   // Watch mode keeps one emitter: services that did not change are not rendered again.
-  const emitter = createEmitter();
+  const emitter = createEmitter((done, total) => progress.update("emitting", done, total));
   let code: number;
   try {
     code = generate(result, emitOptions, { check: opts.check ?? false, quiet: opts.quiet ?? false }, io, emitter);
+    progress.finish();
   } catch (err) {
     io.stderr(`rpyc-gen: ${(err as Error).message}\n`);
     return { code: EXIT.IO };
   }
   if (!opts.watch) return { code };
-  const watcher = await startWatch(session, (next) => generate(next, emitOptions, { check: false, quiet: opts.quiet ?? false }, io, emitter), io);
+  const watcher = await startWatch(
+    session,
+    (next) => {
+      const updated = generate(next, emitOptions, { check: false, quiet: opts.quiet ?? false }, io, emitter);
+      progress.finish();
+      return updated;
+    },
+    io,
+  );
   return { code, watcher };
 }
 

@@ -85,7 +85,7 @@ type ServiceFiles = readonly GeneratedFile[];
  * definition, the model's types, the set of services and the options are all unchanged is
  * not rendered again. The result is byte for byte what emitAll would produce.
  */
-export function createEmitter(): (model: ServiceModel, options: EmitOptions) => GeneratedFile[] {
+export function createEmitter(onService: (done: number, total: number) => void = () => {}): (model: ServiceModel, options: EmitOptions) => GeneratedFile[] {
   let context = "";
   let cache = new Map<string, { readonly key: string; readonly files: ServiceFiles }>();
   return (model, options) => {
@@ -105,6 +105,7 @@ export function createEmitter(): (model: ServiceModel, options: EmitOptions) => 
           ? cached.files
           : [generateClientStub(service, model, options), generateDispatchTable(service, model, options), generateProto(service, model, options)];
       next.set(service.className, { key, files });
+      onService(next.size, model.services.length);
       return files;
     };
     const files = emitWith(model, options, perService);

@@ -17,6 +17,8 @@ export interface ExtractOptions {
   readonly project?: string;
   /** Directory the model's paths are relative to (default: process.cwd()). */
   readonly root?: string;
+  /** Called after each service is described (progress bars on large inputs). */
+  readonly onService?: (done: number, total: number) => void;
 }
 
 export interface ExtractResult {
@@ -77,7 +79,7 @@ export function createExtractSession(options: ExtractOptions): ExtractSession {
     }
     if (!options.sources.some((s) => !s.startsWith("!"))) unmatched.push(".");
     project.resolveSourceFileDependencies();
-    return extract(project, [...entries.values()], root, unmatched);
+    return extract(project, [...entries.values()], root, unmatched, options.onService);
   };
 
   const session = {
@@ -101,7 +103,13 @@ export function extractFromProject(project: Project, entries: readonly SourceFil
   return extract(project, entries, root, entries.length === 0 ? ["."] : []);
 }
 
-function extract(project: Project, entries: readonly SourceFile[], root: string, unmatched: readonly string[]): ExtractResult {
+function extract(
+  project: Project,
+  entries: readonly SourceFile[],
+  root: string,
+  unmatched: readonly string[],
+  onService: (done: number, total: number) => void = () => {},
+): ExtractResult {
   const program = project.getProgram().compilerObject;
   const ctx = new ExtractContext(program, program.getTypeChecker(), root);
   for (const source of unmatched) {
@@ -136,9 +144,10 @@ function extract(project: Project, entries: readonly SourceFile[], root: string,
   );
   const resolver = new TypeResolver(ctx);
   const described: ServiceDef[] = [];
-  for (const candidate of candidates) {
+  for (const [i, candidate] of candidates.entries()) {
     const service = describeService(ctx, resolver, candidate);
     if (service) described.push(service);
+    onService(i + 1, candidates.length);
   }
   reportDuplicateNames(ctx, described);
   const { types, rename } = resolver.finish();
