@@ -12,6 +12,18 @@ import { pyRepr } from "./pyrepr.js";
 /** Names refused on every object, even with allow_all_attrs. */
 export const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype", "caller", "arguments", "callee"]);
 
+/** Service lifecycle hooks: the runtime calls them, a peer never does. */
+const LIFECYCLE_NAMES: ReadonlySet<string> = new Set(["on_connect", "on_disconnect"]);
+
+/**
+ * Names a peer can never reach, whatever the config: JavaScript's machinery (FORBIDDEN_NAMES),
+ * RPyC's private protocol names (`_rpyc_getattr`/`_rpyc_setattr`/`_rpyc_delattr` overriders,
+ * `____conn__`-style netref internals) and the lifecycle hooks.
+ */
+export function isReservedName(name: string): boolean {
+  return FORBIDDEN_NAMES.has(name) || name.startsWith("_rpyc_") || name.startsWith("____") || LIFECYCLE_NAMES.has(name);
+}
+
 /** Prototypes whose members belong to JavaScript, not to the served object. */
 const LANGUAGE_ROOTS: ReadonlySet<object> = new Set([Object.prototype, Function.prototype]);
 
@@ -88,15 +100,18 @@ export function getAttribute(obj: object, name: string): unknown {
   throw new AttributeError(`'${typeName(obj)}' object has no attribute ${pyRepr(name)}`);
 }
 
+/** Members of Object.prototype and Function.prototype (`toString`, `call`, `__defineGetter__`, ...). */
+const LANGUAGE_MEMBERS: ReadonlySet<string> = new Set([...Object.getOwnPropertyNames(Object.prototype), ...Object.getOwnPropertyNames(Function.prototype)]);
+
 function setAttribute(obj: object, name: string, value: unknown): void {
-  // An inherited member of Object.prototype/Function.prototype (`toString`, `call`, ...) is
-  // JavaScript's: an own property must not shadow it.
-  const inheritedFromLanguage = findOwner(obj, name) === undefined && name in obj;
-  if (FORBIDDEN_NAMES.has(name) || inheritedFromLanguage) throw new AttributeError(`cannot set ${pyRepr(name)}`);
+  // A peer never writes a name JavaScript itself defines on its root prototypes, on any
+  // object: it would shadow (or, on a function, replace) the language's own member.
+  if (FORBIDDEN_NAMES.has(name) || LANGUAGE_MEMBERS.has(name)) throw new AttributeError(`cannot set ${pyRepr(name)}`);
   (obj as Record<string, unknown>)[name] = value;
 }
 
 function deleteAttribute(obj: object, name: string): void {
+  if (LANGUAGE_MEMBERS.has(name)) throw new AttributeError(`cannot delete ${pyRepr(name)}`);
   if (findOwner(obj, name) !== obj) throw new AttributeError(`'${typeName(obj)}' object has no attribute ${pyRepr(name)}`);
   delete (obj as Record<string, unknown>)[name];
 }
@@ -107,7 +122,7 @@ function denied(name: string): AttributeError {
 
 /** RPyC's `_check_attr`: which name (plain or prefixed) a peer may reach, or AttributeError. */
 export function checkAttribute(obj: object, name: string, perm: AccessPerm, config: AccessConfig): string {
-  if (!config[perm] || FORBIDDEN_NAMES.has(name)) throw denied(name);
+  if (!config[perm] || isReservedName(name)) throw denied(name);
   const prefix = config.allow_exposed_attrs ? config.exposed_prefix : "";
   const plain =
     config.allow_all_attrs ||
@@ -143,7 +158,7 @@ export function accessAttribute(obj: object, rawName: unknown, perm: "allow_seta
 export function accessAttribute(obj: object, rawName: unknown, perm: "allow_delattr", config: AccessConfig): unknown;
 export function accessAttribute(obj: object, rawName: unknown, perm: AccessPerm, config: AccessConfig, value?: unknown): unknown {
   const name = attributeName(rawName);
-  if (FORBIDDEN_NAMES.has(name)) throw denied(name);
+  if (isReservedName(name)) throw denied(name);
   const overriderName = OVERRIDERS[perm];
   if (findOwner(obj, overriderName) !== undefined) {
     const overrider = (obj as Record<string, unknown>)[overriderName];

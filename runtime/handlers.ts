@@ -4,7 +4,7 @@
 // hold that are themselves netrefs (proxy chaining) get the request forwarded to their
 // own connection, as RPyC does.
 
-import { accessAttribute, attributeName, boundMethods, checkAttribute, findOwner, getAttribute, FORBIDDEN_NAMES, isLanguageRoot } from "./access.js";
+import { accessAttribute, attributeName, boundMethods, checkAttribute, findOwner, getAttribute, FORBIDDEN_NAMES, isLanguageRoot, isReservedName } from "./access.js";
 import type { ProtocolConfig } from "./config.js";
 import * as C from "./consts.js";
 import { AttributeError, KeyError, StopIteration, ValueError } from "./exceptions.js";
@@ -92,7 +92,7 @@ function callAttribute(host: HandlerHost, obj: object, rawName: unknown, args: r
   const name = attributeName(rawName);
   const table = tableFor(host.config.dispatch, obj);
   if (table) return dispatchCall(table, obj, name, args, keywords, host.config.exposed_prefix);
-  if (findOwner(obj, "_rpyc_getattr") === undefined && !FORBIDDEN_NAMES.has(name)) {
+  if (findOwner(obj, "_rpyc_getattr") === undefined && !isReservedName(name)) {
     const resolved = checkAttribute(obj, name, "allow_getattr", host.config);
     if (findOwner(obj, resolved) !== undefined) {
       const method: unknown = Reflect.get(obj, resolved, obj);
