@@ -99,6 +99,56 @@ export interface ProtocolConfig {
   dispatch: readonly DispatchTable[];
   /** Ours: rpyc-gen schemas of the peer's services; calls on their netrefs encode and decode by value. */
   schemas: readonly ServiceSchema[];
+
+  // ---- limits, liveness (ours) --------------------------------------------------------
+
+  /**
+   * Ours: most of our own requests that may await their replies at once (calls, attribute
+   * reads, pings; not the fire-and-forget DEL/CLOSE, nor heartbeat pings, which must get
+   * out to detect a dead peer even when calls fill the table). One more call rejects at once with a
+   * `LimitExceededError` (code "LIMIT", `limit: "maxPendingRequests"`) and sends nothing,
+   * so a runaway caller cannot grow the pending table (and the peer's work) without bound.
+   * Default: 10,000.
+   */
+  maxPendingRequests: number;
+  /**
+   * Ours: most of the peer's requests served at once on this connection (handlers started
+   * whose reply is not sent yet). Requests beyond it wait in arrival order until a running
+   * one finishes, and the connection stops reading from the socket (backpressure: the
+   * peer's sends then block in TCP buffers, on its side). Replies to our own requests are
+   * still read while we wait for any (up to `maxQueuedBytes` of waiting requests), so a
+   * handler awaiting a callback into the peer is not starved. Default: 1,000.
+   */
+  maxConcurrentRequests: number;
+  /**
+   * Ours: most bytes of received requests waiting for a serving slot (see
+   * `maxConcurrentRequests` and `maxWriteBuffer`). At this size the connection stops reading
+   * even while replies to its own requests are due; it resumes as waiting requests are
+   * served. A peer that keeps more than that in flight, all calling back into it, stalls
+   * until `sync_request_timeout` fails the callbacks. Default: 16 MiB.
+   */
+  maxQueuedBytes: number;
+  /**
+   * Ours: bytes of replies queued for sending (the socket's `writableLength`) above which
+   * the connection serves no new requests from the peer and stops reading, until the
+   * buffer drains. A peer that sends requests but never reads their replies cannot make
+   * us buffer without bound. Default: 16 MiB.
+   */
+  maxWriteBuffer: number;
+  /**
+   * Ours: liveness check, in seconds; null (the default) turns it off. When nothing has
+   * arrived from the peer for about this long, we send a HANDLE_PING; if the ping gets no
+   * reply within another `heartbeatInterval`, the connection is closed: every pending call
+   * rejects with ConnectionClosedError and on_disconnect runs. So a half-open peer (gone
+   * without FIN/RST, or hung) is detected within about 3 × heartbeatInterval. The transport
+   * is then destroyed (no FIN handshake is awaited). rpyc-ts peers answer pings at any
+   * time, also while their handlers run. A Python RPyC peer answers only while it reads the
+   * connection: a Python *server* between requests (so use an interval longer than its
+   * slowest call), a Python *client* only while it waits for a reply or serves (e.g. a
+   * BgServingThread). So do not set this on a server whose clients are plain Python
+   * clients: an idle one would be closed after about 3 intervals.
+   */
+  heartbeatInterval: number | null;
 }
 
 export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
@@ -134,6 +184,11 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   exceptionClasses: new Map(),
   dispatch: [],
   schemas: [],
+  maxPendingRequests: 10_000,
+  maxConcurrentRequests: 1_000,
+  maxQueuedBytes: 16 * 1024 * 1024,
+  maxWriteBuffer: 16 * 1024 * 1024,
+  heartbeatInterval: null,
 });
 
 let connectionCounter = 0;
@@ -145,6 +200,15 @@ export function resolveConfig(user: Partial<ProtocolConfig> = {}): ProtocolConfi
   if (!(config.maxFrameSize > 0)) throw new RangeError("maxFrameSize must be a positive number of bytes");
   if (config.sync_request_timeout !== null && !(config.sync_request_timeout > 0)) {
     throw new RangeError("sync_request_timeout must be a positive number of seconds or null");
+  }
+  for (const key of ["maxPendingRequests", "maxConcurrentRequests"] as const) {
+    if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new RangeError(`${key} must be a positive integer`);
+  }
+  for (const key of ["maxQueuedBytes", "maxWriteBuffer"] as const) {
+    if (!(config[key] > 0)) throw new RangeError(`${key} must be a positive number of bytes`);
+  }
+  if (config.heartbeatInterval !== null && !(config.heartbeatInterval > 0 && config.heartbeatInterval < 2 ** 31 / 1000)) {
+    throw new RangeError("heartbeatInterval must be a positive number of seconds or null");
   }
   if (config.connid === null) config.connid = `conn${++connectionCounter}`;
   return config;

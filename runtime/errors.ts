@@ -11,7 +11,8 @@ export type RpycErrorCode =
   | "NETREF_RELEASED"
   | "PING"
   | "DISCOVERY"
-  | "FORBIDDEN";
+  | "FORBIDDEN"
+  | "LIMIT";
 
 /** Base class of every error rpyc-ts raises itself. */
 export class RpycError extends Error {
@@ -82,6 +83,23 @@ export class ForbiddenError extends RpycError {
   }
 }
 
+/**
+ * A configured per-connection limit refused the operation before anything was sent, e.g.
+ * `maxPendingRequests` outgoing requests are already awaiting replies. Nothing reached the
+ * peer, so retrying later is safe.
+ */
+export class LimitExceededError extends RpycError {
+  constructor(
+    /** The config key of the limit, e.g. "maxPendingRequests". */
+    readonly limit: string,
+    /** The configured value that was reached. */
+    readonly value: number,
+    message = `${limit} (${value}) reached`,
+  ) {
+    super("LIMIT", message);
+  }
+}
+
 export function isRpycError(value: unknown): value is RpycError {
   return value instanceof RpycError;
 }
@@ -104,4 +122,8 @@ export function isDiscoveryError(value: unknown): value is DiscoveryError {
 
 export function isForbiddenError(value: unknown): value is ForbiddenError {
   return isRpycError(value) && value.code === "FORBIDDEN";
+}
+
+export function isLimitExceededError(value: unknown): value is LimitExceededError {
+  return isRpycError(value) && value.code === "LIMIT";
 }

@@ -84,3 +84,19 @@ export {
   type RemoteObject,
   type ClassicRoot,
 } from "./classic.js";
+
+// limits, deadlines and observability
+export { LimitExceededError, isLimitExceededError } from "./errors.js";
+export { withOptions, type CallOptions } from "./netref.js";
+export type { CloseOptions } from "./protocol.js";
+export type {
+  ConnectionStats,
+  ConnectionEvents,
+  ConnectionEventListener,
+  RequestEvent,
+  ReplyEvent,
+  RequestErrorEvent,
+  RequestErrorKind,
+  RequestDirection,
+  CloseEvent,
+} from "./observe.js";

@@ -3,7 +3,7 @@
 // Each sends one request on the netref's own connection.
 
 import * as C from "./consts.js";
-import { ensureUsable, netrefState, releaseState, type NetrefState } from "./netref.js";
+import { ensureUsable, netrefState, releaseState, requestOptionsOf, type NetrefState } from "./netref.js";
 
 function stateOf(ref: unknown): NetrefState {
   const state = netrefState(ref);
@@ -13,8 +13,9 @@ function stateOf(ref: unknown): NetrefState {
 
 async function send(ref: unknown, handler: number, args: readonly unknown[]): Promise<unknown> {
   const state = stateOf(ref);
-  await ensureUsable(state);
-  return state.owner.request(handler, [ref, ...args]);
+  const options = requestOptionsOf(ref); // a withOptions() view: its deadline and signal
+  await ensureUsable(state, options);
+  return state.owner.request(handler, [ref, ...args], options);
 }
 
 /** Reads an attribute, including names JavaScript treats specially (`then`, `constructor`). */

@@ -5,6 +5,8 @@
 // sends a remote `then` lookup. Lifetime: every receipt of the id_pack bumps `refcount`;
 // when the proxy is garbage collected (FinalizationRegistry) or `release()`d, the owner
 // sends one HANDLE_DEL(refcount) and the peer's table drops its entry.
+// `withOptions(ref, { timeout, signal })` is the same netref with a per-call deadline and
+// cancellation for every call made through it.
 
 import { inspect } from "node:util";
 import { HANDLE_CALL, HANDLE_CALLATTR, HANDLE_GETATTR } from "./consts.js";
@@ -18,7 +20,7 @@ export interface NetrefOwner {
   readonly closed: boolean;
   readonly connid: string;
   /** Sends a request and resolves with the unboxed reply (rejects with the remote error). */
-  request(handler: number, args: readonly unknown[]): Promise<unknown>;
+  request(handler: number, args: readonly unknown[], options?: RequestOptions): Promise<unknown>;
   /** Called once per netref when it is released or collected: sends HANDLE_DEL(refcount). */
   netrefReleased(state: NetrefState): void;
   /** Resolves the root netref's id_pack (lazy GETROOT). */
@@ -38,6 +40,63 @@ export interface NetrefState {
 }
 
 const STATE = Symbol("rpyc.netref.state");
+/** On a netref: its CallOptions (withOptions views) or undefined. */
+const OPTIONS = Symbol("rpyc.netref.options");
+/** On a netref: the proxy registered with the connection (a view's base). */
+const BASE = Symbol("rpyc.netref.base");
+/** On an AttrRef: what it refers to. */
+const ATTR = Symbol("rpyc.netref.attr");
+
+/** Options of the calls made through `withOptions(ref, options)`. */
+export interface CallOptions {
+  /**
+   * Seconds each call (with every request it makes: a path `a.b.c()` is several) may take
+   * before it rejects with AsyncResultTimeout; null waits forever. Replaces the connection's
+   * `sync_request_timeout` for these calls. A lazy root's one-time GETROOT keeps the
+   * connection's timeout.
+   */
+  timeout?: number | null | undefined;
+  /**
+   * Aborting rejects the calls in flight at once, with `signal.reason` (a DOMException
+   * "AbortError" unless given one), and calls made after it without sending anything. RPyC
+   * has no cancel message: the peer still runs the call; its reply is dropped (references in
+   * it are given back with a DEL).
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/** What a netref passes to its owner with a request. */
+export interface RequestOptions {
+  /** performance.now() time the request must be answered by; null: never expires; undefined: sync_request_timeout. */
+  readonly deadline?: number | null | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Starts a call: its deadline counts from now. */
+function begin(options: CallOptions | undefined): RequestOptions | undefined {
+  if (options === undefined) return undefined;
+  const { timeout, signal } = options;
+  return { deadline: timeout === undefined ? undefined : timeout === null ? null : performance.now() + timeout * 1000, signal };
+}
+
+/** `promise`, or the signal's reason as soon as it aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
 
 /** Keyword arguments for a remote call: `ref.f(1, kwargs({ c: 3 }))` is Python's `f(1, c=3)`. */
 export class Kwargs {
@@ -74,9 +133,10 @@ function live(state: NetrefState): void {
   if (state.released) throw new NetrefReleasedError(`${describe(state)} was released`);
 }
 
-async function ready(state: NetrefState): Promise<void> {
+async function ready(state: NetrefState, request?: RequestOptions): Promise<void> {
   live(state);
-  if (state.idPack === null) await state.owner.resolveRoot(state);
+  request?.signal?.throwIfAborted();
+  if (state.idPack === null) await abortable(state.owner.resolveRoot(state), request?.signal);
 }
 
 /** Explicit release: sends HANDLE_DEL now instead of waiting for the garbage collector. */
@@ -96,13 +156,13 @@ export interface AttrRef extends PromiseLike<unknown> {
   readonly [name: string]: unknown;
 }
 
-async function getPath(target: unknown, path: readonly string[]): Promise<unknown> {
+async function getPath(target: unknown, path: readonly string[], request: RequestOptions | undefined): Promise<unknown> {
   let current = target;
   for (const name of path) {
     const state = netrefState(current);
     if (state) {
-      await ready(state);
-      const value = await state.owner.request(HANDLE_GETATTR, [current, name]);
+      await ready(state, request);
+      const value = await state.owner.request(HANDLE_GETATTR, [current, name], request);
       const schema = state.owner.schemaFor(state);
       const attribute = schema && Object.hasOwn(schema.attributes, name) ? schema.attributes[name] : undefined;
       current = attribute ? decodeValue(attribute.type, value, schema!.types, `attribute '${name}'`, 0, null) : value;
@@ -114,8 +174,9 @@ async function getPath(target: unknown, path: readonly string[]): Promise<unknow
   return current;
 }
 
-async function callPath(target: unknown, path: readonly string[], args: readonly unknown[]): Promise<unknown> {
-  const receiver = path.length > 1 ? await getPath(target, path.slice(0, -1)) : target;
+async function callPath(target: unknown, path: readonly string[], args: readonly unknown[], options: CallOptions | undefined): Promise<unknown> {
+  const request = begin(options);
+  const receiver = path.length > 1 ? await getPath(target, path.slice(0, -1), request) : target;
   const name = path[path.length - 1]!;
   const state = netrefState(receiver);
   if (!state) {
@@ -123,27 +184,29 @@ async function callPath(target: unknown, path: readonly string[], args: readonly
     if (typeof method !== "function") throw new TypeError(`${pyRepr(name)} is not callable`);
     return method.apply(receiver, args);
   }
-  await ready(state);
+  await ready(state, request);
   const [positional, named] = splitCallArgs(args);
   const schema = state.owner.schemaFor(state);
   const method = schema && Object.hasOwn(schema.methods, name) ? schema.methods[name] : undefined;
-  if (!method) return state.owner.request(HANDLE_CALLATTR, [receiver, name, positional, named]);
+  if (!method) return state.owner.request(HANDLE_CALLATTR, [receiver, name, positional, named], request);
   // A compiled service: encode by its schema, decode the result back into its declared type.
   const encoded = encodeArguments(method, positional, schema!.types, name);
-  const result = await state.owner.request(HANDLE_CALLATTR, [receiver, name, encoded, named]);
+  const result = await state.owner.request(HANDLE_CALLATTR, [receiver, name, encoded, named], request);
   return decodeValue(method.returns, result, schema!.types, `${name}() result`, 0, null);
 }
 
-function makeAttrRef(netref: unknown, path: readonly string[]): AttrRef {
+function makeAttrRef(netref: unknown, path: readonly string[], options: CallOptions | undefined): AttrRef {
   // Every await reads afresh: an attribute is not a cached value.
-  const read = (): Promise<unknown> => getPath(netref, path);
+  const read = (): Promise<unknown> => getPath(netref, path, begin(options));
   const label = (): string => `<attribute ${path.join(".")} of ${describe(netrefState(netref)!)}>`;
   const target = function attribute(): void {};
   Object.defineProperty(target, inspect.custom, { value: label });
   return new Proxy(target, {
-    apply: (_t, _this, args: unknown[]) => callPath(netref, path, args),
+    apply: (_t, _this, args: unknown[]) => callPath(netref, path, args, options),
     get: (_t, prop) => {
       switch (prop) {
+        case ATTR:
+          return { netref, path, options };
         case "then":
           return (resolve?: (v: unknown) => unknown, reject?: (e: unknown) => unknown) => read().then(resolve, reject);
         case "catch":
@@ -156,7 +219,7 @@ function makeAttrRef(netref: unknown, path: readonly string[]): AttrRef {
           return label;
       }
       if (typeof prop === "symbol") return undefined;
-      return makeAttrRef(netref, [...path, prop]);
+      return makeAttrRef(netref, [...path, prop], options);
     },
     set: () => {
       throw new TypeError(`cannot assign through ${label()}; use await setattr(ref, name, value)`);
@@ -168,6 +231,20 @@ function makeAttrRef(netref: unknown, path: readonly string[]): AttrRef {
 
 /** Creates the proxy for `state`; `iterate` implements `for await` over the remote object. */
 export function createNetref(state: NetrefState, iterate: (netref: unknown) => AsyncIterator<unknown>): unknown {
+  return buildNetref(state, iterate, undefined, undefined);
+}
+
+/**
+ * A netref proxy. A withOptions() view shares its base's state (so it boxes as the same
+ * reference) and holds the base strongly, so the base is not collected (and DEL'd) while
+ * the view is in use.
+ */
+function buildNetref(
+  state: NetrefState,
+  iterate: (netref: unknown) => AsyncIterator<unknown>,
+  options: CallOptions | undefined,
+  base: unknown,
+): unknown {
   const target = function netref(): void {};
   Object.defineProperty(target, inspect.custom, { value: () => describe(state) });
   // AttrRefs point back at the proxy, so they are cached here (reachable only from the
@@ -175,15 +252,20 @@ export function createNetref(state: NetrefState, iterate: (netref: unknown) => A
   const attrs = new Map<string, AttrRef>();
   const proxy: unknown = new Proxy(target, {
     apply: async (_t, _this, args: unknown[]) => {
-      await ready(state);
+      const request = begin(options);
+      await ready(state, request);
       const [positional, named] = splitCallArgs(args);
-      return state.owner.request(HANDLE_CALL, [proxy, positional, named]);
+      return state.owner.request(HANDLE_CALL, [proxy, positional, named], request);
     },
     get: (_t, prop) => {
       if (typeof prop === "symbol") {
         switch (prop) {
           case STATE:
             return state;
+          case OPTIONS:
+            return options;
+          case BASE:
+            return base ?? proxy;
           case Symbol.asyncIterator:
             return () => iterate(proxy);
           case Symbol.dispose:
@@ -203,7 +285,7 @@ export function createNetref(state: NetrefState, iterate: (netref: unknown) => A
       if (prop === "then" || prop === "toJSON") return undefined;
       if (prop === "toString") return () => describe(state);
       let ref = attrs.get(prop);
-      if (!ref) attrs.set(prop, (ref = makeAttrRef(proxy, [prop])));
+      if (!ref) attrs.set(prop, (ref = makeAttrRef(proxy, [prop], options)));
       return ref;
     },
     has: (_t, prop) => prop === STATE,
@@ -222,3 +304,42 @@ export function createNetref(state: NetrefState, iterate: (netref: unknown) => A
 
 /** Throws NetrefReleasedError if the netref was released; resolves a lazy root. */
 export const ensureUsable = ready;
+
+/** The request options of a call starting now on `ref` (a withOptions() view), else undefined. */
+export function requestOptionsOf(ref: unknown): RequestOptions | undefined {
+  const state = netrefState(ref);
+  return state ? begin((ref as { [OPTIONS]?: CallOptions })[OPTIONS]) : undefined;
+}
+
+function checkCallOptions(options: CallOptions): void {
+  const { timeout, signal } = options;
+  if (timeout !== undefined && timeout !== null && !(typeof timeout === "number" && timeout > 0 && timeout < 2 ** 31 / 1000)) {
+    throw new RangeError("withOptions(): timeout must be a positive number of seconds or null");
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("withOptions(): signal must be an AbortSignal");
+}
+
+/**
+ * The same netref (or attribute of one) with per-call options: every call or attribute read
+ * made through the result gets `options.timeout` seconds (instead of sync_request_timeout)
+ * and is cancelled when `options.signal` aborts. The result is a netref like `ref` (same
+ * type; it can be passed to the peer), and options of a nested withOptions() merge, the
+ * inner ones winning. `for await` over it ignores the options.
+ *
+ *     const ac = new AbortController();
+ *     const root = withOptions(conn.root, { timeout: 0.5, signal: ac.signal });
+ *     await root.slow_query("x");               // AsyncResultTimeout after 0.5 s
+ *     await withOptions(conn.root.other, { signal })(1, 2);
+ */
+export function withOptions<T>(ref: T, options: CallOptions): T {
+  checkCallOptions(options);
+  const state = netrefState(ref);
+  if (state) {
+    const view = ref as unknown as { [BASE]: unknown; [OPTIONS]?: CallOptions };
+    const base = view[BASE] as AsyncIterable<unknown>;
+    return buildNetref(state, () => base[Symbol.asyncIterator](), { ...view[OPTIONS], ...options }, base) as T;
+  }
+  const attr = typeof ref === "function" ? (ref as unknown as { [ATTR]?: { netref: unknown; path: readonly string[]; options: CallOptions | undefined } })[ATTR] : undefined;
+  if (attr) return makeAttrRef(attr.netref, attr.path, { ...attr.options, ...options }) as unknown as T;
+  throw new TypeError("withOptions() expects a netref or an attribute of one (conn.root, ref.method)");
+}

@@ -2,18 +2,22 @@
 // pending replies, boxing of values and references, the local object table and the
 // netref cache, request dispatch, timeouts and close. Incoming frames are served as they
 // arrive, also while our own requests wait, so callbacks and nested calls never deadlock.
+// Limits keep a connection's memory bounded (maxPendingRequests for our requests,
+// maxConcurrentRequests / maxQueuedBytes / maxWriteBuffer for the peer's, with backpressure
+// on the socket); stats() and on("request" | "reply" | "error" | "close") make it observable.
 
 import { DEFAULT_BRINE_LIMITS, MAX_DUMP_DEPTH, dump, dumpable, load, type BrineLimits } from "./brine.js";
 import { encodeFrame, FrameDecoder } from "./channel.js";
 import { resolveConfig, type ProtocolConfig } from "./config.js";
 import * as C from "./consts.js";
-import { AsyncResultTimeout, ConnectionClosedError, PingError, ProtocolError } from "./errors.js";
+import { AsyncResultTimeout, ConnectionClosedError, isTimeoutError, LimitExceededError, PingError, ProtocolError } from "./errors.js";
 import { PythonException, ValueError } from "./exceptions.js";
 import { boundMethods } from "./access.js";
 import { handlerFor, type HandlerHost } from "./handlers.js";
 import { freshInstanceId, idPackKey, isIdPack, JS_MODULE, localIdPack, type IdPack } from "./id-pack.js";
 import type { ServiceSchema } from "./schema.js";
-import { createNetref, netrefState, releaseState, type NetrefOwner, type NetrefState } from "./netref.js";
+import { createNetref, netrefState, releaseState, type NetrefOwner, type NetrefState, type RequestOptions } from "./netref.js";
+import { now, type ConnectionEventListener, type ConnectionEvents, type ConnectionStats, type RequestErrorKind, type RequestEvent } from "./observe.js";
 import { LocalObjectTable } from "./object-table.js";
 import type { Stream } from "./stream.js";
 import type { RootType } from "./types.js";
@@ -26,10 +30,50 @@ export interface ConnectionHooks {
   on_disconnect?(conn: Connection): void | Promise<void>;
 }
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-  timer: NodeJS.Timeout | undefined;
+/** Options of `Connection.close()`. */
+export interface CloseOptions {
+  /**
+   * Drain first: for up to `graceMs` milliseconds, let the requests already received
+   * (running, or waiting for a slot under maxConcurrentRequests) finish and send their
+   * replies, while requests received from then on (other than DEL and PING) are refused
+   * with an exception reply (Python EOFError); then close. Default 0: close at once, as
+   * RPyC does; replies of running handlers are then dropped and the peer's calls reject
+   * with a closed-connection error.
+   */
+  graceMs?: number;
+}
+
+/** One of our requests awaiting its reply. */
+class Pending {
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** Removes the abort listener of a call with an AbortSignal. */
+  unlisten: (() => void) | undefined = undefined;
+  /** The "request" event, when someone listened as it was sent. */
+  trace: RequestEvent | undefined = undefined;
+  constructor(
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+}
+
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Payload of a heartbeat ping. */
+const HEARTBEAT_DATA = "rpyc-ts heartbeat";
+
+/** The attribute name a request is about (GETATTR, SETATTR, DELATTR, CALLATTR), for events. */
+function requestName(handler: unknown, args: unknown): string | undefined {
+  if (handler !== C.HANDLE_GETATTR && handler !== C.HANDLE_CALLATTR && handler !== C.HANDLE_SETATTR && handler !== C.HANDLE_DELATTR) return undefined;
+  const name = Array.isArray(args) ? args[1] : undefined;
+  return typeof name === "string" ? name : undefined;
+}
+
+/** The refusal a draining connection answers new requests with (Python sees EOFError). */
+function closingRefusal(): PythonException {
+  const err = new PythonException("connection is closing: request refused");
+  err.name = "EOFError";
+  return err;
 }
 
 type Boxed = readonly [number, unknown];
@@ -51,6 +95,33 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private readonly brineLimits: BrineLimits;
   private seq = 0;
   private readonly pending = new Map<number, Pending>();
+  /** The peer's requests whose handler runs (reply not sent yet). */
+  private serving = 0;
+  /** The peer's requests waiting for a serving slot, raw payloads in arrival order (FIFO from queueHead). */
+  private queue: Buffer[] = [];
+  private queueHead = 0;
+  private queuedBytes = 0;
+  private pumping = false;
+  private readPaused = false;
+  /** Set by close({ graceMs }): new requests are refused while running ones finish. */
+  private draining = false;
+  /** Requests still queued that had arrived when draining began: they are served, not refused. */
+  private drainAdmits = 0;
+  private drained: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private heartbeatPending = false;
+  // Counters of stats().
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private framesIn = 0;
+  private framesOut = 0;
+  private requestsSent = 0;
+  private requestsServed = 0;
+  private errorCount = 0;
+  /** Listeners by event; arrays are replaced, never mutated, so an emit iterates a stable list. */
+  private listeners: { [K in keyof ConnectionEvents]?: readonly ConnectionEventListener<K>[] } = {};
+  /** True while any request/reply/error listener exists: the only cost of events when nobody listens. */
+  private observed = false;
   /** Live netrefs by id_pack key; weak, so the garbage collector decides their lifetime. */
   private readonly proxies = new Map<string, WeakRef<object>>();
   private readonly finalizer = new FinalizationRegistry<NetrefState>((state) => this.netrefCollected(state));
@@ -88,7 +159,14 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
    * where on_connect's own requests serve the peer while they wait).
    */
   async open(): Promise<this> {
-    this.stream.start({ data: (chunk) => this.onData(chunk), close: (err) => void this.onStreamClosed(err) });
+    this.stream.start({
+      data: (chunk) => this.onData(chunk),
+      close: (err) => void this.onStreamClosed(err),
+      drain: () => {
+        if (this.queueHead < this.queue.length) this.pump();
+      },
+    });
+    this.startHeartbeat();
     try {
       await (this.localRoot as ConnectionHooks).on_connect?.(this as Connection);
     } catch (err) {
@@ -124,15 +202,20 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   /** Round trip with HANDLE_PING; rejects with PingError if the echo differs. */
   async ping(data: string = C.PING_DEFAULT_DATA, timeoutSeconds = 3): Promise<void> {
-    const echo = await this.sendRequest(C.HANDLE_PING, [data], timeoutSeconds);
+    const echo = await this.sendRequest(C.HANDLE_PING, [data], timeoutSeconds, undefined);
     if (echo !== data) throw new PingError(`echoed data does not match: ${String(echo).slice(0, 40)}`);
   }
 
-  /** Sends CLOSE, closes the stream, then runs on_disconnect. Resolves when all is done. */
-  close(): Promise<void> {
+  /**
+   * Sends CLOSE, closes the stream, then runs on_disconnect. Resolves when all is done.
+   * With `graceMs`, drains first (see CloseOptions). The first call's options apply.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
     this.closing ??=
       this.cleanupDone ??
       (async () => {
+        const graceMs = options.graceMs ?? 0;
+        if (graceMs > 0 && !this.isClosed) await this.drain(graceMs);
         if (this.config.before_closed) {
           try {
             await this.config.before_closed(this.root);
@@ -147,6 +230,23 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   }
   private closing: Promise<void> | undefined;
 
+  /** Refuses new requests and waits until running ones replied (or `graceMs` passed, or the peer closed). */
+  private drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    this.drainAdmits = this.queue.length - this.queueHead;
+    if (this.serving === 0 && this.queueHead === this.queue.length) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.drained = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, graceMs);
+      this.drained = done;
+      void this.closed$.then(done);
+    });
+  }
+
   /** Resolves once the connection is closed (by either side) and on_disconnect has run. */
   whenClosed(): Promise<void> {
     return this.closed$;
@@ -154,12 +254,32 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   // ---- requests ---------------------------------------------------------------------
 
-  request(handler: number, args: readonly unknown[]): Promise<unknown> {
-    return this.sendRequest(handler, args, this.config.sync_request_timeout);
+  /**
+   * Sends a request and resolves with the unboxed reply. `options` (from withOptions())
+   * carry a deadline replacing sync_request_timeout and an AbortSignal.
+   */
+  request(handler: number, args: readonly unknown[], options?: RequestOptions): Promise<unknown> {
+    if (options === undefined) return this.sendRequest(handler, args, this.config.sync_request_timeout, undefined);
+    let timeout = this.config.sync_request_timeout;
+    if (options.deadline !== undefined) timeout = options.deadline === null ? null : Math.max(0, options.deadline - performance.now()) / 1000;
+    return this.sendRequest(handler, args, timeout, options.signal);
   }
 
-  private sendRequest(handler: number, args: readonly unknown[], timeoutSeconds: number | null): Promise<unknown> {
+  /** `unlimited`: not subject to maxPendingRequests (the heartbeat must get out when calls fill the table). */
+  private sendRequest(handler: number, args: readonly unknown[], timeoutSeconds: number | null, signal: AbortSignal | undefined, unlimited = false): Promise<unknown> {
     if (this.isClosed) return Promise.reject(new ConnectionClosedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (!unlimited && this.pending.size >= this.config.maxPendingRequests) {
+      this.errorCount++;
+      const limit = this.config.maxPendingRequests;
+      return Promise.reject(
+        new LimitExceededError("maxPendingRequests", limit, `${limit} requests already await replies on ${this.connid} (maxPendingRequests); ${C.HANDLER_NAMES[handler]} was not sent`),
+      );
+    }
+    if (timeoutSeconds === 0) {
+      this.errorCount++;
+      return Promise.reject(new AsyncResultTimeout(`deadline passed before ${C.HANDLER_NAMES[handler]} was sent`));
+    }
     let boxed: Boxed;
     try {
       boxed = this.box(args);
@@ -168,26 +288,52 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     }
     const seq = this.seq++;
     return new Promise((resolve, reject) => {
-      const pending: Pending = { resolve, reject, timer: undefined };
-      if (timeoutSeconds !== null) {
+      const pending = new Pending(resolve, reject);
+      // Beyond setTimeout's range (about 24.8 days) is no limit, not an immediate timeout.
+      if (timeoutSeconds !== null && timeoutSeconds * 1000 <= MAX_TIMER_MS) {
         pending.timer = setTimeout(() => {
-          this.pending.delete(seq);
-          reject(new AsyncResultTimeout(`result expired: no reply to ${C.HANDLER_NAMES[handler]} (seq ${seq}) within ${timeoutSeconds} s`));
+          this.fail(seq, new AsyncResultTimeout(`result expired: no reply to ${C.HANDLER_NAMES[handler]} (seq ${seq}) within ${timeoutSeconds} s`), "timeout");
         }, timeoutSeconds * 1000);
       }
+      if (signal) {
+        const onAbort = (): void => this.fail(seq, signal.reason, "aborted");
+        signal.addEventListener("abort", onAbort, { once: true });
+        pending.unlisten = () => signal.removeEventListener("abort", onAbort);
+      }
+      if (this.observed) pending.trace = this.traceRequest(seq, handler, args, "out");
       this.pending.set(seq, pending);
+      this.requestsSent++;
       this.send(C.MSG_REQUEST, seq, [handler, boxed]);
+      // Reading may have stopped because nothing we awaited could arrive; now a reply can.
+      if (this.readPaused) this.flow();
     });
+  }
+
+  /** Fails a pending request locally (timeout, abort); its reply, if it ever comes, is dropped. */
+  private fail(seq: number, error: unknown, kind: RequestErrorKind): void {
+    const pending = this.pending.get(seq);
+    if (!pending) return;
+    this.pending.delete(seq);
+    if (pending.timer) clearTimeout(pending.timer);
+    pending.unlisten?.();
+    this.errorCount++;
+    if (pending.trace) this.traceEnd(pending.trace, kind, error);
+    pending.reject(error);
+    if (this.queueHead < this.queue.length) this.flow();
   }
 
   /** A request whose reply is ignored (DEL, CLOSE), with already-boxed args. */
   private sendAsync(handler: number, boxed: Boxed): void {
+    this.requestsSent++;
     this.send(C.MSG_REQUEST, this.seq++, [handler, boxed]);
   }
 
   private send(msg: number, seq: number | bigint, payload: unknown): void {
     const data = dump([msg, seq, payload as PyValue]);
-    this.stream.write(encodeFrame(data, this.config.compress));
+    const frame = encodeFrame(data, this.config.compress);
+    this.bytesOut += frame.length;
+    this.framesOut++;
+    this.stream.write(frame);
   }
 
   // ---- boxing -----------------------------------------------------------------------
@@ -343,19 +489,23 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   // ---- serving ----------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
     let payloads: Buffer[];
     try {
       payloads = this.decoder.push(chunk);
     } catch (err) {
       return this.fatal(err);
     }
+    this.framesIn += payloads.length;
     for (const payload of payloads) {
       if (this.isClosed) return;
-      this.dispatch(payload);
+      this.dispatch(payload, true);
     }
+    if (this.queueHead < this.queue.length) this.flow();
   }
 
-  private dispatch(payload: Buffer): void {
+  /** `fresh`: just received (may have to wait in the queue); false: taken from the queue by pump(). */
+  private dispatch(payload: Buffer, fresh: boolean): void {
     let message: PyValue;
     try {
       message = load(payload, this.brineLimits);
@@ -369,7 +519,15 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     if (typeof seq !== "number" && typeof seq !== "bigint") return this.fatal(new ProtocolError("message seq is not an int"));
     switch (type) {
       case C.MSG_REQUEST:
-        return this.onRequest(seq, args);
+        if (fresh) {
+          if (this.queueHead < this.queue.length || this.serving >= this.config.maxConcurrentRequests || this.writeCongested()) return this.enqueue(payload);
+          return this.onRequest(seq, args, this.draining);
+        }
+        if (this.drainAdmits > 0) {
+          this.drainAdmits--;
+          return this.onRequest(seq, args, false);
+        }
+        return this.onRequest(seq, args, this.draining);
       case C.MSG_REPLY:
       case C.MSG_EXCEPTION:
         return this.onReply(seq, args, type === C.MSG_EXCEPTION);
@@ -380,6 +538,13 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   private onReply(seq: number | bigint, raw: PyValue, isException: boolean): void {
     const pending = typeof seq === "number" ? this.pending.get(seq) : undefined;
+    if (!pending) {
+      // Late (timed out, aborted) or never asked for: nobody gets it, but the references it
+      // carries are counted in the peer's object table, so give them back at once.
+      this.log("debug", `reply for unknown seq ${seq} ignored`);
+      if (!isException) this.releaseOrphan(raw);
+      return;
+    }
     let value: unknown;
     let failed = isException;
     try {
@@ -388,22 +553,62 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       value = err;
       failed = true;
     }
-    if (!pending) {
-      this.log("debug", `reply for unknown seq ${seq} ignored`);
-      return;
-    }
     this.pending.delete(seq as number);
     if (pending.timer) clearTimeout(pending.timer);
-    if (failed) pending.reject(value);
-    else pending.resolve(value);
+    if (pending.unlisten) pending.unlisten();
+    if (failed) {
+      this.errorCount++;
+      if (pending.trace) this.traceEnd(pending.trace, "exception", value);
+      pending.reject(value);
+    } else {
+      if (pending.trace) this.traceEnd(pending.trace);
+      pending.resolve(value);
+    }
+    if (this.queueHead < this.queue.length) this.flow();
   }
 
-  private onRequest(seq: number | bigint, raw: PyValue): void {
+  /** One DEL per REMOTE_REF id_pack in a reply nobody waits for, without making netrefs. */
+  private releaseOrphan(boxed: unknown): void {
+    if (!Array.isArray(boxed) || boxed[0] === C.LABEL_VALUE) return;
+    const counts = new Map<string, [IdPack, number]>();
+    const walk = (item: unknown): void => {
+      if (!Array.isArray(item) || item.length !== 2) return;
+      const [label, value] = item as [unknown, unknown];
+      if (label === C.LABEL_TUPLE && Array.isArray(value)) {
+        for (const element of value) walk(element);
+      } else if (label === C.LABEL_REMOTE_REF && isIdPack(value)) {
+        const name = typeof value[0] === "string" ? value[0] : new TextDecoder().decode(value[0] as Uint8Array);
+        const idPack: IdPack = [name, value[1], value[2]];
+        const key = idPackKey(idPack);
+        const entry = counts.get(key);
+        if (entry) entry[1]++;
+        else counts.set(key, [idPack, 1]);
+      }
+    };
+    walk(boxed);
+    if (this.isClosed) return;
+    for (const [idPack, count] of counts.values()) {
+      this.sendAsync(C.HANDLE_DEL, [
+        C.LABEL_TUPLE,
+        [
+          [C.LABEL_LOCAL_REF, idPack],
+          [C.LABEL_VALUE, count],
+        ],
+      ]);
+    }
+  }
+
+  /** `refuse`: the connection is draining and this request arrived after it began. */
+  private onRequest(seq: number | bigint, raw: PyValue, refuse: boolean): void {
     let handlerName = "request";
+    let trace: RequestEvent | undefined;
+    // Every path below ends in exactly one served() (reply, exception reply, or dropped on close).
+    this.serving++;
     try {
       if (!Array.isArray(raw) || raw.length !== 2) throw new TypeError("cannot unpack request: expected (handler, args)");
       const [code, boxedArgs] = raw as [PyValue, PyValue];
       if (code === C.HANDLE_CLOSE) {
+        this.serving--;
         void this.cleanup();
         return;
       }
@@ -412,31 +617,33 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       const args = this.unbox(boxedArgs);
       const handler = handlerFor(code);
       handlerName = handler.name;
+      if (this.observed) trace = this.traceRequest(seq, code as number, args, "in");
       if (!Array.isArray(args)) throw new TypeError("request arguments must be a tuple");
       if (args.length < handler.minArgs || args.length > handler.maxArgs) {
         throw new TypeError(`_handle_${handler.name}() takes ${handler.minArgs}..${handler.maxArgs} arguments, got ${args.length}`);
       }
+      if (refuse && code !== C.HANDLE_DEL && code !== C.HANDLE_PING) throw closingRefusal();
       const result = handler.run(this, args);
       if (isPromiseLike(result) && !netrefState(result)) {
         result.then(
-          (value) => this.reply(seq, value, handlerName),
-          (err: unknown) => this.replyException(seq, err, handlerName),
+          (value) => this.reply(seq, value, handlerName, trace),
+          (err: unknown) => this.replyException(seq, err, handlerName, trace),
         );
       } else {
-        this.reply(seq, result, handlerName);
+        this.reply(seq, result, handlerName, trace);
       }
     } catch (err) {
-      this.replyException(seq, err, handlerName);
+      this.replyException(seq, err, handlerName, trace);
     }
   }
 
-  private reply(seq: number | bigint, value: unknown, handlerName: string): void {
-    if (this.isClosed) return;
+  private reply(seq: number | bigint, value: unknown, handlerName: string, trace: RequestEvent | undefined): void {
+    if (this.isClosed) return this.served(trace, "closed", new ConnectionClosedError());
     if (isPromiseLike(value) && !netrefState(value)) {
       // An async getter or a method returning a promise: reply with what it settles to.
       value.then(
-        (settled) => this.reply(seq, settled, handlerName),
-        (err: unknown) => this.replyException(seq, err, handlerName),
+        (settled) => this.reply(seq, settled, handlerName, trace),
+        (err: unknown) => this.replyException(seq, err, handlerName, trace),
       );
       return;
     }
@@ -444,20 +651,210 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     try {
       boxed = this.box(value);
     } catch (err) {
-      return this.replyException(seq, err, handlerName);
+      return this.replyException(seq, err, handlerName, trace);
     }
     this.send(C.MSG_REPLY, seq, boxed);
+    this.served(trace);
   }
 
-  private replyException(seq: number | bigint, err: unknown, handlerName: string): void {
+  private replyException(seq: number | bigint, err: unknown, handlerName: string, trace: RequestEvent | undefined): void {
     if (this.config.log_exceptions) this.log("debug", `exception in ${handlerName} (seq ${seq})`, err);
-    if (this.isClosed) return;
+    if (this.isClosed) return this.served(trace, "closed", err);
     this.send(C.MSG_EXCEPTION, seq, dumpException(err, this.config));
+    this.served(trace, "exception", err);
+  }
+
+  /** A served request is done (kind set: it failed); frees its slot and lets waiting requests in. */
+  private served(trace: RequestEvent | undefined, kind?: RequestErrorKind, error?: unknown): void {
+    this.serving--;
+    if (kind !== "closed") this.requestsServed++;
+    if (kind !== undefined) this.errorCount++;
+    if (trace) this.traceEnd(trace, kind, error);
+    if (this.queueHead < this.queue.length) this.pump();
+    else if (this.drained && this.serving === 0) this.drained();
+  }
+
+  // ---- flow control -----------------------------------------------------------------
+
+  /** True while more than maxWriteBuffer bytes wait to be sent: serve nothing new until they drain. */
+  private writeCongested(): boolean {
+    const buffered = this.stream.writableLength;
+    return buffered !== undefined && buffered > this.config.maxWriteBuffer;
+  }
+
+  /** Keeps a received request for later, as its own copy (a payload is a view into the read chunk). */
+  private enqueue(payload: Buffer): void {
+    const copy = Buffer.from(payload);
+    this.queue.push(copy);
+    this.queuedBytes += copy.length;
+  }
+
+  /** Serves waiting requests, in order, while there is room; then decides whether to read on. */
+  private pump(): void {
+    if (this.pumping) return; // a request served synchronously inside the loop below
+    this.pumping = true;
+    try {
+      while (this.queueHead < this.queue.length && !this.isClosed && this.serving < this.config.maxConcurrentRequests && !this.writeCongested()) {
+        const payload = this.queue[this.queueHead]!;
+        this.queue[this.queueHead++] = undefined as unknown as Buffer;
+        this.queuedBytes -= payload.length;
+        this.dispatch(payload, false);
+      }
+      if (this.queueHead === this.queue.length) {
+        this.queue = [];
+        this.queueHead = 0;
+      } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.queueHead);
+        this.queueHead = 0;
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.flow();
+    if (this.drained && this.serving === 0 && this.queueHead === this.queue.length) this.drained();
+  }
+
+  /**
+   * Backpressure on the socket. Requests that cannot be served yet wait in the queue; we stop
+   * reading when nothing we await could arrive (no pending request of ours), or when the
+   * queue holds maxQueuedBytes. While our own requests are pending we read on, so the
+   * replies that let running handlers finish (callbacks into the peer) are not stuck
+   * behind unread requests.
+   */
+  private flow(): void {
+    const waiting = this.queueHead < this.queue.length;
+    const pause = !this.isClosed && waiting && (this.pending.size === 0 || this.queuedBytes >= this.config.maxQueuedBytes);
+    if (pause === this.readPaused) return;
+    this.readPaused = pause;
+    if (pause) this.stream.pause?.();
+    else this.stream.resume?.();
+  }
+
+  // ---- liveness -----------------------------------------------------------------------
+
+  /** heartbeatInterval: ping when nothing arrived for an interval; no reply within another one closes. */
+  private startHeartbeat(): void {
+    const interval = this.config.heartbeatInterval;
+    if (interval === null || this.heartbeat) return;
+    let seen = -1;
+    this.heartbeat = setInterval(() => {
+      if (this.isClosed || this.heartbeatPending) return;
+      if (this.bytesIn !== seen) {
+        seen = this.bytesIn;
+        return;
+      }
+      this.heartbeatPending = true;
+      this.sendRequest(C.HANDLE_PING, [HEARTBEAT_DATA], interval, undefined, true).then(
+        () => {
+          this.heartbeatPending = false;
+        },
+        (err: unknown) => {
+          this.heartbeatPending = false;
+          if (isTimeoutError(err)) this.lost(new ConnectionClosedError(`peer stopped answering: no reply to a heartbeat ping within ${interval} s`));
+        },
+      );
+    }, interval * 1000);
+    this.heartbeat.unref();
+  }
+
+  // ---- observability ------------------------------------------------------------------
+
+  /** A snapshot of the connection's counters and limits in use. */
+  stats(): ConnectionStats {
+    return {
+      pendingRequests: this.pending.size,
+      servingRequests: this.serving,
+      queuedRequests: this.queue.length - this.queueHead,
+      queuedBytes: this.queuedBytes,
+      readingPaused: this.readPaused,
+      writeBuffer: this.stream.writableLength ?? 0,
+      localObjects: this.objects.size,
+      remoteNetrefs: this.netrefCount,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      framesIn: this.framesIn,
+      framesOut: this.framesOut,
+      requestsSent: this.requestsSent,
+      requestsServed: this.requestsServed,
+      errors: this.errorCount,
+    };
+  }
+
+  /**
+   * Adds a listener: "request" (sent or received), "reply" (completed: reply received or
+   * sent), "error" (failed: exception, timeout, abort, closed), "close". Request events carry
+   * seq, handler, direction and times; a "reply"/"error" is the same object plus `end` and
+   * `duration`. Requests sent or received while no listener existed report no end. A
+   * listener that throws is logged and ignored. DEL and CLOSE sent by us are not reported.
+   */
+  on<K extends keyof ConnectionEvents>(event: K, listener: ConnectionEventListener<K>): this {
+    this.listeners[event] = [...(this.listeners[event] ?? []), listener] as never;
+    this.updateObserved();
+    return this;
+  }
+
+  /** Removes a listener added with on() or once(). */
+  off<K extends keyof ConnectionEvents>(event: K, listener: ConnectionEventListener<K>): this {
+    const list = this.listeners[event] as readonly (ConnectionEventListener<K> & { original?: unknown })[] | undefined;
+    const index = list ? list.findLastIndex((l) => l === listener || l.original === listener) : -1;
+    if (index >= 0) this.listeners[event] = list!.filter((_, i) => i !== index) as never;
+    this.updateObserved();
+    return this;
+  }
+
+  /** Adds a listener that runs once. */
+  once<K extends keyof ConnectionEvents>(event: K, listener: ConnectionEventListener<K>): this {
+    const wrapper = Object.assign((payload: ConnectionEvents[K]) => {
+      this.off(event, wrapper);
+      listener(payload);
+    }, { original: listener });
+    return this.on(event, wrapper);
+  }
+
+  listenerCount(event: keyof ConnectionEvents): number {
+    return this.listeners[event]?.length ?? 0;
+  }
+
+  private updateObserved(): void {
+    this.observed = this.listenerCount("request") + this.listenerCount("reply") + this.listenerCount("error") > 0;
+  }
+
+  private emit<K extends keyof ConnectionEvents>(event: K, payload: ConnectionEvents[K]): void {
+    const list = this.listeners[event] as readonly ConnectionEventListener<K>[] | undefined;
+    if (!list) return;
+    for (const listener of list) {
+      try {
+        listener(payload);
+      } catch (err) {
+        this.log("warn", `a "${event}" listener threw`, err);
+      }
+    }
+  }
+
+  private traceRequest(seq: number | bigint, handler: number, args: unknown, direction: "in" | "out"): RequestEvent {
+    const event: RequestEvent = {
+      connid: this.connid,
+      seq,
+      handler,
+      handlerName: C.HANDLER_NAMES[handler] ?? `handler ${String(handler)}`,
+      name: requestName(handler, args),
+      direction,
+      start: now(),
+    };
+    this.emit("request", event);
+    return event;
+  }
+
+  private traceEnd(trace: RequestEvent, kind?: RequestErrorKind, error?: unknown): void {
+    const end = now();
+    if (kind === undefined) this.emit("reply", { ...trace, end, duration: end - trace.start });
+    else this.emit("error", { ...trace, end, duration: end - trace.start, kind, error });
   }
 
   /** The peer broke the protocol: tell it we are closing (as RPyC does), then drop it. */
   private fatal(err: unknown): void {
     if (this.isClosed) return;
+    this.errorCount++;
     this.log("warn", `closing ${this.connid}: ${(err as Error).message ?? String(err)}`);
     try {
       this.sendAsync(C.HANDLE_CLOSE, [C.LABEL_VALUE, []]);
@@ -467,20 +864,44 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     void this.cleanup(err instanceof Error ? err : new ProtocolError(String(err)));
   }
 
+  /**
+   * The peer is gone without closing (no answer to a heartbeat): no CLOSE (it would not be
+   * read), and the transport is destroyed rather than ended, so on_disconnect does not wait
+   * for a FIN that never comes.
+   */
+  private lost(err: Error): void {
+    if (this.isClosed) return;
+    this.errorCount++;
+    this.log("warn", `closing ${this.connid}: ${err.message}`);
+    this.stream.destroy();
+    void this.cleanup(err);
+  }
+
   private onStreamClosed(err: Error | undefined): void {
     void this.cleanup(err ? new ConnectionClosedError(`connection lost: ${err.message}`) : new ConnectionClosedError("connection closed by peer"));
   }
 
   /** Runs once: fail pending requests, drop tables, close the stream, then on_disconnect. */
-  private cleanup(reason: Error = new ConnectionClosedError()): Promise<void> {
+  private cleanup(reason?: Error): Promise<void> {
     if (this.cleanupDone) return this.cleanupDone;
     this.isClosed = true;
-    const closedError = reason instanceof ConnectionClosedError ? reason : new ConnectionClosedError(`connection closed: ${reason.message}`);
-    for (const pending of this.pending.values()) {
+    const closedError =
+      reason === undefined ? new ConnectionClosedError() : reason instanceof ConnectionClosedError ? reason : new ConnectionClosedError(`connection closed: ${reason.message}`);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const pendings = [...this.pending.values()];
+    this.pending.clear();
+    for (const pending of pendings) {
       if (pending.timer) clearTimeout(pending.timer);
+      pending.unlisten?.();
+      this.errorCount++;
+      if (pending.trace) this.traceEnd(pending.trace, "closed", closedError);
       pending.reject(closedError);
     }
-    this.pending.clear();
+    this.queue = [];
+    this.queueHead = 0;
+    this.queuedBytes = 0;
+    this.readPaused = false;
+    this.emit("close", { connid: this.connid, reason });
     this.objects.clear();
     for (const ref of this.proxies.values()) {
       const proxy = ref.deref();

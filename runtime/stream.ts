@@ -8,6 +8,11 @@ export interface StreamHandlers {
   data(chunk: Buffer): void;
   /** Called once, when the transport is gone (EOF, error or local close). */
   close(error?: Error): void;
+  /**
+   * Called when the write buffer has emptied after data had to wait in it (whatever its
+   * size: unlike a socket's "drain", not only past the highWaterMark).
+   */
+  drain?(): void;
 }
 
 export interface Stream {
@@ -22,6 +27,18 @@ export interface Stream {
   readonly closed: boolean;
   /** `[local, peer]` addresses, for the connection's `endpoints`. */
   readonly endpoints: readonly [string, string] | null;
+  /**
+   * Optional backpressure: stop delivering data (and stop reading from the transport, so
+   * the peer's writes back up into its own buffers) until resume(). A Stream without
+   * pause/resume keeps delivering, and the connection queues what it cannot serve yet.
+   */
+  pause?(): void;
+  resume?(): void;
+  /**
+   * Optional: bytes written but not yet handed to the transport (a socket's
+   * `writableLength`). Without it the connection cannot apply `maxWriteBuffer`.
+   */
+  readonly writableLength?: number;
 }
 
 function formatAddress(address: string | undefined, port: number | undefined): string {
@@ -34,6 +51,19 @@ export class SocketStream implements Stream {
   private readonly done: Promise<void>;
   private isClosed = false;
   private lastError: Error | undefined;
+  private onDrain: (() => void) | undefined;
+  /** Set when a write left bytes in the socket's buffer; cleared when the buffer empties. */
+  private buffered = false;
+  /**
+   * Write callback: reports an emptied buffer. (The socket's own "drain" fires only after a
+   * write crossed its highWaterMark, so a maxWriteBuffer below that would wait forever.)
+   */
+  private readonly written = (): void => {
+    if (this.buffered && this.socket.writableLength === 0) {
+      this.buffered = false;
+      this.onDrain?.();
+    }
+  };
 
   constructor(private readonly socket: Socket) {
     socket.setNoDelay(true); // request/reply traffic: never wait for Nagle
@@ -57,11 +87,25 @@ export class SocketStream implements Stream {
 
   write(data: Uint8Array): void {
     if (this.closed || this.socket.writableEnded) return;
-    this.socket.write(data);
+    this.socket.write(data, this.written);
+    if (this.socket.writableLength > 0) this.buffered = true;
+  }
+
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.closed) this.socket.resume();
   }
 
   start(handlers: StreamHandlers): void {
     this.socket.on("data", handlers.data);
+    this.onDrain = handlers.drain;
     // The peer's FIN: finish our side too, so "close" follows.
     this.socket.on("end", () => this.socket.end());
     if (this.socket.destroyed) handlers.close(this.lastError);
