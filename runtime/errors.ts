@@ -12,7 +12,8 @@ export type RpycErrorCode =
   | "PING"
   | "DISCOVERY"
   | "FORBIDDEN"
-  | "LIMIT";
+  | "LIMIT"
+  | "AUTHENTICATION";
 
 /** Base class of every error rpyc-ts raises itself. */
 export class RpycError extends Error {
@@ -126,4 +127,20 @@ export function isForbiddenError(value: unknown): value is ForbiddenError {
 
 export function isLimitExceededError(value: unknown): value is LimitExceededError {
   return isRpycError(value) && value.code === "LIMIT";
+}
+
+/**
+ * A server's authenticator refused a connection, or a TLS handshake failed because a peer's
+ * certificate could not be verified (RPyC's `AuthenticationError`). Authenticators throw it
+ * to reject a client; `tlsConnect` rejects with it (the TLS error as `cause`) when the
+ * handshake fails.
+ */
+export class AuthenticationError extends RpycError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("AUTHENTICATION", message, options);
+  }
+}
+
+export function isAuthenticationError(value: unknown): value is AuthenticationError {
+  return isRpycError(value) && value.code === "AUTHENTICATION";
 }

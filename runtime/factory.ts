@@ -1,14 +1,17 @@
 // Client factories (rpyc/utils/factory.py): connect over TCP or a Unix socket, or wrap
 // an existing Stream. The client exposes its own service to the server (VoidService by
-// default), and its on_connect has run when the returned promise resolves.
+// default), and its on_connect has run when the returned promise resolves. tlsConnect is
+// RPyC's ssl_connect over node's tls.
 
 import { connect as netConnect, type Socket } from "node:net";
+import { connect as tlsSocketConnect } from "node:tls";
 import type { ProtocolConfig } from "./config.js";
-import { ConnectionClosedError } from "./errors.js";
+import { AuthenticationError, ConnectionClosedError } from "./errors.js";
 import { Connection } from "./protocol.js";
 import type { ServiceSchema } from "./schema.js";
 import { instantiateService, VoidService, type ServiceSpec } from "./service.js";
 import { SocketStream, type Stream } from "./stream.js";
+import type { TlsClientOptions } from "./tls.js";
 
 export interface ConnectOptions {
   /** The service this side exposes to the peer (class, instance or classpartial). Default: VoidService. */
@@ -25,13 +28,23 @@ export interface ConnectOptions {
   schemas?: readonly ServiceSchema[];
 }
 
-function openSocket(socket: Socket, timeoutSeconds: number, what: string): Promise<Socket> {
+export interface TlsConnectOptions extends ConnectOptions {
+  /**
+   * Node's TLS client options: `ca` (trust only these CAs; default: node's root store),
+   * `cert` and `key` (a client certificate), `servername`, `rejectUnauthorized`, ...
+   * Unlike RPyC's ssl_connect (which turns check_hostname off), the server certificate must
+   * name the host connected to, unless `checkServerIdentity` says otherwise.
+   */
+  tls?: TlsClientOptions;
+}
+
+function openSocket(socket: Socket, timeoutSeconds: number, what: string, ready: "connect" | "secureConnect" = "connect"): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new ConnectionClosedError(`connecting to ${what} timed out after ${timeoutSeconds} s`));
     }, timeoutSeconds * 1000);
-    socket.once("connect", () => {
+    socket.once(ready, () => {
       clearTimeout(timer);
       socket.removeListener("error", onError);
       resolve(socket);
@@ -55,6 +68,34 @@ export async function connectStream<T = unknown>(stream: Stream, options: Connec
 export async function connect<T = unknown>(host: string, port: number, options: ConnectOptions = {}): Promise<Connection<T>> {
   const socket = netConnect({ host, port, ...(options.ipv6 ? { family: 6 } : {}) });
   await openSocket(socket, options.timeout ?? 3, `${host}:${port}`);
+  if (options.keepalive) socket.setKeepAlive(true);
+  return connectStream<T>(new SocketStream(socket), options);
+}
+
+/**
+ * Connects to an RPyC server over TLS (RPyC's ssl_connect). Rejects with AuthenticationError
+ * (the TLS error as `cause`) when the handshake fails, e.g. the server's certificate is not
+ * signed by `tls.ca`, or a TLS 1.2 server refuses the client certificate; with
+ * ConnectionClosedError when the server hangs up mid-handshake. Under TLS 1.3 a
+ * server checks the client certificate after the client's handshake is done, so a refused
+ * client certificate shows as ConnectionClosedError on the first request instead.
+ */
+export async function tlsConnect<T = unknown>(host: string, port: number, options: TlsConnectOptions = {}): Promise<Connection<T>> {
+  const socket = tlsSocketConnect({ ...options.tls, host, port, ...(options.ipv6 ? { family: 6 } : {}) });
+  let tcpConnected = false;
+  socket.once("connect", () => (tcpConnected = true));
+  try {
+    await openSocket(socket, options.timeout ?? 3, `${host}:${port}`, "secureConnect");
+  } catch (err) {
+    socket.destroy();
+    if (!tcpConnected || !(err instanceof Error)) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // The server hung up mid-handshake (e.g. its maxConnections was reached): not a certificate matter.
+    if (code === "ECONNRESET" || code === "EPIPE") {
+      throw new ConnectionClosedError(`TLS handshake with ${host}:${port} failed: the server closed the connection (${err.message})`);
+    }
+    throw new AuthenticationError(`TLS handshake with ${host}:${port} failed: ${err.message}${code === undefined ? "" : ` (${code})`}`, { cause: err });
+  }
   if (options.keepalive) socket.setKeepAlive(true);
   return connectStream<T>(new SocketStream(socket), options);
 }

@@ -100,3 +100,17 @@ export type {
   RequestDirection,
   CloseEvent,
 } from "./observe.js";
+
+// TLS and authentication
+export { AuthenticationError, isAuthenticationError } from "./errors.js";
+export { tlsConnect, type TlsConnectOptions } from "./factory.js";
+export {
+  sslAuthenticator,
+  peerCertificate,
+  readBytes,
+  type Authenticator,
+  type PeerCertificateInfo,
+  type SslAuthenticatorOptions,
+  type TlsClientOptions,
+  type TlsServerOptions,
+} from "./tls.js";

@@ -1,17 +1,21 @@
 // Servers (rpyc/utils/server.py). Node serves every connection on one event loop, so
 // "Threaded" names the behaviour RPyC users know (many clients at once), not threads.
 // Every server has start(), resolving once listening, and close(), resolving once every
-// socket is closed and every on_disconnect has run.
+// socket is closed and every on_disconnect has run. With `tls` the listener is a node
+// tls.Server; an `authenticator` vets each socket before its connection exists (runtime/tls.ts).
 
 import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import type { Logger, ProtocolConfig } from "./config.js";
 import type { DispatchTable } from "./dispatch.js";
-import { Connection } from "./protocol.js";
+import { AuthenticationError, isAuthenticationError } from "./errors.js";
+import { Connection, type CloseOptions } from "./protocol.js";
 import { AutoRegistration } from "./registry/auto-registration.js";
 import { REREGISTER_INTERVAL, type Registrar } from "./registry/registrar.js";
 import { UDPRegistryClient } from "./registry/udp-client.js";
 import { instantiateService, serviceClassOf, serviceAliases, type ServiceSpec } from "./service.js";
 import { SocketStream } from "./stream.js";
+import type { Authenticator, TlsServerOptions } from "./tls.js";
 
 export interface ServerOptions {
   /** Interface to bind; omitted binds every interface, as RPyC does. Tests pass "127.0.0.1". */
@@ -45,6 +49,28 @@ export interface ServerOptions {
    * retried after min(1, reregisterInterval) seconds.
    */
   reregisterInterval?: number;
+  /**
+   * Serve over TLS: node's tls options (key, cert, ca, requestCert, rejectUnauthorized, ...).
+   * A failed handshake is logged (warn) and never reaches the service. Not with socketPath.
+   */
+  tls?: TlsServerOptions;
+  /**
+   * RPyC's authenticator: runs on each accepted socket (after the TLS handshake) before any
+   * byte is read as RPyC. Its return value becomes the connection's `config.credentials`;
+   * if it throws (AuthenticationError, or anything else) the socket is closed, the refusal
+   * logged, and the service is never instantiated for it. See sslAuthenticator, readBytes.
+   */
+  authenticator?: Authenticator;
+  /** Seconds the authenticator may take before the socket is refused. Default: 10. */
+  authenticationTimeout?: number;
+  /**
+   * Most sockets served at once (counting those still in the TLS handshake or the
+   * authenticator). One more is closed as soon as it is accepted, before a byte is read, and
+   * a warning is logged; its client sees the connection closed (a TLS client: its handshake
+   * fails; a TCP client: its first request fails with ConnectionClosedError). A slot frees
+   * when a socket closes. Default: unlimited (RPyC has no such limit).
+   */
+  maxConnections?: number;
 }
 
 export class Server {
@@ -55,6 +81,8 @@ export class Server {
   private started = false;
   private closing: Promise<void> | undefined;
   private registration: AutoRegistration | undefined;
+  /** Sockets still in the authenticator: close() must not wait for their verdict. */
+  private readonly authenticating = new Set<Socket>();
 
   constructor(
     readonly service: ServiceSpec,
@@ -63,8 +91,28 @@ export class Server {
     if (options.socketPath !== undefined && (options.hostname !== undefined || options.port !== undefined)) {
       throw new TypeError("socketPath excludes hostname and port");
     }
+    if (options.socketPath !== undefined && options.tls !== undefined) throw new TypeError("tls needs a TCP server, not socketPath");
+    const max = options.maxConnections;
+    if (max !== undefined && !(Number.isInteger(max) && max > 0)) throw new RangeError(`maxConnections must be a positive integer, got ${max}`);
     this.options = options;
-    this.listener = createServer((socket) => void this.accept(socket));
+    const onSocket = (socket: Socket): void => void this.accept(socket);
+    if (options.tls) {
+      const server = createTlsServer(options.tls, onSocket);
+      server.on("tlsClientError", (err, socket) => {
+        this.options.logger?.warn(`TLS handshake with ${peerOf(socket)} failed: ${err.message}`);
+      });
+      this.listener = server;
+    } else {
+      this.listener = createServer(onSocket);
+    }
+    if (max !== undefined) {
+      // node counts every open socket and closes the one past the limit at once ("drop").
+      this.listener.maxConnections = max;
+      this.listener.on("drop", (data) => {
+        const peer = data?.remoteAddress === undefined ? "a client" : `${data.remoteAddress}:${data.remotePort ?? ""}`;
+        this.options.logger?.warn(`maxConnections (${max}) reached: refused ${peer}`);
+      });
+    }
     this.listener.on("error", (err) => this.options.logger?.error(`listener error: ${err.message}`));
   }
 
@@ -144,8 +192,15 @@ export class Server {
       socket.destroy();
       return;
     }
+    let credentials: unknown = null;
+    if (this.options.authenticator) {
+      const verdict = await this.authenticate(socket, this.options.authenticator);
+      if (!verdict.ok) return;
+      credentials = verdict.credentials;
+    }
     const stream = new SocketStream(socket);
     const config: Partial<ProtocolConfig> = { ...this.options.protocolConfig };
+    if (this.options.authenticator) config.credentials = credentials;
     if (this.options.dispatch) config.dispatch = [...(config.dispatch ?? []), ...[this.options.dispatch].flat()];
     if (this.options.logger && config.logger === undefined) config.logger = this.options.logger;
     let conn: Connection;
@@ -170,11 +225,53 @@ export class Server {
     }
   }
 
+  /**
+   * Runs the authenticator on a socket nobody reads yet (RPyC's _authenticate_and_serve_client).
+   * On refusal the socket is destroyed here; nothing was read as RPyC.
+   */
+  private async authenticate(socket: Socket, authenticator: Authenticator): Promise<{ ok: true; credentials: unknown } | { ok: false }> {
+    const logger = this.options.logger;
+    const peer = peerOf(socket);
+    // An unhandled socket "error" would crash the process; SocketStream takes over later.
+    socket.on("error", () => {});
+    this.authenticating.add(socket);
+    const seconds = this.options.authenticationTimeout ?? 10;
+    let timer: NodeJS.Timeout | undefined;
+    let onClose: (() => void) | undefined;
+    try {
+      const credentials = await Promise.race([
+        Promise.resolve().then(() => authenticator(socket)),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new AuthenticationError(`no verdict within ${seconds} s (authenticationTimeout)`)), seconds * 1000);
+          onClose = () => reject(new AuthenticationError("the client closed during authentication"));
+          socket.once("close", onClose);
+        }),
+      ]);
+      if (this.closing) throw new AuthenticationError("the server is closing");
+      logger?.info(`${peer} authenticated successfully`);
+      return { ok: true, credentials };
+    } catch (err) {
+      if (isAuthenticationError(err)) logger?.warn(`${peer} failed to authenticate, rejecting the connection: ${err.message}`);
+      else logger?.error(`authenticator failed for ${peer}, rejecting the connection: ${err instanceof Error ? err.message : String(err)}`);
+      socket.destroy();
+      return { ok: false };
+    } finally {
+      clearTimeout(timer);
+      if (onClose) socket.off("close", onClose);
+      this.authenticating.delete(socket);
+    }
+  }
+
   /** Hook for subclasses: a connection finished. */
   protected connectionClosed(_conn: Connection): void {}
 
-  /** Stops listening, closes every connection; resolves when all is closed. */
-  close(): Promise<void> {
+  /**
+   * Stops listening, closes every connection; resolves when all is closed. With `graceMs`
+   * (see CloseOptions), every connection drains first: requests already received may finish
+   * and reply for up to `graceMs` ms while new ones are refused. Default 0: close at once
+   * (RPyC's behaviour). The first call's options apply.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
     this.closing ??= (async () => {
       // RPyC unregisters first, so clients stop being sent here while we shut down.
       await this.registration?.stop();
@@ -182,7 +279,8 @@ export class Server {
         if (!this.listener.listening) resolve();
         else this.listener.close(() => resolve());
       });
-      await Promise.all([...this.connections].map((conn) => conn.close()));
+      for (const socket of this.authenticating) socket.destroy();
+      await Promise.all([...this.connections].map((conn) => conn.close(options)));
       await stopped;
       this.options.logger?.info("server closed");
     })();
@@ -192,6 +290,12 @@ export class Server {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+function peerOf(socket: Socket): string {
+  const { remoteAddress, remotePort } = socket;
+  if (remoteAddress === undefined) return "a client";
+  return remoteAddress.includes(":") ? `[${remoteAddress}]:${remotePort ?? ""}` : `${remoteAddress}:${remotePort ?? ""}`;
 }
 
 /** Serves many connections at once (RPyC's ThreadedServer). */
@@ -215,6 +319,8 @@ export class OneShotServer extends Server {
       return;
     }
     await super.accept(socket);
+    // Refused by the authenticator (or never built): RPyC's OneShotServer closes all the same.
+    if (this.connections.size === 0) void this.close();
   }
 
   protected override connectionClosed(): void {
@@ -226,8 +332,8 @@ export class OneShotServer extends Server {
     return this.finished;
   }
 
-  override async close(): Promise<void> {
-    await super.close();
+  override async close(options: CloseOptions = {}): Promise<void> {
+    await super.close(options);
     this.finish();
   }
 }
