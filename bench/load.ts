@@ -1,0 +1,393 @@
+// The load benchmark: calls/s and latency of one rpyc-ts ThreadedServer under 1, 10, 100
+// and 500 concurrent connections, each connection making sequential calls
+// (`await conn.root.next(n)`, one in flight per connection).
+//
+// Every level is measured in fresh processes: one server process (bench/load_server.ts)
+// and --client-procs client processes (bench/load_client.ts) sharing the connections,
+// all started and stopped here, 127.0.0.1 only. Clients open their connections, then all
+// start together (a "go" line on stdin), warm up, and count and time the calls that
+// complete in the measured window. See bench/README.md.
+//
+//   npm run bench:load                # 2 s warm-up + 5 s measured per level: about 40 s
+//   npm run bench:load -- --quick     # a smoke run, about 15 s
+//   npm run bench:load -- --help
+
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import Table from "cli-table3";
+import { children, exited, stopAllChildren, stopChild } from "./children.js";
+import {
+  captureStderr,
+  cpuSeconds,
+  describeExit,
+  fmtInt,
+  fmtUs,
+  isRunning,
+  loadAverage,
+  machineBusySeconds,
+  numberOption,
+  onJsonLines,
+  sleep,
+  startNode,
+  startServer,
+} from "./proc.js";
+import { summarize, type LatencySummary } from "./stats.js";
+
+const HELP = `Load benchmark of an rpyc-ts ThreadedServer (see bench/README.md).
+
+Usage: npm run bench:load [-- options]
+
+  --quick              a smoke run (0.5 s warm-up + 1 s measured per level)
+  --levels LIST        concurrent connections per level (default 1,10,100,500)
+  --warmup S           warm-up seconds per level (default 2)
+  --duration S         measured seconds per level (default 5)
+  --client-procs K     client processes sharing the connections (default 1; at most one per
+                       connection)
+  --json FILE          also write the results as JSON
+  --plain              no progress bar, one line per level (automatic when stderr is no TTY)
+  -h, --help           this text
+`;
+
+interface Options {
+  readonly quick: boolean;
+  readonly levels: readonly number[];
+  readonly warmup: number;
+  readonly duration: number;
+  readonly clientProcs: number;
+  readonly json: string | undefined;
+  readonly plain: boolean;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: "boolean", default: false },
+      levels: { type: "string" },
+      warmup: { type: "string" },
+      duration: { type: "string" },
+      "client-procs": { type: "string" },
+      json: { type: "string" },
+      plain: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const levels = (values.levels ?? "1,10,100,500").split(",").map((raw) => Math.floor(numberOption("--levels", raw.trim(), Number.NaN, 1)));
+  if (levels.length === 0) throw new RangeError("--levels lists no level");
+  return {
+    quick,
+    levels,
+    warmup: numberOption("--warmup", values.warmup, quick ? 0.5 : 2, 0),
+    duration: numberOption("--duration", values.duration, quick ? 1 : 5, 0.1),
+    clientProcs: Math.floor(numberOption("--client-procs", values["client-procs"], 1, 1)),
+    json: values.json,
+    plain: values.plain || !process.stderr.isTTY,
+  };
+}
+
+// ---- one level ------------------------------------------------------------------------------
+
+interface LevelResult {
+  readonly connections: number;
+  readonly clientProcs: number;
+  readonly calls: number;
+  readonly seconds: number;
+  readonly callsPerSecond: number;
+  readonly latencyUs: LatencySummary;
+  /** CPU of the server process during the measured window, in cores (1.00 = one core busy). */
+  readonly serverCores: number | null;
+  /** CPU of all client processes together, in cores. */
+  readonly clientCores: number | null;
+  /** Busy CPU of everything else on the machine (this bench, the kernel's other work, other programs), in cores. */
+  readonly otherCores: number | null;
+}
+
+interface ClientProc {
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly stderr: () => string;
+  readonly samplesFile: string;
+  ready: boolean;
+  calls: number;
+  result: { measured: number; total: number; errors: number; firstError: string | null; windowSeconds: number } | undefined;
+}
+
+function readSamples(file: string): Float64Array {
+  const bytes = readFileSync(file);
+  const count = Math.floor(bytes.length / 8);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, count * 8);
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
+  return out;
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string, failed: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    const failure = failed();
+    if (failure !== undefined) throw new Error(failure);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+type Phase = "connecting" | "warm-up" | "measured" | "closing";
+
+async function runLevel(connections: number, options: Options, workDir: string, progress: (phase: Phase, calls: number) => void): Promise<LevelResult> {
+  const server = await startServer("load_server.ts", []);
+  const procs: ClientProc[] = [];
+  let serverState = { connections: 0, served: 0 };
+  const serverLines = onJsonLines(server.proc, (event) => {
+    if (event.event === "server") serverState = { connections: Number(event.connections), served: Number(event.served) };
+  });
+  try {
+    const count = Math.min(options.clientProcs, connections);
+    for (let i = 0; i < count; i++) {
+      // Connections split as evenly as possible.
+      const share = Math.floor(connections / count) + (i < connections % count ? 1 : 0);
+      const samplesFile = path.join(workDir, `level${connections}-client${i}.f64`);
+      const proc = startNode("load_client.ts", [
+        "--port", String(server.port),
+        "--connections", String(share),
+        "--warmup", String(options.warmup),
+        "--duration", String(options.duration),
+        "--samples-out", samplesFile,
+        "--watch-stdin",
+      ]);
+      const client: ClientProc = { proc, stderr: captureStderr(proc), samplesFile, ready: false, calls: 0, result: undefined };
+      void onJsonLines(proc, (event) => {
+        if (event.event === "ready") client.ready = true;
+        else if (event.event === "progress") client.calls = Number(event.calls);
+        else if (event.event === "result") client.result = event as unknown as ClientProc["result"];
+      });
+      procs.push(client);
+    }
+    const failure = (): string | undefined => {
+      if (!isRunning(server.proc)) return `the server died, ${describeExit(server.proc, server.stderr())}`;
+      const dead = procs.find((c) => !isRunning(c.proc) && !c.result);
+      return dead ? `a client died, ${describeExit(dead.proc, dead.stderr())}` : undefined;
+    };
+    progress("connecting", 0);
+    await waitFor(() => procs.every((c) => c.ready), 60_000, `${connections} connections`, failure);
+
+    // All clients start together; CPU is sampled at the edges of the measured window.
+    const go = Date.now();
+    for (const c of procs) c.proc.stdin.write("go\n");
+    const ticker = setInterval(() => {
+      const calls = procs.reduce((n, c) => n + c.calls, 0);
+      progress(Date.now() - go < options.warmup * 1000 ? "warm-up" : "measured", calls);
+    }, 100);
+    const snapshot = (): (number | undefined)[] => [cpuSeconds(server.proc.pid), ...procs.map((c) => cpuSeconds(c.proc.pid)), machineBusySeconds()];
+    try {
+      await sleep(options.warmup * 1000);
+      const before = snapshot();
+      await sleep(options.duration * 1000);
+      const after = snapshot();
+      clearInterval(ticker);
+      progress("closing", procs.reduce((n, c) => n + c.calls, 0));
+      await waitFor(() => procs.every((c) => c.result !== undefined), 60_000, "the clients' results", failure);
+      await Promise.all(procs.map((c) => exited(c.proc)));
+
+      const results = procs.map((c) => c.result!);
+      const errors = results.reduce((n, r) => n + r.errors, 0);
+      if (errors > 0) throw new Error(`${errors} calls failed or were answered wrongly; first: ${results.find((r) => r.firstError)?.firstError}`);
+      // Every call a client counted was served exactly once, and every connection is gone.
+      const total = results.reduce((n, r) => n + r.total, 0);
+      await waitFor(
+        () => serverState.connections === 0 && serverState.served === total,
+        10_000,
+        `the server to report 0 connections and ${total} calls served (it reports ${serverState.connections} and ${serverState.served})`,
+        failure,
+      );
+
+      const samples = new Float64Array(results.reduce((n, r) => n + r.measured, 0));
+      let offset = 0;
+      for (const c of procs) {
+        const part = readSamples(c.samplesFile);
+        samples.set(part, offset);
+        offset += part.length;
+        rmSync(c.samplesFile, { force: true });
+      }
+      if (offset !== samples.length) throw new Error(`${offset} samples for ${samples.length} measured calls`);
+      const seconds = options.duration;
+      const delta = (i: number): number | undefined => {
+        const [a, b] = [before[i], after[i]];
+        return a === undefined || b === undefined ? undefined : b - a;
+      };
+      const serverCpu = delta(0);
+      const clientCpus = procs.map((_, i) => delta(i + 1));
+      const clientCpu = clientCpus.some((v) => v === undefined) ? undefined : (clientCpus as number[]).reduce((a, b) => a + b, 0);
+      const machine = delta(procs.length + 1);
+      return {
+        connections,
+        clientProcs: procs.length,
+        calls: samples.length,
+        seconds,
+        callsPerSecond: samples.length / seconds,
+        latencyUs: summarize(samples),
+        serverCores: serverCpu === undefined ? null : serverCpu / seconds,
+        clientCores: clientCpu === undefined ? null : clientCpu / seconds,
+        otherCores:
+          serverCpu === undefined || clientCpu === undefined || machine === undefined ? null : Math.max(0, machine - serverCpu - clientCpu) / seconds,
+      };
+    } finally {
+      clearInterval(ticker);
+    }
+  } finally {
+    await Promise.all(procs.map((c) => stopChild(c.proc)));
+    await stopChild(server.proc);
+    await serverLines;
+  }
+}
+
+// ---- main -------------------------------------------------------------------------------------
+
+const fmtCores = (v: number | null): string => (v === null ? "–" : v.toFixed(2));
+
+function printTable(results: readonly LevelResult[], failures: readonly string[], options: Options, header: readonly string[]): void {
+  const right = "right" as const;
+  const table = new Table({
+    head: ["connections", "client procs", "calls measured", "calls/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "server CPU", "clients CPU", "other CPU"],
+    colAligns: ["right", right, right, right, right, right, right, right, right, right, right],
+    style: { head: [], border: [] },
+  });
+  for (const r of results) {
+    const s = r.latencyUs;
+    table.push([
+      fmtInt(r.connections),
+      String(r.clientProcs),
+      fmtInt(r.calls),
+      fmtInt(r.callsPerSecond),
+      fmtUs(s.median),
+      fmtUs(s.p99),
+      fmtUs(s.p999),
+      fmtUs(s.max),
+      fmtCores(r.serverCores),
+      fmtCores(r.clientCores),
+      fmtCores(r.otherCores),
+    ]);
+  }
+  const out = [
+    "",
+    "rpyc-ts load benchmark: N connections, each making sequential `await conn.root.next(n)` calls (one in flight per connection)",
+    ...header,
+    "",
+    table.toString(),
+    ...failures.map((f) => `FAILED: ${f}`),
+    "",
+    "Reading it: calls/s = calls completed in the measured window (all connections) ÷ its length; p50/p99 = latency of one",
+    "  call as its connection sees it (send to answer, queueing in both processes included). With N connections in flight,",
+    "  latency ≈ N ÷ calls/s. server / clients / other CPU = CPU time over the measured window in cores (1.00 = one core",
+    "  busy all the time): the server is one event loop, so it cannot use more than about 1.00 (plus GC threads); when it",
+    "  is near that, the server is the bottleneck. \"other\" is the rest of the machine (this bench, kernel work, other",
+    "  programs); well above 0.1 means the run was disturbed.",
+    "",
+  ];
+  process.stdout.write(out.join("\n"));
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const cores = availableParallelism();
+  const header = [
+    `machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cores} core${cores === 1 ? "" : "s"}, Node ${process.version} (rpyc-ts via tsx); 127.0.0.1`,
+    `setup: per level, fresh processes: 1 server process (ThreadedServer, one event loop) and ${options.clientProcs} client process${options.clientProcs === 1 ? "" : "es"}`,
+    `  (fewer when there are fewer connections) sharing the connections evenly; all processes share the machine's ${cores} cores.`,
+    `  ${options.warmup} s warm-up, then ${options.duration} s measured, all clients started together; every answer checked (n + 1),`,
+    `  and the server's count of calls served must equal the clients' count of calls made.${options.quick ? " (--quick: a smoke run)" : ""}`,
+  ];
+  const workDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-load-"));
+  let bar: cliProgress.SingleBar | undefined;
+  let interrupted = false;
+  const cleanup = async (): Promise<void> => {
+    bar?.stop();
+    await stopAllChildren();
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    const count = children.size;
+    void cleanup().then(() => {
+      process.stderr.write(`\n${signal}: stopped ${count} bench process${count === 1 ? "" : "es"}; no results.\n`);
+      process.exit(130);
+    });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+
+  const loadAtStart = loadAverage();
+  const results: LevelResult[] = [];
+  const failures: string[] = [];
+  try {
+    process.stderr.write(`rpyc-ts load bench: levels ${options.levels.join(", ")} connections, ${options.warmup} s warm-up + ${options.duration} s each\n`);
+    for (const [index, connections] of options.levels.entries()) {
+      if (interrupted) return 130;
+      const name = `[${index + 1}/${options.levels.length}] ${connections} connection${connections === 1 ? "" : "s"}`;
+      const units = 1000;
+      const span = options.warmup + options.duration;
+      let started = 0;
+      if (!options.plain) {
+        bar = new cliProgress.SingleBar(
+          { format: `${name.padEnd(24)} {bar} {percentage}% | {phase} | {calls} calls`, hideCursor: true, clearOnComplete: true, fps: 10, barsize: 24 },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(units, 0, { phase: "starting  ", calls: 0 });
+      } else {
+        process.stderr.write(`${name} ...\n`);
+      }
+      const progress = (phase: Phase, calls: number): void => {
+        if (phase === "connecting") started = 0;
+        else if (started === 0) started = Date.now();
+        const fraction = phase === "connecting" ? 0 : phase === "closing" ? 1 : Math.min(1, (Date.now() - started) / 1000 / span);
+        bar?.update(Math.round(fraction * units), { phase: phase.padEnd(10), calls: calls.toLocaleString("en-US") });
+      };
+      try {
+        const result = await runLevel(connections, options, workDir, progress);
+        results.push(result);
+        bar?.stop();
+        bar = undefined;
+        process.stderr.write(
+          `${name.padEnd(24)} ${fmtInt(result.callsPerSecond)} calls/s, p50 ${fmtUs(result.latencyUs.median)} µs, p99 ${fmtUs(result.latencyUs.p99)} µs\n`,
+        );
+      } catch (err) {
+        bar?.stop();
+        bar = undefined;
+        if (interrupted) return 130;
+        const message = err instanceof Error ? err.message : String(err);
+        failures.push(`${connections} connections: ${message}`);
+        process.stderr.write(`${name} FAILED: ${message}\n`);
+      }
+    }
+    header.push(`load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}`);
+    printTable(results, failures, options, header);
+    if (options.json !== undefined) {
+      writeFileSync(options.json, JSON.stringify({ date: new Date().toISOString(), header, options, results, failures }, null, 2) + "\n");
+      process.stderr.write(`results written to ${options.json}\n`);
+    }
+    return failures.length > 0 ? 1 : 0;
+  } finally {
+    if (!interrupted) await cleanup();
+  }
+}
+
+main().then(
+  (code) => {
+    if (code !== 130) process.exitCode = code;
+  },
+  async (err: unknown) => {
+    process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    await stopAllChildren();
+    process.exit(1);
+  },
+);

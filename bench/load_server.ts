@@ -1,0 +1,27 @@
+// The server side of the load bench (bench/load.ts): a ThreadedServer on 127.0.0.1, one
+// process, one event loop. Prints "PORT <n>", then every 250 ms a JSON line with its
+// connection count and how many calls it has answered, so the bench can check that every
+// call a client counted was served once and that every connection is gone at the end.
+// Leaves on SIGTERM or when its stdin (a pipe from the bench) reaches EOF.
+//
+//   node --import tsx bench/load_server.ts
+
+import { Service, ThreadedServer } from "../runtime/index.js";
+import { exitWithParent } from "./child.js";
+
+let served = 0;
+
+export class LoadBenchService extends Service {
+  /** The benchmarked call: one request, one reply; the answer depends on the argument. */
+  exposed_next(n: number): number {
+    served++;
+    return n + 1;
+  }
+}
+
+const server = new ThreadedServer(LoadBenchService, { hostname: "127.0.0.1", port: 0, backlog: 1024 });
+await server.start();
+process.stdout.write(`PORT ${server.port}\n`);
+const report = (): void => void process.stdout.write(JSON.stringify({ event: "server", connections: server.connections.size, served }) + "\n");
+setInterval(report, 250).unref();
+exitWithParent(() => server.close());

@@ -1,0 +1,343 @@
+// The leak soak: 1,000,000 calls (--calls N) that create and drop netrefs in both
+// directions, with callbacks, between an rpyc-ts client process and server process (both
+// started here with --expose-gc). Each call passes a fresh client function, which the
+// server calls back, and gets a fresh server object back by reference, which the client
+// drops. Every --interval calls the load pauses, both processes collect garbage until the
+// object tables are back at their starting sizes, and a checkpoint is printed: table sizes
+// (under load and after collection) and heapUsed / RSS of both processes. At the end: the
+// time, and the heap and RSS trend (least-squares slope over the second half). It fails
+// (exit code 1) if a call failed, if a table did not return to its starting size, or if
+// the heap grows by more than --max-growth MB over the second half. See bench/README.md.
+//
+//   npm run bench:soak                     # 1,000,000 calls: a few minutes
+//   npm run bench:soak -- --calls 100000   # a shorter soak
+//   npm run bench:soak -- --help
+
+import { writeFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import Table from "cli-table3";
+import { children, exited, stopAllChildren, stopChild } from "./children.js";
+import { captureStderr, describeExit, fmtInt, fmtMB, loadAverage, numberOption, onJsonLines, startNode, startServer } from "./proc.js";
+import type { SideReport } from "./soak_tables.js";
+
+const HELP = `Leak soak of rpyc-ts: netrefs created and dropped in both directions (see bench/README.md).
+
+Usage: npm run bench:soak [-- options]
+
+  --calls N          soak calls (default 1000000)
+  --interval N       calls between checkpoints (default calls / 20)
+  --connections C    client connections (default 2)
+  --inflight K       calls in flight on each connection (default 8)
+  --max-growth MB    fail if heapUsed (after GC) grows by more than MB megabytes over the
+                     second half (least-squares slope × its calls), on either side (default 1)
+  --json FILE        also write every checkpoint as JSON
+  --plain            no progress bar (automatic when stderr is no TTY)
+  -h, --help         this text
+`;
+
+interface Options {
+  readonly calls: number;
+  readonly interval: number;
+  readonly connections: number;
+  readonly inflight: number;
+  readonly maxGrowth: number;
+  readonly json: string | undefined;
+  readonly plain: boolean;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      calls: { type: "string" },
+      interval: { type: "string" },
+      connections: { type: "string" },
+      inflight: { type: "string" },
+      "max-growth": { type: "string" },
+      json: { type: "string" },
+      plain: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const calls = Math.floor(numberOption("--calls", values.calls, 1_000_000, 1));
+  return {
+    calls,
+    interval: Math.floor(numberOption("--interval", values.interval, Math.max(1, Math.ceil(calls / 20)), 1)),
+    connections: Math.floor(numberOption("--connections", values.connections, 2, 1)),
+    inflight: Math.floor(numberOption("--inflight", values.inflight, 8, 1)),
+    maxGrowth: numberOption("--max-growth", values["max-growth"], 1, 0),
+    json: values.json,
+    plain: values.plain || !process.stderr.isTTY,
+  };
+}
+
+interface Tables {
+  readonly localObjects: number;
+  readonly netrefs: number;
+}
+
+interface Checkpoint {
+  readonly calls: number;
+  readonly elapsed: number;
+  readonly callSeconds: number;
+  readonly liveClient: SideReport;
+  readonly liveServer: SideReport;
+  readonly client: SideReport;
+  readonly server: SideReport;
+  readonly rounds: number;
+  readonly settleMs: number;
+  readonly atBaseline: boolean;
+  readonly errors: number;
+}
+
+interface Baseline {
+  readonly client: SideReport;
+  readonly server: SideReport;
+  readonly warmupCalls: number;
+}
+
+interface Result {
+  readonly calls: number;
+  readonly wallSeconds: number;
+  readonly callSeconds: number;
+  readonly settleSeconds: number;
+  readonly callbacksRun: number;
+  readonly attributeChecks: number;
+  readonly errors: number;
+  readonly firstError: string | null;
+  readonly allAtBaseline: boolean;
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? Number.NaN : num / den;
+}
+
+const tables = (t: Tables): string => `${fmtInt(t.localObjects)} / ${fmtInt(t.netrefs)}`;
+const signed = (v: number, digits: number): string => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${v.toFixed(digits)}` : "–");
+
+/** Calls per second of call time (checkpoint collections excluded) since the previous checkpoint. */
+function intervalRate(c: Checkpoint, previous: Checkpoint | undefined): number {
+  const calls = c.calls - (previous?.calls ?? 0);
+  const seconds = c.callSeconds - (previous?.callSeconds ?? 0);
+  return seconds > 0 ? calls / seconds : Number.NaN;
+}
+
+function checkpointLine(c: Checkpoint, previous: Checkpoint | undefined): string {
+  return (
+    `${fmtInt(c.calls).padStart(9)} calls ${c.elapsed.toFixed(0).padStart(4)} s ${fmtInt(intervalRate(c, previous)).padStart(6)} calls/s | ` +
+    `tables (objects / netrefs) client ${tables(c.client)} (under load ${tables(c.liveClient)}), server ${tables(c.server)} (under load ${tables(c.liveServer)})` +
+    `${c.atBaseline ? "" : " NOT AT BASELINE"} | heap MB client ${fmtMB(c.client.heapUsed)} server ${fmtMB(c.server.heapUsed)} | ` +
+    `RSS MB client ${fmtMB(c.client.rss)} server ${fmtMB(c.server.rss)}`
+  );
+}
+
+interface Trend {
+  /** Bytes per call over the second half of the checkpoints. */
+  readonly heapPerCall: number;
+  /** heapPerCall × the calls the second half spans, in MB. */
+  readonly heapGrowthMB: number;
+  readonly rssPerCall: number;
+  readonly heapFirstHalfMB: number;
+  readonly heapSecondHalfMB: number;
+}
+
+function trend(points: readonly Checkpoint[], side: "client" | "server", totalCalls: number): Trend {
+  const half = points.filter((c) => c.calls >= totalCalls / 2);
+  const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length / 1048576;
+  const firstHalf = points.filter((c) => c.calls < totalCalls / 2);
+  const heapPerCall = slope(half.map((c) => [c.calls, c[side].heapUsed]));
+  const span = half.length > 1 ? half.at(-1)!.calls - half[0]!.calls : 0;
+  return {
+    heapPerCall,
+    heapGrowthMB: (heapPerCall * span) / 1048576,
+    rssPerCall: slope(half.map((c) => [c.calls, c[side].rss])),
+    heapFirstHalfMB: firstHalf.length > 0 ? mean(firstHalf.map((c) => c[side].heapUsed)) : Number.NaN,
+    heapSecondHalfMB: half.length > 0 ? mean(half.map((c) => c[side].heapUsed)) : Number.NaN,
+  };
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const cores = availableParallelism();
+  const header = [
+    `rpyc-ts leak soak: ${fmtInt(options.calls)} calls creating and dropping netrefs in both directions`,
+    `machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cores} core${cores === 1 ? "" : "s"}, Node ${process.version} (rpyc-ts via tsx, --expose-gc); 127.0.0.1`,
+    `setup: 1 server process, 1 client process; ${options.connections} connection${options.connections === 1 ? "" : "s"} × ${options.inflight} calls in flight.`,
+    `  Each call: conn.root.make(n, freshFunction) -> the server calls the function back (a netref there, an entry in the`,
+    `  client's table) and returns (answer, a fresh Item) with the Item by reference (a netref in the client, an entry in the`,
+    `  server's table); the client checks the answer and drops the Item (every 64th call reads item.n first). Every 16th call`,
+    `  asks for the same long-lived server object instead (its refcount races the client's DELs).`,
+    `  Every ${fmtInt(options.interval)} calls: load paused, gc() in both processes until both tables are back at their start, then`,
+    `  heapUsed/RSS read on settled heaps (gc() until two readings agree).`,
+  ];
+  let multibar: cliProgress.MultiBar | undefined;
+  let bar: cliProgress.SingleBar | undefined;
+  let interrupted = false;
+  const log = (line: string): void => {
+    if (multibar) multibar.log(`${line}\n`);
+    else process.stderr.write(`${line}\n`);
+  };
+  const cleanup = async (): Promise<void> => {
+    multibar?.stop();
+    await stopAllChildren();
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    const count = children.size;
+    void cleanup().then(() => {
+      process.stderr.write(`\n${signal}: stopped ${count} bench process${count === 1 ? "" : "es"}; no results.\n`);
+      process.exit(130);
+    });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+
+  const loadAtStart = loadAverage();
+  try {
+    process.stderr.write(`${header.join("\n")}\n`);
+    const server = await startServer("soak_server.ts", [], ["--expose-gc"]);
+    const client = startNode(
+      "soak_client.ts",
+      [
+        "--port", String(server.port),
+        "--calls", String(options.calls),
+        "--interval", String(options.interval),
+        "--connections", String(options.connections),
+        "--inflight", String(options.inflight),
+        "--watch-stdin",
+      ],
+      ["--expose-gc"],
+    );
+    const clientStderr = captureStderr(client);
+    if (!options.plain) {
+      multibar = new cliProgress.MultiBar(
+        { format: "soak {bar} {percentage}% | {value}/{total} calls | {phase}", hideCursor: true, clearOnComplete: true, fps: 5, barsize: 30 },
+        cliProgress.Presets.shades_classic,
+      );
+      bar = multibar.create(options.calls, 0, { phase: "warm-up" });
+    }
+    let baseline: Baseline | undefined;
+    const checkpoints: Checkpoint[] = [];
+    let result: Result | undefined;
+    const started = Date.now();
+    const lines = onJsonLines(client, (event) => {
+      switch (event.event) {
+        case "baseline":
+          baseline = event as unknown as Baseline;
+          log(
+            `start (after ${fmtInt(baseline.warmupCalls)} warm-up calls) | tables (objects / netrefs) client ${tables(baseline.client)}, server ${tables(baseline.server)} | ` +
+              `heap MB client ${fmtMB(baseline.client.heapUsed)} server ${fmtMB(baseline.server.heapUsed)} | RSS MB client ${fmtMB(baseline.client.rss)} server ${fmtMB(baseline.server.rss)}`,
+          );
+          bar?.update(0, { phase: "calls" });
+          break;
+        case "progress":
+          bar?.update(Number(event.calls), { phase: "calls" });
+          break;
+        case "checkpoint": {
+          const checkpoint = event as unknown as Checkpoint;
+          log(checkpointLine(checkpoint, checkpoints.at(-1)));
+          checkpoints.push(checkpoint);
+          break;
+        }
+        case "result":
+          result = event as unknown as Result;
+          break;
+      }
+    });
+    const [code] = await Promise.all([exited(client), lines]);
+    multibar?.stop();
+    multibar = undefined;
+    const serverAlive = server.proc.exitCode === null && server.proc.signalCode === null;
+    const serverStderr = server.stderr();
+    await stopChild(server.proc);
+    if (!serverAlive) throw new Error(`the server died, ${describeExit(server.proc, serverStderr)}`);
+    if (code !== 0 || !result || !baseline) throw new Error(`the client failed, ${describeExit(client, clientStderr())}`);
+
+    // ---- report ----
+    const right = "right" as const;
+    const table = new Table({
+      head: ["calls", "time s", "calls/s", "client objects", "client netrefs", "server objects", "server netrefs", "under load c/s objects", "client heap MB", "server heap MB", "client RSS MB", "server RSS MB"],
+      colAligns: [right, right, right, right, right, right, right, right, right, right, right, right],
+      style: { head: [], border: [] },
+    });
+    const row = (label: string, time: string, rate: string, c: SideReport, s: SideReport, live: string): void =>
+      void table.push([label, time, rate, fmtInt(c.localObjects), fmtInt(c.netrefs), fmtInt(s.localObjects), fmtInt(s.netrefs), live, fmtMB(c.heapUsed), fmtMB(s.heapUsed), fmtMB(c.rss), fmtMB(s.rss)]);
+    row("start", "0", "–", baseline.client, baseline.server, "–");
+    for (const [i, c] of checkpoints.entries()) {
+      row(fmtInt(c.calls) + (c.atBaseline ? "" : " !"), c.elapsed.toFixed(0), fmtInt(intervalRate(c, checkpoints[i - 1])), c.client, c.server, `${fmtInt(c.liveClient.localObjects)} / ${fmtInt(c.liveServer.localObjects)}`);
+    }
+    const clientTrend = trend(checkpoints, "client", options.calls);
+    const serverTrend = trend(checkpoints, "server", options.calls);
+    const last = checkpoints.at(-1)!;
+    const growthOk = (t: Trend): boolean => !(t.heapGrowthMB > options.maxGrowth);
+    const trendLine = (name: "client" | "server", t: Trend, start: SideReport): string =>
+      `  ${name}: heapUsed ${fmtMB(start.heapUsed)} MB at start, ${fmtMB(last[name].heapUsed)} MB at the end; mean ${t.heapFirstHalfMB.toFixed(2)} MB over the first half, ` +
+      `${t.heapSecondHalfMB.toFixed(2)} MB over the second; slope over the second half ${signed(t.heapPerCall, 3)} bytes/call ` +
+      `(${signed((t.heapPerCall * 100_000) / 1024, 1)} KB per 100k calls, ${signed(t.heapGrowthMB, 2)} MB over the second half); ` +
+      `RSS ${fmtMB(start.rss)} -> ${fmtMB(last[name].rss)} MB, slope ${signed(t.rssPerCall, 2)} bytes/call` +
+      `${growthOk(t) ? "" : `  GROWING (limit ${options.maxGrowth} MB)`}`;
+    const atBaseline = checkpoints.every((c) => c.atBaseline);
+    const verdict =
+      result.errors === 0 && atBaseline && growthOk(clientTrend) && growthOk(serverTrend)
+        ? "no leak: every table back at its start at every checkpoint, heap flat"
+        : `FAILED:${result.errors > 0 ? ` ${result.errors} calls failed (first: ${result.firstError});` : ""}${atBaseline ? "" : " a table did not return to its start (rows marked !);"}${growthOk(clientTrend) && growthOk(serverTrend) ? "" : " the heap grows;"}`;
+    const wall = (Date.now() - started) / 1000;
+    const out = [
+      "",
+      ...header,
+      `load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}`,
+      "",
+      table.toString(),
+      "  (objects = entries in that side's object table, i.e. its objects the peer holds netrefs to; netrefs = its live netrefs",
+      "  to the peer's objects, roots included; under load = table sizes when the checkpoint began, before any forced collection)",
+      "",
+      `time: ${wall.toFixed(1)} s in all (process start-up included); ${result.callSeconds.toFixed(1)} s of calls (${fmtInt(result.calls / result.callSeconds)} calls/s), ` +
+        `${result.settleSeconds.toFixed(1)} s collecting at checkpoints`,
+      `calls: ${fmtInt(result.calls)}, callbacks run ${fmtInt(result.callbacksRun)}, attribute reads checked ${fmtInt(result.attributeChecks)}, errors ${result.errors}`,
+      "memory trend (after GC; slope = least squares over the checkpoints of the second half):",
+      trendLine("client", clientTrend, baseline.client),
+      trendLine("server", serverTrend, baseline.server),
+      verdict,
+      "",
+    ];
+    process.stdout.write(out.join("\n"));
+    if (options.json !== undefined) {
+      writeFileSync(options.json, JSON.stringify({ date: new Date().toISOString(), header, options, baseline, checkpoints, result, trend: { client: clientTrend, server: serverTrend } }, null, 2) + "\n");
+      process.stderr.write(`results written to ${options.json}\n`);
+    }
+    return verdict.startsWith("FAILED") ? 1 : 0;
+  } finally {
+    if (!interrupted) await cleanup();
+  }
+}
+
+main().then(
+  (code) => {
+    if (code !== 130) process.exitCode = code;
+  },
+  async (err: unknown) => {
+    process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    await stopAllChildren();
+    process.exit(1);
+  },
+);

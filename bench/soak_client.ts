@@ -1,0 +1,229 @@
+// The client side of the leak soak (bench/soak.ts); runs with --expose-gc. Makes --calls
+// soak calls over --connections connections, --inflight at a time on each: every call
+// passes a fresh function (the server calls it back: a netref on the server, an entry in
+// our table) and gets back a fresh server object by reference (a netref here, an entry in
+// the server's table), which is dropped. One call in --shared-every asks for the same
+// long-lived server object instead (its refcount races with our DELs). Every answer is
+// checked.
+//
+// Every --interval calls it pauses the load and collects garbage on both sides until both
+// object tables are back at their starting size (bounded), then prints a checkpoint
+// (JSON line): table sizes before and after the collection, heapUsed and RSS of both
+// processes. Ends with a result line.
+//
+//   node --expose-gc --import tsx bench/soak_client.ts --port N --calls 100000
+
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { connect, type Connection } from "../runtime/index.js";
+import { numberOption } from "./proc.js";
+import type { SoakService } from "./soak_server.js";
+import { collectGarbage, fromTuple, settledMemory, tableSizes, type SideReport } from "./soak_tables.js";
+
+const { values: opts } = parseArgs({
+  options: {
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string" },
+    calls: { type: "string", default: "1000000" },
+    connections: { type: "string", default: "2" },
+    inflight: { type: "string", default: "8" },
+    interval: { type: "string" },
+    warmup: { type: "string", default: "5000" },
+    "shared-every": { type: "string", default: "16" },
+    "check-every": { type: "string", default: "64" },
+    "max-settle-ms": { type: "string", default: "10000" },
+    "watch-stdin": { type: "boolean", default: false },
+  },
+  strict: true,
+});
+
+const port = numberOption("--port", opts.port, Number.NaN, 1);
+const totalCalls = Math.floor(numberOption("--calls", opts.calls, 1_000_000, 1));
+const connections = Math.floor(numberOption("--connections", opts.connections, 2, 1));
+const inflight = Math.floor(numberOption("--inflight", opts.inflight, 8, 1));
+const interval = Math.floor(numberOption("--interval", opts.interval, Math.max(1, Math.ceil(totalCalls / 20)), 1));
+const warmupCalls = Math.floor(numberOption("--warmup", opts.warmup, 5000, 0));
+const sharedEvery = Math.floor(numberOption("--shared-every", opts["shared-every"], 16, 0));
+const checkEvery = Math.floor(numberOption("--check-every", opts["check-every"], 64, 0));
+const maxSettleMs = numberOption("--max-settle-ms", opts["max-settle-ms"], 10_000, 100);
+
+if (opts["watch-stdin"]) {
+  process.stdin.on("end", () => process.exit(3));
+  process.stdin.on("error", () => process.exit(3));
+  process.stdin.resume();
+}
+
+function emit(event: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify(event) + "\n");
+}
+
+const conns: Connection<SoakService>[] = [];
+for (let i = 0; i < connections; i++) conns.push(await connect<SoakService>(opts.host, port));
+await Promise.all(conns.map((conn) => conn.getRoot()));
+
+let completed = 0;
+let errors = 0;
+let firstError: string | undefined;
+let callbacksRun = 0;
+let attributeChecks = 0;
+
+function fail(message: string): void {
+  errors++;
+  firstError ??= message;
+}
+
+/** One soak call: a fresh callback out, a fresh netref (or the shared one) back, both dropped. */
+async function soakCall(conn: Connection<SoakService>, n: number): Promise<void> {
+  const callback = (got: number): number => {
+    callbacksRun++;
+    if (got !== n && got !== 0) fail(`callback of call ${n} got ${got}`);
+    return got * 2 + 1;
+  };
+  if (sharedEvery > 0 && n % sharedEvery === 0) {
+    const shared = await conn.root.shared(callback);
+    if (n % (sharedEvery * 8) === 0 && (await shared.n) !== -1) fail(`shared object answered a wrong n`);
+    return;
+  }
+  const [got, item] = await conn.root.make(n, callback);
+  if (got !== n * 2 + 1) fail(`make(${n}) answered ${got}`);
+  if (checkEvery > 0 && n % checkEvery === 1) {
+    attributeChecks++;
+    if ((await item.n) !== n) fail(`the Item of call ${n} has a wrong n`);
+  }
+}
+
+/** Runs calls numbered [from, to) over every connection, `inflight` at a time on each. */
+async function runCalls(from: number, to: number): Promise<void> {
+  let next = from;
+  const worker = async (conn: Connection<SoakService>): Promise<void> => {
+    while (next < to) {
+      const n = next++;
+      try {
+        await soakCall(conn, n);
+      } catch (err) {
+        fail(`call ${n}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      completed++;
+    }
+  };
+  await Promise.all(conns.flatMap((conn) => Array.from({ length: inflight }, () => worker(conn))));
+}
+
+function localReport(): SideReport {
+  const sizes = conns.map(tableSizes);
+  const memory = process.memoryUsage();
+  return {
+    localObjects: sizes.reduce((n, s) => n + s.localObjects, 0),
+    netrefs: sizes.reduce((n, s) => n + s.netrefs, 0),
+    heapUsed: memory.heapUsed,
+    rss: memory.rss,
+  };
+}
+
+async function serverReport(how: "sizes" | "collect" | "memory"): Promise<SideReport> {
+  const root = conns[0]!.root;
+  return fromTuple((await (how === "sizes" ? root.sizes() : how === "collect" ? root.collect() : root.memory())) as number[]);
+}
+
+interface Settled {
+  readonly client: SideReport;
+  readonly server: SideReport;
+  readonly rounds: number;
+  readonly ms: number;
+  readonly done: boolean;
+}
+
+const sameTables = (a: SideReport, b: SideReport): boolean => a.localObjects === b.localObjects && a.netrefs === b.netrefs;
+
+/**
+ * Collects garbage on both sides until both tables are at `baseline` (or, without one, until
+ * two rounds in a row agree), at most `maxSettleMs`. The server's DELs for our callbacks
+ * precede its reply to `collect`; ours for its objects go out when our finalizers run,
+ * before our next request.
+ */
+async function settle(baseline: { client: SideReport; server: SideReport } | undefined): Promise<Settled> {
+  const t0 = performance.now();
+  let previous: { client: SideReport; server: SideReport } | undefined;
+  for (let round = 1; ; round++) {
+    await collectGarbage();
+    const server = await serverReport("collect");
+    await collectGarbage();
+    const client = localReport();
+    const target = baseline ?? previous;
+    const done = target !== undefined && sameTables(client, target.client) && sameTables(server, target.server);
+    const ms = performance.now() - t0;
+    if (done || ms > maxSettleMs) {
+      // Memory on settled heaps, both sides (the tables are what they are now).
+      const serverMemory = await serverReport("memory");
+      const clientMemory = await settledMemory();
+      return {
+        client: { ...client, ...clientMemory },
+        server: { ...server, heapUsed: serverMemory.heapUsed, rss: serverMemory.rss },
+        rounds: round,
+        ms: performance.now() - t0,
+        done,
+      };
+    }
+    previous = { client, server };
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50, round * 5)));
+  }
+}
+
+// Warm-up (JIT, lazily built structures), then the baseline.
+await runCalls(-warmupCalls, 0);
+completed = 0;
+callbacksRun = 0;
+attributeChecks = 0;
+const base = await settle(undefined);
+if (!base.done) throw new Error("the tables did not settle after the warm-up");
+const baseline = { client: base.client, server: base.server };
+emit({ event: "baseline", client: base.client, server: base.server, rounds: base.rounds, ms: base.ms, warmupCalls });
+
+const progress = setInterval(() => emit({ event: "progress", calls: completed }), 250);
+const t0 = performance.now();
+let callMs = 0;
+let settleMs = 0;
+let allAtBaseline = true;
+for (let done = 0; done < totalCalls; ) {
+  const end = Math.min(totalCalls, done + interval);
+  const c0 = performance.now();
+  await runCalls(done, end);
+  callMs += performance.now() - c0;
+  done = end;
+  // Sizes under load, before any forced collection: what the garbage collector left so far.
+  const liveClient = localReport();
+  const liveServer = await serverReport("sizes");
+  const settled = await settle(baseline);
+  settleMs += settled.ms;
+  allAtBaseline &&= settled.done;
+  emit({
+    event: "checkpoint",
+    calls: done,
+    elapsed: (performance.now() - t0) / 1000,
+    callSeconds: callMs / 1000,
+    liveClient,
+    liveServer,
+    client: settled.client,
+    server: settled.server,
+    rounds: settled.rounds,
+    settleMs: settled.ms,
+    atBaseline: settled.done,
+    errors,
+  });
+}
+clearInterval(progress);
+const wall = (performance.now() - t0) / 1000;
+emit({
+  event: "result",
+  calls: totalCalls,
+  wallSeconds: wall,
+  callSeconds: callMs / 1000,
+  settleSeconds: settleMs / 1000,
+  callbacksRun,
+  attributeChecks,
+  errors,
+  firstError: firstError ?? null,
+  allAtBaseline,
+});
+await Promise.all(conns.map((conn) => conn.close()));
+process.exit(0);

@@ -1,0 +1,60 @@
+// What the leak soak (bench/soak.ts) reads on each side: the object tables of a connection
+// and the process's memory, and how it collects garbage.
+
+import type { Connection } from "../runtime/index.js";
+
+/** One side's tables (summed over its connections) and memory, after a collection. */
+export interface SideReport {
+  localObjects: number;
+  netrefs: number;
+  heapUsed: number;
+  rss: number;
+}
+
+/** A SideReport as a tuple: what crosses the wire by value (a plain object would go by reference). */
+export type SideTuple = [localObjects: number, netrefs: number, heapUsed: number, rss: number];
+
+export const toTuple = (r: SideReport): SideTuple => [r.localObjects, r.netrefs, r.heapUsed, r.rss];
+export const fromTuple = ([localObjects, netrefs, heapUsed, rss]: readonly number[]): SideReport => ({
+  localObjects: localObjects!,
+  netrefs: netrefs!,
+  heapUsed: heapUsed!,
+  rss: rss!,
+});
+
+/** Objects the peer holds netrefs to (our table), and our live netrefs to the peer's objects. */
+export function tableSizes(conn: Pick<Connection, "localObjectCount" | "netrefCount">): { localObjects: number; netrefs: number } {
+  return { localObjects: conn.localObjectCount, netrefs: conn.netrefCount };
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * A full collection, then a turn of the event loop so FinalizationRegistry callbacks run
+ * (they send HANDLE_DEL for collected netrefs), then another collection for what those
+ * released.
+ */
+export async function collectGarbage(): Promise<void> {
+  if (!gc) throw new Error("the soak needs node --expose-gc");
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+/**
+ * heapUsed and RSS once the heap is settled: one forced collection can leave megabytes of
+ * dead young objects counted (V8 finishes them in the next one), so collect until two
+ * readings agree within 64 KiB (at most 6 times).
+ */
+export async function settledMemory(): Promise<{ heapUsed: number; rss: number }> {
+  let last = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 6; i++) {
+    await collectGarbage();
+    const heapUsed = process.memoryUsage().heapUsed;
+    if (Math.abs(heapUsed - last) < 65536) break;
+    last = heapUsed;
+  }
+  const { heapUsed, rss } = process.memoryUsage();
+  return { heapUsed, rss };
+}
