@@ -40,9 +40,18 @@ export const IMM_INT_MAX = 0x9f;
 export interface BrineLimits {
   /** Deepest tuple/frozenset/slice nesting accepted (guards the decoder's stack). */
   maxDepth: number;
+  /**
+   * Most decimal digits of an int accepted (sign not counted; default MAX_INT_DIGITS).
+   * Parsing decimal text into a BigInt is quadratic: 8 million digits blocked the event
+   * loop for seconds. Python 3.11+ refuses the same texts (int_max_str_digits, 4300).
+   */
+  maxIntDigits?: number;
 }
 
-export const DEFAULT_BRINE_LIMITS: BrineLimits = { maxDepth: 256 };
+/** Python's default `sys.int_info.default_max_str_digits`. */
+export const MAX_INT_DIGITS = 4300;
+
+export const DEFAULT_BRINE_LIMITS: BrineLimits = { maxDepth: 256, maxIntDigits: MAX_INT_DIGITS };
 
 // ignoreBOM: keep a leading U+FEFF as Python's "utf-8" codec does (the default strips it).
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -294,6 +303,9 @@ class Reader {
     }
   }
   int(text: string): number | bigint {
+    const digits = text.startsWith("-") ? text.length - 1 : text.length;
+    const maxDigits = this.limits.maxIntDigits ?? MAX_INT_DIGITS;
+    if (digits > maxDigits) this.fail(`int of ${digits} digits exceeds the limit of ${maxDigits}`);
     if (!/^-?\d+$/.test(text)) this.fail(`malformed int literal ${JSON.stringify(text.slice(0, 40))}`);
     // "-0" is int 0 in Python; a JS -0 would travel back as float -0.0.
     if (text.length <= 15) return Number(text) || 0;

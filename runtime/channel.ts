@@ -50,6 +50,8 @@ export function encodeFrame(payload: Uint8Array, compress = true): Buffer {
  */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
+  /** Index of the first unconsumed chunk: shifting a long array per chunk is quadratic. */
+  private head = 0;
   private buffered = 0;
   /** Body length of the frame being read, or -1 while waiting for a header. */
   private bodyLength = -1;
@@ -98,29 +100,40 @@ export class FrameDecoder {
 
   /** Removes exactly n buffered bytes (n <= buffered), copying only when they span chunks. */
   private take(n: number): Buffer {
-    const first = this.chunks[0]!;
+    const first = this.chunks[this.head]!;
+    let out: Buffer;
     if (first.length >= n) {
-      this.buffered -= n;
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.chunks[0]!;
-      const want = n - filled;
-      if (chunk.length <= want) {
-        chunk.copy(out, filled);
-        filled += chunk.length;
-        this.chunks.shift();
-      } else {
-        chunk.copy(out, filled, 0, want);
-        this.chunks[0] = chunk.subarray(want);
-        filled += want;
+      if (first.length === n) this.chunks[this.head++] = EMPTY;
+      else this.chunks[this.head] = first.subarray(n);
+      out = first.subarray(0, n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let filled = 0;
+      while (filled < n) {
+        const chunk = this.chunks[this.head]!;
+        const want = n - filled;
+        if (chunk.length <= want) {
+          chunk.copy(out, filled);
+          filled += chunk.length;
+          this.chunks[this.head++] = EMPTY;
+        } else {
+          chunk.copy(out, filled, 0, want);
+          this.chunks[this.head] = chunk.subarray(want);
+          filled += want;
+        }
       }
     }
     this.buffered -= n;
+    // Drop consumed chunks in one splice once they are the bulk of the array (amortised O(1)).
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
     return out;
   }
 }
+
+const EMPTY = Buffer.alloc(0);

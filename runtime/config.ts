@@ -91,6 +91,13 @@ export interface ProtocolConfig {
   maxFrameSize: number;
   /** Ours: deepest brine nesting accepted from the peer. Default: 256. */
   maxBrineDepth: number;
+  /**
+   * Ours: most decimal digits of an int accepted from the peer (decimal-to-bigint parsing is
+   * quadratic: one frame of millions of digits would block the event loop for seconds).
+   * Default 4300, Python 3.11's own `sys.get_int_max_str_digits()`, so a Python peer cannot
+   * send more unless it raised its limit.
+   */
+  maxIntDigits: number;
   /** Ours: compress outgoing payloads above 3000 bytes, as RPyC does. Default: true. */
   compress: boolean;
   /** Ours: exception classes by "module.Class", used when `instantiate_custom_exceptions` is on. */
@@ -180,6 +187,7 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   bind_threads: false,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   maxBrineDepth: 256,
+  maxIntDigits: 4300,
   compress: true,
   exceptionClasses: new Map(),
   dispatch: [],
@@ -201,7 +209,7 @@ export function resolveConfig(user: Partial<ProtocolConfig> = {}): ProtocolConfi
   if (config.sync_request_timeout !== null && !(config.sync_request_timeout > 0)) {
     throw new RangeError("sync_request_timeout must be a positive number of seconds or null");
   }
-  for (const key of ["maxPendingRequests", "maxConcurrentRequests"] as const) {
+  for (const key of ["maxPendingRequests", "maxConcurrentRequests", "maxIntDigits"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new RangeError(`${key} must be a positive integer`);
   }
   for (const key of ["maxQueuedBytes", "maxWriteBuffer"] as const) {

@@ -142,7 +142,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     this.localRoot = localRoot;
     this.config = resolveConfig({ endpoints: stream.endpoints, ...config });
     this.decoder = new FrameDecoder(this.config.maxFrameSize);
-    this.brineLimits = { ...DEFAULT_BRINE_LIMITS, maxDepth: this.config.maxBrineDepth };
+    this.brineLimits = { ...DEFAULT_BRINE_LIMITS, maxDepth: this.config.maxBrineDepth, maxIntDigits: this.config.maxIntDigits };
     this.closed$ = new Promise((resolve) => (this.signalClosed = resolve));
     this.schemasByNamePack = new Map(this.config.schemas.map((schema) => [`${JS_MODULE}.${schema.className}`, schema]));
   }
@@ -532,7 +532,8 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       case C.MSG_EXCEPTION:
         return this.onReply(seq, args, type === C.MSG_EXCEPTION);
       default:
-        return this.fatal(new ProtocolError(`unknown message type ${String(type)}`));
+        // Not String(type): a tuple holding a symbol (NotImplemented) would throw here.
+        return this.fatal(new ProtocolError(`unknown message type ${typeof type === "number" || typeof type === "bigint" ? String(type) : typeof type}`));
     }
   }
 
@@ -660,7 +661,12 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private replyException(seq: number | bigint, err: unknown, handlerName: string, trace: RequestEvent | undefined): void {
     if (this.config.log_exceptions) this.log("debug", `exception in ${handlerName} (seq ${seq})`, err);
     if (this.isClosed) return this.served(trace, "closed", err);
-    this.send(C.MSG_EXCEPTION, seq, dumpException(err, this.config));
+    let exception = dumpException(err, this.config);
+    // The exception may carry request values (KeyError(code)) nested too deep to send back.
+    if (!dumpable([C.MSG_EXCEPTION, seq, exception] as PyValue)) {
+      exception = dumpException(new TypeError(`the exception of ${handlerName} cannot be sent back: nested too deep`), this.config);
+    }
+    this.send(C.MSG_EXCEPTION, seq, exception);
     this.served(trace, "exception", err);
   }
 
