@@ -122,6 +122,24 @@ export function loadBudgetMs(size: number): number {
 }
 
 /**
+ * Whether `run` really exceeds `budgetMs`: a first overrun may be a GC pause or the other
+ * test worker taking the core, so it counts only if the fastest of three re-runs overruns too.
+ */
+export function confirmedOverrun(run: () => unknown, budgetMs: number): { over: boolean; ms: number } {
+  let fastest = Infinity;
+  for (let attempt = 0; attempt < 3 && fastest > budgetMs; attempt++) {
+    const t0 = performance.now();
+    try {
+      run();
+    } catch {
+      // the outcome was checked already; only the time matters here
+    }
+    fastest = Math.min(fastest, performance.now() - t0);
+  }
+  return { over: fastest > budgetMs, ms: fastest };
+}
+
+/**
  * Loads one input and checks the contract: a value (which re-dumps and re-loads to itself)
  * or a ProtocolError. Throws FuzzFailure otherwise. Returns whether the input was accepted.
  */
@@ -218,7 +236,10 @@ export function fuzzBrine(decoder: BrineDecoder, seed: number, count: number, fr
         stats.slowestMs = ms;
         stats.slowestHex = hex(bytes).slice(0, 200);
       }
-      if (ms > loadBudgetMs(bytes.length)) throw new FuzzFailure(`${decoder.name}: load took ${ms.toFixed(0)} ms (input #${i} variant ${v}, ${kind})`, seed, hex(bytes), "");
+      if (ms > loadBudgetMs(bytes.length)) {
+        const check = confirmedOverrun(() => checkBrineInput(decoder, bytes, seed), loadBudgetMs(bytes.length));
+        if (check.over) throw new FuzzFailure(`${decoder.name}: load took ${check.ms.toFixed(0)} ms (input #${i} variant ${v}, ${kind})`, seed, hex(bytes), "");
+      }
       stats.inputs++;
       if (accepted) stats.accepted++;
       else stats.refused++;
@@ -398,7 +419,10 @@ export function fuzzFrames(impl: FrameDecoderImpl, seed: number, count: number, 
     }
     const ms = performance.now() - t0;
     stats.slowestMs = Math.max(stats.slowestMs, ms);
-    if (ms > loadBudgetMs(stream.length) * 2) throw new FuzzFailure(`${impl.name}: stream #${i} took ${ms.toFixed(0)} ms`, seed, hex(stream), "");
+    if (ms > loadBudgetMs(stream.length) * 2) {
+      const check = confirmedOverrun(() => checkFrameStream(impl, stream, chunks, maxFrameSize, seed), loadBudgetMs(stream.length) * 2);
+      if (check.over) throw new FuzzFailure(`${impl.name}: stream #${i} took ${check.ms.toFixed(0)} ms`, seed, hex(stream), "");
+    }
     stats.inputs++;
     stats.frames += result.frames;
     if (result.refused) stats.refused++;
