@@ -91,19 +91,21 @@ export function dumpable(value: unknown, depth = 0): value is PyValueIn {
   }
 }
 
-/** A growable output buffer; one per dump call. */
+/**
+ * A growable output buffer. dump() reuses one (the scratch writer) across calls, so a small
+ * value costs one exact-size allocation for its result and nothing else.
+ */
 class Writer {
   buf: Buffer;
   pos = 0;
-  constructor(size = 256) {
-    this.buf = Buffer.allocUnsafe(size);
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafeSlow(size);
   }
   ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    // Doubling for many small appends; exact for one large value (a bytes of megabytes).
+    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, need));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -126,10 +128,18 @@ class Writer {
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
-  result(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
 }
+
+/** Size of the scratch writer's buffer. */
+const SCRATCH_SIZE = 16 * 1024;
+/**
+ * Results up to this size are copied out of the scratch buffer (one exact allocation, from
+ * Node's pool when small); larger ones take the buffer itself, saving a copy of megabytes,
+ * and the scratch gets a fresh buffer.
+ */
+const SCRATCH_COPY_LIMIT = 64 * 1024;
+/** The writer dump() reuses; undefined while a dump runs (a re-entrant dump gets its own). */
+let scratch: Writer | undefined = new Writer(SCRATCH_SIZE);
 
 function writeLength(w: Writer, n: number, tag1: number, tagL1: number, tagL4: number, tagEmpty: number): void {
   if (n === 0) w.byte(tagEmpty);
@@ -154,7 +164,11 @@ function writeIntText(w: Writer, text: string): void {
     w.u32(text.length);
     w.ensure(text.length);
   }
-  w.pos += w.buf.write(text, w.pos, "latin1");
+  // A loop beats Buffer#write's native call for the handful of digits of a usual int.
+  const buf = w.buf;
+  const at = w.pos;
+  for (let i = 0; i < text.length; i++) buf[at + i] = text.charCodeAt(i);
+  w.pos = at + text.length;
 }
 
 function writeInt(w: Writer, n: number | bigint): void {
@@ -172,12 +186,40 @@ function writeBytes(w: Writer, b: Uint8Array): void {
   w.bytes(b);
 }
 
+/** Strings up to this length are tried as ASCII first: no native call for the usual names. */
+const SHORT_STRING = 256;
+
+/** Writes a str of `size` UTF-8 bytes: TAG_UNICODE, then a bytes header. */
+function writeStringHeader(w: Writer, size: number): void {
+  w.byte(TAG_UNICODE);
+  writeLength(w, size, TAG_STR1, TAG_STR_L1, TAG_STR_L4, TAG_EMPTY_STR);
+}
+
 function writeString(w: Writer, s: string): void {
+  const length = s.length;
+  if (length <= SHORT_STRING) {
+    // ASCII: one byte per UTF-16 unit, so the header is known before the loop.
+    const start = w.pos;
+    writeStringHeader(w, length);
+    w.ensure(length);
+    const buf = w.buf;
+    const at = w.pos;
+    let i = 0;
+    for (; i < length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at + i] = c;
+    }
+    if (i === length) {
+      w.pos = at + length;
+      return;
+    }
+    w.pos = start; // not ASCII: start over below
+  }
   // Python encodes str with strict UTF-8: a lone surrogate cannot be sent.
   if (!s.isWellFormed()) throw new TypeError("cannot dump a string with lone surrogates (not valid UTF-8)");
-  w.byte(TAG_UNICODE);
   const size = Buffer.byteLength(s, "utf8");
-  writeLength(w, size, TAG_STR1, TAG_STR_L1, TAG_STR_L4, TAG_EMPTY_STR);
+  writeStringHeader(w, size);
   w.ensure(size);
   w.pos += w.buf.write(s, w.pos, "utf8");
 }
@@ -185,7 +227,7 @@ function writeString(w: Writer, s: string): void {
 function writeTuple(w: Writer, items: readonly unknown[], depth: number): void {
   if (depth >= MAX_DUMP_DEPTH) throw new TypeError(`cannot dump a value nested deeper than ${MAX_DUMP_DEPTH} levels (or cyclic)`);
   writeLength(w, items.length, TAG_TUP1, TAG_TUP_L1, TAG_TUP_L4, TAG_EMPTY_TUPLE);
-  for (const item of items) writeValue(w, item, depth + 1);
+  for (let i = 0; i < items.length; i++) writeValue(w, items[i], depth + 1);
 }
 
 function describe(value: unknown): string {
@@ -240,11 +282,34 @@ function writeValue(w: Writer, value: unknown, depth: number): void {
   throw new TypeError(`cannot dump ${describe(value)}`);
 }
 
-/** Serializes a value exactly as RPyC 5.3's `brine.dump` would. Throws TypeError if not dumpable. */
+/**
+ * Serializes a value exactly as RPyC 5.3's `brine.dump` would. Throws TypeError if not
+ * dumpable. The result is the caller's: no later dump reuses its memory.
+ */
 export function dump(value: PyValueIn): Buffer {
-  const w = new Writer();
-  writeValue(w, value, 0);
-  return w.result();
+  const w = scratch ?? new Writer(SCRATCH_SIZE);
+  scratch = undefined;
+  w.pos = 0;
+  try {
+    writeValue(w, value, 0);
+    if (w.pos > SCRATCH_COPY_LIMIT) {
+      const out = w.buf.subarray(0, w.pos);
+      w.buf = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+      return out;
+    }
+    const n = w.pos;
+    const out = Buffer.allocUnsafe(n);
+    const buf = w.buf;
+    // A loop beats Buffer#copy's native call for the few dozen bytes of a typical message.
+    if (n <= 256) for (let i = 0; i < n; i++) out[i] = buf[i]!;
+    else buf.copy(out, 0, 0, n);
+    return out;
+  } finally {
+    // A failed dump of a huge value must not keep its buffer alive either.
+    if (w.buf.length > SCRATCH_COPY_LIMIT) w.buf = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+    w.pos = 0;
+    scratch = w;
+  }
 }
 
 /** Reads one brine value from untrusted bytes. */

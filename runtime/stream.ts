@@ -16,7 +16,11 @@ export interface StreamHandlers {
 }
 
 export interface Stream {
-  /** Queues bytes for sending, in order. Never throws on a closed stream (it drops them). */
+  /**
+   * Queues bytes for sending, in order. Never throws on a closed stream (it drops them).
+   * The stream may keep `data` itself (no copy) until it is sent: the caller must not
+   * modify it afterwards. A write may be one frame, part of one, or several.
+   */
   write(data: Uint8Array): void;
   /** Starts delivering bytes; called once the connection is ready to serve. */
   start(handlers: StreamHandlers): void;
@@ -46,23 +50,38 @@ function formatAddress(address: string | undefined, port: number | undefined): s
   return port === undefined ? address : address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/**
+ * SocketStream coalesces writes: everything written in one tick of the event loop goes to
+ * the socket at the end of that tick (process.nextTick) in one corked write, so N frames
+ * sent by one burst of work (replies to N pipelined requests, a frame's header + payload
+ * chunks) cost one writev syscall instead of N. A single call waits for nothing: its
+ * frame leaves before the event loop polls again.
+ */
 export class SocketStream implements Stream {
   readonly endpoints: readonly [string, string] | null;
   private readonly done: Promise<void>;
   private isClosed = false;
   private lastError: Error | undefined;
   private onDrain: (() => void) | undefined;
-  /** Set when a write left bytes in the socket's buffer; cleared when the buffer empties. */
+  /** Set by a flush; cleared (and drain reported) when the socket's buffer empties. */
   private buffered = false;
+  /** Chunks written this tick, not yet handed to the socket (owned by us until flush). */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
   /**
    * Write callback: reports an emptied buffer. (The socket's own "drain" fires only after a
    * write crossed its highWaterMark, so a maxWriteBuffer below that would wait forever.)
    */
   private readonly written = (): void => {
-    if (this.buffered && this.socket.writableLength === 0) {
+    if (this.buffered && this.socket.writableLength === 0 && this.pendingBytes === 0) {
       this.buffered = false;
       this.onDrain?.();
     }
+  };
+  private readonly flushTick = (): void => {
+    this.flushScheduled = false;
+    this.flush();
   };
 
   constructor(private readonly socket: Socket) {
@@ -74,6 +93,7 @@ export class SocketStream implements Stream {
     this.done = new Promise((resolve) => socket.once("close", () => resolve()));
     socket.once("close", () => {
       this.isClosed = true;
+      this.dropPending();
     });
     // Listen from the start: an unhandled socket "error" would crash the process.
     socket.on("error", (err) => {
@@ -85,14 +105,52 @@ export class SocketStream implements Stream {
     return this.isClosed || this.socket.destroyed;
   }
 
+  /**
+   * Queues `data` for the end of this tick. The stream keeps a reference, not a copy: the
+   * caller must not modify `data` afterwards.
+   */
   write(data: Uint8Array): void {
     if (this.closed || this.socket.writableEnded) return;
-    this.socket.write(data, this.written);
-    if (this.socket.writableLength > 0) this.buffered = true;
+    if (data.length === 0) return;
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flushTick);
+    }
   }
 
+  /** Hands this tick's chunks to the socket: one chunk as is, several in one corked writev. */
+  private flush(): void {
+    const chunks = this.pending;
+    if (chunks.length === 0) return;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.closed || this.socket.writableEnded) return;
+    const socket = this.socket;
+    const last = chunks.length - 1;
+    if (last === 0) {
+      socket.write(chunks[0]!, this.written);
+    } else {
+      socket.cork();
+      for (let i = 0; i < last; i++) socket.write(chunks[i]!);
+      socket.write(chunks[last]!, this.written);
+      socket.uncork();
+    }
+    // The data waited (at least this tick): report when the socket's buffer empties, so a
+    // connection that stopped serving at maxWriteBuffer resumes even if this write was
+    // taken by the kernel at once.
+    this.buffered = true;
+  }
+
+  private dropPending(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** Bytes not yet sent: this tick's chunks plus the socket's own buffer. */
   get writableLength(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.pendingBytes;
   }
 
   pause(): void {
@@ -107,13 +165,17 @@ export class SocketStream implements Stream {
     this.socket.on("data", handlers.data);
     this.onDrain = handlers.drain;
     // The peer's FIN: finish our side too, so "close" follows.
-    this.socket.on("end", () => this.socket.end());
+    this.socket.on("end", () => {
+      this.flush();
+      this.socket.end();
+    });
     if (this.socket.destroyed) handlers.close(this.lastError);
     else this.socket.once("close", () => handlers.close(this.lastError));
   }
 
   close(): Promise<void> {
     if (!this.socket.destroyed) {
+      this.flush(); // what was written before close() goes out before the FIN
       this.socket.end();
       // A peer that never closes its side must not hold us forever.
       const timer = setTimeout(() => this.socket.destroy(), 2000);
@@ -124,6 +186,7 @@ export class SocketStream implements Stream {
   }
 
   destroy(): void {
+    this.dropPending();
     this.socket.destroy();
   }
 }
