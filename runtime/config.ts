@@ -106,6 +106,18 @@ export interface ProtocolConfig {
   dispatch: readonly DispatchTable[];
   /** Ours: rpyc-gen schemas of the peer's services; calls on their netrefs encode and decode by value. */
   schemas: readonly ServiceSchema[];
+  /**
+   * Ours: the codec of typed calls between two rpyc-ts peers. "auto" (the default): a side
+   * with `schemas` offers the native codec when the connection opens (one private request
+   * RPyC does not know; a Python peer refuses it and everything stays brine); when the peer
+   * is rpyc-ts with the same compiled schema, calls of compiled methods whose types are
+   * plain data then travel as protobuf (protobufjs, types built once per schema) instead of
+   * brine tuples. Calls made before the peer answered, dynamic calls, netrefs, callbacks
+   * and exceptions stay brine. "brine": never offer nor accept the native codec (exactly
+   * RPyC's wire). Either side saying "brine" keeps the connection brine. `conn.codec` tells
+   * what was agreed; `conn.negotiated` resolves once it is decided.
+   */
+  codec: "auto" | "brine";
 
   // ---- limits, liveness (ours) --------------------------------------------------------
 
@@ -192,6 +204,7 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   exceptionClasses: new Map(),
   dispatch: [],
   schemas: [],
+  codec: "auto",
   maxPendingRequests: 10_000,
   maxConcurrentRequests: 1_000,
   maxQueuedBytes: 16 * 1024 * 1024,
@@ -218,6 +231,7 @@ export function resolveConfig(user: Partial<ProtocolConfig> = {}): ProtocolConfi
   if (config.heartbeatInterval !== null && !(config.heartbeatInterval > 0 && config.heartbeatInterval < 2 ** 31 / 1000)) {
     throw new RangeError("heartbeatInterval must be a positive number of seconds or null");
   }
+  if (config.codec !== "auto" && config.codec !== "brine") throw new RangeError('codec must be "auto" or "brine"');
   if (config.connid === null) config.connid = `conn${++connectionCounter}`;
   return config;
 }

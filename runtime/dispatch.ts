@@ -134,3 +134,14 @@ export function dispatchNames(table: DispatchTable, prefix: string): string[] {
   const names = [...Object.keys(table.schema.methods), ...Object.keys(table.schema.attributes), ...Object.keys(BUILTIN_METHODS)];
   return [...new Set(names)].map((name) => prefix + name).sort();
 }
+
+/**
+ * A native-codec call of a compiled method (runtime/codec/native.ts): the arguments arrive
+ * already decoded and checked against the schema; the result is returned as is, for the
+ * codec to encode.
+ */
+export async function dispatchNativeCall(table: DispatchTable, service: object, name: string, args: readonly unknown[]): Promise<unknown> {
+  const invoke = Object.hasOwn(table.methods, name) ? table.methods[name] : undefined;
+  if (!invoke) throw refuse(name);
+  return invoke(service, args);
+}

@@ -114,3 +114,6 @@ export {
   type TlsClientOptions,
   type TlsServerOptions,
 } from "./tls.js";
+
+// native codec between rpyc-ts peers (config `codec`; `conn.codec`, `conn.negotiated`)
+export type { Codec } from "./protocol.js";

@@ -27,6 +27,11 @@ export interface NetrefOwner {
   resolveRoot(state: NetrefState): Promise<void>;
   /** The compiled schema of the netref's class, when the connection has one (rpyc-gen stubs). */
   schemaFor(state: NetrefState): ServiceSchema | undefined;
+  /**
+   * Calls a compiled method with the native codec, when both peers agreed on it and this
+   * call can use it; resolves with the decoded result. Undefined: use brine.
+   */
+  callNative?(state: NetrefState, schema: ServiceSchema, name: string, args: readonly unknown[], options: RequestOptions | undefined): Promise<unknown> | undefined;
 }
 
 /** Book-keeping of one netref; shared by the proxy and the finalization registry. */
@@ -189,6 +194,10 @@ async function callPath(target: unknown, path: readonly string[], args: readonly
   const schema = state.owner.schemaFor(state);
   const method = schema && Object.hasOwn(schema.methods, name) ? schema.methods[name] : undefined;
   if (!method) return state.owner.request(HANDLE_CALLATTR, [receiver, name, positional, named], request);
+  if (named.length === 0) {
+    const native = state.owner.callNative?.(state, schema!, name, positional, request);
+    if (native) return native;
+  }
   // A compiled service: encode by its schema, decode the result back into its declared type.
   const encoded = encodeArguments(method, positional, schema!.types, name);
   const result = await state.owner.request(HANDLE_CALLATTR, [receiver, name, encoded, named], request);

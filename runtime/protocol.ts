@@ -7,7 +7,7 @@
 // on the socket); stats() and on("request" | "reply" | "error" | "close") make it observable.
 
 import { DEFAULT_BRINE_LIMITS, MAX_DUMP_DEPTH, dump, dumpable, load, type BrineLimits } from "./brine.js";
-import { encodeFrame, FrameDecoder } from "./channel.js";
+import { FrameDecoder, frameChunks } from "./channel.js";
 import { resolveConfig, type ProtocolConfig } from "./config.js";
 import * as C from "./consts.js";
 import { AsyncResultTimeout, ConnectionClosedError, isTimeoutError, LimitExceededError, PingError, ProtocolError } from "./errors.js";
@@ -16,6 +16,21 @@ import { boundMethods } from "./access.js";
 import { handlerFor, type HandlerHost } from "./handlers.js";
 import { freshInstanceId, idPackKey, isIdPack, JS_MODULE, localIdPack, type IdPack } from "./id-pack.js";
 import type { ServiceSchema } from "./schema.js";
+import {
+  encodeNativeReply,
+  encodeNativeRequest,
+  isNativePayload,
+  loadNativeCodec,
+  nativeSchema,
+  NATIVE_REQUEST,
+  NATIVE_VERSION,
+  readNativeFrame,
+  schemaFingerprint,
+  type NativeMethod,
+  type NativeReader,
+  type NativeRequestHeader,
+} from "./codec/native.js";
+import { dispatchNativeCall, tableFor } from "./dispatch.js";
 import { createNetref, netrefState, releaseState, type NetrefOwner, type NetrefState, type RequestOptions } from "./netref.js";
 import { now, type ConnectionEventListener, type ConnectionEvents, type ConnectionStats, type RequestErrorKind, type RequestEvent } from "./observe.js";
 import { LocalObjectTable } from "./object-table.js";
@@ -50,6 +65,10 @@ class Pending {
   unlisten: (() => void) | undefined = undefined;
   /** The "request" event, when someone listened as it was sent. */
   trace: RequestEvent | undefined = undefined;
+  /** Sent with the native codec: the reply is this method's native result. */
+  native: NativeMethod | undefined = undefined;
+  /** Our own bookkeeping (the codec offer): not counted in stats, limits or events. */
+  internal = false;
   constructor(
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: unknown) => void,
@@ -58,6 +77,15 @@ class Pending {
 
 /** setTimeout's largest delay. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Handler code of the native-codec offer: outside RPyC's handler range, so a Python peer
+ * answers it with an exception (KeyError), which means "brine only".
+ */
+export const HANDLE_NATIVE_OFFER = 0x7254;
+
+/** The codec a connection uses for typed calls: "native" only when both rpyc-ts peers agreed. */
+export type Codec = "native" | "brine";
 
 /** Payload of a heartbeat ping. */
 const HEARTBEAT_DATA = "rpyc-ts heartbeat";
@@ -77,6 +105,9 @@ function closingRefusal(): PythonException {
 }
 
 type Boxed = readonly [number, unknown];
+
+/** send()'s message type for an already encoded native payload (never on the wire as such). */
+const MSG_NATIVE = -1;
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -128,6 +159,20 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   /** id_packs for netrefs of other connections that we re-export to this peer. */
   private readonly forwarded = new WeakMap<object, IdPack>();
   private rootProxy: unknown;
+  /** Set once both sides agreed on the native codec; native frames are refused before. */
+  private nativeAgreed = false;
+  /** The peer's compiled classes (className to schema fingerprint) it serves natively. */
+  private peerNative: ReadonlyMap<string, string> = new Map();
+  /** Internal requests awaiting replies (the offer): not counted as the user's. */
+  private internalPending = 0;
+  private codecDecided!: (codec: Codec) => void;
+  /**
+   * Resolves with the codec once it is decided: on the side that offers (it has `schemas`),
+   * when the peer answered (a Python peer refuses: "brine"); on the other side, when it
+   * answered an offer; "brine" at once with `codec: "brine"`, and "brine" on close if
+   * nothing was agreed. Calls never wait for it: until then they go as brine.
+   */
+  readonly negotiated: Promise<Codec> = new Promise((resolve) => (this.codecDecided = resolve));
   private rootFetch: Promise<void> | undefined;
   private cleanupDone: Promise<void> | undefined;
   private isClosed = false;
@@ -167,6 +212,14 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       },
     });
     this.startHeartbeat();
+    if (this.config.codec === "brine") this.codecDecided("brine");
+    else if (this.config.schemas.length > 0) {
+      // protobufjs is optional: without it, no offer (and the connection is plain brine).
+      void loadNativeCodec().then((available) => {
+        if (available && !this.isClosed) this.offerNative();
+        else this.codecDecided("brine");
+      });
+    }
     try {
       await (this.localRoot as ConnectionHooks).on_connect?.(this as Connection);
     } catch (err) {
@@ -182,6 +235,11 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** "native" once both peers agreed on the native codec (see config `codec`), else "brine". */
+  get codec(): Codec {
+    return this.nativeAgreed ? "native" : "brine";
   }
 
   /** The peer's root service, as a netref; GETROOT is sent on first use. */
@@ -260,16 +318,31 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
    */
   request(handler: number, args: readonly unknown[], options?: RequestOptions): Promise<unknown> {
     if (options === undefined) return this.sendRequest(handler, args, this.config.sync_request_timeout, undefined);
+    const [timeout, signal] = this.timeoutOf(options);
+    return this.sendRequest(handler, args, timeout, signal);
+  }
+
+  /** A request's timeout in seconds (null: none) and signal, from a netref's options. */
+  private timeoutOf(options: RequestOptions | undefined): [number | null, AbortSignal | undefined] {
+    if (options === undefined) return [this.config.sync_request_timeout, undefined];
     let timeout = this.config.sync_request_timeout;
     if (options.deadline !== undefined) timeout = options.deadline === null ? null : Math.max(0, options.deadline - performance.now()) / 1000;
-    return this.sendRequest(handler, args, timeout, options.signal);
+    return [timeout, options.signal];
   }
 
   /** `unlimited`: not subject to maxPendingRequests (the heartbeat must get out when calls fill the table). */
-  private sendRequest(handler: number, args: readonly unknown[], timeoutSeconds: number | null, signal: AbortSignal | undefined, unlimited = false): Promise<unknown> {
+  private sendRequest(
+    handler: number,
+    args: readonly unknown[],
+    timeoutSeconds: number | null,
+    signal: AbortSignal | undefined,
+    unlimited = false,
+    native?: { method: NativeMethod; header: Omit<NativeRequestHeader, "seq">; args: readonly unknown[] },
+    internal = false,
+  ): Promise<unknown> {
     if (this.isClosed) return Promise.reject(new ConnectionClosedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (!unlimited && this.pending.size >= this.config.maxPendingRequests) {
+    if (!unlimited && this.pending.size - this.internalPending >= this.config.maxPendingRequests) {
       this.errorCount++;
       const limit = this.config.maxPendingRequests;
       return Promise.reject(
@@ -280,15 +353,20 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       this.errorCount++;
       return Promise.reject(new AsyncResultTimeout(`deadline passed before ${C.HANDLER_NAMES[handler]} was sent`));
     }
-    let boxed: Boxed;
+    let boxed: Boxed | undefined;
+    let payload: Uint8Array | undefined;
+    const seq = this.seq;
     try {
-      boxed = this.box(args);
+      if (native) payload = encodeNativeRequest({ ...native.header, seq }, native.method, native.args);
+      else boxed = this.box(args);
     } catch (err) {
       return Promise.reject(err);
     }
-    const seq = this.seq++;
+    this.seq++;
     return new Promise((resolve, reject) => {
       const pending = new Pending(resolve, reject);
+      pending.native = native?.method;
+      pending.internal = internal;
       // Beyond setTimeout's range (about 24.8 days) is no limit, not an immediate timeout.
       if (timeoutSeconds !== null && timeoutSeconds * 1000 <= MAX_TIMER_MS) {
         pending.timer = setTimeout(() => {
@@ -300,10 +378,12 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
         signal.addEventListener("abort", onAbort, { once: true });
         pending.unlisten = () => signal.removeEventListener("abort", onAbort);
       }
-      if (this.observed) pending.trace = this.traceRequest(seq, handler, args, "out");
+      if (this.observed && !internal) pending.trace = this.traceRequest(seq, handler, args, "out");
       this.pending.set(seq, pending);
-      this.requestsSent++;
-      this.send(C.MSG_REQUEST, seq, [handler, boxed]);
+      if (internal) this.internalPending++;
+      else this.requestsSent++;
+      if (payload) this.send(MSG_NATIVE, seq, payload);
+      else this.send(C.MSG_REQUEST, seq, [handler, boxed]);
       // Reading may have stopped because nothing we awaited could arrive; now a reply can.
       if (this.readPaused) this.flow();
     });
@@ -316,7 +396,8 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     this.pending.delete(seq);
     if (pending.timer) clearTimeout(pending.timer);
     pending.unlisten?.();
-    this.errorCount++;
+    if (pending.internal) this.internalPending--;
+    else this.errorCount++;
     if (pending.trace) this.traceEnd(pending.trace, kind, error);
     pending.reject(error);
     if (this.queueHead < this.queue.length) this.flow();
@@ -329,11 +410,13 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   }
 
   private send(msg: number, seq: number | bigint, payload: unknown): void {
-    const data = dump([msg, seq, payload as PyValue]);
-    const frame = encodeFrame(data, this.config.compress);
-    this.bytesOut += frame.length;
+    const data = msg === MSG_NATIVE ? (payload as Uint8Array) : dump([msg, seq, payload as PyValue]);
+    // Small frames are one chunk; large ones are header, payload (not copied) and flusher.
+    for (const chunk of frameChunks(data, this.config.compress)) {
+      this.bytesOut += chunk.length;
+      this.stream.write(chunk);
+    }
     this.framesOut++;
-    this.stream.write(frame);
   }
 
   // ---- boxing -----------------------------------------------------------------------
@@ -506,6 +589,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   /** `fresh`: just received (may have to wait in the queue); false: taken from the queue by pump(). */
   private dispatch(payload: Buffer, fresh: boolean): void {
+    if (isNativePayload(payload)) return this.dispatchNative(payload, fresh);
     let message: PyValue;
     try {
       message = load(payload, this.brineLimits);
@@ -550,15 +634,22 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     let failed = isException;
     try {
       value = isException ? loadException(raw, this.config) : this.unbox(raw);
+      if (!isException && pending.native) throw new ProtocolError(`the peer answered the native call ${pending.native.name}() with a brine reply`);
     } catch (err) {
       value = err;
       failed = true;
     }
-    this.pending.delete(seq as number);
+    this.settle(seq as number, pending, value, failed);
+  }
+
+  /** Completes one of our requests with its reply's value (or error). */
+  private settle(seq: number, pending: Pending, value: unknown, failed: boolean): void {
+    this.pending.delete(seq);
     if (pending.timer) clearTimeout(pending.timer);
     if (pending.unlisten) pending.unlisten();
+    if (pending.internal) this.internalPending--;
     if (failed) {
-      this.errorCount++;
+      if (!pending.internal) this.errorCount++;
       if (pending.trace) this.traceEnd(pending.trace, "exception", value);
       pending.reject(value);
     } else {
@@ -612,6 +703,10 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
         this.serving--;
         void this.cleanup();
         return;
+      }
+      if (code === HANDLE_NATIVE_OFFER && this.config.codec === "auto") {
+        this.serving--;
+        return this.answerOffer(seq, boxedArgs);
       }
       // Unboxed at once, in arrival order: a later DEL must not overtake this request's refs.
       // (Before the handler lookup, as Python does: a bad label wins over a bad handler code.)
@@ -678,6 +773,183 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     if (trace) this.traceEnd(trace, kind, error);
     if (this.queueHead < this.queue.length) this.pump();
     else if (this.drained && this.serving === 0) this.drained();
+  }
+
+  // ---- native codec (runtime/codec/native.ts) ------------------------------------------
+
+  /** The compiled classes we serve, as the peer may call them natively: (className, fingerprint) pairs. */
+  private servedNative(): [string, string][] {
+    return this.config.dispatch.map((table) => [table.schema.className, schemaFingerprint(table.schema)]);
+  }
+
+  private static peerClasses(value: unknown): Map<string, string> | undefined {
+    if (!Array.isArray(value)) return undefined;
+    const classes = new Map<string, string>();
+    for (const pair of value) {
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || typeof pair[1] !== "string") return undefined;
+      classes.set(pair[0], pair[1]);
+    }
+    return classes;
+  }
+
+  /** The side with schemas offers (version, codecs, its served classes); the answer decides. */
+  private offerNative(): void {
+    const offer = [NATIVE_VERSION, ["native"], this.servedNative()];
+    this.sendRequest(HANDLE_NATIVE_OFFER, offer, this.config.sync_request_timeout, undefined, true, undefined, true).then(
+      (answer) => {
+        const classes = Array.isArray(answer) && answer.length === 2 && answer[0] === "native" ? Connection.peerClasses(answer[1]) : undefined;
+        if (classes && !this.isClosed) {
+          this.peerNative = classes;
+          this.nativeAgreed = true;
+          this.codecDecided("native");
+        } else {
+          this.codecDecided("brine");
+        }
+      },
+      // A Python peer answers with KeyError (an unknown handler); a peer that never reads, never.
+      (err: unknown) => {
+        this.log("debug", "native codec not agreed (the peer refused or did not answer the offer)", err);
+        this.codecDecided(this.codec);
+      },
+    );
+  }
+
+  /**
+   * Answers the peer's offer: "native" with our served classes, or "brine" for an offer we
+   * cannot take (or without protobufjs). Loading protobufjs may take a moment: the answer is
+   * a reply, so it may come after others; we count as agreed only from the moment it is sent.
+   */
+  private answerOffer(seq: number | bigint, boxedArgs: PyValue): void {
+    void loadNativeCodec().then((available) => {
+      if (this.isClosed) return;
+      try {
+        this.answerOfferNow(seq, boxedArgs, available);
+      } catch (err) {
+        this.fatal(err);
+      }
+    });
+  }
+
+  private answerOfferNow(seq: number | bigint, boxedArgs: PyValue, available: boolean): void {
+    let classes: Map<string, string> | undefined;
+    try {
+      const offer = this.unbox(boxedArgs);
+      if (available && Array.isArray(offer) && offer.length === 3 && offer[0] === NATIVE_VERSION && Array.isArray(offer[1]) && offer[1].includes("native")) {
+        classes = Connection.peerClasses(offer[2]);
+      }
+    } catch {
+      classes = undefined;
+    }
+    if (!classes) {
+      this.send(C.MSG_REPLY, seq, this.box(["brine", []]));
+      return;
+    }
+    // Agreed from here: the peer sends native frames only after reading this reply.
+    this.peerNative = classes;
+    this.nativeAgreed = true;
+    this.send(C.MSG_REPLY, seq, this.box(["native", this.servedNative()]));
+    this.codecDecided("native");
+  }
+
+  /**
+   * A call of a compiled method as a native request, when both sides agreed, the peer
+   * serves the netref's class under the same schema, and the method has a native form;
+   * undefined otherwise (the caller uses brine).
+   */
+  callNative(state: NetrefState, schema: ServiceSchema, name: string, args: readonly unknown[], options: RequestOptions | undefined): Promise<unknown> | undefined {
+    if (!this.nativeAgreed || this.isClosed) return undefined;
+    const fingerprint = schemaFingerprint(schema);
+    if (this.peerNative.get(schema.className) !== fingerprint) return undefined;
+    const idPack = state.idPack;
+    if (idPack === null || typeof idPack[1] !== "number" || typeof idPack[2] !== "number") return undefined;
+    const method = nativeSchema(schema).method(name);
+    if (!method || !method.accepts(args.length)) return undefined;
+    const header = { fingerprint, method: method.index, argc: args.length, target: [idPack[0], idPack[1], idPack[2]] as const };
+    const [timeout, signal] = this.timeoutOf(options);
+    return this.sendRequest(C.HANDLE_CALLATTR, [null, name], timeout, signal, false, { method, header, args });
+  }
+
+  private dispatchNative(payload: Buffer, fresh: boolean): void {
+    if (!this.nativeAgreed) return this.fatal(new ProtocolError("received a native-codec frame, but no native codec was agreed on this connection"));
+    let frame: ReturnType<typeof readNativeFrame>;
+    try {
+      frame = readNativeFrame(payload);
+    } catch (err) {
+      return this.fatal(new ProtocolError(`malformed native-codec frame: ${(err as Error).message}`));
+    }
+    if (frame.kind !== NATIVE_REQUEST) return this.onNativeReply(frame.seq, frame.method, frame.reader);
+    if (fresh) {
+      if (this.queueHead < this.queue.length || this.serving >= this.config.maxConcurrentRequests || this.writeCongested()) return this.enqueue(payload);
+      return this.onNativeRequest(frame.header, frame.reader, this.draining);
+    }
+    if (this.drainAdmits > 0) {
+      this.drainAdmits--;
+      return this.onNativeRequest(frame.header, frame.reader, false);
+    }
+    return this.onNativeRequest(frame.header, frame.reader, this.draining);
+  }
+
+  private onNativeRequest(header: NativeRequestHeader, reader: NativeReader, refuse: boolean): void {
+    const seq = header.seq;
+    let trace: RequestEvent | undefined;
+    this.serving++;
+    try {
+      const target = this.objects.get(header.target);
+      // A netref of another connection we forward (proxy chaining): called through it, as
+      // brine CALLATTR would be; its own connection encodes for the next hop.
+      const forwarded = netrefState(target) !== undefined;
+      const table = forwarded ? this.config.dispatch.find((t) => schemaFingerprint(t.schema) === header.fingerprint) : tableFor(this.config.dispatch, target);
+      if (!table || schemaFingerprint(table.schema) !== header.fingerprint) {
+        throw new TypeError("native call: the target is not served under the schema the caller was compiled against");
+      }
+      const method = nativeSchema(table.schema).methodAt(header.method);
+      if (!method) throw new TypeError(`native call: method #${header.method} of ${table.schema.className} has no native form`);
+      if (this.observed) trace = this.traceRequest(seq, C.HANDLE_CALLATTR, [target, method.name], "in");
+      const args = method.decodeArgs(reader, header.argc);
+      if (refuse) throw closingRefusal();
+      const call = forwarded
+        ? Promise.resolve((target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method.name]!(...args))
+        : dispatchNativeCall(table, target, method.name, args);
+      call.then(
+        (value) => this.replyNative(seq, method, value, trace),
+        (err: unknown) => this.replyException(seq, err, "callattr", trace),
+      );
+    } catch (err) {
+      this.replyException(seq, err, "callattr", trace);
+    }
+  }
+
+  private replyNative(seq: number, method: NativeMethod, value: unknown, trace: RequestEvent | undefined): void {
+    if (this.isClosed) return this.served(trace, "closed", new ConnectionClosedError());
+    let payload: Uint8Array;
+    try {
+      payload = encodeNativeReply(seq, method, value);
+    } catch (err) {
+      return this.replyException(seq, err, "callattr", trace);
+    }
+    this.send(MSG_NATIVE, seq, payload);
+    this.served(trace);
+  }
+
+  private onNativeReply(seq: number, methodIndex: number, reader: NativeReader): void {
+    const pending = this.pending.get(seq);
+    if (!pending) {
+      // Late (timed out, aborted): plain data holds no references, nothing to give back.
+      this.log("debug", `native reply for unknown seq ${seq} ignored`);
+      return;
+    }
+    if (!pending.native || pending.native.index !== methodIndex) {
+      return this.fatal(new ProtocolError(`native reply to seq ${seq}, which was not a native call of that method`));
+    }
+    let value: unknown;
+    let failed = false;
+    try {
+      value = pending.native.decodeResult(reader);
+    } catch (err) {
+      value = err;
+      failed = true;
+    }
+    this.settle(seq, pending, value, failed);
   }
 
   // ---- flow control -----------------------------------------------------------------
@@ -768,7 +1040,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   /** A snapshot of the connection's counters and limits in use. */
   stats(): ConnectionStats {
     return {
-      pendingRequests: this.pending.size,
+      pendingRequests: this.pending.size - this.internalPending,
       servingRequests: this.serving,
       queuedRequests: this.queue.length - this.queueHead,
       queuedBytes: this.queuedBytes,
@@ -896,10 +1168,11 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     if (this.heartbeat) clearInterval(this.heartbeat);
     const pendings = [...this.pending.values()];
     this.pending.clear();
+    this.internalPending = 0;
     for (const pending of pendings) {
       if (pending.timer) clearTimeout(pending.timer);
       pending.unlisten?.();
-      this.errorCount++;
+      if (!pending.internal) this.errorCount++;
       if (pending.trace) this.traceEnd(pending.trace, "closed", closedError);
       pending.reject(closedError);
     }
@@ -907,6 +1180,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     this.queueHead = 0;
     this.queuedBytes = 0;
     this.readPaused = false;
+    this.codecDecided(this.codec);
     this.emit("close", { connid: this.connid, reason });
     this.objects.clear();
     for (const ref of this.proxies.values()) {

@@ -4,7 +4,9 @@
 // Structured values (objects, records, maps, dates) have no brine type of their own: they
 // travel BY VALUE as brine tuples in declared field order (maps as tuples of pairs, dates as
 // float seconds since the epoch), so Python peers see plain tuples. Only `function`,
-// `netref` and `unknown` values may travel as netrefs.
+// `netref` and `unknown` values may travel as netrefs. Between two rpyc-ts peers that agreed
+// on the native codec, the same types travel as protobuf instead (codec/native.ts), with the
+// same checks and the same SchemaErrors.
 
 import { netrefState } from "./netref.js";
 import { Float } from "./values.js";
@@ -88,7 +90,8 @@ export class SchemaError extends TypeError {
 
 type Types = ServiceSchema["types"];
 
-function describeValue(value: unknown): string {
+/** How a value that did not match is named in a SchemaError. */
+export function describeValue(value: unknown): string {
   if (netrefState(value)) return "a netref (a remote object where a value was declared)";
   if (value === null) return "None";
   if (value === undefined) return "nothing";
@@ -326,16 +329,24 @@ export function isPassThrough(type: WireType, types: Types, seen: Set<string> = 
   }
 }
 
+/** Throws Python's TypeError when a call passes too few or too many arguments. */
+export function checkArity(method: MethodSchema, argc: number, methodName: string): void {
+  const params = method.params;
+  const rest = params.length > 0 && params[params.length - 1]!.rest;
+  const fixed = rest ? params.slice(0, -1) : params;
+  const required = fixed.filter((p) => !p.optional).length;
+  if (argc < required || (!rest && argc > fixed.length)) {
+    const range = rest ? `at least ${required}` : required === fixed.length ? `${required}` : `${required} to ${fixed.length}`;
+    throw new TypeError(`${methodName}() takes ${range} argument${range === "1" ? "" : "s"}, got ${argc}`);
+  }
+}
+
 /** The arguments of a call, checked against the method's parameters and decoded. */
 export function decodeArguments(method: MethodSchema, args: readonly unknown[], types: Types, methodName: string): unknown[] {
   const params = method.params;
   const rest = params.length > 0 && params[params.length - 1]!.rest ? params[params.length - 1]! : undefined;
   const fixed = rest ? params.slice(0, -1) : params;
-  const required = fixed.filter((p) => !p.optional).length;
-  if (args.length < required || (!rest && args.length > fixed.length)) {
-    const range = rest ? `at least ${required}` : required === fixed.length ? `${required}` : `${required} to ${fixed.length}`;
-    throw new TypeError(`${methodName}() takes ${range} argument${range === "1" ? "" : "s"}, got ${args.length}`);
-  }
+  checkArity(method, args.length, methodName);
   const out: unknown[] = [];
   fixed.forEach((param, i) => {
     if (i >= args.length) return;
