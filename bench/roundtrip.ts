@@ -11,9 +11,9 @@
 // (also on Ctrl-C and on errors; each also leaves by itself if this process dies). Pairs
 // run one after the other, never at once, on 127.0.0.1 only. See bench/README.md.
 //
-//   npm run bench                # warm-up 3 s + 5 s measured per pair
-//   npm run bench -- --quick     # a smoke run, ~15 s in total
-//   npm run bench -- --help
+//   npm run bench:roundtrip                # warm-up 3 s + 5 s measured per pair
+//   npm run bench:roundtrip -- --quick     # a smoke run, ~15 s in total
+//   npm run bench:roundtrip -- --help
 
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { children, exited, startChild as startChildIn, stopAllChildren, stopChild } from "./children.js";
@@ -55,7 +55,7 @@ const PAIRS: readonly PairSpec[] = [
 
 const HELP = `Round-trip benchmark of rpyc-ts against Python RPyC 5.3 (see bench/README.md).
 
-Usage: npm run bench [-- options]
+Usage: npm run bench:roundtrip [-- options]
 
   --quick            a smoke run of ~15 s (1 s warm-up + 0.5 s measured per pair)
   --duration S       measured seconds per pair (default 5)              env BENCH_DURATION

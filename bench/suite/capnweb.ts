@@ -1,0 +1,126 @@
+// The Cap'n Web row of the benchmark suite: a capnweb RpcSession over a WebSocket (the `ws`
+// package on both ends, 127.0.0.1), Node <-> Node. capnweb's own newWebSocketRpcSession
+// needs a global WebSocket, which Node 20 lacks, so the session runs on WsTransport below:
+// capnweb's RpcTransport (string messages) over a `ws` socket, doing what capnweb's
+// WebSocketTransport does. Messages are capnweb's JSON; bytes travel base64-encoded in it.
+
+import { createServer } from "node:http";
+import { RpcSession, RpcTarget, type RpcStub, type RpcTransport } from "capnweb";
+import { WebSocket, WebSocketServer, type RawData } from "ws";
+
+/** The suite's four calls as a capnweb RpcTarget. */
+export class BenchApi extends RpcTarget {
+  ping(): number {
+    return 1;
+  }
+  echo(data: Uint8Array): Uint8Array {
+    return data;
+  }
+  add(a: number, b: number): number {
+    return a + b;
+  }
+  async callBack(fn: RpcStub<(x: number) => number>): Promise<number> {
+    return await fn(1);
+  }
+}
+
+/** capnweb's RpcTransport over one `ws` socket (text frames, one message each). */
+class WsTransport implements RpcTransport {
+  private readonly queue: string[] = [];
+  private waiting: { resolve(message: string): void; reject(error: Error): void } | null = null;
+  private failure: Error | null = null;
+
+  constructor(private readonly ws: WebSocket) {
+    ws.on("message", (data: RawData, isBinary: boolean) => {
+      if (isBinary) return this.fail(new Error("capnweb: binary WebSocket message"));
+      const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString();
+      const waiting = this.waiting;
+      if (waiting) {
+        this.waiting = null;
+        waiting.resolve(text);
+      } else {
+        this.queue.push(text);
+      }
+    });
+    ws.on("close", () => this.fail(new Error("WebSocket closed")));
+    ws.on("error", (err) => this.fail(err));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.reject(error);
+  }
+
+  send(message: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(message);
+  }
+
+  receive(): Promise<string> {
+    const next = this.queue.shift();
+    if (next !== undefined) return Promise.resolve(next);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  abort(): void {
+    this.ws.close();
+  }
+}
+
+export async function startCapnwebServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const http = createServer((_req, res) => res.writeHead(404).end());
+  const wss = new WebSocketServer({ server: http });
+  wss.on("connection", (ws) => {
+    new RpcSession(new WsTransport(ws), new BenchApi());
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const address = http.address();
+  if (address === null || typeof address === "string") throw new Error("capnweb server: no TCP address");
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const ws of wss.clients) ws.terminate();
+        wss.close(() => http.close(() => resolve()));
+      }),
+  };
+}
+
+export class CapnwebClient {
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly api: RpcStub<BenchApi>,
+  ) {}
+
+  static async open(port: number): Promise<CapnwebClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    return new CapnwebClient(ws, new RpcSession<BenchApi>(new WsTransport(ws)).getRemoteMain());
+  }
+
+  async ping(): Promise<number> {
+    return await this.api.ping();
+  }
+
+  async echo(data: Uint8Array): Promise<Uint8Array> {
+    return await this.api.echo(data);
+  }
+
+  async callBack(): Promise<number> {
+    return await this.api.callBack((x: number) => x + 1);
+  }
+
+  close(): Promise<void> {
+    this.api[Symbol.dispose]();
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
+      this.ws.once("close", () => resolve());
+      this.ws.close();
+    });
+  }
+}

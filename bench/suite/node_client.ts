@@ -1,0 +1,187 @@
+// The Node client of the benchmark suite: runs every row's workload against one server
+// (bench/suite/node_server.ts or python_server.py) and prints events (bench/suite/events.ts).
+//
+//   1. idle memory: opens --idle connections, one ping each, and lets the suite read the
+//      server's memory before and after (it answers "ok" on stdin); then closes them;
+//   2. seq: sequential ping(), --warmup s untimed, then --duration s, each call timed;
+//   3. inflight: --inflight concurrent ping() loops on one connection, --duration s;
+//   4. callback: sequential call_back(x => x + 1), each timed;
+//   5. echo1k, echo1m: sequential echo() of 1 KiB / 1 MiB of pseudo-random bytes.
+//
+//   node --import tsx bench/suite/node_client.ts --peer rpyc --port N
+
+import { writeFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { SuiteEvent, Workload } from "./events.js";
+import { NODE_PEERS, openPeer, type Codec, type NodePeer, type PeerConnection } from "./peers.js";
+
+const { values } = parseArgs({
+  options: {
+    peer: { type: "string", default: "rpyc" },
+    codec: { type: "string", default: "auto" },
+    port: { type: "string" },
+    warmup: { type: "string", default: "2" },
+    duration: { type: "string", default: "1.5" },
+    inflight: { type: "string", default: "32" },
+    idle: { type: "string", default: "500" },
+    only: { type: "string", default: "" },
+    "samples-dir": { type: "string" },
+    "watch-stdin": { type: "boolean", default: false },
+  },
+  strict: true,
+});
+
+const peer = values.peer as NodePeer;
+if (!NODE_PEERS.includes(peer)) throw new RangeError(`--peer must be one of ${NODE_PEERS.join(", ")}`);
+const codec: Codec = values.codec === "brine" ? "brine" : "auto";
+const port = Number(values.port);
+if (!Number.isInteger(port) || port <= 0) throw new RangeError("--port is required");
+const warmupMs = Number(values.warmup) * 1000;
+const durationMs = Number(values.duration) * 1000;
+const inflight = Number(values.inflight);
+const idle = Number(values.idle);
+const only = new Set(values.only.split(",").filter((w) => w !== ""));
+const wanted = (w: Workload | "mem"): boolean => only.size === 0 || only.has(w);
+
+function emit(event: SuiteEvent): void {
+  process.stdout.write(JSON.stringify(event) + "\n");
+}
+
+// stdin: "ok" lines from the suite; EOF means the suite is gone, so we go too.
+const acks: (() => void)[] = [];
+let early = 0; // "ok" lines that came before their question
+const stdin = createInterface({ input: process.stdin });
+stdin.on("line", (line) => {
+  if (line.trim() !== "ok") return;
+  const ack = acks.shift();
+  if (ack) ack();
+  else early++;
+});
+if (values["watch-stdin"]) stdin.on("close", () => process.exit(3));
+const ask = (event: SuiteEvent): Promise<void> =>
+  new Promise((resolve) => {
+    emit(event);
+    if (early > 0) {
+      early--;
+      resolve();
+    } else {
+      acks.push(resolve);
+    }
+  });
+
+function payload(size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+function writeSamples(workload: Workload, samples: Float64Array): string | undefined {
+  const dir = values["samples-dir"];
+  if (dir === undefined) return undefined;
+  const file = path.join(dir, `${workload}.f64`);
+  writeFileSync(file, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+  return file;
+}
+
+/** Untimed calls for `ms` (and at least `min`), then timed ones for --duration; checks every answer. */
+async function sequential(workload: Workload, call: () => Promise<boolean>, warmup: number, min: number, bytes: number, keepSamples: boolean): Promise<void> {
+  let start = performance.now();
+  for (let n = 0; n < min || performance.now() - start < warmup; n++) if (!(await call())) throw new Error(`${workload}: wrong answer`);
+  emit({ event: "begin", workload });
+  let samples = new Float64Array(keepSamples ? 1 << 16 : 0);
+  let calls = 0;
+  start = performance.now();
+  const end = start + durationMs;
+  let now = start;
+  while (now < end || calls < 3) {
+    const t = performance.now();
+    const ok = await call();
+    now = performance.now();
+    if (!ok) throw new Error(`${workload}: wrong answer`);
+    if (keepSamples) {
+      if (calls === samples.length) {
+        const grown = new Float64Array(samples.length * 2);
+        grown.set(samples);
+        samples = grown;
+      }
+      samples[calls] = (now - t) * 1000;
+    }
+    calls++;
+  }
+  const samplesOut = keepSamples ? writeSamples(workload, samples.subarray(0, calls)) : undefined;
+  emit({ event: "result", workload, calls, wall_seconds: (now - start) / 1000, bytes, ...(samplesOut === undefined ? {} : { samples_out: samplesOut }) });
+}
+
+async function concurrent(conn: PeerConnection): Promise<void> {
+  const loop = async (until: number, count: { n: number }): Promise<void> => {
+    while (performance.now() < until) {
+      if ((await conn.ping()) !== 1) throw new Error("inflight: wrong answer");
+      count.n++;
+    }
+  };
+  const warm = { n: 0 };
+  await Promise.all(Array.from({ length: inflight }, () => loop(performance.now() + Math.min(warmupMs, 1000), warm)));
+  emit({ event: "begin", workload: "inflight" });
+  const count = { n: 0 };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: inflight }, () => loop(start + durationMs, count)));
+  emit({ event: "result", workload: "inflight", calls: count.n, wall_seconds: (performance.now() - start) / 1000, bytes: 0 });
+}
+
+async function idleMemory(): Promise<void> {
+  await ask({ event: "mem", stage: "before", count: 0 });
+  const conns: PeerConnection[] = [];
+  try {
+    for (let i = 0; i < idle; i++) {
+      const conn = await openPeer(peer, port, codec);
+      conns.push(conn);
+      if ((await conn.ping()) !== 1) throw new Error("idle: wrong answer");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await ask({ event: "mem", stage: "after", count: conns.length });
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+  }
+}
+
+async function main(): Promise<void> {
+  const conn = await openPeer(peer, port, codec);
+  if ((await conn.ping()) !== 1) throw new Error("ping: wrong answer");
+  emit({ event: "info", codec: conn.codec });
+  if (wanted("mem") && idle > 0) await idleMemory();
+  const short = Math.min(warmupMs, 500);
+  if (wanted("seq")) await sequential("seq", async () => (await conn.ping()) === 1, warmupMs, 200, 0, true);
+  if (wanted("inflight")) await concurrent(conn);
+  if (wanted("callback")) {
+    const callBack = conn.callBack;
+    if (callBack === null) emit({ event: "skip", workload: "callback", reason: `${peer} has no callbacks` });
+    else await sequential("callback", async () => (await callBack()) === 2, short, 100, 0, true);
+  }
+  for (const [workload, size] of [["echo1k", 1024], ["echo1m", 1 << 20]] as const) {
+    if (!wanted(workload)) continue;
+    const data = payload(size);
+    const check = async (): Promise<boolean> => {
+      const back = await conn.echo(data);
+      return back.length === size && back[0] === data[0] && back[size - 1] === data[size - 1] && back[size >> 1] === data[size >> 1];
+    };
+    await sequential(workload, check, short, size > 65536 ? 3 : 50, size, false);
+  }
+  await conn.close();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`suite client (${peer}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

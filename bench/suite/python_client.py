@@ -1,0 +1,194 @@
+"""The Python RPyC 5.3 client of the benchmark suite: the same workloads and events as
+bench/suite/node_client.ts (see it and bench/suite/events.ts), written the way an RPyC user
+writes them:
+
+  * seq: conn.root.ping() (RPyC sends GETATTR, CALL and later DEL for it: its own behaviour);
+  * inflight: --inflight calls in flight on one connection with rpyc.async_ on the bound
+    method's netref (fetched once), a sliding window of AsyncResults;
+  * callback: conn.root.call_back(lambda x: x + 1) (the server calls the lambda's netref);
+  * echo1k, echo1m: conn.root.echo(data) of 1 KiB / 1 MiB of pseudo-random bytes.
+
+    /usr/bin/python3 bench/suite/python_client.py --port N
+"""
+
+import argparse
+import array
+import collections
+import json
+import os
+import random
+import sys
+import threading
+import time
+
+import rpyc
+
+
+def emit(**fields):
+    sys.stdout.write(json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+class Acks:
+    """'ok' lines from the suite on stdin; EOF means it is gone, so we go too."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.count = 0
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        rest = b""
+        try:
+            while True:
+                chunk = os.read(0, 4096)
+                if not chunk:
+                    break
+                rest += chunk
+                while b"\n" in rest:
+                    line, rest = rest.split(b"\n", 1)
+                    if line.strip() == b"ok":
+                        with self.cond:
+                            self.count += 1
+                            self.cond.notify_all()
+        finally:
+            os._exit(3)
+
+    def ask(self, **event):
+        emit(**event)
+        with self.cond:
+            while self.count == 0:
+                self.cond.wait()
+            self.count -= 1
+
+
+def payload(size):
+    """Pseudo-random (incompressible) bytes: RPyC compresses frames above 3000 bytes."""
+    return random.Random(size).randbytes(size)
+
+
+def sequential(args, workload, call, warmup, minimum, nbytes, keep):
+    start = time.perf_counter()
+    n = 0
+    while n < minimum or time.perf_counter() - start < warmup:
+        if not call():
+            raise RuntimeError(workload + ": wrong answer")
+        n += 1
+    emit(event="begin", workload=workload)
+    samples = array.array("d")
+    calls = 0
+    start = time.perf_counter()
+    end = start + args.duration
+    now = start
+    while now < end or calls < 3:
+        t = time.perf_counter_ns()
+        ok = call()
+        t2 = time.perf_counter_ns()
+        now = t2 / 1e9
+        if not ok:
+            raise RuntimeError(workload + ": wrong answer")
+        if keep:
+            samples.append((t2 - t) / 1000.0)
+        calls += 1
+    # perf_counter() and perf_counter_ns() share one clock
+    fields = dict(event="result", workload=workload, calls=calls, wall_seconds=now - start, bytes=nbytes)
+    if keep and args.samples_dir:
+        path = os.path.join(args.samples_dir, workload + ".f64")
+        if sys.byteorder != "little":
+            samples.byteswap()
+        with open(path, "wb") as f:
+            samples.tofile(f)
+        fields["samples_out"] = path
+    emit(**fields)
+
+
+def concurrent(args, conn):
+    ping = rpyc.async_(conn.root.ping)
+
+    def run(seconds):
+        window = collections.deque()
+        calls = 0
+        start = time.perf_counter()
+        end = start + seconds
+        while True:
+            while len(window) < args.inflight:
+                window.append(ping())
+            if window.popleft().value != 1:
+                raise RuntimeError("inflight: wrong answer")
+            calls += 1
+            if time.perf_counter() >= end:
+                break
+        for res in window:
+            res.wait()
+        return calls, time.perf_counter() - start
+
+    run(min(args.warmup, 1.0))
+    emit(event="begin", workload="inflight")
+    calls, wall = run(args.duration)
+    emit(event="result", workload="inflight", calls=calls, wall_seconds=wall, bytes=0)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--duration", type=float, default=1.5)
+    parser.add_argument("--inflight", type=int, default=32)
+    parser.add_argument("--idle", type=int, default=500)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--samples-dir")
+    parser.add_argument("--watch-stdin", action="store_true")
+    args = parser.parse_args()
+    only = set(w for w in args.only.split(",") if w)
+
+    def wanted(w):
+        return not only or w in only
+
+    acks = Acks()
+    conn = rpyc.connect("127.0.0.1", args.port)
+    root = conn.root
+    if root.ping() != 1:
+        raise RuntimeError("ping: wrong answer")
+
+    if wanted("mem") and args.idle > 0:
+        acks.ask(event="mem", stage="before", count=0)
+        conns = []
+        for _ in range(args.idle):
+            c = rpyc.connect("127.0.0.1", args.port)
+            conns.append(c)
+            if c.root.ping() != 1:
+                raise RuntimeError("idle: wrong answer")
+        time.sleep(0.3)
+        acks.ask(event="mem", stage="after", count=len(conns))
+        for c in conns:
+            c.close()
+
+    short = min(args.warmup, 0.5)
+    if wanted("seq"):
+        sequential(args, "seq", lambda: conn.root.ping() == 1, args.warmup, 200, 0, True)
+    if wanted("inflight"):
+        concurrent(args, conn)
+    if wanted("callback"):
+        plus_one = lambda x: x + 1  # noqa: E731
+        sequential(args, "callback", lambda: conn.root.call_back(plus_one) == 2, short, 100, 0, True)
+    for workload, size in (("echo1k", 1024), ("echo1m", 1 << 20)):
+        if not wanted(workload):
+            continue
+        data = payload(size)
+
+        def check(data=data, size=size):
+            back = conn.root.echo(data)
+            return len(back) == size and back[0] == data[0] and back[-1] == data[-1] and back[size >> 1] == data[size >> 1]
+
+        sequential(args, workload, check, short, 3 if size > 65536 else 50, size, False)
+    conn.close()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as exc:  # noqa: BLE001
+        sys.stderr.write("suite client (python): %r\n" % (exc,))
+        raise
+    sys.stdout.flush()
+    os._exit(0)
