@@ -312,6 +312,23 @@ export function dump(value: PyValueIn): Buffer {
   }
 }
 
+/** str values up to this many bytes are tried as ASCII first (no TextDecoder call). */
+const SHORT_ASCII = 32;
+
+/** `raw` as a string if every byte is ASCII (then UTF-8 decoding gives the same), else undefined. */
+function asciiString(raw: Buffer): string | undefined {
+  let out = "";
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (c >= 0x80) return undefined;
+    out += String.fromCharCode(c);
+  }
+  return out;
+}
+
+/** Bytes values at least this large may be views into load()'s input instead of copies. */
+export const BYTES_VIEW_THRESHOLD = 64 * 1024;
+
 /** Reads one brine value from untrusted bytes. */
 class Reader {
   pos = 0;
@@ -366,6 +383,46 @@ class Reader {
       default:
         return this.fail(`expected a bytes tag after str tag, got 0x${tag.toString(16).padStart(2, "0")}`);
     }
+  }
+  /**
+   * A bytes value as the caller's own Uint8Array. Usually a copy, so the value does not pin
+   * the frame's buffer. A large value that fills at least half of the input's memory (the
+   * 1 MiB of an echo) is a view instead: pinning wastes at most as much again, and copying
+   * megabytes into fresh memory costs more than a syscall (see load()).
+   */
+  bytesValue(raw: Buffer): Uint8Array {
+    const n = raw.length;
+    if (n >= BYTES_VIEW_THRESHOLD && n * 2 >= raw.buffer.byteLength) return new Uint8Array(raw.buffer, raw.byteOffset, n);
+    return new Uint8Array(raw);
+  }
+  /**
+   * The body of a TAG_INT_L1 int of `n` characters. Up to 15 characters (always a safe
+   * integer) it is parsed from the bytes, without a string, a regex or a native call: the
+   * seqs and ids of every message. Anything else, malformed text included, goes through
+   * int(), which also gives the errors.
+   */
+  intL1(n: number): number | bigint {
+    const start = this.pos;
+    if (n > 0 && n <= 15 && n <= (this.limits.maxIntDigits ?? MAX_INT_DIGITS) && start + n <= this.buf.length) {
+      const buf = this.buf;
+      const end = start + n;
+      const negative = buf[start] === 0x2d; // "-"
+      let i = negative ? start + 1 : start;
+      let value = 0;
+      if (i < end) {
+        for (; i < end; i++) {
+          const digit = buf[i]! - 0x30;
+          if (digit < 0 || digit > 9) break;
+          value = value * 10 + digit;
+        }
+        if (i === end) {
+          this.pos = end;
+          // "-0" is int 0 in Python; a JS -0 would travel back as float -0.0.
+          return negative && value !== 0 ? -value : value;
+        }
+      }
+    }
+    return this.int(this.rawBytes(n).toString("latin1"));
   }
   int(text: string): number | bigint {
     const digits = text.startsWith("-") ? text.length - 1 : text.length;
@@ -428,10 +485,13 @@ class Reader {
       case TAG_STR4:
       case TAG_STR_L1:
       case TAG_STR_L4:
-        // Copy so the value does not pin the whole frame buffer.
-        return new Uint8Array(this.bytesBody(tag));
+        return this.bytesValue(this.bytesBody(tag));
       case TAG_UNICODE: {
         const raw = this.bytesBody(this.u8());
+        if (raw.length <= SHORT_ASCII) {
+          const ascii = asciiString(raw);
+          if (ascii !== undefined) return ascii;
+        }
         try {
           return utf8Decoder.decode(raw);
         } catch {
@@ -447,7 +507,7 @@ class Reader {
       case TAG_TUP_L4:
         return this.tupleBody(tag)!;
       case TAG_INT_L1:
-        return this.int(this.rawBytes(this.u8()).toString("latin1"));
+        return this.intL1(this.u8());
       case TAG_INT_L4:
         return this.int(this.rawBytes(this.u32()).toString("latin1"));
       case TAG_FLOAT:
@@ -469,7 +529,12 @@ class Reader {
   }
 }
 
-/** Deserializes exactly one brine value; the whole buffer must be consumed. */
+/**
+ * Deserializes exactly one brine value; the whole buffer must be consumed. A bytes value of
+ * BYTES_VIEW_THRESHOLD bytes or more that fills at least half of `data`'s ArrayBuffer is
+ * returned as a view into it, not a copy: the caller hands `data` over and must not modify
+ * it afterwards (a received frame is never reused, so the connection never does).
+ */
 export function load(data: Uint8Array, limits: BrineLimits = DEFAULT_BRINE_LIMITS): PyValue {
   const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (buf.length === 0) throw new ProtocolError("brine: empty input");

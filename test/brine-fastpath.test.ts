@@ -59,3 +59,47 @@ describe("dump fast path", () => {
     }
   });
 });
+
+describe("load fast paths", () => {
+  const intL1 = (text: string): Buffer => Buffer.concat([Buffer.from([0x16, text.length]), Buffer.from(text, "latin1")]);
+
+  it("ints of up to 15 characters parse from the bytes exactly as from their text", () => {
+    for (const text of ["160", "-49", "0", "-0", "007", "-007", "999999999999999", "-99999999999999", "9007199254740991", "-9007199254740991"]) {
+      const expected = BigInt(text);
+      const got = load(intL1(text));
+      expect(typeof got === "bigint" ? got : BigInt(got as number), text).toBe(expected);
+      expect(Object.is(got, -0), text).toBe(false);
+    }
+  });
+
+  it("malformed or over-limit int texts give the same errors as before", () => {
+    for (const text of ["", "-", "+5", " 5", "1_0", "12a", "--1", "١٢"]) {
+      expect(() => load(intL1(text)), JSON.stringify(text)).toThrow(/malformed int literal/);
+    }
+    expect(() => load(intL1("123456"), { maxDepth: 8, maxIntDigits: 5 })).toThrow(/exceeds the limit of 5/);
+    expect(() => load(Buffer.from([0x16, 5, 0x31, 0x32]))).toThrow(/truncated/);
+  });
+
+  it("short ASCII and non-ASCII strs decode alike; invalid UTF-8 is still refused", () => {
+    for (const s of ["", "a", "ping", "call_back", "x".repeat(32), "x".repeat(33), "é", "a\u007f", "\ufeffbom"]) expect(load(dump(s))).toBe(s);
+    expect(() => load(Buffer.from([0x08, 0x0b, 0x61, 0xff]))).toThrow(/not valid UTF-8/);
+  });
+
+  it("a large bytes value filling its frame is a view; a small one is a copy that pins nothing", () => {
+    const big = new Uint8Array(100_000).map((_, i) => i & 0xff);
+    const frame = dump([2, 7, [0, big]] as never);
+    const [, , [, value]] = load(frame) as [number, number, [number, Uint8Array]];
+    expect(value).toEqual(big);
+    expect(value.constructor).toBe(Uint8Array);
+    expect(value.buffer).toBe(frame.buffer);
+    const small = load(dump(new Uint8Array(100).fill(1))) as Uint8Array;
+    expect(small.buffer.byteLength).toBe(100);
+    // A large value that is a small part of a larger buffer is still copied.
+    const host = Buffer.alloc(1 << 20);
+    const inner = dump(new Uint8Array(70_000).fill(9));
+    inner.copy(host, 0);
+    const copied = load(host.subarray(0, inner.length)) as Uint8Array;
+    expect(copied.buffer).not.toBe(host.buffer);
+    expect(copied.length).toBe(70_000);
+  });
+});
