@@ -54,7 +54,7 @@ export { encodeFrame, FrameDecoder, COMPRESSION_THRESHOLD, DEFAULT_MAX_FRAME_SIZ
 export { SocketStream, type Stream, type StreamHandlers } from "./stream.js";
 export { SchemaError, type ServiceSchema, type WireType } from "./schema.js";
 export type { DispatchTable } from "./dispatch.js";
-export type { Remote, RemoteValue, RemoteAttribute, RemoteFunction, RemoteMethod, RemoteArgs, RootType, DynamicNetref, DynamicAttribute, NetrefBase, ServiceShape } from "./types.js";
+export type { Remote, RemoteValue, RemoteAttribute, RemoteFunction, RemoteMethod, RemoteResult, PipelineOf, RemoteArgs, RootType, DynamicNetref, DynamicAttribute, NetrefBase, ServiceShape } from "./types.js";
 
 // registry and discovery
 export { DiscoveryError, ForbiddenError, isDiscoveryError, isForbiddenError } from "./errors.js";

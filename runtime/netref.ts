@@ -12,6 +12,7 @@ import { inspect } from "node:util";
 import { HANDLE_CALL, HANDLE_CALLATTR, HANDLE_GETATTR } from "./consts.js";
 import { NetrefReleasedError } from "./errors.js";
 import type { IdPack } from "./id-pack.js";
+import { DYNAMIC_RESULT, pipelinable, resultKind, type Answer } from "./pipeline.js";
 import { pyRepr } from "./pyrepr.js";
 import { decodeValue, encodeArguments, type ServiceSchema } from "./schema.js";
 
@@ -19,8 +20,22 @@ import { decodeValue, encodeArguments, type ServiceSchema } from "./schema.js";
 export interface NetrefOwner {
   readonly closed: boolean;
   readonly connid: string;
-  /** Sends a request and resolves with the unboxed reply (rejects with the remote error). */
-  request(handler: number, args: readonly unknown[], options?: RequestOptions): Promise<unknown>;
+  /**
+   * Sends a request and resolves with the unboxed reply (rejects with the remote error).
+   * With `answer` (promise pipelining), the request asks the peer to hold its result when
+   * `answer.wanted` as it leaves, and calls `answer.left()` with its seq (held) or null.
+   */
+  request(handler: number, args: readonly unknown[], options?: RequestOptions, answer?: Answer): Promise<unknown>;
+  /**
+   * Sends a request whose target (args[0], sent as None) is the held result of our request
+   * `base` (promise pipelining, native codec only). Takes the dependent's slot on `base`:
+   * if the request cannot be sent, the slot is dropped.
+   */
+  requestPipelined?(base: number, handler: number, args: readonly unknown[], options: RequestOptions | undefined, answer: Answer): Promise<unknown>;
+  /** Gives up one announced dependent of the held result of request `base`. */
+  dropPipelined?(base: number): void;
+  /** The compiled schema of a class (a method's declared netref result), when the connection has one. */
+  schemaOfClass?(className: string): ServiceSchema | undefined;
   /** Called once per netref when it is released or collected: sends HANDLE_DEL(refcount). */
   netrefReleased(state: NetrefState): void;
   /** Resolves the root netref's id_pack (lazy GETROOT). */
@@ -78,7 +93,7 @@ export interface RequestOptions {
 }
 
 /** Starts a call: its deadline counts from now. */
-function begin(options: CallOptions | undefined): RequestOptions | undefined {
+export function begin(options: CallOptions | undefined): RequestOptions | undefined {
   if (options === undefined) return undefined;
   const { timeout, signal } = options;
   return { deadline: timeout === undefined ? undefined : timeout === null ? null : performance.now() + timeout * 1000, signal };
@@ -161,7 +176,7 @@ export interface AttrRef extends PromiseLike<unknown> {
   readonly [name: string]: unknown;
 }
 
-async function getPath(target: unknown, path: readonly string[], request: RequestOptions | undefined): Promise<unknown> {
+export async function getPath(target: unknown, path: readonly string[], request: RequestOptions | undefined): Promise<unknown> {
   let current = target;
   for (const name of path) {
     const state = netrefState(current);
@@ -179,7 +194,12 @@ async function getPath(target: unknown, path: readonly string[], request: Reques
   return current;
 }
 
-async function callPath(target: unknown, path: readonly string[], args: readonly unknown[], options: CallOptions | undefined): Promise<unknown> {
+/**
+ * Calls `target.path(...args)`. With `answer` (the call's result is pipelinable), the final
+ * request carries it; the call waits one more microtask before sending, so that uses of the
+ * result registered by `await result.member` (whose `then` runs a microtask later) count.
+ */
+export async function callPath(target: unknown, path: readonly string[], args: readonly unknown[], options: CallOptions | undefined, answer?: Answer): Promise<unknown> {
   const request = begin(options);
   const receiver = path.length > 1 ? await getPath(target, path.slice(0, -1), request) : target;
   const name = path[path.length - 1]!;
@@ -190,17 +210,19 @@ async function callPath(target: unknown, path: readonly string[], args: readonly
     return method.apply(receiver, args);
   }
   await ready(state, request);
+  if (answer) await undefined;
   const [positional, named] = splitCallArgs(args);
   const schema = state.owner.schemaFor(state);
   const method = schema && Object.hasOwn(schema.methods, name) ? schema.methods[name] : undefined;
-  if (!method) return state.owner.request(HANDLE_CALLATTR, [receiver, name, positional, named], request);
+  if (answer) answer.expects = method ? resultKind(state.owner, method.returns) : DYNAMIC_RESULT;
+  if (!method) return state.owner.request(HANDLE_CALLATTR, [receiver, name, positional, named], request, answer);
   if (named.length === 0) {
     const native = state.owner.callNative?.(state, schema!, name, positional, request);
     if (native) return native;
   }
   // A compiled service: encode by its schema, decode the result back into its declared type.
   const encoded = encodeArguments(method, positional, schema!.types, name);
-  const result = await state.owner.request(HANDLE_CALLATTR, [receiver, name, encoded, named], request);
+  const result = await state.owner.request(HANDLE_CALLATTR, [receiver, name, encoded, named], request, answer);
   return decodeValue(method.returns, result, schema!.types, `${name}() result`, 0, null);
 }
 
@@ -211,7 +233,7 @@ function makeAttrRef(netref: unknown, path: readonly string[], options: CallOpti
   const target = function attribute(): void {};
   Object.defineProperty(target, inspect.custom, { value: label });
   return new Proxy(target, {
-    apply: (_t, _this, args: unknown[]) => callPath(netref, path, args, options),
+    apply: (_t, _this, args: unknown[]) => pipelinable(netrefState(netref)!.owner, options, (answer) => callPath(netref, path, args, options, answer)),
     get: (_t, prop) => {
       switch (prop) {
         case ATTR:
@@ -260,12 +282,15 @@ function buildNetref(
   // proxy) and never in `state`, which the FinalizationRegistry holds strongly.
   const attrs = new Map<string, AttrRef>();
   const proxy: unknown = new Proxy(target, {
-    apply: async (_t, _this, args: unknown[]) => {
-      const request = begin(options);
-      await ready(state, request);
-      const [positional, named] = splitCallArgs(args);
-      return state.owner.request(HANDLE_CALL, [proxy, positional, named], request);
-    },
+    apply: (_t, _this, args: unknown[]) =>
+      pipelinable(state.owner, options, async (answer) => {
+        const request = begin(options);
+        await ready(state, request);
+        await undefined; // see callPath: let `await result.member` register first
+        const [positional, named] = splitCallArgs(args);
+        answer.expects = DYNAMIC_RESULT;
+        return state.owner.request(HANDLE_CALL, [proxy, positional, named], request, answer);
+      }),
     get: (_t, prop) => {
       if (typeof prop === "symbol") {
         switch (prop) {

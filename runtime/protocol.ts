@@ -17,11 +17,17 @@ import { handlerFor, type HandlerHost } from "./handlers.js";
 import { freshInstanceId, idPackKey, isIdPack, JS_MODULE, localIdPack, type IdPack } from "./id-pack.js";
 import type { ServiceSchema } from "./schema.js";
 import {
+  encodeNativeDrop,
+  encodeNativeHold,
+  encodeNativePipeline,
   encodeNativeReply,
   encodeNativeRequest,
   isNativePayload,
   loadNativeCodec,
   nativeSchema,
+  NATIVE_DROP,
+  NATIVE_HOLD,
+  NATIVE_REPLY,
   NATIVE_REQUEST,
   NATIVE_VERSION,
   readNativeFrame,
@@ -32,6 +38,7 @@ import {
 } from "./codec/native.js";
 import { dispatchNativeCall, tableFor } from "./dispatch.js";
 import { createNetref, netrefState, releaseState, type NetrefOwner, type NetrefState, type RequestOptions } from "./netref.js";
+import { PIPELINED_ON_VALUE, type Answer } from "./pipeline.js";
 import { now, type ConnectionEventListener, type ConnectionEvents, type ConnectionStats, type RequestErrorKind, type RequestEvent } from "./observe.js";
 import { LocalObjectTable } from "./object-table.js";
 import type { Stream } from "./stream.js";
@@ -87,6 +94,9 @@ export const HANDLE_NATIVE_OFFER = 0x7254;
 /** The codec a connection uses for typed calls: "native" only when both rpyc-ts peers agreed. */
 export type Codec = "native" | "brine";
 
+/** The answer to an offer listing "pipeline": the native codec, and promise pipelining's frames too. */
+const NATIVE_PIPELINING = "native+pipeline";
+
 /** Payload of a heartbeat ping. */
 const HEARTBEAT_DATA = "rpyc-ts heartbeat";
 
@@ -108,6 +118,33 @@ type Boxed = readonly [number, unknown];
 
 /** send()'s message type for an already encoded native payload (never on the wire as such). */
 const MSG_NATIVE = -1;
+
+/** How sendRequest sends a request, beyond a plain brine one. */
+interface SendExtras {
+  /** Not subject to maxPendingRequests (the heartbeat must get out when calls fill the table). */
+  readonly unlimited?: boolean;
+  /** Encoded with the native codec: the reply is this method's native result. */
+  readonly native?: { method: NativeMethod; header: Omit<NativeRequestHeader, "seq">; args: readonly unknown[] } | undefined;
+  /** Our own bookkeeping (the codec offer): not counted in stats, limits or events. */
+  readonly internal?: boolean;
+  /** Promise pipelining: the request's result may have dependents (see NetrefOwner.request). */
+  readonly answer?: Answer | undefined;
+  /** Promise pipelining: sent as a pipelined request on the held result of our request `base`. */
+  readonly base?: number | undefined;
+}
+const NO_EXTRAS: SendExtras = {};
+
+/** The most results one connection holds for pipelined requests of its peer at a time. */
+export const MAX_HELD_ANSWERS = 4096;
+
+/** The result of a request the peer asked us to hold for its pipelined requests. */
+interface HeldAnswer {
+  /** Announced dependents (pipelined requests or drops) still to come. */
+  remaining: number;
+  settled: boolean;
+  readonly outcome: Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+  readonly settle: (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => void;
+}
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -161,6 +198,8 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private rootProxy: unknown;
   /** Set once both sides agreed on the native codec; native frames are refused before. */
   private nativeAgreed = false;
+  /** Both peers take promise pipelining's frames (agreed with the codec). */
+  private pipelining = false;
   /** The peer's compiled classes (className to schema fingerprint) it serves natively. */
   private peerNative: ReadonlyMap<string, string> = new Map();
   /** Internal requests awaiting replies (the offer): not counted as the user's. */
@@ -174,6 +213,8 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
    */
   readonly negotiated: Promise<Codec> = new Promise((resolve) => (this.codecDecided = resolve));
   private rootFetch: Promise<void> | undefined;
+  /** Results of the peer's requests it will pipeline on (NATIVE_HOLD), by its request seq. */
+  private readonly held = new Map<number, HeldAnswer>();
   private cleanupDone: Promise<void> | undefined;
   private isClosed = false;
   private readonly closed$: Promise<void>;
@@ -316,10 +357,24 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
    * Sends a request and resolves with the unboxed reply. `options` (from withOptions())
    * carry a deadline replacing sync_request_timeout and an AbortSignal.
    */
-  request(handler: number, args: readonly unknown[], options?: RequestOptions): Promise<unknown> {
-    if (options === undefined) return this.sendRequest(handler, args, this.config.sync_request_timeout, undefined);
+  request(handler: number, args: readonly unknown[], options?: RequestOptions, answer?: Answer): Promise<unknown> {
+    if (options === undefined) return this.sendRequest(handler, args, this.config.sync_request_timeout, undefined, answer ? { answer } : NO_EXTRAS);
     const [timeout, signal] = this.timeoutOf(options);
-    return this.sendRequest(handler, args, timeout, signal);
+    return this.sendRequest(handler, args, timeout, signal, answer ? { answer } : NO_EXTRAS);
+  }
+
+  /** Promise pipelining: a request on the held result of our request `base` (see NetrefOwner). */
+  requestPipelined(base: number, handler: number, args: readonly unknown[], options: RequestOptions | undefined, answer: Answer): Promise<unknown> {
+    const [timeout, signal] = this.timeoutOf(options);
+    return this.sendRequest(handler, args, timeout, signal, { answer, base });
+  }
+
+  dropPipelined(base: number): void {
+    if (!this.isClosed) this.send(MSG_NATIVE, base, encodeNativeDrop(base));
+  }
+
+  schemaOfClass(className: string): ServiceSchema | undefined {
+    return this.schemasByNamePack.get(`${JS_MODULE}.${className}`);
   }
 
   /** A request's timeout in seconds (null: none) and signal, from a netref's options. */
@@ -330,39 +385,44 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     return [timeout, options.signal];
   }
 
-  /** `unlimited`: not subject to maxPendingRequests (the heartbeat must get out when calls fill the table). */
-  private sendRequest(
-    handler: number,
-    args: readonly unknown[],
-    timeoutSeconds: number | null,
-    signal: AbortSignal | undefined,
-    unlimited = false,
-    native?: { method: NativeMethod; header: Omit<NativeRequestHeader, "seq">; args: readonly unknown[] },
-    internal = false,
-  ): Promise<unknown> {
-    if (this.isClosed) return Promise.reject(new ConnectionClosedError());
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  /** Sends a request; see SendExtras. */
+  private sendRequest(handler: number, args: readonly unknown[], timeoutSeconds: number | null, signal: AbortSignal | undefined, extras: SendExtras = NO_EXTRAS): Promise<unknown> {
+    const { unlimited = false, native, internal = false, answer, base } = extras;
+    const refuse = (err: unknown): Promise<unknown> => {
+      answer?.left(null);
+      if (base !== undefined) this.dropPipelined(base);
+      return Promise.reject(err);
+    };
+    if (this.isClosed) return refuse(new ConnectionClosedError());
+    if (signal?.aborted) return refuse(signal.reason);
     if (!unlimited && this.pending.size - this.internalPending >= this.config.maxPendingRequests) {
       this.errorCount++;
       const limit = this.config.maxPendingRequests;
-      return Promise.reject(
+      return refuse(
         new LimitExceededError("maxPendingRequests", limit, `${limit} requests already await replies on ${this.connid} (maxPendingRequests); ${C.HANDLER_NAMES[handler]} was not sent`),
       );
     }
     if (timeoutSeconds === 0) {
       this.errorCount++;
-      return Promise.reject(new AsyncResultTimeout(`deadline passed before ${C.HANDLER_NAMES[handler]} was sent`));
+      return refuse(new AsyncResultTimeout(`deadline passed before ${C.HANDLER_NAMES[handler]} was sent`));
     }
     let boxed: Boxed | undefined;
     let payload: Uint8Array | undefined;
     const seq = this.seq;
     try {
       if (native) payload = encodeNativeRequest({ ...native.header, seq }, native.method, native.args);
+      else if (base !== undefined) payload = encodeNativePipeline(seq, base, dump([handler, this.box(args)] as PyValue));
       else boxed = this.box(args);
     } catch (err) {
-      return Promise.reject(err);
+      return refuse(err);
     }
     this.seq++;
+    // Pipelining: the hold goes first, so the peer keeps this request's result for its dependents.
+    if (answer) {
+      const held = answer.wanted && this.nativeAgreed && this.pipelining;
+      if (held) this.send(MSG_NATIVE, seq, encodeNativeHold(seq, answer.dependents));
+      answer.left(held ? seq : null);
+    }
     return new Promise((resolve, reject) => {
       const pending = new Pending(resolve, reject);
       pending.native = native?.method;
@@ -743,6 +803,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       );
       return;
     }
+    if (this.held.size > 0) this.settleHeld(seq, { ok: true, value });
     let boxed: Boxed;
     try {
       boxed = this.box(value);
@@ -755,6 +816,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   private replyException(seq: number | bigint, err: unknown, handlerName: string, trace: RequestEvent | undefined): void {
     if (this.config.log_exceptions) this.log("debug", `exception in ${handlerName} (seq ${seq})`, err);
+    if (this.held.size > 0) this.settleHeld(seq, { ok: false, error: err });
     if (this.isClosed) return this.served(trace, "closed", err);
     let exception = dumpException(err, this.config);
     // The exception may carry request values (KeyError(code)) nested too deep to send back.
@@ -794,12 +856,15 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   /** The side with schemas offers (version, codecs, its served classes); the answer decides. */
   private offerNative(): void {
-    const offer = [NATIVE_VERSION, ["native"], this.servedNative()];
-    this.sendRequest(HANDLE_NATIVE_OFFER, offer, this.config.sync_request_timeout, undefined, true, undefined, true).then(
+    // "pipeline": we take promise pipelining's frames; an answer of NATIVE_PIPELINING says the peer does too.
+    const offer = [NATIVE_VERSION, ["native", "pipeline"], this.servedNative()];
+    this.sendRequest(HANDLE_NATIVE_OFFER, offer, this.config.sync_request_timeout, undefined, { unlimited: true, internal: true }).then(
       (answer) => {
-        const classes = Array.isArray(answer) && answer.length === 2 && answer[0] === "native" ? Connection.peerClasses(answer[1]) : undefined;
+        const codec = Array.isArray(answer) && answer.length === 2 ? answer[0] : undefined;
+        const classes = codec === "native" || codec === NATIVE_PIPELINING ? Connection.peerClasses((answer as unknown[])[1]) : undefined;
         if (classes && !this.isClosed) {
           this.peerNative = classes;
+          this.pipelining = codec === NATIVE_PIPELINING;
           this.nativeAgreed = true;
           this.codecDecided("native");
         } else {
@@ -832,10 +897,12 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   private answerOfferNow(seq: number | bigint, boxedArgs: PyValue, available: boolean): void {
     let classes: Map<string, string> | undefined;
+    let pipelining = false;
     try {
       const offer = this.unbox(boxedArgs);
       if (available && Array.isArray(offer) && offer.length === 3 && offer[0] === NATIVE_VERSION && Array.isArray(offer[1]) && offer[1].includes("native")) {
         classes = Connection.peerClasses(offer[2]);
+        pipelining = offer[1].includes("pipeline");
       }
     } catch {
       classes = undefined;
@@ -846,8 +913,10 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     }
     // Agreed from here: the peer sends native frames only after reading this reply.
     this.peerNative = classes;
+    this.pipelining = pipelining;
     this.nativeAgreed = true;
-    this.send(C.MSG_REPLY, seq, this.box(["native", this.servedNative()]));
+    // An offerer from before pipelining did not ask for it and gets the plain answer it knows.
+    this.send(C.MSG_REPLY, seq, this.box([pipelining ? NATIVE_PIPELINING : "native", this.servedNative()]));
     this.codecDecided("native");
   }
 
@@ -866,7 +935,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     if (!method || !method.accepts(args.length)) return undefined;
     const header = { fingerprint, method: method.index, argc: args.length, target: [idPack[0], idPack[1], idPack[2]] as const };
     const [timeout, signal] = this.timeoutOf(options);
-    return this.sendRequest(C.HANDLE_CALLATTR, [null, name], timeout, signal, false, { method, header, args });
+    return this.sendRequest(C.HANDLE_CALLATTR, [null, name], timeout, signal, { native: { method, header, args } });
   }
 
   private dispatchNative(payload: Buffer, fresh: boolean): void {
@@ -877,16 +946,110 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     } catch (err) {
       return this.fatal(new ProtocolError(`malformed native-codec frame: ${(err as Error).message}`));
     }
-    if (frame.kind !== NATIVE_REQUEST) return this.onNativeReply(frame.seq, frame.method, frame.reader);
+    switch (frame.kind) {
+      case NATIVE_REPLY:
+        return this.onNativeReply(frame.seq, frame.method, frame.reader);
+      case NATIVE_HOLD:
+        return this.holdAnswer(frame.seq, frame.count);
+      case NATIVE_DROP:
+        return void this.takeHeld(frame.seq);
+    }
+    // A request (native, or pipelined): served in arrival order like brine requests.
+    const serve = (refuse: boolean): void =>
+      frame.kind === NATIVE_REQUEST ? this.onNativeRequest(frame.header, frame.reader, refuse) : this.onPipelinedRequest(frame.seq, frame.base, frame.body, refuse);
     if (fresh) {
       if (this.queueHead < this.queue.length || this.serving >= this.config.maxConcurrentRequests || this.writeCongested()) return this.enqueue(payload);
-      return this.onNativeRequest(frame.header, frame.reader, this.draining);
+      return serve(this.draining);
     }
     if (this.drainAdmits > 0) {
       this.drainAdmits--;
-      return this.onNativeRequest(frame.header, frame.reader, false);
+      return serve(false);
     }
-    return this.onNativeRequest(frame.header, frame.reader, this.draining);
+    return serve(this.draining);
+  }
+
+  // ---- promise pipelining (serving side) ---------------------------------------------------
+
+  /** The peer's hold of our reply to its request `seq`: keep the result for `count` pipelined requests. */
+  private holdAnswer(seq: number, count: number): void {
+    if (count === 0 || this.held.has(seq)) return;
+    if (this.held.size >= MAX_HELD_ANSWERS) {
+      // Its pipelined requests will be answered with an error naming the missing hold.
+      this.log("debug", `hold of seq ${seq} ignored: ${MAX_HELD_ANSWERS} results already held (MAX_HELD_ANSWERS)`);
+      return;
+    }
+    let settle!: HeldAnswer["settle"];
+    const outcome = new Promise<Parameters<HeldAnswer["settle"]>[0]>((resolve) => (settle = resolve));
+    this.held.set(seq, { remaining: count, settled: false, outcome, settle });
+  }
+
+  /** Request `seq` finished: its held result (if the peer asked for a hold) goes to its dependents. */
+  private settleHeld(seq: number | bigint, outcome: Parameters<HeldAnswer["settle"]>[0]): void {
+    const entry = typeof seq === "number" ? this.held.get(seq) : undefined;
+    if (!entry || entry.settled) return;
+    entry.settled = true;
+    entry.settle(outcome);
+    if (entry.remaining <= 0) this.held.delete(seq as number);
+  }
+
+  /** One announced dependent of `base` arrived (or was dropped): the entry goes when none is left. */
+  private takeHeld(base: number): HeldAnswer | undefined {
+    const entry = this.held.get(base);
+    if (!entry) return undefined;
+    entry.remaining--;
+    if (entry.remaining <= 0 && entry.settled) this.held.delete(base);
+    return entry;
+  }
+
+  /** Results held for pipelined requests of the peer (diagnostics, tests). */
+  get heldAnswers(): number {
+    return this.held.size;
+  }
+
+  /** A pipelined request: a brine (handler, args) whose args[0] is the held result of request `base`. */
+  private onPipelinedRequest(seq: number, base: number, body: Uint8Array, refuse: boolean): void {
+    let handlerName = "request";
+    let trace: RequestEvent | undefined;
+    this.serving++;
+    const entry = this.takeHeld(base);
+    try {
+      const message = load(body, this.brineLimits);
+      if (!Array.isArray(message) || message.length !== 2) throw new TypeError("cannot unpack pipelined request: expected (handler, args)");
+      const [code, boxedArgs] = message as [PyValue, PyValue];
+      // Unboxed at once, in arrival order (as for brine requests).
+      const args = this.unbox(boxedArgs);
+      if (code !== C.HANDLE_GETATTR && code !== C.HANDLE_CALLATTR) throw new TypeError(`pipelined requests are GETATTR or CALLATTR, got handler ${String(code)}`);
+      const handler = handlerFor(code);
+      handlerName = handler.name;
+      if (this.observed) trace = this.traceRequest(seq, code, args, "in");
+      if (!Array.isArray(args) || args.length < handler.minArgs || args.length > handler.maxArgs) {
+        throw new TypeError(`_handle_${handler.name}() takes ${handler.minArgs}..${handler.maxArgs} arguments`);
+      }
+      if (refuse) throw closingRefusal();
+      if (!entry) throw new ValueError(`pipelined request on the result of request ${base}, which is not held`);
+      void entry.outcome.then((outcome) => {
+        if (this.isClosed) return this.served(trace, "closed", new ConnectionClosedError());
+        // The first call's error is every dependent's error.
+        if (!outcome.ok) return this.replyException(seq, outcome.error, handlerName, trace);
+        const target = outcome.value;
+        if (dumpable(target) || Array.isArray(target)) {
+          // Plain data is sent by value: the caller reads its members locally instead.
+          const err = new PythonException(`the result of request ${base} is plain data, not a reference`);
+          err.name = PIPELINED_ON_VALUE;
+          return this.replyException(seq, err, handlerName, trace);
+        }
+        let result: unknown;
+        try {
+          args[0] = target;
+          result = handler.run(this, args);
+        } catch (err) {
+          return this.replyException(seq, err, handlerName, trace);
+        }
+        this.reply(seq, result, handlerName, trace);
+      });
+    } catch (err) {
+      this.replyException(seq, err, handlerName, trace);
+    }
   }
 
   private onNativeRequest(header: NativeRequestHeader, reader: NativeReader, refuse: boolean): void {
@@ -921,6 +1084,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   private replyNative(seq: number, method: NativeMethod, value: unknown, trace: RequestEvent | undefined): void {
     if (this.isClosed) return this.served(trace, "closed", new ConnectionClosedError());
+    if (this.held.size > 0) this.settleHeld(seq, { ok: true, value });
     let payload: Uint8Array;
     try {
       payload = encodeNativeReply(seq, method, value);
@@ -1022,7 +1186,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
         return;
       }
       this.heartbeatPending = true;
-      this.sendRequest(C.HANDLE_PING, [HEARTBEAT_DATA], interval, undefined, true).then(
+      this.sendRequest(C.HANDLE_PING, [HEARTBEAT_DATA], interval, undefined, { unlimited: true }).then(
         () => {
           this.heartbeatPending = false;
         },
@@ -1183,6 +1347,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     this.codecDecided(this.codec);
     this.emit("close", { connid: this.connid, reason });
     this.objects.clear();
+    this.held.clear();
     for (const ref of this.proxies.values()) {
       const proxy = ref.deref();
       if (proxy) this.finalizer.unregister(netrefState(proxy)!);

@@ -34,6 +34,22 @@ type LocalArgs<A extends readonly unknown[]> = { -readonly [K in keyof A]: Local
 /** Arguments of a remote call, as declared (keyword arguments go through untyped calls: `kwargs()`). */
 export type RemoteArgs<A extends readonly unknown[]> = LocalArgs<A>;
 
+/**
+ * Promise pipelining: what a pending call result offers before it resolves when it will be a
+ * netref: the netref's members (`root.get_db().query(x)`, `await root.get_db().name`). With
+ * the native codec these uses travel with the call (one round trip); otherwise they wait for
+ * it. Members named like a Promise's own (`then`, `catch`, `finally`) are not offered.
+ * Method types still return a plain Promise (generated stubs declare `Promise<XxxRemote>`);
+ * to type a pipelined expression, view the result as RemoteResult:
+ * `(root.get_db() as RemoteResult<DbRemote>).query(x)`.
+ */
+export type PipelineOf<R> = [R] extends [NetrefBase]
+  ? { readonly [K in Exclude<keyof R, keyof Promise<unknown> | typeof netrefBrand | typeof Symbol.asyncIterator>]: R[K] }
+  : unknown;
+
+/** The result of a remote call: a Promise, pipelinable (PipelineOf) when it will be a netref. */
+export type RemoteResult<R> = [R] extends [NetrefBase] ? Promise<R> & PipelineOf<R> : Promise<R>;
+
 /** A remote method: called with the declared parameters (their names show in the IDE). */
 export type RemoteMethod<A extends readonly unknown[], R> = (...args: LocalArgs<A>) => Promise<R>;
 

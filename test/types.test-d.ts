@@ -142,3 +142,24 @@ describe("Remote<T> (types only)", () => {
     expectTypeOf(await conn.root.profile()).toEqualTypeOf<{ name: string; email?: string; nick: string | null }>();
   });
 });
+
+describe("promise pipelining (types only)", () => {
+  it("RemoteResult of a netref offers its members before it resolves; of plain data, nothing more", () => {
+    type Child = Remote<ChildService>;
+    type Pending = import("../runtime/index.js").RemoteResult<Child>;
+    expectTypeOf<Pending>().toMatchTypeOf<Promise<Child>>();
+    expectTypeOf<Pending["name"]>().toEqualTypeOf<RemoteAttribute<string>>();
+    expectTypeOf<Awaited<Pending>>().toEqualTypeOf<Child>();
+    // @ts-expect-error not exposed on the child service, so not pipelinable either
+    void ({} as Pending).secret;
+    expectTypeOf<import("../runtime/index.js").RemoteResult<number>>().toEqualTypeOf<Promise<number>>();
+    // A nullable netref result is not pipelinable: it may be None.
+    expectTypeOf<import("../runtime/index.js").RemoteResult<Child | null>>().toEqualTypeOf<Promise<Child | null>>();
+  });
+
+  it("a pipelined method keeps its typed signature", () => {
+    type Pending = import("../runtime/index.js").RemoteResult<Remote<TypedService>>;
+    expectTypeOf<ReturnType<Pending["slow"]>>().toEqualTypeOf<Promise<string>>();
+    expectTypeOf<Pending["slow"]>().parameters.toEqualTypeOf<[ms: number]>();
+  });
+});

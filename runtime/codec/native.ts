@@ -21,6 +21,12 @@ export const NATIVE_MAGIC = 0xfe;
 export const NATIVE_VERSION = 1;
 export const NATIVE_REQUEST = 1;
 export const NATIVE_REPLY = 2;
+/** Promise pipelining: "keep the result of my request `seq` for `count` pipelined requests". */
+export const NATIVE_HOLD = 3;
+/** Promise pipelining: a brine request whose target (args[0]) is the held result of request `base`. */
+export const NATIVE_PIPELINE = 4;
+/** Promise pipelining: one announced pipelined request on the held result `seq` will not come. */
+export const NATIVE_DROP = 5;
 
 /** One compiled method's native form. */
 export class NativeMethod {
@@ -218,9 +224,27 @@ export function isNativePayload(payload: Uint8Array): boolean {
   return payload.length >= 2 && payload[0] === NATIVE_MAGIC && payload[1] === 0x01;
 }
 
+/** A hold: the peer keeps the result of request `seq` until `count` pipelined requests (or drops) used it. */
+export function encodeNativeHold(seq: number, count: number): Uint8Array {
+  return lib().Writer.create().uint32(NATIVE_MAGIC).uint32(NATIVE_HOLD).double(seq).uint32(count).finish();
+}
+
+/** A drop: one of the pipelined requests announced by a hold of `seq` was given up. */
+export function encodeNativeDrop(seq: number): Uint8Array {
+  return lib().Writer.create().uint32(NATIVE_MAGIC).uint32(NATIVE_DROP).double(seq).finish();
+}
+
+/** A pipelined request: its own seq, the seq whose held result is its target, and the brine `(handler, args)` body. */
+export function encodeNativePipeline(seq: number, base: number, body: Uint8Array): Uint8Array {
+  return lib().Writer.create().uint32(NATIVE_MAGIC).uint32(NATIVE_PIPELINE).double(seq).double(base).bytes(body).finish();
+}
+
 export type NativeFrame =
   | { readonly kind: typeof NATIVE_REQUEST; readonly header: NativeRequestHeader; readonly reader: pbt.Reader }
-  | { readonly kind: typeof NATIVE_REPLY; readonly seq: number; readonly method: number; readonly reader: pbt.Reader };
+  | { readonly kind: typeof NATIVE_REPLY; readonly seq: number; readonly method: number; readonly reader: pbt.Reader }
+  | { readonly kind: typeof NATIVE_HOLD; readonly seq: number; readonly count: number }
+  | { readonly kind: typeof NATIVE_DROP; readonly seq: number }
+  | { readonly kind: typeof NATIVE_PIPELINE; readonly seq: number; readonly base: number; readonly body: Uint8Array };
 
 /** Reads a native payload's header; the reader is left at the message body. Throws on garbage. */
 export function readNativeFrame(payload: Uint8Array): NativeFrame {
@@ -237,6 +261,13 @@ export function readNativeFrame(payload: Uint8Array): NativeFrame {
     return { kind, header: { seq, fingerprint, method, argc, target }, reader };
   }
   if (kind === NATIVE_REPLY) return { kind, seq, method: reader.uint32(), reader };
+  if (kind === NATIVE_HOLD) return { kind, seq, count: reader.uint32() };
+  if (kind === NATIVE_DROP) return { kind, seq };
+  if (kind === NATIVE_PIPELINE) {
+    const base = reader.double();
+    if (!Number.isSafeInteger(base) || base < 0) throw new TypeError("native payload: bad pipelined base seq");
+    return { kind, seq, base, body: reader.bytes() };
+  }
   throw new TypeError(`native payload: unknown kind ${kind}`);
 }
 
