@@ -43,3 +43,29 @@ export function stopAllChildren(): Promise<void> {
 process.on("exit", () => {
   for (const proc of children) proc.kill("SIGKILL");
 });
+
+/** Set once a bench received SIGINT, SIGTERM or SIGHUP; its loops check it and stop. */
+export interface Interruption {
+  readonly interrupted: boolean;
+}
+
+/**
+ * On SIGINT, SIGTERM or SIGHUP (once): runs `cleanup` (which stops the children and removes
+ * temp files), says how many bench processes were stopped, and exits 130 without results.
+ */
+export function exitOnSignals(cleanup: () => Promise<void>): Interruption {
+  const state = { interrupted: false };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (state.interrupted) return;
+    state.interrupted = true;
+    const count = children.size;
+    void cleanup().then(() => {
+      process.stderr.write(`\n${signal}: stopped ${count} bench process${count === 1 ? "" : "es"}; no results.\n`);
+      process.exit(130);
+    });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+  return state;
+}

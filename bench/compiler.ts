@@ -19,7 +19,7 @@
 //   npm run bench:compiler -- --help
 
 import { execFileSync } from "node:child_process";
-import { exited, startChild, stopAllChildren } from "./children.js";
+import { exited, exitOnSignals, startChild, stopAllChildren } from "./children.js";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import path from "node:path";
@@ -470,24 +470,13 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-compiler-bench-"));
   const corpusDir = path.join(workDir, "corpus");
   let bar: cliProgress.SingleBar | undefined;
-  let interrupted = false;
   const cleanup = async (): Promise<void> => {
     bar?.stop();
     await stopAllChildren();
     if (options.keep) process.stderr.write(`corpus and output kept in ${corpusDir}\n`);
     else rmSync(workDir, { recursive: true, force: true });
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    void cleanup().then(() => {
-      process.stderr.write(`\n${signal}: stopped; no results.\n`);
-      process.exit(130);
-    });
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
+  const signals = exitOnSignals(cleanup);
 
   try {
     const t0 = performance.now();
@@ -527,7 +516,7 @@ async function main(): Promise<number> {
     const results: Results = { errors: {} };
     let done = 0;
     for (const [index, job] of jobs.entries()) {
-      if (interrupted) return 130;
+      if (signals.interrupted) return 130;
       const name = `[${index + 1}/${jobs.length}] ${job.label}`;
       if (options.plain) process.stderr.write(`${name} ...\n`);
       bar?.update(done, { job: name, step: "starting node" });
@@ -544,7 +533,7 @@ async function main(): Promise<number> {
           waited = true;
           bar?.update(done, { job: name, step: `waiting: others use ${busy.toFixed(2)} cores` });
         });
-        if (interrupted) return 130;
+        if (signals.interrupted) return 130;
         if (waited && load !== undefined && load >= 0.25) process.stderr.write(`${name}: still busy after ${options.waitQuiet} s (others use ${load.toFixed(2)} cores); measuring anyway\n`);
       }
       if (job.mode === "run" && job.args.length === 0 && (id === "cold" || id === "setup")) rmSync(path.join(corpusDir, OUT), { recursive: true, force: true });
@@ -576,7 +565,7 @@ async function main(): Promise<number> {
         }
         if (options.plain) process.stderr.write(`${name}: ${describe(result)}\n`);
       } catch (err) {
-        if (interrupted) return 130;
+        if (signals.interrupted) return 130;
         const message = err instanceof Error ? err.message : String(err);
         if (id === "setup") throw new Error(`the cold run that the other measurements need failed: ${message}`);
         results.errors[id] = message;
@@ -598,7 +587,7 @@ async function main(): Promise<number> {
     }
     return Object.keys(results.errors).length > 0 ? 1 : 0;
   } finally {
-    if (!interrupted) await cleanup();
+    if (!signals.interrupted) await cleanup();
   }
 }
 

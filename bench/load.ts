@@ -19,7 +19,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import Table from "cli-table3";
-import { children, exited, stopAllChildren, stopChild } from "./children.js";
+import { exited, exitOnSignals, stopAllChildren, stopChild } from "./children.js";
 import {
   captureStderr,
   cpuSeconds,
@@ -307,24 +307,12 @@ async function main(): Promise<number> {
   ];
   const workDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-load-"));
   let bar: cliProgress.SingleBar | undefined;
-  let interrupted = false;
   const cleanup = async (): Promise<void> => {
     bar?.stop();
     await stopAllChildren();
     rmSync(workDir, { recursive: true, force: true });
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    const count = children.size;
-    void cleanup().then(() => {
-      process.stderr.write(`\n${signal}: stopped ${count} bench process${count === 1 ? "" : "es"}; no results.\n`);
-      process.exit(130);
-    });
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
+  const signals = exitOnSignals(cleanup);
 
   const loadAtStart = loadAverage();
   const results: LevelResult[] = [];
@@ -332,7 +320,7 @@ async function main(): Promise<number> {
   try {
     process.stderr.write(`rpyc-ts load bench: levels ${options.levels.join(", ")} connections, ${options.warmup} s warm-up + ${options.duration} s each\n`);
     for (const [index, connections] of options.levels.entries()) {
-      if (interrupted) return 130;
+      if (signals.interrupted) return 130;
       const name = `[${index + 1}/${options.levels.length}] ${connections} connection${connections === 1 ? "" : "s"}`;
       const units = 1000;
       const span = options.warmup + options.duration;
@@ -363,7 +351,7 @@ async function main(): Promise<number> {
       } catch (err) {
         bar?.stop();
         bar = undefined;
-        if (interrupted) return 130;
+        if (signals.interrupted) return 130;
         const message = err instanceof Error ? err.message : String(err);
         failures.push(`${connections} connections: ${message}`);
         process.stderr.write(`${name} FAILED: ${message}\n`);
@@ -377,7 +365,7 @@ async function main(): Promise<number> {
     }
     return failures.length > 0 ? 1 : 0;
   } finally {
-    if (!interrupted) await cleanup();
+    if (!signals.interrupted) await cleanup();
   }
 }
 

@@ -16,7 +16,7 @@
 //   npm run bench:roundtrip -- --help
 
 import { execFileSync, type ChildProcess } from "node:child_process";
-import { children, exited, startChild as startChildIn, stopAllChildren, stopChild } from "./children.js";
+import { exited, exitOnSignals, startChild as startChildIn, stopAllChildren, stopChild } from "./children.js";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, endianness, tmpdir } from "node:os";
 import path from "node:path";
@@ -554,24 +554,12 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-bench-"));
 
   let bar: cliProgress.SingleBar | undefined;
-  let interrupted = false;
   const cleanup = async (): Promise<void> => {
     bar?.stop();
     await stopAllChildren();
     rmSync(workDir, { recursive: true, force: true });
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    const count = children.size;
-    void cleanup().then(() => {
-      process.stderr.write(`\n${signal}: stopped ${count} bench process${count === 1 ? "" : "es"}; no results.\n`);
-      process.exit(130);
-    });
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
+  const signals = exitOnSignals(cleanup);
 
   try {
     const plan = `${options.pairs.length} pair${options.pairs.length === 1 ? "" : "s"} × ${options.rounds} round${options.rounds === 1 ? "" : "s"}`;
@@ -581,7 +569,7 @@ async function main(): Promise<number> {
     let index = 0;
     for (let round = 1; round <= options.rounds; round++) {
       for (const result of results) {
-        if (interrupted) return 130;
+        if (signals.interrupted) return 130;
         if (result.error !== undefined) continue;
         index++;
         const name = `[${index}/${total}] ${result.pair.label}`;
@@ -621,7 +609,7 @@ async function main(): Promise<number> {
               waited = true;
               bar?.update(0, { phase: `waiting: others use ${busy.toFixed(2)} cores`, calls: 0 });
             });
-            if (interrupted) return 130;
+            if (signals.interrupted) return 130;
             if (waited && load !== undefined && load >= 0.25) {
               process.stderr.write(`${name}: still busy after ${options.waitQuiet} s (others use ${load.toFixed(2)} cores); measuring anyway\n`);
             }
@@ -639,7 +627,7 @@ async function main(): Promise<number> {
         } catch (err) {
           bar?.stop();
           bar = undefined;
-          if (interrupted) return 130;
+          if (signals.interrupted) return 130;
           result.error = err instanceof Error ? err.message : String(err);
           process.stderr.write(`${name} FAILED after ${lastCalls} calls: ${result.error}\n`);
         }
@@ -660,7 +648,7 @@ async function main(): Promise<number> {
     }
     return reports.some((r) => r.error !== null) ? 1 : 0;
   } finally {
-    if (!interrupted) await cleanup();
+    if (!signals.interrupted) await cleanup();
   }
 }
 

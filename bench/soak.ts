@@ -18,7 +18,7 @@ import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import Table from "cli-table3";
-import { children, exited, stopAllChildren, stopChild } from "./children.js";
+import { exited, exitOnSignals, stopAllChildren, stopChild } from "./children.js";
 import { captureStderr, describeExit, fmtInt, fmtMB, loadAverage, numberOption, onJsonLines, startNode, startServer } from "./proc.js";
 import type { SideReport } from "./soak_tables.js";
 
@@ -190,7 +190,6 @@ async function main(): Promise<number> {
   ];
   let multibar: cliProgress.MultiBar | undefined;
   let bar: cliProgress.SingleBar | undefined;
-  let interrupted = false;
   const log = (line: string): void => {
     if (multibar) multibar.log(`${line}\n`);
     else process.stderr.write(`${line}\n`);
@@ -199,18 +198,7 @@ async function main(): Promise<number> {
     multibar?.stop();
     await stopAllChildren();
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    const count = children.size;
-    void cleanup().then(() => {
-      process.stderr.write(`\n${signal}: stopped ${count} bench process${count === 1 ? "" : "es"}; no results.\n`);
-      process.exit(130);
-    });
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
+  const signals = exitOnSignals(cleanup);
 
   const loadAtStart = loadAverage();
   try {
@@ -327,7 +315,7 @@ async function main(): Promise<number> {
     }
     return verdict.startsWith("FAILED") ? 1 : 0;
   } finally {
-    if (!interrupted) await cleanup();
+    if (!signals.interrupted) await cleanup();
   }
 }
 

@@ -27,7 +27,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import Table from "cli-table3";
-import { children, exited, startChild, stopAllChildren, stopChild } from "./children.js";
+import { exited, exitOnSignals, startChild, stopAllChildren, stopChild } from "./children.js";
 import { BENCH_DIR, REPO_DIR, cpuSeconds, describeExit, loadAverage, machineBusySeconds, numberOption, sleep } from "./proc.js";
 import { concatSamples, summarize } from "./stats.js";
 import { parseSuiteEvent, WORKLOADS, type Workload } from "./suite/events.js";
@@ -512,20 +512,10 @@ async function main(): Promise<number> {
   const cores = availableParallelism();
   const loadAtStart = loadAverage();
   const workDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-suite-"));
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    const count = children.size;
-    void stopAllChildren().then(() => {
-      rmSync(workDir, { recursive: true, force: true });
-      process.stderr.write(`\n${signal}: stopped ${count} bench process${count === 1 ? "" : "es"}; no results.\n`);
-      process.exit(130);
-    });
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
+  const signals = exitOnSignals(async () => {
+    await stopAllChildren();
+    rmSync(workDir, { recursive: true, force: true });
+  });
 
   const started = performance.now();
   const runs = new Map<string, PeerRun[]>(options.peers.map((p) => [p.id, []]));
@@ -538,7 +528,7 @@ async function main(): Promise<number> {
     let index = 0;
     for (let round = 1; round <= options.rounds; round++) {
       for (const spec of options.peers) {
-        if (interrupted) return 130;
+        if (signals.interrupted) return 130;
         index++;
         if (errors.has(spec.id)) continue;
         const name = `[${index}/${total}] ${spec.label}`;
@@ -557,7 +547,7 @@ async function main(): Promise<number> {
           const codec = run.codec === null ? "" : ` codec ${run.codec},`;
           process.stderr.write(`${codec}${seq}${other} ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
         } catch (err) {
-          if (interrupted) return 130;
+          if (signals.interrupted) return 130;
           const message = err instanceof Error ? err.message : String(err);
           errors.set(spec.id, message);
           process.stderr.write(` FAILED: ${message}\n`);
@@ -621,7 +611,7 @@ async function main(): Promise<number> {
     }
     return errors.size > 0 ? 1 : 0;
   } finally {
-    if (!interrupted) {
+    if (!signals.interrupted) {
       await stopAllChildren();
       rmSync(workDir, { recursive: true, force: true });
     }
