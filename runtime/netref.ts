@@ -9,6 +9,7 @@
 // cancellation for every call made through it.
 
 import { inspect } from "node:util";
+import { pathRef } from "./path-ref.js";
 import { HANDLE_CALL, HANDLE_CALLATTR, HANDLE_GETATTR } from "./consts.js";
 import { NetrefReleasedError } from "./errors.js";
 import type { IdPack } from "./id-pack.js";
@@ -227,35 +228,14 @@ export async function callPath(target: unknown, path: readonly string[], args: r
 }
 
 function makeAttrRef(netref: unknown, path: readonly string[], options: CallOptions | undefined): AttrRef {
-  // Every await reads afresh: an attribute is not a cached value.
-  const read = (): Promise<unknown> => getPath(netref, path, begin(options));
-  const label = (): string => `<attribute ${path.join(".")} of ${describe(netrefState(netref)!)}>`;
-  const target = function attribute(): void {};
-  Object.defineProperty(target, inspect.custom, { value: label });
-  return new Proxy(target, {
-    apply: (_t, _this, args: unknown[]) => pipelinable(netrefState(netref)!.owner, options, (answer) => callPath(netref, path, args, options, answer)),
-    get: (_t, prop) => {
-      switch (prop) {
-        case ATTR:
-          return { netref, path, options };
-        case "then":
-          return (resolve?: (v: unknown) => unknown, reject?: (e: unknown) => unknown) => read().then(resolve, reject);
-        case "catch":
-          return (reject?: (e: unknown) => unknown) => read().catch(reject);
-        case "finally":
-          return (fn?: () => void) => read().finally(fn);
-        case Symbol.toPrimitive:
-        case "toString":
-        case inspect.custom:
-          return label;
-      }
-      if (typeof prop === "symbol") return undefined;
-      return makeAttrRef(netref, [...path, prop], options);
-    },
-    set: () => {
-      throw new TypeError(`cannot assign through ${label()}; use await setattr(ref, name, value)`);
-    },
-  }) as unknown as AttrRef;
+  return pathRef("attribute", {
+    label: () => `<attribute ${path.join(".")} of ${describe(netrefState(netref)!)}>`,
+    read: () => getPath(netref, path, begin(options)),
+    call: (args) => pipelinable(netrefState(netref)!.owner, options, (answer) => callPath(netref, path, args, options, answer)),
+    child: (name) => makeAttrRef(netref, [...path, name], options),
+    hidden: { key: ATTR, value: { netref, path, options } },
+    assignHint: "; use await setattr(ref, name, value)",
+  }) as AttrRef;
 }
 
 // ---- the netref proxy ----------------------------------------------------------------

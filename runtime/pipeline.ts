@@ -5,7 +5,7 @@
 // a result known to be plain data, a use made after request N left) it waits for the result
 // and then makes an ordinary call. Errors of request N reach every dependent call.
 
-import { inspect } from "node:util";
+import { pathRef } from "./path-ref.js";
 import { HANDLE_CALLATTR, HANDLE_GETATTR } from "./consts.js";
 import { begin, callPath, getPath, splitCallArgs, type CallOptions, type NetrefOwner } from "./netref.js";
 import { decodeValue, encodeArguments, type ServiceSchema, type WireType } from "./schema.js";
@@ -125,31 +125,11 @@ const answers = new WeakMap<Promise<unknown>, Answer>();
 
 /** `p.a.b`: callable (a pipelined call) and awaitable (a pipelined read), like an AttrRef. */
 function pipelinedRef(base: Pipe, path: readonly string[]): unknown {
-  const label = (): string => `<pipelined ${path.join(".")} of a pending call>`;
-  const target = function pipelined(): void {};
-  Object.defineProperty(target, inspect.custom, { value: label });
-  const read = (): Promise<unknown> => walk(base, path, undefined);
-  return new Proxy(target, {
-    apply: (_t, _this, args: unknown[]) => walk(base, path, args),
-    get: (_t, prop) => {
-      switch (prop) {
-        case "then":
-          return (resolve?: (v: unknown) => unknown, reject?: (e: unknown) => unknown) => read().then(resolve, reject);
-        case "catch":
-          return (reject?: (e: unknown) => unknown) => read().catch(reject);
-        case "finally":
-          return (fn?: () => void) => read().finally(fn);
-        case Symbol.toPrimitive:
-        case "toString":
-        case inspect.custom:
-          return label;
-      }
-      if (typeof prop === "symbol") return undefined;
-      return pipelinedRef(base, [...path, prop]);
-    },
-    set: () => {
-      throw new TypeError(`cannot assign through ${label()}`);
-    },
+  return pathRef("pipelined", {
+    label: () => `<pipelined ${path.join(".")} of a pending call>`,
+    read: () => walk(base, path, undefined),
+    call: (args) => walk(base, path, args),
+    child: (name) => pipelinedRef(base, [...path, name]),
   });
 }
 
