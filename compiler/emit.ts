@@ -103,7 +103,12 @@ export function createEmitter(onService: (done: number, total: number) => void =
       const files =
         cached && cached.key === key
           ? cached.files
-          : [generateClientStub(service, model, options), generateDispatchTable(service, model, options), generateProto(service, model, options)];
+          : [
+              generateClientStub(service, model, options),
+              // Python and live services are served by their own servers: no dispatch table to import them.
+              ...(service.origin ? [] : [generateDispatchTable(service, model, options)]),
+              generateProto(service, model, options),
+            ];
       next.set(service.className, { key, files });
       onService(next.size, model.services.length);
       return files;

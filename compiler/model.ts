@@ -32,7 +32,16 @@ export interface ServiceModel {
   readonly types: readonly TypeDef[];
 }
 
+/**
+ * Where a service was read from. Absent: TypeScript sources (the only services rpyc-ts serves,
+ * so the only ones that get a dispatch table). "python": Python RPyC sources (rpyc-gen
+ * service.py). "live": a running server's answers (rpyc-gen --introspect HOST:PORT).
+ */
+export type ServiceOrigin = "python" | "live";
+
 export interface ServiceDef extends Documented {
+  /** Absent for TypeScript sources; see ServiceOrigin. */
+  readonly origin?: ServiceOrigin;
   readonly className: string;
   /** Formal name: the first alias, upper-cased ("MY" for MyService). */
   readonly name: string;
