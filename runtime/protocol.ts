@@ -65,21 +65,42 @@ export interface CloseOptions {
   graceMs?: number;
 }
 
-/** One of our requests awaiting its reply. */
+/**
+ * One of our requests awaiting its reply. A plain class with every field set in the
+ * constructor (one hidden class, no closures): the hot path allocates this, its promise and
+ * nothing else. Deadlines are swept per connection (Connection.sweepDeadlines), not timed
+ * one by one.
+ */
 class Pending {
-  timer: NodeJS.Timeout | undefined = undefined;
   /** Removes the abort listener of a call with an AbortSignal. */
   unlisten: (() => void) | undefined = undefined;
   /** The "request" event, when someone listened as it was sent. */
   trace: RequestEvent | undefined = undefined;
-  /** Sent with the native codec: the reply is this method's native result. */
-  native: NativeMethod | undefined = undefined;
-  /** Our own bookkeeping (the codec offer): not counted in stats, limits or events. */
-  internal = false;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
   constructor(
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (error: unknown) => void,
-  ) {}
+    readonly handler: number,
+    /** performance.now() by which the reply must have come; Infinity: never expires. */
+    readonly deadline: number,
+    /** The timeout as given, for the expiry message. */
+    readonly timeoutSeconds: number | null,
+    /** Sent with the native codec: the reply is this method's native result. */
+    readonly native: NativeMethod | undefined,
+    /** Our own bookkeeping (the codec offer): not counted in stats, limits or events. */
+    readonly internal: boolean,
+  ) {
+    this.resolve = capturedResolve!;
+    this.reject = capturedReject!;
+  }
+}
+
+// A promise's settlers, captured by one shared executor instead of a closure per request:
+// `new Promise(captureSettlers)` is immediately followed by `new Pending(...)`, which takes them.
+let capturedResolve: ((value: unknown) => void) | undefined;
+let capturedReject: ((error: unknown) => void) | undefined;
+function captureSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 /** setTimeout's largest delay. */
@@ -123,8 +144,6 @@ const MSG_NATIVE = -1;
 interface SendExtras {
   /** Not subject to maxPendingRequests (the heartbeat must get out when calls fill the table). */
   readonly unlimited?: boolean;
-  /** Encoded with the native codec: the reply is this method's native result. */
-  readonly native?: { method: NativeMethod; header: Omit<NativeRequestHeader, "seq">; args: readonly unknown[] } | undefined;
   /** Our own bookkeeping (the codec offer): not counted in stats, limits or events. */
   readonly internal?: boolean;
   /** Promise pipelining: the request's result may have dependents (see NetrefOwner.request). */
@@ -133,6 +152,7 @@ interface SendExtras {
   readonly base?: number | undefined;
 }
 const NO_EXTRAS: SendExtras = {};
+const NO_ARGS: readonly unknown[] = [];
 
 /** The most results one connection holds for pipelined requests of its peer at a time. */
 export const MAX_HELD_ANSWERS = 4096;
@@ -385,36 +405,20 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     return [timeout, options.signal];
   }
 
-  /** Sends a request; see SendExtras. */
+  /** Sends a brine request (or a pipelined one); see SendExtras. */
   private sendRequest(handler: number, args: readonly unknown[], timeoutSeconds: number | null, signal: AbortSignal | undefined, extras: SendExtras = NO_EXTRAS): Promise<unknown> {
-    const { unlimited = false, native, internal = false, answer, base } = extras;
-    const refuse = (err: unknown): Promise<unknown> => {
-      answer?.left(null);
-      if (base !== undefined) this.dropPipelined(base);
-      return Promise.reject(err);
-    };
-    if (this.isClosed) return refuse(new ConnectionClosedError());
-    if (signal?.aborted) return refuse(signal.reason);
-    if (!unlimited && this.pending.size - this.internalPending >= this.config.maxPendingRequests) {
-      this.errorCount++;
-      const limit = this.config.maxPendingRequests;
-      return refuse(
-        new LimitExceededError("maxPendingRequests", limit, `${limit} requests already await replies on ${this.connid} (maxPendingRequests); ${C.HANDLER_NAMES[handler]} was not sent`),
-      );
-    }
-    if (timeoutSeconds === 0) {
-      this.errorCount++;
-      return refuse(new AsyncResultTimeout(`deadline passed before ${C.HANDLER_NAMES[handler]} was sent`));
-    }
+    const answer = extras.answer;
+    const base = extras.base;
+    const refused = this.admit(handler, timeoutSeconds, signal, extras.unlimited === true);
+    if (refused !== undefined) return this.refuse(refused, answer, base);
     let boxed: Boxed | undefined;
     let payload: Uint8Array | undefined;
     const seq = this.seq;
     try {
-      if (native) payload = encodeNativeRequest({ ...native.header, seq }, native.method, native.args);
-      else if (base !== undefined) payload = encodeNativePipeline(seq, base, dump([handler, this.box(args)] as PyValue));
+      if (base !== undefined) payload = encodeNativePipeline(seq, base, dump([handler, this.box(args)] as PyValue));
       else boxed = this.box(args);
     } catch (err) {
-      return refuse(err);
+      return this.refuse(err, answer, base);
     }
     this.seq++;
     // Pipelining: the hold goes first, so the peer keeps this request's result for its dependents.
@@ -423,38 +427,114 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       if (held) this.send(MSG_NATIVE, seq, encodeNativeHold(seq, answer.dependents));
       answer.left(held ? seq : null);
     }
-    return new Promise((resolve, reject) => {
-      const pending = new Pending(resolve, reject);
-      pending.native = native?.method;
-      pending.internal = internal;
-      // Beyond setTimeout's range (about 24.8 days) is no limit, not an immediate timeout.
-      if (timeoutSeconds !== null && timeoutSeconds * 1000 <= MAX_TIMER_MS) {
-        pending.timer = setTimeout(() => {
-          this.fail(seq, new AsyncResultTimeout(`result expired: no reply to ${C.HANDLER_NAMES[handler]} (seq ${seq}) within ${timeoutSeconds} s`), "timeout");
-        }, timeoutSeconds * 1000);
-      }
-      if (signal) {
-        const onAbort = (): void => this.fail(seq, signal.reason, "aborted");
-        signal.addEventListener("abort", onAbort, { once: true });
-        pending.unlisten = () => signal.removeEventListener("abort", onAbort);
-      }
-      if (this.observed && !internal) pending.trace = this.traceRequest(seq, handler, args, "out");
-      this.pending.set(seq, pending);
-      if (internal) this.internalPending++;
-      else this.requestsSent++;
-      if (payload) this.send(MSG_NATIVE, seq, payload);
-      else this.send(C.MSG_REQUEST, seq, [handler, boxed]);
-      // Reading may have stopped because nothing we awaited could arrive; now a reply can.
-      if (this.readPaused) this.flow();
-    });
+    const internal = extras.internal === true;
+    const promise = this.track(seq, handler, args, timeoutSeconds, signal, undefined, internal);
+    if (payload) this.send(MSG_NATIVE, seq, payload);
+    else this.sendMessage(C.MSG_REQUEST, seq, handler, boxed);
+    // Reading may have stopped because nothing we awaited could arrive; now a reply can.
+    if (this.readPaused) this.flow();
+    return promise;
   }
+
+  /** Sends a native call (see callNative): the lean path of typed calls, nothing allocated but the frame, Pending and promise. */
+  private sendNativeCall(method: NativeMethod, fingerprint: string, target: IdPack, args: readonly unknown[], timeoutSeconds: number | null, signal: AbortSignal | undefined): Promise<unknown> {
+    const refused = this.admit(C.HANDLE_CALLATTR, timeoutSeconds, signal, false);
+    if (refused !== undefined) return Promise.reject(refused);
+    const seq = this.seq;
+    let payload: Uint8Array;
+    try {
+      payload = encodeNativeRequest(seq, fingerprint, method, target, args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.seq++;
+    const promise = this.track(seq, C.HANDLE_CALLATTR, this.observed ? [null, method.name] : NO_ARGS, timeoutSeconds, signal, method, false);
+    this.send(MSG_NATIVE, seq, payload);
+    if (this.readPaused) this.flow();
+    return promise;
+  }
+
+  /** Why a request may not be sent now (closed, aborted, a limit, a passed deadline), or undefined. */
+  private admit(handler: number, timeoutSeconds: number | null, signal: AbortSignal | undefined, unlimited: boolean): unknown {
+    if (this.isClosed) return new ConnectionClosedError();
+    if (signal?.aborted) return signal.reason;
+    if (!unlimited && this.pending.size - this.internalPending >= this.config.maxPendingRequests) {
+      this.errorCount++;
+      const limit = this.config.maxPendingRequests;
+      return new LimitExceededError("maxPendingRequests", limit, `${limit} requests already await replies on ${this.connid} (maxPendingRequests); ${C.HANDLER_NAMES[handler]} was not sent`);
+    }
+    if (timeoutSeconds === 0) {
+      this.errorCount++;
+      return new AsyncResultTimeout(`deadline passed before ${C.HANDLER_NAMES[handler]} was sent`);
+    }
+    return undefined;
+  }
+
+  /** A request that will not be sent: its pipelining bookkeeping is given up. */
+  private refuse(err: unknown, answer: Answer | undefined, base: number | undefined): Promise<unknown> {
+    answer?.left(null);
+    if (base !== undefined) this.dropPipelined(base);
+    return Promise.reject(err);
+  }
+
+  /** Registers request `seq` as pending (deadline, abort, trace, counters); its promise settles with the reply. */
+  private track(seq: number, handler: number, args: unknown, timeoutSeconds: number | null, signal: AbortSignal | undefined, native: NativeMethod | undefined, internal: boolean): Promise<unknown> {
+    // Beyond setTimeout's range (about 24.8 days) is no limit, not an immediate timeout.
+    const timed = timeoutSeconds !== null && timeoutSeconds * 1000 <= MAX_TIMER_MS;
+    const deadline = timed ? performance.now() + timeoutSeconds * 1000 : Infinity;
+    const promise = new Promise(captureSettlers);
+    const pending = new Pending(handler, deadline, timeoutSeconds, native, internal);
+    if (timed && deadline < this.sweepAt) this.armSweep(deadline);
+    if (signal) {
+      const onAbort = (): void => this.fail(seq, signal.reason, "aborted");
+      signal.addEventListener("abort", onAbort, { once: true });
+      pending.unlisten = () => signal.removeEventListener("abort", onAbort);
+    }
+    if (this.observed && !internal) pending.trace = this.traceRequest(seq, handler, args, "out");
+    this.pending.set(seq, pending);
+    if (internal) this.internalPending++;
+    else this.requestsSent++;
+    return promise;
+  }
+
+  /**
+   * One timer per connection, armed for the earliest deadline of a pending request (most
+   * requests share sync_request_timeout, so later ones never re-arm it); sweepDeadlines fails
+   * what expired and re-arms for the rest.
+   */
+  private armSweep(deadline: number): void {
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    this.sweepAt = deadline;
+    this.sweepTimer = setTimeout(this.sweepDeadlines, Math.max(1, Math.ceil(deadline - performance.now())));
+  }
+  private sweepTimer: NodeJS.Timeout | undefined;
+  /** When sweepTimer fires (performance.now()); Infinity: not armed. */
+  private sweepAt = Infinity;
+
+  private readonly sweepDeadlines = (): void => {
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    if (this.isClosed) return;
+    const now = performance.now();
+    let next = Infinity;
+    const expired: number[] = [];
+    for (const [seq, pending] of this.pending) {
+      if (pending.deadline <= now) expired.push(seq);
+      else if (pending.deadline < next) next = pending.deadline;
+    }
+    for (const seq of expired) {
+      const pending = this.pending.get(seq);
+      if (!pending) continue;
+      this.fail(seq, new AsyncResultTimeout(`result expired: no reply to ${C.HANDLER_NAMES[pending.handler]} (seq ${seq}) within ${pending.timeoutSeconds} s`), "timeout");
+    }
+    if (next !== Infinity && next < this.sweepAt) this.armSweep(next);
+  };
 
   /** Fails a pending request locally (timeout, abort); its reply, if it ever comes, is dropped. */
   private fail(seq: number, error: unknown, kind: RequestErrorKind): void {
     const pending = this.pending.get(seq);
     if (!pending) return;
     this.pending.delete(seq);
-    if (pending.timer) clearTimeout(pending.timer);
     pending.unlisten?.();
     if (pending.internal) this.internalPending--;
     else this.errorCount++;
@@ -466,11 +546,38 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   /** A request whose reply is ignored (DEL, CLOSE), with already-boxed args. */
   private sendAsync(handler: number, boxed: Boxed): void {
     this.requestsSent++;
-    this.send(C.MSG_REQUEST, this.seq++, [handler, boxed]);
+    this.sendMessage(C.MSG_REQUEST, this.seq++, handler, boxed);
   }
 
+  /** Sends (msg, seq, (handler, boxed)), the pair in a reused array: dump() only reads it. */
+  private sendMessage(msg: number, seq: number, handler: number, boxed: unknown): void {
+    const body = this.requestBody;
+    body[0] = handler;
+    body[1] = boxed;
+    try {
+      this.send(msg, seq, body);
+    } finally {
+      body[1] = undefined;
+    }
+  }
+  private readonly message: unknown[] = [0, 0, undefined];
+  private readonly requestBody: unknown[] = [0, undefined];
+
   private send(msg: number, seq: number | bigint, payload: unknown): void {
-    const data = msg === MSG_NATIVE ? (payload as Uint8Array) : dump([msg, seq, payload as PyValue]);
+    let data: Uint8Array;
+    if (msg === MSG_NATIVE) data = payload as Uint8Array;
+    else {
+      // (msg, seq, payload) through one reused array: dump() only reads it.
+      const message = this.message;
+      message[0] = msg;
+      message[1] = seq;
+      message[2] = payload;
+      try {
+        data = dump(message as PyValue);
+      } finally {
+        message[2] = undefined;
+      }
+    }
     // Small frames are one chunk; large ones are header, payload (not copied) and flusher.
     for (const chunk of frameChunks(data, this.config.compress)) {
       this.bytesOut += chunk.length;
@@ -705,7 +812,6 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   /** Completes one of our requests with its reply's value (or error). */
   private settle(seq: number, pending: Pending, value: unknown, failed: boolean): void {
     this.pending.delete(seq);
-    if (pending.timer) clearTimeout(pending.timer);
     if (pending.unlisten) pending.unlisten();
     if (pending.internal) this.internalPending--;
     if (failed) {
@@ -933,9 +1039,8 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     if (idPack === null || typeof idPack[1] !== "number" || typeof idPack[2] !== "number") return undefined;
     const method = nativeSchema(schema).method(name);
     if (!method || !method.accepts(args.length)) return undefined;
-    const header = { fingerprint, method: method.index, argc: args.length, target: [idPack[0], idPack[1], idPack[2]] as const };
     const [timeout, signal] = this.timeoutOf(options);
-    return this.sendRequest(C.HANDLE_CALLATTR, [null, name], timeout, signal, { native: { method, header, args } });
+    return this.sendNativeCall(method, fingerprint, idPack, args, timeout, signal);
   }
 
   private dispatchNative(payload: Buffer, fresh: boolean): void {
@@ -1333,8 +1438,9 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     const pendings = [...this.pending.values()];
     this.pending.clear();
     this.internalPending = 0;
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     for (const pending of pendings) {
-      if (pending.timer) clearTimeout(pending.timer);
       pending.unlisten?.();
       if (!pending.internal) this.errorCount++;
       if (pending.trace) this.traceEnd(pending.trace, "closed", closedError);

@@ -510,7 +510,7 @@ describe("native calls of a compiled service", () => {
     const socket = net.connect({ host: "127.0.0.1", port: server.port });
     await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
     const method = nativeSchema(LAB_SCHEMA).method("slow")!;
-    const payload = encodeNativeRequest({ seq: 0, fingerprint: schemaFingerprint(LAB_SCHEMA), method: method.index, argc: 1, target: ["rpyc_ts.LabService", 1, 1] }, method, [1]);
+    const payload = encodeNativeRequest(0, schemaFingerprint(LAB_SCHEMA), method, ["rpyc_ts.LabService", 1, 1], [1]);
     const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     socket.on("data", () => {});
     socket.write(encodeFrame(payload));

@@ -10,6 +10,7 @@
 
 import { createHash } from "node:crypto";
 import type * as pbt from "protobufjs/light.js";
+import type { WireInt } from "../id-pack.js";
 import { checkArity, type MethodSchema, type ServiceSchema } from "../schema.js";
 import { Builder, convert, lib, NotNative, type Message, type Slot } from "./wire-types.js";
 
@@ -203,11 +204,11 @@ export interface NativeRequestHeader {
   readonly target: readonly [string, number, number];
 }
 
-/** Encodes a native request: magic, kind, header fields, then the Args message. */
-export function encodeNativeRequest(header: NativeRequestHeader, method: NativeMethod, args: readonly unknown[]): Uint8Array {
+/** Encodes a native request: magic, kind, header fields (seq, fingerprint, method, argc, target id_pack), then the Args message. */
+export function encodeNativeRequest(seq: number, fingerprint: string, method: NativeMethod, target: readonly [string, WireInt, WireInt], args: readonly unknown[]): Uint8Array {
   const writer = lib().Writer.create();
-  writer.uint32(NATIVE_MAGIC).uint32(NATIVE_REQUEST).double(header.seq).string(header.fingerprint).uint32(header.method).uint32(header.argc);
-  writer.string(header.target[0]).double(header.target[1]).double(header.target[2]);
+  writer.uint32(NATIVE_MAGIC).uint32(NATIVE_REQUEST).double(seq).string(fingerprint).uint32(method.index).uint32(args.length);
+  writer.string(target[0]).double(Number(target[1])).double(Number(target[2]));
   method.encodeArgs(args, writer);
   return writer.finish();
 }
