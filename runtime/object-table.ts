@@ -5,7 +5,7 @@
 // objects strongly: that is what keeps them alive while the peer holds netrefs to them.
 
 import { KeyError } from "./exceptions.js";
-import { idPackKey, type IdPack } from "./id-pack.js";
+import type { IdPack, WireInt } from "./id-pack.js";
 
 interface Entry {
   readonly obj: object;
@@ -13,47 +13,79 @@ interface Entry {
   count: number;
 }
 
-export class LocalObjectTable {
-  private readonly entries = new Map<string, Entry>();
+/** An id as a map key: ours are safe integers, so any other int (a huge bigint) matches nothing. */
+function idKey(id: WireInt): number {
+  if (typeof id === "number") return id;
+  const n = Number(id);
+  return Number.isSafeInteger(n) ? n : -1;
+}
 
-  /** Records one more send of `obj` under `idPack`. */
+/**
+ * Lookups cost no string building: the ids we hand out are unique numbers (an instance id
+ * names one object, a class id with instance id 0 one class), so entries are found by that
+ * number, then the rest of the id_pack the peer sent must match the entry's exactly (a
+ * forged or stale pack is a KeyError, as Python's dict lookup of the whole tuple is).
+ */
+export class LocalObjectTable {
+  /** By instance id (id_packs of instances and functions). */
+  private readonly instances = new Map<number, Entry>();
+  /** By class id (id_packs of classes: instance id 0). */
+  private readonly classes = new Map<number, Entry>();
+
+  private find(idPack: IdPack): Entry | undefined {
+    const instance = idKey(idPack[2]);
+    const entry = instance === 0 ? this.classes.get(idKey(idPack[1])) : this.instances.get(instance);
+    if (entry === undefined || entry.idPack[0] !== idPack[0] || idKey(entry.idPack[1]) !== idKey(idPack[1])) return undefined;
+    return entry;
+  }
+
+  /** Records one more send of `obj` under `idPack` (a local id_pack: numbers). */
   add(obj: object, idPack: IdPack): void {
-    const key = idPackKey(idPack);
-    const entry = this.entries.get(key);
+    const entry = this.find(idPack);
     if (entry) entry.count += 1;
-    else this.entries.set(key, { obj, idPack, count: 0 });
+    else {
+      const instance = idKey(idPack[2]);
+      const fresh: Entry = { obj, idPack, count: 0 };
+      if (instance === 0) this.classes.set(idKey(idPack[1]), fresh);
+      else this.instances.set(instance, fresh);
+    }
   }
 
   /** The object behind an id_pack the peer sent back; KeyError (as Python) if unknown. */
   get(idPack: IdPack): object {
-    const entry = this.entries.get(idPackKey(idPack));
+    const entry = this.find(idPack);
     if (!entry) throw new KeyError(idPack as unknown as string);
     return entry.obj;
   }
 
   has(idPack: IdPack): boolean {
-    return this.entries.has(idPackKey(idPack));
+    return this.find(idPack) !== undefined;
   }
 
   /** HANDLE_DEL: forget `count` sends; KeyError if the id_pack is unknown. */
   release(idPack: IdPack, count: number): void {
-    const key = idPackKey(idPack);
-    const entry = this.entries.get(key);
+    const entry = this.find(idPack);
     if (!entry) throw new KeyError(idPack as unknown as string);
-    if (entry.count < count) this.entries.delete(key);
-    else entry.count -= count;
+    if (entry.count >= count) {
+      entry.count -= count;
+      return;
+    }
+    const instance = idKey(idPack[2]);
+    if (instance === 0) this.classes.delete(idKey(idPack[1]));
+    else this.instances.delete(instance);
   }
 
   /** Stored count (sends - 1) of an id_pack, or undefined; for tests and diagnostics. */
   refcount(idPack: IdPack): number | undefined {
-    return this.entries.get(idPackKey(idPack))?.count;
+    return this.find(idPack)?.count;
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.instances.size + this.classes.size;
   }
 
   clear(): void {
-    this.entries.clear();
+    this.instances.clear();
+    this.classes.clear();
   }
 }
