@@ -7,6 +7,7 @@ import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { createEmitter, type EmitOptions, type GeneratedFile } from "./emit.js";
 import { createExtractSession, type ExtractResult, type ExtractSession } from "./extract.js";
+import { createPythonExtractSession } from "./extract-python.js";
 import { formatDiagnostic } from "./model.js";
 import { startWatch, type WatchHandle } from "./watch.js";
 import { createProgress } from "./progress.js";
@@ -191,9 +192,20 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
   };
   const progress = createProgress(io);
   const extractOptions = { sources, root, ...(project ? { project } : {}), onService: (done: number, total: number) => progress.update("extracting", done, total) };
+  // Python RPyC services (rpyc-gen service.py): every source a .py/.pyi file or glob.
+  const positive = sources.filter((s) => !s.startsWith("!"));
+  const python = positive.filter((s) => /\.pyi?$/.test(s));
+  if (python.length > 0 && (python.length !== positive.length || opts.project)) {
+    io.stderr(
+      python.length !== positive.length
+        ? `rpyc-gen: Python sources (${python.join(", ")}) and TypeScript sources (${positive.filter((s) => !python.includes(s)).join(", ")}) cannot be compiled in one run; run rpyc-gen once for each\n`
+        : "rpyc-gen: --project applies to TypeScript sources, not to Python ones\n",
+    );
+    return { code: EXIT.USAGE };
+  }
   let session: ExtractSession;
   try {
-    session = createExtractSession(extractOptions);
+    session = python.length > 0 ? await createPythonExtractSession(extractOptions) : createExtractSession(extractOptions);
   } catch (err) {
     io.stderr(`rpyc-gen: ${(err as Error).message}\n`);
     return { code: EXIT.IO };

@@ -133,6 +133,8 @@ export const DIAGNOSTIC_CODES = [
   "RPYC_OPEN_GENERIC",
   /** A source path or glob matched no file. */
   "RPYC_NO_INPUT",
+  /** A Python source does not parse (rpyc-gen reads Python service sources with tree-sitter). */
+  "RPYC_PYTHON_SYNTAX_ERROR",
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

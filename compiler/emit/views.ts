@@ -105,10 +105,56 @@ export interface RuntimeNames {
   readonly RemoteFunction: string;
   readonly ServiceSchema: string;
   readonly ServiceShape: string;
+  /** Only in stubs of Python services (see PYTHON_NETREFS). */
+  readonly DynamicNetref: string;
+  readonly RemoteDict: string;
+  readonly RemoteList: string;
+  readonly RemoteSet: string;
 }
 
 const RUNTIME_VALUES = ["connect", "connectByService"] as const;
 const RUNTIME_TYPES = ["Connection", "ConnectOptions", "ConnectByServiceOptions", "NetrefBase", "Remote", "RemoteAttribute", "RemoteFunction", "ServiceSchema", "ServiceShape"] as const;
+
+/**
+ * Python services (origin "python"): what a netref of a class that is not a compiled service is
+ * written as. Python's builtin containers arrive as typed container netrefs; JavaScript Maps and
+ * Sets a client sends are served by rpyc-ts as netrefs Python reads like a dict or a set; any
+ * other object is a dynamic netref (attributes awaitable, methods callable).
+ */
+const PYTHON_NETREFS: Readonly<Record<string, { readonly runtime?: PythonRuntimeType; readonly text: (rt: RuntimeNames) => string }>> = {
+  "builtins.list": { runtime: "RemoteList", text: (rt) => rt.RemoteList },
+  "builtins.dict": { runtime: "RemoteDict", text: (rt) => rt.RemoteDict },
+  "builtins.set": { runtime: "RemoteSet", text: (rt) => rt.RemoteSet },
+  "rpyc_ts.Map": { text: () => "ReadonlyMap<unknown, unknown>" },
+  "rpyc_ts.Set": { text: () => "ReadonlySet<unknown>" },
+};
+const PYTHON_RUNTIME_TYPES = ["DynamicNetref", "RemoteDict", "RemoteList", "RemoteSet"] as const;
+type PythonRuntimeType = (typeof PYTHON_RUNTIME_TYPES)[number];
+
+/** The runtime types a Python service's stub writes for netrefs of classes that are not compiled services. */
+function pythonRuntimeTypes(index: ModelIndex, service: ServiceDef): Set<PythonRuntimeType> {
+  const used = new Set<PythonRuntimeType>();
+  if (service.origin !== "python") return used;
+  for (const name of mentionedNames(memberTypes(service)).netrefs) {
+    if (index.service(name)) continue;
+    const known = PYTHON_NETREFS[name];
+    if (!known) used.add("DynamicNetref");
+    else if (known.runtime) used.add(known.runtime);
+  }
+  return used;
+}
+
+/** Netref names of a Python service's stub: compiled services as `service(name)` says, the rest per PYTHON_NETREFS. */
+function pythonNaming(index: ModelIndex, rt: RuntimeNames, service: (other: ServiceDef) => string): TsNaming {
+  return {
+    ref: (name) => name,
+    netref: (name) => {
+      const other = index.service(name);
+      if (other) return service(other);
+      return PYTHON_NETREFS[name]?.text(rt) ?? rt.DynamicNetref;
+    },
+  };
+}
 
 export interface ClientView {
   readonly sources: string;
@@ -232,16 +278,22 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
     rt[name] = local(name, `rpyc${name.charAt(0).toUpperCase()}${name.slice(1)}`);
     if (used.has(name)) runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: false });
   }
-  for (const name of RUNTIME_TYPES) {
+  const pythonTypes = pythonRuntimeTypes(index, service);
+  for (const name of [...RUNTIME_TYPES, ...PYTHON_RUNTIME_TYPES]) {
     rt[name] = local(name, `Rpyc${name}`);
-    if (used.has(name)) runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: true });
+    const wanted = (RUNTIME_TYPES as readonly string[]).includes(name) ? used.has(name) : pythonTypes.has(name as PythonRuntimeType);
+    if (wanted) runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: true });
   }
+  const runtimeNames = rt as unknown as RuntimeNames;
+  const python = service.origin === "python";
   return {
     sources: sourcesText(index.sources(service)),
-    naming: clientNaming(index),
-    remoteNaming: { ref: (name) => name, netref: (name) => (index.service(name) ? serviceNames(index.service(name)!).remote : "unknown") },
+    naming: python ? pythonNaming(index, runtimeNames, (other) => serviceNames(other).shape) : clientNaming(index),
+    remoteNaming: python
+      ? pythonNaming(index, runtimeNames, (other) => serviceNames(other).remote)
+      : { ref: (name) => name, netref: (name) => (index.service(name) ? serviceNames(index.service(name)!).remote : "unknown") },
     schemas: [names.schemaConst, ...reached.map((o) => serviceNames(o).schemaConst)],
-    rt: rt as unknown as RuntimeNames,
+    rt: runtimeNames,
     imports: [...runtime.views(), ...imports.views()],
     declarations: owned,
     service,

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { EXIT, run, type CliIO } from "../../compiler/cli.js";
 import { emitAll, type EmitOptions, type GeneratedFile } from "../../compiler/emit.js";
 import { extractModel } from "../../compiler/extract.js";
+import { extractPythonModel } from "../../compiler/extract-python.js";
 import { formatDiagnostic } from "../../compiler/model.js";
 import { DIAGNOSTICS_FILE, FIXTURES, expectedDir, fixtureSources, rpycGenArgs, type GoldenFixture } from "../../fixtures/manifest.js";
 import { AttributeError, ThreadedServer, connect, type Connection, type DispatchTable } from "../../runtime/index.js";
@@ -103,9 +104,11 @@ function emitOptions(fixture: GoldenFixture): EmitOptions {
   };
 }
 
-/** One extraction and emission per fixture, in memory. */
-function generate(fixture: GoldenFixture): GeneratedFile[] {
-  const { model, diagnostics } = extractModel({ sources: fixtureSources(fixture), root: REPO, ...(fixture.project ? { project: fixture.project } : {}) });
+/** One extraction and emission per fixture, in memory (Python fixtures through the Python extractor, as rpyc-gen picks it). */
+async function generate(fixture: GoldenFixture): Promise<GeneratedFile[]> {
+  const options = { sources: fixtureSources(fixture), root: REPO, ...(fixture.project ? { project: fixture.project } : {}) };
+  const python = fixture.sources.every((source) => /\.pyi?$/.test(source));
+  const { model, diagnostics } = python ? await extractPythonModel(options) : extractModel(options);
   expect(diagnostics.map(formatDiagnostic), `${fixture.name}: rpyc-gen reports problems in the fixture's sources`).toEqual([]);
   return emitAll(model, emitOptions(fixture));
 }
@@ -140,8 +143,8 @@ describe("golden fixtures: fixtures/*/expected is exactly what rpyc-gen generate
   });
 
   for (const fixture of FIXTURES.filter((f) => !f.refused)) {
-    it(`${fixture.name} (${fixture.feature})`, () => {
-      const generated = generate(fixture);
+    it(`${fixture.name} (${fixture.feature})`, async () => {
+      const generated = await generate(fixture);
       const checkedIn = readTree(path.join(REPO, expectedDir(fixture)));
       const problems = diffTrees(checkedIn, generated);
       if (problems.length > 0) throw new Error(failure(expectedDir(fixture), problems));

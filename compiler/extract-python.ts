@@ -1,0 +1,145 @@
+// Extraction from Python RPyC service sources: .py/.pyi files -> the same plain ServiceModel
+// the TypeScript extractor produces, with `origin: "python"` on every service. Parsing is
+// tree-sitter's Python grammar (extract-python/parser.ts, the only importer of
+// web-tree-sitter); discovery, members and hints live in extract-python/*.
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { ExtractOptions, ExtractResult, ExtractSession } from "./extract.js";
+import { type Diagnostic, type DiagnosticCode, MODEL_VERSION, type ServiceDef, type SourceLocation } from "./model.js";
+import { HintResolver } from "./extract-python/hints.js";
+import type { MemberContext } from "./extract-python/members.js";
+import { describeFile, PyProgram, type PyClass, type PyFile } from "./extract-python/modules.js";
+import { parsePython, position, pythonParser, type PyNode, type PyParser } from "./extract-python/parser.js";
+import { ClassIndex, describeService } from "./extract-python/services.js";
+import { resolvePythonSources, toPosix } from "./extract-python/sources.js";
+
+/** Collects diagnostics once each, sorted by place (as the TypeScript extractor reports them). */
+class Diagnostics {
+  private readonly found = new Map<string, Diagnostic>();
+
+  report(code: DiagnosticCode, location: SourceLocation, message: string, hint: string): void {
+    const key = `${location.file}:${location.line}:${location.column}:${code}:${message}`;
+    if (!this.found.has(key)) this.found.set(key, { severity: "error", code, message, hint, location });
+  }
+
+  sorted(): Diagnostic[] {
+    return [...this.found.values()].sort(
+      (a, b) =>
+        compare(a.location.file, b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column || compare(a.code, b.code) || compare(a.message, b.message),
+    );
+  }
+}
+
+/** Reads Python service sources (files, directories or globs of .py/.pyi) and extracts the model. */
+export async function extractPythonModel(options: ExtractOptions): Promise<ExtractResult> {
+  return (await createPythonExtractSession(options)).result;
+}
+
+/**
+ * A Python extraction that can run again (watch mode): the grammar is loaded once, and each
+ * update re-reads every matching file (Python sources are small; tree-sitter parses a
+ * thousand lines in about a millisecond).
+ */
+export async function createPythonExtractSession(options: ExtractOptions): Promise<ExtractSession> {
+  const parser = await pythonParser();
+  const session = {
+    result: extractWith(parser, options),
+    update(): ExtractResult {
+      session.result = extractWith(parser, options);
+      return session.result;
+    },
+  };
+  return session;
+}
+
+function extractWith(parser: PyParser, options: ExtractOptions): ExtractResult {
+  const root = path.resolve(options.root ?? process.cwd());
+  const relative = (file: string): string => toPosix(path.relative(root, file)) || ".";
+  const diagnostics = new Diagnostics();
+  const { files: paths, unmatched } = resolvePythonSources(options.sources, root);
+  for (const source of unmatched) {
+    diagnostics.report(
+      "RPYC_NO_INPUT",
+      { file: toPosix(source), line: 1, column: 1 },
+      source === "." ? "no source files were given" : `'${toPosix(source)}' matches no Python source file`,
+      "pass the .py files (or directories, or globs) that declare your services, relative to the project root",
+    );
+  }
+  const files: PyFile[] = [];
+  for (const file of paths) {
+    const parsed = parsePython(parser, readFileSync(file, "utf8"));
+    if (parsed.error) {
+      diagnostics.report(
+        "RPYC_PYTHON_SYNTAX_ERROR",
+        { file: relative(file), ...position(parsed.error) },
+        `invalid Python syntax near '${parsed.error.text.slice(0, 40).split("\n")[0]}'`,
+        "fix the syntax error (python3 -m py_compile FILE shows it)",
+      );
+      continue;
+    }
+    files.push(describeFile(file, relative(file), parsed.root));
+  }
+
+  const program = new PyProgram(files);
+  const classes = new ClassIndex(program);
+  const at = (file: PyFile, node: PyNode): SourceLocation => ({ file: file.relative, ...position(node) });
+  const hints = new HintResolver({
+    program,
+    parser,
+    classKind: (cls) => classes.kind(cls),
+    report: (file, node, message, hint) => diagnostics.report("RPYC_UNSUPPORTED_TYPE", at(file, node), message, hint),
+  });
+  const members: MemberContext = {
+    program,
+    hints,
+    location: at,
+    reportNonLiteralAliases: (file, node) =>
+      diagnostics.report(
+        "RPYC_NON_LITERAL_ALIASES",
+        at(file, node),
+        `ALIASES must be a literal list or tuple of strings, found '${node.text.slice(0, 60)}'`,
+        'write the names out: ALIASES = ["floop", "bloop"]',
+      ),
+  };
+
+  const candidates: PyClass[] = files
+    .flatMap((f) => [...f.classes.values()])
+    .filter((cls) => classes.isService(cls))
+    .sort((a, b) => compare(a.name, b.name) || compare(a.file.relative, b.file.relative) || a.node.startIndex - b.node.startIndex);
+  const services: ServiceDef[] = [];
+  for (const [i, cls] of candidates.entries()) {
+    const nameNode = cls.node.childForFieldName("name") ?? cls.node;
+    services.push(describeService(members, classes, cls, at(cls.file, nameNode)));
+    options.onService?.(i + 1, candidates.length);
+  }
+  reportDuplicateNames(diagnostics, services);
+  return {
+    model: { version: MODEL_VERSION, services, types: [] },
+    diagnostics: diagnostics.sorted(),
+    files: files.map((f) => path.resolve(f.path)).sort(),
+  };
+}
+
+/** A name or alias two services answer to: reported on the later one (className order). */
+function reportDuplicateNames(diagnostics: Diagnostics, services: readonly ServiceDef[]): void {
+  const owners = new Map<string, ServiceDef>();
+  for (const service of services) {
+    for (const alias of service.aliases) {
+      const first = owners.get(alias);
+      if (!first) owners.set(alias, service);
+      else if (first !== service) {
+        diagnostics.report(
+          "RPYC_DUPLICATE_SERVICE_NAME",
+          service.location,
+          `service ${service.className}'s name '${alias}' is already used by ${first.className} (${first.location.file}:${first.location.line}:${first.location.column})`,
+          'give one of them a different name with ALIASES = ["..."]',
+        );
+      }
+    }
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

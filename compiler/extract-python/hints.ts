@@ -1,0 +1,260 @@
+// Python type hints -> WireTypes, as Python RPyC 5.3 actually moves the values: brine types
+// by value (int as number | bigint, bytes as Uint8Array, tuples as arrays), everything else
+// (list, dict, set, dataclass instances, TypedDicts, other objects) by reference, as netrefs
+// named after the class Python reports (`builtins.list`). A hint that cannot be described is
+// reported (RPYC_UNSUPPORTED_TYPE), never guessed.
+
+import type { WireParam, WireType } from "../model.js";
+import type { PyClass, PyFile, PyProgram } from "./modules.js";
+import { dottedName, named, parsePython, stringValue, type PyNode, type PyParser } from "./parser.js";
+
+/**
+ * Which way a value travels. Results come from Python as Python sends them; arguments go
+ * from the client, which may also send by value what Python accepts in place of its type
+ * (a tuple where a list is read, a served Map or Set where a dict or set is read).
+ */
+export type Direction = "result" | "argument";
+
+/** A Python int: a number while it is a safe integer, a bigint beyond 2^53 (the runtime's brine decoder). */
+export const INT: WireType = { kind: "union", members: [{ kind: "number" }, { kind: "bigint" }] };
+const UNKNOWN: WireType = { kind: "unknown" };
+const NULL: WireType = { kind: "null" };
+
+/** Netref names: Python's name_pack of builtin containers, rpyc-ts's of the JavaScript objects a client serves. */
+export const PY_LIST = "builtins.list";
+export const PY_DICT = "builtins.dict";
+export const PY_SET = "builtins.set";
+export const PY_COROUTINE = "builtins.coroutine";
+export const JS_MAP = "rpyc_ts.Map";
+export const JS_SET = "rpyc_ts.Set";
+
+/** What a class of the given files is, for hints naming it. */
+export type ClassKind = "service" | "dataclass" | "typeddict" | "class";
+
+export interface HintContext {
+  readonly program: PyProgram;
+  readonly parser: PyParser;
+  classKind(cls: PyClass): ClassKind;
+  report(file: PyFile, node: PyNode, message: string, hint: string): void;
+}
+
+/** Module prefixes under which typing constructs and builtins are spelled. */
+const PREFIXES = ["typing.", "typing_extensions.", "builtins.", "collections.abc.", "collections."];
+
+const HINT_UNSUPPORTED = "use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)";
+
+/** Forward references and aliases nest at most this deep (a self-referencing alias ends). */
+const MAX_HINT_DEPTH = 32;
+
+export class HintResolver {
+  constructor(private readonly ctx: HintContext) {}
+
+  /** The WireType of a hint node (a `type` node, an expression, or a string forward reference). */
+  type(file: PyFile, node: PyNode, direction: Direction, depth = 0): WireType {
+    if (depth > MAX_HINT_DEPTH) return this.unsupported(file, node, `hint '${node.text}' nests too deeply`);
+    const next = (n: PyNode, d: Direction = direction): WireType => this.type(file, n, d, depth + 1);
+    switch (node.type) {
+      case "type":
+      case "parenthesized_expression": {
+        const inner = named(node)[0];
+        return inner ? next(inner) : this.unsupported(file, node, "empty hint");
+      }
+      case "none":
+        return NULL;
+      case "string":
+      case "concatenated_string":
+        return this.forwardReference(file, node, direction, depth);
+      case "binary_operator": {
+        const left = node.childForFieldName("left");
+        const right = node.childForFieldName("right");
+        if (node.childForFieldName("operator")?.text !== "|" || !left || !right) return this.unsupported(file, node, `hint '${node.text}' is not a type`);
+        return union([next(left), next(right)]);
+      }
+      case "identifier":
+      case "attribute":
+        return this.named(file, node, [], direction, depth);
+      case "generic_type":
+      case "subscript": {
+        const { head, args } = genericParts(node);
+        if (!head) return this.unsupported(file, node, `hint '${node.text}' is not a type`);
+        return this.named(file, head, args, direction, depth, node);
+      }
+      default:
+        return this.unsupported(file, node, `hint '${node.text}' is not a type rpyc-gen understands`);
+    }
+  }
+
+  private forwardReference(file: PyFile, node: PyNode, direction: Direction, depth: number): WireType {
+    const text = stringValue(node);
+    if (text === undefined) return this.unsupported(file, node, `hint ${node.text} is not a plain string`);
+    const parsed = parsePython(this.ctx.parser, text.trim());
+    const statement = named(parsed.root)[0];
+    const expression = statement?.type === "expression_statement" ? named(statement)[0] : undefined;
+    if (parsed.error || !expression || named(parsed.root).length !== 1) return this.unsupported(file, node, `forward reference ${node.text} is not a type expression`);
+    // Diagnostics inside the string point at the string itself.
+    return new HintResolver({ ...this.ctx, report: (f, _n, message, hint) => this.ctx.report(f, node, message, hint) }).type(file, expression, direction, depth + 1);
+  }
+
+  /** A name, possibly with type arguments: builtins, typing constructs, classes of the given files, aliases. */
+  private named(file: PyFile, head: PyNode, args: readonly PyNode[], direction: Direction, depth: number, whole: PyNode = head): WireType {
+    const dotted = dottedName(head);
+    if (dotted === undefined) return this.unsupported(file, whole, `hint '${whole.text}' is not a type`);
+    const resolved = this.ctx.program.resolve(file, dotted);
+    if (resolved.kind === "class") {
+      if (args.length > 0) return this.unsupported(file, whole, `generic class ${dotted}[...] cannot be described`, "drop the type arguments: instances arrive as netrefs either way");
+      return this.classType(resolved.cls, direction);
+    }
+    if (resolved.kind === "alias") return this.type(resolved.file, resolved.value, direction, depth + 1);
+    const name = canonical(resolved.qualified);
+    const next = (n: PyNode, d: Direction = direction): WireType => this.type(file, n, d, depth + 1);
+    const arg = (i: number): WireType => (args[i] ? next(args[i]) : UNKNOWN);
+    switch (name) {
+      case "int":
+        return INT;
+      case "float":
+        return { kind: "number" };
+      case "str":
+        return { kind: "string" };
+      case "bytes":
+        return { kind: "bytes" };
+      case "bool":
+        return { kind: "boolean" };
+      case "None":
+      case "NoneType":
+        return NULL;
+      case "Any":
+      case "object":
+        return UNKNOWN;
+      case "Optional":
+        if (args.length !== 1) return this.unsupported(file, whole, `Optional takes one type argument, got ${args.length}`);
+        return union([arg(0), NULL]);
+      case "Union":
+        return union(args.map((a) => next(a)));
+      case "Literal":
+        return union(args.map((a) => this.literal(file, a)));
+      case "list":
+      case "List":
+      case "MutableSequence":
+        return direction === "result" ? netref(PY_LIST) : union([{ kind: "array", element: arg(0) }, netref(PY_LIST)]);
+      case "Sequence":
+        // A tuple arrives by value, a list by reference: either may stand for a Sequence.
+        return union([{ kind: "array", element: arg(0) }, netref(PY_LIST)]);
+      case "tuple":
+      case "Tuple":
+        return this.tuple(file, whole, args, direction, depth);
+      case "dict":
+      case "Dict":
+      case "Mapping":
+      case "MutableMapping":
+      case "OrderedDict":
+      case "defaultdict":
+        return direction === "result" ? netref(PY_DICT) : union([netref(PY_DICT), netref(JS_MAP)]);
+      case "set":
+      case "Set":
+      case "MutableSet":
+      case "AbstractSet":
+        return direction === "result" ? netref(PY_SET) : union([netref(PY_SET), netref(JS_SET)]);
+      case "frozenset":
+      case "FrozenSet":
+        // By value, as the runtime's FrozenSet; the WireType has no frozenset of its own.
+        return UNKNOWN;
+      case "Callable":
+        return this.callable(file, whole, args, direction, depth);
+      case "Annotated":
+        return args[0] ? next(args[0]) : this.unsupported(file, whole, "Annotated needs a type argument");
+      default:
+        return this.unsupported(file, whole, `hint '${whole.text}' (${resolved.qualified}) cannot be described`);
+    }
+  }
+
+  private tuple(file: PyFile, whole: PyNode, args: readonly PyNode[], direction: Direction, depth: number): WireType {
+    const next = (n: PyNode): WireType => this.type(file, n, direction, depth + 1);
+    if (args.length === 0) return { kind: "array", element: UNKNOWN };
+    // tuple[()] is the empty tuple.
+    if (args.length === 1 && unwrap(args[0]!).type === "tuple" && named(unwrap(args[0]!)).length === 0) return { kind: "tuple", elements: [], minLength: 0 };
+    if (args.length === 2 && unwrap(args[1]!).type === "ellipsis") return { kind: "array", element: next(args[0]!) };
+    if (args.some((a) => unwrap(a).type === "ellipsis")) return this.unsupported(file, whole, `'...' may only follow the single element type of tuple[T, ...]`);
+    const elements = args.map(next);
+    return { kind: "tuple", elements, minLength: elements.length };
+  }
+
+  /** Callable[[A, B], R]: Python calls it with A and B (they arrive like results) and gets R back (sent like an argument). */
+  private callable(file: PyFile, whole: PyNode, args: readonly PyNode[], direction: Direction, depth: number): WireType {
+    const flip: Direction = direction === "result" ? "argument" : "result";
+    const returns = args[1] ? this.type(file, args[1], direction, depth + 1) : UNKNOWN;
+    const list = args[0] ? unwrap(args[0]) : undefined;
+    let params: WireParam[];
+    if (!list || list.type === "ellipsis") params = [{ name: "args", type: { kind: "array", element: UNKNOWN }, optional: false, rest: true }];
+    else if (list.type === "list") params = named(list).map((p, i) => ({ name: `arg${i}`, type: this.type(file, p, flip, depth + 1), optional: false, rest: false }));
+    else return this.unsupported(file, whole, `Callable's first argument must be a list of types or '...'`);
+    return { kind: "function", params, returns: callbackReturn(returns) };
+  }
+
+  private literal(file: PyFile, node: PyNode): WireType {
+    const value = unwrap(node);
+    if (value.type === "none") return NULL;
+    if (value.type === "true" || value.type === "false") return { kind: "literal", value: value.type === "true" };
+    if (value.type === "integer" && /^-?\d+$/.test(value.text) && Number.isSafeInteger(Number(value.text))) return { kind: "literal", value: Number(value.text) };
+    if (value.type === "unary_operator" && /^-\s*\d+$/.test(value.text)) return { kind: "literal", value: Number(value.text.replace(/\s/g, "")) };
+    const text = stringValue(value);
+    if (text !== undefined) return { kind: "literal", value: text };
+    return this.unsupported(file, node, `Literal value ${node.text} cannot be described`);
+  }
+
+  private classType(cls: PyClass, direction: Direction): WireType {
+    // A TypedDict is a dict at run time: it travels like one.
+    if (this.ctx.classKind(cls) === "typeddict") return direction === "result" ? netref(PY_DICT) : union([netref(PY_DICT), netref(JS_MAP)]);
+    return netref(cls.name);
+  }
+
+  private unsupported(file: PyFile, node: PyNode, message: string, hint = HINT_UNSUPPORTED): WireType {
+    this.ctx.report(file, node, message, hint);
+    return UNKNOWN;
+  }
+}
+
+/** `X[...]` as written: its head and its type arguments. */
+function genericParts(node: PyNode): { head: PyNode | undefined; args: PyNode[] } {
+  if (node.type === "generic_type") {
+    const [head, parameters] = named(node);
+    return { head, args: parameters ? named(parameters) : [] };
+  }
+  const head = node.childForFieldName("value") ?? undefined;
+  return { head, args: node.childrenForFieldName("subscript").filter((n): n is PyNode => n !== null) };
+}
+
+function unwrap(node: PyNode): PyNode {
+  let current = node;
+  while ((current.type === "type" || current.type === "parenthesized_expression") && named(current).length === 1) current = named(current)[0]!;
+  return current;
+}
+
+/** A qualified external name without the module it conventionally comes from (`typing.Optional` -> `Optional`). */
+function canonical(qualified: string): string {
+  for (const prefix of PREFIXES) if (qualified.startsWith(prefix)) return qualified.slice(prefix.length);
+  return qualified;
+}
+
+function netref(name: string): WireType {
+  return { kind: "netref", name };
+}
+
+/** Unions flattened, duplicates dropped, `unknown` absorbing the rest; one member stands alone. */
+export function union(members: readonly WireType[]): WireType {
+  const flat: WireType[] = [];
+  const seen = new Set<string>();
+  for (const member of members.flatMap((m) => (m.kind === "union" ? m.members : [m]))) {
+    if (member.kind === "unknown") return UNKNOWN;
+    const key = JSON.stringify(member);
+    if (!seen.has(key)) {
+      seen.add(key);
+      flat.push(member);
+    }
+  }
+  return flat.length === 1 ? flat[0]! : { kind: "union", members: flat };
+}
+
+/** A callback declared `-> None` answers nothing the caller reads: written as void. */
+function callbackReturn(type: WireType): WireType {
+  return type.kind === "null" ? { kind: "undefined" } : type;
+}

@@ -1,0 +1,209 @@
+// One class body -> its own exposed members (methods, @property getters, class attributes),
+// its ALIASES and its docstring. Inheritance (merging bases' members) is services.ts's job.
+
+import type { AttributeDef, MethodDef, ParamDef, SourceLocation, WireType } from "../model.js";
+import { PY_COROUTINE, type HintResolver } from "./hints.js";
+import type { PyFile, PyProgram } from "./modules.js";
+import { cleandoc, docstring, dottedName, named, stringValue, type PyNode } from "./parser.js";
+
+/** RPyC's default `exposed_prefix`. */
+export const EXPOSED_PREFIX = "exposed_";
+
+const UNKNOWN: WireType = { kind: "unknown" };
+
+export interface OwnMembers {
+  readonly doc?: string;
+  readonly methods: readonly MethodDef[];
+  readonly attributes: readonly AttributeDef[];
+  /** Set when the class body assigns ALIASES: the literal names, or "non-literal" (already reported). */
+  readonly aliases?: readonly string[] | "non-literal";
+}
+
+export interface MemberContext {
+  readonly program: PyProgram;
+  readonly hints: HintResolver;
+  location(file: PyFile, node: PyNode): SourceLocation;
+  reportNonLiteralAliases(file: PyFile, node: PyNode): void;
+}
+
+export function ownMembers(ctx: MemberContext, file: PyFile, classNode: PyNode, className: string): OwnMembers {
+  const body = classNode.childForFieldName("body");
+  const statements = body ? named(body) : [];
+  const methods = new Map<string, MethodDef>();
+  const attributes = new Map<string, AttributeDef>();
+  let aliases: readonly string[] | "non-literal" | undefined;
+
+  statements.forEach((statement, index) => {
+    let definition = statement;
+    let decorators: string[] = [];
+    if (statement.type === "decorated_definition") {
+      definition = statement.childForFieldName("definition") ?? statement;
+      decorators = named(statement)
+        .filter((n) => n.type === "decorator")
+        .map((d) => decoratorName(d));
+    }
+    if (definition.type === "function_definition") {
+      const nameNode = definition.childForFieldName("name");
+      const name = nameNode?.text ?? "";
+      // A property's setter or deleter: services refuse remote writes anyway (see below).
+      if (decorators.some((d) => /\.(setter|deleter)$/.test(d))) return;
+      if (!name.startsWith(EXPOSED_PREFIX) || !nameNode) return;
+      const remote = name.slice(EXPOSED_PREFIX.length);
+      const doc = docstring(definition.childForFieldName("body"));
+      const location = ctx.location(file, nameNode);
+      const returnHint = definition.childForFieldName("return_type");
+      if (decorators.some((d) => d === "property" || d.endsWith(".property") || d === "cached_property" || d.endsWith(".cached_property"))) {
+        const type = returnHint ? ctx.hints.type(file, returnHint, "result") : UNKNOWN;
+        attributes.set(name, { name: remote, member: name, type, readonly: true, kind: "getter", declaredIn: className, location, ...(doc ? { doc } : {}) });
+        return;
+      }
+      const isStatic = decorators.some((d) => d === "staticmethod" || d.endsWith(".staticmethod"));
+      const { params, notes } = parameters(ctx, file, definition, !isStatic);
+      // Python RPyC does not await coroutines: calling an `async def` returns the coroutine object, by reference.
+      const isAsync = definition.children.some((c) => c?.type === "async");
+      const returns: WireType = isAsync ? { kind: "netref", name: PY_COROUTINE } : returnHint ? ctx.hints.type(file, returnHint, "result") : UNKNOWN;
+      if (isAsync) notes.push("Declared `async def`: Python RPyC does not await it, so the call returns the coroutine object (a netref).");
+      const fullDoc = [doc, ...notes].filter((d): d is string => d !== undefined && d !== "").join("\n\n");
+      methods.set(name, { name: remote, member: name, params, returns, async: false, declaredIn: className, location, ...(fullDoc ? { doc: fullDoc } : {}) });
+      return;
+    }
+    if (statement.type !== "expression_statement") return;
+    const assignment = named(statement)[0];
+    if (!assignment || assignment.type !== "assignment") return;
+    const left = assignment.childForFieldName("left");
+    if (left?.type !== "identifier") return;
+    const right = assignment.childForFieldName("right");
+    const hint = assignment.childForFieldName("type");
+    if (left.text === "ALIASES" && right) {
+      aliases = literalStrings(right);
+      if (aliases === undefined) {
+        ctx.reportNonLiteralAliases(file, right);
+        aliases = "non-literal";
+      }
+      return;
+    }
+    if (!left.text.startsWith(EXPOSED_PREFIX)) return;
+    // A string right after an attribute documents it (the convention Sphinx and IDEs read).
+    const following = statements[index + 1];
+    const docNode = following?.type === "expression_statement" ? named(following)[0] : undefined;
+    const docText = docNode ? stringValue(docNode) : undefined;
+    const doc = docText !== undefined ? docstringOf(docText) : undefined;
+    const type = hint ? ctx.hints.type(file, hint, "result") : UNKNOWN;
+    // Services refuse every remote write (RPyC's Service._rpyc_setattr): attributes are read-only remotely.
+    attributes.set(left.text, {
+      name: left.text.slice(EXPOSED_PREFIX.length),
+      member: left.text,
+      type,
+      readonly: true,
+      kind: "property",
+      declaredIn: className,
+      location: ctx.location(file, left),
+      ...(doc ? { doc } : {}),
+    });
+  });
+
+  const doc = docstring(classNode.childForFieldName("body"));
+  return {
+    ...(doc ? { doc } : {}),
+    methods: [...methods.values()],
+    attributes: [...attributes.values()],
+    ...(aliases !== undefined ? { aliases } : {}),
+  };
+}
+
+function docstringOf(text: string): string | undefined {
+  const cleaned = cleandoc(text);
+  return cleaned === "" ? undefined : cleaned;
+}
+
+/** `@staticmethod` -> "staticmethod", `@functools.cache` -> "functools.cache", `@x.setter` -> "x.setter", `@deco(1)` -> "deco". */
+function decoratorName(decorator: PyNode): string {
+  const expression = named(decorator)[0];
+  if (!expression) return "";
+  const target = expression.type === "call" ? expression.childForFieldName("function") : expression;
+  return (target && dottedName(target)) ?? "";
+}
+
+/** `["a", "b"]` or `("a", "b")` (or a single string) as its strings; undefined when not literal. */
+function literalStrings(node: PyNode): string[] | undefined {
+  if (node.type === "string") {
+    const value = stringValue(node);
+    return value === undefined ? undefined : [value];
+  }
+  if (node.type !== "list" && node.type !== "tuple") return undefined;
+  const values = named(node).map(stringValue);
+  return values.every((v): v is string => v !== undefined) ? values : undefined;
+}
+
+/**
+ * Positional parameters (self/cls dropped, defaults optional, *args a rest parameter). Keyword-only
+ * parameters and **kwargs are not positional: they are listed in `notes`, reachable with kwargs().
+ */
+function parameters(ctx: MemberContext, file: PyFile, fn: PyNode, bound: boolean): { params: ParamDef[]; notes: string[] } {
+  const list = fn.childForFieldName("parameters");
+  const items = list ? named(list) : [];
+  const params: ParamDef[] = [];
+  const keywordOnly: string[] = [];
+  let kwargsName: string | undefined;
+  let afterStar = false;
+  let first = bound;
+  for (const item of items) {
+    if (item.type === "positional_separator") continue;
+    if (item.type === "keyword_separator") {
+      afterStar = true;
+      continue;
+    }
+    const { name, hint, defaultValue, splat } = parameterParts(item);
+    if (first) {
+      // self or cls: whatever it is called, the first parameter of a bound method.
+      first = false;
+      if (!splat) continue;
+    }
+    if (splat === "**") {
+      kwargsName = name;
+      continue;
+    }
+    if (splat === "*") {
+      const element = hint ? ctx.hints.type(file, hint, "argument") : { kind: "unknown" as const };
+      params.push({ name, type: { kind: "array", element }, optional: false, rest: true });
+      afterStar = true;
+      continue;
+    }
+    const type = hint ? ctx.hints.type(file, hint, "argument") : UNKNOWN;
+    if (afterStar) {
+      keywordOnly.push(`\`${name}\`${hint ? ` (${hint.text})` : ""}${defaultValue ? ` = ${defaultValue.text}` : ", required"}`);
+      continue;
+    }
+    params.push({ name, type, optional: defaultValue !== undefined, rest: false, ...(defaultValue ? { default: defaultValue.text } : {}) });
+  }
+  const notes: string[] = [];
+  if (keywordOnly.length > 0) notes.push(`Keyword-only: ${keywordOnly.join(", ")}; pass them as the last argument with kwargs({ ... }) on an untyped call.`);
+  if (kwargsName) notes.push(`Takes **${kwargsName}: further keyword arguments go with kwargs({ ... }) on an untyped call.`);
+  return { params, notes };
+}
+
+function parameterParts(item: PyNode): { name: string; hint?: PyNode; defaultValue?: PyNode; splat?: "*" | "**" } {
+  const splatOf = (n: PyNode): "*" | "**" | undefined => (n.type === "list_splat_pattern" ? "*" : n.type === "dictionary_splat_pattern" ? "**" : undefined);
+  switch (item.type) {
+    case "identifier":
+      return { name: item.text };
+    case "list_splat_pattern":
+    case "dictionary_splat_pattern":
+      return { name: named(item)[0]?.text ?? "args", splat: splatOf(item)! };
+    case "typed_parameter": {
+      const target = named(item)[0]!;
+      const hint = item.childForFieldName("type") ?? undefined;
+      const splat = splatOf(target);
+      const name = splat ? (named(target)[0]?.text ?? "args") : target.text;
+      return { name, ...(hint ? { hint } : {}), ...(splat ? { splat } : {}) };
+    }
+    case "default_parameter":
+    case "typed_default_parameter": {
+      const hint = item.childForFieldName("type") ?? undefined;
+      const value = item.childForFieldName("value") ?? undefined;
+      return { name: item.childForFieldName("name")?.text ?? "arg", ...(hint ? { hint } : {}), ...(value ? { defaultValue: value } : {}) };
+    }
+    default:
+      return { name: item.text };
+  }
+}
