@@ -3,7 +3,7 @@
 // variance in diff/types.ts. Docs, locations, `async` and declaring classes are not compared.
 
 import { DIFF_RULES, type DiffCode, type DiffSeverity } from "./diff/codes.js";
-import { TypeComparer, dedupe, isBreaking, type Locations, type TypeIssue } from "./diff/types.js";
+import { TypeComparer, dedupe, isBreaking, typeText, type Locations, type TypeIssue } from "./diff/types.js";
 import type { AttributeDef, MethodDef, ServiceDef, ServiceModel, SourceLocation } from "./model.js";
 
 export { DIFF_RULES, type DiffCode, type DiffSeverity };
@@ -135,7 +135,7 @@ function diffAttribute(o: AttributeDef, n: AttributeDef, comparer: TypeComparer,
   const typeIssues = comparer.compare(o.type, n.type, position, o.name, where);
   issues.push(...typeIssues);
   if (position === "out" && !typeIssues.some(isBreaking) && comparer.compare(o.type, n.type, "in", o.name).some(isBreaking)) {
-    issues.push({ code: "RPYC_DIFF_RESULT_TYPE_NARROWED", path: o.name, message: `attribute '${o.name}' is narrower`, ...where });
+    issues.push({ code: "RPYC_DIFF_RESULT_TYPE_NARROWED", path: o.name, message: `attribute '${o.name}' is narrower: ${typeText(o.type)} -> ${typeText(n.type)}`, ...where });
   }
   return issues;
 }
