@@ -2,7 +2,7 @@
 // members with the handlers RPyC 5.3 answers (compiler/introspect/probe.ts), and give the
 // ServiceModel of an untyped but complete stub; compareWithLive checks a stub against a server.
 
-import { isConnectionClosedError, isProtocolError, isTimeoutError, connect, type Connection } from "../runtime/index.js";
+import { connect, isConnectionClosedError, isProtocolError, isRpycError, isTimeoutError, type Connection } from "../runtime/index.js";
 import type { ServiceModel } from "./model.js";
 import { IntrospectError, type LiveDiagnostic } from "./introspect/errors.js";
 import { liveServiceModel } from "./introspect/live-model.js";
@@ -49,12 +49,14 @@ function errnoOf(err: unknown): string | undefined {
 }
 
 /** Any failure of introspection as an IntrospectError with a code callers can branch on. */
-function asIntrospectError(err: unknown, where: string, timeoutMs: number, signal: AbortSignal): unknown {
+function asIntrospectError(err: unknown, where: string, timeoutMs: number, signal: AbortSignal, closeReason: Error | undefined): unknown {
   if (err instanceof IntrospectError) return err;
   if (signal.aborted) return signal.reason;
   const message = err instanceof Error ? err.message : String(err);
   if (isTimeoutError(err)) return new IntrospectError("TIMEOUT", `${where}: no answer within ${timeoutMs} ms (${message})`, { cause: err });
-  if (isProtocolError(err)) return new IntrospectError("NOT_RPYC", `${where}: the server does not speak RPyC (${message})`, { cause: err });
+  // Requests in flight reject with "connection closed"; why it closed is the close event's reason.
+  const notRpyc = (e: unknown): boolean => isProtocolError(e) || (isRpycError(e) && e.code === "FRAME_TOO_LARGE");
+  if (notRpyc(err) || notRpyc(closeReason)) return new IntrospectError("NOT_RPYC", `${where}: the server does not speak RPyC (${message})`, { cause: err });
   if (isConnectionClosedError(err)) return new IntrospectError("CONNECTION_CLOSED", `${where}: the server closed the connection during introspection (${message})`, { cause: err });
   const errno = errnoOf(err);
   if (errno === "ECONNREFUSED") return new IntrospectError("CONNECTION_REFUSED", `${where}: connection refused; is the server running?`, { cause: err });
@@ -83,13 +85,15 @@ export async function introspectServer(address: ServerAddress, options: Introspe
   // The runtime's own timeouts are a second longer than ours, so a timeout is always reported as ours.
   const connecting = connect(address.host, address.port, { timeout: seconds + 1, config: { sync_request_timeout: seconds + 1 } });
   let conn: Connection | undefined;
+  let closeReason: Error | undefined;
   try {
     conn = await Promise.race([connecting, deadline]);
+    conn.once("close", (event) => (closeReason = event.reason));
     const { service, diagnostics } = await Promise.race([probeService(conn, { where, exposedPrefix: options.exposedPrefix ?? "exposed_", signal: controller.signal }), deadline]);
     const sorted = [...diagnostics].sort((a, b) => ((a.member ?? "") < (b.member ?? "") ? -1 : (a.member ?? "") > (b.member ?? "") ? 1 : 0));
     return { model: liveServiceModel(service), diagnostics: sorted, where };
   } catch (err) {
-    throw asIntrospectError(err, where, timeoutMs, controller.signal);
+    throw asIntrospectError(err, where, timeoutMs, controller.signal, closeReason);
   } finally {
     clearTimeout(timer);
     if (conn) await conn.close().catch(() => {});

@@ -42,18 +42,29 @@ export function liveClassName(formalName: string): string {
   return /^[A-Za-z]/.test(base) ? `${base}Service` : `Live${base}Service`;
 }
 
+/** Python's str.expandtabs(): tabs to the next multiple of 8 columns. */
+function expandTabs(line: string): string {
+  let out = "";
+  for (const ch of line) out += ch === "\t" ? " ".repeat(8 - (out.length % 8)) : ch;
+  return out;
+}
+
 /**
- * Python's inspect.cleandoc: the first line stripped, the common indentation of the others
- * removed, blank lines at both ends dropped. Python docstrings arrive as written in the source.
+ * Python's inspect.cleandoc, step for step: the first line stripped, the common indentation of
+ * the other non-blank lines removed, empty lines at both ends dropped. Python docstrings arrive
+ * as written in the source; INSPECT's come cleaned already (inspect.getdoc).
  */
 export function cleanDoc(text: string): string | undefined {
-  const lines = text.replace(/\t/g, "        ").split(/\r?\n/);
-  const indents = lines.slice(1).filter((line) => line.trim() !== "").map((line) => line.length - line.trimStart().length);
-  const margin = indents.length > 0 ? Math.min(...indents) : 0;
-  const cleaned = [lines[0]!.trimStart(), ...lines.slice(1).map((line) => line.slice(margin))];
-  while (cleaned.length > 0 && cleaned[0]!.trim() === "") cleaned.shift();
-  while (cleaned.length > 0 && cleaned[cleaned.length - 1]!.trim() === "") cleaned.pop();
-  return cleaned.length > 0 ? cleaned.join("\n") : undefined;
+  const lines = text.split("\n").map(expandTabs);
+  const indents = lines.slice(1).filter((line) => line.trimStart() !== "").map((line) => line.length - line.trimStart().length);
+  if (lines.length > 0) lines[0] = lines[0]!.trimStart();
+  if (indents.length > 0) {
+    const margin = Math.min(...indents);
+    for (let i = 1; i < lines.length; i++) lines[i] = lines[i]!.slice(margin);
+  }
+  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  while (lines.length > 0 && lines[0] === "") lines.shift();
+  return lines.length > 0 ? lines.join("\n") : undefined;
 }
 
 function compareStrings(a: string, b: string): number {
@@ -71,7 +82,7 @@ export function liveServiceModel(live: LiveService): ServiceModel {
       name: m.name,
       member: m.member,
       // Nothing on the wire says how many arguments a method takes, or of what type.
-      params: [{ name: "args", type: { kind: "unknown" }, optional: false, rest: true }],
+      params: [{ name: "args", type: { kind: "array", element: { kind: "unknown" } }, optional: false, rest: true }],
       returns: { kind: "unknown" },
       async: false,
       declaredIn: className,

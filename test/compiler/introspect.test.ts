@@ -1,0 +1,567 @@
+// rpyc-gen --introspect: the model read from a running Python RPyC 5.3 server and from an
+// rpyc-ts server, the stub generated from it (type-checked, then called end to end), the
+// --check deployment gate, and how failures are reported. Every server, process and socket a
+// test opens is closed by the end of the file.
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Project } from "ts-morph";
+import { afterAll, describe, expect, it } from "vitest";
+import { EXIT, type CliIO } from "../../compiler/cli.js";
+import { emitAll } from "../../compiler/emit.js";
+import { parseAddress, runIntrospect } from "../../compiler/introspect-cli.js";
+import {
+  cleanDoc,
+  compareWithLive,
+  formatLiveComparison,
+  introspectServer,
+  isIntrospectError,
+  liveClassName,
+  loadStubModel,
+  type IntrospectErrorCode,
+} from "../../compiler/introspect.js";
+import type { AttributeDef, MethodDef, ServiceDef, ServiceModel } from "../../compiler/model.js";
+import { Service, ThreadedServer, type Connection } from "../../runtime/index.js";
+import { MyServiceDispatch } from "../../fixtures/seed/expected/my-service.dispatch.js";
+import { MyService } from "../../fixtures/seed/my-service.js";
+import { PYTHON, startPython, type PythonProcess } from "../helpers/python.js";
+import { eventually, serve } from "../helpers/servers.js";
+
+const REPO = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const SEED_STUB = path.join(REPO, "fixtures", "seed", "expected");
+
+// ---- helpers ----
+
+const scratchDirs: string[] = [];
+const sockets = new Set<net.Server>();
+afterAll(async () => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+  await Promise.all([...sockets].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+});
+
+/** A new directory under the OS tmpdir (outside the tsconfig), removed after the file. */
+function scratch(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "rpyc-introspect-"));
+  scratchDirs.push(dir);
+  return dir;
+}
+
+function capture(): CliIO & { out: string; err: string } {
+  const io = {
+    cwd: REPO,
+    interactive: false,
+    out: "",
+    err: "",
+    stdout(text: string) {
+      io.out += text;
+    },
+    stderr(text: string) {
+      io.err += text;
+    },
+  };
+  return io;
+}
+
+/** What a live method looks like in the model: one rest parameter of unknown, unknown result. */
+function liveMethod(where: string, className: string, name: string, doc?: string): MethodDef {
+  return {
+    name,
+    member: `exposed_${name}`,
+    params: [{ name: "args", type: { kind: "array", element: { kind: "unknown" } }, optional: false, rest: true }],
+    returns: { kind: "unknown" },
+    async: false,
+    declaredIn: className,
+    location: { file: where, line: 1, column: 1 },
+    ...(doc === undefined ? {} : { doc }),
+  };
+}
+
+function liveAttribute(where: string, className: string, name: string): AttributeDef {
+  return { name, member: `exposed_${name}`, type: { kind: "unknown" }, readonly: true, kind: "property", declaredIn: className, location: { file: where, line: 1, column: 1 } };
+}
+
+function only(model: ServiceModel): ServiceDef {
+  expect(model.services).toHaveLength(1);
+  return model.services[0]!;
+}
+
+async function expectIntrospectError(promise: Promise<unknown>, code: IntrospectErrorCode): Promise<Error> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isIntrospectError(err), `expected an IntrospectError ${code}, got ${String(err)}`).toBe(true);
+  expect((err as { code: string }).code).toBe(code);
+  return err as Error;
+}
+
+/** Type-checks generated files plus `snippets` in memory, in a directory the repo's tsconfig resolves "rpyc-ts" for (nothing is written). */
+let virtualDirs = 0;
+function typeErrors(files: readonly { path: string; contents: string }[], snippets: Readonly<Record<string, string>>): string[] {
+  const project = new Project({ tsConfigFilePath: path.join(REPO, "tsconfig.json"), skipAddingFilesFromTsConfig: true });
+  const dir = path.join(REPO, "test", "compiler", ".tmp", `introspect-virtual-${process.pid}-${virtualDirs++}`);
+  const all = [...files.filter((f) => f.path.endsWith(".ts")).map((f) => [f.path, f.contents] as const), ...Object.entries(snippets)];
+  const sources = all.map(([rel, text]) => project.createSourceFile(path.join(dir, rel), text, { overwrite: true }));
+  return sources.flatMap((sf) =>
+    sf.getPreEmitDiagnostics().map((d) => {
+      const message = d.getMessageText();
+      return `${path.basename(d.getSourceFile()?.getFilePath() ?? "?")}:${d.getLineNumber() ?? 0}: ${typeof message === "string" ? message : message.getMessageText()}`;
+    }),
+  );
+}
+
+/** Generates the stub of the server at `port` into a new scratch dir with rpyc-gen --introspect. */
+async function generateStub(address: string): Promise<{ out: string; io: ReturnType<typeof capture> }> {
+  const out = path.join(scratch(), "out");
+  const io = capture();
+  const code = await runIntrospect({ address, outDir: out, check: false }, io);
+  expect(code, io.err).toBe(EXIT.OK);
+  return { out, io };
+}
+
+async function check(address: string, outDir: string): Promise<{ code: number; out: string; err: string }> {
+  const io = capture();
+  const code = await runIntrospect({ address, outDir, check: true }, io);
+  return { code, out: io.out, err: io.err };
+}
+
+// ---- a Python RPyC 5.3 server ----
+
+const CALC = "CalcService";
+const CALC_DOC = "Adds and counts.\n\nServed by Python RPyC for the introspection tests.";
+const SHOUT_DOC = "Upper-cases text (a module function, exposed as a callable attribute).";
+
+/** What test/interop/python/introspect_server.py's CalculatorService is, as introspection must see it. */
+function expectedCalculator(where: string): ServiceModel {
+  const m = (name: string, doc?: string): MethodDef => liveMethod(where, CALC, name, doc);
+  const a = (name: string): AttributeDef => liveAttribute(where, CALC, name);
+  return {
+    version: 1,
+    services: [
+      {
+        origin: "live",
+        className: CALC,
+        name: "CALC",
+        aliases: ["CALC", "CALCULATOR"],
+        explicitAliases: true,
+        module: where,
+        exportName: CALC,
+        bases: [],
+        location: { file: where, line: 1, column: 1 },
+        doc: CALC_DOC,
+        methods: [
+          m("add", "Adds two numbers."),
+          m("calls", "What has been called so far (the tests check introspection called nothing)."),
+          m("create", "Makes a new calculator."), // a classmethod: INSPECT on the root misses it, its value is callable
+          m("formatter", SHOUT_DOC), // a function stored in the class
+          m("on_event", SHOUT_DOC), // a function stored on the instance: only DIR lists it
+          m("reset"),
+        ],
+        attributes: [a("history"), a("settings"), a("status"), a("version")],
+      },
+    ],
+    types: [],
+  };
+}
+
+async function calculator(variant = "base"): Promise<PythonProcess> {
+  return startPython("introspect_server.py", ["--variant", variant]);
+}
+
+describe("introspecting a Python RPyC 5.3 server", () => {
+  it("reads names, docstrings and every exposed member with its kind, and nothing that is not exposed", async () => {
+    const py = await calculator();
+    const where = `127.0.0.1:${py.port}`;
+    const { model, diagnostics } = await introspectServer({ host: "127.0.0.1", port: py.port });
+    expect(model).toEqual(expectedCalculator(where));
+    const names = [...only(model).methods, ...only(model).attributes].map((m) => m.name);
+    expect(names).not.toContain("get_question");
+    expect(names).not.toContain("hidden_value");
+    expect(names).not.toContain("get_service_name"); // every Service has it; stubs declare it themselves
+    // The member the server refuses to read is reported, not dropped silently.
+    expect(diagnostics).toEqual([expect.objectContaining({ severity: "warning", code: "RPYC_LIVE_UNREADABLE_MEMBER", member: "exposed_secret" })]);
+    expect(diagnostics[0]!.message).toContain("access denied");
+    await py.stop();
+  });
+
+  it("calls nothing on the server, and answers the same model twice", async () => {
+    const py = await calculator();
+    const first = await introspectServer({ host: "127.0.0.1", port: py.port });
+    const second = await introspectServer({ host: "127.0.0.1", port: py.port });
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+    // The generated stub reports what the service recorded: introspection ran no method.
+    const { out } = await generateStub(`127.0.0.1:${py.port}`);
+    const stub = (await import(pathToFileURL(path.join(out, "calc-service.client.ts")).href)) as {
+      connectCalc(host: string, port: number): Promise<Connection<{ calls(): Promise<unknown> }>>;
+    };
+    const conn = await stub.connectCalc("127.0.0.1", py.port);
+    try {
+      expect(await conn.root.calls()).toEqual([]);
+    } finally {
+      await conn.close();
+    }
+    await py.stop();
+  });
+
+  it("generates a stub that type-checks and calls the server (untyped arguments, unknown results)", async () => {
+    const py = await calculator();
+    const address = `127.0.0.1:${py.port}`;
+    const { out, io } = await generateStub(address);
+    expect(io.err).toContain("RPYC_LIVE_UNREADABLE_MEMBER"); // the refused member, on stderr
+    expect(readdirSync(out).sort()).toEqual(["calc-service.client.ts", "calc-service.proto", "index.ts", "model.json"]); // no dispatch table
+    expect(loadStubModel(out)).toEqual(expectedCalculator(address));
+
+    const files = emitAll(loadStubModel(out), { root: REPO, outDir: "out" });
+    const errors = typeErrors(files, {
+      "use.ts": [
+        'import { connectCalc, CALC_SERVICE_NAMES, type CalcRemote } from "./index.js";',
+        "export async function use(port: number): Promise<unknown[]> {",
+        '  const conn = await connectCalc("127.0.0.1", port);',
+        "  const root: CalcRemote = conn.root;",
+        '  const names: readonly ["CALC", "CALCULATOR"] = CALC_SERVICE_NAMES;',
+        '  return [await root.add(1, 2), await root.add("a", "b", 3), await root.reset(), await root.version, await root.get_service_name(), names];',
+        "}",
+        "// @ts-expect-error not exposed: not in the stub",
+        "export const hidden = (r: CalcRemote) => r.get_question();",
+        "// @ts-expect-error refused by the server: left out",
+        "export const secret = (r: CalcRemote) => r.secret();",
+        "// @ts-expect-error an attribute is not callable",
+        "export const version = (r: CalcRemote) => r.version();",
+      ].join("\n"),
+    });
+    expect(errors).toEqual([]);
+
+    const stub = (await import(pathToFileURL(path.join(out, "index.ts")).href)) as {
+      connectCalc(host: string, port: number): Promise<Connection<{ add(...a: unknown[]): Promise<unknown>; on_event(t: string): Promise<unknown>; version: PromiseLike<unknown>; get_service_name(): Promise<string> }>>;
+    };
+    const conn = await stub.connectCalc("127.0.0.1", py.port);
+    try {
+      expect(await conn.root.add(2, 3)).toBe(5);
+      expect(await conn.root.on_event("hi")).toBe("HI");
+      expect(await conn.root.version).toBe("1.2");
+      expect(await conn.root.get_service_name()).toBe("CALC");
+    } finally {
+      await conn.close();
+    }
+    await py.stop();
+  });
+
+  it("--check --introspect: 0 when the server matches the stub, 1 with the list when members were added, removed or changed", async () => {
+    const base = await calculator();
+    const { out } = await generateStub(`127.0.0.1:${base.port}`);
+    const same = await check(`127.0.0.1:${base.port}`, out);
+    expect(same.code, same.err).toBe(EXIT.OK);
+    expect(same.out).toBe(`127.0.0.1:${base.port}: service CALC matches the stub's CalcService (10 members)\n`);
+    await base.stop();
+
+    const expectations: Record<string, { lines: string[]; comparison: object }> = {
+      added: { lines: ["  added:   multiply (method)"], comparison: { added: [{ name: "multiply", kind: "method" }], removed: [], changed: [] } },
+      removed: { lines: ["  removed: version (attribute)"], comparison: { added: [], removed: [{ name: "version", kind: "attribute" }], changed: [] } },
+      changed: {
+        lines: ["  changed: version: attribute in the stub, method on the server"],
+        comparison: { added: [], removed: [], changed: [{ what: "kind", name: "version", stub: "attribute", live: "method" }] },
+      },
+      renamed: {
+        lines: ["  changed: formal name: CALC in the stub, CALCULATOR on the server"],
+        comparison: { added: [], removed: [], changed: [{ what: "name", stub: "CALC", live: "CALCULATOR" }] },
+      },
+    };
+    for (const [variant, expected] of Object.entries(expectations)) {
+      const py = await calculator(variant);
+      const address = `127.0.0.1:${py.port}`;
+      const result = await check(address, out);
+      expect(result.code, `${variant}: ${result.err}`).toBe(EXIT.STALE);
+      expect(result.err).toContain(`${address}: service ${variant === "renamed" ? "CALCULATOR" : "CALC"} differs from the stub's CalcService:\n${expected.lines.join("\n")}\n`);
+      expect(result.out).toBe("");
+      const live = await introspectServer({ host: "127.0.0.1", port: py.port });
+      expect(compareWithLive(loadStubModel(out), live.model)).toMatchObject({ ...expected.comparison, matches: false });
+      await py.stop();
+    }
+  });
+});
+
+// ---- an rpyc-ts server ----
+
+const served = { calls: [] as string[], disconnects: 0 };
+
+class Warehouse {
+  describe(): string {
+    served.calls.push("describe");
+    return "north";
+  }
+}
+
+class InventoryService extends Service {
+  static override ALIASES = ["inventory", "stock"];
+  exposed_count = 3;
+  exposed_label = "main";
+  /** A callable field: INSPECT lists it as the function it holds. */
+  exposed_on_change = (n: number): number => {
+    served.calls.push("on_change");
+    return n + 1;
+  };
+  exposed_warehouse = new Warehouse();
+  get exposed_size(): number {
+    return 10;
+  }
+  exposed_add(item: string): string {
+    served.calls.push("add");
+    return `added ${item}`;
+  }
+  async exposed_total(): Promise<number> {
+    served.calls.push("total");
+    return 7;
+  }
+  helper(): void {
+    served.calls.push("helper");
+  }
+  override on_disconnect(): void {
+    served.disconnects++;
+  }
+}
+
+describe("introspecting an rpyc-ts server", () => {
+  it("reads a Service class's members and kinds, calls none of them, and closes its connection", async () => {
+    const server = await serve(InventoryService);
+    const where = `127.0.0.1:${server.port}`;
+    const before = served.disconnects;
+    const { model, diagnostics } = await introspectServer({ host: "127.0.0.1", port: server.port });
+    const cls = "InventoryService";
+    expect(model).toEqual({
+      version: 1,
+      services: [
+        {
+          origin: "live",
+          className: cls,
+          name: "INVENTORY",
+          aliases: ["INVENTORY", "STOCK"],
+          explicitAliases: true,
+          module: where,
+          exportName: cls,
+          bases: [],
+          location: { file: where, line: 1, column: 1 },
+          methods: [liveMethod(where, cls, "add"), liveMethod(where, cls, "on_change"), liveMethod(where, cls, "total")],
+          attributes: ["count", "label", "size", "warehouse"].map((name) => liveAttribute(where, cls, name)),
+        },
+      ],
+      types: [],
+    });
+    expect(diagnostics).toEqual([]);
+    expect(served.calls).toEqual([]);
+    await eventually(() => server.connections.size === 0 && served.disconnects === before + 1, 5000, "the introspection connection to close");
+  });
+
+  it("reads a compiled service (dispatch table) right, and the seed's source stub passes --check against it", async () => {
+    // With a dispatch table our server's INSPECT lists attributes too; reading them tells them apart.
+    const server = await serve(MyService, { dispatch: [MyServiceDispatch] });
+    const where = `127.0.0.1:${server.port}`;
+    const service = only((await introspectServer({ host: "127.0.0.1", port: server.port })).model);
+    expect(service.methods).toEqual([liveMethod(where, "MyService", "get_answer")]);
+    expect(service.attributes).toEqual([liveAttribute(where, "MyService", "the_real_answer_though")]);
+    // A stub generated from TypeScript sources (fixtures/seed, --emit-model) against the running server.
+    const result = await check(where, SEED_STUB);
+    expect(result.code, result.err).toBe(EXIT.OK);
+    expect(result.out).toBe(`${where}: service MY matches the stub's MyService (2 members)\n`);
+  });
+
+  it("a stub generated from an rpyc-ts server calls it end to end", async () => {
+    const server = await serve(InventoryService);
+    const { out } = await generateStub(`127.0.0.1:${server.port}`);
+    const stub = (await import(pathToFileURL(path.join(out, "inventory-service.client.ts")).href)) as {
+      connectInventory(host: string, port: number): Promise<Connection<{ add(i: string): Promise<unknown>; total(): Promise<unknown>; size: PromiseLike<unknown> }>>;
+    };
+    const conn = await stub.connectInventory("127.0.0.1", server.port);
+    try {
+      expect(await conn.root.add("bolt")).toBe("added bolt");
+      expect(await conn.root.total()).toBe(7);
+      expect(await conn.root.size).toBe(10);
+    } finally {
+      await conn.close();
+      served.calls.length = 0;
+    }
+  });
+
+  it("--check --introspect lists a member the deployed server gained and one it lost", async () => {
+    class InventoryV2 extends InventoryService {
+      static override ALIASES = ["inventory", "stock"];
+      exposed_restock(): void {}
+    }
+    const v1 = await serve(InventoryService);
+    const { out } = await generateStub(`127.0.0.1:${v1.port}`);
+    const v2 = await serve(InventoryV2);
+    const result = await check(`127.0.0.1:${v2.port}`, out);
+    expect(result.code).toBe(EXIT.STALE);
+    expect(result.err).toContain(`service INVENTORY differs from the stub's InventoryService:\n  added:   restock (method)\n`);
+    // The other way round: the stub has a member the server lacks.
+    const { out: v2Out } = await generateStub(`127.0.0.1:${v2.port}`);
+    const back = await check(`127.0.0.1:${v1.port}`, v2Out);
+    expect(back.code).toBe(EXIT.STALE);
+    expect(back.err).toContain("  removed: restock (method)\n");
+  });
+
+  it("works over IPv6 loopback ([::1]:PORT)", async () => {
+    const server = new ThreadedServer(InventoryService, { hostname: "::1", port: 0 });
+    await server.start();
+    try {
+      const io = capture();
+      const out = path.join(scratch(), "out");
+      expect(await runIntrospect({ address: `[::1]:${server.port}`, outDir: out, check: false, quiet: true }, io), io.err).toBe(EXIT.OK);
+      expect(only(loadStubModel(out)).module).toBe(`[::1]:${server.port}`);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+// ---- failures ----
+
+/** A port nothing listens on: bound once, then closed. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("failures", () => {
+  it("connection refused: IntrospectError CONNECTION_REFUSED, and rpyc-gen exits 4 (EXIT.IO) with the reason", async () => {
+    const port = await freePort();
+    const err = await expectIntrospectError(introspectServer({ host: "127.0.0.1", port }), "CONNECTION_REFUSED");
+    expect(err.message).toBe(`127.0.0.1:${port}: connection refused; is the server running?`);
+    for (const checking of [false, true]) {
+      const io = capture();
+      const outDir = checking ? SEED_STUB : path.join(scratch(), "out");
+      expect(await runIntrospect({ address: `127.0.0.1:${port}`, outDir, check: checking }, io)).toBe(EXIT.IO);
+      expect(io.err).toContain("connection refused");
+    }
+  });
+
+  it("a server that never answers: TIMEOUT after timeoutMs, and the connection is closed", async () => {
+    const accepted: net.Socket[] = [];
+    const closed: net.Socket[] = [];
+    const silent = net.createServer((socket) => {
+      accepted.push(socket);
+      socket.resume(); // read (and ignore) what the client sends, so its FIN is seen
+      socket.on("close", () => closed.push(socket));
+    });
+    sockets.add(silent);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const started = performance.now();
+    const err = await expectIntrospectError(introspectServer({ host: "127.0.0.1", port }, { timeoutMs: 300 }), "TIMEOUT");
+    expect(performance.now() - started).toBeLessThan(2500);
+    expect(err.message).toContain("no answer within 300 ms");
+    expect(accepted).toHaveLength(1);
+    await eventually(() => closed.length === 1, 3000, "the client to close its socket");
+  });
+
+  it("a peer that is not RPyC: NOT_RPYC", async () => {
+    const http = net.createServer((socket) => {
+      socket.resume();
+      socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
+    });
+    sockets.add(http);
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const { port } = http.address() as net.AddressInfo;
+    const err = await expectIntrospectError(introspectServer({ host: "127.0.0.1", port }, { timeoutMs: 2000 }), "NOT_RPYC");
+    expect(err.message).toContain("does not speak RPyC");
+  });
+
+  it("--check without model.json: exits 4 and says to generate the stub with --emit-model", async () => {
+    const server = await serve(InventoryService);
+    const empty = scratch();
+    const io = capture();
+    expect(await runIntrospect({ address: `127.0.0.1:${server.port}`, outDir: empty, check: true }, io)).toBe(EXIT.IO);
+    expect(io.err).toContain("generate the stub with --emit-model");
+    expect(() => loadStubModel(empty)).toThrow(expect.objectContaining({ code: "NO_STUB_MODEL" }));
+  });
+
+  it("parses HOST:PORT and [IPV6]:PORT; anything else is a usage error (exit 3)", async () => {
+    expect(parseAddress("127.0.0.1:18861")).toEqual({ host: "127.0.0.1", port: 18861 });
+    expect(parseAddress("localhost:1")).toEqual({ host: "localhost", port: 1 });
+    expect(parseAddress("[::1]:18861")).toEqual({ host: "::1", port: 18861 });
+    for (const bad of ["127.0.0.1", "::1:18861", "127.0.0.1:0", "127.0.0.1:70000", "127.0.0.1:port", ":18861", "[::1]"]) {
+      expect(() => parseAddress(bad), bad).toThrow(expect.objectContaining({ code: "BAD_ADDRESS" }));
+      const io = capture();
+      expect(await runIntrospect({ address: bad, outDir: scratch(), check: false }, io), bad).toBe(EXIT.USAGE);
+      expect(io.err).toContain(`bad address '${bad}'`);
+    }
+  });
+});
+
+// ---- comparison and naming rules (no server) ----
+
+function model(...services: { name: string; aliases?: string[]; className?: string; methods?: string[]; attributes?: string[] }[]): ServiceModel {
+  return {
+    version: 1,
+    services: services.map((s) => ({
+      className: s.className ?? liveClassName(s.name),
+      name: s.name,
+      aliases: s.aliases ?? [s.name],
+      explicitAliases: false,
+      module: "x",
+      exportName: "X",
+      bases: [],
+      location: { file: "x", line: 1, column: 1 },
+      methods: (s.methods ?? []).map((n) => liveMethod("x", "X", n)),
+      attributes: (s.attributes ?? []).map((n) => liveAttribute("x", "X", n)),
+    })),
+    types: [],
+  };
+}
+
+describe("compareWithLive", () => {
+  it("compares names and kinds, aliases as a set, and ignores the builtins every service has", () => {
+    const stub = model({ name: "A", aliases: ["A", "B"], methods: ["f", "get_service_name"], attributes: ["x"] });
+    expect(compareWithLive(stub, model({ name: "A", aliases: ["A", "B"], methods: ["f"], attributes: ["x"] })).matches).toBe(true);
+    const differs = compareWithLive(stub, model({ name: "B", aliases: ["B", "A"], methods: ["x", "g"], attributes: ["f"] }));
+    expect(differs).toEqual({
+      stubService: "AService",
+      liveService: "B",
+      where: "x",
+      added: [{ name: "g", kind: "method" }],
+      removed: [],
+      changed: [
+        { what: "name", stub: "A", live: "B" },
+        { what: "kind", name: "f", stub: "method", live: "attribute" },
+        { what: "kind", name: "x", stub: "attribute", live: "method" },
+      ],
+      matches: false,
+      liveMembers: 3,
+    });
+    expect(formatLiveComparison(differs)).toBe(
+      [
+        "x: service B differs from the stub's AService:",
+        "  added:   g (method)",
+        "  changed: formal name: A in the stub, B on the server",
+        "  changed: f: method in the stub, attribute on the server",
+        "  changed: x: attribute in the stub, method on the server",
+        "",
+      ].join("\n"),
+    );
+    expect(compareWithLive(stub, model({ name: "A", aliases: ["A"], methods: ["f"], attributes: ["x"] })).changed).toEqual([{ what: "aliases", stub: ["A", "B"], live: ["A"] }]);
+  });
+
+  it("picks the stub's service by the server's names when the stub has several, and says so when none matches", () => {
+    const stub = model({ name: "ONE", methods: ["a"] }, { name: "TWO", aliases: ["TWO", "DEUX"], methods: ["b"] });
+    expect(compareWithLive(stub, model({ name: "DEUX", methods: ["b"] }))).toMatchObject({ stubService: "TwoService", added: [], removed: [] });
+    expect(() => compareWithLive(stub, model({ name: "THREE" }))).toThrow(expect.objectContaining({ code: "NO_MATCHING_SERVICE" }));
+  });
+
+  it("class names come from the formal name, and are identifiers", () => {
+    expect(["MY", "FLOOP_BLOOP", "CALC", "2048"].map(liveClassName)).toEqual(["MyService", "FloopBloopService", "CalcService", "Live2048Service"]);
+  });
+
+  it("cleanDoc cleans docstrings as Python's inspect.cleandoc does", () => {
+    const samples = ["Adds.\n\n    More text.\n      indented\n    ", "\n    Leading newline.\n    Second line.\n", "one line", "\tTabbed\n\tbody\n  ab\tc", "   \n   ", "\n\n", "a\r\n    b\r\n"];
+    const python = JSON.parse(
+      execFileSync(PYTHON, ["-c", "import inspect, json, sys; print(json.dumps([inspect.cleandoc(s) for s in json.load(sys.stdin)]))"], { input: JSON.stringify(samples), encoding: "utf8" }),
+    ) as string[];
+    expect(samples.map((s) => cleanDoc(s) ?? "")).toEqual(python);
+  });
+});
