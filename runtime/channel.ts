@@ -70,7 +70,7 @@ function frameHeader(length: number, flag: number): Buffer {
  * deflating megabytes of it would cost milliseconds for nothing. (The middle: a brine
  * message starts with its small header, and a large value fills the rest.)
  */
-function worthCompressing(payload: Uint8Array): boolean {
+export function worthCompressing(payload: Uint8Array): boolean {
   const at = (payload.length - PROBE_SAMPLE) >> 1;
   const sample = payload.subarray(at, at + PROBE_SAMPLE);
   return deflateSync(sample, { level: COMPRESSION_LEVEL }).length <= sample.length * PROBE_MAX_RATIO;

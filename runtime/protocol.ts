@@ -137,9 +137,6 @@ function closingRefusal(): PythonException {
 
 type Boxed = readonly [number, unknown];
 
-/** send()'s message type for an already encoded native payload (never on the wire as such). */
-const MSG_NATIVE = -1;
-
 /** How sendRequest sends a request, beyond a plain brine one. */
 interface SendExtras {
   /** Not subject to maxPendingRequests (the heartbeat must get out when calls fill the table). */
@@ -390,7 +387,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   }
 
   dropPipelined(base: number): void {
-    if (!this.isClosed) this.send(MSG_NATIVE, base, encodeNativeDrop(base));
+    if (!this.isClosed) this.sendChunks(encodeNativeDrop(base));
   }
 
   schemaOfClass(className: string): ServiceSchema | undefined {
@@ -412,10 +409,10 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     const refused = this.admit(handler, timeoutSeconds, signal, extras.unlimited === true);
     if (refused !== undefined) return this.refuse(refused, answer, base);
     let boxed: Boxed | undefined;
-    let payload: Uint8Array | undefined;
+    let pipelined: Uint8Array[] | undefined;
     const seq = this.seq;
     try {
-      if (base !== undefined) payload = encodeNativePipeline(seq, base, dump([handler, this.box(args)] as PyValue));
+      if (base !== undefined) pipelined = encodeNativePipeline(seq, base, dump([handler, this.box(args)] as PyValue), this.config.compress);
       else boxed = this.box(args);
     } catch (err) {
       return this.refuse(err, answer, base);
@@ -424,12 +421,12 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     // Pipelining: the hold goes first, so the peer keeps this request's result for its dependents.
     if (answer) {
       const held = answer.wanted && this.nativeAgreed && this.pipelining;
-      if (held) this.send(MSG_NATIVE, seq, encodeNativeHold(seq, answer.dependents));
+      if (held) this.sendChunks(encodeNativeHold(seq, answer.dependents));
       answer.left(held ? seq : null);
     }
     const internal = extras.internal === true;
     const promise = this.track(seq, handler, args, timeoutSeconds, signal, undefined, internal);
-    if (payload) this.send(MSG_NATIVE, seq, payload);
+    if (pipelined) this.sendChunks(pipelined);
     else this.sendMessage(C.MSG_REQUEST, seq, handler, boxed);
     // Reading may have stopped because nothing we awaited could arrive; now a reply can.
     if (this.readPaused) this.flow();
@@ -441,15 +438,15 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     const refused = this.admit(C.HANDLE_CALLATTR, timeoutSeconds, signal, false);
     if (refused !== undefined) return Promise.reject(refused);
     const seq = this.seq;
-    let payload: Uint8Array;
+    let frame: Uint8Array[];
     try {
-      payload = encodeNativeRequest(seq, fingerprint, method, target, args);
+      frame = encodeNativeRequest(seq, fingerprint, method, target, args, this.config.compress);
     } catch (err) {
       return Promise.reject(err);
     }
     this.seq++;
     const promise = this.track(seq, C.HANDLE_CALLATTR, this.observed ? [null, method.name] : NO_ARGS, timeoutSeconds, signal, method, false);
-    this.send(MSG_NATIVE, seq, payload);
+    this.sendChunks(frame);
     if (this.readPaused) this.flow();
     return promise;
   }
@@ -563,23 +560,26 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private readonly message: unknown[] = [0, 0, undefined];
   private readonly requestBody: unknown[] = [0, undefined];
 
+  /** Sends a brine message (msg, seq, payload). */
   private send(msg: number, seq: number | bigint, payload: unknown): void {
+    // (msg, seq, payload) through one reused array: dump() only reads it.
+    const message = this.message;
+    message[0] = msg;
+    message[1] = seq;
+    message[2] = payload;
     let data: Uint8Array;
-    if (msg === MSG_NATIVE) data = payload as Uint8Array;
-    else {
-      // (msg, seq, payload) through one reused array: dump() only reads it.
-      const message = this.message;
-      message[0] = msg;
-      message[1] = seq;
-      message[2] = payload;
-      try {
-        data = dump(message as PyValue);
-      } finally {
-        message[2] = undefined;
-      }
+    try {
+      data = dump(message as PyValue);
+    } finally {
+      message[2] = undefined;
     }
     // Small frames are one chunk; large ones are header, payload (not copied) and flusher.
-    for (const chunk of frameChunks(data, this.config.compress)) {
+    this.sendChunks(frameChunks(data, this.config.compress));
+  }
+
+  /** Writes one frame's chunks. */
+  private sendChunks(chunks: readonly Uint8Array[]): void {
+    for (const chunk of chunks) {
       this.bytesOut += chunk.length;
       this.stream.write(chunk);
     }
@@ -1190,13 +1190,13 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private replyNative(seq: number, method: NativeMethod, value: unknown, trace: RequestEvent | undefined): void {
     if (this.isClosed) return this.served(trace, "closed", new ConnectionClosedError());
     if (this.held.size > 0) this.settleHeld(seq, { ok: true, value });
-    let payload: Uint8Array;
+    let frame: Uint8Array[];
     try {
-      payload = encodeNativeReply(seq, method, value);
+      frame = encodeNativeReply(seq, method, value, this.config.compress);
     } catch (err) {
       return this.replyException(seq, err, "callattr", trace);
     }
-    this.send(MSG_NATIVE, seq, payload);
+    this.sendChunks(frame);
     this.served(trace);
   }
 

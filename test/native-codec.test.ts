@@ -20,7 +20,7 @@ import {
   type RequestEvent,
 } from "../runtime/index.js";
 import { defineDispatch, type ServiceSchema } from "../runtime/internal.js";
-import { encodeFrame, FrameDecoder } from "../runtime/channel.js";
+import { FrameDecoder } from "../runtime/channel.js";
 import { encodeNativeRequest, isNativePayload, loadNativeCodec, nativeSchema, schemaFingerprint } from "../runtime/codec/native.js";
 import { CallbackService } from "../fixtures/callbacks/callback-service.js";
 import { CallbackServiceDispatch } from "../fixtures/callbacks/expected/callback-service.dispatch.js";
@@ -510,10 +510,10 @@ describe("native calls of a compiled service", () => {
     const socket = net.connect({ host: "127.0.0.1", port: server.port });
     await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
     const method = nativeSchema(LAB_SCHEMA).method("slow")!;
-    const payload = encodeNativeRequest(0, schemaFingerprint(LAB_SCHEMA), method, ["rpyc_ts.LabService", 1, 1], [1]);
+    const frame = Buffer.concat(encodeNativeRequest(0, schemaFingerprint(LAB_SCHEMA), method, ["rpyc_ts.LabService", 1, 1], [1], false));
     const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     socket.on("data", () => {});
-    socket.write(encodeFrame(payload));
+    socket.write(frame);
     await closed;
     await eventually(() => server.connections.size === 0, 2000, "the server side closed");
   });

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import type * as pbt from "protobufjs/light.js";
 import type { WireInt } from "../id-pack.js";
 import { checkArity, type MethodSchema, type ServiceSchema } from "../schema.js";
+import { abandonFrame, finishFrame, startFrame } from "./native-frame.js";
 import { Builder, convert, lib, NotNative, type Message, type Slot } from "./wire-types.js";
 
 export { loadNativeCodec } from "./wire-types.js";
@@ -204,20 +205,33 @@ export interface NativeRequestHeader {
   readonly target: readonly [string, number, number];
 }
 
+// Every encoder returns the frame's chunks, ready to write (see native-frame.ts); `compress`
+// is the connection's `compress` setting.
+
 /** Encodes a native request: magic, kind, header fields (seq, fingerprint, method, argc, target id_pack), then the Args message. */
-export function encodeNativeRequest(seq: number, fingerprint: string, method: NativeMethod, target: readonly [string, WireInt, WireInt], args: readonly unknown[]): Uint8Array {
-  const writer = lib().Writer.create();
-  writer.uint32(NATIVE_MAGIC).uint32(NATIVE_REQUEST).double(seq).string(fingerprint).uint32(method.index).uint32(args.length);
-  writer.string(target[0]).double(Number(target[1])).double(Number(target[2]));
-  method.encodeArgs(args, writer);
-  return writer.finish();
+export function encodeNativeRequest(seq: number, fingerprint: string, method: NativeMethod, target: readonly [string, WireInt, WireInt], args: readonly unknown[], compress: boolean): Uint8Array[] {
+  const writer = startFrame();
+  try {
+    writer.uint32(NATIVE_MAGIC).uint32(NATIVE_REQUEST).double(seq).string(fingerprint).uint32(method.index).uint32(args.length);
+    writer.string(target[0]).double(Number(target[1])).double(Number(target[2]));
+    method.encodeArgs(args, writer);
+  } catch (err) {
+    abandonFrame(writer);
+    throw err;
+  }
+  return finishFrame(writer, compress);
 }
 
-export function encodeNativeReply(seq: number, method: NativeMethod, value: unknown): Uint8Array {
-  const writer = lib().Writer.create();
-  writer.uint32(NATIVE_MAGIC).uint32(NATIVE_REPLY).double(seq).uint32(method.index);
-  method.encodeResult(value, writer);
-  return writer.finish();
+export function encodeNativeReply(seq: number, method: NativeMethod, value: unknown, compress: boolean): Uint8Array[] {
+  const writer = startFrame();
+  try {
+    writer.uint32(NATIVE_MAGIC).uint32(NATIVE_REPLY).double(seq).uint32(method.index);
+    method.encodeResult(value, writer);
+  } catch (err) {
+    abandonFrame(writer);
+    throw err;
+  }
+  return finishFrame(writer, compress);
 }
 
 /** True when a payload is a native one (else brine). */
@@ -226,18 +240,24 @@ export function isNativePayload(payload: Uint8Array): boolean {
 }
 
 /** A hold: the peer keeps the result of request `seq` until `count` pipelined requests (or drops) used it. */
-export function encodeNativeHold(seq: number, count: number): Uint8Array {
-  return lib().Writer.create().uint32(NATIVE_MAGIC).uint32(NATIVE_HOLD).double(seq).uint32(count).finish();
+export function encodeNativeHold(seq: number, count: number): Uint8Array[] {
+  const writer = startFrame();
+  writer.uint32(NATIVE_MAGIC).uint32(NATIVE_HOLD).double(seq).uint32(count);
+  return finishFrame(writer, false);
 }
 
 /** A drop: one of the pipelined requests announced by a hold of `seq` was given up. */
-export function encodeNativeDrop(seq: number): Uint8Array {
-  return lib().Writer.create().uint32(NATIVE_MAGIC).uint32(NATIVE_DROP).double(seq).finish();
+export function encodeNativeDrop(seq: number): Uint8Array[] {
+  const writer = startFrame();
+  writer.uint32(NATIVE_MAGIC).uint32(NATIVE_DROP).double(seq);
+  return finishFrame(writer, false);
 }
 
 /** A pipelined request: its own seq, the seq whose held result is its target, and the brine `(handler, args)` body. */
-export function encodeNativePipeline(seq: number, base: number, body: Uint8Array): Uint8Array {
-  return lib().Writer.create().uint32(NATIVE_MAGIC).uint32(NATIVE_PIPELINE).double(seq).double(base).bytes(body).finish();
+export function encodeNativePipeline(seq: number, base: number, body: Uint8Array, compress: boolean): Uint8Array[] {
+  const writer = startFrame();
+  writer.uint32(NATIVE_MAGIC).uint32(NATIVE_PIPELINE).double(seq).double(base).bytes(body);
+  return finishFrame(writer, compress);
 }
 
 export type NativeFrame =

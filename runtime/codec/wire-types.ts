@@ -4,6 +4,7 @@
 // protobufjs is an optional peer dependency, loaded by loadNativeCodec().
 
 import type * as pbt from "protobufjs/light.js";
+import { BYTES_VIEW_THRESHOLD } from "../brine.js";
 import { netrefState } from "../netref.js";
 import { describeType, describeValue, SchemaError, type ServiceSchema, type WireDecl, type WireType } from "../schema.js";
 
@@ -83,6 +84,17 @@ function isRecordObject(value: unknown): value is Record<string, unknown> {
 /** A message instance protobufjs decoded, read by field name. */
 export type Message = Record<string, unknown>;
 
+/**
+ * A decoded bytes value as a plain Uint8Array: a copy when small (a view would pin the whole
+ * received chunk), a view into the received frame when it is big and fills most of it (as
+ * brine's load does: BYTES_VIEW_THRESHOLD), saving a copy of megabytes.
+ */
+function bytesOut(value: unknown): Uint8Array {
+  const raw = value as Uint8Array;
+  if (raw.length >= BYTES_VIEW_THRESHOLD && raw.length * 2 >= raw.buffer.byteLength) return new Uint8Array(raw.buffer, raw.byteOffset, raw.length);
+  return new Uint8Array(raw);
+}
+
 export class Builder {
   readonly root = new (lib().Root)();
   private count = 0;
@@ -160,7 +172,7 @@ export class Builder {
       case "bigint":
         return this.scalar("string", "bigint", (v) => typeof v === "bigint", (v) => (v as bigint).toString(), (v) => BigInt(v as string));
       case "bytes":
-        return this.scalar("bytes", "Uint8Array", (v) => v instanceof Uint8Array, (v) => v, (v) => new Uint8Array(v as Uint8Array));
+        return this.scalar("bytes", "Uint8Array", (v) => v instanceof Uint8Array, (v) => v, bytesOut);
       case "date":
         return this.scalar(
           "double",
