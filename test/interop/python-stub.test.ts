@@ -1,0 +1,216 @@
+// End to end against real Python RPyC 5.3: each Python fixture (fixtures/python-*) is served
+// by Python itself (test/interop/python/serve_service_file.py imports the very file rpyc-gen
+// compiled) and called through the stub rpyc-gen generated from it (fixtures/python-*/expected).
+// The calls compile without casts, so each assertion also checks that the stub types a value
+// the way Python RPyC actually sends it.
+
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AttributeError, FrozenSet, isNetref } from "../../runtime/index.js";
+import { connectInventory } from "../../fixtures/python-inheritance/expected/index.js";
+import { MY_SERVICE_NAMES, connectMy } from "../../fixtures/python-seed/expected/index.js";
+import { SHOP_SERVICE_NAMES, connectShop } from "../../fixtures/python-typed/expected/index.js";
+import { startPython, type PythonProcess } from "../helpers/python.js";
+
+const REPO = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const HOST = "127.0.0.1";
+
+/** Serves `className` from a fixture's Python source with Python RPyC. */
+function servePython(source: string, className: string, ...flags: string[]): Promise<PythonProcess> {
+  return startPython("serve_service_file.py", [path.join(REPO, "fixtures", source), className, ...flags]);
+}
+
+const servers: PythonProcess[] = [];
+const connections: { close(): Promise<void> }[] = [];
+
+async function track<C extends { close(): Promise<void> }>(conn: Promise<C>): Promise<C> {
+  const opened = await conn;
+  connections.push(opened);
+  return opened;
+}
+
+afterAll(async () => {
+  for (const conn of connections.splice(0)) await conn.close();
+  await Promise.all(servers.splice(0).map((server) => server.stop()));
+});
+
+/** Reads every item of an async iterable (a remote container), at most `limit` of them. */
+async function collect<T>(items: AsyncIterable<T>, limit = 100): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) {
+    out.push(item);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+describe("python-seed: the tutorial's MyService served by Python, called through its generated stub", () => {
+  let port = 0;
+  beforeAll(async () => {
+    const server = await servePython("python-seed/my_service.py", "MyService");
+    servers.push(server);
+    port = server.port;
+  });
+
+  it("answers 42 and 43 (typed unknown: the source has no hints), its names, and refuses get_question", async () => {
+    const conn = await track(connectMy(HOST, port));
+    const answer: unknown = await conn.root.get_answer();
+    expect(answer).toBe(42);
+    expect(await conn.root.the_real_answer_though).toBe(43);
+    expect(await conn.root.get_service_name()).toBe("MY");
+    expect(await conn.root.get_service_aliases()).toEqual([...MY_SERVICE_NAMES]);
+    const untyped = conn.root as unknown as Record<string, () => Promise<unknown>>;
+    await expect(untyped["get_question"]!()).rejects.toBeInstanceOf(AttributeError);
+    await expect(untyped["get_question"]!()).rejects.toThrow("cannot access 'get_question'");
+  });
+});
+
+describe("python-typed: ShopService served by Python, called through its generated stub", () => {
+  let port = 0;
+  let privatePort = 0;
+  beforeAll(async () => {
+    // Dataclass fields are plain attributes: readable only with allow_public_attrs.
+    const open = await servePython("python-typed/shop_service.py", "ShopService", "--public-attrs");
+    const strict = await servePython("python-typed/shop_service.py", "ShopService");
+    servers.push(open, strict);
+    port = open.port;
+    privatePort = strict.port;
+  });
+
+  it("ALIASES name the service; attributes arrive typed (a 2^70 int as bigint, a @property as boolean)", async () => {
+    const { root } = await track(connectShop(HOST, port));
+    expect(await root.get_service_name()).toBe("SHOP");
+    expect(await root.get_service_aliases()).toEqual([...SHOP_SERVICE_NAMES]);
+    expect(await root.currency).toBe("EUR");
+    const maxOrder: number | bigint = await root.max_order;
+    expect(maxOrder).toBe(2n ** 70n);
+    const open: boolean = await root.open;
+    expect(open).toBe(true);
+  });
+
+  it("ints, big ints, floats, bytes, tuples and None cross by value as typed", async () => {
+    const { root } = await track(connectShop(HOST, port));
+    const sum: bigint | number = await root.checksum(Uint8Array.of(1, 2));
+    expect(sum).toBe(258n * 2n ** 64n + 2n);
+    expect(await root.checksum(new Uint8Array())).toBe(0);
+    const pair: [number | bigint, string] = await root.pair(7, "seven");
+    expect(pair).toEqual([7, "seven"]);
+    expect(await root.pair(2n ** 60n, "big")).toEqual([2n ** 60n, "big"]);
+    expect(await root.version()).toEqual([1, 2]);
+    expect(await root.kind()).toBe("ShopService");
+    expect(await root.total([1, 2, 3], 0.5)).toBe(5.5);
+    expect(await root.total([])).toBe(0);
+    expect(await root.describe()).toBeNull();
+    expect(await root.describe(5)).toBe("<5>");
+    expect(await root.describe("x")).toBe("<x>");
+    expect(await root.log("a", "b")).toBeNull();
+    expect(await root.raw(["t", 1])).toEqual(["t", 1]);
+    expect(await root.untyped(3)).toBe(6);
+    expect(await root.untyped("ab", 3)).toBe("ababab");
+    // frozenset is by value (typed unknown: the WireType has no frozenset).
+    const flags = await root.flags();
+    expect(flags).toBeInstanceOf(FrozenSet);
+  });
+
+  it("lists, dicts, TypedDicts and sets arrive as netrefs: len, getitem, contains and iteration work", async () => {
+    const { root } = await track(connectShop(HOST, port));
+    const names = await root.item_names();
+    expect(isNetref(names)).toBe(true);
+    expect(await names.__len__()).toBe(2);
+    expect(await names.__getitem__(-1)).toBe("pear");
+    expect(await names.__contains__("apple")).toBe(true);
+    expect(await collect(names)).toEqual(["apple", "pear"]);
+
+    const prices = await root.prices();
+    expect(isNetref(prices)).toBe(true);
+    expect(await prices.__getitem__("pear")).toBe(0.75);
+    expect(await prices.__contains__("kiwi")).toBe(false);
+    expect((await collect(prices)).sort()).toEqual(["apple", "pear"]);
+
+    const stock = await root.stock("apple");
+    expect(isNetref(stock)).toBe(true);
+    expect(await stock.__getitem__("count")).toBe(3);
+    expect(await stock.__len__()).toBe(2);
+
+    const tags = await root.tags();
+    expect(await tags.__len__()).toBe(1);
+    expect(await tags.__contains__("fruit")).toBe(true);
+  });
+
+  it("arguments: an array reaches a list parameter as a tuple, a Map or a dict netref a dict parameter", async () => {
+    const { root } = await track(connectShop(HOST, port));
+    expect(await root.sum_all([1, 2, 3])).toBe(6);
+    expect(await root.sum_all([2n ** 60n, 1])).toBe(2n ** 60n + 1n);
+    expect(await root.lookup(new Map([["a", 1]]), "a")).toBe(1);
+    expect(await root.lookup(new Map<string, number>(), "a")).toBeNull();
+    // A netref goes back to its owner as the original dict.
+    expect(await root.lookup(await root.prices(), "apple")).toBe(0.5);
+  });
+
+  it("a dataclass instance arrives as a netref whose fields need allow_public_attrs on the server", async () => {
+    const { root } = await track(connectShop(HOST, port));
+    const item = await root.get_item("apple");
+    expect(item).not.toBeNull();
+    expect(isNetref(item)).toBe(true);
+    expect(await item!.name).toBe("apple");
+    expect(await item!.price).toBe(0.5);
+    expect(await root.get_item("kiwi")).toBeNull();
+
+    const strict = await track(connectShop(HOST, privatePort));
+    const hidden = await strict.root.get_item("apple");
+    await expect(Promise.resolve(hidden!.name)).rejects.toBeInstanceOf(AttributeError);
+  });
+
+  it("a Callable parameter is called back by Python; a Callable result is callable here", async () => {
+    const { root } = await track(connectShop(HOST, port));
+    const calls: [string, number][] = [];
+    const count = await root.watch("pear", (name, price) => {
+      calls.push([name, price]);
+    });
+    expect(count).toBe(1);
+    expect(calls).toEqual([["pear", 0.75]]);
+    // An async callback is awaited before Python's call returns.
+    await root.watch("apple", async (name, price) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      calls.push([name, price]);
+    });
+    expect(calls).toEqual([
+      ["pear", 0.75],
+      ["apple", 0.5],
+    ]);
+    const priceOf = await root.price_of();
+    expect(await priceOf("pear")).toBe(0.75);
+  });
+
+  it("a member that is not exposed is refused with AttributeError (under RPyC's default config)", async () => {
+    const { root } = await track(connectShop(HOST, privatePort));
+    const untyped = root as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    await expect(untyped["restock"]!("apple", 1)).rejects.toBeInstanceOf(AttributeError);
+    await expect(untyped["restock"]!("apple", 1)).rejects.toThrow("cannot access 'restock'");
+  });
+});
+
+describe("python-inheritance: a derived Python service from another file, called through its stub", () => {
+  let port = 0;
+  beforeAll(async () => {
+    const server = await servePython("python-inheritance/inventory.py", "InventoryService");
+    servers.push(server);
+    port = server.port;
+  });
+
+  it("inherited, overridden and added members answer; the audit log is a tuple by value", async () => {
+    const { root } = await track(connectInventory(HOST, port));
+    expect(await root.get_service_name()).toBe("INVENTORY");
+    expect(await root.ping()).toBe("pong");
+    expect(await root.version).toBe("1.0");
+    expect(await root.describe()).toBe("inventory of 1 item(s)");
+    expect(await root.count("apple")).toBe(3);
+    expect(await root.restock("apple")).toBe(4);
+    expect(await root.restock("pear", 2)).toBe(2);
+    const log: string[] = await root.audit_log();
+    expect(log).toEqual(["count apple", "restock apple 1", "restock pear 2"]);
+    const untyped = root as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    await expect(untyped["audit"]!("x")).rejects.toBeInstanceOf(AttributeError);
+  });
+});
