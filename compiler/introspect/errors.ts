@@ -44,8 +44,10 @@ export function isIntrospectError(value: unknown): value is IntrospectError {
 
 /** Stable codes of LiveDiagnostic. */
 export const LIVE_DIAGNOSTIC_CODES = [
-  /** DIR lists an exposed member, but reading it (HANDLE_GETATTR) was refused or raised: left out of the model. */
+  /** DIR lists an exposed member, but reading it (HANDLE_GETATTR) raised AttributeError (refused): left out of the model. */
   "RPYC_LIVE_UNREADABLE_MEMBER",
+  /** Reading an exposed member raised another exception (a property whose getter failed): kept as an attribute. */
+  "RPYC_LIVE_MEMBER_RAISED",
   /** The server refused HANDLE_INSPECT on the root: no method docstrings. */
   "RPYC_LIVE_INSPECT_REFUSED",
   /** The server refused HANDLE_INSPECT on a member's value: classified by the root's INSPECT answer only. */

@@ -153,11 +153,22 @@ async function readMember(
     value = await getattr(root, member);
   } catch (err) {
     if (!isRemoteException(err)) throw err;
+    if (!isRemoteException(err, "AttributeError")) {
+      // The name resolved and something ran: a property whose getter failed. It exists; clients may read it later.
+      diagnostics.push({
+        severity: "warning",
+        code: "RPYC_LIVE_MEMBER_RAISED",
+        member,
+        message: `reading '${member}' raised ${describeError(err)}; taken as an attribute (a property whose getter failed)`,
+        hint: "check the member's kind in the generated stub",
+      });
+      return { kind: "attribute" };
+    }
     diagnostics.push({
       severity: "warning",
       code: "RPYC_LIVE_UNREADABLE_MEMBER",
       member,
-      message: `DIR lists '${member}' but reading it failed (${describeError(err)}); left out of the stub`,
+      message: `DIR lists '${member}' but reading it was refused (${describeError(err)}); left out of the stub`,
       hint: "clients cannot reach it either; if they should, let the server's getattr answer it",
     });
     return undefined;

@@ -161,7 +161,7 @@ function expectedCalculator(where: string): ServiceModel {
           m("on_event", SHOUT_DOC), // a function stored on the instance: only DIR lists it
           m("reset"),
         ],
-        attributes: [a("history"), a("settings"), a("status"), a("version")],
+        attributes: [a("flaky"), a("history"), a("settings"), a("status"), a("version")],
       },
     ],
     types: [],
@@ -182,9 +182,13 @@ describe("introspecting a Python RPyC 5.3 server", () => {
     expect(names).not.toContain("get_question");
     expect(names).not.toContain("hidden_value");
     expect(names).not.toContain("get_service_name"); // every Service has it; stubs declare it themselves
-    // The member the server refuses to read is reported, not dropped silently.
-    expect(diagnostics).toEqual([expect.objectContaining({ severity: "warning", code: "RPYC_LIVE_UNREADABLE_MEMBER", member: "exposed_secret" })]);
-    expect(diagnostics[0]!.message).toContain("access denied");
+    // The member the server refuses to read is reported, not dropped silently; a failing getter is reported and kept.
+    expect(diagnostics).toEqual([
+      expect.objectContaining({ severity: "warning", code: "RPYC_LIVE_MEMBER_RAISED", member: "exposed_flaky" }),
+      expect.objectContaining({ severity: "warning", code: "RPYC_LIVE_UNREADABLE_MEMBER", member: "exposed_secret" }),
+    ]);
+    expect(diagnostics[0]!.message).toContain("RuntimeError: not ready yet");
+    expect(diagnostics[1]!.message).toContain("access denied");
     await py.stop();
   });
 
@@ -255,7 +259,7 @@ describe("introspecting a Python RPyC 5.3 server", () => {
     const { out } = await generateStub(`127.0.0.1:${base.port}`);
     const same = await check(`127.0.0.1:${base.port}`, out);
     expect(same.code, same.err).toBe(EXIT.OK);
-    expect(same.out).toBe(`127.0.0.1:${base.port}: service CALC matches the stub's CalcService (10 members)\n`);
+    expect(same.out).toBe(`127.0.0.1:${base.port}: service CALC matches the stub's CalcService (11 members)\n`);
     await base.stop();
 
     const expectations: Record<string, { lines: string[]; comparison: object }> = {

@@ -65,6 +65,10 @@ class Calculator(rpyc.Service):
     def exposed_status(self):
         return "ready"
 
+    @property
+    def exposed_flaky(self):
+        raise RuntimeError("not ready yet")  # reading fails, but the member exists
+
     exposed_settings = Settings()
     exposed_formatter = shout  # a class attribute that is a function: a method like any other
 
