@@ -134,7 +134,7 @@ function diffAttribute(o: AttributeDef, n: AttributeDef, comparer: TypeComparer,
   const position = !o.readonly && !n.readonly ? "both" : "out";
   const typeIssues = comparer.compare(o.type, n.type, position, o.name, where);
   issues.push(...typeIssues);
-  if (position === "out" && !typeIssues.some(isBreaking) && comparer.compare(o.type, n.type, "in", o.name).some(isBreaking)) {
+  if (position === "out" && typeIssues.length === 0 && comparer.compare(o.type, n.type, "in", o.name).some(isBreaking)) {
     issues.push({ code: "RPYC_DIFF_RESULT_TYPE_NARROWED", path: o.name, message: `attribute '${o.name}' is narrower: ${typeText(o.type)} -> ${typeText(n.type)}`, ...where });
   }
   return issues;

@@ -143,7 +143,8 @@ export class TypeComparer {
       }
       const typeIssues = this.compare(argumentType(oldParam), argumentType(newParam), argumentFlow, at, where);
       issues.push(...typeIssues);
-      if (topLevel && !typeIssues.some(isBreaking) && this.compare(argumentType(oldParam), argumentType(newParam), flip(argumentFlow), at).some(isBreaking)) {
+      // The safe note only when nothing more specific was said about this parameter.
+      if (topLevel && typeIssues.length === 0 && this.compare(argumentType(oldParam), argumentType(newParam), flip(argumentFlow), at).some(isBreaking)) {
         add("RPYC_DIFF_PARAM_TYPE_WIDENED", at, `parameter '${oldParam.name}' accepts more: ${typeText(argumentType(oldParam))} -> ${typeText(argumentType(newParam))}`);
       }
     }
@@ -151,7 +152,7 @@ export class TypeComparer {
     const resultFlow = flip(argumentFlow);
     const resultIssues = this.compare(oldSig.returns, newSig.returns, resultFlow, resultPath, where);
     issues.push(...resultIssues);
-    if (topLevel && !resultIssues.some(isBreaking) && this.compare(oldSig.returns, newSig.returns, flip(resultFlow), resultPath).some(isBreaking)) {
+    if (topLevel && resultIssues.length === 0 && this.compare(oldSig.returns, newSig.returns, flip(resultFlow), resultPath).some(isBreaking)) {
       add("RPYC_DIFF_RESULT_TYPE_NARROWED", resultPath, `result is narrower: ${typeText(oldSig.returns)} -> ${typeText(newSig.returns)}`);
     }
     return issues;
@@ -180,6 +181,8 @@ export class TypeComparer {
       const issues = this.relate(atom, candidate, flow, path, where);
       if (!issues) continue;
       if (!issues.some(isBreaking)) return issues;
+      // Details inside a candidate help only when it is the same type changed, not another member of a union (Hit vs Miss).
+      if (!corresponds(atom, candidate)) continue;
       if (!closest || countBreaking(issues) < countBreaking(closest)) closest = issues;
     }
     return closest ?? [this.rejected(atom, supAtoms, flow, path, where, sub, sup)];
@@ -316,6 +319,12 @@ export class TypeComparer {
         return [type];
     }
   }
+}
+
+/** Two objects are the same type changed when their names agree, or when either is anonymous. */
+function corresponds(atom: Atom, candidate: Atom): boolean {
+  if (atom.kind !== "object" || candidate.kind !== "object" || !atom.named || !candidate.named) return true;
+  return atom.named.name === candidate.named.name;
 }
 
 function argumentType(param: WireParam): WireType {
