@@ -3,7 +3,8 @@
 // variance in diff/types.ts. Docs, locations, `async` and declaring classes are not compared.
 
 import { DIFF_RULES, type DiffCode, type DiffSeverity } from "./diff/codes.js";
-import { TypeComparer, dedupe, isBreaking, typeText, type Locations, type TypeIssue } from "./diff/types.js";
+import { changeText } from "./diff/text.js";
+import { TypeComparer, dedupe, isBreaking, type Locations, type TypeIssue } from "./diff/types.js";
 import type { AttributeDef, MethodDef, ServiceDef, ServiceModel, SourceLocation } from "./model.js";
 
 export { DIFF_RULES, type DiffCode, type DiffSeverity };
@@ -135,7 +136,7 @@ function diffAttribute(o: AttributeDef, n: AttributeDef, comparer: TypeComparer,
   const typeIssues = comparer.compare(o.type, n.type, position, o.name, where);
   issues.push(...typeIssues);
   if (position === "out" && typeIssues.length === 0 && comparer.compare(o.type, n.type, "in", o.name).some(isBreaking)) {
-    issues.push({ code: "RPYC_DIFF_RESULT_TYPE_NARROWED", path: o.name, message: `attribute '${o.name}' is narrower: ${typeText(o.type)} -> ${typeText(n.type)}`, ...where });
+    issues.push({ code: "RPYC_DIFF_RESULT_TYPE_NARROWED", path: o.name, message: `attribute '${o.name}' is narrower: ${changeText(o.type, n.type)}`, ...where });
   }
   return issues;
 }

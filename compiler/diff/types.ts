@@ -5,6 +5,7 @@
 
 import { DIFF_RULES, type DiffCode } from "./codes.js";
 import { pairByName } from "./pairing.js";
+import { changeText, typeText } from "./text.js";
 import type { ServiceModel, SourceLocation, TypeDef, WireField, WireParam, WireType } from "../model.js";
 
 /** "in": values travel from the old side to the new one (old clients' arguments); "out": from the new side to old clients (results). */
@@ -145,7 +146,7 @@ export class TypeComparer {
       issues.push(...typeIssues);
       // The safe note only when nothing more specific was said about this parameter.
       if (topLevel && typeIssues.length === 0 && this.compare(argumentType(oldParam), argumentType(newParam), flip(argumentFlow), at).some(isBreaking)) {
-        add("RPYC_DIFF_PARAM_TYPE_WIDENED", at, `parameter '${oldParam.name}' accepts more: ${typeText(argumentType(oldParam))} -> ${typeText(argumentType(newParam))}`);
+        add("RPYC_DIFF_PARAM_TYPE_WIDENED", at, `parameter '${oldParam.name}' accepts more: ${changeText(argumentType(oldParam), argumentType(newParam))}`);
       }
     }
     const resultPath = `${path}()`;
@@ -153,7 +154,7 @@ export class TypeComparer {
     const resultIssues = this.compare(oldSig.returns, newSig.returns, resultFlow, resultPath, where);
     issues.push(...resultIssues);
     if (topLevel && resultIssues.length === 0 && this.compare(oldSig.returns, newSig.returns, flip(resultFlow), resultPath).some(isBreaking)) {
-      add("RPYC_DIFF_RESULT_TYPE_NARROWED", resultPath, `result is narrower: ${typeText(oldSig.returns)} -> ${typeText(newSig.returns)}`);
+      add("RPYC_DIFF_RESULT_TYPE_NARROWED", resultPath, `result is narrower: ${changeText(oldSig.returns, newSig.returns)}`);
     }
     return issues;
   }
@@ -268,7 +269,7 @@ export class TypeComparer {
 
   private rejected(atom: Atom, supAtoms: readonly Atom[], flow: Flow, path: string, where: Locations, sub: WireType, sup: WireType): TypeIssue {
     const [oldType, newType] = flow === "in" ? [sub, sup] : [sup, sub];
-    const change = `${typeText(oldType)} -> ${typeText(newType)}`;
+    const change = changeText(oldType, newType);
     const subIsOld = flow === "in";
     const becameRemote = isRemote(atom) ? supAtoms.length > 0 && !supAtoms.some(isRemote) : atom.kind !== "unknown" && supAtoms.length > 0 && supAtoms.every(isRemote);
     if (becameRemote) {
@@ -279,7 +280,9 @@ export class TypeComparer {
         : { code: "RPYC_DIFF_BECAME_VALUE", path, message: `a remote object (netref) became a by-value type; old clients treat it as a netref: ${change}`, ...where };
     }
     if (atom.kind === "literal" && atom.enumOf) {
-      const at = { ...where, ...(subIsOld ? { old: atom.enumOf.location } : { new: atom.enumOf.location }) };
+      // Located at the enum's declarations (the other side's, when it is an enum too), not at the enclosing type.
+      const other = supAtoms.find((a): a is Extract<Atom, { kind: "literal" }> => a.kind === "literal" && a.enumOf !== undefined)?.enumOf?.location;
+      const at = subIsOld ? locations(atom.enumOf.location, other) : locations(other, atom.enumOf.location);
       const member = `${atom.enumOf.name}.${atom.enumOf.member} (${JSON.stringify(atom.value)})`;
       return subIsOld
         ? { code: "RPYC_DIFF_ENUM_MEMBER_REMOVED", path, message: `enum member ${member} is gone; old clients may still send it`, ...at }
@@ -355,35 +358,4 @@ function atomText(atom: Atom): string {
   if (atom.kind === "literal" && atom.enumOf) return `${atom.enumOf.name}.${atom.enumOf.member}`;
   if (atom.kind === "null") return "None";
   return typeText(atom);
-}
-
-/** A WireType as TypeScript-like text, for messages (named types by name). */
-export function typeText(type: WireType): string {
-  switch (type.kind) {
-    case "literal":
-      return JSON.stringify(type.value);
-    case "array": {
-      const element = typeText(type.element);
-      return type.element.kind === "union" || type.element.kind === "function" ? `(${element})[]` : `${element}[]`;
-    }
-    case "tuple":
-      return `[${type.elements.map((e, i) => `${typeText(e)}${i >= type.minLength ? "?" : ""}`).join(", ")}]`;
-    case "map":
-      return `${type.container === "map" ? "Map" : "Record"}<${typeText(type.key)}, ${typeText(type.value)}>`;
-    case "object":
-      return `{ ${type.fields.map((f) => `${f.name}${f.optional ? "?" : ""}: ${typeText(f.type)}`).join("; ")} }`;
-    case "union":
-      return type.members.map((m) => (m.kind === "function" ? `(${typeText(m)})` : typeText(m))).join(" | ");
-    case "ref":
-    case "netref":
-      return type.name;
-    case "function":
-      return `(${type.params.map((p) => `${p.rest ? "..." : ""}${p.name}${p.optional ? "?" : ""}: ${typeText(p.type)}`).join(", ")}) => ${typeText(type.returns)}`;
-    case "bytes":
-      return "Uint8Array";
-    case "date":
-      return "Date";
-    default:
-      return type.kind;
-  }
 }
