@@ -53,11 +53,33 @@ export async function createPythonExtractSession(options: ExtractOptions): Promi
   return session;
 }
 
+/**
+ * Extracts from sources held in memory (unit tests): paths relative to `root` (default "/src"),
+ * posix, to their text. Imports between them resolve as between files on disk.
+ */
+export async function extractPythonFromTexts(texts: Readonly<Record<string, string>>, root = "/src"): Promise<ExtractResult> {
+  const parser = await pythonParser();
+  const absolute = Object.keys(texts).map((file) => toPosix(path.posix.resolve(toPosix(root), file)));
+  const byPath = new Map(Object.entries(texts).map(([file, text], i) => [absolute[i]!, text]));
+  return extractFiles(parser, toPosix(root), [...absolute].sort(), Object.keys(texts).length === 0 ? ["."] : [], (file) => byPath.get(file) ?? "", undefined);
+}
+
 function extractWith(parser: PyParser, options: ExtractOptions): ExtractResult {
   const root = path.resolve(options.root ?? process.cwd());
+  const { files, unmatched } = resolvePythonSources(options.sources, root);
+  return extractFiles(parser, root, files, unmatched, (file) => readFileSync(file, "utf8"), options.onService);
+}
+
+function extractFiles(
+  parser: PyParser,
+  root: string,
+  paths: readonly string[],
+  unmatched: readonly string[],
+  read: (file: string) => string,
+  onService: ExtractOptions["onService"],
+): ExtractResult {
   const relative = (file: string): string => toPosix(path.relative(root, file)) || ".";
   const diagnostics = new Diagnostics();
-  const { files: paths, unmatched } = resolvePythonSources(options.sources, root);
   for (const source of unmatched) {
     diagnostics.report(
       "RPYC_NO_INPUT",
@@ -68,7 +90,7 @@ function extractWith(parser: PyParser, options: ExtractOptions): ExtractResult {
   }
   const files: PyFile[] = [];
   for (const file of paths) {
-    const parsed = parsePython(parser, readFileSync(file, "utf8"));
+    const parsed = parsePython(parser, read(file));
     if (parsed.error) {
       diagnostics.report(
         "RPYC_PYTHON_SYNTAX_ERROR",
@@ -111,7 +133,7 @@ function extractWith(parser: PyParser, options: ExtractOptions): ExtractResult {
   for (const [i, cls] of candidates.entries()) {
     const nameNode = cls.node.childForFieldName("name") ?? cls.node;
     services.push(describeService(members, classes, cls, at(cls.file, nameNode)));
-    options.onService?.(i + 1, candidates.length);
+    onService?.(i + 1, candidates.length);
   }
   reportDuplicateNames(diagnostics, services);
   return {

@@ -104,7 +104,7 @@ export class HintResolver {
       if (args.length > 0) return this.unsupported(file, whole, `generic class ${dotted}[...] cannot be described`, "drop the type arguments: instances arrive as netrefs either way");
       return this.classType(resolved.cls, direction);
     }
-    if (resolved.kind === "alias") return this.type(resolved.file, resolved.value, direction, depth + 1);
+    if (resolved.kind === "alias") return this.alias(file, whole, dotted, resolved.file, resolved.value, args, direction, depth);
     const name = canonical(resolved.qualified);
     const next = (n: PyNode, d: Direction = direction): WireType => this.type(file, n, d, depth + 1);
     const arg = (i: number): WireType => (args[i] ? next(args[i]) : UNKNOWN);
@@ -165,6 +165,20 @@ export class HintResolver {
       default:
         return this.unsupported(file, whole, `hint '${whole.text}' (${resolved.qualified}) cannot be described`);
     }
+  }
+
+  /** `Name = <type>` in a given file; `NewType("Name", T)` is T; a TypeVar is a generic, which cannot be described. */
+  private alias(file: PyFile, whole: PyNode, dotted: string, aliasFile: PyFile, value: PyNode, args: readonly PyNode[], direction: Direction, depth: number): WireType {
+    if (value.type === "call") {
+      const fn = value.childForFieldName("function");
+      const resolved = fn ? this.ctx.program.resolveNode(aliasFile, fn) : undefined;
+      const called = resolved?.kind === "external" ? canonical(resolved.qualified) : undefined;
+      const callArgs = named(value.childForFieldName("arguments") ?? value).filter((n) => n.type !== "keyword_argument");
+      if (called === "NewType" && callArgs[1]) return this.type(aliasFile, callArgs[1], direction, depth + 1);
+      if (called === "TypeVar") return this.unsupported(file, whole, `type variable ${dotted} cannot be described (generic members are not supported)`, "use a concrete type, or Any");
+    }
+    if (args.length > 0) return this.unsupported(file, whole, `generic alias ${dotted}[...] cannot be described`, "use the aliased type itself");
+    return this.type(aliasFile, value, direction, depth + 1);
   }
 
   private tuple(file: PyFile, whole: PyNode, args: readonly PyNode[], direction: Direction, depth: number): WireType {

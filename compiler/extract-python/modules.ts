@@ -158,11 +158,11 @@ export class PyProgram {
     const qualified = [module.replace(/^\.+/, ""), ...names].filter(Boolean).join(".");
     if (depth >= MAX_REEXPORTS) return { kind: "external", qualified };
     const target = this.moduleFile(module, from);
-    if (target) {
-      if (names.length === 0) return { kind: "external", qualified };
-      return this.resolve(target, names.join("."), depth + 1);
+    if (target && names.length > 0) {
+      const found = this.resolve(target, names.join("."), depth + 1);
+      if (found.kind !== "external") return found;
     }
-    // `from pkg import base` then `base.X`: the submodule may be a given file.
+    // `from pkg import base` then `base.X`: the submodule may be a given file (also when pkg/__init__.py is one).
     if (names.length > 1) {
       const sub = this.moduleFile(`${module}.${names[0]}`, from);
       if (sub) return this.resolve(sub, names.slice(1).join("."), depth + 1);

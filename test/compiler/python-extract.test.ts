@@ -1,0 +1,405 @@
+// Extraction of Python RPyC services (compiler/extract-python.ts) on in-memory sources,
+// asserting on the plain model: discovery (every spelling of rpyc.Service, across files),
+// members, parameters, ALIASES, docstrings, every supported hint's WireType, and the
+// diagnostics; then rpyc-gen's command line with .py sources.
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { EXIT, run, type CliIO } from "../../compiler/cli.js";
+import { extractPythonFromTexts, extractPythonModel } from "../../compiler/extract-python.js";
+import { formatDiagnostic, type ServiceDef, type WireType } from "../../compiler/model.js";
+
+const INT: WireType = { kind: "union", members: [{ kind: "number" }, { kind: "bigint" }] };
+const STR: WireType = { kind: "string" };
+const NULL: WireType = { kind: "null" };
+const UNKNOWN: WireType = { kind: "unknown" };
+const netref = (name: string): WireType => ({ kind: "netref", name });
+const union = (...members: WireType[]): WireType => ({ kind: "union", members });
+
+/** The services of in-memory sources; fails on any diagnostic. */
+async function services(texts: Record<string, string>): Promise<ServiceDef[]> {
+  const { model, diagnostics } = await extractPythonFromTexts(texts);
+  expect(diagnostics.map(formatDiagnostic)).toEqual([]);
+  return [...model.services];
+}
+
+async function service(text: string): Promise<ServiceDef> {
+  const found = await services({ "svc.py": text });
+  expect(found.map((s) => s.className)).toEqual(["S"]);
+  return found[0]!;
+}
+
+/** Diagnostics of in-memory sources, formatted. */
+async function diagnostics(texts: Record<string, string>): Promise<string[]> {
+  return (await extractPythonFromTexts(texts)).diagnostics.map(formatDiagnostic);
+}
+
+/** The WireTypes of one hint as a parameter and as a result (`prelude` holds imports and classes). */
+async function hint(text: string, prelude = ""): Promise<{ argument: WireType; result: WireType }> {
+  const svc = await service(`${prelude}\nimport rpyc\nclass S(rpyc.Service):\n    def exposed_f(self, x: ${text}) -> ${text}:\n        pass\n`);
+  const f = svc.methods[0]!;
+  return { argument: f.params[0]!.type, result: f.returns };
+}
+
+describe("Python services: discovery", () => {
+  it.each([
+    ["import rpyc\nclass S(rpyc.Service): pass"],
+    ["from rpyc import Service\nclass S(Service): pass"],
+    ["from rpyc import Service as Base\nclass S(Base): pass"],
+    ["import rpyc as r\nclass S(r.Service): pass"],
+    ["import rpyc.core.service\nclass S(rpyc.core.service.Service): pass"],
+    ["from rpyc.core.service import Service\nclass S(Service): pass"],
+    ["from rpyc.core import service\nclass S(service.Service): pass"],
+    ["import rpyc\nclass S(rpyc.VoidService): pass"],
+    ["import rpyc\nclass S(object, rpyc.Service, metaclass=type): pass"],
+  ])("finds a service deriving from rpyc's Service: %s", async (text) => {
+    const svc = await service(text);
+    expect(svc).toMatchObject({ origin: "python", className: "S", name: "S", aliases: ["S"], explicitAliases: false, module: "svc.py", exportName: "S", bases: [] });
+    expect(svc.location).toEqual({ file: "svc.py", line: text.split("\n").length, column: 7 });
+  });
+
+  it("ignores classes that do not derive from rpyc's Service, whatever their base is called", async () => {
+    expect(await services({ "a.py": "from mylib import Service\nclass A(Service): pass\nclass B: pass\nclass C(dict): pass\n" })).toEqual([]);
+  });
+
+  it("follows bases across files: from-imports, module attributes, relative imports, aliases", async () => {
+    const found = await services({
+      "base.py": "import rpyc\nclass BaseService(rpyc.Service):\n    def exposed_ping(self) -> str: ...\n",
+      "a.py": "from base import BaseService\nclass AService(BaseService): pass\n",
+      "b.py": "import base\nclass BService(base.BaseService): pass\n",
+      "c.py": "import base as b\nclass CService(b.BaseService): pass\n",
+      "pkg/__init__.py": "",
+      "pkg/impl.py": "import rpyc\nclass Impl(rpyc.Service): pass\n",
+      "pkg/d.py": "from .impl import Impl\nclass DService(Impl): pass\n",
+      "e.py": "from pkg import impl\nclass EService(impl.Impl): pass\n",
+    });
+    expect(found.map((s) => [s.className, s.name, s.module, s.bases])).toEqual([
+      ["AService", "A", "a.py", ["BaseService"]],
+      ["BService", "B", "b.py", ["BaseService"]],
+      ["BaseService", "BASE", "base.py", []],
+      ["CService", "C", "c.py", ["BaseService"]],
+      ["DService", "D", "pkg/d.py", ["Impl"]],
+      ["EService", "E", "e.py", ["Impl"]],
+      ["Impl", "IMPL", "pkg/impl.py", []],
+    ]);
+    expect(found[0]!.methods.map((m) => [m.name, m.declaredIn])).toEqual([["ping", "BaseService"]]);
+  });
+
+  it("merges members along the MRO: overrides win, declaredIn names the declaring class, a diamond is linearised", async () => {
+    const found = await services({
+      "svc.py": [
+        "import rpyc",
+        "class Base(rpyc.Service):",
+        "    def exposed_a(self) -> int: ...",
+        "    def exposed_b(self) -> int: ...",
+        "class Left(Base):",
+        "    def exposed_b(self) -> str: ...",
+        "class Right(Base):",
+        "    def exposed_b(self) -> bytes: ...",
+        "    exposed_c: bool = True",
+        "class S(Left, Right):",
+        "    def exposed_a(self) -> None: ...",
+      ].join("\n"),
+    });
+    const s = found.find((x) => x.className === "S")!;
+    expect(s.bases).toEqual(["Left", "Right", "Base"]);
+    expect(s.methods.map((m) => [m.name, m.declaredIn, m.returns])).toEqual([
+      ["a", "S", NULL],
+      ["b", "Left", STR],
+    ]);
+    expect(s.attributes.map((a) => [a.name, a.declaredIn])).toEqual([["c", "Right"]]);
+  });
+});
+
+describe("Python services: members", () => {
+  it("exposed methods, static and class methods, @property getters and class attributes; nothing else", async () => {
+    const svc = await service(
+      [
+        "import rpyc",
+        "class S(rpyc.Service):",
+        "    exposed_plain = 43",
+        "    exposed_typed: int = 43",
+        "    exposed_declared: str",
+        "    hidden = 1",
+        "    def on_connect(self, conn): pass",
+        "    def exposed_method(self, a: int) -> str: ...",
+        "    @staticmethod",
+        "    def exposed_static(a: int) -> int: ...",
+        "    @classmethod",
+        "    def exposed_klass(cls, a: int) -> int: ...",
+        "    @property",
+        "    def exposed_prop(self) -> bool: ...",
+        "    @exposed_prop.setter",
+        "    def exposed_prop(self, value: bool) -> None: ...",
+        "    def get_question(self) -> str: ...",
+        "    async def exposed_later(self) -> int: ...",
+      ].join("\n"),
+    );
+    expect(svc.methods.map((m) => [m.name, m.member, m.params.map((p) => p.name), m.returns, m.async])).toEqual([
+      ["klass", "exposed_klass", ["a"], INT, false],
+      // Python RPyC does not await coroutines: the call returns the coroutine object.
+      ["later", "exposed_later", [], netref("builtins.coroutine"), false],
+      ["method", "exposed_method", ["a"], STR, false],
+      ["static", "exposed_static", ["a"], INT, false],
+    ]);
+    expect(svc.methods.find((m) => m.name === "later")!.doc).toMatch(/does not await it/);
+    // No hint, no guess: the literal 43 is not taken as a type.
+    expect(svc.attributes.map((a) => [a.name, a.type, a.kind, a.readonly])).toEqual([
+      ["declared", STR, "property", true],
+      ["plain", UNKNOWN, "property", true],
+      ["prop", { kind: "boolean" }, "getter", true],
+      ["typed", INT, "property", true],
+    ]);
+  });
+
+  it("parameters: self dropped, defaults optional with their source text, *args a rest parameter, keyword-only and **kwargs documented", async () => {
+    const svc = await service(
+      [
+        "import rpyc",
+        "class S(rpyc.Service):",
+        "    def exposed_f(self, a, b: int, /, c=0, d: str = 'x', *args: float, k: int, m=None, **kw):",
+        '        """Does f."""',
+        "    def exposed_g(this, *, only: bool = False): ...",
+      ].join("\n"),
+    );
+    const [f, g] = svc.methods;
+    expect(f!.params).toEqual([
+      { name: "a", type: UNKNOWN, optional: false, rest: false },
+      { name: "b", type: INT, optional: false, rest: false },
+      { name: "c", type: UNKNOWN, optional: true, rest: false, default: "0" },
+      { name: "d", type: STR, optional: true, rest: false, default: "'x'" },
+      { name: "args", type: { kind: "array", element: { kind: "number" } }, optional: false, rest: true },
+    ]);
+    expect(f!.returns).toEqual(UNKNOWN);
+    expect(f!.doc).toBe(
+      "Does f.\n\nKeyword-only: `k` (int), required, `m` = None; pass them as the last argument with kwargs({ ... }) on an untyped call.\n\nTakes **kw: further keyword arguments go with kwargs({ ... }) on an untyped call.",
+    );
+    expect(g!.params).toEqual([]);
+    expect(g!.doc).toMatch(/^Keyword-only: `only` \(bool\) = False;/);
+  });
+
+  it("docstrings of classes, methods and attributes are cleaned like inspect.cleandoc", async () => {
+    const doc = '"""  First line.\n\n        Indented body\n          more indented\n\t\n    """';
+    const svc = await service(
+      `import rpyc\nclass S(rpyc.Service):\n    ${doc}\n    exposed_x: int = 1\n    """The x."""\n    def exposed_f(self):\n        ${doc}\n    def exposed_g(self):\n        r'''raw \\n text'''\n`,
+    );
+    const cleandoc = execFileSync("/usr/bin/python3", ["-c", `import inspect; print(inspect.cleandoc(${doc}), end="")`], { encoding: "utf8" });
+    expect(svc.doc).toBe(cleandoc);
+    expect(svc.methods[0]!.doc).toBe(cleandoc);
+    expect(svc.methods[1]!.doc).toBe("raw \\n text");
+    expect(svc.attributes[0]!.doc).toBe("The x.");
+  });
+
+  it("ALIASES: a literal list or tuple names the service (upper-cased, first formal), inherited by subclasses; else the class name minus SERVICE", async () => {
+    const { model, diagnostics: found } = await extractPythonFromTexts({
+      "svc.py": [
+        "import rpyc",
+        "class FloopService(rpyc.Service):",
+        "    ALIASES = ['floop', \"bloop\"]",
+        "class Sub(FloopService):",
+        "    ALIASES = ('sub',)",
+        "class Heir(FloopService): pass",
+        "class MyService(rpyc.Service): pass",
+        "class Plain(rpyc.Service): pass",
+      ].join("\n"),
+    });
+    expect(model.services.map((s) => [s.className, s.name, s.aliases, s.explicitAliases])).toEqual([
+      ["FloopService", "FLOOP", ["FLOOP", "BLOOP"], true],
+      ["Heir", "FLOOP", ["FLOOP", "BLOOP"], true],
+      ["MyService", "MY", ["MY"], false],
+      ["Plain", "PLAIN", ["PLAIN"], false],
+      ["Sub", "SUB", ["SUB"], true],
+    ]);
+    // As in Python, Heir inherits FloopService's ALIASES: both answer to FLOOP and BLOOP.
+    expect(found.map((d) => [d.code, d.location.line, d.message])).toEqual([
+      ["RPYC_DUPLICATE_SERVICE_NAME", 6, "service Heir's name 'BLOOP' is already used by FloopService (svc.py:2:7)"],
+      ["RPYC_DUPLICATE_SERVICE_NAME", 6, "service Heir's name 'FLOOP' is already used by FloopService (svc.py:2:7)"],
+    ]);
+  });
+});
+
+describe("Python services: hints -> WireTypes (as Python RPyC sends values)", () => {
+  it.each<[string, WireType, WireType?]>([
+    ["int", INT],
+    ["float", { kind: "number" }],
+    ["str", STR],
+    ["bytes", { kind: "bytes" }],
+    ["bool", { kind: "boolean" }],
+    ["None", NULL],
+    ["Any", UNKNOWN],
+    ["typing.Any", UNKNOWN],
+    ["object", UNKNOWN],
+    ["Optional[int]", union({ kind: "number" }, { kind: "bigint" }, NULL)],
+    ["typing.Optional[str]", union(STR, NULL)],
+    ["str | None", union(STR, NULL)],
+    ["Union[int, str]", union({ kind: "number" }, { kind: "bigint" }, STR)],
+    ["Union[str, Any]", UNKNOWN],
+    ["tuple[int, str]", { kind: "tuple", elements: [INT, STR], minLength: 2 }],
+    ["Tuple[str]", { kind: "tuple", elements: [STR], minLength: 1 }],
+    ["tuple[int, ...]", { kind: "array", element: INT }],
+    ["tuple[()]", { kind: "tuple", elements: [], minLength: 0 }],
+    ["tuple", { kind: "array", element: UNKNOWN }],
+    ["list[int]", netref("builtins.list"), union({ kind: "array", element: INT }, netref("builtins.list"))],
+    ["List[str]", netref("builtins.list"), union({ kind: "array", element: STR }, netref("builtins.list"))],
+    ["list", netref("builtins.list"), union({ kind: "array", element: UNKNOWN }, netref("builtins.list"))],
+    ["Sequence[str]", union({ kind: "array", element: STR }, netref("builtins.list"))],
+    ["dict[str, int]", netref("builtins.dict"), union(netref("builtins.dict"), netref("rpyc_ts.Map"))],
+    ["Dict[str, int]", netref("builtins.dict"), union(netref("builtins.dict"), netref("rpyc_ts.Map"))],
+    ["typing.Mapping[str, int]", netref("builtins.dict"), union(netref("builtins.dict"), netref("rpyc_ts.Map"))],
+    ["set[int]", netref("builtins.set"), union(netref("builtins.set"), netref("rpyc_ts.Set"))],
+    ["frozenset[int]", UNKNOWN],
+    ["Literal['a', 1, True, None]", union({ kind: "literal", value: "a" }, { kind: "literal", value: 1 }, { kind: "literal", value: true }, NULL)],
+    ["'int'", INT],
+    ['"Optional[list[int]]"', union(netref("builtins.list"), NULL), union({ kind: "array", element: INT }, netref("builtins.list"), NULL)],
+    ["Annotated[int, 'meta']", INT],
+  ])("%s", async (text, result, argument = result) => {
+    const prelude = "from typing import *\nimport typing";
+    expect(await hint(text, prelude)).toEqual({ argument, result });
+  });
+
+  it("Callable[[A, B], R]: Python calls it with A, B (typed as results) and gets R back; Callable[..., R] takes anything", async () => {
+    const { argument, result } = await hint("Callable[[int, list[str]], None]", "from typing import Callable");
+    expect(argument).toEqual({
+      kind: "function",
+      params: [
+        { name: "arg0", type: INT, optional: false, rest: false },
+        { name: "arg1", type: netref("builtins.list"), optional: false, rest: false },
+      ],
+      returns: { kind: "undefined" },
+    });
+    // Returned to the client, the function is called with arguments the client sends.
+    expect(result).toEqual({ ...argument, params: [argument.kind === "function" ? argument.params[0] : undefined, { name: "arg1", type: union({ kind: "array", element: STR }, netref("builtins.list")), optional: false, rest: false }] });
+    expect((await hint("typing.Callable[..., int]", "import typing")).result).toEqual({ kind: "function", params: [{ name: "args", type: { kind: "array", element: UNKNOWN }, optional: false, rest: true }], returns: INT });
+  });
+
+  it("dataclasses, TypedDicts, services and other classes of the given files", async () => {
+    const prelude = [
+      "import dataclasses, typing, rpyc",
+      "from dataclasses import dataclass",
+      "from typing import TypedDict",
+      "@dataclass",
+      "class A:",
+      "    x: int",
+      "@dataclasses.dataclass(frozen=True)",
+      "class B:",
+      "    y: str",
+      "class Movie(TypedDict):",
+      "    title: str",
+      "class Sequel(Movie): pass",
+      "class Other(rpyc.Service): pass",
+      "class Plain: pass",
+    ].join("\n");
+    const svc = (await services({ "svc.py": `${prelude}\nclass S(rpyc.Service):\n    def exposed_f(self, a: A, b: 'B', m: Movie, q: Sequel, o: Other, p: Plain) -> tuple[A, Movie, Other]: ...\n` })).find((s) => s.className === "S")!;
+    const f = svc.methods[0]!;
+    const dictArgument = union(netref("builtins.dict"), netref("rpyc_ts.Map"));
+    expect(f.params.map((p) => p.type)).toEqual([netref("A"), netref("B"), dictArgument, dictArgument, netref("Other"), netref("Plain")]);
+    expect(f.returns).toEqual({ kind: "tuple", elements: [netref("A"), netref("builtins.dict"), netref("Other")], minLength: 3 });
+  });
+
+  it("type aliases and classes imported from another given file", async () => {
+    const found = await services({
+      "types_.py": "from dataclasses import dataclass\nUserId = int\nNames = list[str]\n@dataclass\nclass User:\n    id: UserId\n",
+      "svc.py": "import rpyc\nfrom types_ import User, UserId, Names\nimport types_\nclass S(rpyc.Service):\n    def exposed_f(self, u: UserId) -> tuple[User, types_.User, Names]: ...\n",
+    });
+    const f = found[0]!.methods[0]!;
+    expect(f.params[0]!.type).toEqual(INT);
+    expect(f.returns).toEqual({ kind: "tuple", elements: [netref("User"), netref("User"), netref("builtins.list")], minLength: 3 });
+  });
+});
+
+describe("Python services: diagnostics with file:line:col", () => {
+  it("an unsupported hint is RPYC_UNSUPPORTED_TYPE at the hint (also inside a forward reference), never silent", async () => {
+    const found = await diagnostics({
+      "svc.py": [
+        "import rpyc, datetime",
+        "from typing import TypeVar",
+        "T = TypeVar('T')",
+        "class S(rpyc.Service):",
+        "    def exposed_f(self, when: datetime.datetime) -> 'complex': ...",
+        "    exposed_g: Optional[int, str] = None",
+        "    def exposed_h(self, x: tuple[int, ..., str]) -> T: ...",
+        "    def exposed_i(self) -> 'not a type(': ...",
+      ].join("\n"),
+    });
+    expect(found).toEqual([
+      "svc.py:5:31: error RPYC_UNSUPPORTED_TYPE: hint 'datetime.datetime' (datetime.datetime) cannot be described\n  hint: use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)",
+      "svc.py:5:53: error RPYC_UNSUPPORTED_TYPE: hint 'complex' (complex) cannot be described\n  hint: use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)",
+      "svc.py:6:16: error RPYC_UNSUPPORTED_TYPE: Optional takes one type argument, got 2\n  hint: use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)",
+      "svc.py:7:28: error RPYC_UNSUPPORTED_TYPE: '...' may only follow the single element type of tuple[T, ...]\n  hint: use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)",
+      "svc.py:7:53: error RPYC_UNSUPPORTED_TYPE: type variable T cannot be described (generic members are not supported)\n  hint: use a concrete type, or Any",
+      "svc.py:8:28: error RPYC_UNSUPPORTED_TYPE: forward reference 'not a type(' is not a type expression\n  hint: use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)",
+    ]);
+  });
+
+  it("a non-literal ALIASES is RPYC_NON_LITERAL_ALIASES at its value", async () => {
+    expect(await diagnostics({ "svc.py": "import rpyc\nNAMES = ['a']\nclass S(rpyc.Service):\n    ALIASES = NAMES + ['b']\n" })).toEqual([
+      "svc.py:4:15: error RPYC_NON_LITERAL_ALIASES: ALIASES must be a literal list or tuple of strings, found 'NAMES + ['b']'\n  hint: write the names out: ALIASES = [\"floop\", \"bloop\"]",
+    ]);
+  });
+
+  it("two services with one name, a syntax error, and sources that match nothing", async () => {
+    expect(await diagnostics({ "a.py": "import rpyc\nclass EchoService(rpyc.Service): pass\n", "b.py": "import rpyc\nclass Echo(rpyc.Service): pass\n" })).toEqual([
+      "a.py:2:7: error RPYC_DUPLICATE_SERVICE_NAME: service EchoService's name 'ECHO' is already used by Echo (b.py:2:7)\n  hint: give one of them a different name with ALIASES = [\"...\"]",
+    ]);
+    expect(await diagnostics({ "bad.py": "import rpyc\nclass S(rpyc.Service):\n    def exposed_f(self:\n" })).toEqual([
+      expect.stringMatching(/^bad\.py:3:\d+: error RPYC_PYTHON_SYNTAX_ERROR: invalid Python syntax near /),
+    ]);
+    const { diagnostics: none } = await extractPythonModel({ sources: ["no/such/*.py"], root: "/nonexistent-root" });
+    expect(none.map(formatDiagnostic)).toEqual([
+      "no/such/*.py:1:1: error RPYC_NO_INPUT: 'no/such/*.py' matches no Python source file\n  hint: pass the .py files (or directories, or globs) that declare your services, relative to the project root",
+    ]);
+  });
+});
+
+describe("rpyc-gen with Python sources", () => {
+  const REPO = fileURLToPath(new URL("../../", import.meta.url));
+  const scratch = mkdtempSync(path.join(REPO, ".tmp-pygen-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const io = (): CliIO & { out: string; err: string } => {
+    const captured = {
+      cwd: REPO,
+      out: "",
+      err: "",
+      interactive: false,
+      stdout(text: string) {
+        captured.out += text;
+      },
+      stderr(text: string) {
+        captured.err += text;
+      },
+    };
+    return captured;
+  };
+  const out = path.relative(REPO, path.join(scratch, "out"));
+
+  it("compiles a .py file (no dispatch table: Python serves it), then finds it up to date; a glob of .py works too", async () => {
+    const first = io();
+    expect((await run(["fixtures/python-seed/my_service.py", "-o", out], first)).code).toBe(EXIT.OK);
+    expect(first.out).toMatch(/MyService -> .*\(3 written/);
+    expect(readFileSync(path.join(REPO, out, "my-service.client.ts"), "utf8")).toBe(readFileSync(path.join(REPO, "fixtures/python-seed/expected/my-service.client.ts"), "utf8"));
+    const check = io();
+    expect((await run(["fixtures/python-seed/*.py", "-o", out, "--check"], check)).code).toBe(EXIT.OK);
+  });
+
+  it("refuses .py and .ts sources in one run, and --project with Python sources, as usage errors", async () => {
+    const mixed = io();
+    expect((await run(["fixtures/python-seed/my_service.py", "examples/seed-service.ts", "-o", out], mixed)).code).toBe(EXIT.USAGE);
+    expect(mixed.err).toContain("cannot be compiled in one run");
+    const project = io();
+    expect((await run(["fixtures/python-seed/my_service.py", "-o", out, "--project", "tsconfig.json"], project)).code).toBe(EXIT.USAGE);
+  });
+
+  it("exits 2 with the diagnostics of an unsupported hint and writes nothing; 3 when a .py source matches nothing", async () => {
+    const source = path.join(scratch, "bad_service.py");
+    writeFileSync(source, "import rpyc\nclass BadService(rpyc.Service):\n    def exposed_f(self) -> complex: ...\n");
+    const bad = io();
+    expect((await run([path.relative(REPO, source), "-o", path.join(out, "bad")], bad)).code).toBe(EXIT.DIAGNOSTICS);
+    expect(bad.err).toMatch(/bad_service\.py:3:28: error RPYC_UNSUPPORTED_TYPE: hint 'complex'/);
+    const none = io();
+    expect((await run(["nowhere/*.py", "-o", out], none)).code).toBe(EXIT.USAGE);
+    expect(none.err).toContain("RPYC_NO_INPUT");
+  });
+});
