@@ -194,6 +194,27 @@ describe("introspecting a Python RPyC 5.3 server", () => {
   });
 });
 
+describe("the seed's Python server (RPyC's default attribute rules, no _rpyc_getattr)", () => {
+  it("matches the stub generated from the TypeScript seed, and --check reports its other names", async () => {
+    const py = await startPython("seed_server.py");
+    const where = `127.0.0.1:${py.port}`;
+    const { model, diagnostics } = await introspectServer({ host: "127.0.0.1", port: py.port });
+    expect(only(model)).toMatchObject({ className: "MyService", name: "MY", aliases: ["MY"], explicitAliases: false });
+    expect(only(model).methods).toEqual([liveMethod(where, "MyService", "get_answer")]);
+    expect(only(model).attributes).toEqual([liveAttribute(where, "MyService", "the_real_answer_though")]);
+    expect(diagnostics).toEqual([]);
+    const same = await check(where, SEED_STUB);
+    expect(same.code, same.err).toBe(EXIT.OK);
+    await py.stop();
+
+    const floop = await startPython("seed_server.py", ["--aliases"]);
+    const renamed = await check(`127.0.0.1:${floop.port}`, SEED_STUB);
+    expect(renamed.code).toBe(EXIT.STALE);
+    expect(renamed.err).toContain("  changed: formal name: MY in the stub, FLOOP on the server\n  changed: aliases: MY in the stub; FLOOP, BLOOP on the server\n");
+    await floop.stop();
+  });
+});
+
 // ---- an rpyc-ts server ----
 
 const served = { calls: [] as string[], disconnects: 0 };
