@@ -76,13 +76,14 @@ export async function probeService(conn: Connection, options: ProbeOptions): Pro
     throw new IntrospectError("NOT_A_SERVICE", `${where}: get_service_name()/get_service_aliases() did not answer a name and a list of names`);
   }
 
-  let names: string[];
+  let names: unknown;
   try {
     names = await dir(root);
   } catch (err) {
     if (!isRemoteException(err)) throw err;
     throw new IntrospectError("DIR_REFUSED", `${where}: the server refused to list its members (HANDLE_DIR: ${describeError(err)})`, { cause: err });
   }
+  if (!Array.isArray(names)) throw new IntrospectError("DIR_REFUSED", `${where}: HANDLE_DIR did not answer a list of names`);
 
   // The root's INSPECT answer: its class's callables with their docstrings.
   let rootMethods = new Map<string, string | undefined>();
@@ -98,7 +99,7 @@ export async function probeService(conn: Connection, options: ProbeOptions): Pro
     });
   }
 
-  const exposed = [...new Set(names.map(asText).filter((n): n is string => n !== undefined && n.startsWith(exposedPrefix)))].sort();
+  const exposed = [...new Set((names as unknown[]).map(asText).filter((n): n is string => n !== undefined && n.startsWith(exposedPrefix)))].sort();
   if (exposed.length > MAX_LIVE_MEMBERS) throw new IntrospectError("TOO_MANY_MEMBERS", `${where}: the server lists ${exposed.length} exposed members, more than ${MAX_LIVE_MEMBERS}`);
   const members: LiveMember[] = [];
   for (const member of exposed) {

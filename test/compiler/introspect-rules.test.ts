@@ -79,6 +79,13 @@ describe("failures", () => {
     expect(err.message).toContain("does not speak RPyC");
   });
 
+  it("a root that is not a Service (no get_service_name): NOT_A_SERVICE", async () => {
+    const server = await serve({ exposed_answer: 42 });
+    const err = await expectIntrospectError(introspectServer({ host: "127.0.0.1", port: server.port }), "NOT_A_SERVICE");
+    expect(err.message).toContain("does not answer get_service_name()");
+    await eventually(() => server.connections.size === 0, 5000, "the introspection connection to close");
+  });
+
   it("--check without model.json: exits 4 and says to generate the stub with --emit-model", async () => {
     const server = await serve(PlainService);
     const empty = scratch();
