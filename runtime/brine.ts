@@ -2,6 +2,7 @@
 // The decoder is stricter than Python's: truncation, trailing bytes, unknown tags and
 // nesting beyond `maxDepth` are ProtocolErrors instead of crashes or silent garbage.
 
+import { FRAME_HEADER_SIZE, framePayload, type ExternalBytes } from "./channel.js";
 import { ProtocolError } from "./errors.js";
 import { Complex, Ellipsis, Float, FrozenSet, NotImplemented, Slice, type PyValue, type PyValueIn } from "./values.js";
 
@@ -98,6 +99,9 @@ export function dumpable(value: unknown, depth = 0): value is PyValueIn {
 class Writer {
   buf: Buffer;
   pos = 0;
+  /** In dumpFrame(): big bytes values are recorded in `externals` instead of copied into buf. */
+  collect = false;
+  readonly externals: ExternalBytes[] = [];
   constructor(size: number) {
     this.buf = Buffer.allocUnsafeSlow(size);
   }
@@ -183,7 +187,8 @@ function writeFloat(w: Writer, n: number): void {
 
 function writeBytes(w: Writer, b: Uint8Array): void {
   writeLength(w, b.length, TAG_STR1, TAG_STR_L1, TAG_STR_L4, TAG_EMPTY_STR);
-  w.bytes(b);
+  if (w.collect && b.length >= BYTES_VIEW_THRESHOLD) w.externals.push({ at: w.pos, bytes: b });
+  else w.bytes(b);
 }
 
 /** Strings up to this length are tried as ASCII first: no native call for the usual names. */
@@ -307,6 +312,33 @@ export function dump(value: PyValueIn): Buffer {
   } finally {
     // A failed dump of a huge value must not keep its buffer alive either.
     if (w.buf.length > SCRATCH_COPY_LIMIT) w.buf = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+    w.pos = 0;
+    scratch = w;
+  }
+}
+
+/**
+ * dump() straight into a frame (the connection's send path): the message is written after
+ * room for the frame header in the scratch writer and framed with framePayload, so a small
+ * message costs one exact-size copy; bytes values of BYTES_VIEW_THRESHOLD or more are not
+ * copied but become chunks of their own (the caller must not modify them until written).
+ * The bytes on the wire are the same as frameChunks(dump(value), compress) would send.
+ */
+export function dumpFrame(value: PyValueIn, compress: boolean): Uint8Array[] {
+  const w = scratch ?? new Writer(SCRATCH_SIZE);
+  scratch = undefined;
+  w.pos = FRAME_HEADER_SIZE;
+  w.collect = true;
+  try {
+    writeValue(w, value, 0);
+    const handOver = w.pos > SCRATCH_COPY_LIMIT;
+    const chunks = framePayload(w.buf, w.pos, w.externals, compress, handOver);
+    if (handOver) w.buf = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+    return chunks;
+  } finally {
+    if (w.buf.length > SCRATCH_COPY_LIMIT) w.buf = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+    w.externals.length = 0;
+    w.collect = false;
     w.pos = 0;
     scratch = w;
   }

@@ -6,8 +6,8 @@
 // maxConcurrentRequests / maxQueuedBytes / maxWriteBuffer for the peer's, with backpressure
 // on the socket); stats() and on("request" | "reply" | "error" | "close") make it observable.
 
-import { DEFAULT_BRINE_LIMITS, MAX_DUMP_DEPTH, dump, dumpable, load, type BrineLimits } from "./brine.js";
-import { FrameDecoder, frameChunks } from "./channel.js";
+import { DEFAULT_BRINE_LIMITS, MAX_DUMP_DEPTH, dump, dumpable, dumpFrame, load, type BrineLimits } from "./brine.js";
+import { FrameDecoder } from "./channel.js";
 import { resolveConfig, type ProtocolConfig } from "./config.js";
 import * as C from "./consts.js";
 import { AsyncResultTimeout, ConnectionClosedError, isTimeoutError, LimitExceededError, PingError, ProtocolError } from "./errors.js";
@@ -567,14 +567,14 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     message[0] = msg;
     message[1] = seq;
     message[2] = payload;
-    let data: Uint8Array;
+    // Small frames are one buffer; big bytes values and large messages are not copied again.
+    let chunks: Uint8Array[];
     try {
-      data = dump(message as PyValue);
+      chunks = dumpFrame(message as PyValue, this.config.compress);
     } finally {
       message[2] = undefined;
     }
-    // Small frames are one chunk; large ones are header, payload (not copied) and flusher.
-    this.sendChunks(frameChunks(data, this.config.compress));
+    this.sendChunks(chunks);
   }
 
   /** Writes one frame's chunks. */

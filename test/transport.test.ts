@@ -17,6 +17,8 @@ import {
   encodeFrame,
   frameChunks,
 } from "../runtime/channel.js";
+import { BYTES_VIEW_THRESHOLD, dump, dumpFrame } from "../runtime/brine.js";
+import type { PyValueIn } from "../runtime/values.js";
 import { Service, SocketStream } from "../runtime/index.js";
 import { requirePythonRpyc, runPythonClient, startPython, type PythonProcess } from "./helpers/python.js";
 import { connectTo, eventually, serve } from "./helpers/servers.js";
@@ -39,6 +41,30 @@ function parse(chunks: readonly Uint8Array[]): { flag: number; body: Buffer } {
   expect(frame[frame.length - 1]).toBe(FLUSHER);
   return { flag: frame[4]!, body: frame.subarray(FRAME_HEADER_SIZE, FRAME_HEADER_SIZE + length) };
 }
+
+describe("dumpFrame", () => {
+  it("sends the bytes frameChunks(dump(value)) sends, and big bytes values as their own chunk", () => {
+    const big = randomBytes(1 << 20);
+    const values: PyValueIn[] = [
+      [1, 2, "x"],
+      "s".repeat(COMPRESSION_THRESHOLD + 1),
+      compressible(200_000).toString("latin1"),
+      big,
+      [1, 7, [big, "tail", randomBytes(BYTES_VIEW_THRESHOLD), 3]],
+      compressible(300_000),
+      [randomBytes(BYTES_VIEW_THRESHOLD - 1), randomBytes(70_000).toString("hex")],
+    ];
+    for (const value of values) {
+      for (const compress of [true, false]) {
+        const chunks = dumpFrame(value, compress);
+        expect(Buffer.compare(concat(chunks), concat(frameChunks(dump(value), compress)))).toBe(0);
+      }
+    }
+    const chunks = dumpFrame([1, 7, [big, "tail"]], true);
+    expect(chunks).toHaveLength(3);
+    expect(chunks[1]).toBe(big);
+  });
+});
 
 describe("frameChunks", () => {
   it("frames a small payload as one buffer, byte for byte what encodeFrame builds", () => {
