@@ -162,8 +162,13 @@ export class HintResolver {
         return this.callable(file, whole, args, direction, depth);
       case "Annotated":
         return args[0] ? next(args[0]) : this.unsupported(file, whole, "Annotated needs a type argument");
-      default:
-        return this.unsupported(file, whole, `hint '${whole.text}' (${resolved.qualified}) cannot be described`);
+      default: {
+        const spelled = resolved.qualified === whole.text ? `'${whole.text}'` : `'${whole.text}' (${resolved.qualified})`;
+        if (resolved.qualified.includes(".")) {
+          return this.unsupported(file, whole, `hint ${spelled} names a type outside the given sources`, "add the file that defines it to rpyc-gen's sources, or hint Any (its instances arrive as netrefs)");
+        }
+        return this.unsupported(file, whole, `hint ${spelled} cannot be described`);
+      }
     }
   }
 

@@ -325,8 +325,8 @@ describe("Python services: diagnostics with file:line:col", () => {
       ].join("\n"),
     });
     expect(found).toEqual([
-      "svc.py:5:31: error RPYC_UNSUPPORTED_TYPE: hint 'datetime.datetime' (datetime.datetime) cannot be described\n  hint: use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)",
-      "svc.py:5:53: error RPYC_UNSUPPORTED_TYPE: hint 'complex' (complex) cannot be described\n  hint: use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)",
+      "svc.py:5:31: error RPYC_UNSUPPORTED_TYPE: hint 'datetime.datetime' names a type outside the given sources\n  hint: add the file that defines it to rpyc-gen's sources, or hint Any (its instances arrive as netrefs)",
+      "svc.py:5:53: error RPYC_UNSUPPORTED_TYPE: hint 'complex' cannot be described\n  hint: use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)",
       "svc.py:6:16: error RPYC_UNSUPPORTED_TYPE: Optional takes one type argument, got 2\n  hint: use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)",
       "svc.py:7:28: error RPYC_UNSUPPORTED_TYPE: '...' may only follow the single element type of tuple[T, ...]\n  hint: use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)",
       "svc.py:7:53: error RPYC_UNSUPPORTED_TYPE: type variable T cannot be described (generic members are not supported)\n  hint: use a concrete type, or Any",
