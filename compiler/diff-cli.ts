@@ -155,6 +155,8 @@ async function loadSide(side: Side, specs: readonly string[], project: string | 
   for (const d of result.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
   if (result.diagnostics.some((d) => d.code === "RPYC_NO_INPUT")) return fail(DIFF_EXIT.IO, "no source file matched");
   if (result.diagnostics.some((d) => d.severity === "error")) return fail(DIFF_EXIT.EXTRACT, "the sources have errors (listed above)");
+  // Likely a directory of generated stubs without model.json (rpyc-gen --emit-model writes it): every service would show as removed.
+  if (result.model.services.length === 0) io.stderr(`rpyc-gen diff: ${side} side: no service classes found in ${specs.join(", ")}\n`);
   return { model: result.model };
 }
 

@@ -1,6 +1,7 @@
 // `rpyc-gen diff`: what breaks clients built from an OLD ServiceModel when they talk to a NEW
 // server. Pure and deterministic; the rules are listed in diff/codes.ts, types compared by
-// variance in diff/types.ts. Docs, locations, `async` and declaring classes are not compared.
+// variance in diff/types.ts. Docs, locations, `async` and declaring classes are not compared:
+// none of them reaches the wire, and reporting them would bury the changes that do.
 
 import { DIFF_RULES, type DiffCode, type DiffSeverity } from "./diff/codes.js";
 import { changeText } from "./diff/text.js";
@@ -43,12 +44,12 @@ export function diffModels(old: ServiceModel, next: ServiceModel): DiffReport {
   for (const service of removed) {
     entries.push(entry(service.className, { code: "RPYC_DIFF_SERVICE_REMOVED", path: "", message: `service ${service.name} (${service.className}) removed`, old: service.location }));
   }
-  for (const [o, n] of pairs) entries.push(...diffService(o, n, comparer));
+  for (const [o, n] of pairs) entries.push(...dedupe(diffService(o, n, comparer)));
   for (const service of added) {
     entries.push(entry(service.className, { code: "RPYC_DIFF_SERVICE_ADDED", path: "", message: `service ${service.name} (${service.className}) added`, new: service.location }));
   }
   const rank = (e: DiffEntry): number => (e.severity === "breaking" ? 0 : 1);
-  const sorted = dedupe(entries).sort((a, b) => rank(a) - rank(b) || compareStrings(a.service, b.service));
+  const sorted = entries.sort((a, b) => rank(a) - rank(b) || compareStrings(a.service, b.service));
   const breaking = sorted.filter((e) => e.severity === "breaking").length;
   return { entries: sorted, breaking, safe: sorted.length - breaking };
 }

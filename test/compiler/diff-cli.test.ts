@@ -134,6 +134,14 @@ describe("rpyc-gen diff on TypeScript sources", () => {
     expect(c.out).toMatch(/^BREAKING CalcService\.add\(c\): parameter 'c' added without a default; old callers do not pass it \(.*calc-service\.ts:4\)\n/);
   });
 
+  it("warns when a side's sources hold no service (generated stubs without model.json, say)", async () => {
+    const stubOnly = scratchFile("x.client.ts", "export interface XRemote { f(): Promise<number> }\n");
+    const c = io();
+    expect(await runDiff(["fixtures/seed/expected", path.dirname(stubOnly)], c)).toBe(DIFF_EXIT.BREAKING);
+    expect(c.err).toMatch(/new side: no service classes found/);
+    expect(c.out).toMatch(/^BREAKING MyService: service MY \(MyService\) removed/);
+  });
+
   it("takes several files per side with repeatable --old/--new", async () => {
     const types = (fields: string): string => `export interface Sum { ${fields} }\n`;
     const service = `import { Service } from ${JSON.stringify(RUNTIME)};\nimport type { Sum } from "./sum.js";\nexport class SumService extends Service {\n  exposed_sum(): Sum {\n    return { total: 0 } as Sum;\n  }\n}\n`;

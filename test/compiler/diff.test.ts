@@ -462,6 +462,15 @@ describe("diffModels reports", () => {
     expect(first.safe).toBe(first.entries.length - first.breaking);
   });
 
+  it("reports the same change in two services once for each", () => {
+    const two = (params: ParamDef[]) => model([service({ methods: [method("f", params)] }), service({ className: "OtherService", methods: [method("f", params)] })]);
+    const report = diffModels(two([p("a", N)]), two([p("a", N), p("b", N)]));
+    expect(report.entries.map((e) => [e.service, e.code])).toEqual([
+      ["OtherService", "RPYC_DIFF_PARAM_ADDED_REQUIRED"],
+      ["Svc", "RPYC_DIFF_PARAM_ADDED_REQUIRED"],
+    ]);
+  });
+
   it("lists breaking entries before safe ones", () => {
     const report = diffModels(oneService({ methods: [method("f", [p("a", N)]), method("g", [])] }), oneService({ methods: [method("f", [p("a", N), p("b", N, { optional: true })]), method("h", [])] }));
     expect(report.entries.map((e) => e.severity)).toEqual(["breaking", "safe", "safe"]);
