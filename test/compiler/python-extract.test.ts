@@ -4,7 +4,7 @@
 // diagnostics; then rpyc-gen's command line with .py sources.
 
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -392,12 +392,31 @@ describe("rpyc-gen with Python sources", () => {
     expect((await run(["fixtures/python-seed/my_service.py", "-o", out, "--project", "tsconfig.json"], project)).code).toBe(EXIT.USAGE);
   });
 
+  it("--watch re-extracts the Python sources when one changes", async () => {
+    const source = path.join(scratch, "calc_service.py");
+    const body = (extra: string): string => `import rpyc\nclass CalcService(rpyc.Service):\n    def exposed_add(self, a: int, b: int) -> int:\n        return a + b\n${extra}`;
+    writeFileSync(source, body(""));
+    const watched = path.join(out, "watched");
+    const console = io();
+    const { code, watcher } = await run([path.relative(REPO, source), "-o", watched, "--watch"], console);
+    expect(code).toBe(EXIT.OK);
+    try {
+      const regenerated = watcher!.nextRun();
+      writeFileSync(source, body("    def exposed_sub(self, a: int, b: int) -> int:\n        return a - b\n"));
+      expect(await regenerated).toBe(EXIT.OK);
+      expect(readFileSync(path.join(REPO, watched, "calc-service.client.ts"), "utf8")).toContain("exposed_sub(a: number | bigint, b: number | bigint): number | bigint;");
+    } finally {
+      await watcher!.close();
+    }
+  });
+
   it("exits 2 with the diagnostics of an unsupported hint and writes nothing; 3 when a .py source matches nothing", async () => {
     const source = path.join(scratch, "bad_service.py");
     writeFileSync(source, "import rpyc\nclass BadService(rpyc.Service):\n    def exposed_f(self) -> complex: ...\n");
     const bad = io();
     expect((await run([path.relative(REPO, source), "-o", path.join(out, "bad")], bad)).code).toBe(EXIT.DIAGNOSTICS);
     expect(bad.err).toMatch(/bad_service\.py:3:28: error RPYC_UNSUPPORTED_TYPE: hint 'complex'/);
+    expect(existsSync(path.join(REPO, out, "bad"))).toBe(false);
     const none = io();
     expect((await run(["nowhere/*.py", "-o", out], none)).code).toBe(EXIT.USAGE);
     expect(none.err).toContain("RPYC_NO_INPUT");
