@@ -13,7 +13,8 @@ export type Flow = "in" | "out";
 /** Where a type is used: "both" (a writable attribute) must not change at all. */
 export type Position = Flow | "both";
 
-type Side = "old" | "new";
+/** Which model a type or a piece of code belongs to. */
+export type Side = "old" | "new";
 
 export interface Locations {
   readonly old?: SourceLocation;
