@@ -161,7 +161,20 @@ export class HintResolver {
       case "Callable":
         return this.callable(file, whole, args, direction, depth);
       case "Annotated":
-        return args[0] ? next(args[0]) : this.unsupported(file, whole, "Annotated needs a type argument");
+      case "ClassVar":
+      case "Final":
+        // Qualifiers: the value's type is the argument (a bare Final is not a hint of its type).
+        return args[0] ? next(args[0]) : UNKNOWN;
+      case "Iterator":
+      case "Generator":
+      case "AsyncIterator":
+      case "AsyncGenerator":
+        // A generator or iterator object: by reference, iterated with `for await`.
+        return netref(`collections.abc.${name}`);
+      case "Iterable":
+      case "Collection":
+        // A result may be any iterable object (a netref); an argument may also be a tuple.
+        return direction === "result" ? netref(`collections.abc.${name}`) : union([{ kind: "array", element: arg(0) }, netref(`collections.abc.${name}`)]);
       default: {
         const spelled = resolved.qualified === whole.text ? `'${whole.text}'` : `'${whole.text}' (${resolved.qualified})`;
         if (resolved.qualified.includes(".")) {

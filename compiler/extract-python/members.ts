@@ -67,6 +67,23 @@ export function ownMembers(ctx: MemberContext, file: PyFile, classNode: PyNode, 
       methods.set(name, { name: remote, member: name, params, returns, async: false, declaredIn: className, location, ...(fullDoc ? { doc: fullDoc } : {}) });
       return;
     }
+    if (definition.type === "class_definition") {
+      // An exposed nested class: reading it returns the class object, by reference.
+      const nameNode = definition.childForFieldName("name");
+      if (!nameNode || !nameNode.text.startsWith(EXPOSED_PREFIX)) return;
+      const doc = docstring(definition.childForFieldName("body"));
+      attributes.set(nameNode.text, {
+        name: nameNode.text.slice(EXPOSED_PREFIX.length),
+        member: nameNode.text,
+        type: { kind: "netref", name: "builtins.type" },
+        readonly: true,
+        kind: "property",
+        declaredIn: className,
+        location: ctx.location(file, nameNode),
+        ...(doc ? { doc } : {}),
+      });
+      return;
+    }
     if (statement.type !== "expression_statement") return;
     const assignment = named(statement)[0];
     if (!assignment || assignment.type !== "assignment") return;

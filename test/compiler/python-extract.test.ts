@@ -136,6 +136,8 @@ describe("Python services: members", () => {
         "    def exposed_prop(self, value: bool) -> None: ...",
         "    def get_question(self) -> str: ...",
         "    async def exposed_later(self) -> int: ...",
+        "    class exposed_Nested:",
+        '        """A class the client may instantiate."""',
       ].join("\n"),
     );
     expect(svc.methods.map((m) => [m.name, m.member, m.params.map((p) => p.name), m.returns, m.async])).toEqual([
@@ -148,6 +150,7 @@ describe("Python services: members", () => {
     expect(svc.methods.find((m) => m.name === "later")!.doc).toMatch(/does not await it/);
     // No hint, no guess: the literal 43 is not taken as a type.
     expect(svc.attributes.map((a) => [a.name, a.type, a.kind, a.readonly])).toEqual([
+      ["Nested", netref("builtins.type"), "property", true],
       ["declared", STR, "property", true],
       ["plain", UNKNOWN, "property", true],
       ["prop", { kind: "boolean" }, "getter", true],
@@ -255,6 +258,10 @@ describe("Python services: hints -> WireTypes (as Python RPyC sends values)", ()
     ["'int'", INT],
     ['"Optional[list[int]]"', union(netref("builtins.list"), NULL), union({ kind: "array", element: INT }, netref("builtins.list"), NULL)],
     ["Annotated[int, 'meta']", INT],
+    ["ClassVar[str]", STR],
+    ["Iterator[int]", netref("collections.abc.Iterator")],
+    ["typing.Generator[int, None, None]", netref("collections.abc.Generator")],
+    ["Iterable[str]", netref("collections.abc.Iterable"), union({ kind: "array", element: STR }, netref("collections.abc.Iterable"))],
   ])("%s", async (text, result, argument = result) => {
     const prelude = "from typing import *\nimport typing";
     expect(await hint(text, prelude)).toEqual({ argument, result });
