@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import type { CliIO } from "./cli.js";
 import { diffModels, type DiffEntry, type DiffReport } from "./diff.js";
 import { extractModel, type ExtractOptions, type ExtractResult } from "./extract.js";
+import { extractPythonModel } from "./extract-python.js";
 import { formatDiagnostic, MODEL_VERSION, type ServiceModel, type WireType } from "./model.js";
 
 /** Exit codes of `rpyc-gen diff`. */
@@ -148,7 +149,7 @@ async function loadSide(side: Side, specs: readonly string[], project: string | 
   const options: ExtractOptions = { sources: specs, root: io.cwd, ...(project ? { project: path.resolve(io.cwd, project) } : {}) };
   let result: ExtractResult;
   try {
-    result = python > 0 ? await extractPythonSide(options) : extractModel(options);
+    result = python > 0 ? await extractPythonModel(options) : extractModel(options);
   } catch (err) {
     return fail(DIFF_EXIT.IO, messageOf(err));
   }
@@ -158,18 +159,6 @@ async function loadSide(side: Side, specs: readonly string[], project: string | 
   // Likely a directory of generated stubs without model.json (rpyc-gen --emit-model writes it): every service would show as removed.
   if (result.model.services.length === 0) io.stderr(`rpyc-gen diff: ${side} side: no service classes found in ${specs.join(", ")}\n`);
   return { model: result.model };
-}
-
-/**
- * Where `.py`/`.pyi` sources are routed: compiler/extract-python.ts (Python-source extraction,
- * another room of the compiler), loaded when first needed so that TypeScript-only runs never
- * start the tree-sitter parser.
- */
-async function extractPythonSide(options: ExtractOptions): Promise<ExtractResult> {
-  const specifier = "./extract-python.js";
-  const loaded = (await import(specifier).catch(() => undefined)) as { extractPythonModel?: (o: ExtractOptions) => Promise<ExtractResult> } | undefined;
-  if (typeof loaded?.extractPythonModel !== "function") throw new Error("Python sources need compiler/extract-python.ts, which this build does not include");
-  return loaded.extractPythonModel(options);
 }
 
 function readModel(file: string, spec: string, fail: (code: DiffExitCode, message: string) => Loaded): Loaded {
