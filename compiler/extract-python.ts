@@ -1,7 +1,5 @@
-// Extraction from Python RPyC service sources: .py/.pyi files -> the same plain ServiceModel
-// the TypeScript extractor produces, with `origin: "python"` on every service. Parsing is
-// tree-sitter's Python grammar (extract-python/parser.ts, the only importer of
-// web-tree-sitter); discovery, members and hints live in extract-python/*.
+// Extraction from Python RPyC service sources: .py/.pyi -> the same ServiceModel as for
+// TypeScript, services marked `origin: "python"`; the parts live in extract-python/*.
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -113,7 +111,6 @@ function extractFiles(
     report: (file, node, message, hint) => diagnostics.report("RPYC_UNSUPPORTED_TYPE", at(file, node), message, hint),
   });
   const members: MemberContext = {
-    program,
     hints,
     location: at,
     reportNonLiteralAliases: (file, node) =>

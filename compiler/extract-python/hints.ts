@@ -1,8 +1,5 @@
-// Python type hints -> WireTypes, as Python RPyC 5.3 actually moves the values: brine types
-// by value (int as number | bigint, bytes as Uint8Array, tuples as arrays), everything else
-// (list, dict, set, dataclass instances, TypedDicts, other objects) by reference, as netrefs
-// named after the class Python reports (`builtins.list`). A hint that cannot be described is
-// reported (RPYC_UNSUPPORTED_TYPE), never guessed.
+// Python type hints -> WireTypes as Python RPyC 5.3 moves the values: brine types by value,
+// everything else (list, dict, set, objects) as netrefs; what cannot be described is reported.
 
 import type { WireParam, WireType } from "../model.js";
 import type { PyClass, PyFile, PyProgram } from "./modules.js";
@@ -210,7 +207,11 @@ export class HintResolver {
     return { kind: "tuple", elements, minLength: elements.length };
   }
 
-  /** Callable[[A, B], R]: Python calls it with A and B (they arrive like results) and gets R back (sent like an argument). */
+  /**
+   * Callable[[A, B], R]. Its parameters travel the other way than the callable itself (a
+   * callback the client passes is called by Python with A, B: they arrive like results); R
+   * travels the same way (the callback's answer goes to Python like an argument).
+   */
   private callable(file: PyFile, whole: PyNode, args: readonly PyNode[], direction: Direction, depth: number): WireType {
     const flip: Direction = direction === "result" ? "argument" : "result";
     const returns = args[1] ? this.type(file, args[1], direction, depth + 1) : UNKNOWN;

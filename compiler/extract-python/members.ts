@@ -3,7 +3,7 @@
 
 import type { AttributeDef, MethodDef, ParamDef, SourceLocation, WireType } from "../model.js";
 import { PY_COROUTINE, type HintResolver } from "./hints.js";
-import type { PyFile, PyProgram } from "./modules.js";
+import type { PyFile } from "./modules.js";
 import { cleandoc, docstring, dottedName, named, stringValue, type PyNode } from "./parser.js";
 
 /** RPyC's default `exposed_prefix`. */
@@ -20,7 +20,6 @@ export interface OwnMembers {
 }
 
 export interface MemberContext {
-  readonly program: PyProgram;
   readonly hints: HintResolver;
   location(file: PyFile, node: PyNode): SourceLocation;
   reportNonLiteralAliases(file: PyFile, node: PyNode): void;

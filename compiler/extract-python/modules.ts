@@ -1,7 +1,5 @@
-// The files of one Python extraction as modules: their imports and top-level classes, and
-// name resolution across them (`from base import BaseService`, `import base as b; b.X`,
-// `import rpyc as r; r.Service`), so class bases and type hints name the same thing wherever
-// they are written.
+// The given .py files as modules: imports, top-level classes and aliases, and resolution of a
+// dotted name across them (`from base import X`, `import base as b; b.X`, `r.Service`).
 
 import path from "node:path";
 import { dottedName, named, type PyNode } from "./parser.js";

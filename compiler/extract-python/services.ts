@@ -1,7 +1,5 @@
-// Which classes are RPyC services (deriving from rpyc.Service, directly or through classes of
-// the given files), what kind of class a hint names (dataclass, TypedDict, service), and a
-// service's ServiceDef: its names (RPyC's get_service_aliases rule) and members merged along
-// Python's method resolution order.
+// Which classes are RPyC services (also indirectly), what kind of class a hint names, and a
+// service's ServiceDef: RPyC's naming rule and members merged along Python's MRO.
 
 import type { AttributeDef, MethodDef, ServiceDef, SourceLocation } from "../model.js";
 import type { ClassKind } from "./hints.js";
