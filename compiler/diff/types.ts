@@ -141,7 +141,7 @@ export class TypeComparer {
         add("RPYC_DIFF_PARAM_NO_LONGER_VARIADIC", at, `rest parameter '...${oldParam.name}' became a single parameter; callers passing several arguments fail`);
       }
       if (implementedBy === "new" && oldParam.default !== undefined && newParam.default !== undefined && oldParam.default !== newParam.default) {
-        add("RPYC_DIFF_PARAM_DEFAULT_CHANGED", at, `default of '${oldParam.name}' changed from ${oldParam.default} to ${newParam.default}; callers that leave it out get the new default`);
+        add("RPYC_DIFF_PARAM_DEFAULT_CHANGED", at, `default of '${oldParam.name}' changed from ${oneLine(oldParam.default)} to ${oneLine(newParam.default)}; callers that leave it out get the new default`);
       }
       const typeIssues = this.compare(argumentType(oldParam), argumentType(newParam), argumentFlow, at, where);
       issues.push(...typeIssues);
@@ -329,6 +329,12 @@ export class TypeComparer {
 function corresponds(atom: Atom, candidate: Atom): boolean {
   if (atom.kind !== "object" || candidate.kind !== "object" || !atom.named || !candidate.named) return true;
   return atom.named.name === candidate.named.name;
+}
+
+/** Source text of a default value, fit for a one-line message. */
+function oneLine(source: string): string {
+  const text = source.replace(/\s+/g, " ").trim();
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
 function argumentType(param: WireParam): WireType {

@@ -503,6 +503,11 @@ describe("diffModels reports", () => {
     expect(field.message).toMatch(/required field 'b' of P added/);
   });
 
+  it("keeps every message on one line, even a multi-line default", () => {
+    const report = diffModels(withParams(p("opts", UNKNOWN, { default: "{\n  retries: 3,\n}" })), withParams(p("opts", UNKNOWN, { default: "{\n  retries: 5,\n}" })));
+    expect(report.entries.map((e) => e.message)).toEqual(["default of 'opts' changed from { retries: 3, } to { retries: 5, }; callers that leave it out get the new default"]);
+  });
+
   it("throws on a model whose refs are not declared", () => {
     expect(() => diffModels(using(ref("Ghost"), "param"), using(ref("Ghost"), "param"))).toThrow(/Ghost/);
   });
