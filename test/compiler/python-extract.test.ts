@@ -11,6 +11,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { EXIT, run, type CliIO } from "../../compiler/cli.js";
 import { extractPythonFromTexts, extractPythonModel } from "../../compiler/extract-python.js";
 import { formatDiagnostic, type ServiceDef, type WireType } from "../../compiler/model.js";
+import { AUDITED_SCHEMA, BASE_SERVICE_SCHEMA, INVENTORY_SERVICE_SCHEMA } from "../../fixtures/python-inheritance/expected/index.js";
+import { MY_SERVICE_SCHEMA } from "../../fixtures/python-seed/expected/index.js";
+import { SHOP_SERVICE_SCHEMA } from "../../fixtures/python-typed/expected/index.js";
+import { decodeValue } from "../../runtime/schema.js";
 
 const INT: WireType = { kind: "union", members: [{ kind: "number" }, { kind: "bigint" }] };
 const STR: WireType = { kind: "string" };
@@ -358,6 +362,44 @@ describe("Python services: diagnostics with file:line:col", () => {
     expect(none.map(formatDiagnostic)).toEqual([
       "no/such/*.py:1:1: error RPYC_NO_INPUT: 'no/such/*.py' matches no Python source file\n  hint: pass the .py files (or directories, or globs) that declare your services, relative to the project root",
     ]);
+  });
+});
+
+describe("the Python fixtures' wire schemas", () => {
+  const schemas = [MY_SERVICE_SCHEMA, SHOP_SERVICE_SCHEMA, INVENTORY_SERVICE_SCHEMA, BASE_SERVICE_SCHEMA, AUDITED_SCHEMA];
+  const kinds = (type: WireType): string[] => {
+    switch (type.kind) {
+      case "array":
+        return [type.kind, ...kinds(type.element)];
+      case "tuple":
+        return [type.kind, ...type.elements.flatMap(kinds)];
+      case "union":
+        return [type.kind, ...type.members.flatMap(kinds)];
+      case "function":
+        return [type.kind, ...type.params.flatMap((p) => kinds(p.type)), ...kinds(type.returns)];
+      default:
+        return [type.kind];
+    }
+  };
+  const everyType = schemas.flatMap((schema) => [
+    ...Object.values(schema.methods).flatMap((m) => [m.returns, ...m.params.map((p) => p.type)]),
+    ...Object.values(schema.attributes).map((a) => a.type),
+  ]);
+
+  it("hold no by-value conversion Python RPyC does not make (objects, maps, dates, named types)", () => {
+    const used = new Set(everyType.flatMap(kinds));
+    for (const kind of ["object", "map", "date", "ref", "enum"]) expect(used.has(kind), kind).toBe(false);
+    expect(schemas.every((schema) => Object.keys(schema.types).length === 0)).toBe(true);
+  });
+
+  it("let a netref through unchanged wherever a result may be one", () => {
+    const netref = Object.assign(() => {}, { marker: "a netref stand-in" });
+    for (const schema of schemas) {
+      for (const [name, method] of Object.entries(schema.methods)) {
+        if (!kinds(method.returns).some((k) => k === "netref" || k === "unknown" || k === "function")) continue;
+        expect(decodeValue(method.returns, netref, schema.types, `${name}() result`, 0, null), `${schema.className}.${name}`).toBe(netref);
+      }
+    }
   });
 });
 
