@@ -1,6 +1,6 @@
 // The breaking-change rules of `rpyc-gen diff`, one table row per rule (small in-memory models,
 // a few from TypeScript sources through extractFromProject), variance in nested positions, and
-// the report's shape: determinism, locations, rename hints, every rule covered.
+// the report's shape (determinism, locations, rename hints, every rule covered), and agreement with the runtime's decoder.
 
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { DIFF_RULES, diffModels, type DiffCode, type DiffReport, type DiffSeverity } from "../../compiler/diff.js";
 import { extractFromProject } from "../../compiler/extract.js";
 import type { AttributeDef, MethodDef, ParamDef, ServiceDef, ServiceModel, TypeDef, WireField, WireType } from "../../compiler/model.js";
+import { decodeValue, encodeValue, SchemaError } from "../../runtime/schema.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -516,3 +517,33 @@ describe("diffModels reports", () => {
 function field_(name: string): ReturnType<typeof field> {
   return field(name, N);
 }
+
+describe("diffModels agrees with the runtime's decoder", () => {
+  // An old client encodes an argument with its schema; the new server decodes it with its own.
+  // The checker says breaking exactly when some value old clients may send is refused.
+  const cases: { name: string; old: WireType; new: WireType; types?: { old: TypeDef[]; new: TypeDef[] }; value: unknown }[] = [
+    { name: "an optional field added", old: ref("P"), new: ref("P"), types: { old: [objectType("P", [field("a", N)])], new: [objectType("P", [field("a", N), field("b", N, true)])] }, value: { a: 1 } },
+    { name: "a widened union", old: N, new: union(N, S), value: 1 },
+    { name: "null -> undefined", old: union(S, NULL), new: union(S, UNDEF), value: null },
+    { name: "a tuple's minimum length raised", old: tuple(2, N, N, N), new: tuple(3, N, N, N), value: [1, 2] },
+    { name: "Record -> Map", old: record(N), new: map(N), value: { a: 1 } },
+    { name: "an enum member removed", old: ref("E"), new: ref("E"), types: { old: [enumType("E", [["A", "a"], ["B", "b"]])], new: [enumType("E", [["A", "a"]])] }, value: "b" },
+    { name: "a field renamed in place", old: ref("P"), new: ref("P"), types: { old: [objectType("P", [field("a", N)])], new: [objectType("P", [field("alpha", N)])] }, value: { a: 1 } },
+  ];
+  const table = (defs: TypeDef[] = []) => Object.fromEntries(defs.map((d) => [d.name, d]));
+
+  it.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+    const oldTypes = c.types?.old ?? [];
+    const newTypes = c.types?.new ?? [];
+    const breaking = diffModels(using(c.old, "param", oldTypes), using(c.new, "param", newTypes)).breaking > 0;
+    const wire = encodeValue(c.old, c.value, table(oldTypes), "x");
+    let refused = false;
+    try {
+      decodeValue(c.new, wire, table(newTypes), "x");
+    } catch (err) {
+      if (!(err instanceof SchemaError)) throw err;
+      refused = true;
+    }
+    expect({ breaking }).toEqual({ breaking: refused });
+  });
+});
