@@ -1,6 +1,6 @@
 // The breaking-change rules of `rpyc-gen diff`, one table row per rule (small in-memory models,
-// a few from TypeScript sources through extractFromProject), variance in nested positions, and
-// the report's shape (determinism, locations, rename hints, every rule covered), and agreement with the runtime's decoder.
+// a few from TypeScript sources through extractFromProject) with variance in nested positions;
+// the report's shape (determinism, locations, rename hints, every rule covered); agreement with the runtime's decoder.
 
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
