@@ -4,11 +4,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { ExtractOptions, ExtractResult, ExtractSession } from "./extract.js";
-import { type Diagnostic, type DiagnosticCode, MODEL_VERSION, type ServiceDef, type SourceLocation } from "./model.js";
+import { type Diagnostic, type DiagnosticCode, type FieldDef, MODEL_VERSION, type ServiceDef, type SourceLocation, type TypeDef } from "./model.js";
 import { HintResolver } from "./extract-python/hints.js";
-import type { MemberContext } from "./extract-python/members.js";
+import { dataclassFields, type MemberContext } from "./extract-python/members.js";
 import { describeFile, PyProgram, type PyClass, type PyFile } from "./extract-python/modules.js";
-import { parsePython, position, pythonParser, type PyNode, type PyParser } from "./extract-python/parser.js";
+import { docstring, parsePython, position, pythonParser, type PyNode, type PyParser } from "./extract-python/parser.js";
 import { ClassIndex, describeService } from "./extract-python/services.js";
 import { resolvePythonSources, toPosix } from "./extract-python/sources.js";
 
@@ -104,10 +104,24 @@ function extractFiles(
   const program = new PyProgram(files);
   const classes = new ClassIndex(program);
   const at = (file: PyFile, node: PyNode): SourceLocation => ({ file: file.relative, ...position(node) });
+  // Dataclasses named by hints, by class name: their fields become TypeDefs (see below).
+  const dataclasses = new Map<string, PyClass>();
   const hints = new HintResolver({
     program,
     parser,
     classKind: (cls) => classes.kind(cls),
+    noteDataclass: (cls, file, node) => {
+      const known = dataclasses.get(cls.name);
+      if (!known) dataclasses.set(cls.name, cls);
+      else if (known !== cls) {
+        diagnostics.report(
+          "RPYC_UNSUPPORTED_TYPE",
+          at(file, node),
+          `two dataclasses are named ${cls.name} (${known.file.relative} and ${cls.file.relative})`,
+          "rename one of them: the generated client declares one interface per name",
+        );
+      }
+    },
     report: (file, node, message, hint) => diagnostics.report("RPYC_UNSUPPORTED_TYPE", at(file, node), message, hint),
   });
   const members: MemberContext = {
@@ -134,10 +148,33 @@ function extractFiles(
   }
   reportDuplicateNames(diagnostics, services);
   return {
-    model: { version: MODEL_VERSION, services, types: [] },
+    model: { version: MODEL_VERSION, services, types: dataclassTypes(members, classes, dataclasses, at) },
     diagnostics: diagnostics.sorted(),
     files: files.map((f) => path.resolve(f.path)).sort(),
   };
+}
+
+/**
+ * The fields of every dataclass a hint names (and of those their fields name, transitively)
+ * as object TypeDefs, sorted by name. Members refer to them with `{ kind: "netref" }`: an
+ * instance travels by reference, and the TypeDef says which attributes it has.
+ */
+function dataclassTypes(ctx: MemberContext, classes: ClassIndex, found: Map<string, PyClass>, at: (file: PyFile, node: PyNode) => SourceLocation): TypeDef[] {
+  const types = new Map<string, TypeDef>();
+  // Each round describes the dataclasses found so far; describing fields may find more (each name once).
+  for (let pending = [...found.values()]; pending.length > 0; pending = [...found.values()].filter((cls) => !types.has(cls.name))) {
+    for (const cls of pending) {
+      const fields = new Map<string, FieldDef>();
+      // Base dataclasses' fields first, as dataclasses orders them; a redefinition keeps its place.
+      for (const owner of [...classes.mro(cls)].reverse()) {
+        if (classes.kind(owner) !== "dataclass") continue;
+        for (const field of dataclassFields(ctx, owner.file, owner.node)) fields.set(field.name, field);
+      }
+      const doc = docstring(cls.node.childForFieldName("body"));
+      types.set(cls.name, { kind: "object", name: cls.name, fields: [...fields.values()], location: at(cls.file, cls.node.childForFieldName("name") ?? cls.node), ...(doc ? { doc } : {}) });
+    }
+  }
+  return [...types.values()].sort((a, b) => compare(a.name, b.name));
 }
 
 /** A name or alias two services answer to: reported on the later one (className order). */

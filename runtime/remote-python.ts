@@ -3,7 +3,7 @@
 // services type results with them; each member is one HANDLE_CALLATTR of a name in RPyC's
 // safe_attrs, so it works under the default config.
 
-import type { NetrefBase } from "./types.js";
+import type { NetrefBase, RemoteAttribute } from "./types.js";
 
 /** A Python `list` held by the peer (name_pack "builtins.list"). `for await` iterates it. */
 export interface RemoteList<T = unknown> extends NetrefBase, AsyncIterable<T> {
@@ -40,3 +40,10 @@ export interface RemoteSet<T = unknown> extends NetrefBase, AsyncIterable<T> {
   /** `value in set`. */
   __contains__(value: T): Promise<boolean>;
 }
+
+/**
+ * An instance of a Python class held by the peer (a dataclass instance), with the fields its
+ * class declares as awaitable attributes. Python RPyC serves plain attributes of returned
+ * objects only with `allow_public_attrs` (else AttributeError).
+ */
+export type RemoteInstance<T> = NetrefBase & { readonly [K in keyof T]: RemoteAttribute<T[K]> };

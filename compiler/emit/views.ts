@@ -108,6 +108,7 @@ export interface RuntimeNames {
   /** Only in stubs of Python services (see PYTHON_NETREFS). */
   readonly DynamicNetref: string;
   readonly RemoteDict: string;
+  readonly RemoteInstance: string;
   readonly RemoteList: string;
   readonly RemoteSet: string;
 }
@@ -128,29 +129,55 @@ const PYTHON_NETREFS: Readonly<Record<string, { readonly runtime?: PythonRuntime
   "rpyc_ts.Map": { text: () => "ReadonlyMap<unknown, unknown>" },
   "rpyc_ts.Set": { text: () => "ReadonlySet<unknown>" },
 };
-const PYTHON_RUNTIME_TYPES = ["DynamicNetref", "RemoteDict", "RemoteList", "RemoteSet"] as const;
+const PYTHON_RUNTIME_TYPES = ["DynamicNetref", "RemoteDict", "RemoteInstance", "RemoteList", "RemoteSet"] as const;
 type PythonRuntimeType = (typeof PYTHON_RUNTIME_TYPES)[number];
 
+/**
+ * The object TypeDefs a Python service's netrefs name (dataclasses: the attributes of a
+ * remote instance), transitively through their fields, sorted by name. The stub declares them
+ * as interfaces; they are not in the schema (nothing of theirs travels by value).
+ */
+function pythonInstanceTypes(index: ModelIndex, service: ServiceDef): TypeDef[] {
+  if (service.origin !== "python") return [];
+  const objects = new Map(index.model.types.filter((def) => def.kind === "object").map((def) => [def.name, def]));
+  const found = new Map<string, TypeDef>();
+  const queue = mentionedNames(memberTypes(service)).netrefs;
+  for (let i = 0; i < queue.length; i++) {
+    const def = objects.get(queue[i]!);
+    if (!def || found.has(def.name) || index.service(def.name)) continue;
+    found.set(def.name, def);
+    queue.push(...mentionedNames(typeDefBodies([def])).netrefs);
+  }
+  return [...found.values()].sort((a, b) => compare(a.name, b.name));
+}
+
 /** The runtime types a Python service's stub writes for netrefs of classes that are not compiled services. */
-function pythonRuntimeTypes(index: ModelIndex, service: ServiceDef): Set<PythonRuntimeType> {
+function pythonRuntimeTypes(index: ModelIndex, service: ServiceDef, instances: readonly TypeDef[]): Set<PythonRuntimeType> {
   const used = new Set<PythonRuntimeType>();
   if (service.origin !== "python") return used;
-  for (const name of mentionedNames(memberTypes(service)).netrefs) {
+  const declared = new Set(instances.map((def) => def.name));
+  for (const name of mentionedNames([...memberTypes(service), ...typeDefBodies(instances)]).netrefs) {
     if (index.service(name)) continue;
     const known = PYTHON_NETREFS[name];
-    if (!known) used.add("DynamicNetref");
+    if (declared.has(name)) used.add("RemoteInstance");
+    else if (!known) used.add("DynamicNetref");
     else if (known.runtime) used.add(known.runtime);
   }
   return used;
 }
 
-/** Netref names of a Python service's stub: compiled services as `service(name)` says, the rest per PYTHON_NETREFS. */
-function pythonNaming(index: ModelIndex, rt: RuntimeNames, service: (other: ServiceDef) => string): TsNaming {
+/**
+ * Netref names of a Python service's stub: compiled services as `service(name)` says, classes
+ * with declared fields as RemoteInstance of their interface, the rest per PYTHON_NETREFS.
+ */
+function pythonNaming(index: ModelIndex, rt: RuntimeNames, instances: readonly TypeDef[], service: (other: ServiceDef) => string): TsNaming {
+  const declared = new Set(instances.map((def) => def.name));
   return {
     ref: (name) => name,
     netref: (name) => {
       const other = index.service(name);
       if (other) return service(other);
+      if (declared.has(name)) return `${rt.RemoteInstance}<${name}>`;
       return PYTHON_NETREFS[name]?.text(rt) ?? rt.DynamicNetref;
     },
   };
@@ -235,9 +262,10 @@ function reachableServices(index: ModelIndex, service: ServiceDef): ServiceDef[]
 
 export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport: string): ClientView {
   const names = serviceNames(service);
+  const instances = pythonInstanceTypes(index, service);
   const owned = index.closure(service).filter((def) => index.owner(def.name).className === service.className);
   const imports = new Imports();
-  const mentioned = mentionedNames([...memberTypes(service), ...typeDefBodies(owned)]);
+  const mentioned = mentionedNames([...memberTypes(service), ...typeDefBodies([...owned, ...instances])]);
   for (const ref of mentioned.refs) {
     const owner = index.owner(ref);
     if (owner.className !== service.className) imports.add(serviceNames(owner).clientSpecifier, { name: ref, typeOnly: true });
@@ -255,6 +283,7 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
   // Names the stub declares or imports itself win; a runtime name they take is imported under an alias.
   const taken = new Set([
     ...owned.map((d) => d.name),
+    ...instances.map((d) => d.name),
     ...mentioned.refs,
     ...mentioned.netrefs,
     ...mentioned.netrefs.map((c) => (index.service(c) ? serviceNames(index.service(c)!).remote : c)),
@@ -278,7 +307,7 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
     rt[name] = local(name, `rpyc${name.charAt(0).toUpperCase()}${name.slice(1)}`);
     if (used.has(name)) runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: false });
   }
-  const pythonTypes = pythonRuntimeTypes(index, service);
+  const pythonTypes = pythonRuntimeTypes(index, service, instances);
   for (const name of [...RUNTIME_TYPES, ...PYTHON_RUNTIME_TYPES]) {
     rt[name] = local(name, `Rpyc${name}`);
     const wanted = (RUNTIME_TYPES as readonly string[]).includes(name) ? used.has(name) : pythonTypes.has(name as PythonRuntimeType);
@@ -288,14 +317,14 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
   const python = service.origin === "python";
   return {
     sources: sourcesText(index.sources(service)),
-    naming: python ? pythonNaming(index, runtimeNames, (other) => serviceNames(other).shape) : clientNaming(index),
+    naming: python ? pythonNaming(index, runtimeNames, instances, (other) => serviceNames(other).shape) : clientNaming(index),
     remoteNaming: python
-      ? pythonNaming(index, runtimeNames, (other) => serviceNames(other).remote)
+      ? pythonNaming(index, runtimeNames, instances, (other) => serviceNames(other).remote)
       : { ref: (name) => name, netref: (name) => (index.service(name) ? serviceNames(index.service(name)!).remote : "unknown") },
     schemas: [names.schemaConst, ...reached.map((o) => serviceNames(o).schemaConst)],
     rt: runtimeNames,
     imports: [...runtime.views(), ...imports.views()],
-    declarations: owned,
+    declarations: [...owned, ...instances],
     service,
     names,
     members: sortedMembers(service),

@@ -32,6 +32,8 @@ export interface HintContext {
   readonly program: PyProgram;
   readonly parser: PyParser;
   classKind(cls: PyClass): ClassKind;
+  /** A hint names this dataclass: its fields become a TypeDef of the model (the netref's declared attributes). */
+  noteDataclass(cls: PyClass, file: PyFile, node: PyNode): void;
   report(file: PyFile, node: PyNode, message: string, hint: string): void;
 }
 
@@ -99,7 +101,7 @@ export class HintResolver {
     const resolved = this.ctx.program.resolve(file, dotted);
     if (resolved.kind === "class") {
       if (args.length > 0) return this.unsupported(file, whole, `generic class ${dotted}[...] cannot be described`, "drop the type arguments: instances arrive as netrefs either way");
-      return this.classType(resolved.cls, direction);
+      return this.classType(resolved.cls, direction, file, whole);
     }
     if (resolved.kind === "alias") return this.alias(file, whole, dotted, resolved.file, resolved.value, args, direction, depth);
     const name = canonical(resolved.qualified);
@@ -234,9 +236,11 @@ export class HintResolver {
     return this.unsupported(file, node, `Literal value ${node.text} cannot be described`);
   }
 
-  private classType(cls: PyClass, direction: Direction): WireType {
+  private classType(cls: PyClass, direction: Direction, file: PyFile, node: PyNode): WireType {
+    const kind = this.ctx.classKind(cls);
     // A TypedDict is a dict at run time: it travels like one.
-    if (this.ctx.classKind(cls) === "typeddict") return direction === "result" ? netref(PY_DICT) : union([netref(PY_DICT), netref(JS_MAP)]);
+    if (kind === "typeddict") return direction === "result" ? netref(PY_DICT) : union([netref(PY_DICT), netref(JS_MAP)]);
+    if (kind === "dataclass") this.ctx.noteDataclass(cls, file, node);
     return netref(cls.name);
   }
 

@@ -1,7 +1,7 @@
 // One class body -> its own exposed members (methods, @property getters, class attributes),
 // its ALIASES and its docstring. Inheritance (merging bases' members) is services.ts's job.
 
-import type { AttributeDef, MethodDef, ParamDef, SourceLocation, WireType } from "../model.js";
+import type { AttributeDef, FieldDef, MethodDef, ParamDef, SourceLocation, WireType } from "../model.js";
 import { PY_COROUTINE, type HintResolver } from "./hints.js";
 import type { PyFile } from "./modules.js";
 import { cleandoc, docstring, dottedName, named, stringValue, type PyNode } from "./parser.js";
@@ -222,4 +222,26 @@ function parameterParts(item: PyNode): { name: string; hint?: PyNode; defaultVal
     default:
       return { name: item.text };
   }
+}
+
+/**
+ * A dataclass's own fields (class-level annotated names, ClassVar excluded), typed as they
+ * arrive when read from a netref of an instance.
+ */
+export function dataclassFields(ctx: MemberContext, file: PyFile, classNode: PyNode): FieldDef[] {
+  const body = classNode.childForFieldName("body");
+  const statements = body ? named(body) : [];
+  const fields: FieldDef[] = [];
+  statements.forEach((statement, index) => {
+    const assignment = statement.type === "expression_statement" ? named(statement)[0] : undefined;
+    const left = assignment?.type === "assignment" ? assignment.childForFieldName("left") : null;
+    const hint = assignment?.childForFieldName("type");
+    if (left?.type !== "identifier" || !hint || /^(typing\.)?ClassVar\b/.test(hint.text)) return;
+    const following = statements[index + 1];
+    const docNode = following?.type === "expression_statement" ? named(following)[0] : undefined;
+    const docText = docNode && docNode.type === "string" ? stringValue(docNode) : undefined;
+    const doc = docText !== undefined ? docstringOf(docText) : undefined;
+    fields.push({ name: left.text, type: ctx.hints.type(file, hint, "result"), optional: false, readonly: false, ...(doc ? { doc } : {}) });
+  });
+  return fields;
 }

@@ -303,7 +303,14 @@ describe("Python services: hints -> WireTypes (as Python RPyC sends values)", ()
       "class Other(rpyc.Service): pass",
       "class Plain: pass",
     ].join("\n");
-    const svc = (await services({ "svc.py": `${prelude}\nclass S(rpyc.Service):\n    def exposed_f(self, a: A, b: 'B', m: Movie, q: Sequel, o: Other, p: Plain) -> tuple[A, Movie, Other]: ...\n` })).find((s) => s.className === "S")!;
+    const source = `${prelude}\nclass S(rpyc.Service):\n    def exposed_f(self, a: A, b: 'B', m: Movie, q: Sequel, o: Other, p: Plain) -> tuple[A, Movie, Other]: ...\n`;
+    const svc = (await services({ "svc.py": source })).find((s) => s.className === "S")!;
+    // The dataclasses' fields are object TypeDefs: the attributes their netrefs have (not a by-value encoding).
+    const { model } = await extractPythonFromTexts({ "svc.py": source });
+    expect(model.types).toEqual([
+      { kind: "object", name: "A", fields: [{ name: "x", type: INT, optional: false, readonly: false }], location: { file: "svc.py", line: 5, column: 7 } },
+      { kind: "object", name: "B", fields: [{ name: "y", type: STR, optional: false, readonly: false }], location: { file: "svc.py", line: 8, column: 7 } },
+    ]);
     const f = svc.methods[0]!;
     const dictArgument = union(netref("builtins.dict"), netref("rpyc_ts.Map"));
     expect(f.params.map((p) => p.type)).toEqual([netref("A"), netref("B"), dictArgument, dictArgument, netref("Other"), netref("Plain")]);

@@ -5,10 +5,11 @@
 // never executed: each `@ts-expect-error` line fails the type check if it compiles.
 
 import { describe, expectTypeOf, it } from "vitest";
-import type { Connection, DynamicNetref, NetrefBase, RemoteAttribute, RemoteDict, RemoteFunction, RemoteList, RemoteSet } from "../../runtime/index.js";
+import type { Connection, NetrefBase, RemoteAttribute, RemoteDict, RemoteFunction, RemoteInstance, RemoteList, RemoteSet } from "../../runtime/index.js";
 import { connectInventory, type AuditedRemote, type BaseRemote, type InventoryRemote } from "../../fixtures/python-inheritance/expected/index.js";
 import { connectMy, type MyRemote } from "../../fixtures/python-seed/expected/index.js";
 import { connectShop, type ShopRemote } from "../../fixtures/python-typed/expected/index.js";
+import type { Item } from "../../fixtures/python-typed/expected/shop-service.client.js";
 
 declare const my: MyRemote;
 declare const shop: ShopRemote;
@@ -43,7 +44,7 @@ describe("python-typed: ShopService", () => {
     expectTypeOf(await shop.flags()).toBeUnknown();
   });
 
-  it("list, dict, TypedDict and set results are netrefs with len/getitem/contains/iteration; a dataclass a dynamic netref", async () => {
+  it("list, dict, TypedDict and set results are netrefs with len/getitem/contains/iteration; a dataclass instance a netref with its fields", async () => {
     const names = await shop.item_names();
     expectTypeOf(names).toEqualTypeOf<RemoteList>();
     expectTypeOf(names).toMatchTypeOf<NetrefBase & AsyncIterable<unknown>>();
@@ -51,7 +52,15 @@ describe("python-typed: ShopService", () => {
     expectTypeOf(await shop.prices()).toEqualTypeOf<RemoteDict>();
     expectTypeOf(await shop.stock("apple")).toEqualTypeOf<RemoteDict>();
     expectTypeOf(await shop.tags()).toEqualTypeOf<RemoteSet>();
-    expectTypeOf(await shop.get_item("apple")).toEqualTypeOf<DynamicNetref | null>();
+    const item = await shop.get_item("apple");
+    expectTypeOf(item).toEqualTypeOf<RemoteInstance<Item> | null>();
+    if (item) {
+      expectTypeOf(await item.name).toEqualTypeOf<string>();
+      expectTypeOf(await item.price).toEqualTypeOf<number>();
+      expectTypeOf(await item.tags).toEqualTypeOf<RemoteList>();
+      // @ts-expect-error Item declares no field `weight`
+      void item.weight;
+    }
     // @ts-expect-error a list netref is not an array: no .length, no [0]
     void names.length;
     // @ts-expect-error a set netref has no __getitem__ (Python sets are not subscriptable)

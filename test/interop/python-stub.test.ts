@@ -153,8 +153,12 @@ describe("python-typed: ShopService served by Python, called through its generat
     const item = await root.get_item("apple");
     expect(item).not.toBeNull();
     expect(isNetref(item)).toBe(true);
-    expect(await item!.name).toBe("apple");
+    const name: string = await item!.name;
+    expect(name).toBe("apple");
     expect(await item!.price).toBe(0.5);
+    const tags = await item!.tags;
+    expect(isNetref(tags)).toBe(true);
+    expect(await tags.__getitem__(0)).toBe("fruit");
     expect(await root.get_item("kiwi")).toBeNull();
 
     const strict = await track(connectShop(HOST, privatePort));
