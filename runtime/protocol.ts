@@ -29,7 +29,6 @@ import {
   NATIVE_HOLD,
   NATIVE_REPLY,
   NATIVE_REQUEST,
-  NATIVE_VERSION,
   readNativeFrame,
   schemaFingerprint,
   type NativeMethod,
@@ -39,8 +38,15 @@ import {
 import { dispatchNativeCall, tableFor } from "./dispatch.js";
 import { createNetref, netrefState, releaseState, type NetrefOwner, type NetrefState, type RequestOptions } from "./netref.js";
 import { PIPELINED_ON_VALUE, type Answer } from "./pipeline.js";
+import { HANDLE_NATIVE_OFFER, nativeOffer, offerAnswer, readOffer, readOfferAnswer, type Codec, type NativeAgreement } from "./codec-negotiation.js";
+import { HeldAnswers, MAX_HELD_ANSWERS } from "./held-answers.js";
+
+// Re-exported where they were first defined (runtime/index.ts imports Codec from here).
+export { HANDLE_NATIVE_OFFER, type Codec } from "./codec-negotiation.js";
+export { MAX_HELD_ANSWERS } from "./held-answers.js";
 import { now, type ConnectionEventListener, type ConnectionEvents, type ConnectionStats, type RequestErrorKind, type RequestEvent } from "./observe.js";
 import { LocalObjectTable } from "./object-table.js";
+import { MAX_TIMER_MS, Pending, PendingRequests } from "./pending-requests.js";
 import type { Stream } from "./stream.js";
 import type { RootType } from "./types.js";
 import { dumpException, loadException } from "./vinegar.js";
@@ -65,58 +71,6 @@ export interface CloseOptions {
   graceMs?: number;
 }
 
-/**
- * One of our requests awaiting its reply. A plain class with every field set in the
- * constructor (one hidden class, no closures): the hot path allocates this, its promise and
- * nothing else. Deadlines are swept per connection (Connection.sweepDeadlines), not timed
- * one by one.
- */
-class Pending {
-  /** Removes the abort listener of a call with an AbortSignal. */
-  unlisten: (() => void) | undefined = undefined;
-  /** The "request" event, when someone listened as it was sent. */
-  trace: RequestEvent | undefined = undefined;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-  constructor(
-    readonly handler: number,
-    /** performance.now() by which the reply must have come; Infinity: never expires. */
-    readonly deadline: number,
-    /** The timeout as given, for the expiry message. */
-    readonly timeoutSeconds: number | null,
-    /** Sent with the native codec: the reply is this method's native result. */
-    readonly native: NativeMethod | undefined,
-    /** Our own bookkeeping (the codec offer): not counted in stats, limits or events. */
-    readonly internal: boolean,
-  ) {
-    this.resolve = capturedResolve!;
-    this.reject = capturedReject!;
-  }
-}
-
-// A promise's settlers, captured by one shared executor instead of a closure per request:
-// `new Promise(captureSettlers)` is immediately followed by `new Pending(...)`, which takes them.
-let capturedResolve: ((value: unknown) => void) | undefined;
-let capturedReject: ((error: unknown) => void) | undefined;
-function captureSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * Handler code of the native-codec offer: outside RPyC's handler range, so a Python peer
- * answers it with an exception (KeyError), which means "brine only".
- */
-export const HANDLE_NATIVE_OFFER = 0x7254;
-
-/** The codec a connection uses for typed calls: "native" only when both rpyc-ts peers agreed. */
-export type Codec = "native" | "brine";
-
-/** The answer to an offer listing "pipeline": the native codec, and promise pipelining's frames too. */
-const NATIVE_PIPELINING = "native+pipeline";
 
 /** Payload of a heartbeat ping. */
 const HEARTBEAT_DATA = "rpyc-ts heartbeat";
@@ -151,18 +105,6 @@ interface SendExtras {
 const NO_EXTRAS: SendExtras = {};
 const NO_ARGS: readonly unknown[] = [];
 
-/** The most results one connection holds for pipelined requests of its peer at a time. */
-export const MAX_HELD_ANSWERS = 4096;
-
-/** The result of a request the peer asked us to hold for its pipelined requests. */
-interface HeldAnswer {
-  /** Announced dependents (pipelined requests or drops) still to come. */
-  remaining: number;
-  settled: boolean;
-  readonly outcome: Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
-  readonly settle: (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => void;
-}
-
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
@@ -179,7 +121,9 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private readonly decoder: FrameDecoder;
   private readonly brineLimits: BrineLimits;
   private seq = 0;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingRequests((seq, pending) =>
+    this.fail(seq, new AsyncResultTimeout(`result expired: no reply to ${C.HANDLER_NAMES[pending.handler]} (seq ${seq}) within ${pending.timeoutSeconds} s`), "timeout"),
+  );
   /** The peer's requests whose handler runs (reply not sent yet). */
   private serving = 0;
   /** The peer's requests waiting for a serving slot, raw payloads in arrival order (FIFO from queueHead). */
@@ -219,8 +163,6 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private pipelining = false;
   /** The peer's compiled classes (className to schema fingerprint) it serves natively. */
   private peerNative: ReadonlyMap<string, string> = new Map();
-  /** Internal requests awaiting replies (the offer): not counted as the user's. */
-  private internalPending = 0;
   private codecDecided!: (codec: Codec) => void;
   /**
    * Resolves with the codec once it is decided: on the side that offers (it has `schemas`),
@@ -231,7 +173,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   readonly negotiated: Promise<Codec> = new Promise((resolve) => (this.codecDecided = resolve));
   private rootFetch: Promise<void> | undefined;
   /** Results of the peer's requests it will pipeline on (NATIVE_HOLD), by its request seq. */
-  private readonly held = new Map<number, HeldAnswer>();
+  private readonly held = new HeldAnswers();
   private cleanupDone: Promise<void> | undefined;
   private isClosed = false;
   private readonly closed$: Promise<void>;
@@ -455,7 +397,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private admit(handler: number, timeoutSeconds: number | null, signal: AbortSignal | undefined, unlimited: boolean): unknown {
     if (this.isClosed) return new ConnectionClosedError();
     if (signal?.aborted) return signal.reason;
-    if (!unlimited && this.pending.size - this.internalPending >= this.config.maxPendingRequests) {
+    if (!unlimited && this.pending.userCount >= this.config.maxPendingRequests) {
       this.errorCount++;
       const limit = this.config.maxPendingRequests;
       return new LimitExceededError("maxPendingRequests", limit, `${limit} requests already await replies on ${this.connid} (maxPendingRequests); ${C.HANDLER_NAMES[handler]} was not sent`);
@@ -479,62 +421,25 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     // Beyond setTimeout's range (about 24.8 days) is no limit, not an immediate timeout.
     const timed = timeoutSeconds !== null && timeoutSeconds * 1000 <= MAX_TIMER_MS;
     const deadline = timed ? performance.now() + timeoutSeconds * 1000 : Infinity;
-    const promise = new Promise(captureSettlers);
     const pending = new Pending(handler, deadline, timeoutSeconds, native, internal);
-    if (timed && deadline < this.sweepAt) this.armSweep(deadline);
     if (signal) {
       const onAbort = (): void => this.fail(seq, signal.reason, "aborted");
       signal.addEventListener("abort", onAbort, { once: true });
       pending.unlisten = () => signal.removeEventListener("abort", onAbort);
     }
     if (this.observed && !internal) pending.trace = this.traceRequest(seq, handler, args, "out");
-    this.pending.set(seq, pending);
-    if (internal) this.internalPending++;
-    else this.requestsSent++;
-    return promise;
+    this.pending.add(seq, pending);
+    if (!internal) this.requestsSent++;
+    return pending.promise;
   }
-
-  /**
-   * One timer per connection, armed for the earliest deadline of a pending request (most
-   * requests share sync_request_timeout, so later ones never re-arm it); sweepDeadlines fails
-   * what expired and re-arms for the rest.
-   */
-  private armSweep(deadline: number): void {
-    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
-    this.sweepAt = deadline;
-    this.sweepTimer = setTimeout(this.sweepDeadlines, Math.max(1, Math.ceil(deadline - performance.now())));
-  }
-  private sweepTimer: NodeJS.Timeout | undefined;
-  /** When sweepTimer fires (performance.now()); Infinity: not armed. */
-  private sweepAt = Infinity;
-
-  private readonly sweepDeadlines = (): void => {
-    this.sweepTimer = undefined;
-    this.sweepAt = Infinity;
-    if (this.isClosed) return;
-    const now = performance.now();
-    let next = Infinity;
-    const expired: number[] = [];
-    for (const [seq, pending] of this.pending) {
-      if (pending.deadline <= now) expired.push(seq);
-      else if (pending.deadline < next) next = pending.deadline;
-    }
-    for (const seq of expired) {
-      const pending = this.pending.get(seq);
-      if (!pending) continue;
-      this.fail(seq, new AsyncResultTimeout(`result expired: no reply to ${C.HANDLER_NAMES[pending.handler]} (seq ${seq}) within ${pending.timeoutSeconds} s`), "timeout");
-    }
-    if (next !== Infinity && next < this.sweepAt) this.armSweep(next);
-  };
 
   /** Fails a pending request locally (timeout, abort); its reply, if it ever comes, is dropped. */
   private fail(seq: number, error: unknown, kind: RequestErrorKind): void {
     const pending = this.pending.get(seq);
     if (!pending) return;
-    this.pending.delete(seq);
+    this.pending.delete(seq, pending);
     pending.unlisten?.();
-    if (pending.internal) this.internalPending--;
-    else this.errorCount++;
+    if (!pending.internal) this.errorCount++;
     if (pending.trace) this.traceEnd(pending.trace, kind, error);
     pending.reject(error);
     if (this.queueHead < this.queue.length) this.flow();
@@ -811,9 +716,8 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   /** Completes one of our requests with its reply's value (or error). */
   private settle(seq: number, pending: Pending, value: unknown, failed: boolean): void {
-    this.pending.delete(seq);
+    this.pending.delete(seq, pending);
     if (pending.unlisten) pending.unlisten();
-    if (pending.internal) this.internalPending--;
     if (failed) {
       if (!pending.internal) this.errorCount++;
       if (pending.trace) this.traceEnd(pending.trace, "exception", value);
@@ -909,7 +813,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       );
       return;
     }
-    if (this.held.size > 0) this.settleHeld(seq, { ok: true, value });
+    if (this.held.size > 0) this.held.settle(seq, { ok: true, value });
     let boxed: Boxed;
     try {
       boxed = this.box(value);
@@ -922,7 +826,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   private replyException(seq: number | bigint, err: unknown, handlerName: string, trace: RequestEvent | undefined): void {
     if (this.config.log_exceptions) this.log("debug", `exception in ${handlerName} (seq ${seq})`, err);
-    if (this.held.size > 0) this.settleHeld(seq, { ok: false, error: err });
+    if (this.held.size > 0) this.held.settle(seq, { ok: false, error: err });
     if (this.isClosed) return this.served(trace, "closed", err);
     let exception = dumpException(err, this.config);
     // The exception may carry request values (KeyError(code)) nested too deep to send back.
@@ -945,33 +849,13 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   // ---- native codec (runtime/codec/native.ts) ------------------------------------------
 
-  /** The compiled classes we serve, as the peer may call them natively: (className, fingerprint) pairs. */
-  private servedNative(): [string, string][] {
-    return this.config.dispatch.map((table) => [table.schema.className, schemaFingerprint(table.schema)]);
-  }
-
-  private static peerClasses(value: unknown): Map<string, string> | undefined {
-    if (!Array.isArray(value)) return undefined;
-    const classes = new Map<string, string>();
-    for (const pair of value) {
-      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || typeof pair[1] !== "string") return undefined;
-      classes.set(pair[0], pair[1]);
-    }
-    return classes;
-  }
-
   /** The side with schemas offers (version, codecs, its served classes); the answer decides. */
   private offerNative(): void {
-    // "pipeline": we take promise pipelining's frames; an answer of NATIVE_PIPELINING says the peer does too.
-    const offer = [NATIVE_VERSION, ["native", "pipeline"], this.servedNative()];
-    this.sendRequest(HANDLE_NATIVE_OFFER, offer, this.config.sync_request_timeout, undefined, { unlimited: true, internal: true }).then(
+    this.sendRequest(HANDLE_NATIVE_OFFER, nativeOffer(this.config.dispatch), this.config.sync_request_timeout, undefined, { unlimited: true, internal: true }).then(
       (answer) => {
-        const codec = Array.isArray(answer) && answer.length === 2 ? answer[0] : undefined;
-        const classes = codec === "native" || codec === NATIVE_PIPELINING ? Connection.peerClasses((answer as unknown[])[1]) : undefined;
-        if (classes && !this.isClosed) {
-          this.peerNative = classes;
-          this.pipelining = codec === NATIVE_PIPELINING;
-          this.nativeAgreed = true;
+        const agreement = readOfferAnswer(answer);
+        if (agreement && !this.isClosed) {
+          this.agree(agreement);
           this.codecDecided("native");
         } else {
           this.codecDecided("brine");
@@ -983,6 +867,12 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
         this.codecDecided(this.codec);
       },
     );
+  }
+
+  private agree(agreement: NativeAgreement): void {
+    this.peerNative = agreement.classes;
+    this.pipelining = agreement.pipelining;
+    this.nativeAgreed = true;
   }
 
   /**
@@ -1002,28 +892,16 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   }
 
   private answerOfferNow(seq: number | bigint, boxedArgs: PyValue, available: boolean): void {
-    let classes: Map<string, string> | undefined;
-    let pipelining = false;
+    let agreement: NativeAgreement | undefined;
     try {
-      const offer = this.unbox(boxedArgs);
-      if (available && Array.isArray(offer) && offer.length === 3 && offer[0] === NATIVE_VERSION && Array.isArray(offer[1]) && offer[1].includes("native")) {
-        classes = Connection.peerClasses(offer[2]);
-        pipelining = offer[1].includes("pipeline");
-      }
+      agreement = readOffer(this.unbox(boxedArgs), available);
     } catch {
-      classes = undefined;
-    }
-    if (!classes) {
-      this.send(C.MSG_REPLY, seq, this.box(["brine", []]));
-      return;
+      agreement = undefined;
     }
     // Agreed from here: the peer sends native frames only after reading this reply.
-    this.peerNative = classes;
-    this.pipelining = pipelining;
-    this.nativeAgreed = true;
-    // An offerer from before pipelining did not ask for it and gets the plain answer it knows.
-    this.send(C.MSG_REPLY, seq, this.box([pipelining ? NATIVE_PIPELINING : "native", this.servedNative()]));
-    this.codecDecided("native");
+    if (agreement) this.agree(agreement);
+    this.send(C.MSG_REPLY, seq, this.box(offerAnswer(agreement, this.config.dispatch)));
+    if (agreement) this.codecDecided("native");
   }
 
   /**
@@ -1057,7 +935,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       case NATIVE_HOLD:
         return this.holdAnswer(frame.seq, frame.count);
       case NATIVE_DROP:
-        return void this.takeHeld(frame.seq);
+        return void this.held.take(frame.seq);
     }
     // A request (native, or pipelined): served in arrival order like brine requests.
     const serve = (refuse: boolean): void =>
@@ -1077,33 +955,8 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   /** The peer's hold of our reply to its request `seq`: keep the result for `count` pipelined requests. */
   private holdAnswer(seq: number, count: number): void {
-    if (count === 0 || this.held.has(seq)) return;
-    if (this.held.size >= MAX_HELD_ANSWERS) {
-      // Its pipelined requests will be answered with an error naming the missing hold.
-      this.log("debug", `hold of seq ${seq} ignored: ${MAX_HELD_ANSWERS} results already held (MAX_HELD_ANSWERS)`);
-      return;
-    }
-    let settle!: HeldAnswer["settle"];
-    const outcome = new Promise<Parameters<HeldAnswer["settle"]>[0]>((resolve) => (settle = resolve));
-    this.held.set(seq, { remaining: count, settled: false, outcome, settle });
-  }
-
-  /** Request `seq` finished: its held result (if the peer asked for a hold) goes to its dependents. */
-  private settleHeld(seq: number | bigint, outcome: Parameters<HeldAnswer["settle"]>[0]): void {
-    const entry = typeof seq === "number" ? this.held.get(seq) : undefined;
-    if (!entry || entry.settled) return;
-    entry.settled = true;
-    entry.settle(outcome);
-    if (entry.remaining <= 0) this.held.delete(seq as number);
-  }
-
-  /** One announced dependent of `base` arrived (or was dropped): the entry goes when none is left. */
-  private takeHeld(base: number): HeldAnswer | undefined {
-    const entry = this.held.get(base);
-    if (!entry) return undefined;
-    entry.remaining--;
-    if (entry.remaining <= 0 && entry.settled) this.held.delete(base);
-    return entry;
+    // Refused: its pipelined requests will be answered with an error naming the missing hold.
+    if (!this.held.hold(seq, count)) this.log("debug", `hold of seq ${seq} ignored: ${MAX_HELD_ANSWERS} results already held (MAX_HELD_ANSWERS)`);
   }
 
   /** Results held for pipelined requests of the peer (diagnostics, tests). */
@@ -1116,7 +969,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     let handlerName = "request";
     let trace: RequestEvent | undefined;
     this.serving++;
-    const entry = this.takeHeld(base);
+    const entry = this.held.take(base);
     try {
       const message = load(body, this.brineLimits);
       if (!Array.isArray(message) || message.length !== 2) throw new TypeError("cannot unpack pipelined request: expected (handler, args)");
@@ -1189,7 +1042,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   private replyNative(seq: number, method: NativeMethod, value: unknown, trace: RequestEvent | undefined): void {
     if (this.isClosed) return this.served(trace, "closed", new ConnectionClosedError());
-    if (this.held.size > 0) this.settleHeld(seq, { ok: true, value });
+    if (this.held.size > 0) this.held.settle(seq, { ok: true, value });
     let frame: Uint8Array[];
     try {
       frame = encodeNativeReply(seq, method, value, this.config.compress);
@@ -1309,7 +1162,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   /** A snapshot of the connection's counters and limits in use. */
   stats(): ConnectionStats {
     return {
-      pendingRequests: this.pending.size - this.internalPending,
+      pendingRequests: this.pending.userCount,
       servingRequests: this.serving,
       queuedRequests: this.queue.length - this.queueHead,
       queuedBytes: this.queuedBytes,
@@ -1435,12 +1288,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     const closedError =
       reason === undefined ? new ConnectionClosedError() : reason instanceof ConnectionClosedError ? reason : new ConnectionClosedError(`connection closed: ${reason.message}`);
     if (this.heartbeat) clearInterval(this.heartbeat);
-    const pendings = [...this.pending.values()];
-    this.pending.clear();
-    this.internalPending = 0;
-    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
-    this.sweepTimer = undefined;
-    for (const pending of pendings) {
+    for (const pending of this.pending.takeAll()) {
       pending.unlisten?.();
       if (!pending.internal) this.errorCount++;
       if (pending.trace) this.traceEnd(pending.trace, "closed", closedError);
