@@ -71,6 +71,8 @@ interface Pipe {
   readonly answer: Answer;
   readonly owner: NetrefOwner;
   readonly options: CallOptions | undefined;
+  /** Pipelined uses made so far, by name (created on the first one). */
+  members: Map<string, unknown> | undefined;
 }
 
 /** The error type a peer answers a pipelined request with when the held result is plain data. */
@@ -80,39 +82,10 @@ function isPipelinedOnValue(err: unknown): boolean {
   return err instanceof Error && (err.name === PIPELINED_ON_VALUE || (err as { typeName?: unknown }).typeName === PIPELINED_ON_VALUE);
 }
 
-/**
- * Runs `run` (which makes the request, passing `answer` to the owner) and returns its promise,
- * made pipelinable: string members that a Promise does not have are pipelined uses.
- */
-export function pipelinable(owner: NetrefOwner, options: CallOptions | undefined, run: (answer: Answer) => Promise<unknown>): Promise<unknown> {
-  const answer = new Answer();
-  // However it ends, the request has left by then (or never will): dependents stop waiting.
-  // (A try/finally, not a handler on the promise: an unhandled failed call stays unhandled.)
-  const promise = (async () => {
-    try {
-      return await run(answer);
-    } finally {
-      answer.left(null);
-    }
-  })();
-  const pipe: Pipe = { promise, answer, owner, options };
-  const members = new Map<string, unknown>();
-  const proxy = new Proxy(promise, {
-    get: (target, prop) => {
-      if (LOCAL_NAMES.has(prop as string)) return undefined;
-      if (typeof prop === "symbol" || prop in target) {
-        const value: unknown = Reflect.get(target, prop, target);
-        // then/catch/finally need the real promise as `this`.
-        return prop === "then" || prop === "catch" || prop === "finally" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      }
-      let member = members.get(prop);
-      if (member === undefined) members.set(prop, (member = pipelinedRef(pipe, [prop])));
-      return member;
-    },
-  });
-  answers.set(proxy, answer);
-  return proxy;
-}
+/** On a pipelinable promise (the proxy's target): its Pipe. */
+const PIPE = Symbol("rpyc.pipeline.pipe");
+
+type PipelinablePromise = Promise<unknown> & { [PIPE]?: Pipe };
 
 /**
  * Names that serialisers and test frameworks probe on any object (JSON.stringify, matchers,
@@ -120,8 +93,48 @@ export function pipelinable(owner: NetrefOwner, options: CallOptions | undefined
  */
 const LOCAL_NAMES: ReadonlySet<string> = new Set(["toJSON", "asymmetricMatch", "$$typeof", "nodeType", "@@__IMMUTABLE_ITERABLE__@@", "@@__IMMUTABLE_RECORD__@@"]);
 
-/** The Answer behind each pipelinable promise (a member access on the proxy would be a pipelined use). */
-const answers = new WeakMap<Promise<unknown>, Answer>();
+/** One handler for every pipelinable promise (the Pipe hangs on the target): no closures per call. */
+const PIPE_HANDLER: ProxyHandler<PipelinablePromise> = {
+  get(target, prop) {
+    if (LOCAL_NAMES.has(prop as string)) return undefined;
+    if (typeof prop === "symbol" || prop in target) {
+      const value: unknown = Reflect.get(target, prop, target);
+      // then/catch/finally need the real promise as `this`.
+      return prop === "then" || prop === "catch" || prop === "finally" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    }
+    const pipe = target[PIPE]!;
+    const members = (pipe.members ??= new Map());
+    let member = members.get(prop);
+    if (member === undefined) members.set(prop, (member = pipelinedRef(pipe, [prop])));
+    return member;
+  },
+};
+
+/** `run(answer)`, then the answer's dependents stop waiting: the request has left by then, or never will. */
+async function settleAnswer(run: (answer: Answer) => Promise<unknown>, answer: Answer): Promise<unknown> {
+  // A try/finally, not a handler on the promise: an unhandled failed call stays unhandled.
+  try {
+    return await run(answer);
+  } finally {
+    answer.left(null);
+  }
+}
+
+/**
+ * Runs `run` (which makes the request, passing `answer` to the owner) and returns its promise,
+ * made pipelinable: string members that a Promise does not have are pipelined uses.
+ */
+export function pipelinable(owner: NetrefOwner, options: CallOptions | undefined, run: (answer: Answer) => Promise<unknown>): Promise<unknown> {
+  const answer = new Answer();
+  const promise: PipelinablePromise = settleAnswer(run, answer);
+  promise[PIPE] = { promise, answer, owner, options, members: undefined };
+  return new Proxy(promise, PIPE_HANDLER);
+}
+
+/** The Pipe of a pipelinable promise (its proxy answers the symbol from the target). */
+function pipeOf(proxy: Promise<unknown>): Pipe {
+  return (proxy as PipelinablePromise)[PIPE]!;
+}
 
 /** `p.a.b`: callable (a pipelined call) and awaitable (a pipelined read), like an AttrRef. */
 function pipelinedRef(base: Pipe, path: readonly string[]): unknown {
@@ -163,7 +176,7 @@ function step(base: Pipe, name: string, args: readonly unknown[] | undefined): P
     const target = await base.promise;
     return args ? callPath(target, [name], args, base.options, answer) : getPath(target, [name], begin(base.options));
   });
-  return { promise: proxy, answer: answers.get(proxy)!, owner: base.owner, options: base.options };
+  return { promise: proxy, answer: pipeOf(proxy).answer, owner: base.owner, options: base.options, members: undefined };
 }
 
 async function sendPipelined(base: Pipe, seq: number, name: string, args: readonly unknown[] | undefined, answer: Answer): Promise<unknown> {
