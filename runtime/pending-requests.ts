@@ -24,6 +24,7 @@ export class Pending {
   /** Settles when the reply (or a local failure) comes. */
   readonly promise: Promise<unknown>;
   constructor(
+    readonly seq: number,
     readonly handler: number,
     /** performance.now() by which the reply must have come; Infinity: never expires. */
     readonly deadline: number,
@@ -48,9 +49,21 @@ function captureSettlers(resolve: (value: unknown) => void, reject: (error: unkn
   capturedReject = reject;
 }
 
-/** The pending requests of one connection; `expired` is called for each whose deadline passed (it must remove it). */
+/** Initial slots of the ring (grown by doubling when collisions pile up). */
+const INITIAL_SLOTS = 64;
+
+/**
+ * The pending requests of one connection; `expired` is called for each whose deadline
+ * passed (it must remove it). Seqs are handed out in order and mostly answered soon, so a
+ * request lives in a ring slot (seq modulo the ring's size): no hashing and no map churn per
+ * request. A request whose slot is still taken by an older one (a long call) goes to an
+ * overflow map instead; the ring doubles once the overflow holds as many as half its slots.
+ */
 export class PendingRequests {
-  private readonly bySeq = new Map<number, Pending>();
+  private slots: (Pending | undefined)[] = new Array<Pending | undefined>(INITIAL_SLOTS).fill(undefined);
+  private mask = INITIAL_SLOTS - 1;
+  private readonly overflow = new Map<number, Pending>();
+  private count = 0;
   /** Internal requests among them (not the user's: not in stats or limits). */
   internal = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -61,33 +74,71 @@ export class PendingRequests {
 
   /** The user's requests awaiting replies. */
   get userCount(): number {
-    return this.bySeq.size - this.internal;
+    return this.count - this.internal;
   }
 
   get size(): number {
-    return this.bySeq.size;
+    return this.count;
   }
 
   add(seq: number, pending: Pending): void {
-    this.bySeq.set(seq, pending);
+    this.place(seq, pending);
+    this.count++;
     if (pending.internal) this.internal++;
     if (pending.deadline < this.sweepAt) this.arm(pending.deadline);
   }
 
-  get(seq: number): Pending | undefined {
-    return this.bySeq.get(seq);
+  private place(seq: number, pending: Pending): void {
+    const slot = seq & this.mask;
+    if (this.slots[slot] === undefined) {
+      this.slots[slot] = pending;
+      return;
+    }
+    this.overflow.set(seq, pending);
+    if (this.overflow.size * 2 >= this.slots.length) this.grow();
   }
 
-  /** Removes request `seq` (answered or failed). */
+  private grow(): void {
+    const entries = this.entries();
+    this.slots = new Array<Pending | undefined>(this.slots.length * 2).fill(undefined);
+    this.mask = this.slots.length - 1;
+    this.overflow.clear();
+    for (const [seq, pending] of entries) {
+      const slot = seq & this.mask;
+      if (this.slots[slot] === undefined) this.slots[slot] = pending;
+      else this.overflow.set(seq, pending);
+    }
+  }
+
+  get(seq: number): Pending | undefined {
+    const pending = this.slots[seq & this.mask];
+    if (pending !== undefined && pending.seq === seq) return pending;
+    return this.overflow.size === 0 ? undefined : this.overflow.get(seq);
+  }
+
+  /** Removes request `seq` (answered or failed); `pending` is what get(seq) returned. */
   delete(seq: number, pending: Pending): void {
-    this.bySeq.delete(seq);
+    const slot = seq & this.mask;
+    if (this.slots[slot] === pending) this.slots[slot] = undefined;
+    else if (!this.overflow.delete(seq)) return;
+    this.count--;
     if (pending.internal) this.internal--;
+  }
+
+  /** Every pending request, as (seq, pending) pairs (a snapshot). */
+  private entries(): [number, Pending][] {
+    const out: [number, Pending][] = [];
+    for (const pending of this.slots) if (pending !== undefined) out.push([pending.seq, pending]);
+    for (const entry of this.overflow) out.push(entry);
+    return out;
   }
 
   /** Removes every request and stops the timer; returns them. */
   takeAll(): Pending[] {
-    const all = [...this.bySeq.values()];
-    this.bySeq.clear();
+    const all = this.entries().map(([, pending]) => pending);
+    this.slots.fill(undefined);
+    this.overflow.clear();
+    this.count = 0;
     this.internal = 0;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
@@ -107,11 +158,11 @@ export class PendingRequests {
     const now = performance.now();
     let next = Infinity;
     const expired: [number, Pending][] = [];
-    for (const entry of this.bySeq) {
+    for (const entry of this.entries()) {
       if (entry[1].deadline <= now) expired.push(entry);
       else if (entry[1].deadline < next) next = entry[1].deadline;
     }
-    for (const [seq, pending] of expired) if (this.bySeq.get(seq) === pending) this.expired(seq, pending);
+    for (const [seq, pending] of expired) if (this.get(seq) === pending) this.expired(seq, pending);
     if (next !== Infinity && next < this.sweepAt) this.arm(next);
   };
 }

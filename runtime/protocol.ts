@@ -421,7 +421,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     // Beyond setTimeout's range (about 24.8 days) is no limit, not an immediate timeout.
     const timed = timeoutSeconds !== null && timeoutSeconds * 1000 <= MAX_TIMER_MS;
     const deadline = timed ? performance.now() + timeoutSeconds * 1000 : Infinity;
-    const pending = new Pending(handler, deadline, timeoutSeconds, native, internal);
+    const pending = new Pending(seq, handler, deadline, timeoutSeconds, native, internal);
     if (signal) {
       const onAbort = (): void => this.fail(seq, signal.reason, "aborted");
       signal.addEventListener("abort", onAbort, { once: true });
