@@ -4,7 +4,7 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { createEmitter, type EmitOptions, type GeneratedFile } from "./emit.js";
 import { createExtractSession, type ExtractResult, type ExtractSession } from "./extract.js";
 import { createPythonExtractSession } from "./extract-python.js";
@@ -46,6 +46,8 @@ interface CliOptions {
   packageVersion?: string;
   emitModel?: boolean;
   quiet?: boolean;
+  introspect?: string;
+  timeout?: number;
 }
 
 export interface RunResult {
@@ -57,7 +59,8 @@ export interface RunResult {
 function program(io: CliIO): Command {
   return new Command("rpyc-gen")
     .description("Compile rpyc-ts service classes into typed client stubs, dispatch tables, .proto schemas and SDK packages.")
-    .argument("[sources...]", "service source files or globs (default: the files of --project)")
+    .usage("[options] [sources...]\n       rpyc-gen diff OLD NEW [options]   (breaking-change check; rpyc-gen diff --help)")
+    .argument("[sources...]", "service source files or globs: TypeScript (.ts), or Python RPyC services (.py) (default: the files of --project)")
     .requiredOption("-o, --out <dir>", "output directory")
     .option("-p, --project <tsconfig>", "tsconfig.json whose compiler options resolve imports")
     .option("-w, --watch", "regenerate when a source changes (writes only files whose contents change)")
@@ -66,12 +69,20 @@ function program(io: CliIO): Command {
     .addOption(new Option("--package-version <version>", "version of the SDK package").default("0.1.0"))
     .option("--emit-model", "also write the extracted ServiceModel as model.json")
     .option("-q, --quiet", "print only errors")
+    .option("--introspect <host:port>", "read the service from a running RPyC server instead of sources (with --check: compare the stub in --out with the server)")
+    .addOption(new Option("--timeout <ms>", "with --introspect: milliseconds for connecting and every question").argParser(parseMilliseconds))
     .addHelpText(
       "after",
       `\nExit codes:\n  ${EXIT.OK}  generated, or up to date with --check\n  ${EXIT.STALE}  --check found missing, stale or left-over files\n  ${EXIT.DIAGNOSTICS}  unsupported constructs in the sources (see the file:line:col messages)\n  ${EXIT.USAGE}  bad command line or no input\n  ${EXIT.IO}  a file could not be read or written`,
     )
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+}
+
+function parseMilliseconds(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms <= 0) throw new InvalidArgumentError("a positive whole number of milliseconds");
+  return ms;
 }
 
 /** Files rpyc-gen wrote earlier in `dir` (recognised by their generated header), relative, posix. */
@@ -163,6 +174,11 @@ export function generate(
 
 /** Runs rpyc-gen with `argv` (without node and script). */
 export async function run(argv: readonly string[], io: CliIO): Promise<RunResult> {
+  // Subcommand and live input load their modules only when used (they import this one back).
+  if (argv[0] === "diff") {
+    const { runDiff } = await import("./diff-cli.js");
+    return { code: await runDiff(argv.slice(1), io) };
+  }
   const cmd = program(io);
   let sources: string[];
   let opts: CliOptions;
@@ -177,6 +193,26 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
   if (opts.watch && opts.check) {
     io.stderr("rpyc-gen: --watch and --check cannot be combined\n");
     return { code: EXIT.USAGE };
+  }
+  if (opts.introspect !== undefined) {
+    const conflict = sources.length > 0 ? "source files" : opts.watch ? "--watch" : opts.project ? "--project" : undefined;
+    if (conflict) {
+      io.stderr(`rpyc-gen: --introspect reads a running server; it cannot be combined with ${conflict}\n`);
+      return { code: EXIT.USAGE };
+    }
+    const { runIntrospect } = await import("./introspect-cli.js");
+    const code = await runIntrospect(
+      {
+        address: opts.introspect,
+        outDir: opts.out,
+        check: opts.check ?? false,
+        quiet: opts.quiet ?? false,
+        ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
+        ...(opts.package ? { packageName: opts.package, packageVersion: opts.packageVersion ?? "0.1.0" } : {}),
+      },
+      io,
+    );
+    return { code };
   }
   if (sources.length === 0 && !opts.project) {
     io.stderr("rpyc-gen: no sources given (pass files or globs, or --project tsconfig.json)\n");
