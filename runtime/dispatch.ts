@@ -141,6 +141,11 @@ export function dispatchNames(table: DispatchTable, prefix: string): string[] {
  * codec to encode.
  */
 export async function dispatchNativeCall(table: DispatchTable, service: object, name: string, args: readonly unknown[]): Promise<unknown> {
+  return invokeNativeCall(table, service, name, args);
+}
+
+/** dispatchNativeCall without the promise: the method's own result (a value or a promise); throws as the method does. */
+export function invokeNativeCall(table: DispatchTable, service: object, name: string, args: readonly unknown[]): unknown {
   const invoke = Object.hasOwn(table.methods, name) ? table.methods[name] : undefined;
   if (!invoke) throw refuse(name);
   return invoke(service, args);

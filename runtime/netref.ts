@@ -135,6 +135,14 @@ export function splitCallArgs(args: readonly unknown[]): [unknown[], [string, un
   return [args as unknown[], []];
 }
 
+/** No keyword arguments (shared: never modified). */
+const NO_KWARGS: readonly [string, unknown][] = Object.freeze([]) as readonly [string, unknown][];
+
+/** Whether a call passes keyword arguments (a trailing Kwargs). */
+function hasKwargs(args: readonly unknown[]): boolean {
+  return args.length > 0 && args[args.length - 1] instanceof Kwargs;
+}
+
 /** The state behind a netref proxy, or undefined for anything else. */
 export function netrefState(value: unknown): NetrefState | undefined {
   if (typeof value !== "function") return undefined;
@@ -210,9 +218,15 @@ export async function callPath(target: unknown, path: readonly string[], args: r
     if (typeof method !== "function") throw new TypeError(`${pyRepr(name)} is not callable`);
     return method.apply(receiver, args);
   }
-  await ready(state, request);
+  // Usable and fetched, no signal: nothing to wait for (ready() would cost a promise).
+  if (state.released || state.idPack === null || request?.signal !== undefined) await ready(state, request);
+  else if (answer) await undefined;
+  // Then one more microtask, so that uses registered by `await result.member` (its `then`
+  // runs a microtask after the member was read) count as dependents before the request leaves.
   if (answer) await undefined;
-  const [positional, named] = splitCallArgs(args);
+  let positional = args as unknown[];
+  let named = NO_KWARGS as [string, unknown][];
+  if (hasKwargs(args)) [positional, named] = splitCallArgs(args);
   const schema = state.owner.schemaFor(state);
   const method = schema && Object.hasOwn(schema.methods, name) ? schema.methods[name] : undefined;
   if (answer) answer.expects = method ? resultKind(state.owner, method.returns) : DYNAMIC_RESULT;

@@ -35,7 +35,7 @@ import {
   type NativeReader,
   type NativeRequestHeader,
 } from "./codec/native.js";
-import { dispatchNativeCall, tableFor } from "./dispatch.js";
+import { invokeNativeCall, tableFor } from "./dispatch.js";
 import { createNetref, netrefState, releaseState, type NetrefOwner, type NetrefState, type RequestOptions } from "./netref.js";
 import { PIPELINED_ON_VALUE, type Answer } from "./pipeline.js";
 import { HANDLE_NATIVE_OFFER, nativeOffer, offerAnswer, readOffer, readOfferAnswer, type Codec, type NativeAgreement } from "./codec-negotiation.js";
@@ -917,6 +917,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     if (idPack === null || typeof idPack[1] !== "number" || typeof idPack[2] !== "number") return undefined;
     const method = nativeSchema(schema).method(name);
     if (!method || !method.accepts(args.length)) return undefined;
+    if (options === undefined) return this.sendNativeCall(method, fingerprint, idPack, args, this.config.sync_request_timeout, undefined);
     const [timeout, signal] = this.timeoutOf(options);
     return this.sendNativeCall(method, fingerprint, idPack, args, timeout, signal);
   }
@@ -1013,6 +1014,8 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private onNativeRequest(header: NativeRequestHeader, reader: NativeReader, refuse: boolean): void {
     const seq = header.seq;
     let trace: RequestEvent | undefined;
+    let method: NativeMethod;
+    let result: unknown;
     this.serving++;
     try {
       const target = this.objects.get(header.target);
@@ -1023,20 +1026,26 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       if (!table || schemaFingerprint(table.schema) !== header.fingerprint) {
         throw new TypeError("native call: the target is not served under the schema the caller was compiled against");
       }
-      const method = nativeSchema(table.schema).methodAt(header.method);
-      if (!method) throw new TypeError(`native call: method #${header.method} of ${table.schema.className} has no native form`);
+      const found = nativeSchema(table.schema).methodAt(header.method);
+      if (!found) throw new TypeError(`native call: method #${header.method} of ${table.schema.className} has no native form`);
+      method = found;
       if (this.observed) trace = this.traceRequest(seq, C.HANDLE_CALLATTR, [target, method.name], "in");
       const args = method.decodeArgs(reader, header.argc);
       if (refuse) throw closingRefusal();
-      const call = forwarded
-        ? Promise.resolve((target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method.name]!(...args))
-        : dispatchNativeCall(table, target, method.name, args);
-      call.then(
+      result = forwarded
+        ? (target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method.name]!(...args)
+        : invokeNativeCall(table, target, method.name, args);
+    } catch (err) {
+      return this.replyException(seq, err, "callattr", trace);
+    }
+    // A synchronous result is answered at once (no promise, no microtask), as brine requests are.
+    if (isPromiseLike(result)) {
+      result.then(
         (value) => this.replyNative(seq, method, value, trace),
         (err: unknown) => this.replyException(seq, err, "callattr", trace),
       );
-    } catch (err) {
-      this.replyException(seq, err, "callattr", trace);
+    } else {
+      this.replyNative(seq, method, result, trace);
     }
   }
 

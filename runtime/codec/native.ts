@@ -41,12 +41,17 @@ export class NativeMethod {
     private readonly rest: Slot | undefined,
     private readonly result: pbt.Type,
     private readonly returns: Slot,
-  ) {}
+  ) {
+    this.required = schema.params.filter((p) => !p.optional && !p.rest).length;
+  }
+
+  /** Parameters a call must pass. */
+  private readonly required: number;
+
 
   /** Whether this many arguments can go native (else the brine path reports the error the server gives). */
   accepts(argc: number): boolean {
-    const required = this.schema.params.filter((p) => !p.optional && !p.rest).length;
-    return argc >= required && (this.rest !== undefined || argc <= this.params.length);
+    return argc >= this.required && (this.rest !== undefined || argc <= this.params.length);
   }
 
   /** Checks and encodes call arguments into `writer` (SchemaError naming the argument). */
