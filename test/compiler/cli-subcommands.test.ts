@@ -7,29 +7,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { EXIT, run, type CliIO } from "../../compiler/cli.js";
+import { EXIT, run } from "../../compiler/cli.js";
 import { DIFF_EXIT } from "../../compiler/diff-cli.js";
 import { Service, ThreadedServer } from "../../runtime/index.js";
+import { captureIO as io } from "../helpers/cli-io.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const scratch = mkdtempSync(path.join(REPO, ".tmp-cli-sub-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function io(): CliIO & { out: string; err: string } {
-  const captured = {
-    cwd: REPO,
-    out: "",
-    err: "",
-    interactive: false,
-    stdout(text: string) {
-      captured.out += text;
-    },
-    stderr(text: string) {
-      captured.err += text;
-    },
-  };
-  return captured;
-}
 
 let counter = 0;
 const scratchPath = (name: string): string => path.join(path.relative(REPO, scratch), `${++counter}-${name}`);

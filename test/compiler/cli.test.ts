@@ -5,27 +5,13 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { EXIT, run, type CliIO } from "../../compiler/cli.js";
+import { EXIT, run } from "../../compiler/cli.js";
+import { captureIO as io } from "../helpers/cli-io.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const scratch = mkdtempSync(path.join(REPO, ".tmp-cli-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function io(): CliIO & { out: string; err: string } {
-  const captured = {
-    cwd: REPO,
-    out: "",
-    err: "",
-    interactive: false,
-    stdout(text: string) {
-      captured.out += text;
-    },
-    stderr(text: string) {
-      captured.err += text;
-    },
-  };
-  return captured;
-}
 
 let counter = 0;
 function outDir(): string {

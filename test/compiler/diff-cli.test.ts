@@ -6,30 +6,15 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CliIO } from "../../compiler/cli.js";
 import { DIFF_EXIT, runDiff } from "../../compiler/diff-cli.js";
 import { diffModels, type DiffReport } from "../../compiler/diff.js";
 import type { ServiceModel } from "../../compiler/model.js";
+import { captureIO as io } from "../helpers/cli-io.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const scratch = mkdtempSync(path.join(os.tmpdir(), "rpyc-diff-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function io(): CliIO & { out: string; err: string } {
-  const captured = {
-    cwd: REPO,
-    out: "",
-    err: "",
-    interactive: false,
-    stdout(text: string) {
-      captured.out += text;
-    },
-    stderr(text: string) {
-      captured.err += text;
-    },
-  };
-  return captured;
-}
 
 const RICH = "fixtures/rich-types/expected/model.json";
 const rich = (): ServiceModel => JSON.parse(readFileSync(path.join(REPO, RICH), "utf8")) as ServiceModel;

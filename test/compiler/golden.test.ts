@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import { afterEach, describe, expect, it } from "vitest";
-import { EXIT, run, type CliIO } from "../../compiler/cli.js";
+import { EXIT, run } from "../../compiler/cli.js";
 import { emitAll, type EmitOptions, type GeneratedFile } from "../../compiler/emit.js";
 import { extractModel } from "../../compiler/extract.js";
 import { extractPythonModel } from "../../compiler/extract-python.js";
@@ -41,6 +41,7 @@ import { Priority, Role, connectDirectory, type Ticket, type User } from "../../
 import { MyServiceDispatch } from "../../fixtures/seed/expected/my-service.dispatch.js";
 import { MY_SERVICE_NAMES, connectMy } from "../../fixtures/seed/expected/index.js";
 import { MyService } from "../../fixtures/seed/my-service.js";
+import { captureIO as capture } from "../helpers/cli-io.js";
 
 const REPO = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const UPDATE_HINT = "Run `npm run goldens:update` and review the diff (git diff fixtures/): goldens are reviewed like code.";
@@ -113,21 +114,6 @@ async function generate(fixture: GoldenFixture): Promise<GeneratedFile[]> {
   return emitAll(model, emitOptions(fixture));
 }
 
-function capture(): CliIO & { out: string; err: string } {
-  const io = {
-    cwd: REPO,
-    interactive: false,
-    out: "",
-    err: "",
-    stdout(text: string) {
-      io.out += text;
-    },
-    stderr(text: string) {
-      io.err += text;
-    },
-  };
-  return io;
-}
 
 // ---- goldens ---------------------------------------------------------------------------
 

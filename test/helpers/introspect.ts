@@ -6,10 +6,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect } from "vitest";
-import { EXIT, type CliIO } from "../../compiler/cli.js";
+import { EXIT } from "../../compiler/cli.js";
 import { runIntrospect } from "../../compiler/introspect-cli.js";
 import { isIntrospectError, type IntrospectErrorCode } from "../../compiler/introspect.js";
 import type { AttributeDef, MethodDef, ServiceDef, ServiceModel } from "../../compiler/model.js";
+import { captureIO as capture, type CapturedIO } from "./cli-io.js";
 
 export const REPO = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
 /** The seed fixture's checked-in stub, generated from TypeScript with --emit-model. */
@@ -27,23 +28,7 @@ export function scratch(): string {
   return dir;
 }
 
-export type CapturedIO = CliIO & { out: string; err: string };
-
-export function capture(): CapturedIO {
-  const io = {
-    cwd: REPO,
-    interactive: false,
-    out: "",
-    err: "",
-    stdout(text: string) {
-      io.out += text;
-    },
-    stderr(text: string) {
-      io.err += text;
-    },
-  };
-  return io;
-}
+export { capture, type CapturedIO };
 
 /** What a live method looks like in the model: one rest parameter of unknown, unknown result. */
 export function liveMethod(where: string, className: string, name: string, doc?: string): MethodDef {
