@@ -276,6 +276,13 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
 
 /** The process entry: real stdio, exit code on completion (watch mode runs until SIGINT/SIGTERM). */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  // `rpyc-gen --help | head` closes the pipe early: stop quietly, as Unix tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") throw err;
+      process.exit(typeof process.exitCode === "number" ? process.exitCode : EXIT.OK);
+    });
+  }
   const io: CliIO = {
     cwd: process.cwd(),
     stdout: (s) => process.stdout.write(s),
