@@ -45,8 +45,13 @@ function typeName(obj: object): string {
   return Object.getPrototypeOf(obj)?.constructor?.name ?? "object";
 }
 
+/** Functions already told apart (their source text is read once, not per call). */
+const classFlags = new WeakMap<Function, boolean>();
+
 function isClass(fn: Function): boolean {
-  return /^class[\s{]/.test(Function.prototype.toString.call(fn));
+  let flag = classFlags.get(fn);
+  if (flag === undefined) classFlags.set(fn, (flag = /^class[\s{]/.test(Function.prototype.toString.call(fn))));
+  return flag;
 }
 
 /** The (name, value) keyword pairs of CALL/CALLATTR. */

@@ -279,9 +279,12 @@ function buildNetref(
     apply: (_t, _this, args: unknown[]) =>
       pipelinable(state.owner, options, async (answer) => {
         const request = begin(options);
-        await ready(state, request);
+        if (state.released || state.idPack === null || request?.signal !== undefined) await ready(state, request);
+        else await undefined;
         await undefined; // see callPath: let `await result.member` register first
-        const [positional, named] = splitCallArgs(args);
+        let positional = args;
+        let named = NO_KWARGS as [string, unknown][];
+        if (hasKwargs(args)) [positional, named] = splitCallArgs(args);
         answer.expects = DYNAMIC_RESULT;
         return state.owner.request(HANDLE_CALL, [proxy, positional, named], request, answer);
       }),
