@@ -6,7 +6,7 @@ import path from "node:path";
 import type { ExtractOptions, ExtractResult, ExtractSession } from "./extract.js";
 import { type Diagnostic, type DiagnosticCode, type FieldDef, MODEL_VERSION, type ServiceDef, type SourceLocation, type TypeDef } from "./model.js";
 import { HintResolver } from "./extract-python/hints.js";
-import { dataclassFields, type MemberContext } from "./extract-python/members.js";
+import { dataclassFields, typedDictFields, type MemberContext } from "./extract-python/members.js";
 import { describeFile, PyProgram, type PyClass, type PyFile } from "./extract-python/modules.js";
 import { docstring, parsePython, position, pythonParser, type PyNode, type PyParser } from "./extract-python/parser.js";
 import { ClassIndex, describeService } from "./extract-python/services.js";
@@ -104,20 +104,20 @@ function extractFiles(
   const program = new PyProgram(files);
   const classes = new ClassIndex(program);
   const at = (file: PyFile, node: PyNode): SourceLocation => ({ file: file.relative, ...position(node) });
-  // Dataclasses named by hints, by class name: their fields become TypeDefs (see below).
-  const dataclasses = new Map<string, PyClass>();
+  // Dataclasses and TypedDicts named by hints, by class name: their fields become TypeDefs (see below).
+  const described = new Map<string, PyClass>();
   const hints = new HintResolver({
     program,
     parser,
     classKind: (cls) => classes.kind(cls),
-    noteDataclass: (cls, file, node) => {
-      const known = dataclasses.get(cls.name);
-      if (!known) dataclasses.set(cls.name, cls);
+    noteFields: (cls, file, node) => {
+      const known = described.get(cls.name);
+      if (!known) described.set(cls.name, cls);
       else if (known !== cls) {
         diagnostics.report(
           "RPYC_UNSUPPORTED_TYPE",
           at(file, node),
-          `two dataclasses are named ${cls.name} (${known.file.relative} and ${cls.file.relative})`,
+          `two classes with fields are named ${cls.name} (${known.file.relative} and ${cls.file.relative})`,
           "rename one of them: the generated client declares one interface per name",
         );
       }
@@ -148,27 +148,31 @@ function extractFiles(
   }
   reportDuplicateNames(diagnostics, services);
   return {
-    model: { version: MODEL_VERSION, services, types: dataclassTypes(members, classes, dataclasses, at) },
+    model: { version: MODEL_VERSION, services, types: fieldTypes(members, classes, described, at) },
     diagnostics: diagnostics.sorted(),
     files: files.map((f) => path.resolve(f.path)).sort(),
   };
 }
 
 /**
- * The fields of every dataclass a hint names (and of those their fields name, transitively)
- * as object TypeDefs, sorted by name. Members refer to them with `{ kind: "netref" }`: an
- * instance travels by reference, and the TypeDef says which attributes it has.
+ * The fields of every dataclass and TypedDict a hint names (and of those their fields name,
+ * transitively) as object TypeDefs, sorted by name. Both travel by reference: members refer to
+ * a dataclass with `{ kind: "netref", name }` (the TypeDef: its attributes), to a TypedDict with
+ * a dict netref whose one argument is `{ kind: "ref", name }` (the TypeDef: its keys).
  */
-function dataclassTypes(ctx: MemberContext, classes: ClassIndex, found: Map<string, PyClass>, at: (file: PyFile, node: PyNode) => SourceLocation): TypeDef[] {
+function fieldTypes(ctx: MemberContext, classes: ClassIndex, found: Map<string, PyClass>, at: (file: PyFile, node: PyNode) => SourceLocation): TypeDef[] {
   const types = new Map<string, TypeDef>();
   // Each round describes the dataclasses found so far; describing fields may find more (each name once).
   for (let pending = [...found.values()]; pending.length > 0; pending = [...found.values()].filter((cls) => !types.has(cls.name))) {
     for (const cls of pending) {
       const fields = new Map<string, FieldDef>();
-      // Base dataclasses' fields first, as dataclasses orders them; a redefinition keeps its place.
+      // Bases' fields first, as dataclasses order them; a redefinition keeps its place. Each
+      // TypedDict class of the hierarchy decides its own keys' totality.
+      const kind = classes.kind(cls);
       for (const owner of [...classes.mro(cls)].reverse()) {
-        if (classes.kind(owner) !== "dataclass") continue;
-        for (const field of dataclassFields(ctx, owner.file, owner.node)) fields.set(field.name, field);
+        if (classes.kind(owner) !== kind) continue;
+        const own = kind === "typeddict" ? typedDictFields(ctx, owner.file, owner.node) : dataclassFields(ctx, owner.file, owner.node);
+        for (const field of own) fields.set(field.name, field);
       }
       const doc = docstring(cls.node.childForFieldName("body"));
       types.set(cls.name, { kind: "object", name: cls.name, fields: [...fields.values()], location: at(cls.file, cls.node.childForFieldName("name") ?? cls.node), ...(doc ? { doc } : {}) });

@@ -73,6 +73,13 @@ export interface MethodDef extends Documented {
   /** Member name in the class: "exposed_get_answer". */
   readonly member: string;
   readonly params: readonly ParamDef[];
+  /**
+   * Python keyword-only parameters (after `*` or `*args`), by declaration order; a caller passes
+   * them as a last `kwargs({ ... })` argument. Optional ones have a default. Absent for TypeScript.
+   */
+  readonly keywordOnly?: readonly ParamDef[];
+  /** Python `**name`: further keyword arguments are accepted, their values of `type`. */
+  readonly keywordRest?: ParamDef;
   /** Result type with Promise unwrapped. */
   readonly returns: WireType;
   /** Declared `async` or returning a Promise. */

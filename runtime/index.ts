@@ -55,7 +55,7 @@ export { SocketStream, type Stream, type StreamHandlers } from "./stream.js";
 export { SchemaError, type ServiceSchema, type WireType } from "./schema.js";
 export type { DispatchTable } from "./dispatch.js";
 export type { Remote, RemoteValue, RemoteAttribute, RemoteFunction, RemoteMethod, RemoteResult, PipelineOf, RemoteArgs, RootType, DynamicNetref, DynamicAttribute, NetrefBase, ServiceShape } from "./types.js";
-export type { RemoteList, RemoteDict, RemoteSet, RemoteInstance } from "./remote-python.js";
+export type { RemoteList, RemoteDict, RemoteTypedDict, RemoteSet, RemoteInstance, KeywordArguments, KeywordCall } from "./remote-python.js";
 
 // registry and discovery
 export { DiscoveryError, ForbiddenError, isDiscoveryError, isForbiddenError } from "./errors.js";

@@ -29,7 +29,17 @@ export type WireType =
   | { readonly kind: "union"; readonly members: readonly WireType[] }
   | { readonly kind: "ref"; readonly name: string }
   | { readonly kind: "function"; readonly params: readonly WireParam[]; readonly returns: WireType }
-  | { readonly kind: "netref"; readonly name: string }
+  | {
+      readonly kind: "netref";
+      /** The remote object's class: a compiled service's className, or a Python class ("builtins.list"). */
+      readonly name: string;
+      /**
+       * Type arguments of the remote class, for the IDE only (rpyc-gen's Python stubs): a list's
+       * items, a dict's key and value, a TypedDict's keys (one `ref`), each as the object's
+       * holder sends it. Never checked: the runtime cannot see inside a netref without a round trip.
+       */
+      readonly args?: readonly WireType[];
+    }
   | { readonly kind: "unknown" };
 
 export interface WireField {

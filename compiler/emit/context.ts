@@ -90,6 +90,8 @@ export function childTypes(type: WireType): readonly WireType[] {
       return type.members;
     case "function":
       return [...type.params.map((p) => p.type), type.returns];
+    case "netref":
+      return type.args ?? [];
     default:
       return [];
   }
@@ -156,6 +158,8 @@ export class ModelIndex {
         typeDefChildren(this.typeDef(type.name)).forEach(visit);
         return;
       }
+      // A netref's type arguments describe the remote object: nothing of it travels by value.
+      if (type.kind === "netref") return;
       childTypes(type).forEach(visit);
     };
     roots.forEach(visit);
@@ -240,4 +244,27 @@ export function importSpecifier(options: EmitOptions, projectFile: string): stri
   let rel = path.relative(outDirOf(options), target).split(path.sep).join("/");
   rel = rel.replace(/(\.d)?\.(m|c)?tsx?$/, (_match, _d: string | undefined, kind: string | undefined) => (kind ? `.${kind}js` : ".js"));
   return rel.startsWith("../") || rel.startsWith("./") ? rel : `./${rel}`;
+}
+
+/**
+ * Named types (`ref`) and netref classes a list of types mentions by name, without following
+ * refs. A `ref` among a netref's type arguments (a TypedDict's keys) is `described`, not a
+ * ref: it names what the remote object holds, which the schema does not carry.
+ */
+export function mentionedNames(types: readonly WireType[]): { refs: string[]; netrefs: string[]; described: string[] } {
+  const refs = new Set<string>();
+  const netrefs = new Set<string>();
+  const described = new Set<string>();
+  const visit = (type: WireType, inNetref: boolean): void => {
+    if (type.kind === "ref") (inNetref ? described : refs).add(type.name);
+    else if (type.kind === "netref") netrefs.add(type.name);
+    childTypes(type).forEach((t) => visit(t, inNetref || type.kind === "netref"));
+  };
+  types.forEach((t) => visit(t, false));
+  return { refs: unique([...refs]), netrefs: unique([...netrefs]), described: unique([...described]) };
+}
+
+/** The WireTypes a named type's definition is made of. */
+export function typeDefBodies(defs: readonly TypeDef[]): WireType[] {
+  return defs.flatMap(typeDefChildren);
 }

@@ -8,8 +8,11 @@ import { propertyKey } from "./names.js";
 export interface TsNaming {
   /** A named type (`{ kind: "ref" }`): the name it has in the generated file. */
   ref(name: string): string;
-  /** A remote object of a class (`{ kind: "netref" }`): the type to write for it. */
-  netref(name: string): string;
+  /**
+   * A remote object of a class (`{ kind: "netref" }`): the type to write for it. `args` are its
+   * type arguments (Python containers' items), `render` writes one as the surrounding text does.
+   */
+  netref(name: string, args: readonly WireType[], render: (type: WireType) => string): string;
 }
 
 /** Writes named types by their own name and netrefs of unknown classes as `unknown`. */
@@ -77,7 +80,7 @@ function render(type: WireType, naming: TsNaming): Rendered {
     case "ref":
       return primary(naming.ref(type.name));
     case "netref":
-      return primary(naming.netref(type.name));
+      return primary(naming.netref(type.name, type.args ?? [], (t) => renderTsType(t, naming)));
     case "function":
       // A function that crossed the wire is a netref: calling it returns a promise.
       return { text: `(${renderParams(type.params, naming)}) => ${renderReturn(type.returns, naming, true)}`, prec: Prec.Function };
@@ -120,6 +123,9 @@ function renderRemote(type: WireType, naming: TsNaming, fn: string): Rendered {
     }
     case "function":
       return primary(`${fn}<[${renderParams(type.params, naming)}], ${renderTsType(type.returns, naming)}>`);
+    case "netref":
+      // Items of a container netref reach the caller as results do (a function as a RemoteFunction).
+      return primary(naming.netref(type.name, type.args ?? [], inner));
     default:
       return render(type, naming);
   }
@@ -156,6 +162,8 @@ export function cleanWireType(type: WireType): WireType {
     case "ref":
       return { kind: "ref", name: type.name };
     case "netref":
+      // Without `args`: the runtime never checks inside a netref, and a TypedDict's `ref` there
+      // names a type the schema does not hold (nothing of it travels by value).
       return { kind: "netref", name: type.name };
     case "function":
       return { kind: "function", params: type.params.map(cleanParam), returns: cleanWireType(type.returns) };

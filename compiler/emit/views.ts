@@ -2,7 +2,8 @@
 // goes in a file (which types, which imports, which names); templates decide how it reads.
 
 import type { AttributeDef, MethodDef, ServiceDef, TypeDef, WireType } from "../model.js";
-import { childTypes, compare, importSpecifier, memberTypes, ModelIndex, serviceNames, unique, type EmitOptions, type ServiceNames } from "./context.js";
+import { childTypes, compare, importSpecifier, memberTypes, mentionedNames, ModelIndex, serviceNames, typeDefBodies, type EmitOptions, type ServiceNames } from "./context.js";
+import { hasKeywords, keywordsType, PYTHON_RUNTIME_TYPES, pythonFieldTypes, pythonNaming, pythonRuntimeTypes, type PythonRuntimeType } from "./python-views.js";
 import { cleanParam, cleanWireType, type TsNaming } from "./ts-types.js";
 
 /** One import declaration; `typeOnly` makes the whole declaration `import type`. */
@@ -52,23 +53,6 @@ class Imports {
   }
 }
 
-/** Named types (`ref`) and netref classes a list of types mentions by name, without following refs. */
-function mentionedNames(types: readonly WireType[]): { refs: string[]; netrefs: string[] } {
-  const refs = new Set<string>();
-  const netrefs = new Set<string>();
-  const visit = (type: WireType): void => {
-    if (type.kind === "ref") refs.add(type.name);
-    else if (type.kind === "netref") netrefs.add(type.name);
-    childTypes(type).forEach(visit);
-  };
-  types.forEach(visit);
-  return { refs: unique([...refs]), netrefs: unique([...netrefs]) };
-}
-
-function typeDefBodies(defs: readonly TypeDef[]): WireType[] {
-  return defs.flatMap((def) => (def.kind === "object" ? def.fields.map((f) => f.type) : def.kind === "alias" ? [def.type] : []));
-}
-
 /** Client stubs write a netref of a compiled service as its shape interface; other classes as `unknown`. */
 export function clientNaming(index: ModelIndex): TsNaming {
   return { ref: (name) => name, netref: (name) => (index.service(name) ? name : "unknown") };
@@ -89,7 +73,7 @@ function sourcesText(sources: readonly string[]): string {
 }
 
 type MemberView =
-  | (MethodDef & { readonly isMethod: true; readonly key: string })
+  | (MethodDef & { readonly isMethod: true; readonly key: string; readonly keywords?: string })
   | (AttributeDef & { readonly isMethod: false; readonly key: string });
 
 /** The runtime names a client stub uses, as written in the stub (aliased when a user type takes the name). */
@@ -105,83 +89,19 @@ export interface RuntimeNames {
   readonly RemoteFunction: string;
   readonly ServiceSchema: string;
   readonly ServiceShape: string;
-  /** Only in stubs of Python services (see PYTHON_NETREFS). */
+  /** Only in stubs of Python services (see python-views.ts). */
   readonly DynamicNetref: string;
+  readonly FrozenSet: string;
+  readonly KeywordCall: string;
   readonly RemoteDict: string;
   readonly RemoteInstance: string;
   readonly RemoteList: string;
   readonly RemoteSet: string;
+  readonly RemoteTypedDict: string;
 }
 
 const RUNTIME_VALUES = ["connect", "connectByService"] as const;
 const RUNTIME_TYPES = ["Connection", "ConnectOptions", "ConnectByServiceOptions", "NetrefBase", "Remote", "RemoteAttribute", "RemoteFunction", "ServiceSchema", "ServiceShape"] as const;
-
-/**
- * Python services (origin "python"): what a netref of a class that is not a compiled service is
- * written as. Python's builtin containers arrive as typed container netrefs; JavaScript Maps and
- * Sets a client sends are served by rpyc-ts as netrefs Python reads like a dict or a set; any
- * other object is a dynamic netref (attributes awaitable, methods callable).
- */
-const PYTHON_NETREFS: Readonly<Record<string, { readonly runtime?: PythonRuntimeType; readonly text: (rt: RuntimeNames) => string }>> = {
-  "builtins.list": { runtime: "RemoteList", text: (rt) => rt.RemoteList },
-  "builtins.dict": { runtime: "RemoteDict", text: (rt) => rt.RemoteDict },
-  "builtins.set": { runtime: "RemoteSet", text: (rt) => rt.RemoteSet },
-  "rpyc_ts.Map": { text: () => "ReadonlyMap<unknown, unknown>" },
-  "rpyc_ts.Set": { text: () => "ReadonlySet<unknown>" },
-};
-const PYTHON_RUNTIME_TYPES = ["DynamicNetref", "RemoteDict", "RemoteInstance", "RemoteList", "RemoteSet"] as const;
-type PythonRuntimeType = (typeof PYTHON_RUNTIME_TYPES)[number];
-
-/**
- * The object TypeDefs a Python service's netrefs name (dataclasses: the attributes of a
- * remote instance), transitively through their fields, sorted by name. The stub declares them
- * as interfaces; they are not in the schema (nothing of theirs travels by value).
- */
-function pythonInstanceTypes(index: ModelIndex, service: ServiceDef): TypeDef[] {
-  if (service.origin !== "python") return [];
-  const objects = new Map(index.model.types.filter((def) => def.kind === "object").map((def) => [def.name, def]));
-  const found = new Map<string, TypeDef>();
-  const queue = mentionedNames(memberTypes(service)).netrefs;
-  for (let i = 0; i < queue.length; i++) {
-    const def = objects.get(queue[i]!);
-    if (!def || found.has(def.name) || index.service(def.name)) continue;
-    found.set(def.name, def);
-    queue.push(...mentionedNames(typeDefBodies([def])).netrefs);
-  }
-  return [...found.values()].sort((a, b) => compare(a.name, b.name));
-}
-
-/** The runtime types a Python service's stub writes for netrefs of classes that are not compiled services. */
-function pythonRuntimeTypes(index: ModelIndex, service: ServiceDef, instances: readonly TypeDef[]): Set<PythonRuntimeType> {
-  const used = new Set<PythonRuntimeType>();
-  if (service.origin !== "python") return used;
-  const declared = new Set(instances.map((def) => def.name));
-  for (const name of mentionedNames([...memberTypes(service), ...typeDefBodies(instances)]).netrefs) {
-    if (index.service(name)) continue;
-    const known = PYTHON_NETREFS[name];
-    if (declared.has(name)) used.add("RemoteInstance");
-    else if (!known) used.add("DynamicNetref");
-    else if (known.runtime) used.add(known.runtime);
-  }
-  return used;
-}
-
-/**
- * Netref names of a Python service's stub: compiled services as `service(name)` says, classes
- * with declared fields as RemoteInstance of their interface, the rest per PYTHON_NETREFS.
- */
-function pythonNaming(index: ModelIndex, rt: RuntimeNames, instances: readonly TypeDef[], service: (other: ServiceDef) => string): TsNaming {
-  const declared = new Set(instances.map((def) => def.name));
-  return {
-    ref: (name) => name,
-    netref: (name) => {
-      const other = index.service(name);
-      if (other) return service(other);
-      if (declared.has(name)) return `${rt.RemoteInstance}<${name}>`;
-      return PYTHON_NETREFS[name]?.text(rt) ?? rt.DynamicNetref;
-    },
-  };
-}
 
 export interface ClientView {
   readonly sources: string;
@@ -228,9 +148,12 @@ export function schemaData(index: ModelIndex, service: ServiceDef): {
   };
 }
 
-function sortedMembers(service: ServiceDef): MemberView[] {
+function sortedMembers(service: ServiceDef, naming: TsNaming): MemberView[] {
   const members: MemberView[] = [
-    ...service.methods.map((m) => ({ ...m, isMethod: true as const, key: m.name })),
+    ...service.methods.map((m) => {
+      const keywords = keywordsType(m, naming);
+      return { ...m, isMethod: true as const, key: m.name, ...(keywords !== undefined ? { keywords } : {}) };
+    }),
     ...service.attributes.map((a) => ({ ...a, isMethod: false as const, key: a.name })),
   ];
   return members.sort((a, b) => compare(a.member, b.member));
@@ -262,10 +185,13 @@ function reachableServices(index: ModelIndex, service: ServiceDef): ServiceDef[]
 
 export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport: string): ClientView {
   const names = serviceNames(service);
-  const instances = pythonInstanceTypes(index, service);
+  const fieldTypes = pythonFieldTypes(index, service);
+  const instances = fieldTypes.all;
   const owned = index.closure(service).filter((def) => index.owner(def.name).className === service.className);
   const imports = new Imports();
   const mentioned = mentionedNames([...memberTypes(service), ...typeDefBodies([...owned, ...instances])]);
+  // A dataclass or TypedDict another Python stub declares is imported from it.
+  for (const { def, owner } of fieldTypes.imported) imports.add(serviceNames(owner).clientSpecifier, { name: def.name, typeOnly: true });
   for (const ref of mentioned.refs) {
     const owner = index.owner(ref);
     if (owner.className !== service.className) imports.add(serviceNames(owner).clientSpecifier, { name: ref, typeOnly: true });
@@ -300,7 +226,7 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
   const rt: Record<string, string> = {};
   // Import only what the stub writes (it must compile under noUnusedLocals).
   const used = new Set<string>([...RUNTIME_VALUES, ...RUNTIME_TYPES]);
-  if (!service.methods.some((m) => m.params.length > 0)) used.delete("Remote");
+  if (!service.methods.some((m) => m.params.length > 0 || hasKeywords(m))) used.delete("Remote");
   if (service.attributes.length === 0) used.delete("RemoteAttribute");
   if (![...service.methods.map((m) => m.returns), ...service.attributes.map((a) => a.type)].some(mentionsFunction)) used.delete("RemoteFunction");
   for (const name of RUNTIME_VALUES) {
@@ -315,19 +241,20 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
   }
   const runtimeNames = rt as unknown as RuntimeNames;
   const python = service.origin === "python";
+  const naming = python ? pythonNaming(index, runtimeNames, instances, (other) => serviceNames(other).shape) : clientNaming(index);
   return {
     sources: sourcesText(index.sources(service)),
-    naming: python ? pythonNaming(index, runtimeNames, instances, (other) => serviceNames(other).shape) : clientNaming(index),
+    naming,
     remoteNaming: python
       ? pythonNaming(index, runtimeNames, instances, (other) => serviceNames(other).remote)
       : { ref: (name) => name, netref: (name) => (index.service(name) ? serviceNames(index.service(name)!).remote : "unknown") },
     schemas: [names.schemaConst, ...reached.map((o) => serviceNames(o).schemaConst)],
     rt: runtimeNames,
     imports: [...runtime.views(), ...imports.views()],
-    declarations: [...owned, ...instances],
+    declarations: [...owned, ...fieldTypes.owned],
     service,
     names,
-    members: sortedMembers(service),
+    members: sortedMembers(service, naming),
     schema: schemaData(index, service),
   };
 }
@@ -402,7 +329,7 @@ export function indexView(index: ModelIndex): IndexView {
   const seen = new Map<string, string>();
   const exports = index.sortedServices.map((service) => {
     const names = serviceNames(service);
-    const owned = index.closure(service).filter((def) => index.owner(def.name).className === service.className);
+    const owned = [...index.closure(service).filter((def) => index.owner(def.name).className === service.className), ...pythonFieldTypes(index, service).owned];
     const list = [
       { name: names.shape, typeOnly: true },
       { name: names.remote, typeOnly: true },

@@ -1,5 +1,6 @@
 // Python type hints -> WireTypes as Python RPyC 5.3 moves the values: brine types by value,
-// everything else (list, dict, set, objects) as netrefs; what cannot be described is reported.
+// everything else (list, dict, set, objects) as netrefs, with their type arguments (`args`)
+// for the IDE; what cannot be described is reported.
 
 import type { WireParam, WireType } from "../model.js";
 import type { PyClass, PyFile, PyProgram } from "./modules.js";
@@ -21,6 +22,12 @@ const NULL: WireType = { kind: "null" };
 export const PY_LIST = "builtins.list";
 export const PY_DICT = "builtins.dict";
 export const PY_SET = "builtins.set";
+/**
+ * A frozenset travels BY VALUE (brine), as the runtime's FrozenSet. The WireType has no set
+ * kind, so it is written as this pseudo-netref: the runtime's netref check (an object) lets the
+ * FrozenSet through both ways, and the stub types it `FrozenSet<T>` from its one argument.
+ */
+export const PY_FROZENSET = "builtins.frozenset";
 export const PY_COROUTINE = "builtins.coroutine";
 export const JS_MAP = "rpyc_ts.Map";
 export const JS_SET = "rpyc_ts.Set";
@@ -32,8 +39,11 @@ export interface HintContext {
   readonly program: PyProgram;
   readonly parser: PyParser;
   classKind(cls: PyClass): ClassKind;
-  /** A hint names this dataclass: its fields become a TypeDef of the model (the netref's declared attributes). */
-  noteDataclass(cls: PyClass, file: PyFile, node: PyNode): void;
+  /**
+   * A hint names this dataclass or TypedDict: its fields become an object TypeDef of the model
+   * (a dataclass netref's declared attributes, a TypedDict's keys).
+   */
+  noteFields(cls: PyClass, file: PyFile, node: PyNode): void;
   report(file: PyFile, node: PyNode, message: string, hint: string): void;
 }
 
@@ -107,6 +117,9 @@ export class HintResolver {
     const name = canonical(resolved.qualified);
     const next = (n: PyNode, d: Direction = direction): WireType => this.type(file, n, d, depth + 1);
     const arg = (i: number): WireType => (args[i] ? next(args[i]) : UNKNOWN);
+    // A container's type arguments as its holder sends the items: Python for a list, dict or set
+    // netref (nested containers are netrefs again), the client for a Map or Set it serves.
+    const items = (count: number, d: Direction = "result"): WireType[] | undefined => (args.length === count ? args.map((a) => next(a, d)) : undefined);
     switch (name) {
       case "int":
         return INT;
@@ -134,10 +147,10 @@ export class HintResolver {
       case "list":
       case "List":
       case "MutableSequence":
-        return direction === "result" ? netref(PY_LIST) : union([{ kind: "array", element: arg(0) }, netref(PY_LIST)]);
+        return direction === "result" ? netref(PY_LIST, items(1)) : union([{ kind: "array", element: arg(0) }, netref(PY_LIST, items(1))]);
       case "Sequence":
         // A tuple arrives by value, a list by reference: either may stand for a Sequence.
-        return union([{ kind: "array", element: arg(0) }, netref(PY_LIST)]);
+        return union([{ kind: "array", element: arg(0) }, netref(PY_LIST, items(1))]);
       case "tuple":
       case "Tuple":
         return this.tuple(file, whole, args, direction, depth);
@@ -147,22 +160,26 @@ export class HintResolver {
       case "MutableMapping":
       case "OrderedDict":
       case "defaultdict":
-        return direction === "result" ? netref(PY_DICT) : union([netref(PY_DICT), netref(JS_MAP)]);
+        return direction === "result" ? netref(PY_DICT, items(2)) : union([netref(PY_DICT, items(2)), netref(JS_MAP, items(2, "argument"))]);
       case "set":
       case "Set":
       case "MutableSet":
       case "AbstractSet":
-        return direction === "result" ? netref(PY_SET) : union([netref(PY_SET), netref(JS_SET)]);
+        return direction === "result" ? netref(PY_SET, items(1)) : union([netref(PY_SET, items(1)), netref(JS_SET, items(1, "argument"))]);
       case "frozenset":
       case "FrozenSet":
-        // By value, as the runtime's FrozenSet; the WireType has no frozenset of its own.
-        return UNKNOWN;
+        // By value both ways (see PY_FROZENSET); its items are hashable values, the same either way.
+        return netref(PY_FROZENSET, items(1, direction));
       case "Callable":
         return this.callable(file, whole, args, direction, depth);
       case "Annotated":
       case "ClassVar":
       case "Final":
-        // Qualifiers: the value's type is the argument (a bare Final is not a hint of its type).
+      case "Required":
+      case "NotRequired":
+      case "ReadOnly":
+        // Qualifiers: the value's type is the argument (a bare Final is not a hint of its type;
+        // a TypedDict's Required/NotRequired decide whether its key is optional: members.ts).
         return args[0] ? next(args[0]) : UNKNOWN;
       case "Iterator":
       case "Generator":
@@ -238,9 +255,13 @@ export class HintResolver {
 
   private classType(cls: PyClass, direction: Direction, file: PyFile, node: PyNode): WireType {
     const kind = this.ctx.classKind(cls);
-    // A TypedDict is a dict at run time: it travels like one.
-    if (kind === "typeddict") return direction === "result" ? netref(PY_DICT) : union([netref(PY_DICT), netref(JS_MAP)]);
-    if (kind === "dataclass") this.ctx.noteDataclass(cls, file, node);
+    // A TypedDict is a dict at run time: it travels like one; its one type argument names its keys.
+    if (kind === "typeddict") {
+      this.ctx.noteFields(cls, file, node);
+      const dict = netref(PY_DICT, [{ kind: "ref", name: cls.name }]);
+      return direction === "result" ? dict : union([dict, netref(JS_MAP)]);
+    }
+    if (kind === "dataclass") this.ctx.noteFields(cls, file, node);
     return netref(cls.name);
   }
 
@@ -272,8 +293,8 @@ function canonical(qualified: string): string {
   return qualified;
 }
 
-function netref(name: string): WireType {
-  return { kind: "netref", name };
+function netref(name: string, args?: readonly WireType[]): WireType {
+  return args ? { kind: "netref", name, args } : { kind: "netref", name };
 }
 
 /** Unions flattened, duplicates dropped, `unknown` absorbing the rest; one member stands alone. */

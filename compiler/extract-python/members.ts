@@ -57,13 +57,24 @@ export function ownMembers(ctx: MemberContext, file: PyFile, classNode: PyNode, 
         return;
       }
       const isStatic = decorators.some((d) => d === "staticmethod" || d.endsWith(".staticmethod"));
-      const { params, notes } = parameters(ctx, file, definition, !isStatic);
+      const { params, keywordOnly, keywordRest, notes } = parameters(ctx, file, definition, !isStatic);
       // Python RPyC does not await coroutines: calling an `async def` returns the coroutine object, by reference.
       const isAsync = definition.children.some((c) => c?.type === "async");
       const returns: WireType = isAsync ? { kind: "netref", name: PY_COROUTINE } : returnHint ? ctx.hints.type(file, returnHint, "result") : UNKNOWN;
       if (isAsync) notes.push("Declared `async def`: Python RPyC does not await it, so the call returns the coroutine object (a netref).");
       const fullDoc = [doc, ...notes].filter((d): d is string => d !== undefined && d !== "").join("\n\n");
-      methods.set(name, { name: remote, member: name, params, returns, async: false, declaredIn: className, location, ...(fullDoc ? { doc: fullDoc } : {}) });
+      methods.set(name, {
+        name: remote,
+        member: name,
+        params,
+        ...(keywordOnly.length > 0 ? { keywordOnly } : {}),
+        ...(keywordRest ? { keywordRest } : {}),
+        returns,
+        async: false,
+        declaredIn: className,
+        location,
+        ...(fullDoc ? { doc: fullDoc } : {}),
+      });
       return;
     }
     if (definition.type === "class_definition") {
@@ -151,16 +162,24 @@ function literalStrings(node: PyNode): string[] | undefined {
   return values.every((v): v is string => v !== undefined) ? values : undefined;
 }
 
+interface Parameters {
+  readonly params: ParamDef[];
+  readonly keywordOnly: ParamDef[];
+  readonly keywordRest: ParamDef | undefined;
+  readonly notes: string[];
+}
+
 /**
- * Positional parameters (self/cls dropped, defaults optional, *args a rest parameter). Keyword-only
- * parameters and **kwargs are not positional: they are listed in `notes`, reachable with kwargs().
+ * Positional parameters (self/cls dropped, defaults optional, *args a rest parameter), then
+ * keyword-only ones and **kwargs (passed with a last kwargs({ ... })), also noted in the doc.
  */
-function parameters(ctx: MemberContext, file: PyFile, fn: PyNode, bound: boolean): { params: ParamDef[]; notes: string[] } {
+function parameters(ctx: MemberContext, file: PyFile, fn: PyNode, bound: boolean): Parameters {
   const list = fn.childForFieldName("parameters");
   const items = list ? named(list) : [];
   const params: ParamDef[] = [];
-  const keywordOnly: string[] = [];
-  let kwargsName: string | undefined;
+  const keywordOnly: ParamDef[] = [];
+  const keywordText: string[] = [];
+  let keywordRest: ParamDef | undefined;
   let afterStar = false;
   let first = bound;
   for (const item of items) {
@@ -176,7 +195,7 @@ function parameters(ctx: MemberContext, file: PyFile, fn: PyNode, bound: boolean
       if (!splat) continue;
     }
     if (splat === "**") {
-      kwargsName = name;
+      keywordRest = { name, type: hint ? ctx.hints.type(file, hint, "argument") : UNKNOWN, optional: true, rest: true };
       continue;
     }
     if (splat === "*") {
@@ -186,16 +205,18 @@ function parameters(ctx: MemberContext, file: PyFile, fn: PyNode, bound: boolean
       continue;
     }
     const type = hint ? ctx.hints.type(file, hint, "argument") : UNKNOWN;
+    const param: ParamDef = { name, type, optional: defaultValue !== undefined, rest: false, ...(defaultValue ? { default: defaultValue.text } : {}) };
     if (afterStar) {
-      keywordOnly.push(`\`${name}\`${hint ? ` (${hint.text})` : ""}${defaultValue ? ` = ${defaultValue.text}` : ", required"}`);
+      keywordOnly.push(param);
+      keywordText.push(`\`${name}\`${hint ? ` (${hint.text})` : ""}${defaultValue ? ` = ${defaultValue.text}` : ", required"}`);
       continue;
     }
-    params.push({ name, type, optional: defaultValue !== undefined, rest: false, ...(defaultValue ? { default: defaultValue.text } : {}) });
+    params.push(param);
   }
   const notes: string[] = [];
-  if (keywordOnly.length > 0) notes.push(`Keyword-only: ${keywordOnly.join(", ")}; pass them as the last argument with kwargs({ ... }) on an untyped call.`);
-  if (kwargsName) notes.push(`Takes **${kwargsName}: further keyword arguments go with kwargs({ ... }) on an untyped call.`);
-  return { params, notes };
+  if (keywordText.length > 0) notes.push(`Keyword-only: ${keywordText.join(", ")}; pass them as the last argument: kwargs({ ... }).`);
+  if (keywordRest) notes.push(`Takes **${keywordRest.name}: further keyword arguments go in the same kwargs({ ... }).`);
+  return { params, keywordOnly, keywordRest, notes };
 }
 
 function parameterParts(item: PyNode): { name: string; hint?: PyNode; defaultValue?: PyNode; splat?: "*" | "**" } {
@@ -229,6 +250,23 @@ function parameterParts(item: PyNode): { name: string; hint?: PyNode; defaultVal
  * arrive when read from a netref of an instance.
  */
 export function dataclassFields(ctx: MemberContext, file: PyFile, classNode: PyNode): FieldDef[] {
+  return annotatedFields(ctx, file, classNode, () => false);
+}
+
+/**
+ * A TypedDict's own keys, typed as Python sends their values. A key is optional under
+ * `total=False` (the class's own keyword) unless marked Required[...], and under
+ * NotRequired[...] whatever the totality.
+ */
+export function typedDictFields(ctx: MemberContext, file: PyFile, classNode: PyNode): FieldDef[] {
+  const total = classKeyword(classNode, "total")?.text !== "False";
+  return annotatedFields(ctx, file, classNode, (hint) => {
+    const marked = requiredness(hint);
+    return marked === undefined ? !total : marked === "NotRequired";
+  });
+}
+
+function annotatedFields(ctx: MemberContext, file: PyFile, classNode: PyNode, optional: (hint: PyNode) => boolean): FieldDef[] {
   const body = classNode.childForFieldName("body");
   const statements = body ? named(body) : [];
   const fields: FieldDef[] = [];
@@ -241,7 +279,32 @@ export function dataclassFields(ctx: MemberContext, file: PyFile, classNode: PyN
     const docNode = following?.type === "expression_statement" ? named(following)[0] : undefined;
     const docText = docNode && docNode.type === "string" ? stringValue(docNode) : undefined;
     const doc = docText !== undefined ? docstringOf(docText) : undefined;
-    fields.push({ name: left.text, type: ctx.hints.type(file, hint, "result"), optional: false, readonly: false, ...(doc ? { doc } : {}) });
+    fields.push({ name: left.text, type: ctx.hints.type(file, hint, "result"), optional: optional(hint), readonly: false, ...(doc ? { doc } : {}) });
   });
   return fields;
+}
+
+/** The value of a keyword in a class statement (`class C(TypedDict, total=False)` -> `False`). */
+function classKeyword(classNode: PyNode, name: string): PyNode | undefined {
+  const list = classNode.childForFieldName("superclasses");
+  const keyword = (list ? named(list) : []).find((n) => n.type === "keyword_argument" && n.childForFieldName("name")?.text === name);
+  return keyword?.childForFieldName("value") ?? undefined;
+}
+
+/** Required[...] or NotRequired[...] around a TypedDict key's hint (also inside Annotated or ReadOnly). */
+function requiredness(hint: PyNode, depth = 0): "Required" | "NotRequired" | undefined {
+  let node = hint;
+  while (node.type === "type" && named(node).length === 1) node = named(node)[0]!;
+  if (node.type === "string") {
+    // A forward reference: "Required[int]".
+    const marked = /^\s*(?:[\w.]*\.)?(Required|NotRequired)\s*\[/.exec(stringValue(node) ?? "")?.[1];
+    return marked === "Required" || marked === "NotRequired" ? marked : undefined;
+  }
+  if (depth > 8 || (node.type !== "generic_type" && node.type !== "subscript")) return undefined;
+  const head = node.type === "generic_type" ? named(node)[0] : (node.childForFieldName("value") ?? undefined);
+  const last = head ? dottedName(head)?.split(".").pop() : undefined;
+  if (last === "Required" || last === "NotRequired") return last;
+  if (last !== "Annotated" && last !== "ReadOnly") return undefined;
+  const inner = node.type === "generic_type" ? named(named(node)[1] ?? node)[0] : node.childrenForFieldName("subscript")[0];
+  return inner ? requiredness(inner, depth + 1) : undefined;
 }

@@ -14,13 +14,15 @@ import { formatDiagnostic, type ServiceDef, type WireType } from "../../compiler
 import { AUDITED_SCHEMA, BASE_SERVICE_SCHEMA, INVENTORY_SERVICE_SCHEMA } from "../../fixtures/python-inheritance/expected/index.js";
 import { MY_SERVICE_SCHEMA } from "../../fixtures/python-seed/expected/index.js";
 import { SHOP_SERVICE_SCHEMA } from "../../fixtures/python-typed/expected/index.js";
-import { decodeValue } from "../../runtime/schema.js";
+import { emitAll } from "../../compiler/emit.js";
+import { FrozenSet } from "../../runtime/values.js";
+import { decodeValue, encodeArguments } from "../../runtime/schema.js";
 
 const INT: WireType = { kind: "union", members: [{ kind: "number" }, { kind: "bigint" }] };
 const STR: WireType = { kind: "string" };
 const NULL: WireType = { kind: "null" };
 const UNKNOWN: WireType = { kind: "unknown" };
-const netref = (name: string): WireType => ({ kind: "netref", name });
+const netref = (name: string, ...args: WireType[]): WireType => (args.length > 0 ? { kind: "netref", name, args } : { kind: "netref", name });
 const union = (...members: WireType[]): WireType => ({ kind: "union", members });
 
 /** The services of in-memory sources; fails on any diagnostic. */
@@ -162,7 +164,7 @@ describe("Python services: members", () => {
     ]);
   });
 
-  it("parameters: self dropped, defaults optional with their source text, *args a rest parameter, keyword-only and **kwargs documented", async () => {
+  it("parameters: self dropped, defaults optional with their source text, *args a rest parameter, keyword-only and **kwargs apart (and documented)", async () => {
     const svc = await service(
       [
         "import rpyc",
@@ -181,11 +183,24 @@ describe("Python services: members", () => {
       { name: "args", type: { kind: "array", element: { kind: "number" } }, optional: false, rest: true },
     ]);
     expect(f!.returns).toEqual(UNKNOWN);
+    expect(f!.keywordOnly).toEqual([
+      { name: "k", type: INT, optional: false, rest: false },
+      { name: "m", type: UNKNOWN, optional: true, rest: false, default: "None" },
+    ]);
+    expect(f!.keywordRest).toEqual({ name: "kw", type: UNKNOWN, optional: true, rest: true });
     expect(f!.doc).toBe(
-      "Does f.\n\nKeyword-only: `k` (int), required, `m` = None; pass them as the last argument with kwargs({ ... }) on an untyped call.\n\nTakes **kw: further keyword arguments go with kwargs({ ... }) on an untyped call.",
+      "Does f.\n\nKeyword-only: `k` (int), required, `m` = None; pass them as the last argument: kwargs({ ... }).\n\nTakes **kw: further keyword arguments go in the same kwargs({ ... }).",
     );
     expect(g!.params).toEqual([]);
+    expect(g!.keywordOnly).toEqual([{ name: "only", type: { kind: "boolean" }, optional: true, rest: false, default: "False" }]);
+    expect(g!.keywordRest).toBeUndefined();
     expect(g!.doc).toMatch(/^Keyword-only: `only` \(bool\) = False;/);
+    // Keyword arguments typed like arguments (the client sends them); a method without any has neither field.
+    const h = (await service("import rpyc\nclass S(rpyc.Service):\n    def exposed_h(self, *, xs: list[int], **more: str): ...\n    def exposed_i(self, a): ...\n")).methods;
+    expect(h[0]!.keywordOnly![0]!.type).toEqual(union({ kind: "array", element: INT }, netref("builtins.list", INT)));
+    expect(h[0]!.keywordRest!.type).toEqual(STR);
+    expect(Object.keys(h[1]!)).not.toContain("keywordOnly");
+    expect(Object.keys(h[1]!)).not.toContain("keywordRest");
   });
 
   it("docstrings of classes, methods and attributes are cleaned like inspect.cleandoc", async () => {
@@ -249,20 +264,38 @@ describe("Python services: hints -> WireTypes (as Python RPyC sends values)", ()
     ["tuple[int, ...]", { kind: "array", element: INT }],
     ["tuple[()]", { kind: "tuple", elements: [], minLength: 0 }],
     ["tuple", { kind: "array", element: UNKNOWN }],
-    ["list[int]", netref("builtins.list"), union({ kind: "array", element: INT }, netref("builtins.list"))],
-    ["List[str]", netref("builtins.list"), union({ kind: "array", element: STR }, netref("builtins.list"))],
+    ["list[int]", netref("builtins.list", INT), union({ kind: "array", element: INT }, netref("builtins.list", INT))],
+    ["List[str]", netref("builtins.list", STR), union({ kind: "array", element: STR }, netref("builtins.list", STR))],
     ["list", netref("builtins.list"), union({ kind: "array", element: UNKNOWN }, netref("builtins.list"))],
-    ["Sequence[str]", union({ kind: "array", element: STR }, netref("builtins.list"))],
-    ["dict[str, int]", netref("builtins.dict"), union(netref("builtins.dict"), netref("rpyc_ts.Map"))],
-    ["Dict[str, int]", netref("builtins.dict"), union(netref("builtins.dict"), netref("rpyc_ts.Map"))],
-    ["typing.Mapping[str, int]", netref("builtins.dict"), union(netref("builtins.dict"), netref("rpyc_ts.Map"))],
-    ["set[int]", netref("builtins.set"), union(netref("builtins.set"), netref("rpyc_ts.Set"))],
-    ["frozenset[int]", UNKNOWN],
+    // Items of a list netref as Python sends them (the inner list a netref), of an array as the client sends them.
+    [
+      "list[list[int]]",
+      netref("builtins.list", netref("builtins.list", INT)),
+      union({ kind: "array", element: union({ kind: "array", element: INT }, netref("builtins.list", INT)) }, netref("builtins.list", netref("builtins.list", INT))),
+    ],
+    ["Sequence[str]", union({ kind: "array", element: STR }, netref("builtins.list", STR))],
+    ["dict[str, int]", netref("builtins.dict", STR, INT), union(netref("builtins.dict", STR, INT), netref("rpyc_ts.Map", STR, INT))],
+    ["Dict[str, int]", netref("builtins.dict", STR, INT), union(netref("builtins.dict", STR, INT), netref("rpyc_ts.Map", STR, INT))],
+    ["typing.Mapping[str, int]", netref("builtins.dict", STR, INT), union(netref("builtins.dict", STR, INT), netref("rpyc_ts.Map", STR, INT))],
+    // A Map the client sends holds what the client puts in it (an array where Python reads a list).
+    [
+      "dict[str, list[int]]",
+      netref("builtins.dict", STR, netref("builtins.list", INT)),
+      union(netref("builtins.dict", STR, netref("builtins.list", INT)), netref("rpyc_ts.Map", STR, union({ kind: "array", element: INT }, netref("builtins.list", INT)))),
+    ],
+    ["dict", netref("builtins.dict"), union(netref("builtins.dict"), netref("rpyc_ts.Map"))],
+    ["set[int]", netref("builtins.set", INT), union(netref("builtins.set", INT), netref("rpyc_ts.Set", INT))],
+    // By value both ways, as the runtime's FrozenSet (a pseudo-netref: see PY_FROZENSET).
+    ["frozenset[int]", netref("builtins.frozenset", INT)],
+    ["typing.FrozenSet[tuple[str, int]]", netref("builtins.frozenset", { kind: "tuple", elements: [STR, INT], minLength: 2 })],
+    ["frozenset", netref("builtins.frozenset")],
     ["Literal['a', 1, True, None]", union({ kind: "literal", value: "a" }, { kind: "literal", value: 1 }, { kind: "literal", value: true }, NULL)],
     ["'int'", INT],
-    ['"Optional[list[int]]"', union(netref("builtins.list"), NULL), union({ kind: "array", element: INT }, netref("builtins.list"), NULL)],
+    ['"Optional[list[int]]"', union(netref("builtins.list", INT), NULL), union({ kind: "array", element: INT }, netref("builtins.list", INT), NULL)],
     ["Annotated[int, 'meta']", INT],
     ["ClassVar[str]", STR],
+    ["NotRequired[int]", INT],
+    ["typing.Required[list[str]]", netref("builtins.list", STR), union({ kind: "array", element: STR }, netref("builtins.list", STR))],
     ["Iterator[int]", netref("collections.abc.Iterator")],
     ["typing.Generator[int, None, None]", netref("collections.abc.Generator")],
     ["Iterable[str]", netref("collections.abc.Iterable"), union({ kind: "array", element: STR }, netref("collections.abc.Iterable"))],
@@ -277,12 +310,12 @@ describe("Python services: hints -> WireTypes (as Python RPyC sends values)", ()
       kind: "function",
       params: [
         { name: "arg0", type: INT, optional: false, rest: false },
-        { name: "arg1", type: netref("builtins.list"), optional: false, rest: false },
+        { name: "arg1", type: netref("builtins.list", STR), optional: false, rest: false },
       ],
       returns: { kind: "undefined" },
     });
     // Returned to the client, the function is called with arguments the client sends.
-    expect(result).toEqual({ ...argument, params: [argument.kind === "function" ? argument.params[0] : undefined, { name: "arg1", type: union({ kind: "array", element: STR }, netref("builtins.list")), optional: false, rest: false }] });
+    expect(result).toEqual({ ...argument, params: [argument.kind === "function" ? argument.params[0] : undefined, { name: "arg1", type: union({ kind: "array", element: STR }, netref("builtins.list", STR)), optional: false, rest: false }] });
     expect((await hint("typing.Callable[..., int]", "import typing")).result).toEqual({ kind: "function", params: [{ name: "args", type: { kind: "array", element: UNKNOWN }, optional: false, rest: true }], returns: INT });
   });
 
@@ -305,16 +338,57 @@ describe("Python services: hints -> WireTypes (as Python RPyC sends values)", ()
     ].join("\n");
     const source = `${prelude}\nclass S(rpyc.Service):\n    def exposed_f(self, a: A, b: 'B', m: Movie, q: Sequel, o: Other, p: Plain) -> tuple[A, Movie, Other]: ...\n`;
     const svc = (await services({ "svc.py": source })).find((s) => s.className === "S")!;
-    // The dataclasses' fields are object TypeDefs: the attributes their netrefs have (not a by-value encoding).
+    // Dataclasses' and TypedDicts' fields are object TypeDefs: the attributes of a dataclass
+    // netref, the keys of a TypedDict's dict netref (not a by-value encoding). A TypedDict
+    // subclass has its bases' keys first.
     const { model } = await extractPythonFromTexts({ "svc.py": source });
+    const title = { name: "title", type: STR, optional: false, readonly: false };
     expect(model.types).toEqual([
       { kind: "object", name: "A", fields: [{ name: "x", type: INT, optional: false, readonly: false }], location: { file: "svc.py", line: 5, column: 7 } },
       { kind: "object", name: "B", fields: [{ name: "y", type: STR, optional: false, readonly: false }], location: { file: "svc.py", line: 8, column: 7 } },
+      { kind: "object", name: "Movie", fields: [title], location: { file: "svc.py", line: 10, column: 7 } },
+      { kind: "object", name: "Sequel", fields: [title], location: { file: "svc.py", line: 12, column: 7 } },
     ]);
     const f = svc.methods[0]!;
-    const dictArgument = union(netref("builtins.dict"), netref("rpyc_ts.Map"));
-    expect(f.params.map((p) => p.type)).toEqual([netref("A"), netref("B"), dictArgument, dictArgument, netref("Other"), netref("Plain")]);
-    expect(f.returns).toEqual({ kind: "tuple", elements: [netref("A"), netref("builtins.dict"), netref("Other")], minLength: 3 });
+    const typedDict = (name: string): WireType => netref("builtins.dict", { kind: "ref", name });
+    expect(f.params.map((p) => p.type)).toEqual([netref("A"), netref("B"), union(typedDict("Movie"), netref("rpyc_ts.Map")), union(typedDict("Sequel"), netref("rpyc_ts.Map")), netref("Other"), netref("Plain")]);
+    expect(f.returns).toEqual({ kind: "tuple", elements: [netref("A"), typedDict("Movie"), netref("Other")], minLength: 3 });
+  });
+
+  it("TypedDict keys: total=False makes them optional unless Required[...], NotRequired[...] makes one optional, each class its own totality", async () => {
+    const { model, diagnostics: found } = await extractPythonFromTexts({
+      "svc.py": [
+        "import rpyc, typing",
+        "from typing import TypedDict, NotRequired, Required",
+        "class Base(TypedDict, total=False):",
+        "    a: int",
+        "    b: Required[str]",
+        "    c: 'Required[str]'",
+        "class Full(Base):",
+        "    d: list[int]",
+        "    e: NotRequired[int]",
+        "    f: typing.NotRequired['list[str]']",
+        '    """The f key."""',
+        "class S(rpyc.Service):",
+        "    def exposed_f(self) -> Full: ...",
+      ].join("\n"),
+    });
+    expect(found).toEqual([]);
+    const fields = (name: string): [string, WireType, boolean][] => {
+      const def = model.types.find((t) => t.name === name);
+      return def?.kind === "object" ? def.fields.map((f) => [f.name, f.type, f.optional]) : [];
+    };
+    expect(fields("Full")).toEqual([
+      ["a", INT, true],
+      ["b", STR, false],
+      ["c", STR, false],
+      ["d", netref("builtins.list", INT), false],
+      ["e", INT, true],
+      ["f", netref("builtins.list", STR), true],
+    ]);
+    expect(model.types.map((t) => t.name)).toEqual(["Full"]);
+    const full = model.types[0]!;
+    expect(full.kind === "object" ? full.fields[5]!.doc : undefined).toBe("The f key.");
   });
 
   it("type aliases and classes imported from another given file", async () => {
@@ -324,7 +398,7 @@ describe("Python services: hints -> WireTypes (as Python RPyC sends values)", ()
     });
     const f = found[0]!.methods[0]!;
     expect(f.params[0]!.type).toEqual(INT);
-    expect(f.returns).toEqual({ kind: "tuple", elements: [netref("User"), netref("User"), netref("builtins.list")], minLength: 3 });
+    expect(f.returns).toEqual({ kind: "tuple", elements: [netref("User"), netref("User"), netref("builtins.list", STR)], minLength: 3 });
   });
 });
 
@@ -397,6 +471,20 @@ describe("the Python fixtures' wire schemas", () => {
     const used = new Set(everyType.flatMap(kinds));
     for (const kind of ["object", "map", "date", "ref", "enum"]) expect(used.has(kind), kind).toBe(false);
     expect(schemas.every((schema) => Object.keys(schema.types).length === 0)).toBe(true);
+  });
+
+  it("carry no netref type arguments: they are the IDE's (a TypedDict's ref names no schema type), the runtime never looks inside a netref", () => {
+    expect(JSON.stringify([...schemas])).not.toContain('"args"');
+    expect(SHOP_SERVICE_SCHEMA.methods["stock"]!.returns).toEqual(netref("builtins.dict"));
+  });
+
+  it("let a frozenset (by value, typed as a pseudo-netref) through unchanged both ways", () => {
+    const flags = new FrozenSet(["open"]);
+    expect(decodeValue(SHOP_SERVICE_SCHEMA.methods["flags"]!.returns, flags, SHOP_SERVICE_SCHEMA.types, "flags() result", 0, null)).toBe(flags);
+    const common = SHOP_SERVICE_SCHEMA.methods["common"]!;
+    const encoded = encodeArguments(common, [flags, new FrozenSet<string>()], SHOP_SERVICE_SCHEMA.types, "common");
+    expect(encoded[0]).toBe(flags);
+    expect(encoded[1]).toBeInstanceOf(FrozenSet);
   });
 
   it("let a netref through unchanged wherever a result may be one", () => {
@@ -476,5 +564,29 @@ describe("rpyc-gen with Python sources", () => {
     const none = io();
     expect((await run(["nowhere/*.py", "-o", out], none)).code).toBe(EXIT.USAGE);
     expect(none.err).toContain("RPYC_NO_INPUT");
+  });
+});
+
+describe("Python stubs: dataclass and TypedDict interfaces across services", () => {
+  it("the first stub (className order) that needs one declares it, the others import it, index.ts re-exports it once", async () => {
+    const { model, diagnostics: found } = await extractPythonFromTexts({
+      "shared.py": "from dataclasses import dataclass\nfrom typing import TypedDict\n@dataclass\nclass Item:\n    name: str\nclass Stock(TypedDict):\n    count: int\n",
+      "a.py": "import rpyc\nfrom shared import Item, Stock\nclass AService(rpyc.Service):\n    def exposed_item(self) -> Item: ...\n    def exposed_stock(self) -> Stock: ...\n",
+      "b.py": "import rpyc\nfrom shared import Item, Stock\nclass BService(rpyc.Service):\n    def exposed_items(self) -> list[Item]: ...\n    def exposed_stocks(self) -> dict[str, Stock]: ...\n",
+    });
+    expect(found).toEqual([]);
+    const files = new Map(emitAll(model, { root: "/src", outDir: "/src/out" }).map((f) => [f.path, f.contents]));
+    const a = files.get("a-service.client.ts")!;
+    const b = files.get("b-service.client.ts")!;
+    expect(a).toContain("export interface Item {");
+    expect(a).toContain("export interface Stock {");
+    expect(a).toContain("exposed_stock(): RemoteTypedDict<Stock>;");
+    expect(b).not.toContain("export interface Item");
+    expect(b).toContain('import type { Item, Stock } from "./a-service.client.js";');
+    expect(b).toContain("exposed_items(): RemoteList<RemoteInstance<Item>>;");
+    expect(b).toContain("exposed_stocks(): RemoteDict<string, RemoteTypedDict<Stock>>;");
+    const index = files.get("index.ts")!;
+    expect(index.match(/type Item,/g)).toHaveLength(1);
+    expect(index.match(/type Stock,/g)).toHaveLength(1);
   });
 });

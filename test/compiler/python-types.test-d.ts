@@ -5,11 +5,10 @@
 // never executed: each `@ts-expect-error` line fails the type check if it compiles.
 
 import { describe, expectTypeOf, it } from "vitest";
-import type { Connection, NetrefBase, RemoteAttribute, RemoteDict, RemoteFunction, RemoteInstance, RemoteList, RemoteSet } from "../../runtime/index.js";
+import { FrozenSet, kwargs, type Connection, type KeywordArguments, type NetrefBase, type RemoteAttribute, type RemoteDict, type RemoteFunction, type RemoteInstance, type RemoteList, type RemoteSet, type RemoteTypedDict } from "../../runtime/index.js";
 import { connectInventory, type AuditedRemote, type BaseRemote, type InventoryRemote } from "../../fixtures/python-inheritance/expected/index.js";
 import { connectMy, type MyRemote } from "../../fixtures/python-seed/expected/index.js";
-import { connectShop, type ShopRemote } from "../../fixtures/python-typed/expected/index.js";
-import type { Item } from "../../fixtures/python-typed/expected/shop-service.client.js";
+import { connectShop, type Delivery, type Item, type Shelf, type ShopRemote, type Stock } from "../../fixtures/python-typed/expected/index.js";
 
 declare const my: MyRemote;
 declare const shop: ShopRemote;
@@ -39,25 +38,33 @@ describe("python-typed: ShopService", () => {
     expectTypeOf(await shop.pair(1, "a")).toEqualTypeOf<[number | bigint, string]>();
     expectTypeOf(await shop.version()).toEqualTypeOf<[number | bigint, number | bigint]>();
     expectTypeOf(await shop.describe()).toEqualTypeOf<string | null>();
-    expectTypeOf(await shop.log("a", "b")).toEqualTypeOf<null>();
-    // frozenset travels by value but has no WireType: unknown.
-    expectTypeOf(await shop.flags()).toBeUnknown();
+    expectTypeOf(await shop.log("a", "b")).toEqualTypeOf<string>();
+  });
+
+  it("frozenset[T] arrives by value as the runtime's FrozenSet<T>, and goes as one", async () => {
+    expectTypeOf(await shop.flags()).toEqualTypeOf<FrozenSet<string>>();
+    expectTypeOf(await shop.common(new FrozenSet(["a"]), new FrozenSet<string>())).toEqualTypeOf<FrozenSet<string>>();
+    // @ts-expect-error a frozenset of str holds strings
+    void shop.common(new FrozenSet([1]), new FrozenSet<string>());
+    // @ts-expect-error a frozenset argument is a FrozenSet (a plain Set would arrive as a netref)
+    void shop.common(new Set(["a"]), new FrozenSet<string>());
   });
 
   it("list, dict, TypedDict and set results are netrefs with len/getitem/contains/iteration; a dataclass instance a netref with its fields", async () => {
     const names = await shop.item_names();
-    expectTypeOf(names).toEqualTypeOf<RemoteList>();
-    expectTypeOf(names).toMatchTypeOf<NetrefBase & AsyncIterable<unknown>>();
+    expectTypeOf(names).toEqualTypeOf<RemoteList<string>>();
+    expectTypeOf(names).toMatchTypeOf<NetrefBase & AsyncIterable<string>>();
     expectTypeOf(await names.__len__()).toEqualTypeOf<number>();
-    expectTypeOf(await shop.prices()).toEqualTypeOf<RemoteDict>();
-    expectTypeOf(await shop.stock("apple")).toEqualTypeOf<RemoteDict>();
-    expectTypeOf(await shop.tags()).toEqualTypeOf<RemoteSet>();
+    expectTypeOf(await names.__getitem__(0)).toEqualTypeOf<string>();
+    expectTypeOf(await shop.prices()).toEqualTypeOf<RemoteDict<string, number>>();
+    expectTypeOf(await (await shop.prices()).__getitem__("pear")).toEqualTypeOf<number>();
+    expectTypeOf(await shop.tags()).toEqualTypeOf<RemoteSet<string>>();
     const item = await shop.get_item("apple");
     expectTypeOf(item).toEqualTypeOf<RemoteInstance<Item> | null>();
     if (item) {
       expectTypeOf(await item.name).toEqualTypeOf<string>();
       expectTypeOf(await item.price).toEqualTypeOf<number>();
-      expectTypeOf(await item.tags).toEqualTypeOf<RemoteList>();
+      expectTypeOf(await item.tags).toEqualTypeOf<RemoteList<string>>();
       // @ts-expect-error Item declares no field `weight`
       void item.weight;
     }
@@ -65,6 +72,48 @@ describe("python-typed: ShopService", () => {
     void names.length;
     // @ts-expect-error a set netref has no __getitem__ (Python sets are not subscriptable)
     void (await shop.tags()).__getitem__;
+    // @ts-expect-error a dict[str, float] is indexed by strings
+    void (await shop.prices()).__getitem__(1);
+    // @ts-expect-error a list[str] holds strings
+    void names.__contains__(1);
+  });
+
+  it("container items are typed as Python sends them: nested lists are netrefs, ints number | bigint", async () => {
+    const crates = await shop.crates();
+    expectTypeOf(crates).toEqualTypeOf<RemoteList<RemoteList<number | bigint>>>();
+    const first = await crates.__getitem__(0);
+    expectTypeOf(first).toEqualTypeOf<RemoteList<number | bigint>>();
+    expectTypeOf(await first.__getitem__(0)).toEqualTypeOf<number | bigint>();
+    for await (const crate of crates) expectTypeOf(crate).toEqualTypeOf<RemoteList<number | bigint>>();
+    const bySize = await shop.by_size();
+    expectTypeOf(bySize).toEqualTypeOf<RemoteDict<number | bigint, RemoteList<string>>>();
+    for await (const size of bySize) expectTypeOf(size).toEqualTypeOf<number | bigint>();
+    for await (const tag of await shop.tags()) expectTypeOf(tag).toEqualTypeOf<string>();
+    // A list argument takes an array (a tuple for Python) or a list netref.
+    void shop.sum_all(first);
+  });
+
+  it("a TypedDict is a dict netref typed by its keys: getitem of a declared key is typed, an undeclared key a compile error", async () => {
+    const stock = await shop.stock("apple");
+    expectTypeOf(stock).toEqualTypeOf<RemoteTypedDict<Stock>>();
+    expectTypeOf(await stock.__getitem__("count")).toEqualTypeOf<number | bigint>();
+    expectTypeOf(await stock.__getitem__("name")).toEqualTypeOf<string>();
+    // @ts-expect-error Stock has no key `weight`
+    void stock.__getitem__("weight");
+    // @ts-expect-error count is an int
+    void stock.__setitem__("count", "many");
+    // @ts-expect-error a required key cannot be deleted
+    void stock.__delitem__("count");
+    expectTypeOf(await stock.__contains__("weight")).toEqualTypeOf<boolean>();
+    for await (const key of stock) expectTypeOf(key).toEqualTypeOf<"name" | "count">();
+    expectTypeOf<Stock>().toEqualTypeOf<{ name: string; count: number | bigint }>();
+    // total=False and NotRequired keys are optional in the interface; getitem still gives the value type (absent: KeyError).
+    expectTypeOf<Shelf>().toEqualTypeOf<{ aisle: number | bigint; row?: number | bigint; labels?: RemoteList<string> }>();
+    expectTypeOf<Delivery>().toEqualTypeOf<{ item: string; crates: RemoteList<RemoteList<number | bigint>>; note?: string }>();
+    const shelf = await shop.shelf("apple");
+    expectTypeOf(await shelf.__getitem__("row")).toEqualTypeOf<number | bigint>();
+    void shelf.__delitem__("row");
+    expectTypeOf(await (await shop.delivery()).__getitem__("crates")).toEqualTypeOf<RemoteList<RemoteList<number | bigint>>>();
   });
 
   it("arguments: what compiles is what Python can use (arrays for tuples and lists, Maps for dicts, netrefs it sent)", async () => {
@@ -84,10 +133,36 @@ describe("python-typed: ShopService", () => {
     void shop.sum_all(new Set([1]));
     // @ts-expect-error tuple[int, str] takes exactly two items
     void shop.pair(1);
-    // @ts-expect-error keyword-only `level` is not positional: it goes with kwargs() on an untyped call
+    // @ts-expect-error keyword-only `level` is not positional: it goes in kwargs()
     void shop.log("a", 1);
     // @ts-expect-error restock is not exposed
     void shop.restock;
+  });
+
+  it("keyword-only parameters: a second overload takes them in a last kwargs({ ... }), typed by name", async () => {
+    // Today's kwargs() returns an untyped Kwargs: accepted where every keyword is optional.
+    expectTypeOf(await shop.log("a", "b", kwargs({ level: 2 }))).toEqualTypeOf<string>();
+    // @ts-expect-error greet's `greeting` is required, which an untyped Kwargs cannot show
+    void shop.greet("Bo", kwargs({ greeting: "Hi" }));
+    // With kwargs keeping its values' type (the generic signature below), names and types are checked.
+    const kw = kwargs as <const T extends Readonly<Record<string, unknown>>>(values: T) => KeywordArguments<T>;
+    expectTypeOf(await shop.greet("Bo", kw({ greeting: "Hi" }))).toEqualTypeOf<string>();
+    void shop.greet("Bo", "?", kw({ greeting: "Hi", times: 2 }));
+    void shop.log(kw({ level: 2n }));
+    // **extra: any other name is accepted, as Python accepts it.
+    void shop.log("a", kw({ level: 2, who: "me" }));
+    // @ts-expect-error level is an int
+    void shop.log("a", kw({ level: "high" }));
+    // @ts-expect-error greet takes no **kwargs: an unknown name fails
+    void shop.greet("Bo", kw({ greting: "Hi" }));
+    // @ts-expect-error greeting is required (it has no default)
+    void shop.greet("Bo", kw({ times: 2 }));
+    // @ts-expect-error times is an int
+    void shop.greet("Bo", kw({ greeting: "Hi", times: "twice" }));
+    // @ts-expect-error the positional parameters come first and keep their types
+    void shop.greet(1, kw({ greeting: "Hi" }));
+    // @ts-expect-error greet takes at most two positional arguments before its keywords
+    void shop.greet("Bo", "!", "?", kw({ greeting: "Hi" }));
   });
 
   it("Callable: a callback may answer synchronously or not; a returned function is a RemoteFunction", async () => {
@@ -112,6 +187,8 @@ describe("python-inheritance: services across two files", () => {
     expectTypeOf(await inv.audit_log()).toEqualTypeOf<string[]>();
     expectTypeOf<AuditedRemote["audit_log"]>().toEqualTypeOf<InventoryRemote["audit_log"]>();
     expectTypeOf<BaseRemote>().not.toHaveProperty("count");
+    // An intermediate class between rpyc.Service and the served one gets a stub named as RPyC would name it.
+    expectTypeOf(await ({} as AuditedRemote).get_service_name()).toEqualTypeOf<string>();
     // @ts-expect-error audit is not exposed
     void inv.audit;
   });

@@ -7,7 +7,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AttributeError, FrozenSet, isNetref } from "../../runtime/index.js";
+import { AttributeError, FrozenSet, KeyError, isNetref, kwargs, len, type KeywordArguments } from "../../runtime/index.js";
 import { connectInventory } from "../../fixtures/python-inheritance/expected/index.js";
 import { MY_SERVICE_NAMES, connectMy } from "../../fixtures/python-seed/expected/index.js";
 import { SHOP_SERVICE_NAMES, connectShop } from "../../fixtures/python-typed/expected/index.js";
@@ -104,13 +104,36 @@ describe("python-typed: ShopService served by Python, called through its generat
     expect(await root.describe()).toBeNull();
     expect(await root.describe(5)).toBe("<5>");
     expect(await root.describe("x")).toBe("<x>");
-    expect(await root.log("a", "b")).toBeNull();
+    expect(await root.log("a", "b")).toBe("0 a b");
     expect(await root.raw(["t", 1])).toEqual(["t", 1]);
     expect(await root.untyped(3)).toBe(6);
     expect(await root.untyped("ab", 3)).toBe("ababab");
-    // frozenset is by value (typed unknown: the WireType has no frozenset).
-    const flags = await root.flags();
+  });
+
+  it("frozensets cross by value both ways, typed FrozenSet<T>", async () => {
+    const { root } = await track(connectShop(HOST, port));
+    const flags: FrozenSet<string> = await root.flags();
     expect(flags).toBeInstanceOf(FrozenSet);
+    expect([...flags]).toEqual(["open"]);
+    const common: FrozenSet<string> = await root.common(new FrozenSet(["a", "b"]), new FrozenSet(["b", "c"]));
+    expect(common).toBeInstanceOf(FrozenSet);
+    expect([...common]).toEqual(["b"]);
+  });
+
+  it("keyword-only parameters go in a last kwargs({ ... }) through the typed overload", async () => {
+    const { root } = await track(connectShop(HOST, port));
+    const line: string = await root.log("a", "b", kwargs({ level: 2 }));
+    expect(line).toBe("2 a b");
+    // **extra takes other names.
+    expect(await root.log("a", kwargs({ level: 1, who: "me" }))).toBe("1 a who='me'");
+    expect(await root.log(kwargs({}))).toBe("0");
+    // A required keyword needs kwargs' values typed (today's kwargs() returns an untyped Kwargs).
+    const greeting = kwargs({ greeting: "Hi" }) as KeywordArguments<{ greeting: string }>;
+    expect(await root.greet("Bo", greeting)).toBe("Hi, Bo!");
+    expect(await root.greet("Bo", "?", kwargs({ greeting: "Hey", times: 2 }) as KeywordArguments<{ greeting: string; times: number }>)).toBe("Hey, Bo? Hey, Bo?");
+    // Python still checks: without the required keyword it raises TypeError.
+    const untyped = root as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    await expect(untyped["greet"]!("Bo")).rejects.toThrow("greeting");
   });
 
   it("lists, dicts, TypedDicts and sets arrive as netrefs: len, getitem, contains and iteration work", async () => {
@@ -122,20 +145,71 @@ describe("python-typed: ShopService served by Python, called through its generat
     expect(await names.__contains__("apple")).toBe(true);
     expect(await collect(names)).toEqual(["apple", "pear"]);
 
+    const first: string = await names.__getitem__(0);
+    expect(first).toBe("apple");
+    expect(await len(names)).toBe(2);
+
     const prices = await root.prices();
     expect(isNetref(prices)).toBe(true);
-    expect(await prices.__getitem__("pear")).toBe(0.75);
+    const pear: number = await prices.__getitem__("pear");
+    expect(pear).toBe(0.75);
     expect(await prices.__contains__("kiwi")).toBe(false);
     expect((await collect(prices)).sort()).toEqual(["apple", "pear"]);
-
-    const stock = await root.stock("apple");
-    expect(isNetref(stock)).toBe(true);
-    expect(await stock.__getitem__("count")).toBe(3);
-    expect(await stock.__len__()).toBe(2);
 
     const tags = await root.tags();
     expect(await tags.__len__()).toBe(1);
     expect(await tags.__contains__("fruit")).toBe(true);
+    const tagList: string[] = await collect(tags);
+    expect(tagList).toEqual(["fruit"]);
+  });
+
+  it("container items arrive as typed: a nested list is a netref, a big int a bigint, a dict's values netrefs", async () => {
+    const { root } = await track(connectShop(HOST, port));
+    const crates = await root.crates();
+    const inner = await crates.__getitem__(1);
+    expect(isNetref(inner)).toBe(true);
+    const small: number | bigint = await inner.__getitem__(0);
+    expect(small).toBe(3);
+    expect(await inner.__getitem__(1)).toBe(2n ** 64n);
+    const all: (number | bigint)[][] = [];
+    for await (const crate of crates) all.push(await collect(crate));
+    expect(all).toEqual([[1, 2], [3, 2n ** 64n]]);
+    // A list netref Python sent goes back to it as the list itself.
+    expect(await root.sum_all(await crates.__getitem__(0))).toBe(3);
+
+    const bySize = await root.by_size();
+    const sizes: (number | bigint)[] = await collect(bySize);
+    expect(sizes).toEqual([1, 2]);
+    const two = await bySize.__getitem__(2);
+    expect(isNetref(two)).toBe(true);
+    expect(await collect(two)).toEqual(["pear", "plum"]);
+  });
+
+  it("a TypedDict is a dict netref read by its declared keys; an absent optional key raises KeyError", async () => {
+    const { root } = await track(connectShop(HOST, port));
+    const stock = await root.stock("apple");
+    expect(isNetref(stock)).toBe(true);
+    const count: number | bigint = await stock.__getitem__("count");
+    expect(count).toBe(3);
+    const name: string = await stock.__getitem__("name");
+    expect(name).toBe("apple");
+    expect(await stock.__len__()).toBe(2);
+    const keys: ("name" | "count")[] = await collect(stock);
+    expect(keys).toEqual(["name", "count"]);
+
+    const shelf = await root.shelf("apple");
+    expect(await shelf.__getitem__("aisle")).toBe(3);
+    expect(await shelf.__contains__("row")).toBe(false);
+    await expect(shelf.__getitem__("row")).rejects.toBeInstanceOf(KeyError);
+    expect(await collect(await shelf.__getitem__("labels"))).toEqual(["apple"]);
+    await shelf.__setitem__("row", 7);
+    expect(await shelf.__getitem__("row")).toBe(7);
+    await shelf.__delitem__("row");
+    expect(await shelf.__contains__("row")).toBe(false);
+
+    const delivery = await root.delivery();
+    const crates = await delivery.__getitem__("crates");
+    expect(await collect(await crates.__getitem__(0))).toEqual([1, 2]);
   });
 
   it("arguments: an array reaches a list parameter as a tuple, a Map or a dict netref a dict parameter", async () => {
