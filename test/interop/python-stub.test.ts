@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AttributeError, FrozenSet, KeyError, isNetref, kwargs, len, type KeywordArguments } from "../../runtime/index.js";
-import { connectInventory } from "../../fixtures/python-inheritance/expected/index.js";
+import { AUDITED_NAMES, connectAudited, connectInventory } from "../../fixtures/python-inheritance/expected/index.js";
 import { MY_SERVICE_NAMES, connectMy } from "../../fixtures/python-seed/expected/index.js";
 import { SHOP_SERVICE_NAMES, connectShop } from "../../fixtures/python-typed/expected/index.js";
 import { startPython, type PythonProcess } from "../helpers/python.js";
@@ -271,10 +271,21 @@ describe("python-typed: ShopService served by Python, called through its generat
 
 describe("python-inheritance: a derived Python service from another file, called through its stub", () => {
   let port = 0;
+  let auditedPort = 0;
   beforeAll(async () => {
-    const server = await servePython("python-inheritance/inventory.py", "InventoryService");
-    servers.push(server);
+    const [server, audited] = await Promise.all([servePython("python-inheritance/inventory.py", "InventoryService"), servePython("python-inheritance/inventory.py", "Audited")]);
+    servers.push(server, audited);
     port = server.port;
+    auditedPort = audited.port;
+  });
+
+  it("an intermediate class gets its own stub, named as Python RPyC names the class when it is served", async () => {
+    const { root } = await track(connectAudited(HOST, auditedPort));
+    expect(AUDITED_NAMES).toEqual(["AUDITED"]);
+    expect(await root.get_service_name()).toBe(AUDITED_NAMES[0]);
+    expect(await root.get_service_aliases()).toEqual([...AUDITED_NAMES]);
+    expect(await root.ping()).toBe("pong");
+    expect(await root.audit_log()).toEqual([]);
   });
 
   it("inherited, overridden and added members answer; the audit log is a tuple by value", async () => {
