@@ -3,7 +3,7 @@
 
 import type { AttributeDef, MethodDef, ServiceDef, TypeDef, WireType } from "../model.js";
 import { childTypes, compare, importSpecifier, memberTypes, mentionedNames, ModelIndex, serviceNames, typeDefBodies, type EmitOptions, type ServiceNames } from "./context.js";
-import { hasKeywords, keywordsType, PYTHON_RUNTIME_TYPES, pythonFieldTypes, pythonNaming, pythonRuntimeTypes, type PythonRuntimeType } from "./python-views.js";
+import { keywordsType, PYTHON_RUNTIME_TYPES, pythonFieldTypes, pythonNaming, pythonRuntimeTypes, type PythonRuntimeType } from "./python-views.js";
 import { cleanParam, cleanWireType, type TsNaming } from "./ts-types.js";
 
 /** One import declaration; `typeOnly` makes the whole declaration `import type`. */
@@ -226,7 +226,8 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
   const rt: Record<string, string> = {};
   // Import only what the stub writes (it must compile under noUnusedLocals).
   const used = new Set<string>([...RUNTIME_VALUES, ...RUNTIME_TYPES]);
-  if (!service.methods.some((m) => m.params.length > 0 || hasKeywords(m))) used.delete("Remote");
+  // The keyword overload of a method without positional parameters writes `[]`, not Parameters<Remote<...>>.
+  if (!service.methods.some((m) => m.params.length > 0)) used.delete("Remote");
   if (service.attributes.length === 0) used.delete("RemoteAttribute");
   if (![...service.methods.map((m) => m.returns), ...service.attributes.map((a) => a.type)].some(mentionsFunction)) used.delete("RemoteFunction");
   for (const name of RUNTIME_VALUES) {

@@ -161,6 +161,10 @@ describe("python-typed: ShopService", () => {
     void shop.greet("Bo", kw({ greeting: "Hi", times: "twice" }));
     // @ts-expect-error the positional parameters come first and keep their types
     void shop.greet(1, kw({ greeting: "Hi" }));
+    // Only keyword parameters: no positional argument before them.
+    expectTypeOf(await shop.search(kw({ prefix: "a", limit: null }))).toEqualTypeOf<RemoteList<string>>();
+    // @ts-expect-error search takes no positional argument
+    void shop.search("a", kw({ limit: 1 }));
     // @ts-expect-error greet takes at most two positional arguments before its keywords
     void shop.greet("Bo", "!", "?", kw({ greeting: "Hi" }));
   });

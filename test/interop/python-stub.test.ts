@@ -127,6 +127,9 @@ describe("python-typed: ShopService served by Python, called through its generat
     // **extra takes other names.
     expect(await root.log("a", kwargs({ level: 1, who: "me" }))).toBe("1 a who='me'");
     expect(await root.log(kwargs({}))).toBe("0");
+    expect(await collect(await root.search(kwargs({ prefix: "p" })))).toEqual(["pear"]);
+    expect(await collect(await root.search(kwargs({ limit: 1 })))).toEqual(["apple"]);
+    expect(await collect(await root.search())).toEqual(["apple", "pear"]);
     // A required keyword needs kwargs' values typed (today's kwargs() returns an untyped Kwargs).
     const greeting = kwargs({ greeting: "Hi" }) as KeywordArguments<{ greeting: string }>;
     expect(await root.greet("Bo", greeting)).toBe("Hi, Bo!");
