@@ -151,7 +151,8 @@ export function hasKeywords(method: MethodDef): boolean {
 /**
  * The type of a method's keyword arguments, as `kwargs({ ... })` takes them: keyword-only
  * parameters by name (optional with a default), and with `**extra` an index signature (its
- * values' type widened by the named ones', which TypeScript requires of an index signature).
+ * values' type widened by the named ones', which TypeScript requires of an index signature,
+ * and by undefined when one is optional, for projects without exactOptionalPropertyTypes).
  */
 export function keywordsType(method: MethodDef, naming: TsNaming): string | undefined {
   if (!hasKeywords(method)) return undefined;
@@ -159,6 +160,8 @@ export function keywordsType(method: MethodDef, naming: TsNaming): string | unde
   const rest = method.keywordRest;
   if (rest) {
     const types = [rest.type, ...(method.keywordOnly ?? []).map((p) => p.type)];
+    // An optional key's type includes undefined where exactOptionalPropertyTypes is off.
+    if ((method.keywordOnly ?? []).some((p) => p.optional)) types.push({ kind: "undefined" });
     const value = types.some((t) => t.kind === "unknown") ? "unknown" : renderTsType({ kind: "union", members: types.filter((t, i) => types.findIndex((u) => JSON.stringify(u) === JSON.stringify(t)) === i) }, naming);
     members.push(`readonly [key: string]: ${value}`);
   }

@@ -590,3 +590,24 @@ describe("Python stubs: dataclass and TypedDict interfaces across services", () 
     expect(index.match(/type Stock,/g)).toHaveLength(1);
   });
 });
+
+describe("Python stubs: keyword arguments' type", () => {
+  it("keyword-only names (optional with a default); **extra adds an index signature wide enough for the named ones", async () => {
+    const { model } = await extractPythonFromTexts({
+      "svc.py": [
+        "import rpyc",
+        "class S(rpyc.Service):",
+        "    def exposed_f(self, a: int, *, n: int, tag: str = '', **more: str) -> None: ...",
+        "    def exposed_g(self, *, flag: bool = False, **rest) -> None: ...",
+        "    def exposed_h(self, a: int, b: int = 1) -> None: ...",
+      ].join("\n"),
+    });
+    const stub = emitAll(model, { root: "/src", outDir: "/src/out" }).find((f) => f.path === "s.client.ts")!.contents;
+    expect(stub).toContain(
+      'f(...args: KeywordCall<Parameters<Remote<S>["f"]>, { readonly n: number | bigint; readonly tag?: string; readonly [key: string]: string | number | bigint | undefined }>): Promise<null>;',
+    );
+    expect(stub).toContain("g(...args: KeywordCall<[], { readonly flag?: boolean; readonly [key: string]: unknown }>): Promise<null>;");
+    // Without keyword parameters, one signature only.
+    expect(stub.match(/^ {2}h\(/gm)).toHaveLength(1);
+  });
+});
