@@ -426,6 +426,18 @@ describe("Python services: diagnostics with file:line:col", () => {
     ]);
   });
 
+  it("a dataclass and a TypedDict of one name (each becomes a stub interface) are RPYC_UNSUPPORTED_TYPE at the second use", async () => {
+    expect(
+      await diagnostics({
+        "a.py": "from dataclasses import dataclass\n@dataclass\nclass Item:\n    name: str\n",
+        "b.py": "from typing import TypedDict\nclass Item(TypedDict):\n    count: int\n",
+        "svc.py": "import rpyc, a, b\nclass S(rpyc.Service):\n    def exposed_f(self) -> a.Item: ...\n    def exposed_g(self) -> b.Item: ...\n",
+      }),
+    ).toEqual([
+      "svc.py:4:28: error RPYC_UNSUPPORTED_TYPE: two classes with fields are named Item (a.py and b.py)\n  hint: rename one of them: the generated client declares one interface per name",
+    ]);
+  });
+
   it("a non-literal ALIASES is RPYC_NON_LITERAL_ALIASES at its value", async () => {
     expect(await diagnostics({ "svc.py": "import rpyc\nNAMES = ['a']\nclass S(rpyc.Service):\n    ALIASES = NAMES + ['b']\n" })).toEqual([
       "svc.py:4:15: error RPYC_NON_LITERAL_ALIASES: ALIASES must be a literal list or tuple of strings, found 'NAMES + ['b']'\n  hint: write the names out: ALIASES = [\"floop\", \"bloop\"]",
