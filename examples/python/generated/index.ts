@@ -2,6 +2,7 @@
 // The typed clients of every service, re-exported (dispatch tables are for servers: import them directly).
 
 export {
+  type Book,
   LIBRARY_SERVICE_NAMES,
   LIBRARY_SERVICE_SCHEMA,
   type LibraryRemote,

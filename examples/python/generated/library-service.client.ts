@@ -24,7 +24,7 @@ export interface LibraryService extends ServiceShape {
   /** Opening and closing hour. */
   readonly exposed_opening_hours: [number | bigint, number | bigint];
   /** Every title, sorted (a Python list: it arrives as a netref). */
-  exposed_titles(): RemoteList;
+  exposed_titles(): RemoteList<string>;
   /** The oldest and newest publication year (a tuple: it arrives by value). */
   exposed_year_span(): [number | bigint, number | bigint];
 }
@@ -46,7 +46,7 @@ export interface LibraryRemote extends NetrefBase {
   /** Opening and closing hour. */
   readonly opening_hours: RemoteAttribute<[number | bigint, number | bigint]>;
   /** Every title, sorted (a Python list: it arrives as a netref). */
-  titles(): Promise<RemoteList>;
+  titles(): Promise<RemoteList<string>>;
   /** The oldest and newest publication year (a tuple: it arrives by value). */
   year_span(): Promise<[number | bigint, number | bigint]>;
   /** The service's formal name ("LIBRARY"). */
