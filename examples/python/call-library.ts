@@ -39,7 +39,7 @@ try {
   const [oldest, newest] = await root.year_span(); // a tuple: by value, typed [number | bigint, number | bigint]
   console.log("root.year_span()        ->", oldest, "to", newest);
   const titles = await root.titles(); // a Python list: a netref, iterated remotely
-  const all: unknown[] = [];
+  const all: string[] = []; // RemoteList<string>: its items are typed from list[str]
   for await (const title of titles) all.push(title);
   console.log("root.titles()           ->", all);
   const book = await root.find("978-0201633610"); // a dataclass instance (a netref) or null
