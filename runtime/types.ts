@@ -39,9 +39,8 @@ export type RemoteArgs<A extends readonly unknown[]> = LocalArgs<A>;
  * netref: the netref's members (`root.get_db().query(x)`, `await root.get_db().name`). With
  * the native codec these uses travel with the call (one round trip); otherwise they wait for
  * it. Members named like a Promise's own (`then`, `catch`, `finally`) are not offered.
- * Method types still return a plain Promise (generated stubs declare `Promise<XxxRemote>`);
- * to type a pipelined expression, view the result as RemoteResult:
- * `(root.get_db() as RemoteResult<DbRemote>).query(x)`.
+ * Remote methods return RemoteResult, and so do generated stubs' methods whose result is a
+ * netref of a compiled service.
  */
 export type PipelineOf<R> = [R] extends [NetrefBase]
   ? { readonly [K in Exclude<keyof R, keyof Promise<unknown> | typeof netrefBrand | typeof Symbol.asyncIterator>]: R[K] }
@@ -50,8 +49,8 @@ export type PipelineOf<R> = [R] extends [NetrefBase]
 /** The result of a remote call: a Promise, pipelinable (PipelineOf) when it will be a netref. */
 export type RemoteResult<R> = [R] extends [NetrefBase] ? Promise<R> & PipelineOf<R> : Promise<R>;
 
-/** A remote method: called with the declared parameters (their names show in the IDE). */
-export type RemoteMethod<A extends readonly unknown[], R> = (...args: LocalArgs<A>) => Promise<R>;
+/** A remote method: called with the declared parameters (their names show in the IDE); its promise is pipelinable when the result will be a netref. */
+export type RemoteMethod<A extends readonly unknown[], R> = (...args: LocalArgs<A>) => RemoteResult<R>;
 
 /** A remote callable: returns a promise of what the function returns on the peer. */
 export type RemoteFunction<A extends readonly unknown[], R> = RemoteMethod<A, RemoteValue<Awaited<R>>> & NetrefBase;

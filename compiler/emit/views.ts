@@ -73,7 +73,7 @@ function sourcesText(sources: readonly string[]): string {
 }
 
 type MemberView =
-  | (MethodDef & { readonly isMethod: true; readonly key: string; readonly keywords?: string })
+  | (MethodDef & { readonly isMethod: true; readonly key: string; readonly keywords?: string; readonly pipelined: boolean })
   | (AttributeDef & { readonly isMethod: false; readonly key: string });
 
 /** The runtime names a client stub uses, as written in the stub (aliased when a user type takes the name). */
@@ -87,6 +87,7 @@ export interface RuntimeNames {
   readonly Remote: string;
   readonly RemoteAttribute: string;
   readonly RemoteFunction: string;
+  readonly RemoteResult: string;
   readonly ServiceSchema: string;
   readonly ServiceShape: string;
   /** Only in stubs of Python services (see python-views.ts). */
@@ -101,7 +102,7 @@ export interface RuntimeNames {
 }
 
 const RUNTIME_VALUES = ["connect", "connectByService"] as const;
-const RUNTIME_TYPES = ["Connection", "ConnectOptions", "ConnectByServiceOptions", "NetrefBase", "Remote", "RemoteAttribute", "RemoteFunction", "ServiceSchema", "ServiceShape"] as const;
+const RUNTIME_TYPES = ["Connection", "ConnectOptions", "ConnectByServiceOptions", "NetrefBase", "Remote", "RemoteAttribute", "RemoteFunction", "RemoteResult", "ServiceSchema", "ServiceShape"] as const;
 
 export interface ClientView {
   readonly sources: string;
@@ -148,11 +149,19 @@ export function schemaData(index: ModelIndex, service: ServiceDef): {
   };
 }
 
-function sortedMembers(service: ServiceDef, naming: TsNaming): MemberView[] {
+/**
+ * A result that is a netref of a compiled service is pipelinable: the stub declares it as
+ * RemoteResult, so `root.get_db().query(x)` type-checks (one round trip on the native codec).
+ */
+function isPipelined(index: ModelIndex, method: MethodDef): boolean {
+  return method.returns.kind === "netref" && index.service(method.returns.name) !== undefined;
+}
+
+function sortedMembers(index: ModelIndex, service: ServiceDef, naming: TsNaming): MemberView[] {
   const members: MemberView[] = [
     ...service.methods.map((m) => {
       const keywords = keywordsType(m, naming);
-      return { ...m, isMethod: true as const, key: m.name, ...(keywords !== undefined ? { keywords } : {}) };
+      return { ...m, isMethod: true as const, key: m.name, pipelined: isPipelined(index, m), ...(keywords !== undefined ? { keywords } : {}) };
     }),
     ...service.attributes.map((a) => ({ ...a, isMethod: false as const, key: a.name })),
   ];
@@ -230,6 +239,7 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
   if (!service.methods.some((m) => m.params.length > 0)) used.delete("Remote");
   if (service.attributes.length === 0) used.delete("RemoteAttribute");
   if (![...service.methods.map((m) => m.returns), ...service.attributes.map((a) => a.type)].some(mentionsFunction)) used.delete("RemoteFunction");
+  if (!service.methods.some((m) => isPipelined(index, m))) used.delete("RemoteResult");
   for (const name of RUNTIME_VALUES) {
     rt[name] = local(name, `rpyc${name.charAt(0).toUpperCase()}${name.slice(1)}`);
     if (used.has(name)) runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: false });
@@ -255,7 +265,7 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
     declarations: [...owned, ...fieldTypes.owned],
     service,
     names,
-    members: sortedMembers(service, naming),
+    members: sortedMembers(index, service, naming),
     schema: schemaData(index, service),
   };
 }

@@ -97,6 +97,17 @@ describe("callbacks: CallbackService's stub", () => {
     expectTypeOf<Real["read"]>().not.toEqualTypeOf<CallbackRemote["read"]>();
   });
 
+  it("a result that is a compiled service's netref is pipelinable: its members before it resolves", () => {
+    // One round trip between rpyc-ts peers on the native codec; awaited first with a Python peer.
+    expectTypeOf(cb.counter(1).increment()).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(cb.counter(1).value).toEqualTypeOf<RemoteAttribute<number>>();
+    expectTypeOf(cb.counter(1)).toMatchTypeOf<Promise<CounterRemote>>();
+    // @ts-expect-error a plain result offers nothing before it resolves
+    void cb.apply((x) => x, 1).toFixed;
+    // @ts-expect-error members the counter does not expose are absent from the pipeline too
+    void cb.counter(1).step;
+  });
+
   it("takes local callbacks, returns remote functions and typed service netrefs", async () => {
     expectTypeOf(await cb.apply((x) => x * 2, 1)).toEqualTypeOf<number>();
     expectTypeOf(await cb.apply(async (x) => x * 2, 1)).toEqualTypeOf<number>();
