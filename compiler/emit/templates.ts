@@ -28,11 +28,27 @@ export function templatesDir(): string {
 }
 
 /** Reads the version of the rpyc-ts package this compiler belongs to (SDK packages peer-depend on it). */
-export function runtimeVersion(): string {
+interface RuntimePackage {
+  readonly version: string;
+  readonly peerDependencies: Readonly<Record<string, string>>;
+}
+
+function runtimePackage(): RuntimePackage {
   const file = path.join(path.dirname(templatesDir()), "package.json");
-  const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+  const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string; peerDependencies?: Record<string, string> };
   if (pkg.name !== "rpyc-ts" || !pkg.version) throw new Error(`rpyc-gen: ${file} is not the rpyc-ts package.json`);
-  return pkg.version;
+  return { version: pkg.version, peerDependencies: pkg.peerDependencies ?? {} };
+}
+
+export function runtimeVersion(): string {
+  return runtimePackage().version;
+}
+
+/** The protobufjs range rpyc-ts's native codec works with (its optional peer dependency). */
+export function protobufRange(): string {
+  const range = runtimePackage().peerDependencies["protobufjs"];
+  if (!range) throw new Error("rpyc-gen: rpyc-ts's package.json names no protobufjs peer dependency");
+  return range;
 }
 
 /** How the TypeScript helpers write names; a view passes its own as `naming` (default: plain names). */
