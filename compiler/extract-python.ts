@@ -8,7 +8,7 @@ import { type Diagnostic, type DiagnosticCode, type FieldDef, MODEL_VERSION, typ
 import { HintResolver } from "./extract-python/hints.js";
 import { dataclassFields, typedDictFields, type MemberContext } from "./extract-python/members.js";
 import { describeFile, PyProgram, type PyClass, type PyFile } from "./extract-python/modules.js";
-import { docstring, parsePython, position, pythonParser, type PyNode, type PyParser } from "./extract-python/parser.js";
+import { docstring, parsePython, position, pythonParser, withParsedTrees, type PyNode, type PyParser } from "./extract-python/parser.js";
 import { ClassIndex, describeService } from "./extract-python/services.js";
 import { resolvePythonSources, toPosix } from "./extract-python/sources.js";
 
@@ -59,13 +59,13 @@ export async function extractPythonFromTexts(texts: Readonly<Record<string, stri
   const parser = await pythonParser();
   const absolute = Object.keys(texts).map((file) => toPosix(path.posix.resolve(toPosix(root), file)));
   const byPath = new Map(Object.entries(texts).map(([file, text], i) => [absolute[i]!, text]));
-  return extractFiles(parser, toPosix(root), [...absolute].sort(), Object.keys(texts).length === 0 ? ["."] : [], (file) => byPath.get(file) ?? "", undefined);
+  return withParsedTrees(() => extractFiles(parser, toPosix(root), [...absolute].sort(), Object.keys(texts).length === 0 ? ["."] : [], (file) => byPath.get(file) ?? "", undefined));
 }
 
 function extractWith(parser: PyParser, options: ExtractOptions): ExtractResult {
   const root = path.resolve(options.root ?? process.cwd());
   const { files, unmatched } = resolvePythonSources(options.sources, root);
-  return extractFiles(parser, root, files, unmatched, (file) => readFileSync(file, "utf8"), options.onService);
+  return withParsedTrees(() => extractFiles(parser, root, files, unmatched, (file) => readFileSync(file, "utf8"), options.onService));
 }
 
 function extractFiles(

@@ -2,7 +2,7 @@
 // loaded once per process. The only module of the compiler that imports web-tree-sitter.
 
 import { createRequire } from "node:module";
-import { Language, Parser, type Node } from "web-tree-sitter";
+import { Language, Parser, type Node, type Tree } from "web-tree-sitter";
 
 export type { Node as PyNode, Parser as PyParser } from "web-tree-sitter";
 
@@ -27,10 +27,31 @@ export interface ParsedFile {
   readonly error?: Node;
 }
 
-/** Parses with a parser from pythonParser() (synchronous once the grammar is loaded). */
+/** The trees parsed inside the innermost withParsedTrees() call. */
+let openTrees: Tree[] | undefined;
+
+/**
+ * Runs `extract` and then frees every tree parsed during it: trees live in wasm memory, which
+ * the garbage collector does not reclaim (watch mode would grow with every re-extraction).
+ * Nothing parsed inside may be used after it returns; extraction hands on plain data only.
+ */
+export function withParsedTrees<T>(extract: () => T): T {
+  const outer = openTrees;
+  const trees: Tree[] = [];
+  openTrees = trees;
+  try {
+    return extract();
+  } finally {
+    openTrees = outer;
+    for (const tree of trees) tree.delete();
+  }
+}
+
+/** Parses with a parser from pythonParser() (synchronous once the grammar is loaded); inside withParsedTrees() the tree is freed at its end. */
 export function parsePython(parser: Parser, text: string): ParsedFile {
   const tree = parser.parse(text);
   if (!tree) throw new Error("tree-sitter returned no tree");
+  openTrees?.push(tree);
   const root = tree.rootNode;
   const error = root.hasError ? firstError(root) : undefined;
   return error ? { root, error } : { root };
