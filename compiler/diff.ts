@@ -4,6 +4,7 @@
 // none of them reaches the wire, and reporting them would bury the changes that do.
 
 import { DIFF_RULES, type DiffCode, type DiffSeverity } from "./diff/codes.js";
+import { compareKeywords, sameKeywords } from "./diff/keywords.js";
 import { changeText } from "./diff/text.js";
 import { TypeComparer, dedupe, isBreaking, type Locations, type TypeIssue } from "./diff/types.js";
 import type { AttributeDef, MethodDef, ServiceDef, ServiceModel, SourceLocation } from "./model.js";
@@ -121,7 +122,10 @@ function diffService(o: ServiceDef, n: ServiceDef, comparer: TypeComparer): Diff
     } else if (om && nm) {
       const where = { old: om.def.location, new: nm.def.location };
       if (om.kind !== nm.kind) add({ code: "RPYC_DIFF_MEMBER_KIND_CHANGED", path: name, message: `${om.kind} '${name}' became ${nm.kind === "method" ? "a method" : "an attribute"}`, ...where });
-      else if (om.kind === "method") comparer.compareSignature(om.def, (nm.def as MethodDef), "new", name, true, where).forEach(add);
+      else if (om.kind === "method") {
+        comparer.compareSignature(om.def, nm.def as MethodDef, "new", name, true, where).forEach(add);
+        compareKeywords(om.def, nm.def as MethodDef, comparer, name, where).forEach(add);
+      }
       else diffAttribute(om.def, nm.def as AttributeDef, comparer, where).forEach(add);
     }
   }
@@ -156,7 +160,8 @@ function sameMethod(a: MethodDef, b: MethodDef, comparer: TypeComparer): boolean
       const q = b.params[i]!;
       return p.optional === q.optional && p.rest === q.rest && comparer.equivalent(p.type, q.type);
     }) &&
-    comparer.equivalent(a.returns, b.returns)
+    comparer.equivalent(a.returns, b.returns) &&
+    sameKeywords(a, b, comparer)
   );
 }
 

@@ -41,13 +41,13 @@ export const DIFF_RULES = {
   RPYC_DIFF_RESULT_TYPE_NARROWED: { severity: "safe", when: "a result or readonly attribute produces fewer kinds of values than before" },
   RPYC_DIFF_TYPE_NARROWED: {
     severity: "breaking",
-    when: "a value flowing to the new side (an argument, a callback's result, a write to an attribute) may be one the new type no longer accepts",
+    when: "a value flowing to the new side (an argument, a callback's result, a write to an attribute, an item written into a netref's container) may be one the new type no longer accepts",
   },
   RPYC_DIFF_TYPE_WIDENED: {
     severity: "breaking",
-    when: "a value flowing to old clients (a result, an attribute read, a callback's argument) may be one the old type does not expect",
+    when: "a value flowing to old clients (a result, an attribute read, a callback's argument, an item read from a netref's container) may be one the old type does not expect",
   },
-  RPYC_DIFF_BECAME_NETREF: { severity: "breaking", when: "a by-value type became a netref or function (a remote object)" },
+  RPYC_DIFF_BECAME_NETREF: { severity: "breaking", when: "a by-value type became a netref or function (a remote object; a frozenset is by value)" },
   RPYC_DIFF_BECAME_VALUE: { severity: "breaking", when: "a netref or function (a remote object) became a by-value type" },
   RPYC_DIFF_FIELD_ADDED: { severity: "breaking", when: "an object type gained a field, optional or not: objects travel as tuples of every field and the receiver checks the length" },
   RPYC_DIFF_FIELD_REMOVED: { severity: "breaking", when: "an object type lost a field (same reason: the tuple length changes)" },
@@ -55,6 +55,21 @@ export const DIFF_RULES = {
   RPYC_DIFF_FIELD_RENAMED: { severity: "safe", when: "a field was renamed in place (fields travel by position; each side keeps its own names)" },
   RPYC_DIFF_ENUM_MEMBER_REMOVED: { severity: "breaking", when: "an enum value old clients may send is gone (the enum narrowed in a parameter)" },
   RPYC_DIFF_ENUM_MEMBER_ADDED: { severity: "breaking", when: "an enum value old clients may receive is new (the enum widened in a result)" },
+  RPYC_DIFF_KEY_ADDED: { severity: "safe", when: "a TypedDict gained a key old clients need not know: any key where they receive it, an optional (NotRequired) key where they send it" },
+  RPYC_DIFF_KEY_ADDED_REQUIRED: { severity: "breaking", when: "a TypedDict old clients send gained a required key: they do not send it" },
+  RPYC_DIFF_KEY_REMOVED: { severity: "breaking", when: "a TypedDict old clients receive lost a key: they read it" },
+  RPYC_DIFF_KEY_NO_LONGER_READ: { severity: "safe", when: "a TypedDict old clients send lost a key: they still send it, and Python accepts extra keys (a TypedDict is a plain dict)" },
+  RPYC_DIFF_KEY_REQUIRED: { severity: "breaking", when: "an optional key of a TypedDict old clients send became required: they may leave it out" },
+  RPYC_DIFF_KEY_OPTIONAL: { severity: "safe", when: "a required key of a TypedDict old clients send became optional" },
+  RPYC_DIFF_KEY_MAY_BE_MISSING: { severity: "breaking", when: "a required key of a TypedDict old clients receive became optional: they expect it to be present" },
+  RPYC_DIFF_KEYWORD_ADDED: { severity: "safe", when: "a keyword-only parameter with a default was added (old callers leave it out)" },
+  RPYC_DIFF_KEYWORD_ADDED_REQUIRED: { severity: "breaking", when: "a keyword-only parameter without a default was added: old callers do not pass it" },
+  RPYC_DIFF_KEYWORD_REMOVED: { severity: "breaking", when: "a keyword-only parameter is gone and no **kwargs takes it: old callers passing it get a TypeError" },
+  RPYC_DIFF_KEYWORD_TO_KWARGS: { severity: "safe", when: "a keyword-only parameter is gone, but the new **kwargs takes it (its type is checked against the **kwargs type)" },
+  RPYC_DIFF_KEYWORD_REQUIRED: { severity: "breaking", when: "an optional keyword-only parameter became required" },
+  RPYC_DIFF_KEYWORD_OPTIONAL: { severity: "safe", when: "a required keyword-only parameter became optional" },
+  RPYC_DIFF_KWARGS_REMOVED: { severity: "breaking", when: "**kwargs is gone: old callers may pass keywords the method no longer takes" },
+  RPYC_DIFF_KWARGS_ADDED: { severity: "safe", when: "the method now takes **kwargs" },
 } as const satisfies Record<string, Rule>;
 
 export type DiffCode = keyof typeof DIFF_RULES;

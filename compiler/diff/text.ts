@@ -27,8 +27,9 @@ export function typeText(type: WireType): string {
     case "union":
       return type.members.map((m) => (m.kind === "function" ? `(${typeText(m)})` : typeText(m))).join(" | ");
     case "ref":
-    case "netref":
       return type.name;
+    case "netref":
+      return type.args ? `${type.name}<${type.args.map(typeText).join(", ")}>` : type.name;
     case "function":
       return `(${type.params.map((p) => `${p.rest ? "..." : ""}${p.name}${p.optional ? "?" : ""}: ${typeText(p.type)}`).join(", ")}) => ${typeText(type.returns)}`;
     case "bytes":
@@ -38,4 +39,10 @@ export function typeText(type: WireType): string {
     default:
       return type.kind;
   }
+}
+
+/** Source text of a default value, fit for a one-line message. */
+export function oneLine(source: string): string {
+  const text = source.replace(/\s+/g, " ").trim();
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }

@@ -2,31 +2,17 @@
 // value flowing old -> new (an argument) must be accepted by the new type, a value flowing
 // new -> old (a result) by the old one; function parameters flip the flow. Follows what the
 // runtime's decodeValue accepts (objects are exact-length tuples, null == undefined == None).
+// Netrefs' type arguments and TypedDicts are judged in diff/netrefs.ts; a frozenset, spelled as
+// a netref in the model, is compared here as what it is on the wire: a value.
 
-import { DIFF_RULES, type DiffCode } from "./codes.js";
+import type { DiffCode } from "./codes.js";
+import { flip, isBreaking, locations, subSide, type Flow, type Locations, type Position, type Side, type TypeIssue } from "./flow.js";
+import { compareNetrefArgs, PY_FROZENSET, typedDictKeys, type ContainerChecker, type NetrefAtom } from "./netrefs.js";
 import { pairByName } from "./pairing.js";
-import { changeText, typeText } from "./text.js";
+import { changeText, oneLine, typeText } from "./text.js";
 import type { ServiceModel, SourceLocation, TypeDef, WireField, WireParam, WireType } from "../model.js";
 
-/** "in": values travel from the old side to the new one (old clients' arguments); "out": from the new side to old clients (results). */
-export type Flow = "in" | "out";
-/** Where a type is used: "both" (a writable attribute) must not change at all. */
-export type Position = Flow | "both";
-
-/** Which model a type or a piece of code belongs to. */
-export type Side = "old" | "new";
-
-export interface Locations {
-  readonly old?: SourceLocation;
-  readonly new?: SourceLocation;
-}
-
-export interface TypeIssue extends Locations {
-  readonly code: DiffCode;
-  /** Full path of the value, e.g. "put_user(user).address.zip", "get_user()", "each(visit)(item)". */
-  readonly path: string;
-  readonly message: string;
-}
+export { isBreaking, type Flow, type Locations, type Position, type Side, type TypeIssue };
 
 export interface SignatureParam extends WireParam {
   readonly default?: string;
@@ -51,21 +37,23 @@ type Atom =
   | { readonly kind: "map"; readonly key: WireType; readonly value: WireType; readonly container: "record" | "map" }
   | { readonly kind: "object"; readonly fields: readonly WireField[]; readonly named?: Named }
   | { readonly kind: "function"; readonly params: readonly WireParam[]; readonly returns: WireType }
-  | { readonly kind: "netref"; readonly name: string };
+  | NetrefAtom
+  /** A frozenset: by value (brine), its items compared by the flow like an array's. */
+  | { readonly kind: "frozenset"; readonly element?: WireType };
 
 /** Recursive types are compared coinductively; this only stops pathological nesting. */
 const MAX_DEPTH = 48;
 
-export const isBreaking = (issue: { readonly code: DiffCode }): boolean => DIFF_RULES[issue.code].severity === "breaking";
-
-const flip = (flow: Flow): Flow => (flow === "in" ? "out" : "in");
-const subSide = (flow: Flow): Side => (flow === "in" ? "old" : "new");
 const isRemote = (atom: Atom): boolean => atom.kind === "netref" || atom.kind === "function";
 
 export class TypeComparer {
   private readonly types: Readonly<Record<Side, ReadonlyMap<string, TypeDef>>>;
   private readonly inProgress = new Set<string>();
   private depth = 0;
+  private readonly containers: ContainerChecker = {
+    check: (sub, sup, flow, path, where) => this.check(sub, sup, flow, path, where),
+    once: (key, compare) => this.once(key, compare),
+  };
 
   /** `renamedClasses`: old class name -> new, for services matched by name across a class rename (netref types follow them). */
   constructor(oldModel: ServiceModel, newModel: ServiceModel, private readonly renamedClasses: ReadonlyMap<string, string> = new Map()) {
@@ -162,21 +150,31 @@ export class TypeComparer {
 
   /** Every value of `sub` (on the flow's sending side) must be accepted by `sup`. */
   private check(sub: WireType, sup: WireType, flow: Flow, path: string, where: Locations): TypeIssue[] {
-    const key = sub.kind === "ref" && sup.kind === "ref" ? `${flow}:${sub.name}:${sup.name}` : undefined;
-    if (key && this.inProgress.has(key)) return []; // coinduction: assumed compatible while being compared
+    const compare = (): TypeIssue[] => {
+      const supAtoms = this.atoms(sup, subSide(flip(flow)), new Set());
+      const refused: Atom[] = [];
+      const issues = this.atoms(sub, subSide(flow), new Set()).flatMap((atom) => this.accept(atom, supAtoms, flow, path, where) ?? (refused.push(atom), []));
+      return refused.length === 0 ? issues : [...issues, ...this.rejected(refused, supAtoms, flow, path, where, sub, sup)];
+    };
+    return sub.kind === "ref" && sup.kind === "ref" ? this.once(`${flow}:${sub.name}:${sup.name}`, compare) : this.once(undefined, compare);
+  }
+
+  /** Runs `compare` unless the comparison named `key` is under way: coinduction, recursive types are assumed compatible while being compared. */
+  private once(key: string | undefined, compare: () => TypeIssue[]): TypeIssue[] {
+    if (key && this.inProgress.has(key)) return [];
     if (this.depth > MAX_DEPTH) return [];
     if (key) this.inProgress.add(key);
     this.depth++;
     try {
-      const supAtoms = this.atoms(sup, subSide(flip(flow)), new Set());
-      return this.atoms(sub, subSide(flow), new Set()).flatMap((atom) => this.accept(atom, supAtoms, flow, path, where, sub, sup));
+      return compare();
     } finally {
       this.depth--;
       if (key) this.inProgress.delete(key);
     }
   }
 
-  private accept(atom: Atom, supAtoms: readonly Atom[], flow: Flow, path: string, where: Locations, sub: WireType, sup: WireType): TypeIssue[] {
+  /** The issues of `atom` against the closest candidate; undefined when no candidate can hold it at all. */
+  private accept(atom: Atom, supAtoms: readonly Atom[], flow: Flow, path: string, where: Locations): TypeIssue[] | undefined {
     if (supAtoms.some((s) => s.kind === "unknown")) return [];
     let closest: TypeIssue[] | undefined;
     for (const candidate of supAtoms) {
@@ -187,7 +185,7 @@ export class TypeComparer {
       if (!corresponds(atom, candidate)) continue;
       if (!closest || countBreaking(issues) < countBreaking(closest)) closest = issues;
     }
-    return closest ?? [this.rejected(atom, supAtoms, flow, path, where, sub, sup)];
+    return closest;
   }
 
   /** Issues of `atom` against one candidate of the same kind; undefined when the kinds cannot match at all. */
@@ -213,7 +211,10 @@ export class TypeComparer {
         return this.compareSignature(oldFn, newFn, subSide(flow), path, false, where);
       }
       case "netref":
-        return candidate.kind === "netref" && candidate.name === atom.name ? [] : undefined;
+        return candidate.kind === "netref" && candidate.name === atom.name ? compareNetrefArgs(atom, candidate, flow, path, where, this.containers) : undefined;
+      case "frozenset":
+        if (candidate.kind !== "frozenset") return undefined;
+        return atom.element && candidate.element ? this.check(atom.element, candidate.element, flow, `${path}[]`, where) : [];
       default:
         return candidate.kind === atom.kind ? [] : undefined;
     }
@@ -268,9 +269,20 @@ export class TypeComparer {
     return issues;
   }
 
-  private rejected(atom: Atom, supAtoms: readonly Atom[], flow: Flow, path: string, where: Locations, sub: WireType, sup: WireType): TypeIssue {
+  /** Values of `sub` no candidate of `sup` holds: a specific rule when one applies, else one issue naming them all (`int` is number and bigint). */
+  private rejected(refused: readonly Atom[], supAtoms: readonly Atom[], flow: Flow, path: string, where: Locations, sub: WireType, sup: WireType): TypeIssue[] {
     const [oldType, newType] = flow === "in" ? [sub, sup] : [sup, sub];
     const change = changeText(oldType, newType);
+    const specific = refused.map((atom) => this.specific(atom, supAtoms, flow, path, where, change));
+    const plain = [...new Set(refused.filter((_, i) => !specific[i]).map(atomText))];
+    const issues = specific.filter((issue): issue is TypeIssue => issue !== undefined);
+    if (plain.length === 0) return issues;
+    const values = plain.join(" or ");
+    return [...issues, this.issue(flow, path, where, flow === "in" ? `no longer accepts ${values}: ${change}` : `may now be ${values}, which old clients do not expect: ${change}`)];
+  }
+
+  /** A netref that became a value (or back), an enum member gone or new; undefined for any other refused value. */
+  private specific(atom: Atom, supAtoms: readonly Atom[], flow: Flow, path: string, where: Locations, change: string): TypeIssue | undefined {
     const subIsOld = flow === "in";
     const becameRemote = isRemote(atom) ? supAtoms.length > 0 && !supAtoms.some(isRemote) : atom.kind !== "unknown" && supAtoms.length > 0 && supAtoms.every(isRemote);
     if (becameRemote) {
@@ -289,7 +301,7 @@ export class TypeComparer {
         ? { code: "RPYC_DIFF_ENUM_MEMBER_REMOVED", path, message: `enum member ${member} is gone; old clients may still send it`, ...at }
         : { code: "RPYC_DIFF_ENUM_MEMBER_ADDED", path, message: `enum member ${member} is new; old clients do not expect it`, ...at };
     }
-    return this.issue(flow, path, where, subIsOld ? `no longer accepts ${atomText(atom)}: ${change}` : `may now be ${atomText(atom)}, which old clients do not expect: ${change}`);
+    return undefined;
   }
 
   private issue(flow: Flow, path: string, where: Locations, message: string): TypeIssue {
@@ -309,8 +321,12 @@ export class TypeComparer {
       case "null":
       case "undefined":
         return [{ kind: "null" }]; // both are None on the wire, and each decodes the other
-      case "netref":
-        return [{ kind: "netref", name: side === "old" ? (this.renamedClasses.get(type.name) ?? type.name) : type.name }];
+      case "netref": {
+        if (type.name === PY_FROZENSET) return [{ kind: "frozenset", ...(type.args?.length === 1 ? { element: type.args[0]! } : {}) }];
+        const keys = typedDictKeys(type, this.types[side]);
+        const name = side === "old" ? (this.renamedClasses.get(type.name) ?? type.name) : type.name;
+        return [{ kind: "netref", name, ...(type.args ? { args: type.args } : {}), ...(keys ? { keys } : {}) }];
+      }
       case "ref": {
         const decl = this.types[side].get(type.name);
         if (!decl) throw new TypeError(`the ${side} model refers to type '${type.name}', which its types do not declare`);
@@ -331,19 +347,9 @@ function corresponds(atom: Atom, candidate: Atom): boolean {
   return atom.named.name === candidate.named.name;
 }
 
-/** Source text of a default value, fit for a one-line message. */
-function oneLine(source: string): string {
-  const text = source.replace(/\s+/g, " ").trim();
-  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
-}
-
 function argumentType(param: WireParam): WireType {
   if (!param.rest) return param.type;
   return param.type.kind === "array" ? param.type.element : { kind: "unknown" };
-}
-
-function locations(old: SourceLocation | undefined, next: SourceLocation | undefined): Locations {
-  return { ...(old ? { old } : {}), ...(next ? { new: next } : {}) };
 }
 
 function countBreaking(issues: readonly TypeIssue[]): number {
@@ -364,5 +370,6 @@ function atomText(atom: Atom): string {
   if (atom.kind === "object" && atom.named) return atom.named.name;
   if (atom.kind === "literal" && atom.enumOf) return `${atom.enumOf.name}.${atom.enumOf.member}`;
   if (atom.kind === "null") return "None";
+  if (atom.kind === "frozenset") return typeText({ kind: "netref", name: PY_FROZENSET, ...(atom.element ? { args: [atom.element] } : {}) });
   return typeText(atom);
 }

@@ -1,13 +1,17 @@
 // The breaking-change rules of `rpyc-gen diff`, one table row per rule (small in-memory models,
-// a few from TypeScript sources through extractFromProject) with variance in nested positions;
+// a few from TypeScript sources through extractFromProject, a few from Python sources written to
+// a temp directory through extractPythonModel) with variance in nested positions;
 // the report's shape (determinism, locations, rename hints, every rule covered); agreement with the runtime's decoder.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Project, ts } from "ts-morph";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { DIFF_RULES, diffModels, type DiffCode, type DiffReport, type DiffSeverity } from "../../compiler/diff.js";
 import { extractFromProject } from "../../compiler/extract.js";
+import { extractPythonModel } from "../../compiler/extract-python.js";
 import type { AttributeDef, MethodDef, ParamDef, ServiceDef, ServiceModel, TypeDef, WireField, WireType } from "../../compiler/model.js";
 import { decodeValue, encodeValue, SchemaError } from "../../runtime/schema.js";
 
@@ -26,7 +30,13 @@ const UNKNOWN: WireType = { kind: "unknown" };
 const lit = (value: string | number | boolean): WireType => ({ kind: "literal", value });
 const union = (...members: WireType[]): WireType => ({ kind: "union", members });
 const ref = (name: string): WireType => ({ kind: "ref", name });
-const netref = (name: string): WireType => ({ kind: "netref", name });
+const netref = (name: string, args?: WireType[]): WireType => ({ kind: "netref", name, ...(args ? { args } : {}) });
+const list = (item: WireType): WireType => netref("builtins.list", [item]);
+const dict = (key: WireType, value: WireType): WireType => netref("builtins.dict", [key, value]);
+const frozenset = (item: WireType): WireType => netref("builtins.frozenset", [item]);
+/** A TypedDict as rpyc-gen's Python extractor writes it: a dict netref whose one argument names its keys. */
+const typedDict = (name: string): WireType => netref("builtins.dict", [ref(name)]);
+const INT = union(N, BIG);
 const arr = (element: WireType): WireType => ({ kind: "array", element });
 const tuple = (minLength: number, ...elements: WireType[]): WireType => ({ kind: "tuple", elements, minLength });
 const record = (value: WireType): WireType => ({ kind: "map", key: S, value, container: "record" });
@@ -41,10 +51,12 @@ const p = (name: string, type: WireType, more: { optional?: boolean; rest?: bool
   rest: more.rest ?? false,
   ...(more.default === undefined ? {} : { default: more.default }),
 });
-const method = (name: string, params: ParamDef[], returns: WireType = NULL): MethodDef => ({
+const method = (name: string, params: ParamDef[], returns: WireType = NULL, keywords: { only?: ParamDef[]; rest?: ParamDef } = {}): MethodDef => ({
   name,
   member: `exposed_${name}`,
   params,
+  ...(keywords.only ? { keywordOnly: keywords.only } : {}),
+  ...(keywords.rest ? { keywordRest: keywords.rest } : {}),
   returns,
   async: false,
   declaredIn: "Svc",
@@ -348,6 +360,90 @@ const NESTED_ROWS: Row[] = [
   },
 ];
 
+// ---- netrefs with type arguments, TypedDicts, frozensets, keyword parameters ----------------
+
+const NETREF_ROWS: Row[] = [
+  // A container netref's items travel both ways through it: invariant, whichever way the reference went.
+  { name: "list result items int -> str (read and written)", old: using(list(INT), "result"), new: using(list(S), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"], [B, "RPYC_DIFF_TYPE_NARROWED", "f()[]"]] },
+  { name: "list result items narrowed (old clients may still append the dropped kind)", old: using(list(union(N, S)), "result"), new: using(list(N), "result"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f()[]"]] },
+  { name: "list parameter items widened (the server may store the new kind into the client's list)", old: using(list(N), "param"), new: using(list(union(N, S)), "param"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f(x)[]"]] },
+  { name: "set result items widened", old: using(netref("builtins.set", [S]), "result"), new: using(netref("builtins.set", [union(S, N)]), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"]] },
+  { name: "dict result value changed", old: using(dict(S, N), "result"), new: using(dict(S, BOOL), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[value]"], [B, "RPYC_DIFF_TYPE_NARROWED", "f()[value]"]] },
+  { name: "dict parameter key narrowed", old: using(dict(union(S, N), N), "param"), new: using(dict(S, N), "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[key]"]] },
+  { name: "nested lists: the inner items change", old: using(list(list(INT)), "result"), new: using(list(list(S)), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[][]"], [B, "RPYC_DIFF_TYPE_NARROWED", "f()[][]"]] },
+  { name: "a list with the same items in a writable attribute", old: using(list(INT), "writable"), new: using(list(union(BIG, N)), "writable"), expect: [] },
+  { name: "type arguments only in the new model (a model from before they were recorded)", old: using(netref("builtins.list"), "result"), new: using(list(S), "result"), expect: [] },
+  { name: "type arguments only in the old model", old: using(list(S), "param"), new: using(netref("builtins.list"), "param"), expect: [] },
+  { name: "a generic class gains a type argument", old: using(netref("Box", [N]), "result"), new: using(netref("Box", [N, S]), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]] },
+  { name: "a list netref became a set netref", old: using(list(S), "result"), new: using(netref("builtins.set", [S]), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]] },
+];
+
+const FROZENSET_ROWS: Row[] = [
+  // By value: items follow the flow like an array's (covariant in results, contravariant in parameters).
+  { name: "frozenset result narrowed (safe: unlike a list, nobody writes into it)", old: using(frozenset(union(N, S)), "result"), new: using(frozenset(N), "result"), expect: [[OK, "RPYC_DIFF_RESULT_TYPE_NARROWED", "f()"]] },
+  { name: "frozenset result widened", old: using(frozenset(N), "result"), new: using(frozenset(union(N, S)), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"]] },
+  { name: "frozenset parameter narrowed", old: using(frozenset(union(N, S)), "param"), new: using(frozenset(N), "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[]"]] },
+  { name: "frozenset parameter widened", old: using(frozenset(N), "param"), new: using(frozenset(union(N, S)), "param"), expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]] },
+  { name: "frozenset -> set (a value became a netref)", old: using(frozenset(S), "result"), new: using(netref("builtins.set", [S]), "result"), expect: [[B, "RPYC_DIFF_BECAME_NETREF", "f()"]] },
+  { name: "list -> frozenset (a netref became a value)", old: using(list(S), "result"), new: using(frozenset(S), "result"), expect: [[B, "RPYC_DIFF_BECAME_VALUE", "f()"]] },
+  { name: "tuple -> frozenset (both by value: a plain type change, not a netref one)", old: using(arr(S), "result"), new: using(frozenset(S), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]] },
+];
+
+const stock = (...fields: ReturnType<typeof field>[]): TypeDef[] => [objectType("Stock", fields)];
+const NAME = field("name", S);
+const COUNT = field("count", INT);
+
+const TYPEDDICT_ROWS: Row[] = [
+  // Keys by name, following the flow of the dict: results must keep what old clients read, arguments must not demand what they do not send.
+  { name: "result TypedDict gains a key", old: using(typedDict("Stock"), "result", stock(NAME)), new: using(typedDict("Stock"), "result", stock(NAME, COUNT)), expect: [[OK, "RPYC_DIFF_KEY_ADDED", 'f()["count"]']] },
+  { name: "result TypedDict loses a key", old: using(typedDict("Stock"), "result", stock(NAME, COUNT)), new: using(typedDict("Stock"), "result", stock(NAME)), expect: [[B, "RPYC_DIFF_KEY_REMOVED", 'f()["count"]']] },
+  { name: "result TypedDict: a required key became optional", old: using(typedDict("Stock"), "result", stock(NAME, COUNT)), new: using(typedDict("Stock"), "result", stock(NAME, field("count", INT, true))), expect: [[B, "RPYC_DIFF_KEY_MAY_BE_MISSING", 'f()["count"]']] },
+  { name: "result TypedDict: an optional key became required", old: using(typedDict("Stock"), "result", stock(NAME, field("count", INT, true))), new: using(typedDict("Stock"), "result", stock(NAME, COUNT)), expect: [[OK, "RPYC_DIFF_RESULT_TYPE_NARROWED", "f()"]] },
+  { name: "result TypedDict: a key's type widened", old: using(typedDict("Stock"), "result", stock(NAME, field("count", N))), new: using(typedDict("Stock"), "result", stock(NAME, COUNT)), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", 'f()["count"]']] },
+  { name: "result TypedDict: keys reordered (keys are names, not positions)", old: using(typedDict("Stock"), "result", stock(NAME, COUNT)), new: using(typedDict("Stock"), "result", stock(COUNT, NAME)), expect: [] },
+  { name: "parameter TypedDict gains a required key", old: using(typedDict("Stock"), "param", stock(NAME)), new: using(typedDict("Stock"), "param", stock(NAME, COUNT)), expect: [[B, "RPYC_DIFF_KEY_ADDED_REQUIRED", 'f(x)["count"]']] },
+  { name: "parameter TypedDict gains an optional key", old: using(typedDict("Stock"), "param", stock(NAME)), new: using(typedDict("Stock"), "param", stock(NAME, field("count", INT, true))), expect: [[OK, "RPYC_DIFF_KEY_ADDED", 'f(x)["count"]']] },
+  { name: "parameter TypedDict loses a key (Python accepts the extra key)", old: using(typedDict("Stock"), "param", stock(NAME, COUNT)), new: using(typedDict("Stock"), "param", stock(NAME)), expect: [[OK, "RPYC_DIFF_KEY_NO_LONGER_READ", 'f(x)["count"]']] },
+  { name: "parameter TypedDict: an optional key became required", old: using(typedDict("Stock"), "param", stock(NAME, field("count", INT, true))), new: using(typedDict("Stock"), "param", stock(NAME, COUNT)), expect: [[B, "RPYC_DIFF_KEY_REQUIRED", 'f(x)["count"]']] },
+  { name: "parameter TypedDict: a required key became optional", old: using(typedDict("Stock"), "param", stock(NAME, COUNT)), new: using(typedDict("Stock"), "param", stock(NAME, field("count", INT, true))), expect: [[OK, "RPYC_DIFF_KEY_OPTIONAL", 'f(x)["count"]']] },
+  { name: "parameter TypedDict: a key's type narrowed", old: using(typedDict("Stock"), "param", stock(NAME, COUNT)), new: using(typedDict("Stock"), "param", stock(NAME, field("count", N))), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", 'f(x)["count"]']] },
+  { name: "a TypedDict result became a plain dict", old: using(typedDict("Stock"), "result", stock(NAME)), new: using(dict(S, S), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]] },
+  {
+    name: "a recursive TypedDict, a key's type widened (reported once)",
+    old: using(typedDict("Node"), "result", [objectType("Node", [field("value", N), field("children", list(typedDict("Node")))])]),
+    new: using(typedDict("Node"), "result", [objectType("Node", [field("value", union(N, S)), field("children", list(typedDict("Node")))])]),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", 'f()["value"]']],
+  },
+];
+
+const kw = (only: ParamDef[], rest?: ParamDef): ServiceModel => oneService({ methods: [method("f", [p("a", N)], NULL, { only, ...(rest ? { rest } : {}) })] });
+const kwargs = (name: string, type: WireType = UNKNOWN): ParamDef => p(name, type, { optional: true, rest: true });
+
+const KEYWORD_ROWS: Row[] = [
+  // Keyword-only parameters pair by name; their values flow in like any argument.
+  { name: "a keyword removed", old: kw([p("k", N, { default: "0" })]), new: kw([]), expect: [[B, "RPYC_DIFF_KEYWORD_REMOVED", "f(k=)"]] },
+  { name: "a keyword removed that the new **kwargs takes", old: kw([p("k", N)]), new: kw([], kwargs("extra")), expect: [[OK, "RPYC_DIFF_KEYWORD_TO_KWARGS", "f(k=)"], [OK, "RPYC_DIFF_KWARGS_ADDED", "f(**extra)"]] },
+  { name: "a keyword removed into a narrower **kwargs", old: kw([p("k", N)], kwargs("extra", S)), new: kw([], kwargs("extra", S)), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(k=)"], [OK, "RPYC_DIFF_KEYWORD_TO_KWARGS", "f(k=)"]] },
+  { name: "a required keyword added", old: kw([]), new: kw([p("k", N)]), expect: [[B, "RPYC_DIFF_KEYWORD_ADDED_REQUIRED", "f(k=)"]] },
+  { name: "an optional keyword added", old: kw([]), new: kw([p("k", N, { default: "0" })]), expect: [[OK, "RPYC_DIFF_KEYWORD_ADDED", "f(k=)"]] },
+  { name: "an optional keyword added that old callers may pass through **kwargs with any value", old: kw([], kwargs("extra")), new: kw([p("k", N, { default: "0" })], kwargs("extra")), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(k=)"], [OK, "RPYC_DIFF_KEYWORD_ADDED", "f(k=)"]] },
+  { name: "an optional keyword made required", old: kw([p("k", N, { default: "0" })]), new: kw([p("k", N)]), expect: [[B, "RPYC_DIFF_KEYWORD_REQUIRED", "f(k=)"]] },
+  { name: "a required keyword made optional", old: kw([p("k", N)]), new: kw([p("k", N, { default: "0" })]), expect: [[OK, "RPYC_DIFF_KEYWORD_OPTIONAL", "f(k=)"]] },
+  { name: "a keyword's type narrowed", old: kw([p("k", union(N, S))]), new: kw([p("k", N)]), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(k=)"]] },
+  { name: "a keyword's type widened", old: kw([p("k", N)]), new: kw([p("k", union(N, S))]), expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(k=)"]] },
+  { name: "a keyword's default changed", old: kw([p("k", N, { default: "1" })]), new: kw([p("k", N, { default: "2" })]), expect: [[OK, "RPYC_DIFF_PARAM_DEFAULT_CHANGED", "f(k=)"]] },
+  { name: "keywords reordered (by name, never by position)", old: kw([p("j", S), p("k", N)]), new: kw([p("k", N), p("j", S)]), expect: [] },
+  { name: "**kwargs removed", old: kw([], kwargs("extra")), new: kw([]), expect: [[B, "RPYC_DIFF_KWARGS_REMOVED", "f(**extra)"]] },
+  { name: "**kwargs renamed (callers never name it)", old: kw([], kwargs("extra")), new: kw([], kwargs("more")), expect: [] },
+  { name: "**kwargs narrowed", old: kw([], kwargs("extra")), new: kw([], kwargs("extra", S)), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(**extra)"]] },
+  {
+    name: "a positional parameter made keyword-only (positional callers break)",
+    old: oneService({ methods: [method("f", [p("a", N), p("b", N)])] }),
+    new: oneService({ methods: [method("f", [p("a", N)], NULL, { only: [p("b", N)] })] }),
+    expect: [[B, "RPYC_DIFF_PARAM_REMOVED", "f(b)"], [B, "RPYC_DIFF_KEYWORD_ADDED_REQUIRED", "f(b=)"]],
+  },
+];
+
 // ---- rows from TypeScript sources ------------------------------------------------------
 
 const RPYC_TS = `
@@ -408,13 +504,96 @@ const SOURCE_ROWS: Row[] = [
   },
 ];
 
+// ---- rows from Python sources ------------------------------------------------------------
+
+const pyScratch = mkdtempSync(path.join(os.tmpdir(), "rpyc-diff-py-"));
+afterAll(() => rmSync(pyScratch, { recursive: true, force: true }));
+let pyFiles = 0;
+
+/** Extracts the model of `source` (a service S, after the imports every case needs) written to a temp file, as `rpyc-gen diff v1/svc.py ...` would. */
+async function fromPython(source: string): Promise<ServiceModel> {
+  const root = path.join(pyScratch, `case-${++pyFiles}`);
+  mkdirSync(root);
+  writeFileSync(path.join(root, "svc.py"), `from typing import Any, NotRequired, TypedDict\nfrom rpyc import Service\n\n${source}`);
+  const result = await extractPythonModel({ sources: ["svc.py"], root });
+  expect(result.diagnostics).toEqual([]);
+  return result.model;
+}
+
+/** `class S(Service)` with `members` (Python lines, unindented), after `before` (other classes). */
+const pyService = (members: string, before = ""): string => `${before}\nclass S(Service):\n${members.split("\n").map((line) => `    ${line}`).join("\n")}\n`;
+const STOCK_V1 = "class Stock(TypedDict):\n    name: str\n    count: int\n";
+const STOCK_V2 = "class Stock(TypedDict):\n    name: str\n    aisle: NotRequired[int]\n";
+
+const PYTHON_ROWS: Row[] = [
+  {
+    name: "Python: -> list[int] became -> list[str]",
+    old: await fromPython(pyService("def exposed_f(self) -> list[int]: ...")),
+    new: await fromPython(pyService("def exposed_f(self) -> list[str]: ...")),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"], [B, "RPYC_DIFF_TYPE_NARROWED", "f()[]"]],
+  },
+  {
+    name: "Python: a list[int] parameter became list[int | None] (the server may put None into the client's list)",
+    old: await fromPython(pyService("def exposed_f(self, xs: list[int]) -> None: ...")),
+    new: await fromPython(pyService("def exposed_f(self, xs: list[int | None]) -> None: ...")),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f(xs)[]"]],
+  },
+  {
+    name: "Python: a result TypedDict lost a key and gained a NotRequired one",
+    old: await fromPython(pyService("def exposed_stock(self) -> Stock: ...", STOCK_V1)),
+    new: await fromPython(pyService("def exposed_stock(self) -> Stock: ...", STOCK_V2)),
+    expect: [[B, "RPYC_DIFF_KEY_REMOVED", 'stock()["count"]'], [OK, "RPYC_DIFF_KEY_ADDED", 'stock()["aisle"]']],
+  },
+  {
+    name: "Python: a parameter TypedDict lost a key and gained a required one",
+    old: await fromPython(pyService("def exposed_put(self, s: Stock) -> None: ...", "class Stock(TypedDict):\n    name: str\n    count: int\n")),
+    new: await fromPython(pyService("def exposed_put(self, s: Stock) -> None: ...", "class Stock(TypedDict):\n    name: str\n    aisle: int\n")),
+    expect: [[B, "RPYC_DIFF_KEY_ADDED_REQUIRED", 'put(s)["aisle"]'], [OK, "RPYC_DIFF_KEY_NO_LONGER_READ", 'put(s)["count"]']],
+  },
+  {
+    name: "Python: keyword-only parameters changed, **kwargs added",
+    old: await fromPython(pyService("def exposed_greet(self, name: str, *, greeting: str, times: int = 1) -> str: ...")),
+    new: await fromPython(pyService("def exposed_greet(self, name: str, *, greeting: str = 'Hi', loud: bool, **extra: Any) -> str: ...")),
+    expect: [[B, "RPYC_DIFF_KEYWORD_ADDED_REQUIRED", "greet(loud=)"], [OK, "RPYC_DIFF_KEYWORD_OPTIONAL", "greet(greeting=)"], [OK, "RPYC_DIFF_KEYWORD_TO_KWARGS", "greet(times=)"], [OK, "RPYC_DIFF_KWARGS_ADDED", "greet(**extra)"]],
+  },
+  {
+    name: "Python: a keyword narrowed and **kwargs removed",
+    old: await fromPython(pyService("def exposed_log(self, *lines: str, level: int | str = 0, **extra: Any) -> str: ...")),
+    new: await fromPython(pyService("def exposed_log(self, *lines: str, level: int = 0) -> str: ...")),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "log(level=)"], [B, "RPYC_DIFF_KWARGS_REMOVED", "log(**extra)"]],
+  },
+  {
+    name: "Python: -> frozenset[str] became -> set[str] (a value became a netref)",
+    old: await fromPython(pyService("def exposed_f(self) -> frozenset[str]: ...")),
+    new: await fromPython(pyService("def exposed_f(self) -> set[str]: ...")),
+    expect: [[B, "RPYC_DIFF_BECAME_NETREF", "f()"]],
+  },
+  {
+    name: "Python: fixtures/python-typed/expected/model.json against itself",
+    old: JSON.parse(readFileSync(`${REPO}fixtures/python-typed/expected/model.json`, "utf8")) as ServiceModel,
+    new: JSON.parse(readFileSync(`${REPO}fixtures/python-typed/expected/model.json`, "utf8")) as ServiceModel,
+    expect: [],
+  },
+  {
+    name: "Python: fixtures/python-typed's source against its stored model",
+    old: (await extractPythonModel({ sources: ["fixtures/python-typed/shop_service.py"], root: REPO })).model,
+    new: JSON.parse(readFileSync(`${REPO}fixtures/python-typed/expected/model.json`, "utf8")) as ServiceModel,
+    expect: [],
+  },
+];
+
 const TABLE: readonly (readonly [string, readonly Row[]])[] = [
   ["services and aliases", SERVICE_ROWS],
   ["members", MEMBER_ROWS],
   ["parameters", PARAM_ROWS],
   ["types by position", TYPE_ROWS],
   ["nested positions: named types, unions, recursion, callbacks", NESTED_ROWS],
+  ["netrefs with type arguments (invariant)", NETREF_ROWS],
+  ["frozensets (by value)", FROZENSET_ROWS],
+  ["TypedDicts (keys by name)", TYPEDDICT_ROWS],
+  ["keyword-only parameters and **kwargs", KEYWORD_ROWS],
   ["from TypeScript sources", SOURCE_ROWS],
+  ["from Python sources", PYTHON_ROWS],
 ];
 
 describe("diffModels rules", () => {
@@ -502,6 +681,28 @@ describe("diffModels reports", () => {
     expect(removed.old).toMatchObject({ file: "types.ts", line: 30 });
     const field = diffModels(using(ref("P"), "param", [objectType("P", [field_("a")])]), using(ref("P"), "param", [objectType("P", [field_("a"), field_("b")])])).entries[0]!;
     expect(field.message).toMatch(/required field 'b' of P added/);
+  });
+
+  it("reports a Python int's two wire kinds (number, bigint) as one refused value", () => {
+    const report = diffModels(using(INT, "param"), using(S, "param"));
+    expect(report.entries.map((e) => [e.code, e.message])).toEqual([["RPYC_DIFF_TYPE_NARROWED", "no longer accepts number or bigint: number | bigint -> string"]]);
+  });
+
+  it("says why a container netref's items are invariant, and names TypedDict keys and keywords", () => {
+    const [written] = diffModels(using(list(union(N, S)), "result"), using(list(N), "result")).entries;
+    expect(written!.message).toBe("no longer accepts string: number | string -> number; a netref's items are read and written through it (invariant)");
+    const [key] = diffModels(using(typedDict("Stock"), "result", stock(NAME, COUNT)), using(typedDict("Stock"), "result", stock(NAME))).entries;
+    expect(key).toMatchObject({ message: "key 'count' of Stock removed; old clients read it", old: { file: "types.ts", line: 5 } });
+    const [keyword] = diffModels(kw([], kwargs("extra")), kw([p("k", N, { default: "0" })], kwargs("extra"))).entries;
+    expect(keyword!.message).toBe("no longer accepts unknown: unknown -> number (old callers may pass 'k' through **extra)");
+  });
+
+  it("says a removed method has the same signature as an added one only when their keywords agree too", () => {
+    const greet = (name: string, keyword: ParamDef) => method(name, [p("who", S)], S, { only: [keyword] });
+    const same = diffModels(oneService({ methods: [greet("hello", p("loud", BOOL))] }), oneService({ methods: [greet("greet", p("loud", BOOL))] }));
+    expect(same.entries[0]!.message).toMatch(/renamed\? added 'greet' has the same signature/);
+    const different = diffModels(oneService({ methods: [greet("hello", p("loud", BOOL))] }), oneService({ methods: [greet("greet", p("quiet", BOOL))] }));
+    expect(different.entries[0]!.message).not.toMatch(/renamed/);
   });
 
   it("keeps every message on one line, even a multi-line default", () => {
