@@ -219,6 +219,9 @@ function shapeProblem(value: unknown): string | undefined {
         return t.members.every(walk);
       case "function":
         return t.params.every((p) => walk(p.type)) && walk(t.returns);
+      case "netref":
+        // Type arguments are compared (and a TypedDict's ref resolved) when both sides have them.
+        return t.args === undefined || (Array.isArray(t.args) && t.args.every(walk));
       default:
         return true;
     }
@@ -235,7 +238,10 @@ function shapeProblem(value: unknown): string | undefined {
     if (!Array.isArray(methods) || !Array.isArray(attributes)) return `service ${s["className"]} has no methods or attributes list`;
     for (const m of methods as unknown[]) {
       if (!isRecord(m) || typeof m["name"] !== "string" || !Array.isArray(m["params"]) || !walk(m["returns"])) return `a method of ${s["className"]} is malformed`;
-      if (!(m["params"] as unknown[]).every((p) => isRecord(p) && typeof p["name"] === "string" && walk(p["type"]))) return `method ${s["className"]}.${m["name"]} has a malformed parameter`;
+      const param = (p: unknown): boolean => isRecord(p) && typeof p["name"] === "string" && walk(p["type"]);
+      const keywords = m["keywordOnly"];
+      const params = [...(m["params"] as unknown[]), ...(Array.isArray(keywords) ? keywords : []), ...(m["keywordRest"] === undefined ? [] : [m["keywordRest"]])];
+      if ((keywords !== undefined && !Array.isArray(keywords)) || !params.every(param)) return `method ${s["className"]}.${m["name"]} has a malformed parameter`;
     }
     for (const a of attributes as unknown[]) {
       if (!isRecord(a) || typeof a["name"] !== "string" || !walk(a["type"])) return `an attribute of ${s["className"]} is malformed`;

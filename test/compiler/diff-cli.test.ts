@@ -162,6 +162,27 @@ describe("rpyc-gen diff on TypeScript sources", () => {
     expect(c.out).toBe("rpyc-gen diff: no changes\n");
     const dir = io();
     expect(await runDiff(["fixtures/python-seed", "fixtures/python-seed/expected"], dir)).toBe(DIFF_EXIT.OK);
+    const typed = io();
+    expect(await runDiff(["fixtures/python-typed/shop_service.py", "fixtures/python-typed/expected"], typed)).toBe(DIFF_EXIT.OK);
+    expect(typed.out).toBe("rpyc-gen diff: no changes\n");
+  });
+
+  it("judges Python typing: list items, TypedDict keys, keyword-only parameters", async () => {
+    const header = "from typing import NotRequired, TypedDict\nfrom rpyc import Service\n\n";
+    const v1 = scratchFile("shop.py", `${header}class Stock(TypedDict):\n    name: str\n    count: int\n\nclass ShopService(Service):\n    def exposed_names(self) -> list[int]: ...\n    def exposed_stock(self) -> Stock: ...\n    def exposed_greet(self, *, greeting: str) -> str: ...\n`);
+    const v2 = scratchFile("shop.py", `${header}class Stock(TypedDict):\n    name: str\n    aisle: NotRequired[int]\n\nclass ShopService(Service):\n    def exposed_names(self) -> list[str]: ...\n    def exposed_stock(self) -> Stock: ...\n    def exposed_greet(self, *, greeting: str = "Hi", times: int = 1) -> str: ...\n`);
+    const c = io();
+    expect(await runDiff([v1, v2], c)).toBe(DIFF_EXIT.BREAKING);
+    const lines = c.out.trimEnd().split("\n").map((l) => l.replace(/ \([^ ()]*shop\.py:\d+\)$/, ""));
+    expect(lines).toEqual([
+      "BREAKING ShopService.names()[]: may now be string, which old clients do not expect: number | bigint -> string; a netref's items are read and written through it (invariant)",
+      "BREAKING ShopService.names()[]: no longer accepts number or bigint: number | bigint -> string; a netref's items are read and written through it (invariant)",
+      `BREAKING ShopService.stock()["count"]: key 'count' of Stock removed; old clients read it`,
+      "SAFE ShopService.greet(greeting=): keyword 'greeting' became optional",
+      "SAFE ShopService.greet(times=): optional keyword 'times' added",
+      `SAFE ShopService.stock()["aisle"]: optional key 'aisle' of Stock added`,
+      "rpyc-gen diff: 3 breaking changes, 3 safe changes",
+    ]);
   });
 });
 
@@ -182,6 +203,10 @@ describe("rpyc-gen diff on bad input", () => {
       [JSON.stringify({ version: 1, services: [] }), /no services or types list/],
       [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [], returns: { kind: "ref", name: "Ghost" } }], attributes: [] }] }), /type 'Ghost'/],
       [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [{ name: "t", type: { kind: "tuple" } }], returns: { kind: "null" } }], attributes: [] }] }), /not a ServiceModel/],
+      [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [], returns: { kind: "netref", name: "builtins.dict", args: [{ kind: "ref", name: "Ghost" }] } }], attributes: [] }] }), /type 'Ghost'/],
+      [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [], returns: { kind: "netref", name: "builtins.list", args: "int" } }], attributes: [] }] }), /method of X is malformed/],
+      [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [], keywordOnly: { name: "k" }, returns: { kind: "null" } }], attributes: [] }] }), /X\.f has a malformed parameter/],
+      [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [], keywordRest: { name: "kw" }, returns: { kind: "null" } }], attributes: [] }] }), /X\.f has a malformed parameter/],
     ];
     for (const [contents, message] of cases) {
       const file = scratchFile("model.json", contents);
