@@ -120,11 +120,12 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 }
 
 /** Keyword arguments for a remote call: `ref.f(1, kwargs({ c: 3 }))` is Python's `f(1, c=3)`. */
-export class Kwargs {
-  constructor(readonly values: Readonly<Record<string, unknown>>) {}
+export class Kwargs<T extends Readonly<Record<string, unknown>> = Readonly<Record<string, unknown>>> {
+  constructor(readonly values: T) {}
 }
 
-export function kwargs(values: Readonly<Record<string, unknown>>): Kwargs {
+/** Keyword arguments for the call they end; their names and types are kept, so typed stubs check them. */
+export function kwargs<const T extends Readonly<Record<string, unknown>>>(values: T): Kwargs<T> {
   return new Kwargs(values);
 }
 

@@ -23,11 +23,13 @@ export interface RemoteAttribute<V> extends PromiseLike<V> {
 
 /**
  * What a caller may pass for a parameter: callbacks may answer synchronously or not, and a
- * netref the caller holds may go where the service declared the object itself.
+ * netref the caller holds may go where the service declared the object itself. A parameter
+ * declared as a netref type already (a stub's RemoteList) takes just that: mapping it through
+ * Remote<> would leave only NetrefBase, so any netref would pass.
  */
 type LocalArg<P> = [P] extends [(...args: infer A) => infer R]
   ? (...args: A) => Awaited<R> | PromiseLike<Awaited<R>>
-  : P | (P extends object ? (IsNetrefType<P> extends true ? Remote<P> : never) : never);
+  : P | (P extends NetrefBase ? never : P extends object ? (IsNetrefType<P> extends true ? Remote<P> : never) : never);
 
 type LocalArgs<A extends readonly unknown[]> = { -readonly [K in keyof A]: LocalArg<A[K]> };
 

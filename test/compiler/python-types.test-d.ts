@@ -5,7 +5,7 @@
 // never executed: each `@ts-expect-error` line fails the type check if it compiles.
 
 import { describe, expectTypeOf, it } from "vitest";
-import { FrozenSet, kwargs, type Connection, type KeywordArguments, type NetrefBase, type RemoteAttribute, type RemoteDict, type RemoteFunction, type RemoteInstance, type RemoteList, type RemoteSet, type RemoteTypedDict } from "../../runtime/index.js";
+import { FrozenSet, kwargs, type Connection, type NetrefBase, type RemoteAttribute, type RemoteDict, type RemoteFunction, type RemoteInstance, type RemoteList, type RemoteSet, type RemoteTypedDict } from "../../runtime/index.js";
 import { connectInventory, type AuditedRemote, type BaseRemote, type InventoryRemote } from "../../fixtures/python-inheritance/expected/index.js";
 import { connectMy, type MyRemote } from "../../fixtures/python-seed/expected/index.js";
 import { connectShop, type Delivery, type Item, type Shelf, type ShopRemote, type Stock } from "../../fixtures/python-typed/expected/index.js";
@@ -120,6 +120,7 @@ describe("python-typed: ShopService", () => {
     const names = await shop.item_names();
     const prices = await shop.prices();
     void shop.sum_all([1, 2n]);
+    // @ts-expect-error a list of str is not a list of int (sum() would raise TypeError in Python)
     void shop.sum_all(names);
     void shop.lookup(new Map([["a", 1]]), "a");
     void shop.lookup(prices, "a");
@@ -131,6 +132,8 @@ describe("python-typed: ShopService", () => {
     void shop.lookup({ a: 1 }, "a");
     // @ts-expect-error a Set is not a list
     void shop.sum_all(new Set([1]));
+    // @ts-expect-error a set netref is not a list netref either
+    void shop.sum_all(await shop.tags());
     // @ts-expect-error tuple[int, str] takes exactly two items
     void shop.pair(1);
     // @ts-expect-error keyword-only `level` is not positional: it goes in kwargs()
@@ -140,33 +143,29 @@ describe("python-typed: ShopService", () => {
   });
 
   it("keyword-only parameters: a second overload takes them in a last kwargs({ ... }), typed by name", async () => {
-    // Today's kwargs() returns an untyped Kwargs: accepted where every keyword is optional.
+    // kwargs() keeps its values' names and types, so the stub checks them.
     expectTypeOf(await shop.log("a", "b", kwargs({ level: 2 }))).toEqualTypeOf<string>();
-    // @ts-expect-error greet's `greeting` is required, which an untyped Kwargs cannot show
-    void shop.greet("Bo", kwargs({ greeting: "Hi" }));
-    // With kwargs keeping its values' type (the generic signature below), names and types are checked.
-    const kw = kwargs as <const T extends Readonly<Record<string, unknown>>>(values: T) => KeywordArguments<T>;
-    expectTypeOf(await shop.greet("Bo", kw({ greeting: "Hi" }))).toEqualTypeOf<string>();
-    void shop.greet("Bo", "?", kw({ greeting: "Hi", times: 2 }));
-    void shop.log(kw({ level: 2n }));
+    expectTypeOf(await shop.greet("Bo", kwargs({ greeting: "Hi" }))).toEqualTypeOf<string>();
+    void shop.greet("Bo", "?", kwargs({ greeting: "Hi", times: 2 }));
+    void shop.log(kwargs({ level: 2n }));
     // **extra: any other name is accepted, as Python accepts it.
-    void shop.log("a", kw({ level: 2, who: "me" }));
+    void shop.log("a", kwargs({ level: 2, who: "me" }));
     // @ts-expect-error level is an int
-    void shop.log("a", kw({ level: "high" }));
+    void shop.log("a", kwargs({ level: "high" }));
     // @ts-expect-error greet takes no **kwargs: an unknown name fails
-    void shop.greet("Bo", kw({ greting: "Hi" }));
+    void shop.greet("Bo", kwargs({ greting: "Hi" }));
     // @ts-expect-error greeting is required (it has no default)
-    void shop.greet("Bo", kw({ times: 2 }));
+    void shop.greet("Bo", kwargs({ times: 2 }));
     // @ts-expect-error times is an int
-    void shop.greet("Bo", kw({ greeting: "Hi", times: "twice" }));
+    void shop.greet("Bo", kwargs({ greeting: "Hi", times: "twice" }));
     // @ts-expect-error the positional parameters come first and keep their types
-    void shop.greet(1, kw({ greeting: "Hi" }));
+    void shop.greet(1, kwargs({ greeting: "Hi" }));
     // Only keyword parameters: no positional argument before them.
-    expectTypeOf(await shop.search(kw({ prefix: "a", limit: null }))).toEqualTypeOf<RemoteList<string>>();
+    expectTypeOf(await shop.search(kwargs({ prefix: "a", limit: null }))).toEqualTypeOf<RemoteList<string>>();
     // @ts-expect-error search takes no positional argument
-    void shop.search("a", kw({ limit: 1 }));
+    void shop.search("a", kwargs({ limit: 1 }));
     // @ts-expect-error greet takes at most two positional arguments before its keywords
-    void shop.greet("Bo", "!", "?", kw({ greeting: "Hi" }));
+    void shop.greet("Bo", "!", "?", kwargs({ greeting: "Hi" }));
   });
 
   it("Callable: a callback may answer synchronously or not; a returned function is a RemoteFunction", async () => {

@@ -7,7 +7,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AttributeError, FrozenSet, KeyError, isNetref, kwargs, len, type KeywordArguments } from "../../runtime/index.js";
+import { AttributeError, FrozenSet, KeyError, isNetref, kwargs, len } from "../../runtime/index.js";
 import { AUDITED_NAMES, connectAudited, connectInventory } from "../../fixtures/python-inheritance/expected/index.js";
 import { MY_SERVICE_NAMES, connectMy } from "../../fixtures/python-seed/expected/index.js";
 import { SHOP_SERVICE_NAMES, connectShop } from "../../fixtures/python-typed/expected/index.js";
@@ -131,9 +131,9 @@ describe("python-typed: ShopService served by Python, called through its generat
     expect(await collect(await root.search(kwargs({ limit: 1 })))).toEqual(["apple"]);
     expect(await collect(await root.search())).toEqual(["apple", "pear"]);
     // A required keyword needs kwargs' values typed (today's kwargs() returns an untyped Kwargs).
-    const greeting = kwargs({ greeting: "Hi" }) as KeywordArguments<{ greeting: string }>;
+    const greeting = kwargs({ greeting: "Hi" });
     expect(await root.greet("Bo", greeting)).toBe("Hi, Bo!");
-    expect(await root.greet("Bo", "?", kwargs({ greeting: "Hey", times: 2 }) as KeywordArguments<{ greeting: string; times: number }>)).toBe("Hey, Bo? Hey, Bo?");
+    expect(await root.greet("Bo", "?", kwargs({ greeting: "Hey", times: 2 }))).toBe("Hey, Bo? Hey, Bo?");
     // Python still checks: without the required keyword it raises TypeError.
     const untyped = root as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     await expect(untyped["greet"]!("Bo")).rejects.toThrow("greeting");
