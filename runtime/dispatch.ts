@@ -129,9 +129,17 @@ export async function dispatchGetattr(table: DispatchTable, service: object, raw
   throw refuse(rawName);
 }
 
-/** The names DIR and INSPECT report for a compiled service: only what it answers. */
+/** The names DIR reports for a compiled service: only what it answers. */
 export function dispatchNames(table: DispatchTable, prefix: string): string[] {
-  const names = [...Object.keys(table.schema.methods), ...Object.keys(table.schema.attributes), ...Object.keys(BUILTIN_METHODS)];
+  return prefixed([...Object.keys(table.schema.methods), ...Object.keys(table.schema.attributes), ...Object.keys(BUILTIN_METHODS)], prefix);
+}
+
+/** The names INSPECT reports for a compiled service: its methods only, as Python lists callables (attributes are not methods of a netref class). */
+export function dispatchMethodNames(table: DispatchTable, prefix: string): string[] {
+  return prefixed([...Object.keys(table.schema.methods), ...Object.keys(BUILTIN_METHODS)], prefix);
+}
+
+function prefixed(names: readonly string[], prefix: string): string[] {
   return [...new Set(names)].map((name) => prefix + name).sort();
 }
 

@@ -9,7 +9,7 @@ import type { ProtocolConfig } from "./config.js";
 import * as C from "./consts.js";
 import { AttributeError, KeyError, StopIteration, ValueError } from "./exceptions.js";
 import { applyKeywords } from "./function-params.js";
-import { dispatchCall, dispatchedMethods, dispatchGetattr, dispatchNames, tableFor } from "./dispatch.js";
+import { dispatchCall, dispatchedMethods, dispatchGetattr, dispatchMethodNames, dispatchNames, tableFor } from "./dispatch.js";
 import { isIdPack, objectHash, type IdPack } from "./id-pack.js";
 import { netrefState } from "./netref.js";
 import type { LocalObjectTable } from "./object-table.js";
@@ -280,7 +280,7 @@ export const HANDLERS: ReadonlyMap<number, HandlerSpec> = new Map<number, Handle
       const state = netrefState(obj);
       if (state) return state.owner.request(C.HANDLE_INSPECT, [state.idPack]);
       const table = tableFor(h.config.dispatch, obj);
-      return table ? dispatchNames(table, h.config.exposed_prefix).map((name) => [name, null]) : methodList(obj);
+      return table ? dispatchMethodNames(table, h.config.exposed_prefix).map((name) => [name, null]) : methodList(obj);
     }),
   ],
   [

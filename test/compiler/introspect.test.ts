@@ -287,7 +287,7 @@ describe("introspecting an rpyc-ts server", () => {
   });
 
   it("reads a compiled service (dispatch table) right, and the seed's source stub passes --check against it", async () => {
-    // With a dispatch table our server's INSPECT lists attributes too; reading them tells them apart.
+    // Kinds come from reading each member, not from INSPECT alone (Python's misses classmethods).
     const server = await serve(MyService, { dispatch: [MyServiceDispatch] });
     const where = `127.0.0.1:${server.port}`;
     const service = only((await introspectServer({ host: "127.0.0.1", port: server.port })).model);
