@@ -78,5 +78,6 @@ if __name__ == "__main__":
     port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 18871
     # allow_public_attrs: clients read a returned Book's fields (book.title); RPyC refuses them by default.
     server = ThreadedServer(LibraryService, hostname="127.0.0.1", port=port, protocol_config={"allow_public_attrs": True})
+    server._listen()  # listen before saying the port (start() would, but only after this print)
     print(f"PORT {server.port}", flush=True)
     server.start()

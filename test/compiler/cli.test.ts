@@ -94,7 +94,8 @@ describe("rpyc-gen", () => {
     expect(model.services.map((s) => s.name)).toEqual(["MY"]);
     const pkg = JSON.parse(readFileSync(path.join(REPO, out, "package.json"), "utf8")) as { name: string; version: string; peerDependencies: Record<string, string> };
     expect(pkg).toMatchObject({ name: "@acme/my-sdk", version: "1.2.3" });
-    expect(Object.keys(pkg.peerDependencies)).toEqual(["rpyc-ts"]);
+    // protobufjs: the native codec with rpyc-ts servers (npm installs peers).
+    expect(Object.keys(pkg.peerDependencies)).toEqual(["protobufjs", "rpyc-ts"]);
     expect(existsSync(path.join(REPO, out, "dist", "index.js"))).toBe(true);
     expect(existsSync(path.join(REPO, out, "dist", "index.d.ts"))).toBe(true);
   });
