@@ -7,6 +7,7 @@
 
 import { NATIVE_VERSION, schemaFingerprint } from "./codec/native.js";
 import type { DispatchTable } from "./dispatch.js";
+import type { ServiceSchema } from "./schema.js";
 
 /**
  * Handler code of the native-codec offer: outside RPyC's handler range, so a Python peer
@@ -20,25 +21,48 @@ export type Codec = "native" | "brine";
 /** The answer to an offer listing "pipeline": the native codec, and promise pipelining's frames too. */
 const NATIVE_PIPELINING = "native+pipeline";
 
+/**
+ * One class the peer serves natively. Its id is its index in the peer's announced list: a
+ * native request names the class by that number (agreed once, here) instead of by strings.
+ */
+export class PeerClass {
+  /** The last local schema found to have this fingerprint (a call then skips the comparison). */
+  private matched: ServiceSchema | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly fingerprint: string,
+  ) {}
+
+  /** Whether `schema` is the peer's schema of this class (same fingerprint). */
+  agrees(schema: ServiceSchema): boolean {
+    if (schema === this.matched) return true;
+    if (schemaFingerprint(schema) !== this.fingerprint) return false;
+    this.matched = schema;
+    return true;
+  }
+}
+
 /** What two peers agreed on. */
 export interface NativeAgreement {
-  /** The peer's compiled classes (className to schema fingerprint) it serves natively. */
-  readonly classes: ReadonlyMap<string, string>;
+  /** The peer's compiled classes (by className) it serves natively, with their numeric ids. */
+  readonly classes: ReadonlyMap<string, PeerClass>;
   /** Both peers take promise pipelining's frames. */
   readonly pipelining: boolean;
 }
 
-/** The compiled classes we serve, as the peer may call them natively: (className, fingerprint) pairs. */
+/** The compiled classes we serve, as the peer may call them natively: (className, fingerprint) pairs; a class's id is its index here (the index of its dispatch table). */
 function servedClasses(dispatch: readonly DispatchTable[]): [string, string][] {
   return dispatch.map((table) => [table.schema.className, schemaFingerprint(table.schema)]);
 }
 
-function classMap(value: unknown): Map<string, string> | undefined {
+function classMap(value: unknown): Map<string, PeerClass> | undefined {
   if (!Array.isArray(value)) return undefined;
-  const classes = new Map<string, string>();
-  for (const pair of value) {
+  const classes = new Map<string, PeerClass>();
+  for (const [id, pair] of value.entries()) {
     if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || typeof pair[1] !== "string") return undefined;
-    classes.set(pair[0], pair[1]);
+    // A class listed twice: the first entry wins (its table is the one tableFor finds first).
+    if (!classes.has(pair[0])) classes.set(pair[0], new PeerClass(id, pair[1]));
   }
   return classes;
 }

@@ -38,7 +38,7 @@ import {
 import { invokeNativeCall, tableFor } from "./dispatch.js";
 import { createNetref, netrefState, releaseState, type NetrefOwner, type NetrefState, type RequestOptions } from "./netref.js";
 import { PIPELINED_ON_VALUE, type Answer } from "./pipeline.js";
-import { HANDLE_NATIVE_OFFER, nativeOffer, offerAnswer, readOffer, readOfferAnswer, type Codec, type NativeAgreement } from "./codec-negotiation.js";
+import { HANDLE_NATIVE_OFFER, nativeOffer, offerAnswer, readOffer, readOfferAnswer, type Codec, type NativeAgreement, type PeerClass } from "./codec-negotiation.js";
 import { HeldAnswers, MAX_HELD_ANSWERS } from "./held-answers.js";
 
 // Re-exported where they were first defined (runtime/index.ts imports Codec from here).
@@ -161,8 +161,8 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private nativeAgreed = false;
   /** Both peers take promise pipelining's frames (agreed with the codec). */
   private pipelining = false;
-  /** The peer's compiled classes (className to schema fingerprint) it serves natively. */
-  private peerNative: ReadonlyMap<string, string> = new Map();
+  /** The peer's compiled classes (by className) it serves natively, with their agreed ids. */
+  private peerNative: ReadonlyMap<string, PeerClass> = new Map();
   private codecDecided!: (codec: Codec) => void;
   /**
    * Resolves with the codec once it is decided: on the side that offers (it has `schemas`),
@@ -376,13 +376,13 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   }
 
   /** Sends a native call (see callNative): the lean path of typed calls, nothing allocated but the frame, Pending and promise. */
-  private sendNativeCall(method: NativeMethod, fingerprint: string, target: IdPack, args: readonly unknown[], timeoutSeconds: number | null, signal: AbortSignal | undefined): Promise<unknown> {
+  private sendNativeCall(method: NativeMethod, classId: number, target: IdPack, args: readonly unknown[], timeoutSeconds: number | null, signal: AbortSignal | undefined): Promise<unknown> {
     const refused = this.admit(C.HANDLE_CALLATTR, timeoutSeconds, signal, false);
     if (refused !== undefined) return Promise.reject(refused);
     const seq = this.seq;
     let frame: Uint8Array[];
     try {
-      frame = encodeNativeRequest(seq, fingerprint, method, target, args, this.config.compress);
+      frame = encodeNativeRequest(seq, classId, method, target, args, this.config.compress);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -911,15 +911,15 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
    */
   callNative(state: NetrefState, schema: ServiceSchema, name: string, args: readonly unknown[], options: RequestOptions | undefined): Promise<unknown> | undefined {
     if (!this.nativeAgreed || this.isClosed) return undefined;
-    const fingerprint = schemaFingerprint(schema);
-    if (this.peerNative.get(schema.className) !== fingerprint) return undefined;
+    const peer = this.peerNative.get(schema.className);
+    if (peer === undefined || !peer.agrees(schema)) return undefined;
     const idPack = state.idPack;
     if (idPack === null || typeof idPack[1] !== "number" || typeof idPack[2] !== "number") return undefined;
     const method = nativeSchema(schema).method(name);
     if (!method || !method.accepts(args.length)) return undefined;
-    if (options === undefined) return this.sendNativeCall(method, fingerprint, idPack, args, this.config.sync_request_timeout, undefined);
+    if (options === undefined) return this.sendNativeCall(method, peer.id, idPack, args, this.config.sync_request_timeout, undefined);
     const [timeout, signal] = this.timeoutOf(options);
-    return this.sendNativeCall(method, fingerprint, idPack, args, timeout, signal);
+    return this.sendNativeCall(method, peer.id, idPack, args, timeout, signal);
   }
 
   private dispatchNative(payload: Buffer, fresh: boolean): void {
@@ -1013,6 +1013,12 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   private onNativeRequest(header: NativeRequestHeader, reader: NativeReader, refuse: boolean): void {
     const seq = header.seq;
+    // The class id indexes the classes we announced (our dispatch tables, see codec-negotiation.ts):
+    // any other number is not a call we could have agreed to, so the peer is broken.
+    const table = this.config.dispatch[header.classId];
+    if (table === undefined) {
+      return this.fatal(new ProtocolError(`native request names class id ${header.classId}, but only ${this.config.dispatch.length} classes were announced on this connection`));
+    }
     let trace: RequestEvent | undefined;
     let method: NativeMethod;
     let result: unknown;
@@ -1022,9 +1028,11 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       // A netref of another connection we forward (proxy chaining): called through it, as
       // brine CALLATTR would be; its own connection encodes for the next hop.
       const forwarded = netrefState(target) !== undefined;
-      const table = forwarded ? this.config.dispatch.find((t) => schemaFingerprint(t.schema) === header.fingerprint) : tableFor(this.config.dispatch, target);
-      if (!table || schemaFingerprint(table.schema) !== header.fingerprint) {
-        throw new TypeError("native call: the target is not served under the schema the caller was compiled against");
+      if (!forwarded) {
+        const own = tableFor(this.config.dispatch, target);
+        if (own !== table && (own === undefined || schemaFingerprint(own.schema) !== schemaFingerprint(table.schema))) {
+          throw new TypeError(`native call: the target is not served as ${table.schema.className}, the class the caller named`);
+        }
       }
       const found = nativeSchema(table.schema).methodAt(header.method);
       if (!found) throw new TypeError(`native call: method #${header.method} of ${table.schema.className} has no native form`);

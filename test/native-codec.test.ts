@@ -35,6 +35,12 @@ import { MY_SERVICE_SCHEMA, connectMy } from "../fixtures/seed/expected/index.js
 import { runPythonClient, startPython } from "./helpers/python.js";
 import { eventually } from "./helpers/servers.js";
 import { resolveConfig } from "../runtime/config.js";
+import { PeerClass } from "../runtime/codec-negotiation.js";
+
+/** The client's agreed table of the peer's native classes (a test reaches in to play a broken peer). */
+function peerClasses(conn: Connection): Map<string, PeerClass> {
+  return (conn as unknown as { peerNative: Map<string, PeerClass> }).peerNative;
+}
 
 // ---- a recording forwarder ----------------------------------------------------------------
 
@@ -510,12 +516,44 @@ describe("native calls of a compiled service", () => {
     const socket = net.connect({ host: "127.0.0.1", port: server.port });
     await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
     const method = nativeSchema(LAB_SCHEMA).method("slow")!;
-    const frame = Buffer.concat(encodeNativeRequest(0, schemaFingerprint(LAB_SCHEMA), method, ["rpyc_ts.LabService", 1, 1], [1], false));
+    const frame = Buffer.concat(encodeNativeRequest(0, 0, method, ["rpyc_ts.LabService", 1, 1], [1], false));
     const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     socket.on("data", () => {});
     socket.write(frame);
     await closed;
     await eventually(() => server.connections.size === 0, 2000, "the server side closed");
+  });
+
+  it("a request naming a class id the server never announced closes that connection; the server serves others", async () => {
+    const warnings: string[] = [];
+    const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (message: string) => void warnings.push(message) };
+    const { conn, root, server } = await lab({}, { protocolConfig: { logger } });
+    expect(await root["slow"]!(1)).toBe(1);
+    // A broken peer: LabService's entry names id 9 (the server announced one class, id 0).
+    const peer = peerClasses(conn);
+    peer.set("LabService", new PeerClass(9, peer.get("LabService")!.fingerprint));
+    await expect(root["slow"]!(1)).rejects.toBeInstanceOf(Error);
+    await eventually(() => conn.closed, 2000, "the client side closed");
+    await eventually(() => server.connections.size === 0, 2000, "the server side closed");
+    expect(warnings.join("\n")).toMatch(/native request names class id 9, but only 1 classes were announced on this connection/);
+    const other = track(await connect("127.0.0.1", server.port, { schemas: [LAB_SCHEMA] }));
+    expect(await other.negotiated).toBe("native");
+    expect(await ((await other.getRoot()) as unknown as Lab)["slow"]!(2)).toBe(2);
+    expect(other.stats()).toMatchObject({ errors: 0 });
+  });
+
+  it("a class id announced for another class than the target's is answered with an error; the connection stays", async () => {
+    const { conn, root } = await lab({}, { dispatch: [LAB_DISPATCH, MyServiceDispatch] });
+    const peer = peerClasses(conn);
+    expect([...peer].map(([name, c]) => [name, c.id])).toEqual([
+      ["LabService", 0],
+      ["MyService", 1],
+    ]);
+    peer.set("LabService", new PeerClass(1, peer.get("LabService")!.fingerprint));
+    await expect(root["slow"]!(1)).rejects.toThrow(/not served as MyService, the class the caller named/);
+    peer.set("LabService", new PeerClass(0, peer.get("LabService")!.fingerprint));
+    expect(await root["slow"]!(3)).toBe(3);
+    expect(conn.closed).toBe(false);
   });
 
   it("a native call to a closed connection rejects as brine calls do", async () => {

@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Service, ThreadedServer, connect } from "../runtime/index.js";
 import { defineDispatch, type ServiceSchema } from "../runtime/internal.js";
 import { FrameDecoder } from "../runtime/channel.js";
-import { encodeNativeReply, encodeNativeRequest, loadNativeCodec, nativeSchema, readNativeFrame, schemaFingerprint } from "../runtime/codec/native.js";
+import { encodeNativeReply, encodeNativeRequest, loadNativeCodec, nativeSchema, readNativeFrame } from "../runtime/codec/native.js";
 import { ZERO_COPY_BYTES } from "../runtime/codec/native-frame.js";
 
 class BlobService extends Service {
@@ -72,11 +72,10 @@ beforeAll(async () => {
 
 describe("native frame writer", () => {
   const echo = () => nativeSchema(BLOB_SCHEMA).method("echo")!;
-  const fp = schemaFingerprint(BLOB_SCHEMA);
 
   it("a small call is one buffer holding header, payload and flush byte", () => {
     expect(nativeSchema(BLOB_SCHEMA).nativeMethods.sort()).toEqual(["echo", "pair"]);
-    const chunks = encodeNativeRequest(7, fp, echo(), ["rpyc_ts.BlobService", 1, 2], [Uint8Array.of(1, 2, 3)], true);
+    const chunks = encodeNativeRequest(7, 3, echo(), ["rpyc_ts.BlobService", 1, 2], [Uint8Array.of(1, 2, 3)], true);
     expect(chunks).toHaveLength(1);
     const frame = chunks[0]!;
     expect(Buffer.from(frame).readUInt32BE(0)).toBe(frame.length - 6);
@@ -84,7 +83,7 @@ describe("native frame writer", () => {
     expect(frame[frame.length - 1]).toBe(0x0a);
     const read = readNativeFrame(readBack(chunks));
     if (read.kind !== 1) throw new Error("not a request");
-    expect(read.header).toEqual({ seq: 7, fingerprint: fp, method: echo().index, argc: 1, target: ["rpyc_ts.BlobService", 1, 2] });
+    expect(read.header).toEqual({ seq: 7, classId: 3, method: echo().index, argc: 1, target: ["rpyc_ts.BlobService", 1, 2] });
     expect(echo().decodeArgs(read.reader, 1)).toEqual([Uint8Array.of(1, 2, 3)]);
   });
 

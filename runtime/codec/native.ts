@@ -19,8 +19,8 @@ export { loadNativeCodec } from "./wire-types.js";
 
 /** First varint of every native payload (bytes 0xfe 0x01); brine messages start with 0x12. */
 export const NATIVE_MAGIC = 0xfe;
-/** Version of the native codec, sent in the offer. */
-export const NATIVE_VERSION = 1;
+/** Version of the native codec, sent in the offer (2: requests name their class by its numeric id, not by fingerprint). */
+export const NATIVE_VERSION = 2;
 export const NATIVE_REQUEST = 1;
 export const NATIVE_REPLY = 2;
 /** Promise pipelining: "keep the result of my request `seq` for `count` pipelined requests". */
@@ -204,7 +204,8 @@ export function schemaFingerprint(schema: ServiceSchema): string {
 /** Header of a native request. */
 export interface NativeRequestHeader {
   readonly seq: number;
-  readonly fingerprint: string;
+  /** The class's index in the list of classes the serving peer announced at negotiation. */
+  readonly classId: number;
   readonly method: number;
   readonly argc: number;
   readonly target: readonly [string, number, number];
@@ -213,11 +214,11 @@ export interface NativeRequestHeader {
 // Every encoder returns the frame's chunks, ready to write (see native-frame.ts); `compress`
 // is the connection's `compress` setting.
 
-/** Encodes a native request: magic, kind, header fields (seq, fingerprint, method, argc, target id_pack), then the Args message. */
-export function encodeNativeRequest(seq: number, fingerprint: string, method: NativeMethod, target: readonly [string, WireInt, WireInt], args: readonly unknown[], compress: boolean): Uint8Array[] {
+/** Encodes a native request: magic, kind, header fields (seq, class id, method, argc, target id_pack), then the Args message. */
+export function encodeNativeRequest(seq: number, classId: number, method: NativeMethod, target: readonly [string, WireInt, WireInt], args: readonly unknown[], compress: boolean): Uint8Array[] {
   const writer = startFrame();
   try {
-    writer.uint32(NATIVE_MAGIC).uint32(NATIVE_REQUEST).double(seq).string(fingerprint).uint32(method.index).uint32(args.length);
+    writer.uint32(NATIVE_MAGIC).uint32(NATIVE_REQUEST).double(seq).uint32(classId).uint32(method.index).uint32(args.length);
     writer.string(target[0]).double(Number(target[1])).double(Number(target[2]));
     method.encodeArgs(args, writer);
   } catch (err) {
@@ -280,11 +281,11 @@ export function readNativeFrame(payload: Uint8Array): NativeFrame {
   const seq = reader.double();
   if (!Number.isSafeInteger(seq) || seq < 0) throw new TypeError("native payload: bad seq");
   if (kind === NATIVE_REQUEST) {
-    const fingerprint = reader.string();
+    const classId = reader.uint32();
     const method = reader.uint32();
     const argc = reader.uint32();
     const target: [string, number, number] = [reader.string(), reader.double(), reader.double()];
-    return { kind, header: { seq, fingerprint, method, argc, target }, reader };
+    return { kind, header: { seq, classId, method, argc, target }, reader };
   }
   if (kind === NATIVE_REPLY) return { kind, seq, method: reader.uint32(), reader };
   if (kind === NATIVE_HOLD) return { kind, seq, count: reader.uint32() };
