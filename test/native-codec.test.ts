@@ -424,6 +424,8 @@ describe("native calls of a compiled service", () => {
     // Checked on the client before anything is sent (as with brine).
     await expect(root["echo"]!({ name: 1 })).rejects.toThrow("echo() argument 'item'.name: expected string");
     await expect(root["echo"]!({ name: "x", qty: 1, meta: {}, id: 1, kind: null })).rejects.toThrow("echo() argument 'item'.id: expected bigint");
+    const good: Item = { name: "x", qty: 1, meta: {}, id: 1n, kind: null };
+    await expect(root["echo"]!(good, good, { ...good, qty: "1" })).rejects.toThrow("echo() argument 'more[1]'.qty: expected number");
     // Too few arguments: no native form for the call; the server's brine check answers.
     await expect(root["echo"]!()).rejects.toThrow("echo() takes at least 1 argument");
     expect(conn.codec).toBe("native");

@@ -13,7 +13,7 @@ import type * as pbt from "protobufjs/light.js";
 import type { WireInt } from "../id-pack.js";
 import { checkArity, type MethodSchema, type ServiceSchema } from "../schema.js";
 import { abandonFrame, finishFrame, startFrame } from "./native-frame.js";
-import { Builder, convert, lib, NotNative, type Message, type Slot } from "./wire-types.js";
+import { Builder, conversionError, lib, NotNative, type Message, type Slot } from "./wire-types.js";
 
 export { loadNativeCodec } from "./wire-types.js";
 
@@ -43,10 +43,21 @@ export class NativeMethod {
     private readonly returns: Slot,
   ) {
     this.required = schema.params.filter((p) => !p.optional && !p.rest).length;
+    this.keys = params.map((_, i) => `p${i}`);
+    this.argPaths = params.map((_, i) => `${name}() argument '${schema.params[i]!.name}'`);
+    this.resultPath = `${name}() result`;
   }
 
   /** Parameters a call must pass. */
   private readonly required: number;
+  /** Per fixed parameter: its field in the Args message, and the path its conversion errors name (built once, not per call). */
+  private readonly keys: readonly string[];
+  private readonly argPaths: readonly string[];
+  private readonly resultPath: string;
+
+  private restPath(i: number): string {
+    return `${this.name}() argument '${this.schema.params[this.params.length]!.name}[${i}]'`;
+  }
 
 
   /** Whether this many arguments can go native (else the brine path reports the error the server gives). */
@@ -58,16 +69,25 @@ export class NativeMethod {
   encodeArgs(args: readonly unknown[], writer: pbt.Writer): void {
     const out: Message = {};
     const fixed = this.params.length;
-    for (let i = 0; i < args.length && i < fixed; i++) {
-      const param = this.schema.params[i]!;
-      const value = args[i];
-      if (param.optional && value === undefined) continue;
-      out[`p${i}`] = convert(`${this.name}() argument '${param.name}'`, () => this.params[i]!.enc(value, 0));
+    let i = 0;
+    try {
+      for (; i < args.length && i < fixed; i++) {
+        const value = args[i];
+        if (value === undefined && this.schema.params[i]!.optional) continue;
+        out[this.keys[i]!] = this.params[i]!.enc(value, 0);
+      }
+    } catch (err) {
+      throw conversionError(err, this.argPaths[i]!);
     }
     if (this.rest && args.length > fixed) {
       const rest = this.rest;
-      const restName = this.schema.params[fixed]!.name;
-      out["rest"] = args.slice(fixed).map((value, i) => convert(`${this.name}() argument '${restName}[${i}]'`, () => rest.enc(value, 0)));
+      const items: unknown[] = [];
+      try {
+        for (i = fixed; i < args.length; i++) items.push(rest.enc(args[i], 0));
+      } catch (err) {
+        throw conversionError(err, this.restPath(i - fixed));
+      }
+      out["rest"] = items;
     }
     this.args.encode(out, writer);
   }
@@ -78,30 +98,46 @@ export class NativeMethod {
     const msg = this.args.decode(reader) as unknown as Message;
     const out: unknown[] = [];
     const fixed = this.params.length;
-    for (let i = 0; i < argc && i < fixed; i++) {
-      const param = this.schema.params[i]!;
-      const item = msg[`p${i}`];
-      out.push(param.optional && item == null ? undefined : convert(`${this.name}() argument '${param.name}'`, () => this.params[i]!.dec(item, 0, undefined)));
+    let i = 0;
+    try {
+      for (; i < argc && i < fixed; i++) {
+        const item = msg[this.keys[i]!];
+        out.push(item == null && this.schema.params[i]!.optional ? undefined : this.params[i]!.dec(item, 0, undefined));
+      }
+    } catch (err) {
+      throw conversionError(err, this.argPaths[i]!);
     }
     if (this.rest) {
       const rest = this.rest;
       const items = (msg["rest"] as unknown[] | undefined) ?? [];
       if (items.length !== Math.max(0, argc - fixed)) throw new TypeError(`${this.name}(): argument count does not match the arguments sent`);
-      const restName = this.schema.params[fixed]!.name;
-      items.forEach((item, i) => out.push(convert(`${this.name}() argument '${restName}[${i}]'`, () => rest.dec(item, 0, undefined))));
+      try {
+        for (i = 0; i < items.length; i++) out.push(rest.dec(items[i], 0, undefined));
+      } catch (err) {
+        throw conversionError(err, this.restPath(i));
+      }
     }
     return out;
   }
 
   encodeResult(value: unknown, writer: pbt.Writer): void {
-    const encoded = convert(`${this.name}() result`, () => this.returns.enc(value, 0));
+    let encoded: unknown;
+    try {
+      encoded = this.returns.enc(value, 0);
+    } catch (err) {
+      throw conversionError(err, this.resultPath);
+    }
     this.result.encode({ r: encoded }, writer);
   }
 
   /** The result as the client sees it (None/undefined as null, like decodeValue for results). */
   decodeResult(reader: pbt.Reader): unknown {
     const msg = this.result.decode(reader) as unknown as Message;
-    return convert(`${this.name}() result`, () => this.returns.dec(msg["r"] ?? (this.returns.repeated ? [] : undefined), 0, null));
+    try {
+      return this.returns.dec(msg["r"] ?? (this.returns.repeated ? [] : undefined), 0, null);
+    } catch (err) {
+      throw conversionError(err, this.resultPath);
+    }
   }
 }
 

@@ -453,12 +453,7 @@ export class Builder {
   }
 }
 
-/** Runs a conversion, turning a Mismatch into the SchemaError schema.ts would throw at `path`. */
-export function convert(path: string, fn: () => unknown): unknown {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof Mismatch) throw new SchemaError(path + err.segments.join(""), err.expected, err.actual);
-    throw err;
-  }
+/** What a conversion's error becomes at `path`: a Mismatch as the SchemaError schema.ts would throw; others as they are. */
+export function conversionError(err: unknown, path: string): unknown {
+  return err instanceof Mismatch ? new SchemaError(path + err.segments.join(""), err.expected, err.actual) : err;
 }
