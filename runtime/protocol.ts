@@ -30,6 +30,7 @@ import {
   NATIVE_REPLY,
   NATIVE_REQUEST,
   readNativeFrame,
+  type NativeFrame,
   schemaFingerprint,
   type NativeMethod,
   type NativeReader,
@@ -939,17 +940,21 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
         return void this.held.take(frame.seq);
     }
     // A request (native, or pipelined): served in arrival order like brine requests.
-    const serve = (refuse: boolean): void =>
-      frame.kind === NATIVE_REQUEST ? this.onNativeRequest(frame.header, frame.reader, refuse) : this.onPipelinedRequest(frame.seq, frame.base, frame.body, refuse);
     if (fresh) {
       if (this.queueHead < this.queue.length || this.serving >= this.config.maxConcurrentRequests || this.writeCongested()) return this.enqueue(payload);
-      return serve(this.draining);
+      return this.serveNative(frame, this.draining);
     }
     if (this.drainAdmits > 0) {
       this.drainAdmits--;
-      return serve(false);
+      return this.serveNative(frame, false);
     }
-    return serve(this.draining);
+    return this.serveNative(frame, this.draining);
+  }
+
+  /** A method, not a closure per frame: under tsx every closure created also costs a __name (defineProperty). */
+  private serveNative(frame: Exclude<NativeFrame, { kind: typeof NATIVE_REPLY | typeof NATIVE_HOLD | typeof NATIVE_DROP }>, refuse: boolean): void {
+    if (frame.kind === NATIVE_REQUEST) this.onNativeRequest(frame.header, frame.reader, refuse);
+    else this.onPipelinedRequest(frame.seq, frame.base, frame.body, refuse);
   }
 
   // ---- promise pipelining (serving side) ---------------------------------------------------
