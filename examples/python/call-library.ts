@@ -31,6 +31,8 @@ async function startPythonServer(): Promise<{ port: number; stop: () => void }> 
 
 const given = process.argv[2];
 const server = given ? { port: Number(given), stop: () => {} } : await startPythonServer();
+// The server this script started stops on every path, a failed connect included.
+process.once("exit", () => server.stop());
 const conn = await connectLibrary("127.0.0.1", server.port);
 try {
   const { root } = conn;
