@@ -11,7 +11,7 @@ import { Connection } from "./protocol.js";
 import type { ServiceSchema } from "./schema.js";
 import { instantiateService, VoidService, type ServiceSpec } from "./service.js";
 import { SocketStream, type Stream } from "./stream.js";
-import type { TlsClientOptions } from "./tls.js";
+import { withoutRenegotiation, type TlsClientOptions } from "./tls.js";
 
 export interface ConnectOptions {
   /** The service this side exposes to the peer (class, instance or classpartial). Default: VoidService. */
@@ -81,7 +81,7 @@ export async function connect<T = unknown>(host: string, port: number, options: 
  * client certificate shows as ConnectionClosedError on the first request instead.
  */
 export async function tlsConnect<T = unknown>(host: string, port: number, options: TlsConnectOptions = {}): Promise<Connection<T>> {
-  const socket = tlsSocketConnect({ ...options.tls, host, port, ...(options.ipv6 ? { family: 6 } : {}) });
+  const socket = tlsSocketConnect(withoutRenegotiation({ ...options.tls, host, port, ...(options.ipv6 ? { family: 6 } : {}) }));
   let tcpConnected = false;
   socket.once("connect", () => (tcpConnected = true));
   try {

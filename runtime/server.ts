@@ -15,7 +15,7 @@ import { REREGISTER_INTERVAL, type Registrar } from "./registry/registrar.js";
 import { UDPRegistryClient } from "./registry/udp-client.js";
 import { instantiateService, serviceClassOf, serviceAliases, type ServiceSpec } from "./service.js";
 import { SocketStream } from "./stream.js";
-import type { Authenticator, TlsServerOptions } from "./tls.js";
+import { withoutRenegotiation, type Authenticator, type TlsServerOptions } from "./tls.js";
 
 export interface ServerOptions {
   /** Interface to bind; omitted binds every interface, as RPyC does. Tests pass "127.0.0.1". */
@@ -97,7 +97,7 @@ export class Server {
     this.options = options;
     const onSocket = (socket: Socket): void => void this.accept(socket);
     if (options.tls) {
-      const server = createTlsServer(options.tls, onSocket);
+      const server = createTlsServer(withoutRenegotiation(options.tls), onSocket);
       server.on("tlsClientError", (err, socket) => {
         this.options.logger?.warn(`TLS handshake with ${peerOf(socket)} failed: ${err.message}`);
       });

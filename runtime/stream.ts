@@ -98,6 +98,10 @@ export class SocketStream implements Stream {
     // Listen from the start: an unhandled socket "error" would crash the process.
     socket.on("error", (err) => {
       this.lastError = err;
+      // Node only emits TLS errors after the handshake (ERR_TLS_SESSION_ATTACK, a fatal
+      // alert) and leaves the socket open, dead or still renegotiating: close it. (A TCP
+      // error has destroyed the socket already.)
+      if (!socket.destroyed) socket.destroy();
     });
   }
 

@@ -2,6 +2,7 @@
 // listener (node's tls.Server) and then run an optional authenticator on the secured
 // socket before any request is read; its result becomes the connection's `credentials`.
 
+import { constants as cryptoConstants } from "node:crypto";
 import type { Socket } from "node:net";
 import { TLSSocket, type ConnectionOptions, type TlsOptions } from "node:tls";
 import { AuthenticationError } from "./errors.js";
@@ -19,6 +20,16 @@ export type TlsServerOptions = TlsOptions;
  * port and socket come from `tlsConnect`'s arguments.
  */
 export type TlsClientOptions = Omit<ConnectionOptions, "host" | "port" | "path" | "socket">;
+
+/**
+ * `options` with TLS 1.2 renegotiation refused (RPyC never renegotiates): each one costs the
+ * other side a full handshake of CPU, and node only reports ERR_TLS_SESSION_ATTACK past 3
+ * without stopping it. OpenSSL answers a renegotiation with a no_renegotiation alert instead.
+ * BigInt: `|` would truncate to int32 and turn a user's bit 31 into a negative number.
+ */
+export function withoutRenegotiation<T extends { secureOptions?: number | undefined }>(options: T): T {
+  return { ...options, secureOptions: Number(BigInt(options.secureOptions ?? 0) | BigInt(cryptoConstants.SSL_OP_NO_RENEGOTIATION)) };
+}
 
 /**
  * RPyC's authenticator protocol: called with the accepted socket (a TLSSocket on a TLS
