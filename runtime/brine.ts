@@ -47,12 +47,31 @@ export interface BrineLimits {
    * loop for seconds. Python 3.11+ refuses the same texts (int_max_str_digits, 4300).
    */
   maxIntDigits?: number;
+  /**
+   * Most values one input may decode into (default MAX_BRINE_ITEMS): every value counts
+   * one, a tuple and each of its items alike. Without it a frame of one-byte items (a tuple
+   * of 10 million empty bytes) made tens of millions of objects from 10 MB of input.
+   */
+  maxItems?: number;
 }
 
 /** Python's default `sys.int_info.default_max_str_digits`. */
 export const MAX_INT_DIGITS = 4300;
 
-export const DEFAULT_BRINE_LIMITS: BrineLimits = { maxDepth: 256, maxIntDigits: MAX_INT_DIGITS };
+/**
+ * Default of `maxItems`. The busiest message of the interop suite and the captured Python
+ * sessions decodes into a few thousand values; a tuple of a quarter million numbers still
+ * passes. At the worst kind of item (one-byte bytes values, about 220 B and 0.3 µs each)
+ * a frame at the limit takes about 55 MB and 80 ms to decode.
+ */
+export const MAX_BRINE_ITEMS = 250_000;
+
+export const DEFAULT_BRINE_LIMITS: BrineLimits = { maxDepth: 256, maxIntDigits: MAX_INT_DIGITS, maxItems: MAX_BRINE_ITEMS };
+
+/** The one empty bytes value every decode returns: frozen, so sharing it is safe (and cheap). */
+const EMPTY_BYTES: Uint8Array = Object.freeze(new Uint8Array(0));
+/** Likewise the empty frozenset (a FrozenSet cannot change; freezing also stops expandos). */
+const EMPTY_FROZENSET = Object.freeze(new FrozenSet()) as FrozenSet;
 
 // ignoreBOM: keep a leading U+FEFF as Python's "utf-8" codec does (the default strips it).
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -346,32 +365,35 @@ export function dumpFrame(value: PyValueIn, compress: boolean): Uint8Array[] {
 
 /** str values up to this many bytes are tried as ASCII first (no TextDecoder call). */
 const SHORT_ASCII = 32;
-
-/** `raw` as a string if every byte is ASCII (then UTF-8 decoding gives the same), else undefined. */
-function asciiString(raw: Buffer): string | undefined {
-  let out = "";
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i]!;
-    if (c >= 0x80) return undefined;
-    out += String.fromCharCode(c);
-  }
-  return out;
-}
+/** Bytes values up to this size are copied by a loop (a native copy costs more for a few bytes). */
+const SHORT_COPY = 64;
 
 /** Bytes values at least this large may be views into load()'s input instead of copies. */
 export const BYTES_VIEW_THRESHOLD = 64 * 1024;
 
-/** Reads one brine value from untrusted bytes. */
+/**
+ * Reads one brine value from untrusted bytes. Values are read straight from the input (no
+ * intermediate views: a Buffer view costs about as much as the small value it frames), and
+ * every value is charged to an item budget, checked before anything is allocated for it.
+ */
 class Reader {
   pos = 0;
   depth = 0;
+  /** Values this input may still decode into (see BrineLimits.maxItems). */
+  private items: number;
   constructor(
     readonly buf: Buffer,
     readonly limits: BrineLimits,
-  ) {}
+  ) {
+    this.items = limits.maxItems ?? MAX_BRINE_ITEMS;
+  }
 
   fail(message: string): never {
     throw new ProtocolError(`brine: ${message} at offset ${this.pos}`);
+  }
+  tooManyItems(more: number): never {
+    const max = this.limits.maxItems ?? MAX_BRINE_ITEMS;
+    return this.fail(`input decodes into more than ${max} values (maxBrineItems; ${more} more announced)`);
   }
   need(n: number): void {
     if (this.pos + n > this.buf.length) this.fail(`truncated input (need ${n} more bytes)`);
@@ -398,34 +420,77 @@ class Reader {
     this.pos += n;
     return b;
   }
-  /** Reads the body of a bytes value whose tag was already consumed. */
-  bytesBody(tag: number): Buffer {
+  /** Reads the length header of a bytes value whose tag was already consumed; its body starts at `pos`. */
+  bytesLength(tag: number): number {
+    let n: number;
     switch (tag) {
       case TAG_EMPTY_STR:
-        return Buffer.alloc(0);
+        return 0;
       case TAG_STR1:
       case TAG_STR2:
       case TAG_STR3:
       case TAG_STR4:
-        return this.rawBytes(tag - TAG_STR1 + 1);
+        n = tag - TAG_STR1 + 1;
+        break;
       case TAG_STR_L1:
-        return this.rawBytes(this.u8());
+        n = this.u8();
+        break;
       case TAG_STR_L4:
-        return this.rawBytes(this.u32());
+        n = this.u32();
+        break;
       default:
         return this.fail(`expected a bytes tag after str tag, got 0x${tag.toString(16).padStart(2, "0")}`);
     }
+    this.need(n);
+    return n;
   }
   /**
-   * A bytes value as the caller's own Uint8Array. Usually a copy, so the value does not pin
-   * the frame's buffer. A large value that fills at least half of the input's memory (the
-   * 1 MiB of an echo) is a view instead: pinning wastes at most as much again, and copying
-   * megabytes into fresh memory costs more than a syscall (see load()).
+   * The `n` bytes at `pos` as the caller's own Uint8Array. Usually a copy, so the value does
+   * not pin the frame's buffer; the empty value is one shared frozen array. A large value
+   * that fills at least half of the input's memory (the 1 MiB of an echo) is a view
+   * instead: pinning wastes at most as much again, and copying megabytes into fresh memory
+   * costs more than a syscall (see load()).
    */
-  bytesValue(raw: Buffer): Uint8Array {
-    const n = raw.length;
-    if (n >= BYTES_VIEW_THRESHOLD && n * 2 >= raw.buffer.byteLength) return new Uint8Array(raw.buffer, raw.byteOffset, n);
-    return new Uint8Array(raw);
+  bytesValue(n: number): Uint8Array {
+    const buf = this.buf;
+    const at = this.pos;
+    this.pos = at + n;
+    if (n === 0) return EMPTY_BYTES;
+    if (n <= SHORT_COPY) {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = buf[at + i]!;
+      return out;
+    }
+    if (n >= BYTES_VIEW_THRESHOLD && n * 2 >= buf.buffer.byteLength) return new Uint8Array(buf.buffer, buf.byteOffset + at, n);
+    return new Uint8Array(buf.subarray(at, at + n));
+  }
+  /** The `n` bytes at `pos` as a str (strict UTF-8, as Python's decode). */
+  stringValue(n: number): string {
+    const buf = this.buf;
+    const at = this.pos;
+    if (n <= SHORT_ASCII) {
+      // ASCII decodes the same as UTF-8: no TextDecoder call for the usual names.
+      let out = "";
+      let i = at;
+      const end = at + n;
+      for (; i < end; i++) {
+        const c = buf[i]!;
+        if (c >= 0x80) break;
+        out += String.fromCharCode(c);
+      }
+      if (i === end) {
+        this.pos = end;
+        return out;
+      }
+    }
+    let text: string;
+    try {
+      text = utf8Decoder.decode(buf.subarray(at, at + n));
+    } catch {
+      return this.fail("str is not valid UTF-8");
+    }
+    this.pos = at + n;
+    return text;
   }
   /**
    * The body of a TAG_INT_L1 int of `n` characters. Up to 15 characters (always a safe
@@ -467,8 +532,10 @@ class Reader {
     return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
   }
   tuple(count: number): PyValue[] {
-    // Every item takes at least one byte: refuse absurd counts before allocating.
+    // Every item takes at least one byte and one unit of the item budget: refuse absurd
+    // counts before allocating the array.
     if (count > this.buf.length - this.pos) this.fail(`tuple of ${count} items exceeds the input`);
+    if (count > this.items) this.tooManyItems(count);
     if (++this.depth > this.limits.maxDepth) this.fail(`nesting deeper than maxDepth ${this.limits.maxDepth}`);
     const items = new Array<PyValue>(count);
     for (let i = 0; i < count; i++) items[i] = this.value();
@@ -497,6 +564,7 @@ class Reader {
     return this.tupleBody(this.u8()) ?? this.fail(`${what} must be followed by a tuple`);
   }
   value(): PyValue {
+    if (--this.items < 0) this.tooManyItems(1);
     const tag = this.u8();
     if (tag >= IMM_INTS_BASE + IMM_INT_MIN && tag <= IMM_INTS_BASE + IMM_INT_MAX) return tag - IMM_INTS_BASE;
     switch (tag) {
@@ -517,19 +585,9 @@ class Reader {
       case TAG_STR4:
       case TAG_STR_L1:
       case TAG_STR_L4:
-        return this.bytesValue(this.bytesBody(tag));
-      case TAG_UNICODE: {
-        const raw = this.bytesBody(this.u8());
-        if (raw.length <= SHORT_ASCII) {
-          const ascii = asciiString(raw);
-          if (ascii !== undefined) return ascii;
-        }
-        try {
-          return utf8Decoder.decode(raw);
-        } catch {
-          return this.fail("str is not valid UTF-8");
-        }
-      }
+        return this.bytesValue(this.bytesLength(tag));
+      case TAG_UNICODE:
+        return this.stringValue(this.bytesLength(this.u8()));
       case TAG_EMPTY_TUPLE:
       case TAG_TUP1:
       case TAG_TUP2:
@@ -553,8 +611,10 @@ class Reader {
         if (parts.length !== 3) this.fail(`slice needs 3 items, got ${parts.length}`);
         return new Slice(parts[0]!, parts[1]!, parts[2]!);
       }
-      case TAG_FSET:
-        return new FrozenSet(this.nestedTuple("frozenset"));
+      case TAG_FSET: {
+        const items = this.nestedTuple("frozenset");
+        return items.length === 0 ? EMPTY_FROZENSET : new FrozenSet(items);
+      }
       default:
         return this.fail(`unknown tag 0x${tag.toString(16).padStart(2, "0")}`);
     }

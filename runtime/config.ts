@@ -2,6 +2,7 @@
 // same meaning and defaults, so RPyC users recognise them; camelCase keys are our own.
 // Configuration never travels on the wire: each side enforces its own.
 
+import { MAX_BRINE_ITEMS } from "./brine.js";
 import { DEFAULT_MAX_FRAME_SIZE } from "./channel.js";
 import type { DispatchTable } from "./dispatch.js";
 import type { ServiceSchema } from "./schema.js";
@@ -98,6 +99,15 @@ export interface ProtocolConfig {
    * send more unless it raised its limit.
    */
   maxIntDigits: number;
+  /**
+   * Ours: most values one received frame may decode into (each int, str, bytes, tuple and
+   * item of a tuple counts one); a frame with more is a ProtocolError and the peer is
+   * dropped. It bounds what one frame can cost: without it a 10 MB frame of one-byte items
+   * decoded into 10 million objects. Default 250,000 (MAX_BRINE_ITEMS): the busiest message
+   * of the interop suite is under 400 values; a tuple of 250,000 small values decodes in
+   * tens of milliseconds and at most about 55 MB.
+   */
+  maxBrineItems: number;
   /** Ours: compress outgoing payloads above 3000 bytes, as RPyC does. Default: true. */
   compress: boolean;
   /** Ours: exception classes by "module.Class", used when `instantiate_custom_exceptions` is on. */
@@ -200,6 +210,7 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   maxBrineDepth: 256,
   maxIntDigits: 4300,
+  maxBrineItems: MAX_BRINE_ITEMS,
   compress: true,
   exceptionClasses: new Map(),
   dispatch: [],
@@ -222,7 +233,7 @@ export function resolveConfig(user: Partial<ProtocolConfig> = {}): ProtocolConfi
   if (config.sync_request_timeout !== null && !(config.sync_request_timeout > 0)) {
     throw new RangeError("sync_request_timeout must be a positive number of seconds or null");
   }
-  for (const key of ["maxPendingRequests", "maxConcurrentRequests", "maxIntDigits"] as const) {
+  for (const key of ["maxPendingRequests", "maxConcurrentRequests", "maxIntDigits", "maxBrineItems"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new RangeError(`${key} must be a positive integer`);
   }
   for (const key of ["maxQueuedBytes", "maxWriteBuffer"] as const) {

@@ -188,7 +188,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     this.localRoot = localRoot;
     this.config = resolveConfig({ endpoints: stream.endpoints, ...config });
     this.decoder = new FrameDecoder(this.config.maxFrameSize);
-    this.brineLimits = { ...DEFAULT_BRINE_LIMITS, maxDepth: this.config.maxBrineDepth, maxIntDigits: this.config.maxIntDigits };
+    this.brineLimits = { ...DEFAULT_BRINE_LIMITS, maxDepth: this.config.maxBrineDepth, maxIntDigits: this.config.maxIntDigits, maxItems: this.config.maxBrineItems };
     this.closed$ = new Promise((resolve) => (this.signalClosed = resolve));
     this.schemasByNamePack = new Map(this.config.schemas.map((schema) => [`${JS_MODULE}.${schema.className}`, schema]));
   }

@@ -753,6 +753,63 @@ describe("decoder strictness", () => {
     });
   });
 
+  describe("item budget (BrineLimits.maxItems, config maxBrineItems)", () => {
+    /** A tuple (TAG_TUP_L4) of `count` copies of `item`. */
+    const tupleOf = (count: number, item: string): Buffer => {
+      const head = Buffer.alloc(5);
+      head[0] = 0x15;
+      head.writeUInt32BE(count, 1);
+      return Buffer.concat([head, Buffer.from(item.repeat(count), "hex")]);
+    };
+
+    it("every value counts one, the tuple too: a budget of n loads n values and refuses n + 1", () => {
+      const limits: BrineLimits = { maxDepth: 256, maxItems: 10 };
+      expectSameValue(load(tupleOf(9, "50"), limits), range(9).map(() => 0));
+      expectProtocolError(tupleOf(10, "50"), /more than 10 values \(maxBrineItems/, limits);
+      // Nested: (((), ()), 1) is 5 values.
+      expectSameValue(load(unhex("11" + "110202" + "51"), { maxDepth: 256, maxItems: 5 }), [[[], []], 1]);
+      expectProtocolError(unhex("11" + "110202" + "51"), /maxBrineItems/, { maxDepth: 256, maxItems: 4 });
+      // A frozenset or a slice of n items counts n + 1.
+      expectSameValue(load(unhex("1a13" + "50515253"), { maxDepth: 256, maxItems: 5 }), new FrozenSet([0, 1, 2, 3]));
+      expectProtocolError(unhex("1a13" + "50515253"), /maxBrineItems/, { maxDepth: 256, maxItems: 4 });
+      expectSameValue(load(unhex("1912505050"), { maxDepth: 256, maxItems: 4 }), new Slice(0, 0, 0));
+      expectProtocolError(unhex("1912505050"), /maxBrineItems/, { maxDepth: 256, maxItems: 3 });
+    });
+
+    it("the default admits a tuple of 249,999 values and refuses 250,000 (with the tuple: 250,001 values)", () => {
+      expect(DEFAULT_BRINE_LIMITS.maxItems).toBe(250_000);
+      expect((load(tupleOf(249_999, "50")) as PyValue[]).length).toBe(249_999);
+      expectProtocolError(tupleOf(250_000, "50"), /more than 250000 values/);
+    });
+
+    it("a tuple announcing more items than the budget is refused from its header, before its items are read", () => {
+      // 10 MB of empty bytes (the attack that exhausted the heap): refused at offset 5, the
+      // end of the tuple's header, so no item was decoded and no array of 10M slots allocated.
+      const attack = tupleOf(10_000_000, "01");
+      expect(() => load(attack)).toThrow(/more than 250000 values \(maxBrineItems; 10000000 more announced\) at offset 5$/);
+      expectProtocolError(tupleOf(1_000_000, "1a02"), /at offset 5$/);
+    });
+
+    it("the empty bytes and the empty frozenset are one shared frozen value each", () => {
+      const [a, b] = load(unhex("120101" + "01")) as Uint8Array[];
+      expect(a).toBeInstanceOf(Uint8Array);
+      expect(a!.length).toBe(0);
+      expect(a).toBe(b);
+      expect(Object.isFrozen(a)).toBe(true);
+      const [s, t] = load(unhex("11" + "1a02" + "1a02")) as FrozenSet[];
+      expect(s).toBeInstanceOf(FrozenSet);
+      expect(s!.size).toBe(0);
+      expect(s).toBe(t);
+      expect(Object.isFrozen(s)).toBe(true);
+      expect(() => s!.add(1 as PyValue)).toThrow(/immutable/);
+      // Non-empty values stay the caller's own copies.
+      const [x, y] = load(unhex("11" + "0a41" + "0a41")) as Uint8Array[];
+      expect(x).not.toBe(y);
+      x![0] = 0;
+      expect(y![0]).toBe(0x41);
+    });
+  });
+
   it("random and mutated inputs only ever produce values or ProtocolErrors", () => {
     const rand = prng(0x5eed);
     const seeds = brineFile.vectors.map((v) => unhex(v.hex)).filter((b) => b.length < 400);
