@@ -1,6 +1,7 @@
-// The ServiceModel: the one contract between extraction (ts-morph, Python sources later,
-// live servers later) and emission (templates). Plain, JSON-serialisable data: no ts-morph
-// nodes, no functions, no Maps. `rpyc-gen --emit-model` writes it as model.json.
+// The ServiceModel: the one contract between the inputs (TypeScript sources through ts-morph,
+// compiler/extract.ts; Python sources through tree-sitter, compiler/extract-python.ts; a live
+// server's answers, compiler/introspect.ts) and emission (templates). Plain, JSON-serialisable
+// data: no ts-morph nodes, no functions, no Maps. `rpyc-gen --emit-model` writes it as model.json.
 //
 // Types reuse the runtime's WireType, so what the compiler describes is exactly what the
 // runtime checks and encodes (compiler may import runtime types, never the reverse).

@@ -1,5 +1,5 @@
 // Types only: netrefs of Python's builtin containers as a Python RPyC peer sends them (lists,
-// dicts and sets are never by value: see rpyc-wire.md 3.4), typed by their items as Python
+// dicts and sets are never by value: see docs/protocol.md §5), typed by their items as Python
 // sends those; and keyword arguments typed per method. rpyc-gen's stubs for Python services
 // use them; each container member is one HANDLE_CALLATTR of a name in RPyC's safe_attrs, so it
 // works under the default config.

@@ -2,7 +2,7 @@
 // undecodable payloads, malformed and forged requests, attempts on JavaScript's own
 // machinery and random garbage to a ThreadedServer, while a second, healthy rpyc-ts client
 // on the same server keeps getting right answers. Expected reactions follow RPyC 5.3
-// (rpyc-wire.md section 3.9): stream-level errors close the connection after one
+// (docs/protocol.md §8.5): stream-level errors close the connection after one
 // HANDLE_CLOSE request; request-level errors get an exception reply and the connection
 // stays usable.
 
@@ -189,7 +189,7 @@ describe("a frame longer than maxFrameSize", () => {
 
 // ---- undecodable frames -----------------------------------------------------------------
 
-describe("a frame that is not an RPyC message (rpyc-wire.md 3.9)", () => {
+describe("a frame that is not an RPyC message (docs/protocol.md §8.5)", () => {
   const cases: [string, Buffer][] = [
     ["unknown brine tag 0xff", rawFrame(Buffer.from([0xff]))],
     ["unknown tag inside a tuple", rawFrame(Buffer.from([0x12, 0x51, 0x50, 0xf3]))],

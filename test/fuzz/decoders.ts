@@ -281,7 +281,7 @@ export function largeBrineInputs(): { what: string; bytes: Buffer }[] {
 
 export type FrameResult = { payloads: Buffer[]; error?: "protocol" | "too-large"; rest: number };
 
-/** The reference reading of a byte stream (rpyc-wire.md 1.1-1.3), written as plainly as possible. */
+/** The reference reading of a byte stream (docs/protocol.md §2), written as plainly as possible. */
 export function referenceFrames(stream: Buffer, maxFrameSize: number): FrameResult {
   const payloads: Buffer[] = [];
   let pos = 0;
