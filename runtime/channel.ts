@@ -3,7 +3,7 @@
 // FrameDecoder turns a byte stream into payloads, refusing oversized frames from the
 // header alone, before any payload byte is buffered.
 
-import { deflateSync, inflateSync } from "node:zlib";
+import { deflateSync, inflate, inflateSync } from "node:zlib";
 import { FrameTooLargeError, ProtocolError } from "./errors.js";
 
 export const FRAME_HEADER_SIZE = 5;
@@ -174,6 +174,56 @@ function joinPayload(buf: Uint8Array, end: number, externals: readonly ExternalB
 }
 
 /**
+ * The body of a compressed frame, not inflated yet (FrameDecoder.pushDeferred): the
+ * connection inflates small ones at once and large ones off the event loop.
+ */
+export class DeflatedPayload {
+  constructor(readonly body: Buffer) {}
+}
+
+/**
+ * Compressed frames inflating to at most this many bytes are inflated on the spot (a few
+ * hundred microseconds); larger ones in zlib's thread pool (inflateLater), so a zlib bomb of
+ * 60 KB inflating to 64 MiB does not hold the event loop for the other connections.
+ */
+export const INFLATE_NOW_LIMIT = 256 * 1024;
+
+function inflateError(err: unknown, maxFrameSize: number): Error {
+  if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") return new FrameTooLargeError(maxFrameSize + 1, maxFrameSize);
+  return new ProtocolError(`compressed frame is not valid zlib data: ${(err as Error).message}`);
+}
+
+/** A compressed frame's payload; throws FrameTooLargeError past `maxFrameSize`, ProtocolError on bad zlib data. */
+export function inflatePayload(body: Buffer, maxFrameSize: number): Buffer {
+  try {
+    return inflateSync(body, { maxOutputLength: maxFrameSize });
+  } catch (err) {
+    throw inflateError(err, maxFrameSize);
+  }
+}
+
+/**
+ * The payload if it inflates to at most INFLATE_NOW_LIMIT bytes (or `maxFrameSize`, if
+ * smaller), else undefined: then inflateLater() it. Throws as inflatePayload.
+ */
+export function inflateNow(body: Buffer, maxFrameSize: number): Buffer | undefined {
+  const limit = Math.min(maxFrameSize, INFLATE_NOW_LIMIT);
+  try {
+    return inflateSync(body, { maxOutputLength: limit });
+  } catch (err) {
+    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" && limit < maxFrameSize) return undefined;
+    throw inflateError(err, maxFrameSize);
+  }
+}
+
+/** inflatePayload in zlib's thread pool: the event loop serves other sockets meanwhile. */
+export function inflateLater(body: Buffer, maxFrameSize: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    inflate(body, { maxOutputLength: maxFrameSize }, (err, payload) => (err ? reject(inflateError(err, maxFrameSize)) : resolve(payload)));
+  });
+}
+
+/**
  * Incremental frame parser. Feed it chunks as they arrive; it returns the complete
  * payloads (decompressed) and keeps the rest. Throws ProtocolError/FrameTooLargeError on
  * bad input; the caller must then drop the connection (the stream is no longer in sync).
@@ -195,8 +245,18 @@ export class FrameDecoder {
     return this.bodyLength < 0 ? this.buffered : this.buffered + FRAME_HEADER_SIZE;
   }
 
+  /** The complete payloads of the stream so far, compressed ones inflated. */
   push(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = [];
+    return this.read(chunk, true) as Buffer[];
+  }
+
+  /** As push(), but compressed frames come as DeflatedPayload, for the caller to inflate when it sees fit. */
+  pushDeferred(chunk: Buffer): (Buffer | DeflatedPayload)[] {
+    return this.read(chunk, false);
+  }
+
+  private read(chunk: Buffer, inflateAll: boolean): (Buffer | DeflatedPayload)[] {
+    const out: (Buffer | DeflatedPayload)[] = [];
     if (this.buffered === 0 && this.bodyLength < 0) {
       // Fast path, nothing pending (the usual case): read the whole frames of this chunk in
       // place, without buffering them first.
@@ -207,7 +267,7 @@ export class FrameDecoder {
         const end = at + FRAME_HEADER_SIZE + length;
         if (end + 1 > chunk.length) break;
         const body = chunk.subarray(at + FRAME_HEADER_SIZE, end);
-        out.push(chunk[at + 4] !== 0 ? this.inflate(body) : body);
+        out.push(chunk[at + 4] === 0 ? body : inflateAll ? inflatePayload(body, this.maxFrameSize) : new DeflatedPayload(body));
         at = end + 1; // flush byte: not validated, as in Python
       }
       if (at === chunk.length) return out;
@@ -227,21 +287,10 @@ export class FrameDecoder {
       if (this.buffered < this.bodyLength + 1) break;
       const body = this.take(this.bodyLength);
       this.take(1); // flush byte: not validated, as in Python
-      out.push(this.compressed ? this.inflate(body) : body);
+      out.push(!this.compressed ? body : inflateAll ? inflatePayload(body, this.maxFrameSize) : new DeflatedPayload(body));
       this.bodyLength = -1;
     }
     return out;
-  }
-
-  private inflate(body: Buffer): Buffer {
-    try {
-      return inflateSync(body, { maxOutputLength: this.maxFrameSize });
-    } catch (err) {
-      if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-        throw new FrameTooLargeError(this.maxFrameSize + 1, this.maxFrameSize);
-      }
-      throw new ProtocolError(`compressed frame is not valid zlib data: ${(err as Error).message}`);
-    }
   }
 
   /** Removes exactly n buffered bytes (n <= buffered), copying only when they span chunks. */

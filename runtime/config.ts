@@ -165,6 +165,25 @@ export interface ProtocolConfig {
    */
   maxWriteBuffer: number;
   /**
+   * Ours: most live netrefs to the peer's objects on this connection (references it sent us
+   * that we have not released or garbage-collected yet). A received message that would take
+   * the count past it is refused as a whole, before any of its netrefs is made, and its
+   * references are given back at once (HANDLE_DEL): a request gets a LimitExceededError
+   * reply, a reply rejects our call with it. A message carrying more references than the
+   * limit by itself is a broken or hostile peer: the connection is closed. Default 100,000:
+   * a client that iterates a remote collection of 100,000 objects and keeps every item still
+   * fits (a netref costs about 0.5-1.5 KB of heap).
+   */
+  maxNetrefs: number;
+  /**
+   * Ours: most of our objects the peer may hold references to at once (the local object
+   * table, RPyC's `_local_objects`). Sending one more object by reference fails as a
+   * LimitExceededError: a handler's reply becomes that exception, our own call rejects
+   * with it before anything is sent. Objects the peer releases free their slots. Default
+   * 100,000, as maxNetrefs.
+   */
+  maxLocalObjects: number;
+  /**
    * Ours: liveness check, in seconds; null (the default) turns it off. When nothing has
    * arrived from the peer for about this long, we send a HANDLE_PING; if the ping gets no
    * reply within another `heartbeatInterval`, the connection is closed: every pending call
@@ -220,6 +239,8 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   maxConcurrentRequests: 1_000,
   maxQueuedBytes: 16 * 1024 * 1024,
   maxWriteBuffer: 16 * 1024 * 1024,
+  maxNetrefs: 100_000,
+  maxLocalObjects: 100_000,
   heartbeatInterval: null,
 });
 
@@ -233,7 +254,7 @@ export function resolveConfig(user: Partial<ProtocolConfig> = {}): ProtocolConfi
   if (config.sync_request_timeout !== null && !(config.sync_request_timeout > 0)) {
     throw new RangeError("sync_request_timeout must be a positive number of seconds or null");
   }
-  for (const key of ["maxPendingRequests", "maxConcurrentRequests", "maxIntDigits", "maxBrineItems"] as const) {
+  for (const key of ["maxPendingRequests", "maxConcurrentRequests", "maxIntDigits", "maxBrineItems", "maxNetrefs", "maxLocalObjects"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new RangeError(`${key} must be a positive integer`);
   }
   for (const key of ["maxQueuedBytes", "maxWriteBuffer"] as const) {

@@ -39,16 +39,47 @@ export class LocalObjectTable {
     return entry;
   }
 
-  /** Records one more send of `obj` under `idPack` (a local id_pack: numbers). */
-  add(obj: object, idPack: IdPack): void {
+  /**
+   * id_packs added since begin(), so a message that fails while it is boxed takes back the
+   * sends it recorded (the peer never saw them, so it would never release them).
+   */
+  private journal: IdPack[] | undefined;
+
+  /**
+   * Records one more send of `obj` under `idPack` (a local id_pack: numbers). False, and
+   * nothing recorded, when that would be a new entry while the table holds `limit` already.
+   */
+  add(obj: object, idPack: IdPack, limit = Infinity): boolean {
     const entry = this.find(idPack);
     if (entry) entry.count += 1;
     else {
+      if (this.size >= limit) return false;
       const instance = idKey(idPack[2]);
       const fresh: Entry = { obj, idPack, count: 0 };
       if (instance === 0) this.classes.set(idKey(idPack[1]), fresh);
       else this.instances.set(instance, fresh);
     }
+    this.journal?.push(idPack);
+    return true;
+  }
+
+  /** Starts recording adds (see rollback); returns whether recording was already on (nested boxing). */
+  begin(): boolean {
+    if (this.journal) return true;
+    this.journal = [];
+    return false;
+  }
+
+  /** Keeps the adds since begin(). */
+  commit(): void {
+    this.journal = undefined;
+  }
+
+  /** Undoes the adds since begin(), newest first. */
+  rollback(): void {
+    const journal = this.journal;
+    this.journal = undefined;
+    if (journal) for (let i = journal.length - 1; i >= 0; i--) this.release(journal[i]!, 1);
   }
 
   /** The object behind an id_pack the peer sent back; KeyError (as Python) if unknown. */

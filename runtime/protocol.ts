@@ -7,7 +7,7 @@
 // on the socket); stats() and on("request" | "reply" | "error" | "close") make it observable.
 
 import { DEFAULT_BRINE_LIMITS, MAX_DUMP_DEPTH, dump, dumpable, dumpFrame, load, type BrineLimits } from "./brine.js";
-import { FrameDecoder } from "./channel.js";
+import { DeflatedPayload, FrameDecoder, inflateLater, inflateNow } from "./channel.js";
 import { resolveConfig, type ProtocolConfig } from "./config.js";
 import * as C from "./consts.js";
 import { AsyncResultTimeout, ConnectionClosedError, isTimeoutError, LimitExceededError, PingError, ProtocolError } from "./errors.js";
@@ -73,6 +73,23 @@ export interface CloseOptions {
 }
 
 
+/**
+ * Payload bytes one connection may dispatch in one turn of the event loop before the rest of
+ * what it received waits for the next turn (setImmediate): other connections' reads and
+ * timers run in between, so one peer sending many large frames cannot monopolise the loop.
+ */
+const MAX_BYTES_PER_TURN = 1024 * 1024;
+
+/**
+ * Heap a waiting request costs beside its payload bytes (its Buffer object, about 100 bytes,
+ * and its slot in the queue), counted in maxQueuedBytes: a flood of tiny requests is bounded
+ * by the memory it really takes, not by its payload alone (10-byte pings held ~12x their size).
+ */
+const QUEUED_REQUEST_OVERHEAD = 128;
+
+/** A received frame: its payload, or a compressed body not inflated yet. */
+type ReceivedFrame = Buffer | DeflatedPayload;
+
 /** Payload of a heartbeat ping. */
 const HEARTBEAT_DATA = "rpyc-ts heartbeat";
 
@@ -91,6 +108,18 @@ function closingRefusal(): PythonException {
 }
 
 type Boxed = readonly [number, unknown];
+
+/** LABEL_REMOTE_REF boxes in a received boxed value (nesting is bounded by brine's maxDepth). */
+function countRemoteRefs(boxed: unknown): number {
+  if (!Array.isArray(boxed) || boxed.length !== 2) return 0;
+  const label: unknown = boxed[0];
+  if (label === C.LABEL_REMOTE_REF) return 1;
+  const items: unknown = boxed[1];
+  if (label !== C.LABEL_TUPLE || !Array.isArray(items)) return 0;
+  let count = 0;
+  for (const item of items) count += countRemoteRefs(item);
+  return count;
+}
 
 /** How sendRequest sends a request, beyond a plain brine one. */
 interface SendExtras {
@@ -133,6 +162,16 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private queuedBytes = 0;
   private pumping = false;
   private readPaused = false;
+  /**
+   * Frames received but not dispatched yet (from inboxHead on), while `inboxBusy`: waiting
+   * behind a frame that inflates in zlib's thread pool, or for the next turn of the event
+   * loop. Reading is paused meanwhile, so the inbox holds at most about one socket read.
+   */
+  private inbox: ReceivedFrame[] = [];
+  private inboxHead = 0;
+  private inboxBusy = false;
+  /** The inbox waits for the queue to drain below maxQueuedBytes (see parkInbox). */
+  private inboxParked = false;
   /** Set by close({ graceMs }): new requests are refused while running ones finish. */
   private draining = false;
   /** Requests still queued that had arrived when draining began: they are served, not refused. */
@@ -351,13 +390,19 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     const base = extras.base;
     const refused = this.admit(handler, timeoutSeconds, signal, extras.unlimited === true);
     if (refused !== undefined) return this.refuse(refused, answer, base);
-    let boxed: Boxed | undefined;
-    let pipelined: Uint8Array[] | undefined;
     const seq = this.seq;
+    // Boxed and encoded before anything is written: a value that cannot be sent leaves
+    // nothing behind (no hold, no seq, no entries in the object table).
+    let frame: Uint8Array[];
+    const nested = this.objects.begin();
     try {
-      if (base !== undefined) pipelined = encodeNativePipeline(seq, base, dump([handler, this.box(args)] as PyValue), this.config.compress);
-      else boxed = this.box(args);
+      frame =
+        base !== undefined
+          ? encodeNativePipeline(seq, base, dump([handler, this.box(args)] as PyValue), this.config.compress)
+          : this.encodeRequest(seq, handler, this.box(args));
+      if (!nested) this.objects.commit();
     } catch (err) {
+      if (!nested) this.objects.rollback();
       return this.refuse(err, answer, base);
     }
     this.seq++;
@@ -369,8 +414,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     }
     const internal = extras.internal === true;
     const promise = this.track(seq, handler, args, timeoutSeconds, signal, undefined, internal);
-    if (pipelined) this.sendChunks(pipelined);
-    else this.sendMessage(C.MSG_REQUEST, seq, handler, boxed);
+    this.sendChunks(frame);
     // Reading may have stopped because nothing we awaited could arrive; now a reply can.
     if (this.readPaused) this.flow();
     return promise;
@@ -449,16 +493,16 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   /** A request whose reply is ignored (DEL, CLOSE), with already-boxed args. */
   private sendAsync(handler: number, boxed: Boxed): void {
     this.requestsSent++;
-    this.sendMessage(C.MSG_REQUEST, this.seq++, handler, boxed);
+    this.sendChunks(this.encodeRequest(this.seq++, handler, boxed));
   }
 
-  /** Sends (msg, seq, (handler, boxed)), the pair in a reused array: dump() only reads it. */
-  private sendMessage(msg: number, seq: number, handler: number, boxed: unknown): void {
+  /** The frame of request (MSG_REQUEST, seq, (handler, boxed)), the pair in a reused array: dump() only reads it. */
+  private encodeRequest(seq: number, handler: number, boxed: unknown): Uint8Array[] {
     const body = this.requestBody;
     body[0] = handler;
     body[1] = boxed;
     try {
-      this.send(msg, seq, body);
+      return this.encode(C.MSG_REQUEST, seq, body);
     } finally {
       body[1] = undefined;
     }
@@ -466,21 +510,24 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private readonly message: unknown[] = [0, 0, undefined];
   private readonly requestBody: unknown[] = [0, undefined];
 
-  /** Sends a brine message (msg, seq, payload). */
-  private send(msg: number, seq: number | bigint, payload: unknown): void {
+  /** The frame of a brine message (msg, seq, payload). */
+  private encode(msg: number, seq: number | bigint, payload: unknown): Uint8Array[] {
     // (msg, seq, payload) through one reused array: dump() only reads it.
     const message = this.message;
     message[0] = msg;
     message[1] = seq;
     message[2] = payload;
     // Small frames are one buffer; big bytes values and large messages are not copied again.
-    let chunks: Uint8Array[];
     try {
-      chunks = dumpFrame(message as PyValue, this.config.compress);
+      return dumpFrame(message as PyValue, this.config.compress);
     } finally {
       message[2] = undefined;
     }
-    this.sendChunks(chunks);
+  }
+
+  /** Sends a brine message (msg, seq, payload). */
+  private send(msg: number, seq: number | bigint, payload: unknown): void {
+    this.sendChunks(this.encode(msg, seq, payload));
   }
 
   /** Writes one frame's chunks. */
@@ -514,7 +561,10 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       throw new TypeError("cannot send a Promise or an unawaited attribute to the peer; await it first");
     }
     const idPack = state ? this.forwardedIdPack(obj, state) : localIdPack(obj, boundMethods.has(obj as Function));
-    this.objects.add(obj, idPack);
+    if (!this.objects.add(obj, idPack, this.config.maxLocalObjects)) {
+      const limit = this.config.maxLocalObjects;
+      throw new LimitExceededError("maxLocalObjects", limit, `the peer already holds ${limit} objects of ${this.connid} (maxLocalObjects): cannot send another by reference until it releases some`);
+    }
     return [C.LABEL_REMOTE_REF, idPack];
   }
 
@@ -554,6 +604,37 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       default:
         throw new ValueError(`invalid label ${String(label)}`);
     }
+  }
+
+  /**
+   * Unboxes a received message's value, after checking that its references fit in
+   * maxNetrefs: a message that would pass the limit makes no netref at all (see config).
+   */
+  private unboxMessage(boxed: unknown): unknown {
+    if (Array.isArray(boxed) && boxed[0] !== C.LABEL_VALUE) {
+      const refs = countRemoteRefs(boxed);
+      if (refs > 0 && this.proxies.size + refs > this.config.maxNetrefs) this.refuseReferences(boxed, refs);
+    }
+    return this.unbox(boxed);
+  }
+
+  /** A message whose `refs` references would pass maxNetrefs: gives them back and throws (or drops a peer that sent more than the limit at once). */
+  private refuseReferences(boxed: unknown, refs: number): void {
+    const limit = this.config.maxNetrefs;
+    if (refs > limit) {
+      const err = new ProtocolError(`a message carries ${refs} references, more than maxNetrefs (${limit}) allows on one connection`);
+      this.fatal(err);
+      throw err;
+    }
+    // Netrefs already collected whose finalizer has not run yet do not count.
+    for (const [key, ref] of this.proxies) if (ref.deref() === undefined) this.proxies.delete(key);
+    if (this.proxies.size + refs <= limit) return;
+    this.releaseOrphan(boxed);
+    throw new LimitExceededError(
+      "maxNetrefs",
+      limit,
+      `${this.proxies.size} netrefs are live on ${this.connid} and a message brought ${refs} more, past maxNetrefs (${limit}); its references were given back`,
+    );
   }
 
   /** The netref for a received id_pack: the live one (refcount + 1) or a new one. */
@@ -646,18 +727,90 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
 
   private onData(chunk: Buffer): void {
     this.bytesIn += chunk.length;
-    let payloads: Buffer[];
+    let frames: ReceivedFrame[];
     try {
-      payloads = this.decoder.push(chunk);
+      frames = this.decoder.pushDeferred(chunk);
     } catch (err) {
       return this.fatal(err);
     }
-    this.framesIn += payloads.length;
-    for (const payload of payloads) {
-      if (this.isClosed) return;
-      this.dispatch(payload, true);
+    this.framesIn += frames.length;
+    if (this.inboxBusy) {
+      for (const frame of frames) this.inbox.push(frame);
+      return;
     }
-    if (this.queueHead < this.queue.length) this.flow();
+    this.receive(frames, 0);
+  }
+
+  /**
+   * Dispatches frames[from..] in arrival order. Compressed frames inflate on the spot when
+   * small; a large one inflates in zlib's thread pool, and the frames after it wait for it.
+   * After MAX_BYTES_PER_TURN bytes of payload the rest waits for the next turn.
+   */
+  private receive(frames: ReceivedFrame[], from: number): void {
+    let spent = 0;
+    for (let i = from; i < frames.length; i++) {
+      if (this.isClosed) return;
+      const frame = frames[i]!;
+      let payload: Buffer;
+      if (frame instanceof DeflatedPayload) {
+        let inflated: Buffer | undefined;
+        try {
+          inflated = inflateNow(frame.body, this.config.maxFrameSize);
+        } catch (err) {
+          return this.fatal(err);
+        }
+        if (inflated === undefined) return this.receiveLater(frames, i, frame);
+        payload = inflated;
+      } else {
+        payload = frame;
+      }
+      this.dispatch(payload, true);
+      spent += payload.length;
+      if (i + 1 < frames.length) {
+        // A full queue takes no more: the rest of this read waits (unqueued) until it drains.
+        if (this.queuedBytes >= this.config.maxQueuedBytes) return this.parkInbox(frames, i + 1);
+        if (spent >= MAX_BYTES_PER_TURN) return this.receiveLater(frames, i + 1, undefined);
+      }
+    }
+    if (this.readPaused || this.queueHead < this.queue.length) this.flow();
+  }
+
+  /** Keeps frames[from..] in the inbox, pauses reading, and goes on after inflating `deflated` (frames[from]) or on the next turn. */
+  private receiveLater(frames: ReceivedFrame[], from: number, deflated: DeflatedPayload | undefined): void {
+    this.inbox = frames;
+    this.inboxHead = from;
+    this.inboxBusy = true;
+    this.flow();
+    if (deflated === undefined) {
+      setImmediate(() => this.resumeInbox());
+      return;
+    }
+    inflateLater(deflated.body, this.config.maxFrameSize).then(
+      (payload) => {
+        if (this.inbox[this.inboxHead] === deflated) this.inbox[this.inboxHead] = payload;
+        this.resumeInbox();
+      },
+      (err: unknown) => this.fatal(err),
+    );
+  }
+
+  /** Keeps frames[from..] in the inbox until pump() has brought the queue below maxQueuedBytes. */
+  private parkInbox(frames: ReceivedFrame[], from: number): void {
+    this.inbox = frames;
+    this.inboxHead = from;
+    this.inboxBusy = true;
+    this.inboxParked = true;
+    this.flow();
+  }
+
+  private resumeInbox(): void {
+    if (this.isClosed) return;
+    const frames = this.inbox;
+    const from = this.inboxHead;
+    this.inbox = [];
+    this.inboxHead = 0;
+    this.inboxBusy = false;
+    this.receive(frames, from);
   }
 
   /** `fresh`: just received (may have to wait in the queue); false: taken from the queue by pump(). */
@@ -706,7 +859,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     let value: unknown;
     let failed = isException;
     try {
-      value = isException ? loadException(raw, this.config) : this.unbox(raw);
+      value = isException ? loadException(raw, this.config) : this.unboxMessage(raw);
       if (!isException && pending.native) throw new ProtocolError(`the peer answered the native call ${pending.native.name}() with a brine reply`);
     } catch (err) {
       value = err;
@@ -781,7 +934,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       }
       // Unboxed at once, in arrival order: a later DEL must not overtake this request's refs.
       // (Before the handler lookup, as Python does: a bad label wins over a bad handler code.)
-      const args = this.unbox(boxedArgs);
+      const args = this.unboxMessage(boxedArgs);
       const handler = handlerFor(code);
       handlerName = handler.name;
       if (this.observed) trace = this.traceRequest(seq, code as number, args, "in");
@@ -815,13 +968,16 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       return;
     }
     if (this.held.size > 0) this.held.settle(seq, { ok: true, value });
-    let boxed: Boxed;
+    let frame: Uint8Array[];
+    const nested = this.objects.begin();
     try {
-      boxed = this.box(value);
+      frame = this.encode(C.MSG_REPLY, seq, this.box(value));
+      if (!nested) this.objects.commit();
     } catch (err) {
+      if (!nested) this.objects.rollback();
       return this.replyException(seq, err, handlerName, trace);
     }
-    this.send(C.MSG_REPLY, seq, boxed);
+    this.sendChunks(frame);
     this.served(trace);
   }
 
@@ -981,7 +1137,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       if (!Array.isArray(message) || message.length !== 2) throw new TypeError("cannot unpack pipelined request: expected (handler, args)");
       const [code, boxedArgs] = message as [PyValue, PyValue];
       // Unboxed at once, in arrival order (as for brine requests).
-      const args = this.unbox(boxedArgs);
+      const args = this.unboxMessage(boxedArgs);
       if (code !== C.HANDLE_GETATTR && code !== C.HANDLE_CALLATTR) throw new TypeError(`pipelined requests are GETATTR or CALLATTR, got handler ${String(code)}`);
       const handler = handlerFor(code);
       handlerName = handler.name;
@@ -1108,7 +1264,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private enqueue(payload: Buffer): void {
     const copy = Buffer.from(payload);
     this.queue.push(copy);
-    this.queuedBytes += copy.length;
+    this.queuedBytes += copy.length + QUEUED_REQUEST_OVERHEAD;
   }
 
   /** Serves waiting requests, in order, while there is room; then decides whether to read on. */
@@ -1119,7 +1275,7 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
       while (this.queueHead < this.queue.length && !this.isClosed && this.serving < this.config.maxConcurrentRequests && !this.writeCongested()) {
         const payload = this.queue[this.queueHead]!;
         this.queue[this.queueHead++] = undefined as unknown as Buffer;
-        this.queuedBytes -= payload.length;
+        this.queuedBytes -= payload.length + QUEUED_REQUEST_OVERHEAD;
         this.dispatch(payload, false);
       }
       if (this.queueHead === this.queue.length) {
@@ -1132,20 +1288,25 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     } finally {
       this.pumping = false;
     }
+    if (this.inboxParked && this.queuedBytes < this.config.maxQueuedBytes) {
+      this.inboxParked = false;
+      setImmediate(() => this.resumeInbox());
+    }
     this.flow();
     if (this.drained && this.serving === 0 && this.queueHead === this.queue.length) this.drained();
   }
 
   /**
-   * Backpressure on the socket. Requests that cannot be served yet wait in the queue; we stop
-   * reading when nothing we await could arrive (no pending request of ours), or when the
-   * queue holds maxQueuedBytes. While our own requests are pending we read on, so the
-   * replies that let running handlers finish (callbacks into the peer) are not stuck
-   * behind unread requests.
+   * Backpressure on the socket. Reading stops while received frames wait in the inbox (a
+   * large one inflating, or the rest of a busy turn). Requests that cannot be served yet
+   * wait in the queue; we stop reading when nothing we await could arrive (no pending
+   * request of ours), or when the queue holds maxQueuedBytes. While our own requests are
+   * pending we read on, so the replies that let running handlers finish (callbacks into the
+   * peer) are not stuck behind unread requests.
    */
   private flow(): void {
     const waiting = this.queueHead < this.queue.length;
-    const pause = !this.isClosed && waiting && (this.pending.size === 0 || this.queuedBytes >= this.config.maxQueuedBytes);
+    const pause = !this.isClosed && (this.inboxBusy || (waiting && (this.pending.size === 0 || this.queuedBytes >= this.config.maxQueuedBytes)));
     if (pause === this.readPaused) return;
     this.readPaused = pause;
     if (pause) this.stream.pause?.();
@@ -1319,6 +1480,9 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
     this.queue = [];
     this.queueHead = 0;
     this.queuedBytes = 0;
+    this.inbox = [];
+    this.inboxHead = 0;
+    this.inboxParked = false;
     this.readPaused = false;
     this.codecDecided(this.codec);
     this.emit("close", { connid: this.connid, reason });
