@@ -60,11 +60,11 @@ export const MAX_INT_DIGITS = 4300;
 
 /**
  * Default of `maxItems`. The busiest message of the interop suite and the captured Python
- * sessions decodes into a few thousand values; a tuple of a quarter million numbers still
- * passes. At the worst kind of item (one-byte bytes values, about 220 B and 0.3 µs each)
- * a frame at the limit takes about 55 MB and 80 ms to decode.
+ * sessions decodes into under 400 values; a tuple of 100,000 numbers still passes. At the
+ * costliest kinds of value (short bytes, non-ASCII str, 16-20 digit ints: 0.2-0.5 µs and up
+ * to 220 B each) a frame at the limit takes at most about 22 MB and 20-50 ms to decode.
  */
-export const MAX_BRINE_ITEMS = 250_000;
+export const MAX_BRINE_ITEMS = 100_000;
 
 export const DEFAULT_BRINE_LIMITS: BrineLimits = { maxDepth: 256, maxIntDigits: MAX_INT_DIGITS, maxItems: MAX_BRINE_ITEMS };
 

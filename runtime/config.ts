@@ -103,9 +103,9 @@ export interface ProtocolConfig {
    * Ours: most values one received frame may decode into (each int, str, bytes, tuple and
    * item of a tuple counts one); a frame with more is a ProtocolError and the peer is
    * dropped. It bounds what one frame can cost: without it a 10 MB frame of one-byte items
-   * decoded into 10 million objects. Default 250,000 (MAX_BRINE_ITEMS): the busiest message
-   * of the interop suite is under 400 values; a tuple of 250,000 small values decodes in
-   * tens of milliseconds and at most about 55 MB.
+   * decoded into 10 million objects. Default 100,000 (MAX_BRINE_ITEMS): the busiest message
+   * of the interop suite is under 400 values; a frame at the limit decodes in at most tens of
+   * milliseconds into at most about 22 MB.
    */
   maxBrineItems: number;
   /** Ours: compress outgoing payloads above 3000 bytes, as RPyC does. Default: true. */

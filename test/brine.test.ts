@@ -776,17 +776,17 @@ describe("decoder strictness", () => {
       expectProtocolError(unhex("1912505050"), /maxBrineItems/, { maxDepth: 256, maxItems: 3 });
     });
 
-    it("the default admits a tuple of 249,999 values and refuses 250,000 (with the tuple: 250,001 values)", () => {
-      expect(DEFAULT_BRINE_LIMITS.maxItems).toBe(250_000);
-      expect((load(tupleOf(249_999, "50")) as PyValue[]).length).toBe(249_999);
-      expectProtocolError(tupleOf(250_000, "50"), /more than 250000 values/);
+    it("the default admits a tuple of 99,999 values and refuses 100,000 (with the tuple: 100,001 values)", () => {
+      expect(DEFAULT_BRINE_LIMITS.maxItems).toBe(100_000);
+      expect((load(tupleOf(99_999, "50")) as PyValue[]).length).toBe(99_999);
+      expectProtocolError(tupleOf(100_000, "50"), /more than 100000 values/);
     });
 
     it("a tuple announcing more items than the budget is refused from its header, before its items are read", () => {
       // 10 MB of empty bytes (the attack that exhausted the heap): refused at offset 5, the
       // end of the tuple's header, so no item was decoded and no array of 10M slots allocated.
       const attack = tupleOf(10_000_000, "01");
-      expect(() => load(attack)).toThrow(/more than 250000 values \(maxBrineItems; 10000000 more announced\) at offset 5$/);
+      expect(() => load(attack)).toThrow(/more than 100000 values \(maxBrineItems; 10000000 more announced\) at offset 5$/);
       expectProtocolError(tupleOf(1_000_000, "1a02"), /at offset 5$/);
     });
 

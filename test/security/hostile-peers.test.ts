@@ -132,7 +132,7 @@ describe("item-dense frames (decoding is bounded by maxBrineItems)", () => {
     attacker.peer.write(itemDenseFrame(1_000_000, itemHex));
     await attacker.expectDropped();
     // Refused at the tuple's header (offset 5): not one item was decoded.
-    expect(warnings.join("\n")).toMatch(/more than 250000 values \(maxBrineItems; 1000000 more announced\) at offset 5/);
+    expect(warnings.join("\n")).toMatch(/more than 100000 values \(maxBrineItems; 1000000 more announced\) at offset 5/);
     await expectHealthy();
     await eventually(() => server.connections.size === 1, 10_000, "the attacker's connection to be gone");
     expect([...server.connections][0]!.stats().bytesOut).toBeGreaterThan(0);
