@@ -254,6 +254,134 @@ function makeAttrRef(netref: unknown, path: readonly string[], options: CallOpti
 }
 
 // ---- the netref proxy ----------------------------------------------------------------
+//
+// A peer may send hundreds of thousands of references in one message, so a netref is kept
+// small: a fresh target function carrying one NetrefRecord, and a Proxy over it whose
+// handler is shared by every netref (its traps find their netref's data on the target).
+// No closure is made per netref; attribute references are cached lazily.
+
+/** On a netref's proxy target: its NetrefRecord. */
+const RECORD = Symbol("rpyc.netref.record");
+
+/** What the shared handler's traps need of one netref; only its target refers to it. */
+interface NetrefRecord {
+  readonly state: NetrefState;
+  readonly iterate: (netref: unknown) => AsyncIterator<unknown>;
+  readonly options: CallOptions | undefined;
+  /** A withOptions() view's base (held strongly: the base is not collected while the view lives). */
+  readonly base: unknown;
+  /** The proxy (set right after it is made). */
+  proxy: unknown;
+  /**
+   * Attribute references by name, made on first access. AttrRefs point back at the proxy,
+   * so they are cached here (reachable only from the proxy, through its target) and never
+   * in `state`, which the FinalizationRegistry holds strongly.
+   */
+  attrs: Map<string, AttrRef> | undefined;
+}
+
+type NetrefTarget = (() => void) & { [RECORD]: NetrefRecord };
+
+/**
+ * util.inspect() of a netref: it inspects a Proxy's target (calling this with the proxy as
+ * `this`; with `showProxy`, the target itself). Shared by every netref's target.
+ */
+function inspectNetref(this: unknown): string {
+  const state = netrefState(this) ?? (typeof this === "function" ? (this as Partial<NetrefTarget>)[RECORD]?.state : undefined);
+  return state ? describe(state) : "<netref>";
+}
+
+/** The property every target carries (read-only and non-configurable, as a per-netref one was). */
+const INSPECT_PROPERTY: PropertyDescriptor = Object.freeze({ value: inspectNetref });
+
+/** A fresh, callable proxy target (an anonymous function expression: no per-netref name). */
+function newTarget(): NetrefTarget {
+  return function (): void {} as NetrefTarget;
+}
+
+const NETREF_HANDLER: ProxyHandler<NetrefTarget> = {
+  apply(target, _this, args: unknown[]) {
+    const { state, options, proxy } = target[RECORD];
+    return pipelinable(state.owner, options, async (answer) => {
+      const request = begin(options);
+      if (state.released || state.idPack === null || request?.signal !== undefined) await ready(state, request);
+      else await undefined;
+      await undefined; // see callPath: let `await result.member` register first
+      let positional = args;
+      let named = NO_KWARGS as [string, unknown][];
+      if (hasKwargs(args)) [positional, named] = splitCallArgs(args);
+      answer.expects = DYNAMIC_RESULT;
+      return state.owner.request(HANDLE_CALL, [proxy, positional, named], request, answer);
+    });
+  },
+  get(target, prop) {
+    const record = target[RECORD];
+    if (typeof prop === "symbol") {
+      switch (prop) {
+        case STATE:
+          return record.state;
+        case OPTIONS:
+          return record.options;
+        case BASE:
+          return record.base ?? record.proxy;
+        case Symbol.asyncIterator:
+          return iteratorOf(record);
+        case Symbol.dispose:
+        case Symbol.asyncDispose:
+          return disposerOf(record.state);
+        case Symbol.toPrimitive:
+          return describerOf(record.state);
+        case inspect.custom:
+          // The target's own read-only, non-configurable property: a proxy must report it as is.
+          return inspectNetref;
+        case Symbol.toStringTag:
+          return "Netref";
+        default:
+          return undefined;
+      }
+    }
+    // Never thenable: `await ref` and `return ref` from async code must stay local.
+    if (prop === "then" || prop === "toJSON") return undefined;
+    if (prop === "toString") return describerOf(record.state);
+    let attrs = record.attrs;
+    if (attrs === undefined) record.attrs = attrs = new Map<string, AttrRef>();
+    let ref = attrs.get(prop);
+    if (!ref) attrs.set(prop, (ref = makeAttrRef(record.proxy, [prop], record.options)));
+    return ref;
+  },
+  has(_target, prop) {
+    return prop === STATE;
+  },
+  set(target) {
+    throw new TypeError(`cannot assign to ${describe(target[RECORD].state)}; use await setattr(ref, name, value)`);
+  },
+  deleteProperty(target) {
+    throw new TypeError(`cannot delete from ${describe(target[RECORD].state)}; use await delattr(ref, name)`);
+  },
+  defineProperty() {
+    return false;
+  },
+  ownKeys() {
+    return [];
+  },
+  getOwnPropertyDescriptor() {
+    return undefined;
+  },
+};
+
+// The functions a netref's symbol members return (a fresh one per access, as before).
+function iteratorOf(record: NetrefRecord): () => AsyncIterator<unknown> {
+  const { iterate, proxy } = record;
+  return () => iterate(proxy);
+}
+
+function disposerOf(state: NetrefState): () => void {
+  return () => releaseState(state);
+}
+
+function describerOf(state: NetrefState): () => string {
+  return () => describe(state);
+}
 
 /** Creates the proxy for `state`; `iterate` implements `for await` over the remote object. */
 export function createNetref(state: NetrefState, iterate: (netref: unknown) => AsyncIterator<unknown>): unknown {
@@ -271,67 +399,11 @@ function buildNetref(
   options: CallOptions | undefined,
   base: unknown,
 ): unknown {
-  const target = function netref(): void {};
-  Object.defineProperty(target, inspect.custom, { value: () => describe(state) });
-  // AttrRefs point back at the proxy, so they are cached here (reachable only from the
-  // proxy) and never in `state`, which the FinalizationRegistry holds strongly.
-  const attrs = new Map<string, AttrRef>();
-  const proxy: unknown = new Proxy(target, {
-    apply: (_t, _this, args: unknown[]) =>
-      pipelinable(state.owner, options, async (answer) => {
-        const request = begin(options);
-        if (state.released || state.idPack === null || request?.signal !== undefined) await ready(state, request);
-        else await undefined;
-        await undefined; // see callPath: let `await result.member` register first
-        let positional = args;
-        let named = NO_KWARGS as [string, unknown][];
-        if (hasKwargs(args)) [positional, named] = splitCallArgs(args);
-        answer.expects = DYNAMIC_RESULT;
-        return state.owner.request(HANDLE_CALL, [proxy, positional, named], request, answer);
-      }),
-    get: (_t, prop) => {
-      if (typeof prop === "symbol") {
-        switch (prop) {
-          case STATE:
-            return state;
-          case OPTIONS:
-            return options;
-          case BASE:
-            return base ?? proxy;
-          case Symbol.asyncIterator:
-            return () => iterate(proxy);
-          case Symbol.dispose:
-          case Symbol.asyncDispose:
-            return () => releaseState(state);
-          case Symbol.toPrimitive:
-            return () => describe(state);
-          case inspect.custom:
-            return () => describe(state);
-          case Symbol.toStringTag:
-            return "Netref";
-          default:
-            return undefined;
-        }
-      }
-      // Never thenable: `await ref` and `return ref` from async code must stay local.
-      if (prop === "then" || prop === "toJSON") return undefined;
-      if (prop === "toString") return () => describe(state);
-      let ref = attrs.get(prop);
-      if (!ref) attrs.set(prop, (ref = makeAttrRef(proxy, [prop], options)));
-      return ref;
-    },
-    has: (_t, prop) => prop === STATE,
-    set: () => {
-      throw new TypeError(`cannot assign to ${describe(state)}; use await setattr(ref, name, value)`);
-    },
-    deleteProperty: () => {
-      throw new TypeError(`cannot delete from ${describe(state)}; use await delattr(ref, name)`);
-    },
-    defineProperty: () => false,
-    ownKeys: () => [],
-    getOwnPropertyDescriptor: () => undefined,
-  });
-  return proxy;
+  const target = newTarget();
+  Object.defineProperty(target, inspect.custom, INSPECT_PROPERTY);
+  const record: NetrefRecord = { state, iterate, options, base, proxy: undefined, attrs: undefined };
+  target[RECORD] = record;
+  return (record.proxy = new Proxy(target, NETREF_HANDLER));
 }
 
 /** Throws NetrefReleasedError if the netref was released; resolves a lazy root. */
