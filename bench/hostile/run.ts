@@ -1,0 +1,289 @@
+// Hostile-client bench (`npm run bench:hostile`, issue 16): seven attacks, each against a
+// fresh rpyc-ts ThreadedServer (the seed service) and, as control, a fresh Python RPyC 5.3
+// ThreadedServer, each in a process of its own. The attack runs in another process
+// (bench/hostile/attacker.ts); meanwhile a healthy rpyc-ts client on its own connection calls
+// get_answer() every 20 ms, and the server's RSS is sampled every 50 ms. A server that dies is
+// a result (survived: no), not an error. 127.0.0.1 only. See bench/README.md.
+//
+//   npm run bench:hostile                          # full size: a few minutes
+//   npm run bench:hostile -- --quick               # sizes ÷ 10: a smoke run
+//   npm run bench:hostile -- --only 1,7 --json out.json
+
+import { execFileSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import Table from "cli-table3";
+import { connect, tlsConnect, type Connection } from "../../runtime/index.js";
+import type { MyService } from "../../examples/seed-service.js";
+import { exited, exitOnSignals, startChild, stopAllChildren, stopChild } from "../children.js";
+import { BENCH_DIR, REPO_DIR, captureStderr, cpuSeconds, describeExit, isRunning, numberOption, onJsonLines, sleep, startNode, startServer, type RunningServer } from "../proc.js";
+import { summarize } from "../stats.js";
+
+const ATTACKS = [
+  { id: 1, label: "10 MB frame: tuple of 10M b''" },
+  { id: 2, label: "3 MB frame: tuple of 3M b''" },
+  { id: 3, label: "60 MB frame: tuple of 30M frozenset()" },
+  { id: 4, label: "~7 MB frame: 250k remote refs" },
+  { id: 5, label: "8 zlib bombs: ~60 KB → 63 MB" },
+  { id: 6, label: "1k unanswered callbacks + 4.2M pings, unread" },
+  { id: 7, label: "TLS 1.2 renegotiation every 5 ms, 2.5 s" },
+  { id: 8, label: "5 s of frames at the item budget: 99k b'A' each" },
+  { id: 9, label: "5 s of zlib frames: ~60 KB → 63 MB each" },
+] as const;
+const SERVERS = ["rpyc-ts", "python"] as const;
+const PYTHON = "/usr/bin/python3"; // with RPyC 5.3
+type ServerKind = (typeof SERVERS)[number];
+
+const HEALTHY_INTERVAL_MS = 20;
+const CALL_TIMEOUT_MS = 5_000;
+const RSS_INTERVAL_MS = 50;
+/** Upper bound of one attack, whatever the attacker does (it bounds itself well below). */
+const ATTACK_BOUND_MS = 240_000;
+
+const HELP = `Hostile-client bench (bench/README.md): npm run bench:hostile [-- options]
+  --only 1,3,7  attacks (default all)     --servers rpyc-ts,python (default both)
+  --quick       sizes and bounds ÷ 10     --max-rss-gb G: kill a server above G GB (default 12)
+  --json FILE   also write the rows as JSON
+`;
+
+const { values } = parseArgs({
+  options: {
+    only: { type: "string" },
+    servers: { type: "string" },
+    quick: { type: "boolean", default: false },
+    "max-rss-gb": { type: "string" },
+    json: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const list = (raw: string | undefined): string[] => (raw ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+const only = list(values.only).map(Number);
+for (const id of only) if (!ATTACKS.some((a) => a.id === id)) throw new RangeError(`--only: no attack ${id}`);
+const servers = list(values.servers);
+for (const s of servers) if (!(SERVERS as readonly string[]).includes(s)) throw new RangeError(`--servers: unknown ${s}`);
+const attacks = ATTACKS.filter((a) => only.length === 0 || only.includes(a.id));
+const kinds = SERVERS.filter((s) => servers.length === 0 || servers.includes(s));
+const maxRss = numberOption("--max-rss-gb", values["max-rss-gb"], 12, 0.1) * 1e9;
+
+type Row = Awaited<ReturnType<typeof runOne>>;
+
+/** VmRSS of a process in bytes (undefined once it is gone). */
+function rssBytes(pid: number | undefined): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Python's server: same "PORT n" contract as the Node ones (proc.ts startServer). */
+async function startPython(args: readonly string[]): Promise<RunningServer> {
+  const proc = startChild(PYTHON, ["-u", path.join(BENCH_DIR, "hostile", "python_server.py"), ...args], REPO_DIR);
+  const stderr = captureStderr(proc);
+  const lines = createInterface({ input: proc.stdout });
+  const port = await new Promise<number>((resolve, reject) => {
+    setTimeout(() => reject(new Error(`python_server.py printed no PORT line within 20 s: ${stderr()}`)), 20_000).unref();
+    lines.on("line", (line) => {
+      const match = /^PORT (\d+)$/.exec(line.trim());
+      if (match) resolve(Number(match[1]));
+    });
+    void exited(proc).then(() => reject(new Error(`python_server.py ended, ${describeExit(proc, stderr())}`)));
+  }).finally(() => lines.close());
+  return { proc, port, stderr };
+}
+
+/** A timer that does not keep the bench alive once everything else is done (bounds, timeouts). */
+const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([promise, later(ms).then(() => Promise.reject(new Error(`no answer within ${ms} ms`)))]);
+
+/** Calls get_answer() every 20 ms (or right after a slower call), one call at a time, until stopped. */
+function healthyClient(call: () => Promise<number>): { latencies: number[]; failed: number; stop(): Promise<void> } {
+  let running = true;
+  const state = { latencies: [] as number[], failed: 0, stop: () => ((running = false), loop) };
+  const loop = (async () => {
+    while (running) {
+      const t = performance.now();
+      try {
+        if ((await withTimeout(call(), CALL_TIMEOUT_MS)) !== 42) throw new Error("get_answer() did not return 42");
+        state.latencies.push(performance.now() - t);
+      } catch {
+        state.failed++;
+      }
+      await sleep(Math.max(0, t + HEALTHY_INTERVAL_MS - performance.now()));
+    }
+  })();
+  return state;
+}
+
+async function runOne(attack: number, kind: ServerKind, certDir: string | undefined) {
+  const tlsArgs = certDir === undefined ? [] : ["--tls", certDir];
+  const server = kind === "rpyc-ts" ? await startServer("hostile/ts_server.ts", tlsArgs) : await startPython(tlsArgs);
+  const pid = server.proc.pid;
+  let conn: Connection<MyService> | undefined;
+  let attacker: ChildProcessWithoutNullStreams | undefined;
+  let sampler: NodeJS.Timeout | undefined;
+  try {
+    conn = certDir === undefined ? await connect<MyService>("127.0.0.1", server.port) : await tlsConnect<MyService>("127.0.0.1", server.port, { tls: { rejectUnauthorized: false } });
+    const client = conn;
+    const call = (): Promise<number> => client.root.get_answer();
+    for (let i = 0; i < 50; i++) await call(); // the first calls are slow (JIT): not the attack's doing
+    const rssBefore = rssBytes(pid);
+    const cpuBefore = cpuSeconds(pid);
+
+    attacker = startNode("hostile/attacker.ts", ["--attack", String(attack), "--port", String(server.port), ...(values.quick ? ["--quick"] : [])]);
+    const attackerStderr = captureStderr(attacker);
+    let started = (): void => {};
+    let finished: (detail: string) => void = () => {};
+    const start = new Promise<void>((resolve) => (started = resolve));
+    const done = new Promise<string>((resolve) => (finished = resolve));
+    const proc = attacker;
+    // Once its stdout is closed, a "done" line would have been read: the fallback comes second.
+    void onJsonLines(proc, (event) => {
+      if (event.event === "start") started();
+      if (event.event === "done") finished(String(event.detail));
+    }).then(async () => {
+      await exited(proc);
+      started();
+      finished(`attacker ended without a result, ${describeExit(proc, attackerStderr())}`);
+    });
+    await Promise.race([start, later(60_000)]);
+
+    const t0 = performance.now();
+    const healthy = healthyClient(call);
+    let peak = rssBefore ?? 0;
+    let killed = false;
+    sampler = setInterval(() => {
+      const rss = rssBytes(pid) ?? 0;
+      peak = Math.max(peak, rss);
+      if (rss > maxRss && !killed) {
+        killed = true;
+        server.proc.kill("SIGKILL");
+      }
+    }, RSS_INTERVAL_MS);
+    const detail = await Promise.race([done, later(ATTACK_BOUND_MS).then(() => `no result within ${ATTACK_BOUND_MS / 1000} s`)]);
+    const duration = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    await healthy.stop();
+    const cpuAfter = cpuSeconds(pid);
+
+    // Survived: the server process is alive and the healthy client still gets its answer.
+    let why = "";
+    if (killed) why = `killed by the bench: RSS above ${(maxRss / 1e9).toFixed(1)} GB`;
+    else if (!isRunning(server.proc)) why = `server died: ${describeExit(server.proc, server.stderr()).split("\n")[0]}`;
+    else {
+      try {
+        await withTimeout(call(), 10_000);
+      } catch (err) {
+        why = `healthy client unanswered after the attack: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    const stats = summarize(Float64Array.from(healthy.latencies));
+    const has = healthy.latencies.length > 0;
+    return {
+      attack,
+      server: kind,
+      survived: why === "",
+      why,
+      calls: healthy.latencies.length + healthy.failed,
+      failed: healthy.failed,
+      p50_ms: has ? stats.median : null,
+      p99_ms: has ? stats.p99 : null,
+      max_ms: has ? stats.max : null,
+      rss_before_mb: rssBefore === undefined ? null : rssBefore / 1e6,
+      rss_growth_mb: rssBefore === undefined ? null : (peak - rssBefore) / 1e6,
+      server_cpu_s: cpuBefore === undefined || cpuAfter === undefined ? null : cpuAfter - cpuBefore,
+      duration_s: duration,
+      attack_detail: detail,
+    };
+  } finally {
+    clearInterval(sampler);
+    if (conn) await Promise.race([conn.close().catch(() => {}), later(2000)]);
+    if (attacker) await stopChild(attacker);
+    await stopChild(server.proc);
+  }
+}
+
+function printTable(rows: readonly Row[]): void {
+  const num = (v: number | null, digits = 1): string => (v === null ? "–" : v.toFixed(digits));
+  const table = new Table({
+    head: ["attack", "server", "survived", "healthy calls\n(failed)", "healthy ms\np50 / p99 / max", "server RSS\n+MB (before)", "server\nCPU s", "attack\ns", "attack outcome"],
+    colWidths: [24, 9, 20, null, null, null, null, null, 46],
+    wordWrap: true,
+    style: { head: [], border: [] },
+  });
+  for (const r of rows) {
+    table.push([
+      ATTACKS.find((a) => a.id === r.attack)!.label,
+      r.server,
+      r.survived ? "yes" : `NO: ${r.why}`,
+      `${r.calls} (${r.failed})`,
+      `${num(r.p50_ms, 2)} / ${num(r.p99_ms)} / ${num(r.max_ms)}`,
+      `${num(r.rss_growth_mb, 0)} (${num(r.rss_before_mb, 0)})`,
+      num(r.server_cpu_s, 2),
+      num(r.duration_s),
+      r.attack_detail,
+    ]);
+  }
+  process.stdout.write(`${table.toString()}\n`);
+}
+
+async function main(): Promise<number> {
+  let certDir: string | undefined;
+  const signals = exitOnSignals(async () => {
+    await stopAllChildren();
+    if (certDir !== undefined) rmSync(certDir, { recursive: true, force: true });
+  });
+  try {
+    if (attacks.some((a) => a.id === 7)) {
+      certDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-hostile-"));
+      const [key, cert] = [path.join(certDir, "key.pem"), path.join(certDir, "cert.pem")];
+      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+    }
+    const rows: Row[] = [];
+    for (const attack of attacks) {
+      for (const kind of kinds) {
+        if (signals.interrupted) return 130;
+        process.stderr.write(`attack ${attack.id} (${attack.label}) on ${kind} ...`);
+        try {
+          const row = await runOne(attack.id, kind, attack.id === 7 ? certDir : undefined);
+          rows.push(row);
+          process.stderr.write(` ${row.survived ? "survived" : "did NOT survive"}, ${row.duration_s.toFixed(1)} s\n`);
+        } catch (err) {
+          if (signals.interrupted) return 130;
+          process.stderr.write(` bench error: ${err instanceof Error ? err.message : String(err)}\n`);
+        }
+      }
+    }
+    process.stdout.write(`hostile clients, 127.0.0.1${values.quick ? ", --quick (sizes ÷ 10)" : ""}; healthy client: get_answer() every ${HEALTHY_INTERVAL_MS} ms during the attack (latencies of answered calls; failed: error or no answer in ${CALL_TIMEOUT_MS / 1000} s)\n`);
+    printTable(rows);
+    if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), quick: values.quick, rows }, null, 2)}\n`);
+    return 0;
+  } finally {
+    if (!signals.interrupted) {
+      await stopAllChildren();
+      if (certDir !== undefined) rmSync(certDir, { recursive: true, force: true });
+    }
+  }
+}
+
+main().then(
+  (code) => {
+    if (code !== 130) process.exitCode = code;
+  },
+  async (err: unknown) => {
+    process.stderr.write(`\nhostile bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    await stopAllChildren();
+    process.exit(1);
+  },
+);
