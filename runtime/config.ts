@@ -172,7 +172,7 @@ export interface ProtocolConfig {
    * reply, a reply rejects our call with it. A message carrying more references than the
    * limit by itself is a broken or hostile peer: the connection is closed. Default 100,000:
    * a client that iterates a remote collection of 100,000 objects and keeps every item still
-   * fits (a netref costs about 0.5-1.5 KB of heap).
+   * fits (a netref costs about 1 KB of heap with the connection's bookkeeping).
    */
   maxNetrefs: number;
   /**
