@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { getEventListeners } from "node:events";
 import net, { type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import * as C from "../runtime/consts.js";
 import {
   AsyncResultTimeout,
@@ -27,8 +27,9 @@ import { connectTo, eventually, serve, sleep } from "./helpers/servers.js";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 
-/** "Promptly": far below any sync_request_timeout in play (those are 30 s here). */
-const PROMPT_MS = 2000;
+// "Promptly" is not measured with a clock: a pending call that was not rejected by the fault
+// itself would wait for a sync_request_timeout of 30 s (or none), beyond the test's timeout,
+// and its rejection reason (ConnectionClosedError, not AsyncResultTimeout) names the cause.
 
 /** Settles every promise; resolves with the rejection reasons, in order (fails on a fulfilment). */
 async function rejections(promises: readonly Promise<unknown>[]): Promise<unknown[]> {
@@ -47,6 +48,22 @@ async function timeToSettle(promise: Promise<unknown>): Promise<number> {
     () => undefined,
   );
   return performance.now() - start;
+}
+
+/** A promise the test resolves: service methods await `opened` until the test calls open(). */
+class Gate {
+  open!: () => void;
+  readonly opened = new Promise<void>((resolve) => (this.open = resolve));
+}
+
+/**
+ * Records SocketStream.destroy() calls until the test ends. `of(conn)`: was the connection's
+ * transport destroyed (at once), rather than only ended (which waits up to 2 s for the peer's FIN)?
+ */
+function streamDestroys(): { of(conn: object): boolean } {
+  const spy = vi.spyOn(SocketStream.prototype, "destroy");
+  onTestFinished(() => spy.mockRestore());
+  return { of: (conn) => spy.mock.contexts.includes((conn as unknown as { stream: SocketStream }).stream) };
 }
 
 function serverSide(server: { connections: Set<Connection> }): Connection {
@@ -105,12 +122,9 @@ describe("a peer process killed mid-call", () => {
     expect(before.localObjects).toBeGreaterThanOrEqual(3);
     expect(before.remoteNetrefs).toBeGreaterThanOrEqual(1); // the root
 
-    const start = performance.now();
     child.kill("SIGKILL");
     const reasons = await rejections(calls);
-    const elapsed = performance.now() - start;
     for (const reason of reasons) expect(reason).toBeInstanceOf(ConnectionClosedError);
-    expect(elapsed).toBeLessThan(PROMPT_MS);
     await conn.whenClosed();
     expect(watcher.disconnects).toBe(1);
     expect(conn.stats()).toMatchObject({ pendingRequests: 0, localObjects: 0, remoteNetrefs: 0, servingRequests: 0, queuedRequests: 0 });
@@ -129,12 +143,10 @@ describe("a peer process killed mid-call", () => {
     expect(conn.stats().remoteNetrefs).toBeGreaterThanOrEqual(2); // root, thing
     const calls = [conn.root.sleep(30), conn.root.sleep(30), conn.root.sleep(30)];
     await eventually(() => conn.stats().pendingRequests === 3, 5000, "the calls to be pending");
-    await sleep(100); // the first sleep() is running in Python
+    await sleep(100); // mostly lets the first sleep() start in Python; the outcome is the same if it has not
 
-    const start = performance.now();
     py.proc.kill("SIGKILL");
     const reasons = await rejections(calls);
-    expect(performance.now() - start).toBeLessThan(PROMPT_MS);
     for (const reason of reasons) expect(reason).toBeInstanceOf(ConnectionClosedError);
     await conn.whenClosed();
     expect(watcher.disconnects).toBe(1);
@@ -145,13 +157,14 @@ describe("a peer process killed mid-call", () => {
 
   it("a Python RPyC server answers heartbeat pings between requests: an idle connection stays open", async () => {
     const py = await startPython("interop_server.py");
-    const conn = await connectTo<{ echo(x: unknown): Promise<unknown> }>(py.port, { config: { heartbeatInterval: 0.1 } });
+    // Python must answer each ping within one interval: 0.4 s leaves room for a loaded machine.
+    const conn = await connectTo<{ echo(x: unknown): Promise<unknown> }>(py.port, { config: { heartbeatInterval: 0.4 } });
     let pings = 0;
     conn.on("reply", (event) => {
       if (event.handler === C.HANDLE_PING) pings++;
     });
     expect(await conn.root.echo(1)).toBe(1);
-    await sleep(800);
+    await sleep(3200); // deliberate: idle for 8 intervals, so pings go out (one every ~2 intervals) and are answered
     expect(pings).toBeGreaterThanOrEqual(2);
     expect(conn.closed).toBe(false);
     expect(await conn.root.echo(2)).toBe(2);
@@ -185,6 +198,18 @@ class Hanging extends Service {
   exposed_echo(x: unknown): unknown {
     return x;
   }
+  private readonly gates = [new Gate(), new Gate()];
+  /** How many gated() calls entered, per gate. */
+  readonly entered = [0, 0];
+  /** Test side: lets the gated() calls waiting on gate `which` answer. */
+  openGate(which = 0): void {
+    this.gates[which]!.open();
+  }
+  async exposed_gated<T>(value: T, which = 0): Promise<T> {
+    this.entered[which]!++;
+    await this.gates[which]!.opened;
+    return value;
+  }
 }
 
 describe("a socket reset (RST)", () => {
@@ -202,10 +227,8 @@ describe("a socket reset (RST)", () => {
     await eventually(() => serverConn.stats().pendingRequests === 1 && conn.stats().pendingRequests === 3, 5000, "calls in flight both ways");
     expect(serverConn.stats().remoteNetrefs).toBeGreaterThanOrEqual(1); // the client's callback
 
-    const start = performance.now();
     proxy.reset();
     const reasons = await rejections([serverWaits, ...hangs]);
-    expect(performance.now() - start).toBeLessThan(PROMPT_MS);
     for (const reason of reasons) {
       expect(reason).toBeInstanceOf(ConnectionClosedError);
       expect(String((reason as Error).message)).toMatch(/connection (lost|closed)/);
@@ -238,10 +261,8 @@ describe("a server-side socket reset (resetAndDestroy)", () => {
       expect(await conn.root.echo("x")).toBe("x");
       const calls = [conn.root.hang(), conn.root.slow(60_000), conn.root.hang()];
       await eventually(() => serverConn!.stats().servingRequests === 3, 2000, "the calls to run");
-      const start = performance.now();
       serverSocket!.resetAndDestroy();
       const reasons = await rejections(calls);
-      expect(performance.now() - start).toBeLessThan(PROMPT_MS);
       for (const reason of reasons) {
         expect(reason).toBeInstanceOf(ConnectionClosedError);
         expect((reason as Error).message).toMatch(/ECONNRESET|connection lost/);
@@ -270,20 +291,20 @@ describe("a half-open peer (heartbeatInterval)", () => {
     expect(await conn.root.echo("before")).toBe("before");
     const calls = [conn.root.hang(), conn.root.slow(60_000)];
     await eventually(() => conn.stats().pendingRequests === 2, 5000, "calls pending");
+    const destroyed = streamDestroys();
     const start = performance.now();
     proxy.freeze();
     const reasons = await rejections(calls);
     const elapsed = performance.now() - start;
     for (const reason of reasons) {
       expect(reason).toBeInstanceOf(ConnectionClosedError);
-      expect((reason as Error).message).toMatch(/heartbeat/);
+      expect((reason as Error).message).toMatch(/heartbeat/); // the heartbeat closed it, not the 30 s timeout
     }
-    // About 3 intervals (300 ms); bounded generously for a loaded machine, far below the 30 s timeout.
+    // About 3 intervals (300 ms) on a quiet machine; no upper bound (the reason above says what closed it).
     expect(elapsed).toBeGreaterThanOrEqual(INTERVAL * 1000);
-    expect(elapsed).toBeLessThan(INTERVAL * 1000 * 3 + PROMPT_MS);
     // The socket is destroyed, not ended: on_disconnect does not wait out SocketStream's 2 s for a FIN that never comes.
     await conn.whenClosed();
-    expect(performance.now() - start).toBeLessThan(INTERVAL * 1000 * 3 + 1500);
+    expect(destroyed.of(conn)).toBe(true);
     expect(watcher.disconnects).toBe(1);
     expect(conn.stats()).toMatchObject({ pendingRequests: 0, localObjects: 0, remoteNetrefs: 0 });
   });
@@ -296,9 +317,11 @@ describe("a half-open peer (heartbeatInterval)", () => {
     const calls = [conn.root.hang(), conn.root.hang()];
     await expect(conn.root.echo(1)).rejects.toThrow(/maxPendingRequests/);
     proxy.freeze();
-    const start = performance.now();
-    for (const reason of await rejections(calls)) expect(reason).toBeInstanceOf(ConnectionClosedError);
-    expect(performance.now() - start).toBeLessThan(INTERVAL * 1000 * 3 + PROMPT_MS);
+    // (sync_request_timeout: null: nothing but the heartbeat can end these calls.)
+    for (const reason of await rejections(calls)) {
+      expect(reason).toBeInstanceOf(ConnectionClosedError);
+      expect((reason as Error).message).toMatch(/heartbeat/);
+    }
   });
 
   it("server side: a frozen idle client is closed and the server's on_disconnect runs", async () => {
@@ -308,17 +331,17 @@ describe("a half-open peer (heartbeatInterval)", () => {
     const conn = await connectTo<Hanging>(proxy.port);
     expect(await conn.root.echo(1)).toBe(1);
     const serverConn = serverSide(server);
+    const destroyed = streamDestroys();
     proxy.freeze();
-    const start = performance.now();
-    await serverConn.whenClosed();
-    expect(performance.now() - start).toBeLessThan(INTERVAL * 1000 * 3 + 1500);
+    await serverConn.whenClosed(); // only the heartbeat can close it: the client is frozen and idle
+    expect(destroyed.of(serverConn)).toBe(true); // destroyed, not ended: no 2 s wait for a FIN
     expect(service.disconnects).toBe(1);
     expect(server.connections.size).toBe(0);
     expect(serverConn.stats().localObjects).toBe(0);
   });
 
   it("a healthy peer is never closed by the heartbeat: an idle connection and a call longer than 3 intervals both survive", async () => {
-    const HEALTHY = 0.2; // a ping must be answered within one interval: leave room for a loaded machine
+    const HEALTHY = 0.4; // a ping must be answered within one interval: leave room for a loaded machine
     const service = new Hanging();
     const server = await serve(service, { protocolConfig: { heartbeatInterval: HEALTHY } });
     const pings: number[] = [];
@@ -327,7 +350,7 @@ describe("a half-open peer (heartbeatInterval)", () => {
       if (event.handler === C.HANDLE_PING && event.direction === "out") pings.push(event.start);
     });
     expect(await conn.root.echo(1)).toBe(1);
-    await sleep(HEALTHY * 1000 * 5); // idle: pings go out and are answered
+    await sleep(HEALTHY * 1000 * 5); // deliberate: idle for 5 intervals, pings go out and are answered
     expect(pings.length).toBeGreaterThanOrEqual(1);
     expect(conn.closed).toBe(false);
     // A handler busy for 4 intervals: the peer still answers pings meanwhile.
@@ -360,6 +383,16 @@ class Late extends Service {
   }
   exposed_quick(): string {
     return "quick";
+  }
+  private readonly gate = new Gate();
+  /** Test side: lets gated_object() answer. */
+  openGate(): void {
+    this.gate.open();
+  }
+  async exposed_gated_object(): Promise<{ exposed_name: string }> {
+    this.calls++;
+    await this.gate.opened;
+    return { exposed_name: "late" };
   }
 }
 
@@ -396,12 +429,18 @@ describe("withOptions(): per-call deadline and AbortSignal", () => {
     await conn.getRoot();
     const timeouts: number[] = [];
     conn.on("error", (event) => timeouts.push(event.duration));
-    await expect(withOptions(conn.root, { timeout: 0.03 }).later(1000, "x")).rejects.toBeInstanceOf(AsyncResultTimeout);
+    const short = withOptions(conn.root, { timeout: 0.03 }).later(1000, "x");
+    await expect(short).rejects.toBeInstanceOf(AsyncResultTimeout);
     expect(timeouts).toHaveLength(1);
-    expect(timeouts[0]).toBeLessThan(300); // its own deadline, not the connection's
-    expect(await withOptions(conn.root, { timeout: 2 }).later(450, "longer")).toBe("longer");
+    // Its own deadline, not the connection's 0.3 s: the error names the time it allowed (what
+    // was left of the 30 ms when the request went out), not a measured duration.
+    const allowed = Number(/within ([\d.e-]+) s$/.exec(((await short.catch((err: unknown) => err)) as Error).message)?.[1]);
+    expect(allowed).toBeGreaterThan(0);
+    expect(allowed).toBeLessThanOrEqual(0.03);
+    // Longer than the connection's 0.3 s (10 s: ample for a reply due after 450 ms on a loaded machine).
+    expect(await withOptions(conn.root, { timeout: 10 }).later(450, "longer")).toBe("longer");
     expect(await withOptions(conn.root, { timeout: null }).later(450, "unlimited")).toBe("unlimited");
-    expect(await withOptions(conn.root.later, { timeout: 2 })(400, "attribute view")).toBe("attribute view");
+    expect(await withOptions(conn.root.later, { timeout: 10 })(400, "attribute view")).toBe("attribute view");
     // A timeout beyond setTimeout's range is no limit (not an instant expiry).
     const far = await connectTo<Late>(server.port, { config: { sync_request_timeout: 30 * 24 * 3600 } });
     expect(await far.root.later(20, "far")).toBe("far");
@@ -420,12 +459,13 @@ describe("withOptions(): per-call deadline and AbortSignal", () => {
     const baseline = serverConn.stats().localObjects;
 
     const ac = new AbortController();
-    const call = withOptions(conn.root, { signal: ac.signal }).later_object(200);
-    await eventually(() => service.calls === 1, 2000, "the call to reach the server");
+    const call = withOptions(conn.root, { signal: ac.signal }).gated_object();
+    await eventually(() => service.calls === 1, 5000, "the call to reach the server");
     const reason = new Error("user gave up");
     ac.abort(reason);
-    await expect(call).rejects.toBe(reason); // (the reply, 200 ms on, would have resolved it)
+    await expect(call).rejects.toBe(reason);
     expect(conn.stats().pendingRequests).toBe(0);
+    service.openGate(); // now the reply (which would have resolved the call) comes, late
     await eventually(() => serverConn.stats().requestsServed >= 3, 3000, "the late reply to be sent");
     await eventually(() => serverConn.stats().localObjects === baseline, 3000, "the DEL of the late reference");
     expect(await conn.root.quick()).toBe("quick");
@@ -497,9 +537,12 @@ describe("server close()", () => {
     const watcher = new Watcher();
     const conn = await connectTo<Hanging>(server.port, { service: watcher });
     expect(await conn.root.echo(1)).toBe(1);
-    const inFlight = [conn.root.slow(150), conn.root.slow(200)];
-    await eventually(() => serverSide(server).stats().servingRequests === 2, 2000, "the calls to run");
-    const closed = server.close({ graceMs: 5000 });
+    // The calls in flight finish when the test opens the gate, so the new call surely comes
+    // while the connection drains, however slow the machine.
+    const inFlight = [conn.root.gated(150), conn.root.gated(200)];
+    await eventually(() => serverSide(server).stats().servingRequests === 2, 5000, "the calls to run");
+    // A grace beyond the test's timeout: close() must end when the calls are done, not when the grace ends.
+    const closed = server.close({ graceMs: 120_000 });
     const refused = conn.root.echo("late");
     const refusal = await refused.then(
       () => undefined,
@@ -507,10 +550,9 @@ describe("server close()", () => {
     );
     expect(isRemoteException(refusal)).toBe(true);
     expect(refusal).toMatchObject({ name: "EOFError" });
+    service.openGate();
     expect(await Promise.all(inFlight)).toEqual([150, 200]);
-    const start = performance.now();
     await closed;
-    expect(performance.now() - start).toBeLessThan(PROMPT_MS);
     await conn.whenClosed();
     expect(watcher.disconnects).toBe(1);
   });
@@ -520,13 +562,20 @@ describe("server close()", () => {
     const server = await serve(service, { protocolConfig: { maxConcurrentRequests: 1 } });
     const conn = await connectTo<Hanging>(server.port);
     await conn.getRoot();
-    const inFlight = [conn.root.slow(100), conn.root.slow(50), conn.root.slow(20)];
-    await eventually(() => serverSide(server).stats().queuedRequests === 2, 2000, "two calls to wait for the slot");
-    const closed = server.close({ graceMs: 5000 });
+    // Gates hold the first and the last call, so each step happens in this order however slow
+    // the machine: the server reads no more while calls wait for the slot, so the new call is
+    // read only once the last admitted one runs (and the queue is empty); it waits for the slot.
+    const inFlight = [conn.root.gated(100), conn.root.slow(50), conn.root.gated(20, 1)];
+    const serverConn = serverSide(server);
+    await eventually(() => serverConn.stats().queuedRequests === 2, 5000, "two calls to wait for the slot");
+    const closed = server.close({ graceMs: 120_000 });
     const refused = conn.root.echo("after").then(
       () => undefined,
       (err: unknown) => err,
     );
+    service.openGate(0);
+    await eventually(() => service.entered[1] === 1 && serverConn.stats().queuedRequests === 1, 5000, "the new call to wait for the slot");
+    service.openGate(1);
     expect(await Promise.all(inFlight)).toEqual([100, 50, 20]);
     expect(await refused).toMatchObject({ name: "EOFError" });
     await closed;
@@ -538,13 +587,11 @@ describe("server close()", () => {
     const server = await serve(service);
     const conn = await connectTo<Hanging>(server.port, { config: { sync_request_timeout: 30 } });
     const hang = conn.root.hang();
-    await eventually(() => serverSide(server).stats().servingRequests === 1, 2000, "the call to run");
+    await eventually(() => serverSide(server).stats().servingRequests === 1, 5000, "the call to run");
     const outcome = rejections([hang]);
     const start = performance.now();
-    await server.close({ graceMs: 150 });
-    const elapsed = performance.now() - start;
-    expect(elapsed).toBeGreaterThanOrEqual(140);
-    expect(elapsed).toBeLessThan(150 + PROMPT_MS);
+    await server.close({ graceMs: 150 }); // the call never ends: only the grace can end the drain
+    expect(performance.now() - start).toBeGreaterThanOrEqual(140);
     expect((await outcome)[0]).toBeInstanceOf(ConnectionClosedError);
   });
 
@@ -552,13 +599,12 @@ describe("server close()", () => {
     const service = new Hanging();
     const server = await serve(service);
     const conn = await connectTo<Hanging>(server.port, { config: { sync_request_timeout: 30 } });
-    const calls = [conn.root.slow(5000), conn.root.hang()];
-    await eventually(() => serverSide(server).stats().servingRequests === 2, 2000, "the calls to run");
+    // Neither call would end within the test's timeout: only the close can end them.
+    const calls = [conn.root.slow(120_000), conn.root.hang()];
+    await eventually(() => serverSide(server).stats().servingRequests === 2, 5000, "the calls to run");
     const outcome = rejections(calls);
-    const start = performance.now();
     await server.close();
     for (const reason of await outcome) expect(reason).toBeInstanceOf(ConnectionClosedError);
-    expect(performance.now() - start).toBeLessThan(PROMPT_MS);
     expect(service.disconnects).toBe(1);
   });
 });

@@ -179,5 +179,5 @@ describe("load", () => {
     for (const conn of conns) expect(conn.closed).toBe(true);
     await eventually(() => server.connections.size === 0, 10_000, "the server to drop every connection");
     expect(problems).toEqual([]);
-  });
+  }, 60_000); // 3.4 s quiet (3 s of load); room for a slow setup, and for the watchdog (load + 8 s) to name a lost reply first
 });

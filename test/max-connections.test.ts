@@ -95,7 +95,9 @@ describe("maxConnections", () => {
   });
 
   it("counts sockets still in the authenticator", async () => {
+    let authenticating = 0;
     const magicWord = async (socket: net.Socket): Promise<null> => {
+      authenticating++;
       if ((await readBytes(socket, 5, 5)).toString("latin1") !== "Ma6ik") throw new Error("wrong word");
       return null;
     };
@@ -108,7 +110,7 @@ describe("maxConnections", () => {
       await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
     }
     cleanups.push(async () => idle.forEach((socket) => socket.destroy()));
-    await new Promise((resolve) => setTimeout(resolve, 50)); // let the server accept both
+    await eventually(() => authenticating === 2, 5000, "the server to accept both");
     const third = net.connect({ host: "127.0.0.1", port: server.port });
     third.on("error", () => {});
     await new Promise<void>((resolve) => third.once("close", () => resolve()));

@@ -559,11 +559,19 @@ describe("native calls of a compiled service", () => {
   });
 
   it("a native call to a closed connection rejects as brine calls do", async () => {
-    const { root, conn } = await lab();
+    const { root, conn, wire } = await lab();
+    expect(conn.codec).toBe("native");
     await conn.close();
-    await expect(root["slow"]!(1)).rejects.toBeInstanceOf(Error);
-    await expect(root["slow"]!(1)).rejects.not.toBeInstanceOf(AsyncResultTimeout);
-    expect(ConnectionClosedError).toBeDefined();
+    const before = wire.taps[0]!.up.length;
+    // A native call (slow) and a brine call on the same closed connection (holder has no
+    // native form) fail alike: ConnectionClosedError, at once, not a timeout; nothing is sent.
+    const native = await root["slow"]!(1).catch((err: unknown) => err);
+    const brine = await root["holder"]!().catch((err: unknown) => err);
+    expect(native).toBeInstanceOf(ConnectionClosedError);
+    expect(native).not.toBeInstanceOf(AsyncResultTimeout);
+    expect(brine).toBeInstanceOf(ConnectionClosedError);
+    expect((native as Error).message).toBe((brine as Error).message);
+    expect(wire.taps[0]!.up.slice(before)).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 // The pending-request table (runtime/pending-requests.ts): ring slots by seq with an overflow
 // for long-lived requests, one deadline timer per connection.
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Pending, PendingRequests } from "../runtime/pending-requests.js";
 
 function pending(seq: number, deadline = Infinity, internal = false): Pending {
@@ -38,22 +38,31 @@ describe("PendingRequests", () => {
     expect(table.get(0)).toBeUndefined();
   });
 
-  it("one timer expires requests at their deadlines, the earliest first, later ones re-armed", async () => {
-    const expired: number[] = [];
-    const table = new PendingRequests((seq, p) => {
-      expired.push(seq);
-      table.delete(seq, p);
-    });
-    const now = performance.now();
-    table.add(0, pending(0, now + 400));
-    table.add(1, pending(1, now + 20)); // earlier than the armed one: re-armed
-    table.add(2, pending(2, Infinity));
-    table.add(3, pending(3, now + 250));
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    expect(expired).toEqual([1]);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(expired).toEqual([1, 3, 0]);
-    expect(table.size).toBe(1);
-    table.takeAll();
+  it("one timer expires requests at their deadlines, the earliest first, later ones re-armed", () => {
+    // Fake timers and clock (setTimeout and performance.now, what the table uses): time passes
+    // only as the test says, so a slow machine cannot expire 3 before the first look.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const expired: number[] = [];
+      const table = new PendingRequests((seq, p) => {
+        expired.push(seq);
+        table.delete(seq, p);
+      });
+      const now = performance.now();
+      table.add(0, pending(0, now + 400));
+      table.add(1, pending(1, now + 20)); // earlier than the armed one: re-armed
+      table.add(2, pending(2, Infinity));
+      table.add(3, pending(3, now + 250));
+      vi.advanceTimersByTime(19);
+      expect(expired).toEqual([]);
+      vi.advanceTimersByTime(101); // 120
+      expect(expired).toEqual([1]);
+      vi.advanceTimersByTime(400); // 520
+      expect(expired).toEqual([1, 3, 0]);
+      expect(table.size).toBe(1);
+      table.takeAll();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -162,7 +162,8 @@ describe("promise pipelining with the native codec", () => {
     closeGate();
     const chain = pending(pending(pending(root.get_db("one")).table("t")).row(3)).id;
     const other = pending(root.get_db("two")).query("q");
-    await sleep(20);
+    await eventually(() => seen.length > 0, 5000, "the first request to be served");
+    await sleep(20); // deliberate: time for a request that must not be served yet to show up
     expect(names(seen)).toEqual(["get_db"]); // the rest wait in the queue
     openGate();
     expect(await Promise.all([chain, other])).toEqual(["one.t[3]", "two:q"]);
@@ -252,7 +253,8 @@ describe("without the native codec the same expressions wait for each result", (
     const result = pending(pending(pending(root.get_db("b")).table("t")).row(1)).id;
     const failing = pending(root.broken()).query("x");
     const failed = expect(failing).rejects.toThrow(/no database today/);
-    await sleep(50);
+    await eventually(() => seen.length >= 2, 5000, "both first calls to be served");
+    await sleep(20); // deliberate: time for a dependent that must not be sent yet to show up
     expect(names(seen)).toEqual(["get_db", "broken"]);
     openGate();
     expect(await result).toBe("b.t[1]");

@@ -407,7 +407,7 @@ describe("timeouts and close", () => {
     await server.start();
     const conn = await connectTo<Slow>(server.port);
     const pending = conn.root.sleep(10_000).catch((e: unknown) => e);
-    await sleep(50);
+    await eventually(() => [...server.connections][0]?.stats().servingRequests === 1, 5000, "the call to run on the server");
     await server.close();
     expect(await pending).toBeInstanceOf(ConnectionClosedError);
     await conn.whenClosed();

@@ -261,7 +261,7 @@ describe("SocketStream write coalescing", () => {
     pair.stream.destroy();
     pair.stream.write(Buffer.from("ignored"));
     expect(pair.stream.writableLength).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // deliberate: time for bytes that must not arrive
     expect(pair.writes.chunks).toBe(0);
     expect(pair.received().length).toBe(0);
   });

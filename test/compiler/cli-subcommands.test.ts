@@ -44,7 +44,7 @@ describe("rpyc-gen diff", () => {
     const allowed = io();
     expect(await run(["diff", old, breaking, "--allow-breaking"], allowed).then((r) => r.code)).toBe(DIFF_EXIT.OK);
     expect(allowed.out).toMatch(/BREAKING/);
-  });
+  }, 60_000); // six cold extractions: 9-14 s lightly loaded, 24 s at load 7
 
   it("compares a checked-in model.json with Python sources of the same service", async () => {
     // The TypeScript seed and the Python seed describe one service; Python's int is number | bigint,

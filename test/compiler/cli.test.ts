@@ -35,7 +35,7 @@ describe("rpyc-gen", () => {
     const check = io();
     expect((await run([SEED, "-o", out, "--check"], check)).code).toBe(EXIT.OK);
     expect(check.out).toMatch(/up to date/);
-  });
+  }, 60_000); // three cold extractions (the first also warms the compiler): 6-8 s lightly loaded, 20 s at load 7
 
   it("--check lists stale, missing and left-over files and exits 1", async () => {
     const out = outDir();
@@ -55,7 +55,7 @@ describe("rpyc-gen", () => {
     expect(existsSync(path.join(REPO, out, "old.client.ts"))).toBe(false);
     expect(existsSync(path.join(REPO, out, "notes.txt"))).toBe(true);
     expect((await run([SEED, "-o", out, "--check"], io())).code).toBe(EXIT.OK);
-  });
+  }, 60_000); // four cold extractions: 5-7 s lightly loaded, 10 s at load 7
 
   it("reports unsupported constructs with file:line:col and exits 2, writing nothing", async () => {
     const dir = path.join(scratch, "bad");

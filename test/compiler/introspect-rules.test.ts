@@ -61,10 +61,12 @@ describe("failures", () => {
     const { port } = silent.address() as net.AddressInfo;
     const started = performance.now();
     const err = await expectIntrospectError(introspectServer({ host: "127.0.0.1", port }, { timeoutMs: 300 }), "TIMEOUT");
-    expect(performance.now() - started).toBeLessThan(2500);
+    // Not before its timeoutMs (no upper bound: a loaded machine may take longer); the message
+    // names the 300 ms given, not a default.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     expect(err.message).toContain("no answer within 300 ms");
     expect(accepted).toHaveLength(1);
-    await eventually(() => closed.length === 1, 3000, "the client to close its socket");
+    await eventually(() => closed.length === 1, 5000, "the client to close its socket");
   });
 
   it("a peer that is not RPyC: NOT_RPYC", async () => {

@@ -158,7 +158,7 @@ describe("introspecting a Python RPyC 5.3 server", () => {
       await conn.close();
     }
     await py.stop();
-  });
+  }, 60_000); // type-checks the stub and starts Python: 2-5 s lightly loaded
 
   it("--check --introspect: 0 when the server matches the stub, 1 with the list when members were added, removed or changed", async () => {
     const base = await calculator();
@@ -191,7 +191,7 @@ describe("introspecting a Python RPyC 5.3 server", () => {
       expect(compareWithLive(loadStubModel(out), live.model)).toMatchObject({ ...expected.comparison, matches: false });
       await py.stop();
     }
-  });
+  }, 60_000); // five Python servers one after another: 3.6-6 s lightly loaded
 });
 
 describe("the seed's Python server (RPyC's default attribute rules, no _rpyc_getattr)", () => {

@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import {
   DiscoveryError,
   ForbiddenError,
@@ -20,7 +20,7 @@ import {
   type ServiceAddress,
 } from "../../runtime/index.js";
 import { eventually, serve, sleep } from "../helpers/servers.js";
-import { HOST, MODES, memoryLogger, registryClient, startRegistry, track } from "./helpers.js";
+import { HOST, MODES, fakeRegistryClock, memoryLogger, registryClient, startRegistry, track } from "./helpers.js";
 
 class CalcService extends Service {
   static override ALIASES = ["calc", "adder"];
@@ -123,12 +123,31 @@ describe("servers' auto-registration", () => {
     });
 
     it(`${mode}: re-registration every reregisterInterval keeps a server listed past the pruning timeout`, async () => {
+      // The registry's clock is faked (see fakeRegistryClock): we move it past the pruning
+      // timeout, then wait for a renewal sent after that; a slow machine changes nothing.
+      const clock = fakeRegistryClock();
+      onTestFinished(() => clock.restore());
       const registry = await startRegistry(mode, { pruningTimeout: 0.3 });
       const registrar = registryClient(mode, registry.port);
-      const renewing = await serve(CalcService, { registrar, reregisterInterval: 0.1 });
+      let advanced = false;
+      let renewalsAfter = 0;
+      const counting: Registrar = {
+        register: async (aliases, port, host) => {
+          const sentAfter = advanced;
+          const ok = await registrar.register(aliases, port, host);
+          if (sentAfter && ok) renewalsAfter++;
+          return ok;
+        },
+        unregister: (port, host) => registrar.unregister(port, host),
+        discover: (name) => registrar.discover(name),
+        list: (filterHost) => registrar.list(filterHost),
+      };
+      const renewing = await serve(CalcService, { registrar: counting, reregisterInterval: 0.1 });
       const once = await serve(CalcService, { registrar, reregisterInterval: 60 });
-      await eventually(() => registry.registry.size === 4, 3000, "both registrations");
-      await sleep(500);
+      await eventually(() => registry.registry.size === 4, 5000, "both registrations");
+      clock.advance(500);
+      advanced = true;
+      await eventually(() => renewalsAfter > 0, 5000, "a renewal after the pruning timeout");
       // The server that stopped re-registering was pruned; the other is still there.
       expect(await discover("calc", { registrar })).toEqual([[HOST, renewing.port]]);
       await Promise.all([renewing.close(), once.close()]);

@@ -3,7 +3,7 @@
 
 import dgram from "node:dgram";
 import { connect as netConnect, createServer, type Socket } from "node:net";
-import { afterAll } from "vitest";
+import { afterAll, vi } from "vitest";
 import {
   TCPRegistryClient,
   TCPRegistryServer,
@@ -30,14 +30,29 @@ export function track<T extends { close(): Promise<void> }>(item: T): T {
   return item;
 }
 
+/**
+ * Fakes only performance.now, the registry's clock for pruning (timers and sockets stay real):
+ * for the registry, time passes only by `advance(ms)`, so what is stale and what is fresh does
+ * not depend on how fast the machine is. Install it before the registry records anything;
+ * restore it when the test ends.
+ */
+export function fakeRegistryClock(): { advance(ms: number): void; restore(): void } {
+  vi.useFakeTimers({ toFake: ["performance"] });
+  return { advance: (ms) => void vi.advanceTimersByTime(ms), restore: () => void vi.useRealTimers() };
+}
+
 /** A started registry server of `mode` on 127.0.0.1, closed when the file ends. */
 export async function startRegistry(mode: Mode, options: RegistryServerOptions & { idleTimeout?: number } = {}): Promise<UDPRegistryServer | TCPRegistryServer> {
   const server = mode === "UDP" ? new UDPRegistryServer({ host: HOST, port: 0, ...options }) : new TCPRegistryServer({ host: HOST, port: 0, ...options });
   return track(await server.start());
 }
 
-/** A registry client of `mode` for 127.0.0.1:port. */
-export function registryClient(mode: Mode, port: number, timeout = 1): Registrar {
+/**
+ * A registry client of `mode` for 127.0.0.1:port. The default timeout (5 s) bounds waits for
+ * replies that must come, with room for a loaded machine (a loopback reply takes ~1 ms);
+ * a test that expects no reply passes a short one, as it waits that long.
+ */
+export function registryClient(mode: Mode, port: number, timeout = 5): Registrar {
   return mode === "UDP" ? new UDPRegistryClient({ ip: HOST, port, timeout }) : new TCPRegistryClient({ ip: HOST, port, timeout });
 }
 

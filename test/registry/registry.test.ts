@@ -3,7 +3,7 @@
 // bad input and floods. Everything runs on 127.0.0.1 (one test on ::1).
 
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import {
   DEFAULT_PRUNING_TIMEOUT,
   MAX_DGRAM_SIZE,
@@ -18,7 +18,7 @@ import {
 } from "../../runtime/index.js";
 import { encodeList, encodeQuery, encodeRegister, encodeUnregister } from "../../runtime/registry/messages.js";
 import { eventually, sleep } from "../helpers/servers.js";
-import { HOST, MODES, fakeRegistry, memoryLogger, registryClient, startRegistry, tcpExchange, udpExchange, type Mode } from "./helpers.js";
+import { HOST, MODES, fakeRegistry, fakeRegistryClock, memoryLogger, registryClient, startRegistry, tcpExchange, udpExchange, type Mode } from "./helpers.js";
 
 interface VectorStep {
   step: string;
@@ -135,15 +135,22 @@ describe("registry rules (both modes)", () => {
     });
 
     it(`${mode}: registrations not renewed within pruningTimeout are dropped at query time`, async () => {
-      const registry = await startRegistry(mode, { pruningTimeout: 0.2, allowListing: true });
-      const client = registryClient(mode, registry.port);
-      expect(await client.register(["stale"], 3001, HOST)).toBe(true);
-      expect(await client.discover("stale")).toEqual([[HOST, 3001]]);
-      await sleep(250);
-      expect(await client.register(["fresh"], 3002, HOST)).toBe(true);
-      expect(await client.discover("stale")).toEqual([]);
-      expect(await client.list()).toEqual(["FRESH"]);
-      expect(await client.discover("fresh")).toEqual([[HOST, 3002]]);
+      // The registry's clock (performance.now) is faked, so "stale" and "fresh" do not depend on
+      // how long the exchanges take: only the 250 ms we advance it by pass for the registry.
+      const clock = fakeRegistryClock();
+      try {
+        const registry = await startRegistry(mode, { pruningTimeout: 0.2, allowListing: true });
+        const client = registryClient(mode, registry.port);
+        expect(await client.register(["stale"], 3001, HOST)).toBe(true);
+        expect(await client.discover("stale")).toEqual([[HOST, 3001]]);
+        clock.advance(250);
+        expect(await client.register(["fresh"], 3002, HOST)).toBe(true);
+        expect(await client.discover("stale")).toEqual([]);
+        expect(await client.list()).toEqual(["FRESH"]);
+        expect(await client.discover("fresh")).toEqual([[HOST, 3002]]);
+      } finally {
+        clock.restore();
+      }
     });
 
     it(`${mode}: LIST answers None unless allowListing`, async () => {
@@ -159,7 +166,7 @@ describe("registry rules (both modes)", () => {
   it("records the sender's address, not anything in the payload (IPv6 loopback)", async () => {
     for (const mode of MODES) {
       const registry = await startRegistry(mode, { host: "::1" });
-      const client = mode === "UDP" ? new UDPRegistryClient({ ip: "::1", port: registry.port, timeout: 1 }) : new TCPRegistryClient({ ip: "::1", port: registry.port, timeout: 1 });
+      const client = mode === "UDP" ? new UDPRegistryClient({ ip: "::1", port: registry.port, timeout: 5 }) : new TCPRegistryClient({ ip: "::1", port: registry.port, timeout: 5 });
       expect(await client.register(["six"], 5001, "::1")).toBe(true);
       expect(await client.discover("six")).toEqual([["::1", 5001]]);
       await registry.close();
@@ -185,7 +192,8 @@ describe("registry rules (both modes)", () => {
 
   it("UDP register accepts only an \"OK\" sent from the registry's port", async () => {
     const ok = await fakeRegistry("UDP", () => dump("OK"));
-    expect(await new UDPRegistryClient({ ip: HOST, port: ok.port, timeout: 0.2 }).register(["x"], 1, HOST)).toBe(true);
+    // 5 s: a reply that must come; 0.2 s where none counts (the client waits that long).
+    expect(await new UDPRegistryClient({ ip: HOST, port: ok.port, timeout: 5 }).register(["x"], 1, HOST)).toBe(true);
     const nope = await fakeRegistry("UDP", () => dump("NOPE"));
     expect(await new UDPRegistryClient({ ip: HOST, port: nope.port, timeout: 0.2 }).register(["x"], 1, HOST)).toBe(false);
     // An "OK" from another port (a second socket answers for the registry) is not trusted.
@@ -276,12 +284,15 @@ describe("bad input is dropped with a log line; the registry keeps serving", () 
   }
 
   it("TCP: a connection closes right after its reply; an ignored or silent one after idleTimeout", async () => {
-    const registry = await startRegistry("TCP", { idleTimeout: 0.2 });
-    const answered = await tcpExchange(registry.port, encodeQuery("x"), 2000);
+    // Answered: closed by the server although its idleTimeout (60 s) is far beyond our wait
+    // (10 s), so the reply closed it, not the idle timer (no upper bound on the elapsed time).
+    const patient = await startRegistry("TCP", { idleTimeout: 60 });
+    const answered = await tcpExchange(patient.port, encodeQuery("x"), 10_000);
     expect([answered.reply.toString("hex"), answered.closedByServer]).toEqual(["02", true]);
-    expect(answered.elapsedMs).toBeLessThan(150);
+    // Ignored or silent: no reply, and closed only by the idle timer (never before it).
+    const registry = await startRegistry("TCP", { idleTimeout: 0.2 });
     for (const data of [dump(["RPYX", "QUERY", ["MY"]]), Buffer.alloc(0)]) {
-      const ignored = await tcpExchange(registry.port, data, 2000);
+      const ignored = await tcpExchange(registry.port, data, 10_000);
       expect([ignored.reply.length, ignored.closedByServer]).toEqual([0, true]);
       expect(ignored.elapsedMs).toBeGreaterThanOrEqual(150);
     }
@@ -296,7 +307,10 @@ describe("bad input is dropped with a log line; the registry keeps serving", () 
   });
 
   it("TCP: only the first read counts (RPyC's single recv)", async () => {
-    const registry = await startRegistry("TCP", { idleTimeout: 0.3 });
+    const logger = memoryLogger();
+    // idleTimeout bounds the wait for a reply that must not come (the test lasts that long);
+    // 1 s leaves the server ample time for its first read on a loaded machine.
+    const registry = await startRegistry("TCP", { idleTimeout: 1, logger });
     const { connect } = await import("node:net");
     const socket = connect({ host: HOST, port: registry.port });
     const chunks: Buffer[] = [];
@@ -304,7 +318,8 @@ describe("bad input is dropped with a log line; the registry keeps serving", () 
     await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
     const query = encodeQuery("x");
     socket.write(query.subarray(0, 5));
-    await sleep(50);
+    // The server has read (and dropped) the first segment before the rest is sent: two reads.
+    await eventually(() => logger.lines.some((l) => /dropped a 5-byte packet/.test(l)), 5000, "the server to read the first segment");
     socket.write(query.subarray(5));
     await new Promise<void>((resolve) => socket.once("close", () => resolve()));
     expect(chunks).toEqual([]); // the first segment alone is not a request: no reply, like RPyC
@@ -313,6 +328,9 @@ describe("bad input is dropped with a log line; the registry keeps serving", () 
 
 describe("a flood of registrations stays bounded (maxEntries)", () => {
   it("UDP: 1000 registrations for distinct names keep at most maxEntries; stale entries make room later", async () => {
+    // A faked registry clock: the flood stays fresh however long it takes to arrive, until we advance it.
+    const clock = fakeRegistryClock();
+    onTestFinished(() => clock.restore());
     const logger = memoryLogger();
     const registry = await startRegistry("UDP", { logger, maxEntries: 50, pruningTimeout: 1, allowListing: true });
     const dgram = await import("node:dgram");
@@ -326,7 +344,7 @@ describe("a flood of registrations stays bounded (maxEntries)", () => {
     // (The kernel may drop datagrams of the flood, the query included: ask until answered.)
     let answer: Buffer | undefined;
     socket.on("message", (msg) => void (Array.isArray(load(msg)) && (answer = msg)));
-    for (let i = 0; i < 50 && !answer; i++) {
+    for (let i = 0; i < 200 && !answer; i++) {
       socket.send(encodeQuery("flood0"), registry.port, HOST);
       await sleep(50);
     }
@@ -334,13 +352,14 @@ describe("a flood of registrations stays bounded (maxEntries)", () => {
     socket.close();
     expect(registry.registry.size).toBe(50);
     expect(logger.lines.filter((l) => /table is full/.test(l)).length).toBeGreaterThan(0);
-    const client = registryClient("UDP", registry.port, 0.2);
-    // Full and nothing stale: refused (no "OK"), but a renewal of a held entry still works.
-    expect(await client.register(["late"], 7001, HOST)).toBe(false);
+    const client = registryClient("UDP", registry.port);
+    // Full and nothing stale: refused (no "OK": the client waits out its short timeout), but a
+    // renewal of a held entry still works.
+    expect(await registryClient("UDP", registry.port, 0.2).register(["late"], 7001, HOST)).toBe(false);
     const held = (await client.list())!.find((name) => name.startsWith("FLOOD"))!;
     expect(await client.register([held], 7000, HOST)).toBe(true);
     // Once the flood is stale it is pruned to make room.
-    await sleep(1050);
+    clock.advance(1050);
     expect(await client.register(["late"], 7001, HOST)).toBe(true);
     expect(await client.list()).toEqual(["LATE"]); // LIST prunes the rest
     expect(registry.registry.size).toBe(1);

@@ -12,7 +12,9 @@ from rpyc.utils.registry import TCPRegistryClient, TCPRegistryServer, UDPRegistr
 from interop_common import HOST, result, serve, watchdog  # noqa: E402,F401
 
 
-def registry_client(mode, port, timeout=1):
+def registry_client(mode, port, timeout=5):
+    # 5 s: every request of the fixtures expects a reply (a loopback reply takes a few ms);
+    # the margin is for a loaded machine, where 1 s could run out.
     cls = UDPRegistryClient if mode == "UDP" else TCPRegistryClient
     return cls(ip=HOST, port=port, timeout=timeout)
 
