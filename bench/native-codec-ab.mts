@@ -9,7 +9,8 @@ import path from "node:path";
 const trees = process.argv.slice(2).map((t) => path.resolve(t));
 const setups = [] as { label: string; run: () => void }[];
 for (const root of trees) {
-  const native = await import(`${root}/runtime/codec/native.ts`);
+  // Trees before the runtime's concept folders kept the codec in runtime/codec/.
+  const native = await import(`${root}/runtime/compiled/native.ts`).catch(() => import(`${root}/runtime/codec/native.ts`));
   const { BENCH_SERVICE_SCHEMA } = await import(`${root}/bench/generated/bench-service.client.ts`);
   await native.loadNativeCodec();
   const schema = native.nativeSchema(BENCH_SERVICE_SCHEMA);

@@ -21,9 +21,9 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import type { NetrefOwner, NetrefState } from "../runtime/netref.js";
+import type { NetrefOwner, NetrefState } from "../runtime/netref/netref.js";
 
-type NetrefModule = typeof import("../runtime/netref.js");
+type NetrefModule = typeof import("../runtime/netref/netref.js");
 
 const { values: opts } = parseArgs({
   options: {
@@ -50,7 +50,7 @@ if (!gc) {
 
 const mod: NetrefModule = opts.module
   ? ((await import(pathToFileURL(resolve(opts.module)).href)) as NetrefModule)
-  : await import("../runtime/netref.js");
+  : await import("../runtime/netref/netref.js");
 const runtime = import.meta.url.endsWith(".ts") ? "tsx" : "compiled";
 const moduleLabel = `${opts.module ?? "runtime/netref"} (${runtime})`;
 

@@ -5,7 +5,7 @@
 //
 // A DIR means every *.cpuprofile in it. Per file: total sampled time, the top N functions by
 // self time (default 15), and self time per module. A "module" is one of our runtime files
-// (runtime/protocol.ts -> "runtime/protocol"), a package under node_modules ("protobufjs"),
+// (runtime/connection/connection.ts -> "runtime/protocol"), a package under node_modules ("protobufjs"),
 // a Node internal grouped by area ("node:net", "node:stream", "node:timers",
 // "node:promises"...), or one of V8's pseudo-frames: "(garbage collector)", "(program)"
 // (native code outside JS, syscalls included), "(idle)" (waiting in epoll).

@@ -1,7 +1,7 @@
 // The one entry point for code that rpyc-gen generates ("rpyc-ts/internal"). Unstable:
 // generated code and this module change together; applications import "rpyc-ts".
 
-export { defineDispatch, type DispatchTable, type MethodInvoker, type AttributeReader } from "./dispatch.js";
+export { defineDispatch, type DispatchTable, type MethodInvoker, type AttributeReader } from "./compiled/dispatch.js";
 export {
   decodeValue,
   encodeValue,
@@ -16,4 +16,4 @@ export {
   type MethodSchema,
   type AttributeSchema,
   type ServiceSchema,
-} from "./schema.js";
+} from "./compiled/schema.js";

@@ -11,8 +11,8 @@ import tls from "node:tls";
 import { parseArgs } from "node:util";
 import { deflateSync } from "node:zlib";
 import { dump, FrameDecoder, load, type PyValue, type PyValueIn } from "../../runtime/index.js";
-import { HANDLE_CALLATTR, HANDLE_GETROOT, HANDLE_PING, LABEL_LOCAL_REF, LABEL_REMOTE_REF, LABEL_TUPLE, LABEL_VALUE, MSG_REPLY, MSG_EXCEPTION, MSG_REQUEST } from "../../runtime/consts.js";
-import { TAG_EMPTY_STR, TAG_EMPTY_TUPLE, TAG_FSET, TAG_STR1, TAG_STR_L4, TAG_TUP_L4 } from "../../runtime/brine.js";
+import { HANDLE_CALLATTR, HANDLE_GETROOT, HANDLE_PING, LABEL_LOCAL_REF, LABEL_REMOTE_REF, LABEL_TUPLE, LABEL_VALUE, MSG_REPLY, MSG_EXCEPTION, MSG_REQUEST } from "../../runtime/wire/consts.js";
+import { TAG_EMPTY_STR, TAG_EMPTY_TUPLE, TAG_FSET, TAG_STR1, TAG_STR_L4, TAG_TUP_L4 } from "../../runtime/wire/brine.js";
 import { sleep } from "../proc.js";
 
 const { values } = parseArgs({ options: { attack: { type: "string" }, port: { type: "string" }, quick: { type: "boolean", default: false } }, strict: true });
@@ -30,7 +30,7 @@ const mb = (bytes: number): string => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)
 
 // ---- frames -------------------------------------------------------------------------------
 
-/** A frame as chunks: 4-byte BE length, flag (1 = zlib), body, "\n" (runtime/channel.ts). */
+/** A frame as chunks: 4-byte BE length, flag (1 = zlib), body, "\n" (runtime/wire/channel.ts). */
 function frame(body: Uint8Array, flag = 0): Uint8Array[] {
   const header = Buffer.alloc(5);
   header.writeUInt32BE(body.length, 0);

@@ -24,11 +24,11 @@ export interface ServiceClass {
 export function isRuntimeService(declaration: ts.ClassLikeDeclaration): boolean {
   if (declaration.name?.text !== "Service") return false;
   const file = declaration.getSourceFile().fileName;
-  return /(^|\/)runtime\/(service|index)\.(d\.)?[cm]?ts$/.test(file) || /(^|\/)node_modules\/rpyc-ts\//.test(file);
+  return /(^|\/)runtime\/(serve\/service|serve\/index|index)\.(d\.)?[cm]?ts$/.test(file) || /(^|\/)node_modules\/rpyc-ts\//.test(file);
 }
 
 function isRpycModule(specifier: string): boolean {
-  return specifier === "rpyc-ts" || /(^|\/)runtime\/(index|service)(\.[cm]?[jt]s)?$/.test(specifier);
+  return specifier === "rpyc-ts" || /(^|\/)runtime\/(index|serve\/service|serve\/index)(\.[cm]?[jt]s)?$/.test(specifier);
 }
 
 /** `Service` imported by name (or through a namespace) from rpyc-ts: recognised even when the import does not resolve. */

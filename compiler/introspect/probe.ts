@@ -3,7 +3,7 @@
 // and HANDLE_GETATTR (of exposed members and the safe `__doc__`). Nothing else is called.
 
 import { dir, getattr, idPackOf, isNetref, isRemoteException, release, withOptions, type Connection } from "../../runtime/index.js";
-import { HANDLE_CALLATTR, HANDLE_INSPECT } from "../../runtime/consts.js";
+import { HANDLE_CALLATTR, HANDLE_INSPECT } from "../../runtime/wire/consts.js";
 import { IntrospectError, type LiveDiagnostic } from "./errors.js";
 import { BUILTIN_MEMBERS, cleanDoc, type LiveMember, type LiveService } from "./live-model.js";
 

@@ -1,7 +1,7 @@
 // A server's background registration (RPyC's Server._bg_register): register the service's
-// aliases and port, renew them, unregister on stop. Used by runtime/server.ts.
+// aliases and port, renew them, unregister on stop. Used by runtime/server/server.ts.
 
-import type { Logger } from "../config.js";
+import type { Logger } from "../connection/config.js";
 import type { Registrar } from "./registrar.js";
 
 /**

@@ -6,7 +6,7 @@
 import { createWriteStream, realpathSync, type WriteStream } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import type { Logger } from "../config.js";
+import type { Logger } from "../connection/config.js";
 import { isWildcard } from "./addresses.js";
 import { DEFAULT_MAX_ENTRIES } from "./registry-core.js";
 import { DEFAULT_PRUNING_TIMEOUT, REGISTRY_PORT } from "./registrar.js";

@@ -7,7 +7,7 @@ import os from "node:os";
 // Types only: the etcd3 package (and gRPC under it) loads when an EtcdRegistryClient first
 // talks to etcd, so importing rpyc-ts costs nothing to those who never use etcd.
 import type { Etcd3, IKeyValue, IRequestOp, Lease, Watcher } from "etcd3";
-import type { Logger } from "../config.js";
+import type { Logger } from "../connection/config.js";
 import type { Registrar, ServiceAddress } from "./registrar.js";
 
 export interface EtcdRegistryOptions {

@@ -3,9 +3,9 @@
 // a reply is the bare brine of the command's result. This module only encodes and checks
 // shapes; the registry's rules live in registry-core.ts.
 
-import { dump, load } from "../brine.js";
-import { ProtocolError } from "../errors.js";
-import type { PyValue, PyValueIn } from "../values.js";
+import { dump, load } from "../wire/brine.js";
+import { ProtocolError } from "../errors/rpyc-errors.js";
+import type { PyValue, PyValueIn } from "../wire/values.js";
 import type { ServiceAddress } from "./registrar.js";
 
 /** The magic string every registry request starts with. */

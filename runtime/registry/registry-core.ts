@@ -3,8 +3,8 @@
 // registrations and a bound on the table's size. Transports hand in (sender IP, bytes)
 // and send back whatever reply this returns; `undefined` means "ignore, no reply".
 
-import type { Logger } from "../config.js";
-import type { PyValue, PyValueIn } from "../values.js";
+import type { Logger } from "../connection/config.js";
+import type { PyValue, PyValueIn } from "../wire/values.js";
 import { decodeRequest, encodeReply, isPort } from "./messages.js";
 import { DEFAULT_PRUNING_TIMEOUT, type ServiceAddress } from "./registrar.js";
 

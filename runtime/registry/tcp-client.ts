@@ -3,9 +3,9 @@
 // address: `ip`, or the environment variable RPYC_REGISTRY_HOST (and RPYC_REGISTRY_PORT).
 
 import { connect as netConnect } from "node:net";
-import type { Logger } from "../config.js";
-import { load } from "../brine.js";
-import { ProtocolError } from "../errors.js";
+import type { Logger } from "../connection/config.js";
+import { load } from "../wire/brine.js";
+import { ProtocolError } from "../errors/rpyc-errors.js";
 import { familyOf, isWildcard, registryHostFromEnv, registryPortFromEnv } from "./addresses.js";
 import { decodeListReply, decodeQueryReply, encodeList, encodeQuery, encodeRegister, encodeUnregister, isOkReply } from "./messages.js";
 import { REGISTRY_PORT, type Registrar, type ServiceAddress } from "./registrar.js";

@@ -4,7 +4,7 @@
 // environment variable RPYC_REGISTRY_HOST, and RPYC_REGISTRY_PORT) to ask one registry.
 
 import dgram from "node:dgram";
-import type { Logger } from "../config.js";
+import type { Logger } from "../connection/config.js";
 import { familyOf, localBindAddress, registryHostFromEnv, registryPortFromEnv } from "./addresses.js";
 import { decodeListReply, decodeQueryReply, encodeList, encodeQuery, encodeRegister, encodeUnregister, isOkReply } from "./messages.js";
 import { REGISTRY_PORT, type Registrar, type ServiceAddress } from "./registrar.js";

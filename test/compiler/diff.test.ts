@@ -13,7 +13,7 @@ import { DIFF_RULES, diffModels, type DiffCode, type DiffReport, type DiffSeveri
 import { extractFromProject } from "../../compiler/extract.js";
 import { extractPythonModel } from "../../compiler/extract-python.js";
 import type { AttributeDef, MethodDef, ParamDef, ServiceDef, ServiceModel, TypeDef, WireField, WireType } from "../../compiler/model.js";
-import { decodeValue, encodeValue, SchemaError } from "../../runtime/schema.js";
+import { decodeValue, encodeValue, SchemaError } from "../../runtime/compiled/schema.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 

@@ -204,12 +204,12 @@ describe("services and names", () => {
     expect(service(result, "TwoService").exportName).toBe("Second");
   });
 
-  it("recognises Service imported under another name, through a namespace, or from runtime/service.ts", () => {
+  it("recognises Service imported under another name, through a namespace, or from runtime/serve/service.ts", () => {
     const result = extractFrom({
       "/src/renamed.ts": `import { Service as Base } from "rpyc-ts";\nexport class RenamedService extends Base {}\n`,
       "/src/namespace.ts": `import * as rpyc from "rpyc-ts";\nexport class NamespacedService extends rpyc.Service {}\n`,
-      "/lib/runtime/service.ts": `export class Service { exposed_get_service_name(): string { return ""; } }\n`,
-      "/src/local.ts": `import { Service } from "../lib/runtime/service.js";\nexport class LocalService extends Service {}\n`,
+      "/lib/runtime/serve/service.ts": `export class Service { exposed_get_service_name(): string { return ""; } }\n`,
+      "/src/local.ts": `import { Service } from "../lib/runtime/serve/service.js";\nexport class LocalService extends Service {}\n`,
       "/src/impostor.ts": `class Service {}\nexport class Impostor extends Service { exposed_x(): number { return 1; } }\n`,
       "/src/void.ts": `import { VoidService } from "rpyc-ts";\nexport class Child extends VoidService {}\n`,
     });

@@ -15,8 +15,8 @@ import { AUDITED_SCHEMA, BASE_SERVICE_SCHEMA, INVENTORY_SERVICE_SCHEMA } from ".
 import { MY_SERVICE_SCHEMA } from "../../fixtures/python-seed/expected/index.js";
 import { SHOP_SERVICE_SCHEMA } from "../../fixtures/python-typed/expected/index.js";
 import { emitAll } from "../../compiler/emit.js";
-import { FrozenSet } from "../../runtime/values.js";
-import { decodeValue, encodeArguments } from "../../runtime/schema.js";
+import { FrozenSet } from "../../runtime/wire/values.js";
+import { decodeValue, encodeArguments } from "../../runtime/compiled/schema.js";
 
 const INT: WireType = { kind: "union", members: [{ kind: "number" }, { kind: "bigint" }] };
 const STR: WireType = { kind: "string" };

@@ -6,7 +6,7 @@
 
 import { deflateSync, inflateSync } from "node:zlib";
 import { DEFAULT_BRINE_LIMITS, dump, FrameDecoder, FrameTooLargeError, load, ProtocolError, type PyValue } from "../../runtime/index.js";
-import { Complex, Ellipsis, FrozenSet, NotImplemented, Slice } from "../../runtime/values.js";
+import { Complex, Ellipsis, FrozenSet, NotImplemented, Slice } from "../../runtime/wire/values.js";
 import { BRINE_SEEDS, SMALL_BRINE_SEEDS, SMALL_FRAMES } from "./corpus.js";
 import { brineShaped, frameOf, hex, INTERESTING_BYTES, mutateBytes, randomBytes, randomValue, safeDump } from "./mutators.js";
 import { deriveSeed, Rng, seedHex } from "./seed.js";

@@ -1,7 +1,7 @@
 // Inputs the fuzz tests found to break a decoder, kept byte for byte so the bug stays fixed.
 
 import { describe, expect, it, vi } from "vitest";
-import * as C from "../../runtime/consts.js";
+import * as C from "../../runtime/wire/consts.js";
 import { DEFAULT_BRINE_LIMITS, FrameDecoder, load, ProtocolError, Service } from "../../runtime/index.js";
 import { RawPeer, rawFrame } from "../helpers/raw-peer.js";
 import { connectTo, serve } from "../helpers/servers.js";

@@ -1,4 +1,4 @@
-// A server in a process of its own, for tests that kill it mid-call (test/faults.test.ts):
+// A server in a process of its own, for tests that kill it mid-call (test/connection/faults.test.ts):
 // `node --import tsx test/helpers/fault-server.ts` listens on 127.0.0.1, prints "PORT <n>"
 // and serves until killed, or until its stdin closes (the test process is gone).
 

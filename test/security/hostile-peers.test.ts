@@ -6,8 +6,8 @@
 
 import { deflateSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { load } from "../../runtime/brine.js";
-import * as C from "../../runtime/consts.js";
+import { load } from "../../runtime/wire/brine.js";
+import * as C from "../../runtime/wire/consts.js";
 import { Connection, dump, FrameDecoder, LimitExceededError, release, Service, type ProtocolConfig, type Stream, type StreamHandlers, type PyValue, type PyValueIn, type ThreadedServer } from "../../runtime/index.js";
 import { RawPeer, rawFrame, type Message } from "../helpers/raw-peer.js";
 import { connectTo, eventually, serve } from "../helpers/servers.js";

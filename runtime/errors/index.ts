@@ -1,0 +1,40 @@
+// Errors. rpyc-errors.ts: what rpyc-ts itself raises, each with a stable `code` and an
+// `isXxx` guard (a closed connection, a timeout, a protocol violation, a limit reached, a
+// refused authentication, discovery failures). python-exceptions.ts: Python's exception
+// classes, which remote exceptions arrive as (`AttributeError`, `KeyError`, ...) and which
+// services may throw to reach a Python peer as that builtin.
+
+export {
+  PythonException,
+  AttributeError,
+  KeyError,
+  IndexError,
+  ValueError,
+  NotImplementedError,
+  RuntimeError,
+  ZeroDivisionError,
+  StopIteration,
+  isRemoteException,
+} from "./python-exceptions.js";
+export {
+  RpycError,
+  ProtocolError,
+  FrameTooLargeError,
+  ConnectionClosedError,
+  AsyncResultTimeout,
+  NetrefReleasedError,
+  PingError,
+  LimitExceededError,
+  AuthenticationError,
+  DiscoveryError,
+  ForbiddenError,
+  isRpycError,
+  isProtocolError,
+  isConnectionClosedError,
+  isTimeoutError,
+  isLimitExceededError,
+  isAuthenticationError,
+  isDiscoveryError,
+  isForbiddenError,
+  type RpycErrorCode,
+} from "./rpyc-errors.js";

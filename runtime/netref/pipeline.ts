@@ -1,0 +1,205 @@
+// Promise pipelining: a call made through a netref returns a Promise on which members can be
+// used before it resolves (`root.get_db().query(x)`). With the native codec, such a use goes
+// out at once as a request whose target is "the result of request N" (the peer holds that
+// result for it), so the whole chain costs one round trip; otherwise (brine, a Python peer,
+// a result known to be plain data, a use made after request N left) it waits for the result
+// and then makes an ordinary call. Errors of request N reach every dependent call.
+
+import { pathRef } from "./path-ref.js";
+import { HANDLE_CALLATTR, HANDLE_GETATTR } from "../wire/consts.js";
+import { begin, callPath, getPath, splitCallArgs, type CallOptions, type NetrefOwner } from "./netref.js";
+import { decodeValue, encodeArguments, type ServiceSchema, type WireType } from "../compiled/schema.js";
+
+/**
+ * What a request's result is expected to be, for pipelining: a reference (with the compiled
+ * schema of its class when the caller has one), or null when it is plain data (never held:
+ * members of plain data are read locally once it arrived).
+ */
+export type ResultKind = { readonly schema: ServiceSchema | undefined } | null;
+
+/** A result of unknown type: held for dependents (the peer tells when it is plain data after all). */
+export const DYNAMIC_RESULT: ResultKind = Object.freeze({ schema: undefined });
+
+/** The ResultKind of a declared result type. */
+export function resultKind(owner: NetrefOwner, type: WireType | undefined): ResultKind {
+  if (type === undefined || type.kind === "unknown") return DYNAMIC_RESULT;
+  if (type.kind === "netref") return { schema: owner.schemaOfClass?.(type.name) };
+  return null;
+}
+
+/**
+ * The answer of one request, as its dependents see it. Contract: a dependent registers with
+ * depend() synchronously (when a member is called, or when a member read is awaited) and,
+ * if depend() gave it a seq (the request left held), it sends exactly one pipelined request
+ * on that seq or calls the owner's dropPipelined(seq): the peer frees the held result when
+ * all announced dependents did one or the other.
+ */
+export class Answer {
+  /** Set by whoever sends the request, before it leaves. */
+  expects: ResultKind = null;
+  /** Dependents registered before the request left: the peer holds the result for this many. */
+  dependents = 0;
+  /** undefined until the request left; then its seq when held, null when not. */
+  private seq: number | null | undefined = undefined;
+  private waiters: ((seq: number | null) => void)[] = [];
+
+  /** Whether the request should ask the peer to hold its result. */
+  get wanted(): boolean {
+    return this.dependents > 0 && this.expects !== null;
+  }
+
+  /** Called once as the request leaves (held: its seq) or fails to (null); later calls do nothing. */
+  left(seq: number | null): void {
+    if (this.seq !== undefined) return;
+    this.seq = seq;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake(seq);
+  }
+
+  /** Registers a dependent: resolves with the held seq, or null (wait for the result instead). */
+  depend(): Promise<number | null> {
+    if (this.seq !== undefined) return Promise.resolve(null); // too late: the request left
+    this.dependents++;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** A pipelinable call result: its promise, its answer and what members made on it need. */
+interface Pipe {
+  readonly promise: Promise<unknown>;
+  readonly answer: Answer;
+  readonly owner: NetrefOwner;
+  readonly options: CallOptions | undefined;
+  /** Pipelined uses made so far, by name (created on the first one). */
+  members: Map<string, unknown> | undefined;
+}
+
+/** The error type a peer answers a pipelined request with when the held result is plain data. */
+export const PIPELINED_ON_VALUE = "PipelinedOnValue";
+
+function isPipelinedOnValue(err: unknown): boolean {
+  return err instanceof Error && (err.name === PIPELINED_ON_VALUE || (err as { typeName?: unknown }).typeName === PIPELINED_ON_VALUE);
+}
+
+/** On a pipelinable promise (the proxy's target): its Pipe. */
+const PIPE = Symbol("rpyc.pipeline.pipe");
+
+type PipelinablePromise = Promise<unknown> & { [PIPE]?: Pipe };
+
+/**
+ * Names that serialisers and test frameworks probe on any object (JSON.stringify, matchers,
+ * React/DOM checks): on a pending result they are absent, never pipelined requests.
+ */
+const LOCAL_NAMES: ReadonlySet<string> = new Set(["toJSON", "asymmetricMatch", "$$typeof", "nodeType", "@@__IMMUTABLE_ITERABLE__@@", "@@__IMMUTABLE_RECORD__@@"]);
+
+/** One handler for every pipelinable promise (the Pipe hangs on the target): no closures per call. */
+const PIPE_HANDLER: ProxyHandler<PipelinablePromise> = {
+  get(target, prop) {
+    if (LOCAL_NAMES.has(prop as string)) return undefined;
+    if (typeof prop === "symbol" || prop in target) {
+      const value: unknown = Reflect.get(target, prop, target);
+      // then/catch/finally need the real promise as `this`.
+      return prop === "then" || prop === "catch" || prop === "finally" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    }
+    const pipe = target[PIPE]!;
+    const members = (pipe.members ??= new Map());
+    let member = members.get(prop);
+    if (member === undefined) members.set(prop, (member = pipelinedRef(pipe, [prop])));
+    return member;
+  },
+};
+
+/** `run(answer)`, then the answer's dependents stop waiting: the request has left by then, or never will. */
+async function settleAnswer(run: (answer: Answer) => Promise<unknown>, answer: Answer): Promise<unknown> {
+  // A try/finally, not a handler on the promise: an unhandled failed call stays unhandled.
+  try {
+    return await run(answer);
+  } finally {
+    answer.left(null);
+  }
+}
+
+/**
+ * Runs `run` (which makes the request, passing `answer` to the owner) and returns its promise,
+ * made pipelinable: string members that a Promise does not have are pipelined uses.
+ */
+export function pipelinable(owner: NetrefOwner, options: CallOptions | undefined, run: (answer: Answer) => Promise<unknown>): Promise<unknown> {
+  const answer = new Answer();
+  const promise: PipelinablePromise = settleAnswer(run, answer);
+  promise[PIPE] = { promise, answer, owner, options, members: undefined };
+  return new Proxy(promise, PIPE_HANDLER);
+}
+
+/** The Pipe of a pipelinable promise (its proxy answers the symbol from the target). */
+function pipeOf(proxy: Promise<unknown>): Pipe {
+  return (proxy as PipelinablePromise)[PIPE]!;
+}
+
+/** `p.a.b`: callable (a pipelined call) and awaitable (a pipelined read), like an AttrRef. */
+function pipelinedRef(base: Pipe, path: readonly string[]): unknown {
+  return pathRef("pipelined", {
+    label: () => `<pipelined ${path.join(".")} of a pending call>`,
+    read: () => walk(base, path, undefined),
+    call: (args) => walk(base, path, args),
+    child: (name) => pipelinedRef(base, [...path, name]),
+  });
+}
+
+function ignore(): void {}
+
+/** Reads path[0..n-2] and calls (args) or reads the last name, each step pipelined on the previous one. */
+function walk(base: Pipe, path: readonly string[], args: readonly unknown[] | undefined): Promise<unknown> {
+  let current = base;
+  for (let i = 0; i < path.length; i++) {
+    const last = i === path.length - 1;
+    current = step(current, path[i]!, last ? args : undefined);
+  }
+  return current.promise;
+}
+
+/** One pipelined use of `base`'s result: registers now, sends when `base`'s request left. */
+function step(base: Pipe, name: string, args: readonly unknown[] | undefined): Pipe {
+  const ticket = base.answer.depend();
+  // The dependent reports the base's error: the base promise alone need not be handled.
+  base.promise.catch(ignore);
+  const proxy = pipelinable(base.owner, base.options, async (answer) => {
+    const seq = await ticket;
+    if (seq !== null) {
+      try {
+        return await sendPipelined(base, seq, name, args, answer);
+      } catch (err) {
+        // The held result was plain data: read it locally like the two-round-trip path.
+        if (!isPipelinedOnValue(err)) throw err;
+      }
+    }
+    const target = await base.promise;
+    return args ? callPath(target, [name], args, base.options, answer) : getPath(target, [name], begin(base.options));
+  });
+  return { promise: proxy, answer: pipeOf(proxy).answer, owner: base.owner, options: base.options, members: undefined };
+}
+
+async function sendPipelined(base: Pipe, seq: number, name: string, args: readonly unknown[] | undefined, answer: Answer): Promise<unknown> {
+  const owner = base.owner;
+  const request = begin(base.options);
+  const schema = base.answer.expects?.schema;
+  if (!owner.requestPipelined) throw new TypeError("pipelining is not supported by this connection");
+  if (args) {
+    const [positional, named] = splitCallArgs(args);
+    const method = schema && Object.hasOwn(schema.methods, name) ? schema.methods[name] : undefined;
+    let encoded: readonly unknown[] = positional;
+    try {
+      if (method) encoded = encodeArguments(method, positional, schema!.types, name);
+    } catch (err) {
+      owner.dropPipelined?.(seq);
+      throw err;
+    }
+    answer.expects = method ? resultKind(owner, method.returns) : DYNAMIC_RESULT;
+    const result = await owner.requestPipelined(seq, HANDLE_CALLATTR, [null, name, encoded, named], request, answer);
+    return method ? decodeValue(method.returns, result, schema!.types, `${name}() result`, 0, null) : result;
+  }
+  const attribute = schema && Object.hasOwn(schema.attributes, name) ? schema.attributes[name] : undefined;
+  answer.expects = attribute ? resultKind(owner, attribute.type) : DYNAMIC_RESULT;
+  const value = await owner.requestPipelined(seq, HANDLE_GETATTR, [null, name], request, answer);
+  return attribute ? decodeValue(attribute.type, value, schema!.types, `attribute '${name}'`, 0, null) : value;
+}

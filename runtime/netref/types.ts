@@ -1,0 +1,140 @@
+// Static types of netrefs: `Remote<MyService>` is what `conn.root` looks like to the IDE.
+// Exposed members appear without their prefix (`exposed_get_answer` -> `get_answer()`),
+// every method returns a promise, every attribute is awaitable, and members that are not
+// exposed are absent, so calling them is a compile error.
+
+import type { Complex, Ellipsis, Float, FrozenSet, NotImplemented, Slice } from "../wire/values.js";
+
+declare const netrefBrand: unique symbol;
+
+/** Present on every netref type; lets helpers such as `release()` accept any netref. */
+export interface NetrefBase {
+  readonly [netrefBrand]: true;
+}
+
+/** Values that cross the wire by value, unchanged. */
+type ByValue = null | boolean | number | bigint | string | Complex | Slice | FrozenSet<unknown> | typeof NotImplemented | typeof Ellipsis;
+
+/** An exposed attribute: awaiting it reads the attribute from the peer. */
+export interface RemoteAttribute<V> extends PromiseLike<V> {
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<V | R>;
+  finally(onfinally?: (() => void) | null): Promise<V>;
+}
+
+/**
+ * What a caller may pass for a parameter: callbacks may answer synchronously or not, and a
+ * netref the caller holds may go where the service declared the object itself. A parameter
+ * declared as a netref type already (a stub's RemoteList) takes just that: mapping it through
+ * Remote<> would leave only NetrefBase, so any netref would pass.
+ */
+type LocalArg<P> = [P] extends [(...args: infer A) => infer R]
+  ? (...args: A) => Awaited<R> | PromiseLike<Awaited<R>>
+  : P | (P extends NetrefBase ? never : P extends object ? (IsNetrefType<P> extends true ? Remote<P> : never) : never);
+
+type LocalArgs<A extends readonly unknown[]> = { -readonly [K in keyof A]: LocalArg<A[K]> };
+
+/** Arguments of a remote call, as declared (keyword arguments go through untyped calls: `kwargs()`). */
+export type RemoteArgs<A extends readonly unknown[]> = LocalArgs<A>;
+
+/**
+ * Promise pipelining: what a pending call result offers before it resolves when it will be a
+ * netref: the netref's members (`root.get_db().query(x)`, `await root.get_db().name`). With
+ * the native codec these uses travel with the call (one round trip); otherwise they wait for
+ * it. Members named like a Promise's own (`then`, `catch`, `finally`) are not offered.
+ * Remote methods return RemoteResult, and so do generated stubs' methods whose result is a
+ * netref of a compiled service.
+ */
+export type PipelineOf<R> = [R] extends [NetrefBase]
+  ? { readonly [K in Exclude<keyof R, keyof Promise<unknown> | typeof netrefBrand | typeof Symbol.asyncIterator>]: R[K] }
+  : unknown;
+
+/** The result of a remote call: a Promise, pipelinable (PipelineOf) when it will be a netref. */
+export type RemoteResult<R> = [R] extends [NetrefBase] ? Promise<R> & PipelineOf<R> : Promise<R>;
+
+/** A remote method: called with the declared parameters (their names show in the IDE); its promise is pipelinable when the result will be a netref. */
+export type RemoteMethod<A extends readonly unknown[], R> = (...args: LocalArgs<A>) => RemoteResult<R>;
+
+/** A remote callable: returns a promise of what the function returns on the peer. */
+export type RemoteFunction<A extends readonly unknown[], R> = RemoteMethod<A, RemoteValue<Awaited<R>>> & NetrefBase;
+
+/** True when some member of T is a function: T is an object with behaviour, not plain data. */
+type HasMethods<T> = true extends { [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? true : false }[keyof T] ? true : false;
+
+/**
+ * How a value of type V looks once it has crossed the wire. Plain data (objects without
+ * methods or exposed_ members, records, maps, dates) arrives by value: compiled peers
+ * (rpyc-gen schemas) encode it. Objects with methods or exposed_ members and functions
+ * arrive as netrefs.
+ */
+export type RemoteValue<V> = V extends undefined | void
+  ? null
+  : V extends ByValue
+    ? V
+    : V extends Float
+      ? number
+      : V extends Uint8Array
+        ? Uint8Array
+        : V extends Date
+          ? Date
+          : V extends PromiseLike<infer U>
+            ? RemoteValue<U>
+            : V extends readonly unknown[]
+              ? number extends V["length"]
+                ? RemoteValue<V[number]>[]
+                : { -readonly [K in keyof V]: RemoteValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }
+              : V extends ReadonlyMap<infer K, infer W>
+                ? Map<RemoteValue<K>, RemoteValue<W>>
+                : V extends (...args: infer A) => infer R
+                  ? RemoteFunction<A, R>
+                  : V extends object
+                    ? IsNetrefType<V> extends true
+                      ? Remote<V>
+                      : { -readonly [K in keyof V]: RemoteValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }
+                    : unknown;
+
+/** Objects with behaviour (methods or exposed_ members) travel as netrefs; plain data by value. */
+type IsNetrefType<T> = HasMethods<T> extends true ? true : HasExposed<T>;
+
+/** Keys declared with `?`: an absent field stays absent on the wire (it never becomes null). */
+type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
+
+type Member<V> = [V] extends [(...args: infer A) => infer R] ? RemoteMethod<A, RemoteValue<Awaited<R>>> : RemoteAttribute<RemoteValue<V>>;
+
+type ExposedName<K> = K extends `exposed_${infer Name}` ? Name : never;
+type PublicName<K> = K extends `_${string}` ? never : K extends string ? K : never;
+type HasExposed<T> = [Extract<keyof T, `exposed_${string}`>] extends [never] ? false : true;
+
+type Iteration<T> = T extends Iterable<infer E> ? AsyncIterable<RemoteValue<E>> : unknown;
+
+/**
+ * A netref to a T living on the peer. For services (types with `exposed_` members) only the
+ * exposed members appear, unprefixed; for plain objects the public members appear (reachable
+ * when the peer allows public attributes).
+ */
+export type Remote<T> = (HasExposed<T> extends true
+  ? { readonly [K in keyof T as ExposedName<K>]: Member<T[K]> }
+  : { readonly [K in keyof T as PublicName<K>]: Member<T[K]> }) &
+  NetrefBase &
+  Iteration<T>;
+
+/** An attribute of an untyped netref: awaitable, callable. */
+export interface DynamicAttribute extends PromiseLike<unknown> {
+  (...args: unknown[]): Promise<unknown>;
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<unknown>;
+  finally(onfinally?: (() => void) | null): Promise<unknown>;
+}
+
+/** An untyped netref (for example the root of `connect()` without a type argument). */
+export type DynamicNetref = { readonly [name: string]: DynamicAttribute } & NetrefBase & ((...args: unknown[]) => Promise<unknown>) & AsyncIterable<unknown>;
+
+/** The members every service exposes (RPyC's Service); generated service shapes extend it. */
+export interface ServiceShape {
+  exposed_get_service_name(): string;
+  exposed_get_service_aliases(): string[];
+}
+
+/**
+ * The type of `conn.root`: dynamic when the service type is unknown, `Remote<T>` for a
+ * service type, and T itself when T is already a netref interface (generated stubs' XxxRemote).
+ */
+export type RootType<T> = unknown extends T ? DynamicNetref : T extends NetrefBase ? T : Remote<T>;

@@ -1,0 +1,339 @@
+// Servers (rpyc/utils/server.py). Node serves every connection on one event loop, so
+// "Threaded" names the behaviour RPyC users know (many clients at once), not threads.
+// Every server has start(), resolving once listening, and close(), resolving once every
+// socket is closed and every on_disconnect has run. With `tls` the listener is a node
+// tls.Server; an `authenticator` vets each socket before its connection exists (runtime/server/tls.ts).
+
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import type { Logger, ProtocolConfig } from "../connection/config.js";
+import type { DispatchTable } from "../compiled/dispatch.js";
+import { AuthenticationError, isAuthenticationError } from "../errors/rpyc-errors.js";
+import { Connection, type CloseOptions } from "../connection/connection.js";
+import { AutoRegistration } from "../registry/auto-registration.js";
+import { REREGISTER_INTERVAL, type Registrar } from "../registry/registrar.js";
+import { UDPRegistryClient } from "../registry/udp-client.js";
+import { instantiateService, serviceClassOf, serviceAliases, type ServiceSpec } from "../serve/service.js";
+import { SocketStream } from "../wire/stream.js";
+import { withoutRenegotiation, type Authenticator, type TlsServerOptions } from "./tls.js";
+
+export interface ServerOptions {
+  /** Interface to bind; omitted binds every interface, as RPyC does. Tests pass "127.0.0.1". */
+  hostname?: string;
+  /** TCP port; 0 (the default) picks a free one, readable as `server.port` after start(). */
+  port?: number;
+  /** Bind the IPv6 wildcard when no hostname is given. */
+  ipv6?: boolean;
+  /** Serve on a Unix domain socket instead of TCP. */
+  socketPath?: string;
+  backlog?: number;
+  /** Per-connection config, merged over DEFAULT_CONFIG. */
+  protocolConfig?: Partial<ProtocolConfig>;
+  /** rpyc-gen dispatch tables: compiled services answer only their compiled members. */
+  dispatch?: DispatchTable | readonly DispatchTable[];
+  logger?: Logger;
+  /**
+   * Registry client the server announces itself with. Default (used only when
+   * `autoRegister` is true): a UDPRegistryClient, i.e. RPyC's broadcast to port 18811
+   * (RPYC_REGISTRY_HOST / RPYC_REGISTRY_PORT override it).
+   */
+  registrar?: Registrar;
+  /**
+   * Register the service's aliases and port after start(), renew every
+   * `reregisterInterval` seconds, unregister on close(). Default: true iff a registrar is
+   * given (RPyC's rule).
+   */
+  autoRegister?: boolean;
+  /**
+   * Seconds between re-registrations (RPyC's REREGISTER_INTERVAL, 60). A failed attempt is
+   * retried after min(1, reregisterInterval) seconds.
+   */
+  reregisterInterval?: number;
+  /**
+   * Serve over TLS: node's tls options (key, cert, ca, requestCert, rejectUnauthorized, ...).
+   * A failed handshake is logged (warn) and never reaches the service. Not with socketPath.
+   */
+  tls?: TlsServerOptions;
+  /**
+   * RPyC's authenticator: runs on each accepted socket (after the TLS handshake) before any
+   * byte is read as RPyC. Its return value becomes the connection's `config.credentials`;
+   * if it throws (AuthenticationError, or anything else) the socket is closed, the refusal
+   * logged, and the service is never instantiated for it. See sslAuthenticator, readBytes.
+   */
+  authenticator?: Authenticator;
+  /** Seconds the authenticator may take before the socket is refused. Default: 10. */
+  authenticationTimeout?: number;
+  /**
+   * Most sockets served at once (counting those still in the TLS handshake or the
+   * authenticator). One more is closed as soon as it is accepted, before a byte is read, and
+   * a warning is logged; its client sees the connection closed (a TLS client: its handshake
+   * fails; a TCP client: its first request fails with ConnectionClosedError). A slot frees
+   * when a socket closes. Default: unlimited (RPyC has no such limit).
+   */
+  maxConnections?: number;
+}
+
+export class Server {
+  /** Live connections. */
+  readonly connections = new Set<Connection>();
+  protected readonly listener: NetServer;
+  private readonly options: ServerOptions;
+  private started = false;
+  private closing: Promise<void> | undefined;
+  private registration: AutoRegistration | undefined;
+  /** Sockets still in the authenticator: close() must not wait for their verdict. */
+  private readonly authenticating = new Set<Socket>();
+
+  constructor(
+    readonly service: ServiceSpec,
+    options: ServerOptions = {},
+  ) {
+    if (options.socketPath !== undefined && (options.hostname !== undefined || options.port !== undefined)) {
+      throw new TypeError("socketPath excludes hostname and port");
+    }
+    if (options.socketPath !== undefined && options.tls !== undefined) throw new TypeError("tls needs a TCP server, not socketPath");
+    const max = options.maxConnections;
+    if (max !== undefined && !(Number.isInteger(max) && max > 0)) throw new RangeError(`maxConnections must be a positive integer, got ${max}`);
+    this.options = options;
+    const onSocket = (socket: Socket): void => void this.accept(socket);
+    if (options.tls) {
+      const server = createTlsServer(withoutRenegotiation(options.tls), onSocket);
+      server.on("tlsClientError", (err, socket) => {
+        this.options.logger?.warn(`TLS handshake with ${peerOf(socket)} failed: ${err.message}`);
+      });
+      this.listener = server;
+    } else {
+      this.listener = createServer(onSocket);
+    }
+    if (max !== undefined) {
+      // node counts every open socket and closes the one past the limit at once ("drop").
+      this.listener.maxConnections = max;
+      this.listener.on("drop", (data) => {
+        const peer = data?.remoteAddress === undefined ? "a client" : `${data.remoteAddress}:${data.remotePort ?? ""}`;
+        this.options.logger?.warn(`maxConnections (${max}) reached: refused ${peer}`);
+      });
+    }
+    this.listener.on("error", (err) => this.options.logger?.error(`listener error: ${err.message}`));
+  }
+
+  /** Names the service registers under (ALIASES, or the class name minus "Service"). */
+  get aliases(): string[] {
+    return serviceAliases(serviceClassOf(this.service));
+  }
+
+  /** Starts listening; resolves once the socket is bound. */
+  async start(): Promise<this> {
+    if (this.started) return this;
+    this.started = true;
+    await new Promise<void>((resolve, reject) => {
+      this.listener.once("error", reject);
+      const done = (): void => {
+        this.listener.off("error", reject);
+        resolve();
+      };
+      const backlog = this.options.backlog ?? 511;
+      if (this.options.socketPath !== undefined) this.listener.listen({ path: this.options.socketPath, backlog }, done);
+      else {
+        const host = this.options.hostname ?? (this.options.ipv6 ? "::" : undefined);
+        this.listener.listen({ port: this.options.port ?? 0, backlog, ...(host === undefined ? {} : { host }) }, done);
+      }
+    });
+    this.options.logger?.info(`server started on ${this.address}`);
+    this.startRegistration();
+    return this;
+  }
+
+  /** Starts the background registration loop when auto-registering (RPyC's _bg_register). */
+  private startRegistration(): void {
+    const { registrar, logger } = this.options;
+    if (!(this.options.autoRegister ?? registrar !== undefined)) return;
+    if (this.options.socketPath !== undefined) {
+      logger?.warn("autoRegister ignored: a Unix socket server has no TCP port to register");
+      return;
+    }
+    const owned = registrar === undefined;
+    this.registration = new AutoRegistration(
+      registrar ?? new UDPRegistryClient(logger ? { logger } : {}),
+      owned,
+      // Taken once: a OneShotServer stops listening after its first client, yet stays registered until close().
+      { aliases: this.aliases, port: this.port, host: this.host },
+      this.options.reregisterInterval ?? REREGISTER_INTERVAL,
+      logger,
+    );
+  }
+
+  /**
+   * Resolves true once the registrar confirmed this server's first registration; false when
+   * the server does not auto-register or closed before a registration succeeded.
+   */
+  whenRegistered(): Promise<boolean> {
+    return this.registration?.registered ?? Promise.resolve(false);
+  }
+
+  /** The bound TCP port (0 before start or for Unix sockets). */
+  get port(): number {
+    const address = this.listener.address();
+    return typeof address === "object" && address !== null ? address.port : 0;
+  }
+
+  /** The bound host (the interface address) or socket path. */
+  get host(): string {
+    const address = this.listener.address();
+    if (typeof address === "string") return address;
+    return address?.address ?? this.options.hostname ?? "";
+  }
+
+  get address(): string {
+    return this.options.socketPath ?? `${this.host}:${this.port}`;
+  }
+
+  protected async accept(socket: Socket): Promise<void> {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    let credentials: unknown = null;
+    if (this.options.authenticator) {
+      const verdict = await this.authenticate(socket, this.options.authenticator);
+      if (!verdict.ok) return;
+      credentials = verdict.credentials;
+    }
+    const stream = new SocketStream(socket);
+    const config: Partial<ProtocolConfig> = { ...this.options.protocolConfig };
+    if (this.options.authenticator) config.credentials = credentials;
+    if (this.options.dispatch) config.dispatch = [...(config.dispatch ?? []), ...[this.options.dispatch].flat()];
+    if (this.options.logger && config.logger === undefined) config.logger = this.options.logger;
+    let conn: Connection;
+    try {
+      conn = new Connection(instantiateService(this.service), stream, config);
+    } catch (err) {
+      this.options.logger?.error(`cannot create a connection: ${(err as Error).message}`);
+      stream.destroy();
+      return;
+    }
+    this.connections.add(conn);
+    void conn.whenClosed().then(() => {
+      this.connections.delete(conn);
+      this.connectionClosed(conn);
+    });
+    this.options.logger?.info(`accepted ${stream.endpoints?.[1] ?? "a client"} as ${conn.connid}`);
+    try {
+      await conn.open();
+    } catch (err) {
+      this.options.logger?.warn(`on_connect failed for ${conn.connid}: ${(err as Error).message}`);
+      await conn.close();
+    }
+  }
+
+  /**
+   * Runs the authenticator on a socket nobody reads yet (RPyC's _authenticate_and_serve_client).
+   * On refusal the socket is destroyed here; nothing was read as RPyC.
+   */
+  private async authenticate(socket: Socket, authenticator: Authenticator): Promise<{ ok: true; credentials: unknown } | { ok: false }> {
+    const logger = this.options.logger;
+    const peer = peerOf(socket);
+    // An unhandled socket "error" would crash the process; SocketStream takes over later.
+    socket.on("error", () => {});
+    this.authenticating.add(socket);
+    const seconds = this.options.authenticationTimeout ?? 10;
+    let timer: NodeJS.Timeout | undefined;
+    let onClose: (() => void) | undefined;
+    try {
+      const credentials = await Promise.race([
+        Promise.resolve().then(() => authenticator(socket)),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new AuthenticationError(`no verdict within ${seconds} s (authenticationTimeout)`)), seconds * 1000);
+          onClose = () => reject(new AuthenticationError("the client closed during authentication"));
+          socket.once("close", onClose);
+        }),
+      ]);
+      if (this.closing) throw new AuthenticationError("the server is closing");
+      logger?.info(`${peer} authenticated successfully`);
+      return { ok: true, credentials };
+    } catch (err) {
+      if (isAuthenticationError(err)) logger?.warn(`${peer} failed to authenticate, rejecting the connection: ${err.message}`);
+      else logger?.error(`authenticator failed for ${peer}, rejecting the connection: ${err instanceof Error ? err.message : String(err)}`);
+      socket.destroy();
+      return { ok: false };
+    } finally {
+      clearTimeout(timer);
+      if (onClose) socket.off("close", onClose);
+      this.authenticating.delete(socket);
+    }
+  }
+
+  /** Hook for subclasses: a connection finished. */
+  protected connectionClosed(_conn: Connection): void {}
+
+  /**
+   * Stops listening, closes every connection; resolves when all is closed. With `graceMs`
+   * (see CloseOptions), every connection drains first: requests already received may finish
+   * and reply for up to `graceMs` ms while new ones are refused. Default 0: close at once
+   * (RPyC's behaviour). The first call's options apply.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= (async () => {
+      // RPyC unregisters first, so clients stop being sent here while we shut down.
+      await this.registration?.stop();
+      const stopped = new Promise<void>((resolve) => {
+        if (!this.listener.listening) resolve();
+        else this.listener.close(() => resolve());
+      });
+      for (const socket of this.authenticating) socket.destroy();
+      await Promise.all([...this.connections].map((conn) => conn.close(options)));
+      await stopped;
+      this.options.logger?.info("server closed");
+    })();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function peerOf(socket: Socket): string {
+  const { remoteAddress, remotePort } = socket;
+  if (remoteAddress === undefined) return "a client";
+  return remoteAddress.includes(":") ? `[${remoteAddress}]:${remotePort ?? ""}` : `${remoteAddress}:${remotePort ?? ""}`;
+}
+
+/** Serves many connections at once (RPyC's ThreadedServer). */
+export class ThreadedServer extends Server {}
+
+/** Serves exactly one connection, then closes (RPyC's OneShotServer). */
+export class OneShotServer extends Server {
+  private readonly finished: Promise<void>;
+  private finish!: () => void;
+
+  constructor(service: ServiceSpec, options: ServerOptions = {}) {
+    super(service, options);
+    this.finished = new Promise((resolve) => (this.finish = resolve));
+  }
+
+  protected override async accept(socket: Socket): Promise<void> {
+    // Stop accepting at once: a second client must not be served.
+    if (this.listener.listening) this.listener.close();
+    if (this.connections.size > 0) {
+      socket.destroy();
+      return;
+    }
+    await super.accept(socket);
+    // Refused by the authenticator (or never built): RPyC's OneShotServer closes all the same.
+    if (this.connections.size === 0) void this.close();
+  }
+
+  protected override connectionClosed(): void {
+    void this.close().then(() => this.finish());
+  }
+
+  /** Resolves once the one connection has been served and the server closed. */
+  whenDone(): Promise<void> {
+    return this.finished;
+  }
+
+  override async close(options: CloseOptions = {}): Promise<void> {
+    await super.close(options);
+    this.finish();
+  }
+}
