@@ -145,14 +145,9 @@ function prefixed(names: readonly string[], prefix: string): string[] {
 
 /**
  * A native-codec call of a compiled method (runtime/compiled/native.ts): the arguments arrive
- * already decoded and checked against the schema; the result is returned as is, for the
- * codec to encode.
+ * already decoded and checked against the schema; returns the method's own result (a value
+ * or a promise) for the codec to encode, and throws as the method does.
  */
-export async function dispatchNativeCall(table: DispatchTable, service: object, name: string, args: readonly unknown[]): Promise<unknown> {
-  return invokeNativeCall(table, service, name, args);
-}
-
-/** dispatchNativeCall without the promise: the method's own result (a value or a promise); throws as the method does. */
 export function invokeNativeCall(table: DispatchTable, service: object, name: string, args: readonly unknown[]): unknown {
   const invoke = Object.hasOwn(table.methods, name) ? table.methods[name] : undefined;
   if (!invoke) throw refuse(name);

@@ -15,18 +15,6 @@ export const COMPRESSION_LEVEL = 1;
 /** Default for `maxFrameSize`: 64 MiB, far above any sane RPyC message, far below 4 GiB. */
 export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
 
-export interface ChannelOptions {
-  /** Compress payloads above COMPRESSION_THRESHOLD when sending (RPyC's default: true). */
-  compress: boolean;
-  /** Largest payload accepted, both as sent (length field) and after decompression. */
-  maxFrameSize: number;
-}
-
-export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
-  compress: true,
-  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
-};
-
 /**
  * Builds one complete frame (header, body, flush byte) for a brine payload, with RPyC's
  * exact compression rule (every payload above COMPRESSION_THRESHOLD, when `compress`).

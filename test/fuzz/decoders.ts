@@ -70,8 +70,6 @@ export function canon(value: unknown, depth = 0): string {
   return `?${Object.prototype.toString.call(value)}`;
 }
 
-export const sameValue = (a: unknown, b: unknown): boolean => canon(a) === canon(b);
-
 // ---- failures -----------------------------------------------------------------------------------
 
 /** A fuzz failure: what broke, the seed, and the exact input as hex, ready to replay. */
