@@ -105,7 +105,7 @@ export interface ProtocolConfig {
    * dropped. It bounds what one frame can cost: without it a 10 MB frame of one-byte items
    * decoded into 10 million objects. Default 100,000 (MAX_BRINE_ITEMS): the busiest message
    * of the interop suite is under 400 values; a frame at the limit decodes in at most tens of
-   * milliseconds into at most about 22 MB.
+   * milliseconds into at most about 17 MB.
    */
   maxBrineItems: number;
   /** Ours: compress outgoing payloads above 3000 bytes, as RPyC does. Default: true. */
