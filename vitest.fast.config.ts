@@ -2,7 +2,8 @@
 // minute on a 2-core machine). vitest.config.ts with the test files left out that need
 // something beyond Node or take long:
 //  - Python RPyC 5.3 peers: files that call test/helpers/python.ts's RPyC helpers (found by
-//    reading the files, so a new interop test is left out without a change here);
+//    reading the files, so a new interop test is left out without a change here), unless
+//    they guard their Python part with WITH_PYTHON (then only that part is skipped);
 //  - etcd (test/helpers/etcd.ts) and npm packaging (test/helpers/offline-npm.ts), found the same way;
 //  - fuzzing, the soak and the load test;
 //  - the compiler tests that run many cold extractions or type-check generated code.
@@ -47,13 +48,20 @@ function testFiles(dir: string): string[] {
   });
 }
 
-const needsMore = testFiles("test").filter((file) => NEEDS.some((pattern) => pattern.test(readFileSync(path.join(ROOT, file), "utf8"))));
+/** A file that imports WITH_PYTHON runs its Python part only under `npm test`: the rest stays in. */
+const TIERED = /\bWITH_PYTHON\b/;
+
+const needsMore = testFiles("test").filter((file) => {
+  const text = readFileSync(path.join(ROOT, file), "utf8");
+  return !TIERED.test(text) && NEEDS.some((pattern) => pattern.test(text));
+});
 
 export default mergeConfig(
   base,
   defineConfig({
     test: {
       exclude: [...configDefaults.exclude, ...SLOW, ...needsMore],
+      env: { RPYC_TESTS: "fast" },
     },
   }),
 );

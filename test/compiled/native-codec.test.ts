@@ -32,7 +32,7 @@ import { Priority, Role, connectDirectory, type DirectoryRemote, type Ticket, ty
 import { MyService } from "../../fixtures/seed/my-service.js";
 import { MyServiceDispatch } from "../../fixtures/seed/expected/my-service.dispatch.js";
 import { MY_SERVICE_SCHEMA, connectMy } from "../../fixtures/seed/expected/index.js";
-import { runPythonClient, startPython } from "../helpers/python.js";
+import { runPythonClient, startPython, WITH_PYTHON } from "../helpers/python.js";
 import { eventually } from "../helpers/servers.js";
 import { resolveConfig } from "../../runtime/connection/config.js";
 import { PeerClass } from "../../runtime/compiled/negotiation.js";
@@ -577,7 +577,7 @@ describe("native calls of a compiled service", () => {
 
 // ---- Python RPyC peers ------------------------------------------------------------------------
 
-describe("with Python RPyC 5.3 the connection stays brine", () => {
+describe.runIf(WITH_PYTHON)("with Python RPyC 5.3 the connection stays brine", () => {
   it("rpyc-ts client (with schemas) -> Python server: the offer is refused, calls work", async () => {
     const py = await startPython("seed_server.py");
     try {

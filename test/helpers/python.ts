@@ -12,6 +12,13 @@ export const PYTHON = "/usr/bin/python3";
 /** Directory of the Python fixtures (servers and clients the interop tests run). */
 export const PY_FIXTURES = fileURLToPath(new URL("../interop/python/", import.meta.url));
 
+/**
+ * False in the fast tier (`npm run test:fast` sets RPYC_TESTS=fast): files that mix Python
+ * interop with plain tests wrap the Python part in `describe.runIf(WITH_PYTHON)`, so the
+ * rest of the file still runs in the edit loop. `npm test` runs everything.
+ */
+export const WITH_PYTHON = process.env.RPYC_TESTS !== "fast";
+
 let checked = false;
 /** Fails with a clear instruction when python3-rpyc 5.3 is missing. */
 export function requirePythonRpyc(): void {

@@ -29,7 +29,7 @@ import {
   type TlsClientOptions,
   type TlsServerOptions,
 } from "../../runtime/index.js";
-import { requirePythonRpyc, runPythonClient, startPython } from "../helpers/python.js";
+import { requirePythonRpyc, runPythonClient, startPython, WITH_PYTHON } from "../helpers/python.js";
 import { eventually } from "../helpers/servers.js";
 
 // ---------------------------------------------------------------------------------------
@@ -386,7 +386,7 @@ describe("custom authenticators (plain TCP)", () => {
   });
 });
 
-describe("interop with Python RPyC", () => {
+describe.runIf(WITH_PYTHON)("interop with Python RPyC", () => {
   it("a Python rpyc.ssl_connect client calls our TLS server with sslAuthenticator", async () => {
     requirePythonRpyc();
     const { server: srv, tally } = await serveSecure({

@@ -20,7 +20,7 @@ import {
 import { BYTES_VIEW_THRESHOLD, dump, dumpFrame } from "../../runtime/wire/brine.js";
 import type { PyValueIn } from "../../runtime/wire/values.js";
 import { Service, SocketStream } from "../../runtime/index.js";
-import { requirePythonRpyc, runPythonClient, startPython, type PythonProcess } from "../helpers/python.js";
+import { requirePythonRpyc, runPythonClient, startPython, WITH_PYTHON, type PythonProcess } from "../helpers/python.js";
 import { connectTo, eventually, serve } from "../helpers/servers.js";
 
 const TEXT = "lorem ipsum dolor sit amet, consectetur adipiscing elit, été 世界. ";
@@ -365,7 +365,7 @@ describe("megabyte values between rpyc-ts peers", () => {
   }, 60_000);
 });
 
-describe("megabyte values with Python RPyC 5.3", () => {
+describe.runIf(WITH_PYTHON)("megabyte values with Python RPyC 5.3", () => {
   let python: PythonProcess;
 
   it("rpyc-ts client -> Python server: echo, digest and values made by Python", async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_BRINE_LIMITS, dump, dumpable, load, type BrineLimits } from "../../runtime/wire/brine.js";
 import { ProtocolError } from "../../runtime/errors/rpyc-errors.js";
 import { Complex, Ellipsis, Float, FrozenSet, NotImplemented, Slice, float, type PyValue, type PyValueIn } from "../../runtime/wire/values.js";
-import { pythonBrineDump, pythonBrineLoadRepr } from "../helpers/python.js";
+import { pythonBrineDump, pythonBrineLoadRepr, WITH_PYTHON } from "../helpers/python.js";
 import { prng } from "../helpers/prng.js";
 
 const VECTORS_DIR = new URL("../vectors/", import.meta.url);
@@ -562,7 +562,7 @@ const LIVE_CASES: LiveCase[] = [
   { expr: "slice('a', 2.5, (1, b'z'))", js: new Slice("a", 2.5, [1, ascii("z")]) },
 ];
 
-describe("live against Python RPyC 5.3 brine", () => {
+describe.runIf(WITH_PYTHON)("live against Python RPyC 5.3 brine", () => {
   let pythonHexes: string[] | undefined;
   const pythonHex = (i: number): string => {
     pythonHexes ??= pythonBrineDump(LIVE_CASES.map((c) => c.expr));

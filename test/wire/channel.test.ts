@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { load } from "../../runtime/wire/brine.js";
 import { COMPRESSION_THRESHOLD, DEFAULT_MAX_FRAME_SIZE, FrameDecoder, encodeFrame } from "../../runtime/wire/channel.js";
 import { FrameTooLargeError, ProtocolError } from "../../runtime/errors/rpyc-errors.js";
-import { PYTHON, requirePythonRpyc } from "../helpers/python.js";
+import { PYTHON, requirePythonRpyc, WITH_PYTHON } from "../helpers/python.js";
 import { prng } from "../helpers/prng.js";
 
 const VECTORS_DIR = new URL("../vectors/", import.meta.url);
@@ -448,7 +448,7 @@ print(json.dumps({"sent": out.out.hex(), "received": got}))
   return { sent: unhex(parsed.sent), received: parsed.received.map(unhex) };
 }
 
-describe("live against Python RPyC 5.3 Channel", () => {
+describe.runIf(WITH_PYTHON)("live against Python RPyC 5.3 Channel", () => {
   const payloads = [
     Buffer.alloc(0),
     Buffer.from("1251501153115102", "hex"),
