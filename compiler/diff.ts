@@ -3,6 +3,7 @@
 // variance in diff/types.ts. Docs, locations, `async` and declaring classes are not compared:
 // none of them reaches the wire, and reporting them would bury the changes that do.
 
+import { compareStrings } from "./common.js";
 import { DIFF_RULES, type DiffCode, type DiffSeverity } from "./diff/codes.js";
 import { compareKeywords, sameKeywords } from "./diff/keywords.js";
 import { changeText } from "./diff/text.js";
@@ -33,8 +34,6 @@ export interface DiffReport {
 }
 
 type Member = { readonly kind: "method"; readonly def: MethodDef } | { readonly kind: "attribute"; readonly def: AttributeDef };
-
-const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Compares two models: every change that reaches clients of `old`'s stubs, each marked breaking or safe. */
 export function diffModels(old: ServiceModel, next: ServiceModel): DiffReport {

@@ -9,8 +9,9 @@
 // and index.ts (client stubs re-exported), model.json (emitModel), and with packageName an
 // SDK package: package.json, README.md, dist/*.js + dist/*.d.ts.
 
+import { compareStrings } from "./common.js";
 import type { ServiceDef, ServiceModel, WireType } from "./model.js";
-import { childTypes, compare, DEFAULT_RUNTIME_IMPORT, memberTypes, ModelIndex, serviceNames, type EmitOptions, type GeneratedFile } from "./emit/context.js";
+import { childTypes, DEFAULT_RUNTIME_IMPORT, memberTypes, ModelIndex, serviceNames, type EmitOptions, type GeneratedFile } from "./emit/context.js";
 import { packageFiles } from "./emit/package.js";
 import { protoView } from "./emit/proto.js";
 import { render } from "./emit/templates.js";
@@ -151,5 +152,5 @@ function emitWith(model: ServiceModel, options: EmitOptions, perService: (servic
     if (paths.has(file.path)) throw new Error(`rpyc-gen: two outputs would be written to ${file.path}; rename one of the services`);
     paths.add(file.path);
   }
-  return files.sort((a, b) => compare(a.path, b.path));
+  return files.sort((a, b) => compareStrings(a.path, b.path));
 }

@@ -4,30 +4,15 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { ExtractOptions, ExtractResult, ExtractSession } from "./extract.js";
-import { type Diagnostic, type DiagnosticCode, type FieldDef, MODEL_VERSION, type ServiceDef, type SourceLocation, type TypeDef } from "./model.js";
+import { compareStrings, toPosix } from "./common.js";
+import { DiagnosticSet, reportDuplicateServiceNames, reportUnmatchedSources, type ReportDiagnostic } from "./diagnostics.js";
+import { type FieldDef, MODEL_VERSION, type ServiceDef, type SourceLocation, type TypeDef } from "./model.js";
 import { HintResolver } from "./extract-python/hints.js";
 import { dataclassFields, typedDictFields, type MemberContext } from "./extract-python/members.js";
 import { describeFile, PyProgram, type PyClass, type PyFile } from "./extract-python/modules.js";
 import { docstring, parsePython, position, pythonParser, withParsedTrees, type PyNode, type PyParser } from "./extract-python/parser.js";
 import { ClassIndex, describeService } from "./extract-python/services.js";
-import { resolvePythonSources, toPosix } from "./extract-python/sources.js";
-
-/** Collects diagnostics once each, sorted by place (as the TypeScript extractor reports them). */
-class Diagnostics {
-  private readonly found = new Map<string, Diagnostic>();
-
-  report(code: DiagnosticCode, location: SourceLocation, message: string, hint: string): void {
-    const key = `${location.file}:${location.line}:${location.column}:${code}:${message}`;
-    if (!this.found.has(key)) this.found.set(key, { severity: "error", code, message, hint, location });
-  }
-
-  sorted(): Diagnostic[] {
-    return [...this.found.values()].sort(
-      (a, b) =>
-        compare(a.location.file, b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column || compare(a.code, b.code) || compare(a.message, b.message),
-    );
-  }
-}
+import { resolvePythonSources } from "./extract-python/sources.js";
 
 /** Reads Python service sources (files, directories or globs of .py/.pyi) and extracts the model. */
 export async function extractPythonModel(options: ExtractOptions): Promise<ExtractResult> {
@@ -58,7 +43,7 @@ export async function createPythonExtractSession(options: ExtractOptions): Promi
 export async function extractPythonFromTexts(texts: Readonly<Record<string, string>>, root = "/src"): Promise<ExtractResult> {
   const parser = await pythonParser();
   const absolute = Object.keys(texts).map((file) => toPosix(path.posix.resolve(toPosix(root), file)));
-  const byPath = new Map(Object.entries(texts).map(([file, text], i) => [absolute[i]!, text]));
+  const byPath = new Map(Object.entries(texts).map(([, text], i) => [absolute[i]!, text]));
   return withParsedTrees(() => extractFiles(parser, toPosix(root), [...absolute].sort(), Object.keys(texts).length === 0 ? ["."] : [], (file) => byPath.get(file) ?? "", undefined));
 }
 
@@ -77,20 +62,15 @@ function extractFiles(
   onService: ExtractOptions["onService"],
 ): ExtractResult {
   const relative = (file: string): string => toPosix(path.relative(root, file)) || ".";
-  const diagnostics = new Diagnostics();
-  for (const source of unmatched) {
-    diagnostics.report(
-      "RPYC_NO_INPUT",
-      { file: toPosix(source), line: 1, column: 1 },
-      source === "." ? "no source files were given" : `'${toPosix(source)}' matches no Python source file`,
-      "pass the .py files (or directories, or globs) that declare your services, relative to the project root",
-    );
-  }
+  // Collected once each and sorted by place, as the TypeScript extractor reports them.
+  const found = new DiagnosticSet();
+  const report: ReportDiagnostic = (code, location, message, hint) => found.add({ severity: "error", code, message, hint, location });
+  reportUnmatchedSources(report, unmatched, "Python", "pass the .py files (or directories, or globs) that declare your services, relative to the project root");
   const files: PyFile[] = [];
   for (const file of paths) {
     const parsed = parsePython(parser, read(file));
     if (parsed.error) {
-      diagnostics.report(
+      report(
         "RPYC_PYTHON_SYNTAX_ERROR",
         { file: relative(file), ...position(parsed.error) },
         `invalid Python syntax near '${parsed.error.text.slice(0, 40).split("\n")[0]}'`,
@@ -114,7 +94,7 @@ function extractFiles(
       const known = described.get(cls.name);
       if (!known) described.set(cls.name, cls);
       else if (known !== cls) {
-        diagnostics.report(
+        report(
           "RPYC_UNSUPPORTED_TYPE",
           at(file, node),
           `two classes with fields are named ${cls.name} (${known.file.relative} and ${cls.file.relative})`,
@@ -122,13 +102,13 @@ function extractFiles(
         );
       }
     },
-    report: (file, node, message, hint) => diagnostics.report("RPYC_UNSUPPORTED_TYPE", at(file, node), message, hint),
+    report: (file, node, message, hint) => report("RPYC_UNSUPPORTED_TYPE", at(file, node), message, hint),
   });
   const members: MemberContext = {
     hints,
     location: at,
     reportNonLiteralAliases: (file, node) =>
-      diagnostics.report(
+      report(
         "RPYC_NON_LITERAL_ALIASES",
         at(file, node),
         `ALIASES must be a literal list or tuple of strings, found '${node.text.slice(0, 60)}'`,
@@ -139,17 +119,17 @@ function extractFiles(
   const candidates: PyClass[] = files
     .flatMap((f) => [...f.classes.values()])
     .filter((cls) => classes.isService(cls))
-    .sort((a, b) => compare(a.name, b.name) || compare(a.file.relative, b.file.relative) || a.node.startIndex - b.node.startIndex);
+    .sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.file.relative, b.file.relative) || a.node.startIndex - b.node.startIndex);
   const services: ServiceDef[] = [];
   for (const [i, cls] of candidates.entries()) {
     const nameNode = cls.node.childForFieldName("name") ?? cls.node;
     services.push(describeService(members, classes, cls, at(cls.file, nameNode)));
     onService?.(i + 1, candidates.length);
   }
-  reportDuplicateNames(diagnostics, services);
+  reportDuplicateServiceNames(report, services, { hint: 'give one of them a different name with ALIASES = ["..."]', onePerName: true });
   return {
     model: { version: MODEL_VERSION, services, types: fieldTypes(members, classes, described, at) },
-    diagnostics: diagnostics.sorted(),
+    diagnostics: found.sorted(),
     files: files.map((f) => path.resolve(f.path)).sort(),
   };
 }
@@ -178,28 +158,6 @@ function fieldTypes(ctx: MemberContext, classes: ClassIndex, found: Map<string, 
       types.set(cls.name, { kind: "object", name: cls.name, fields: [...fields.values()], location: at(cls.file, cls.node.childForFieldName("name") ?? cls.node), ...(doc ? { doc } : {}) });
     }
   }
-  return [...types.values()].sort((a, b) => compare(a.name, b.name));
+  return [...types.values()].sort((a, b) => compareStrings(a.name, b.name));
 }
 
-/** A name or alias two services answer to: reported on the later one (className order). */
-function reportDuplicateNames(diagnostics: Diagnostics, services: readonly ServiceDef[]): void {
-  const owners = new Map<string, ServiceDef>();
-  for (const service of services) {
-    for (const alias of service.aliases) {
-      const first = owners.get(alias);
-      if (!first) owners.set(alias, service);
-      else if (first !== service) {
-        diagnostics.report(
-          "RPYC_DUPLICATE_SERVICE_NAME",
-          service.location,
-          `service ${service.className}'s name '${alias}' is already used by ${first.className} (${first.location.file}:${first.location.line}:${first.location.column})`,
-          'give one of them a different name with ALIASES = ["..."]',
-        );
-      }
-    }
-  }
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

@@ -5,8 +5,10 @@
 
 import path from "node:path";
 import { Project, type SourceFile, ts } from "ts-morph";
+import { compareStrings, toPosix } from "./common.js";
+import { reportDuplicateServiceNames, reportUnmatchedSources } from "./diagnostics.js";
 import { type Diagnostic, MODEL_VERSION, type ServiceDef, type ServiceModel } from "./model.js";
-import { ExtractContext, compareStrings } from "./extract/context.js";
+import { ExtractContext } from "./extract/context.js";
 import { type ServiceClass, describeService, findServiceClass } from "./extract/services.js";
 import { TypeResolver } from "./extract/types.js";
 
@@ -112,14 +114,8 @@ function extract(
 ): ExtractResult {
   const program = project.getProgram().compilerObject;
   const ctx = new ExtractContext(program, program.getTypeChecker(), root);
-  for (const source of unmatched) {
-    ctx.report(
-      "RPYC_NO_INPUT",
-      { file: toPosix(source), line: 1, column: 1 },
-      source === "." ? "no source files were given" : `'${toPosix(source)}' matches no TypeScript source file`,
-      "pass the files (or globs) that declare your services, relative to the project root",
-    );
-  }
+  const report = ctx.report.bind(ctx);
+  reportUnmatchedSources(report, unmatched, "TypeScript", "pass the files (or globs) that declare your services, relative to the project root");
   const sourceFiles = new Map<string, ts.SourceFile>();
   for (const entry of entries) {
     const sourceFile = program.getSourceFile(entry.getFilePath()) ?? entry.compilerNode;
@@ -149,7 +145,7 @@ function extract(
     if (service) described.push(service);
     onService(i + 1, candidates.length);
   }
-  reportDuplicateNames(ctx, described);
+  reportDuplicateServiceNames(report, described, { hint: 'give one of them a different name with static ALIASES = ["..."]' });
   const { types, rename } = resolver.finish();
   const services = described.map(
     (s): ServiceDef => ({
@@ -159,31 +155,4 @@ function extract(
     }),
   );
   return { model: { version: MODEL_VERSION, services, types }, diagnostics: ctx.diagnostics(), files: ctx.files() };
-}
-
-/** A service name or alias used twice: reported on the later service (in className order), once per earlier owner. */
-function reportDuplicateNames(ctx: ExtractContext, services: readonly ServiceDef[]): void {
-  const owners = new Map<string, ServiceDef>();
-  for (const service of services) {
-    const clashes = new Map<ServiceDef, string[]>();
-    for (const alias of service.aliases) {
-      const first = owners.get(alias);
-      if (!first) owners.set(alias, service);
-      else if (first !== service) clashes.set(first, [...(clashes.get(first) ?? []), alias]);
-    }
-    for (const [first, names] of clashes) {
-      const at = `${first.location.file}:${first.location.line}:${first.location.column}`;
-      const quoted = names.map((n) => `'${n}'`).join(", ");
-      ctx.report(
-        "RPYC_DUPLICATE_SERVICE_NAME",
-        service.location,
-        `service ${service.className}'s ${names.length === 1 ? `name ${quoted} is` : `names ${quoted} are`} already used by ${first.className} (${at})`,
-        'give one of them a different name with static ALIASES = ["..."]',
-      );
-    }
-  }
-}
-
-function toPosix(p: string): string {
-  return p.split("\\").join("/");
 }

@@ -3,6 +3,7 @@
 // ServiceModel of an untyped but complete stub; compareWithLive checks a stub against a server.
 
 import { connect, isConnectionClosedError, isProtocolError, isRpycError, isTimeoutError, type Connection } from "../runtime/index.js";
+import { messageOf } from "./common.js";
 import type { ServiceModel } from "./model.js";
 import { IntrospectError, type LiveDiagnostic } from "./introspect/errors.js";
 import { liveServiceModel } from "./introspect/live-model.js";
@@ -52,7 +53,7 @@ function errnoOf(err: unknown): string | undefined {
 function asIntrospectError(err: unknown, where: string, timeoutMs: number, signal: AbortSignal, closeReason: Error | undefined): unknown {
   if (err instanceof IntrospectError) return err;
   if (signal.aborted) return signal.reason;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   if (isTimeoutError(err)) return new IntrospectError("TIMEOUT", `${where}: no answer within ${timeoutMs} ms (${message})`, { cause: err });
   // Requests in flight reject with "connection closed"; why it closed is the close event's reason.
   const notRpyc = (e: unknown): boolean => isProtocolError(e) || (isRpycError(e) && e.code === "FRAME_TOO_LARGE");

@@ -10,7 +10,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { EXIT, run, type CliIO } from "../compiler/cli.js";
+import { EXIT, run, type CliIO } from "../compiler/cli/index.js";
 import { DIAGNOSTICS_FILE, FIXTURES, expectedDir, rpycGenArgs, type GoldenFixture } from "../fixtures/manifest.js";
 
 const REPO = path.resolve(fileURLToPath(new URL("..", import.meta.url)));

@@ -3,6 +3,7 @@
 // (transitively), which stub declares a type shared by several services, and relative paths.
 
 import * as path from "node:path";
+import { compareStrings } from "../common.js";
 import type { AttributeDef, MethodDef, ServiceDef, ServiceModel, TypeDef, WireType } from "../model.js";
 import { constantCase, kebabCase, pascalCase } from "./names.js";
 
@@ -135,7 +136,7 @@ export class ModelIndex {
   }
 
   private sortedOnce(): readonly ServiceDef[] {
-    return (this.sorted ??= [...this.model.services].sort((a, b) => compare(a.className, b.className)));
+    return (this.sorted ??= [...this.model.services].sort((a, b) => compareStrings(a.className, b.className)));
   }
 
   typeDef(name: string): TypeDef {
@@ -163,7 +164,7 @@ export class ModelIndex {
       childTypes(type).forEach(visit);
     };
     roots.forEach(visit);
-    return [...seen].sort(compare).map((name) => this.typeDef(name));
+    return [...seen].sort(compareStrings).map((name) => this.typeDef(name));
   }
 
   /** The named types a service's members reach, sorted by name (what its schema's `types` holds). */
@@ -222,12 +223,8 @@ export class ModelIndex {
   }
 }
 
-export function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 export function unique(items: readonly string[]): string[] {
-  return [...new Set(items)].sort(compare);
+  return [...new Set(items)].sort(compareStrings);
 }
 
 /** The absolute output directory. */

@@ -2,11 +2,11 @@
 // netrefs typed by their items, dataclass instances, TypedDicts, frozensets), which stub
 // declares each dataclass or TypedDict interface, and the keyword-argument overload of a method.
 
+import { compareStrings } from "../common.js";
 import type { MethodDef, ServiceDef, TypeDef, WireType } from "../model.js";
-import { childTypes, compare, memberTypes, mentionedNames, typeDefBodies, type ModelIndex } from "./context.js";
+import { childTypes, memberTypes, mentionedNames, typeDefBodies, type ModelIndex } from "./context.js";
 import { propertyKey } from "./names.js";
-import { renderTsType, type TsNaming } from "./ts-types.js";
-import type { RuntimeNames } from "./views.js";
+import { renderTsType, type RuntimeNames, type TsNaming } from "./ts-types.js";
 
 /** The runtime types only Python services' stubs write. */
 export const PYTHON_RUNTIME_TYPES = ["DynamicNetref", "FrozenSet", "KeywordCall", "RemoteDict", "RemoteInstance", "RemoteList", "RemoteSet", "RemoteTypedDict"] as const;
@@ -73,7 +73,7 @@ function fieldTypesOf(index: ModelIndex, service: ServiceDef): TypeDef[] {
     const inner = mentionedNames(typeDefBodies([def]));
     queue.push(...inner.netrefs, ...inner.described);
   }
-  return [...found.values()].sort((a, b) => compare(a.name, b.name));
+  return [...found.values()].sort((a, b) => compareStrings(a.name, b.name));
 }
 
 const ownersOf = new WeakMap<ModelIndex, Map<string, ServiceDef>>();

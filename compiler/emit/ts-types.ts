@@ -15,6 +15,31 @@ export interface TsNaming {
   netref(name: string, args: readonly WireType[], render: (type: WireType) => string): string;
 }
 
+/** The runtime names a client stub uses, as written in the stub (aliased when a user type takes the name). */
+export interface RuntimeNames {
+  readonly connect: string;
+  readonly connectByService: string;
+  readonly Connection: string;
+  readonly ConnectOptions: string;
+  readonly ConnectByServiceOptions: string;
+  readonly NetrefBase: string;
+  readonly Remote: string;
+  readonly RemoteAttribute: string;
+  readonly RemoteFunction: string;
+  readonly RemoteResult: string;
+  readonly ServiceSchema: string;
+  readonly ServiceShape: string;
+  /** Only in stubs of Python services (see python-views.ts). */
+  readonly DynamicNetref: string;
+  readonly FrozenSet: string;
+  readonly KeywordCall: string;
+  readonly RemoteDict: string;
+  readonly RemoteInstance: string;
+  readonly RemoteList: string;
+  readonly RemoteSet: string;
+  readonly RemoteTypedDict: string;
+}
+
 /** Writes named types by their own name and netrefs of unknown classes as `unknown`. */
 export const PLAIN_NAMING: TsNaming = { ref: (name) => name, netref: () => "unknown" };
 

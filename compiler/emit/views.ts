@@ -1,10 +1,11 @@
 // ServiceModel -> views: the plain data each TypeScript template renders. Views decide what
 // goes in a file (which types, which imports, which names); templates decide how it reads.
 
+import { compareStrings } from "../common.js";
 import type { AttributeDef, MethodDef, ServiceDef, TypeDef, WireType } from "../model.js";
-import { childTypes, compare, importSpecifier, memberTypes, mentionedNames, ModelIndex, serviceNames, typeDefBodies, type EmitOptions, type ServiceNames } from "./context.js";
+import { childTypes, importSpecifier, memberTypes, mentionedNames, ModelIndex, serviceNames, typeDefBodies, type EmitOptions, type ServiceNames } from "./context.js";
 import { keywordsType, PYTHON_RUNTIME_TYPES, pythonFieldTypes, pythonNaming, pythonRuntimeTypes, type PythonRuntimeType } from "./python-views.js";
-import { cleanParam, cleanWireType, type TsNaming } from "./ts-types.js";
+import { cleanParam, cleanWireType, type RuntimeNames, type TsNaming } from "./ts-types.js";
 
 /** One import declaration; `typeOnly` makes the whole declaration `import type`. */
 export interface ImportView {
@@ -39,9 +40,9 @@ class Imports {
 
   views(): ImportView[] {
     return [...this.bySpecifier]
-      .sort(([a], [b]) => compare(a, b))
+      .sort(([a], [b]) => compareStrings(a, b))
       .map(([specifier, entry]) => {
-        const names = [...entry.names.values()].sort((a, b) => compare(a.alias ?? a.name, b.alias ?? b.name));
+        const names = [...entry.names.values()].sort((a, b) => compareStrings(a.alias ?? a.name, b.alias ?? b.name));
         const typeOnly = entry.defaultName === undefined && names.every((n) => n.typeOnly);
         return {
           specifier,
@@ -75,31 +76,6 @@ function sourcesText(sources: readonly string[]): string {
 type MemberView =
   | (MethodDef & { readonly isMethod: true; readonly key: string; readonly keywords?: string; readonly pipelined: boolean })
   | (AttributeDef & { readonly isMethod: false; readonly key: string });
-
-/** The runtime names a client stub uses, as written in the stub (aliased when a user type takes the name). */
-export interface RuntimeNames {
-  readonly connect: string;
-  readonly connectByService: string;
-  readonly Connection: string;
-  readonly ConnectOptions: string;
-  readonly ConnectByServiceOptions: string;
-  readonly NetrefBase: string;
-  readonly Remote: string;
-  readonly RemoteAttribute: string;
-  readonly RemoteFunction: string;
-  readonly RemoteResult: string;
-  readonly ServiceSchema: string;
-  readonly ServiceShape: string;
-  /** Only in stubs of Python services (see python-views.ts). */
-  readonly DynamicNetref: string;
-  readonly FrozenSet: string;
-  readonly KeywordCall: string;
-  readonly RemoteDict: string;
-  readonly RemoteInstance: string;
-  readonly RemoteList: string;
-  readonly RemoteSet: string;
-  readonly RemoteTypedDict: string;
-}
 
 const RUNTIME_VALUES = ["connect", "connectByService"] as const;
 const RUNTIME_TYPES = ["Connection", "ConnectOptions", "ConnectByServiceOptions", "NetrefBase", "Remote", "RemoteAttribute", "RemoteFunction", "RemoteResult", "ServiceSchema", "ServiceShape"] as const;
@@ -165,7 +141,7 @@ function sortedMembers(index: ModelIndex, service: ServiceDef, naming: TsNaming)
     }),
     ...service.attributes.map((a) => ({ ...a, isMethod: false as const, key: a.name })),
   ];
-  return members.sort((a, b) => compare(a.member, b.member));
+  return members.sort((a, b) => compareStrings(a.member, b.member));
 }
 
 /** A function type written out in place (not behind a named type): `remoteType` writes it as RemoteFunction. */
@@ -189,7 +165,7 @@ function reachableServices(index: ModelIndex, service: ServiceDef): ServiceDef[]
     }
   }
   seen.delete(service.className);
-  return [...seen.values()].sort((a, b) => compare(a.className, b.className));
+  return [...seen.values()].sort((a, b) => compareStrings(a.className, b.className));
 }
 
 export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport: string): ClientView {
@@ -349,7 +325,7 @@ export function indexView(index: ModelIndex): IndexView {
       { name: names.connectFn, typeOnly: false },
       { name: names.connectByServiceFn, typeOnly: false },
       ...owned.map((def) => ({ name: def.name, typeOnly: def.kind !== "enum" })),
-    ].sort((a, b) => compare(a.name, b.name));
+    ].sort((a, b) => compareStrings(a.name, b.name));
     for (const { name } of list) {
       const other = seen.get(name);
       if (other) throw new Error(`rpyc-gen: '${name}' would be exported by both ${other} and ${names.clientFile}; rename the type or the service`);

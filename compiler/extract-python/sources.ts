@@ -3,6 +3,7 @@
 
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
+import { toPosix } from "../common.js";
 
 const PYTHON_FILE = /\.pyi?$/;
 /** Directories never searched: caches, virtual environments, VCS data, node_modules. */
@@ -98,8 +99,4 @@ export function globRegExp(glob: string): RegExp {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-export function toPosix(p: string): string {
-  return p.split("\\").join("/");
 }

@@ -4,13 +4,15 @@
 
 import path from "node:path";
 import { ts } from "ts-morph";
+import { compareStrings } from "../common.js";
+import { DiagnosticSet } from "../diagnostics.js";
 import type { Diagnostic, DiagnosticCode, SourceLocation } from "../model.js";
 
 /** Hint for a type that cannot cross the wire. */
 export const HINT_UNSUPPORTED = "use a plain data type, or unknown to pass it as a netref";
 
 export class ExtractContext {
-  private readonly found = new Map<string, Diagnostic>();
+  private readonly found = new DiagnosticSet();
   private readonly contributing = new Set<string>();
   private readonly rootPath: string;
   /** relativePath() by file name: asked for every location and named type. */
@@ -46,21 +48,12 @@ export class ExtractContext {
   /** Records a diagnostic once (the same code, place and message are reported once). */
   report(code: DiagnosticCode, where: ts.Node | SourceLocation, message: string, hint: string, severity: Diagnostic["severity"] = "error"): void {
     const location = "kind" in where ? this.location(where) : where;
-    const diagnostic: Diagnostic = { severity, code, message, hint, location };
-    const key = `${location.file}:${location.line}:${location.column}:${code}:${message}`;
-    if (!this.found.has(key)) this.found.set(key, diagnostic);
+    this.found.add({ severity, code, message, hint, location });
   }
 
   /** Diagnostics sorted by place, then code and message. */
   diagnostics(): Diagnostic[] {
-    return [...this.found.values()].sort(
-      (a, b) =>
-        compareStrings(a.location.file, b.location.file) ||
-        a.location.line - b.location.line ||
-        a.location.column - b.location.column ||
-        compareStrings(a.code, b.code) ||
-        compareStrings(a.message, b.message),
-    );
+    return this.found.sorted();
   }
 
   isDefaultLibrary(sourceFile: ts.SourceFile): boolean {
@@ -142,11 +135,6 @@ function normaliseDoc(text: string): string {
     .map((line) => line.trimEnd())
     .join("\n")
     .trim();
-}
-
-/** Code-unit order: deterministic whatever the locale. */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** `{ doc }` when there is a doc, else nothing (the model omits absent docs). */

@@ -4,7 +4,8 @@
 
 import { ts } from "ts-morph";
 import type { AttributeDef, MethodDef, ServiceDef } from "../model.js";
-import { type ExtractContext, HINT_UNSUPPORTED, compareStrings, docField } from "./context.js";
+import { compareStrings } from "../common.js";
+import { type ExtractContext, HINT_UNSUPPORTED, docField } from "./context.js";
 import { type TypeResolver, type TypeSite } from "./types.js";
 import { unionOf } from "./wire.js";
 

@@ -5,7 +5,8 @@
 
 import { ts } from "ts-morph";
 import type { FieldDef, TypeDef, WireParam, WireType } from "../model.js";
-import { type ExtractContext, HINT_UNSUPPORTED, compareStrings, docField } from "./context.js";
+import { compareStrings } from "../common.js";
+import { type ExtractContext, HINT_UNSUPPORTED, docField } from "./context.js";
 import { mapRefs, unionOf, withoutUndefined } from "./wire.js";
 
 /** Where a type is used: diagnostics point at `node` and name `what`. */

@@ -2,7 +2,7 @@
 // and rewriting refs (internal keys -> final TypeDef names). No TypeScript here.
 
 import type { WireType } from "../model.js";
-import { compareStrings } from "./context.js";
+import { compareStrings } from "../common.js";
 
 const UNKNOWN: WireType = { kind: "unknown" };
 const UNDEFINED: WireType = { kind: "undefined" };

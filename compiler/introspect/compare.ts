@@ -4,6 +4,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { compareStrings, messageOf } from "../common.js";
 import { MODEL_VERSION, type ServiceDef, type ServiceModel } from "../model.js";
 import { IntrospectError } from "./errors.js";
 import { BUILTIN_MEMBERS, type LiveMemberKind } from "./live-model.js";
@@ -40,10 +41,6 @@ export interface LiveComparison {
   readonly matches: boolean;
   /** How many members the server has. */
   readonly liveMembers: number;
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Remote name -> kind, without the builtins every service has. */
@@ -168,7 +165,7 @@ export function loadStubModel(outDir: string, shownAs: string = outDir): Service
   try {
     parsed = JSON.parse(readFileSync(absolute, "utf8"));
   } catch (err) {
-    throw new IntrospectError("BAD_STUB_MODEL", `${file}: ${(err as Error).message}; regenerate the stub with --emit-model`, { cause: err });
+    throw new IntrospectError("BAD_STUB_MODEL", `${file}: ${messageOf(err)}; regenerate the stub with --emit-model`, { cause: err });
   }
   return checkModel(parsed, file);
 }

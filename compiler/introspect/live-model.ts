@@ -3,6 +3,7 @@
 // located at "HOST:PORT" so generated headers name the server instead of a source file.
 
 import { serviceAliases } from "../../runtime/index.js";
+import { compareStrings } from "../common.js";
 import { pascalCase } from "../emit/names.js";
 import { MODEL_VERSION, type AttributeDef, type MethodDef, type ServiceDef, type ServiceModel, type SourceLocation } from "../model.js";
 
@@ -65,10 +66,6 @@ export function cleanDoc(text: string): string | undefined {
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   while (lines.length > 0 && lines[0] === "") lines.shift();
   return lines.length > 0 ? lines.join("\n") : undefined;
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The ServiceModel of a live service: one service, no types, members sorted by remote name. */

@@ -35,6 +35,20 @@ function asText(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A remote object's docstring, cleaned. `__doc__` is one of RPyC's safe attributes; a server
+ * that refuses it (or an object without one) just gives no doc.
+ */
+async function docOf(remote: unknown): Promise<string | undefined> {
+  try {
+    const text = asText(await getattr(remote, "__doc__"));
+    return text === undefined ? undefined : cleanDoc(text);
+  } catch (err) {
+    if (!isRemoteException(err)) throw err;
+    return undefined;
+  }
+}
+
 /** INSPECT's answer, ((name, doc), ...), as a map; entries of another shape are skipped. */
 function inspectMap(answer: unknown): Map<string, string | undefined> {
   const methods = new Map<string, string | undefined>();
@@ -113,14 +127,7 @@ export async function probeService(conn: Connection, options: ProbeOptions): Pro
     if (read) members.push({ member, name: remoteName, ...read });
   }
 
-  let doc: string | undefined;
-  try {
-    const text = asText(await getattr(root, "__doc__"));
-    doc = text === undefined ? undefined : cleanDoc(text);
-  } catch (err) {
-    // `__doc__` is one of RPyC's safe attributes; a server that refuses it (or has none) just gives no docs.
-    if (!isRemoteException(err)) throw err;
-  }
+  const doc = await docOf(root);
 
   const remoteClass = rootPack === null ? undefined : classOf(rootPack[0]);
   const service: LiveService = {
@@ -196,14 +203,8 @@ async function readMember(
       const doc = rootMethods.get(member);
       return doc === undefined ? { kind: "method" } : { kind: "method", doc };
     }
-    // A callable the root's INSPECT does not list: its own docstring (`__doc__` is a safe attribute).
-    let doc: string | undefined;
-    try {
-      const text = asText(await getattr(value, "__doc__"));
-      doc = text === undefined ? undefined : cleanDoc(text);
-    } catch (err) {
-      if (!isRemoteException(err)) throw err;
-    }
+    // A callable the root's INSPECT does not list: its own docstring.
+    const doc = await docOf(value);
     return doc === undefined ? { kind: "method" } : { kind: "method", doc };
   } finally {
     release(value); // HANDLE_DEL now rather than at garbage collection

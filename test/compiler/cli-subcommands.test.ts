@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { EXIT, run } from "../../compiler/cli.js";
-import { DIFF_EXIT } from "../../compiler/diff-cli.js";
+import { EXIT, run } from "../../compiler/cli/index.js";
+import { DIFF_EXIT } from "../../compiler/cli/diff.js";
 import { Service, ThreadedServer } from "../../runtime/index.js";
 import { captureIO as io } from "../helpers/cli-io.js";
 

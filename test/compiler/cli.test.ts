@@ -5,7 +5,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { EXIT, run } from "../../compiler/cli.js";
+import { EXIT, run } from "../../compiler/cli/index.js";
 import { captureIO as io } from "../helpers/cli-io.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));

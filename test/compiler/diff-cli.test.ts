@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { DIFF_EXIT, runDiff } from "../../compiler/diff-cli.js";
+import { DIFF_EXIT, runDiff } from "../../compiler/cli/diff.js";
 import { diffModels, type DiffReport } from "../../compiler/diff.js";
 import type { ServiceModel } from "../../compiler/model.js";
 import { captureIO as io } from "../helpers/cli-io.js";

@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import { afterEach, describe, expect, it } from "vitest";
-import { EXIT, run } from "../../compiler/cli.js";
+import { EXIT, run } from "../../compiler/cli/index.js";
 import { emitAll, type EmitOptions, type GeneratedFile } from "../../compiler/emit.js";
 import { extractModel } from "../../compiler/extract.js";
 import { extractPythonModel } from "../../compiler/extract-python.js";

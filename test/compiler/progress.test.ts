@@ -2,7 +2,7 @@
 
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createProgress } from "../../compiler/progress.js";
+import { createProgress } from "../../compiler/cli/progress.js";
 
 function terminal(): PassThrough & { text: string } {
   const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 100, text: "", cursorTo: () => true, clearLine: () => true, moveCursor: () => true });

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { EXIT, run, type CliIO } from "../../compiler/cli.js";
+import { EXIT, run, type CliIO } from "../../compiler/cli/index.js";
 import { extractPythonFromTexts, extractPythonModel } from "../../compiler/extract-python.js";
 import { formatDiagnostic, type ServiceDef, type WireType } from "../../compiler/model.js";
 import { AUDITED_SCHEMA, BASE_SERVICE_SCHEMA, INVENTORY_SERVICE_SCHEMA } from "../../fixtures/python-inheritance/expected/index.js";

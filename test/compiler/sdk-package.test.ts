@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXIT, run } from "../../compiler/cli.js";
+import { EXIT, run } from "../../compiler/cli/index.js";
 import type { DispatchTable } from "../../runtime/index.js";
 import { MyService } from "../../examples/seed-service.js";
 import { ShopService } from "../helpers/sdk-shop-service.js";

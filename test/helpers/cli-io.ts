@@ -2,7 +2,7 @@
 // paths relative to the repository root (as a user runs it from there).
 
 import { fileURLToPath } from "node:url";
-import type { CliIO } from "../../compiler/cli.js";
+import type { CliIO } from "../../compiler/cli/index.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

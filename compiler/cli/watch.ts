@@ -3,7 +3,9 @@
 // that service's outputs and nothing else.
 
 import { watch, type FSWatcher } from "chokidar";
-import type { ExtractResult, ExtractSession } from "./extract.js";
+import { messageOf } from "../common.js";
+import type { ExtractResult, ExtractSession } from "../extract.js";
+import { EXIT, type CliIO } from "./io.js";
 
 export interface WatchHandle {
   /** Resolves after the next regeneration (for tests and benchmarks). */
@@ -11,16 +13,11 @@ export interface WatchHandle {
   close(): Promise<void>;
 }
 
-interface WatchIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
-
 /** Debounce window: editors write a file in several steps. */
 const SETTLE_MS = 50;
 
 /** Watches the session's files; each change re-reads only the changed files, then regenerates. */
-export async function startWatch(session: ExtractSession, regenerate: (result: ExtractResult) => number, io: WatchIO): Promise<WatchHandle> {
+export async function startWatch(session: ExtractSession, regenerate: (result: ExtractResult) => number, io: Pick<CliIO, "stdout" | "stderr">): Promise<WatchHandle> {
   let watched = new Set(session.result.files);
   const watcher: FSWatcher = watch([...watched], { ignoreInitial: true, awaitWriteFinish: false });
   let timer: NodeJS.Timeout | undefined;
@@ -43,8 +40,8 @@ export async function startWatch(session: ExtractSession, regenerate: (result: E
       if (gone.length) void watcher.unwatch(gone);
       watched = next;
     } catch (err) {
-      io.stderr(`rpyc-gen: ${(err as Error).message}\n`);
-      code = 4;
+      io.stderr(`rpyc-gen: ${messageOf(err)}\n`);
+      code = EXIT.IO;
     }
     for (const resolve of waiters.splice(0)) resolve(code);
   };

@@ -1,4 +1,4 @@
 // `npm run gen -- ...`: rpyc-gen straight from the TypeScript sources (development).
-import { main } from "./cli.js";
+import { main } from "./index.js";
 
 await main();

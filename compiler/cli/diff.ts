@@ -1,15 +1,16 @@
 // `rpyc-gen diff OLD NEW`: reads two ServiceModels (model.json files, directories holding one,
 // or service sources), prints what breaks clients of OLD's stubs, and exits with a code CI can
-// branch on (DIFF_EXIT). cli.ts dispatches `rpyc-gen diff ...` here with the arguments after "diff".
+// branch on (DIFF_EXIT). cli/index.ts dispatches `rpyc-gen diff ...` here with the arguments after "diff".
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { Command, CommanderError } from "commander";
-import type { CliIO } from "./cli.js";
-import { diffModels, type DiffEntry, type DiffReport } from "./diff.js";
-import { extractModel, type ExtractOptions, type ExtractResult } from "./extract.js";
-import { extractPythonModel } from "./extract-python.js";
-import { formatDiagnostic, MODEL_VERSION, type ServiceModel, type WireType } from "./model.js";
+import type { Command } from "commander";
+import { messageOf } from "../common.js";
+import { diffModels, type DiffEntry, type DiffReport } from "../diff.js";
+import { extractModel, type ExtractOptions, type ExtractResult } from "../extract.js";
+import { extractPythonModel } from "../extract-python.js";
+import { formatDiagnostic, MODEL_VERSION, type ServiceModel, type WireType } from "../model.js";
+import { command, parseArguments, type CliIO } from "./io.js";
 
 /** Exit codes of `rpyc-gen diff`. */
 export const DIFF_EXIT = {
@@ -42,7 +43,7 @@ const GLOB = /[*?[\]{}!]/;
 
 function program(io: CliIO): Command {
   const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-  return new Command("rpyc-gen diff")
+  return command("rpyc-gen diff", io)
     .description("Report what breaks clients of OLD's stubs when they talk to a NEW server, and what is safe.")
     .argument("[old]", "model.json, a directory holding model.json, or service sources (a file, directory or quoted glob; .py for Python)")
     .argument("[new]", "the same, for the new side")
@@ -54,22 +55,16 @@ function program(io: CliIO): Command {
     .addHelpText(
       "after",
       `\nExit codes:\n  ${DIFF_EXIT.OK}  no breaking changes\n  ${DIFF_EXIT.BREAKING}  breaking changes (${DIFF_EXIT.OK} with --allow-breaking)\n  ${DIFF_EXIT.EXTRACT}  a side could not be extracted (diagnostics printed)\n  ${DIFF_EXIT.USAGE}  bad command line\n  ${DIFF_EXIT.IO}  a file could not be read`,
-    )
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+    );
 }
 
 /** Runs `rpyc-gen diff` with the arguments after "diff". Returns a DIFF_EXIT code. */
 export async function runDiff(argv: readonly string[], io: CliIO): Promise<number> {
   const cmd = program(io);
-  let opts: DiffCliOptions;
-  try {
-    cmd.parse([...argv], { from: "user" });
-    opts = cmd.opts<DiffCliOptions>();
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? DIFF_EXIT.OK : DIFF_EXIT.USAGE;
-    throw err;
-  }
+  // Commander's failures: DIFF_EXIT.OK after --help, DIFF_EXIT.USAGE otherwise (the same numbers as EXIT's).
+  const failed = parseArguments(cmd, argv);
+  if (failed !== undefined) return failed;
+  const opts = cmd.opts<DiffCliOptions>();
   const positional = cmd.args;
   const usage = (message: string): number => {
     io.stderr(`rpyc-gen diff: ${message}\n`);
@@ -267,8 +262,4 @@ function statOf(file: string): ReturnType<typeof statSync> | undefined {
   } catch {
     return undefined;
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

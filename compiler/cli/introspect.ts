@@ -1,11 +1,13 @@
 // rpyc-gen --introspect HOST:PORT -o out (a stub from a running server) and
 // rpyc-gen --check --introspect HOST:PORT -o out (a deployment gate: does the server still
-// match the stub?). cli.ts parses the flags and calls runIntrospect; exit codes are cli.ts's EXIT.
+// match the stub?). cli/index.ts parses the flags and calls runIntrospect; exit codes are cli/io.ts's EXIT.
 
 import path from "node:path";
-import { EXIT, generate, type CliIO } from "./cli.js";
-import type { EmitOptions } from "./emit.js";
-import { compareWithLive, formatLiveComparison, formatLiveDiagnostic, introspectServer, IntrospectError, isIntrospectError, loadStubModel, type ServerAddress } from "./introspect.js";
+import { messageOf } from "../common.js";
+import type { EmitOptions } from "../emit.js";
+import { compareWithLive, formatLiveComparison, formatLiveDiagnostic, introspectServer, IntrospectError, isIntrospectError, loadStubModel, type ServerAddress } from "../introspect.js";
+import { generate } from "./generate.js";
+import { EXIT, packageOptions, type CliIO } from "./io.js";
 
 export interface IntrospectCliOptions {
   /** "HOST:PORT", or "[IPV6]:PORT" ("[::1]:18861"). */
@@ -37,10 +39,6 @@ export function parseAddress(text: string): ServerAddress {
   const port = Number(match[2]);
   if (!(port > 0 && port < 65536)) throw bad("the port must be 1-65535");
   return { host: match[1]!, port };
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -95,7 +93,7 @@ export async function runIntrospect(options: IntrospectCliOptions, io: CliIO): P
     outDir,
     root: io.cwd,
     ...(options.emitModel ?? true ? { emitModel: true } : {}),
-    ...(options.packageName ? { packageName: options.packageName, packageVersion: options.packageVersion ?? "0.1.0" } : {}),
+    ...packageOptions(options.packageName, options.packageVersion),
     ...(options.runtimeImport ? { runtimeImport: options.runtimeImport } : {}),
   };
   try {
