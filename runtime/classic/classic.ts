@@ -29,6 +29,7 @@ import type { Connection } from "../connection/connection.js";
 import { pyRepr } from "../wire/pyrepr.js";
 import { Service, VoidService } from "../serve/service.js";
 import type { DynamicNetref, NetrefBase } from "../netref/types.js";
+import { isPromiseLike } from "../netref/brand.js";
 
 /** Port of classic-mode servers (RPyC's DEFAULT_SERVER_PORT). */
 export const DEFAULT_CLASSIC_PORT = 18812;
@@ -245,10 +246,6 @@ function namespacePrototype(): object {
 }
 
 // ---- evaluation ---------------------------------------------------------------------
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
-}
 
 const LOCAL_ERRORS: Readonly<Record<string, ErrorConstructor>> = {
   Error,

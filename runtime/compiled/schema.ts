@@ -8,7 +8,7 @@
 // on the native codec, the same types travel as protobuf instead (codec/native.ts), with the
 // same checks and the same SchemaErrors.
 
-import { netrefState } from "../netref/netref.js";
+import { isNetref } from "../netref/brand.js";
 import { Float } from "../wire/values.js";
 
 /** A type as it crosses the wire. Plain JSON: emitted by rpyc-gen into generated code. */
@@ -102,7 +102,7 @@ type Types = ServiceSchema["types"];
 
 /** How a value that did not match is named in a SchemaError. */
 export function describeValue(value: unknown): string {
-  if (netrefState(value)) return "a netref (a remote object where a value was declared)";
+  if (isNetref(value)) return "a netref (a remote object where a value was declared)";
   if (value === null) return "None";
   if (value === undefined) return "nothing";
   if (Array.isArray(value)) return `a tuple of ${value.length}`;
@@ -273,7 +273,7 @@ export function encodeValue(type: WireType, value: unknown, types: Types, path: 
         if (!(value instanceof Map)) return fail(path, t, value);
         entries = [...value.entries()];
       } else {
-        if (typeof value !== "object" || value === null || Array.isArray(value) || netrefState(value)) return fail(path, t, value);
+        if (typeof value !== "object" || value === null || Array.isArray(value) || isNetref(value)) return fail(path, t, value);
         entries = Object.entries(value);
       }
       return entries.map(([key, item], i) => [
@@ -282,7 +282,7 @@ export function encodeValue(type: WireType, value: unknown, types: Types, path: 
       ]);
     }
     case "object": {
-      if (typeof value !== "object" || value === null || Array.isArray(value) || netrefState(value)) return fail(path, t, value);
+      if (typeof value !== "object" || value === null || Array.isArray(value) || isNetref(value)) return fail(path, t, value);
       const record = value as Record<string, unknown>;
       return t.fields.map((field) => {
         const item = record[field.name];

@@ -3,7 +3,9 @@
 // Each sends one request on the netref's own connection.
 
 import * as C from "../wire/consts.js";
-import { ensureUsable, netrefState, releaseState, requestOptionsOf, type NetrefState } from "./netref.js";
+import { requestOptionsOf } from "./netref.js";
+import { netrefState, releaseState, type NetrefState } from "./state.js";
+import { ensureUsable } from "./calls.js";
 
 function stateOf(ref: unknown): NetrefState {
   const state = netrefState(ref);

@@ -4,7 +4,7 @@
 // use them; each container member is one HANDLE_CALLATTR of a name in RPyC's safe_attrs, so it
 // works under the default config.
 
-import type { Kwargs } from "./netref.js";
+import type { Kwargs } from "./calls.js";
 import type { NetrefBase, RemoteAttribute } from "./types.js";
 
 /**

@@ -11,7 +11,7 @@ import { AttributeError, KeyError, StopIteration, ValueError } from "../errors/p
 import { applyKeywords } from "./function-params.js";
 import { dispatchCall, dispatchedMethods, dispatchGetattr, dispatchMethodNames, dispatchNames, tableFor } from "../compiled/dispatch.js";
 import { isIdPack, objectHash, type IdPack } from "../netref/id-pack.js";
-import { netrefState } from "../netref/netref.js";
+import { netrefState } from "../netref/state.js";
 import type { LocalObjectTable } from "../netref/object-table.js";
 import { emulatedDunder, emulatedDunderNames } from "./pyproto.js";
 import { pyRepr } from "../wire/pyrepr.js";

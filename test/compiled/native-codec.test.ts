@@ -36,10 +36,11 @@ import { runPythonClient, startPython, WITH_PYTHON } from "../helpers/python.js"
 import { eventually } from "../helpers/servers.js";
 import { resolveConfig } from "../../runtime/connection/config.js";
 import { PeerClass } from "../../runtime/compiled/negotiation.js";
+import { sessionOf } from "../../runtime/connection/connection.js";
 
 /** The client's agreed table of the peer's native classes (a test reaches in to play a broken peer). */
 function peerClasses(conn: Connection): Map<string, PeerClass> {
-  return (conn as unknown as { peerNative: Map<string, PeerClass> }).peerNative;
+  return (sessionOf(conn).native as unknown as { peerNative: Map<string, PeerClass> }).peerNative;
 }
 
 // ---- a recording forwarder ----------------------------------------------------------------

@@ -21,6 +21,7 @@ import {
   withOptions,
 } from "../../runtime/index.js";
 import { FaultProxy } from "../helpers/fault-proxy.js";
+import { sessionOf } from "../../runtime/connection/connection.js";
 import { startPython } from "../helpers/python.js";
 import { RawPeer, messageFrame } from "../helpers/raw-peer.js";
 import { connectTo, eventually, serve, sleep } from "../helpers/servers.js";
@@ -63,7 +64,7 @@ class Gate {
 function streamDestroys(): { of(conn: object): boolean } {
   const spy = vi.spyOn(SocketStream.prototype, "destroy");
   onTestFinished(() => spy.mockRestore());
-  return { of: (conn) => spy.mock.contexts.includes((conn as unknown as { stream: SocketStream }).stream) };
+  return { of: (conn) => spy.mock.contexts.includes((sessionOf(conn as Connection) as unknown as { stream: SocketStream }).stream) };
 }
 
 function serverSide(server: { connections: Set<Connection> }): Connection {

@@ -84,7 +84,7 @@ class HandlerService extends Service {
     return new Resource();
   }
   exposed_table_size(): number {
-    return this.conn.localObjectCount;
+    return this.conn.stats().localObjects;
   }
 }
 

@@ -194,7 +194,7 @@ class InteropService extends Service {
   exposed_local_object_count(): number {
     const conn = [...interopServer.connections].find((c) => c.localRoot === this);
     if (!conn) throw new Error("connection not found in server.connections");
-    return conn.localObjectCount;
+    return conn.stats().localObjects;
   }
   exposed_hold(obj: unknown): void {
     this.held = obj;

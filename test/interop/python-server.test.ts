@@ -31,6 +31,7 @@ import {
   type Connection,
 } from "../../runtime/index.js";
 import { MyService } from "../../examples/seed-service.js";
+import { sessionOf } from "../../runtime/connection/connection.js";
 import { requirePythonRpyc, startPython, type PythonProcess } from "../helpers/python.js";
 import { connectTo, sleep } from "../helpers/servers.js";
 import { ALL_TYPES, type Report, type Untyped } from "./shared.js";
@@ -374,17 +375,17 @@ describe("rpyc-ts client -> Python server", () => {
     // Once Python's on_connect is done (its temporary netref to our get_service_name is
     // released before), the Python side holds only our root.
     await until(async () => (await r.client_service_name()) !== null, "Python's on_connect");
-    expect(c.localObjectCount).toBe(1);
+    expect(c.stats().localObjects).toBe(1);
 
     // A TypeScript object handed to Python, then dropped there (del + gc.collect()).
     const marker = { label: "held by Python" };
     await r.hold(marker);
-    expect(c.localObjectCount).toBe(2);
-    expect(c.objects.has(c.idPackOf(marker))).toBe(true);
+    expect(c.stats().localObjects).toBe(2);
+    expect(sessionOf(c).objects.has(sessionOf(c).idPackOf(marker))).toBe(true);
     await r.drop_held();
     // Python's HANDLE_DEL was sent before drop_held's reply, so it has been served.
-    expect(c.objects.has(c.idPackOf(marker))).toBe(false);
-    expect(c.localObjectCount).toBe(1);
+    expect(sessionOf(c).objects.has(sessionOf(c).idPackOf(marker))).toBe(false);
+    expect(c.stats().localObjects).toBe(1);
 
     // A Python object held here as a netref, then release(ref).
     const tracked = (await r.make_tracked()) as Untyped;

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { NetrefReleasedError, Service, idPackOf, release, type Connection } from "../../runtime/index.js";
 import { connectTo, eventually, serve, sleep } from "../helpers/servers.js";
+import { sessionOf } from "../../runtime/connection/connection.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("netref lifetime tests need node --expose-gc (vitest.config.ts sets it)");
@@ -48,11 +49,11 @@ describe("netref lifetime", () => {
     const server = await serve(Factory);
     const conn = await connectTo<Factory>(server.port);
     await conn.getRoot();
-    const before = serverSide(server).localObjectCount;
+    const before = serverSide(server).stats().localObjects;
     const made = await conn.root.make();
-    expect(serverSide(server).localObjectCount).toBe(before + 1);
+    expect(serverSide(server).stats().localObjects).toBe(before + 1);
     release(made);
-    await eventually(() => serverSide(server).localObjectCount === before, 5000, "DEL to arrive");
+    await eventually(() => serverSide(server).stats().localObjects === before, 5000, "DEL to arrive");
     await expect(Promise.resolve(made.name)).rejects.toBeInstanceOf(NetrefReleasedError);
     release(made); // idempotent
   });
@@ -61,27 +62,27 @@ describe("netref lifetime", () => {
     const server = await serve(Factory);
     const conn = await connectTo<Factory>(server.port);
     await conn.getRoot();
-    const before = serverSide(server).localObjectCount;
+    const before = serverSide(server).stats().localObjects;
     {
       const made = await conn.root.make();
       expect(await made.name).toBe("fresh");
       (made as unknown as Disposable)[Symbol.dispose]();
     }
-    await eventually(() => serverSide(server).localObjectCount === before, 5000, "DEL to arrive");
+    await eventually(() => serverSide(server).stats().localObjects === before, 5000, "DEL to arrive");
   });
 
   it("garbage collection of a netref sends DEL", async () => {
     const server = await serve(Factory);
     const conn = await connectTo<Factory>(server.port);
     await conn.getRoot();
-    const before = serverSide(server).localObjectCount;
+    const before = serverSide(server).stats().localObjects;
     // Fetch and use netrefs in a scope that keeps no reference to them.
     await (async () => {
       for (let i = 0; i < 5; i++) expect(await (await conn.root.make()).name).toBe("fresh");
     })();
-    expect(serverSide(server).localObjectCount).toBe(before + 5);
-    await collectUntil(() => serverSide(server).localObjectCount === before, "the server to drop 5 objects");
-    expect(conn.netrefCount).toBeLessThanOrEqual(1); // only the root's proxy may remain
+    expect(serverSide(server).stats().localObjects).toBe(before + 5);
+    await collectUntil(() => serverSide(server).stats().localObjects === before, "the server to drop 5 objects");
+    expect(conn.stats().remoteNetrefs).toBeLessThanOrEqual(1); // only the root's proxy may remain
   });
 
   it("one proxy per id_pack; its refcount covers every receipt, released with one DEL", async () => {
@@ -95,9 +96,9 @@ describe("netref lifetime", () => {
     expect(d).toBe(a);
     const pack = idPackOf(a)!;
     // Sent 4 times: the table stores sends - 1, as RPyC does.
-    expect(serverSide(server).objects.refcount(pack)).toBe(3);
+    expect(sessionOf(serverSide(server)).objects.refcount(pack)).toBe(3);
     release(a);
-    await eventually(() => serverSide(server).objects.refcount(pack) === undefined, 5000, "DEL(4) to drop the entry");
+    await eventually(() => sessionOf(serverSide(server)).objects.refcount(pack) === undefined, 5000, "DEL(4) to drop the entry");
     // The object is still the server's; asking again gives a fresh, working netref.
     const again = await conn.root.same();
     expect(again).not.toBe(a);
@@ -110,21 +111,21 @@ describe("netref lifetime", () => {
     const callback = (): number => 1;
     await conn.root.hold(callback);
     await conn.root.hold(callback);
-    expect(conn.localObjectCount).toBe(1);
+    expect(conn.stats().localObjects).toBe(1);
     await conn.root.drop();
-    await collectUntil(() => conn.localObjectCount === 0, "the client to drop its callback");
+    await collectUntil(() => conn.stats().localObjects === 0, "the client to drop its callback");
   });
 
   it("the root netref lives as long as its connection", async () => {
     const server = await serve(Factory);
     const conn = await connectTo<Factory>(server.port);
     await conn.getRoot();
-    const count = serverSide(server).localObjectCount;
+    const count = serverSide(server).stats().localObjects;
     for (let i = 0; i < 10; i++) {
       gc();
       await sleep(5);
     }
-    expect(serverSide(server).localObjectCount).toBe(count);
+    expect(serverSide(server).stats().localObjects).toBe(count);
     expect(await conn.root.get_service_name()).toBe("FACTORY");
   });
 
@@ -134,10 +135,10 @@ describe("netref lifetime", () => {
     await conn.root.hold(() => 1);
     const kept = await conn.root.same();
     const serverConn = serverSide(server);
-    expect(serverConn.localObjectCount).toBeGreaterThan(0);
+    expect(serverConn.stats().localObjects).toBeGreaterThan(0);
     await conn.close();
-    expect(conn.localObjectCount).toBe(0);
-    await eventually(() => serverConn.closed && serverConn.localObjectCount === 0, 5000, "server-side cleanup");
+    expect(conn.stats().localObjects).toBe(0);
+    await eventually(() => serverConn.closed && serverConn.stats().localObjects === 0, 5000, "server-side cleanup");
     await expect(Promise.resolve(kept.name)).rejects.toThrow(/closed/);
   });
 });

@@ -12,6 +12,7 @@ import { CallbackServiceDispatch } from "../../fixtures/callbacks/expected/callb
 import { CounterServiceDispatch } from "../../fixtures/callbacks/expected/counter-service.dispatch.js";
 import { COUNTER_SERVICE_SCHEMA, connectCallback } from "../../fixtures/callbacks/expected/index.js";
 import { startPython } from "../helpers/python.js";
+import { sessionOf } from "../../runtime/connection/connection.js";
 import { connectTo, eventually, serve, sleep } from "../helpers/servers.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -109,11 +110,11 @@ describe("promise pipelining with the native codec", () => {
     // get_db cannot answer until the gate opens, yet query has already arrived.
     await eventually(() => seen.length === 2, 2000, "both requests at the server");
     expect(names(seen)).toEqual(["get_db", "query"]);
-    expect(server.heldAnswers).toBe(1);
+    expect(sessionOf(server).native.held.size).toBe(1);
     openGate();
     expect(await result).toBe("main:x");
     expect(conn.stats().requestsSent - sent).toBe(2);
-    expect(server.heldAnswers).toBe(0);
+    expect(sessionOf(server).native.held.size).toBe(0);
     expect(conn.stats()).toMatchObject({ pendingRequests: 0, errors: 0 });
   });
 
@@ -130,7 +131,7 @@ describe("promise pipelining with the native codec", () => {
     // The base promise itself still resolves to the netref.
     const dbRef = await db;
     expect(await dbRef.name).toBe("sales");
-    expect(server.heldAnswers).toBe(0);
+    expect(sessionOf(server).native.held.size).toBe(0);
   });
 
   it("the first call's error rejects every dependent call, with the same error", async () => {
@@ -153,7 +154,7 @@ describe("promise pipelining with the native codec", () => {
       expect(reason.name).toBe((base as Error).name);
       expect(reason.message).toBe((base as Error).message);
     }
-    expect(server.heldAnswers).toBe(0);
+    expect(sessionOf(server).native.held.size).toBe(0);
     expect(conn.stats().pendingRequests).toBe(0);
   });
 
@@ -168,7 +169,7 @@ describe("promise pipelining with the native codec", () => {
     openGate();
     expect(await Promise.all([chain, other])).toEqual(["one.t[3]", "two:q"]);
     expect(names(seen).slice().sort()).toEqual(["get_db", "get_db", "id", "query", "row", "table"]);
-    expect(server.heldAnswers).toBe(0);
+    expect(sessionOf(server).native.held.size).toBe(0);
   });
 
   it("a dependent's own error stays its own; the others succeed", async () => {
@@ -178,7 +179,7 @@ describe("promise pipelining with the native codec", () => {
     expect(failed.status).toBe("rejected");
     expect(((failed as PromiseRejectedResult).reason as Error).message).toContain("x cannot");
     expect(ok).toEqual({ status: "fulfilled", value: "x:y" });
-    expect(server.heldAnswers).toBe(0);
+    expect(sessionOf(server).native.held.size).toBe(0);
   });
 
   it("a dependent that cannot be sent gives its slot back; the result is freed", async () => {
@@ -188,7 +189,7 @@ describe("promise pipelining with the native codec", () => {
     const good = db.query("z");
     await expect(bad).rejects.toThrow(/Promise/);
     expect(await good).toBe("x:z");
-    await eventually(() => server.heldAnswers === 0, 2000, "the held result freed");
+    await eventually(() => sessionOf(server).native.held.size === 0, 2000, "the held result freed");
   });
 
   it("plain-data results and uses made after the call left still work (waiting for the result)", async () => {
@@ -201,7 +202,7 @@ describe("promise pipelining with the native codec", () => {
     seen.length = 0;
     expect(await db.query("q")).toBe("late:q");
     expect(names(seen)).toEqual(["query"]);
-    expect(server.heldAnswers).toBe(0);
+    expect(sessionOf(server).native.held.size).toBe(0);
   });
 
   it("compiled services: a typed call on a pending compiled netref decodes by its schema", async () => {
@@ -224,7 +225,7 @@ describe("promise pipelining with the native codec", () => {
       expect([10, 11]).toContain(value);
       expect(names(seen).slice().sort()).toEqual(["counter", "increment", "value"]);
       expect(order.slice(0, 3).sort()).toEqual(["sent counter", "sent increment", "sent value"]);
-      expect(side.heldAnswers).toBe(0);
+      expect(sessionOf(side).native.held.size).toBe(0);
     } finally {
       await conn.close();
     }
@@ -233,16 +234,16 @@ describe("promise pipelining with the native codec", () => {
   it("no leaks: held results and the netrefs they made go back to the baseline", async () => {
     if (!gc) throw new Error("needs node --expose-gc (vitest.config.ts sets it)");
     const { root, server } = await lab();
-    const baseline = server.localObjectCount;
+    const baseline = server.stats().localObjects;
     for (let i = 0; i < 20; i++) {
       expect(await pending(pending(pending(root.get_db(`d${i}`)).table("t")).row(i)).id).toBe(`d${i}.t[${i}]`);
     }
-    expect(server.heldAnswers).toBe(0);
-    for (let i = 0; i < 200 && server.localObjectCount !== baseline; i++) {
+    expect(sessionOf(server).native.held.size).toBe(0);
+    for (let i = 0; i < 200 && server.stats().localObjects !== baseline; i++) {
       gc();
       await sleep(10);
     }
-    expect(server.localObjectCount).toBe(baseline);
+    expect(server.stats().localObjects).toBe(baseline);
   });
 });
 
@@ -259,7 +260,7 @@ describe("without the native codec the same expressions wait for each result", (
     openGate();
     expect(await result).toBe("b.t[1]");
     await failed;
-    expect(server.heldAnswers).toBe(0);
+    expect(sessionOf(server).native.held.size).toBe(0);
   });
 
   it("Python RPyC server: pipelined expressions work (two round trips), errors propagate", async () => {
