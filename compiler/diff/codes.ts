@@ -74,6 +74,3 @@ export const DIFF_RULES = {
 
 export type DiffCode = keyof typeof DIFF_RULES;
 
-export function severityOf(code: DiffCode): DiffSeverity {
-  return DIFF_RULES[code].severity;
-}

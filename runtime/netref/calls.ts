@@ -63,14 +63,12 @@ function live(state: NetrefState): void {
   if (state.released) throw new NetrefReleasedError(`${describe(state)} was released`);
 }
 
+/** Throws NetrefReleasedError if the netref was released; resolves a lazy root. */
 export async function ready(state: NetrefState, request?: RequestOptions): Promise<void> {
   live(state);
   request?.signal?.throwIfAborted();
   if (state.idPack === null) await abortable(state.owner.resolveRoot(state), request?.signal);
 }
-
-/** Throws NetrefReleasedError if the netref was released; resolves a lazy root. */
-export const ensureUsable = ready;
 
 export async function getPath(target: unknown, path: readonly string[], request: RequestOptions | undefined): Promise<unknown> {
   let current = target;

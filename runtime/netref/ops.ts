@@ -5,7 +5,7 @@
 import * as C from "../wire/consts.js";
 import { requestOptionsOf } from "./netref.js";
 import { netrefState, releaseState, type NetrefState } from "./state.js";
-import { ensureUsable } from "./calls.js";
+import { ready } from "./calls.js";
 
 function stateOf(ref: unknown): NetrefState {
   const state = netrefState(ref);
@@ -16,7 +16,7 @@ function stateOf(ref: unknown): NetrefState {
 async function send(ref: unknown, handler: number, args: readonly unknown[]): Promise<unknown> {
   const state = stateOf(ref);
   const options = requestOptionsOf(ref); // a withOptions() view: its deadline and signal
-  await ensureUsable(state, options);
+  await ready(state, options);
   return state.owner.request(handler, [ref, ...args], options);
 }
 
@@ -83,7 +83,7 @@ export async function setitem(ref: unknown, key: unknown, value: unknown): Promi
 export async function isinstance(other: unknown, cls: unknown): Promise<boolean> {
   const otherState = stateOf(other);
   const clsState = stateOf(cls);
-  await Promise.all([ensureUsable(otherState), ensureUsable(clsState)]);
+  await Promise.all([ready(otherState), ready(clsState)]);
   const [otherPack, clsPack] = [otherState.idPack!, clsState.idPack!];
   if (clsPack[2] !== 0 && clsPack[2] !== 0n) throw new TypeError("isinstance() arg 2 must be a remote class");
   if (otherState.owner === clsState.owner && String(otherPack[1]) === String(clsPack[1])) return otherPack[2] !== 0 && otherPack[2] !== 0n;
