@@ -1,40 +1,21 @@
-// The compiler benchmark: how long rpyc-gen takes, and how much memory it needs, on a large
-// generated project (200 services × 20 methods by default), in one run:
-//
-//   cold      rpyc-gen over the whole corpus into an empty output directory
-//   unchanged the same again: every file compares equal, nothing is written
-//   check     rpyc-gen --check on the up-to-date output
-//   phases    the same work step by step (parse, program, bind, extract, emit, compare, write),
-//             then the steps of one watch update
-//   watch     rpyc-gen --watch; then one new method in one service file, several times:
-//             the time from the write to the end of the regeneration (median)
-//
-// Every measurement runs in a process of its own (bench/compiler/child.ts), started and
-// stopped here, one after the other: peak memory is that process's maximum RSS, and nothing
-// is warm from an earlier measurement. The corpus (bench/compiler/corpus.ts) is generated
-// from a seed into the OS temp directory and removed at the end. See bench/README.md.
-//
-//   npm run bench:compiler              # 200 services × 20 methods
-//   npm run bench:compiler -- --quick   # 20 services: a smoke run
-//   npm run bench:compiler -- --help
+// The compiler benchmark (`npm run bench:compiler`): rpyc-gen's time and memory on a generated
+// corpus (bench/compiler/corpus.ts): cold, unchanged, --check, phase by phase, watch. Every
+// measurement runs in a fresh process of its own (bench/compiler/child.ts), one at a time.
+// See bench/README.md and --help.
 
-import { execFileSync } from "node:child_process";
-import { exited, exitOnSignals, startChild, stopAllChildren } from "./children.js";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import Table from "cli-table3";
 import { generateCorpus, type Corpus } from "./compiler/corpus.js";
-import { parseChildEvent, type ChildResult, type PhasesResult, type PhaseTimes, type RunResult, type WatchResult } from "./compiler/events.js";
-import { summarize } from "./stats.js";
+import type { ChildResult, PhasesResult, PhaseTimes, RunResult, WatchResult } from "./compiler/events.js";
+import {
+  BENCH_DIR, REPO_DIR, captureStderr, cli, describeExit, exited, onJsonLines, fmtInt, interruption, list, loadAverage, machine, machineBusySeconds, median as medianOf, num, runMain, startChild,
+  stopAllChildren, waitForQuiet, writeJson,
+} from "./harness.js";
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const REPO_DIR = path.resolve(BENCH_DIR, "..");
 const CHILD = path.join(BENCH_DIR, "compiler", "child.ts");
 const OUT = "generated";
 
@@ -80,54 +61,39 @@ interface Options {
   readonly plain: boolean;
 }
 
-function parseOptions(argv: readonly string[]): Options {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      quick: { type: "boolean", default: false },
-      services: { type: "string" },
-      methods: { type: "string" },
-      seed: { type: "string" },
-      edits: { type: "string" },
-      repeat: { type: "string" },
-      only: { type: "string" },
-      "cpu-prof": { type: "string" },
-      "wait-quiet": { type: "string" },
-      keep: { type: "boolean", default: false },
-      json: { type: "string" },
-      plain: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
+function parseOptions(): Options {
+  const { values } = cli(HELP, {
+    quick: { type: "boolean", default: false },
+    services: { type: "string" },
+    methods: { type: "string" },
+    seed: { type: "string" },
+    edits: { type: "string" },
+    repeat: { type: "string" },
+    only: { type: "string" },
+    "cpu-prof": { type: "string" },
+    "wait-quiet": { type: "string" },
+    keep: { type: "boolean", default: false },
+    json: { type: "string" },
+    plain: { type: "boolean", default: false },
   });
-  if (values.help) {
-    process.stdout.write(HELP);
-    process.exit(0);
-  }
-  const integer = (what: string, raw: string | undefined, fallback: number, min: number): number => {
-    if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
-    return value;
-  };
   const quick = values.quick;
   const only = new Set<MeasurementId>();
-  for (const id of (values.only ?? MEASUREMENTS.join(",")).split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+  for (const id of list(values.only ?? MEASUREMENTS.join(","))) {
     if (!(MEASUREMENTS as readonly string[]).includes(id)) throw new RangeError(`unknown measurement ${JSON.stringify(id)}; choose from ${MEASUREMENTS.join(",")}`);
     only.add(id as MeasurementId);
   }
   if (only.size === 0) throw new RangeError("--only selects no measurement");
-  const services = integer("--services", values.services, quick ? 20 : 200, 1);
+  const services = num("--services", values.services, quick ? 20 : 200, 1, true);
   return {
     quick,
     services,
-    methods: integer("--methods", values.methods, 20, 1),
-    seed: integer("--seed", values.seed, 1, 0),
-    edits: Math.min(services, integer("--edits", values.edits, quick ? 3 : 7, 1)),
-    repeat: integer("--repeat", values.repeat, 1, 1),
+    methods: num("--methods", values.methods, 20, 1, true),
+    seed: num("--seed", values.seed, 1, 0, true),
+    edits: Math.min(services, num("--edits", values.edits, quick ? 3 : 7, 1, true)),
+    repeat: num("--repeat", values.repeat, 1, 1, true),
     only,
     cpuProf: values["cpu-prof"] === undefined ? undefined : path.resolve(values["cpu-prof"]),
-    waitQuiet: integer("--wait-quiet", values["wait-quiet"], 0, 0),
+    waitQuiet: num("--wait-quiet", values["wait-quiet"], 0, 0),
     keep: values.keep,
     json: values.json,
     plain: values.plain || !process.stderr.isTTY,
@@ -146,18 +112,6 @@ interface ChildRun<R extends ChildResult> {
   readonly othersCores: number | undefined;
 }
 
-let clockTicks = 0;
-/** The machine's busy CPU time (all cores: user, nice, system, irq, softirq, steal), in seconds; undefined without /proc. */
-function machineBusySeconds(): number | undefined {
-  try {
-    if (clockTicks === 0) clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-    const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).map(Number);
-    return (user + nice + system + irq + softirq + steal) / clockTicks;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Runs one measurement in a child process: its own process group (a Ctrl-C reaches only us),
  * stdin an open pipe (it leaves when that closes, i.e. when we die), steps reported on stdout.
@@ -168,51 +122,21 @@ async function runChild<R extends ChildResult>(mode: string, args: readonly stri
   if (options.cpuProf !== undefined) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${path.join(options.cpuProf, profileName)}`); // one file per thread (tsx's loader has one)
   const busyBefore = machineBusySeconds();
   const start = performance.now();
-  const proc = startChild(process.execPath, [...nodeArgs, CHILD, mode, ...args, "--watch-stdin"], REPO_DIR);
-  let stderr = "";
-  proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const proc = startChild(process.execPath, [...nodeArgs, CHILD, mode, ...args, "--watch-stdin"]);
+  const stderr = captureStderr(proc);
   let result: ChildResult | undefined;
-  const lines = createInterface({ input: proc.stdout });
-  lines.on("line", (line) => {
-    const event = parseChildEvent(line);
-    if (event?.event === "step") onStep(event.label);
-    else if (event?.event === "result") result = event.result;
+  const lines = onJsonLines(proc, (event) => {
+    if (event.event === "step") onStep(String(event.label));
+    else if (event.event === "result") result = event.result as ChildResult;
   });
   const spawnError = new Promise<never>((_, reject) => proc.once("error", reject));
-  const [code] = await Promise.race([Promise.all([exited(proc), new Promise((resolve) => lines.once("close", resolve))]), spawnError]);
+  const [code] = await Promise.race([Promise.all([exited(proc), lines]), spawnError]);
   const processMs = performance.now() - start;
   const busyAfter = machineBusySeconds();
-  if (code !== 0 || result === undefined) {
-    const gist = stderr
-      .trim()
-      .split("\n")
-      .filter((l) => l.trim() !== "" && !/^\s+at /.test(l));
-    throw new Error(`${mode} child failed (${proc.signalCode !== null ? `signal ${proc.signalCode}` : `exit code ${code}`})${gist.length ? `: ${gist.slice(0, 3).join(" | ")}` : ""}`);
-  }
+  if (code !== 0 || result === undefined) throw new Error(`${mode} child failed, ${describeExit(proc, stderr())}`);
   const othersCores =
     busyBefore === undefined || busyAfter === undefined ? undefined : Math.max(0, busyAfter - busyBefore - result.processCpuMs / 1000) / (processMs / 1000);
   return { result: result as R, processMs, othersCores };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** CPU the machine used over `ms`, in cores (this process only sleeps meanwhile); undefined without /proc. */
-async function machineLoad(ms: number): Promise<number | undefined> {
-  const before = machineBusySeconds();
-  await sleep(ms);
-  const after = machineBusySeconds();
-  return before === undefined || after === undefined ? undefined : (after - before) / (ms / 1000);
-}
-
-/** Waits (at most `maxSeconds`) until other processes use less than a quarter of a core; returns the last load seen. */
-async function waitForQuiet(maxSeconds: number, report: (load: number) => void): Promise<number | undefined> {
-  const deadline = performance.now() + maxSeconds * 1000;
-  for (;;) {
-    const load = await machineLoad(500);
-    if (load === undefined || load < 0.25) return load;
-    report(load);
-    if (performance.now() >= deadline) return load;
-  }
 }
 
 // ---- measurements ----------------------------------------------------------------------------------
@@ -257,13 +181,12 @@ function editFiles(corpus: Corpus, count: number): string[] {
 
 // ---- formatting ------------------------------------------------------------------------------------
 
-const median = (values: readonly number[]): number => summarize(Float64Array.from(values)).median;
+const median = (values: readonly number[]): number => medianOf(values) ?? NaN;
 const fmtMs = (ms: number | undefined): string => (ms === undefined || !Number.isFinite(ms) ? "–" : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const fmtMb = (bytes: number | undefined): string => (bytes === undefined || !Number.isFinite(bytes) ? "–" : `${(bytes / 1024 / 1024).toFixed(0)} MB`);
 /** Sizes of files on disk: KB below a megabyte. */
 const fmtSize = (bytes: number): string => (bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
 const fmtCores = (cores: number | undefined): string => (cores === undefined || !Number.isFinite(cores) ? "–" : cores.toFixed(2));
-const fmtInt = (v: number): string => Math.round(v).toLocaleString("en-US");
 const fmtPct = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(0)}%` : "–");
 const fmtRange = (values: readonly number[]): string => (values.length > 1 ? `${fmtMs(Math.min(...values))} – ${fmtMs(Math.max(...values))}` : "–");
 
@@ -453,142 +376,117 @@ function printTables(corpus: Corpus, results: Results, options: Options, header:
 
 // ---- main ---------------------------------------------------------------------------------------
 
-function loadAverage(): string {
-  try {
-    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-  } catch {
-    return "unknown";
-  }
-}
-
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
-  const cores = availableParallelism();
-  const header = [
-    `machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cores} core${cores === 1 ? "" : "s"}; Node ${process.version} (the compiler via tsx); load average at start ${loadAverage()}`,
-  ];
+  const options = parseOptions();
+  const header = [`${machine()} (the compiler via tsx); load average at start ${loadAverage()}`];
   const workDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-compiler-bench-"));
   const corpusDir = path.join(workDir, "corpus");
   let bar: cliProgress.SingleBar | undefined;
-  const cleanup = async (): Promise<void> => {
+  cleanup = async (): Promise<void> => {
     bar?.stop();
     await stopAllChildren();
     if (options.keep) process.stderr.write(`corpus and output kept in ${corpusDir}\n`);
     else rmSync(workDir, { recursive: true, force: true });
   };
-  const signals = exitOnSignals(cleanup);
-
-  try {
-    const t0 = performance.now();
-    mkdirSync(corpusDir);
-    const corpus = generateCorpus({ dir: corpusDir, services: options.services, methods: options.methods, seed: options.seed, repoDir: REPO_DIR });
-    header.push(`corpus generated in ${fmtMs(performance.now() - t0)} into ${tmpdir()}${options.keep ? ` (${corpusDir})` : " (removed at the end)"}`);
-    if (options.cpuProf !== undefined) {
-      mkdirSync(options.cpuProf, { recursive: true });
-      header.push(`CPU profiles in ${options.cpuProf} (profiling slows every measurement down)`);
-    }
-    const edits = editFiles(corpus, options.edits);
-    const common = ["--corpus", corpusDir, "--out", OUT, "--project", corpus.tsconfig, "--sources", corpus.sources];
-    const wants = options.only;
-    const needsOutput = wants.has("unchanged") || wants.has("check") || wants.has("phases");
-
-    // The plan: [measurement, mode, extra args, steps it reports].
-    type Job = { readonly id: MeasurementId | "setup"; readonly mode: string; readonly args: readonly string[]; readonly steps: number; readonly label: string };
-    const jobs: Job[] = [];
-    for (let r = 0; r < (wants.has("cold") ? options.repeat : needsOutput ? 1 : 0); r++) jobs.push({ id: wants.has("cold") ? "cold" : "setup", mode: "run", args: [], steps: 1, label: "cold run" });
-    if (wants.has("unchanged")) for (let r = 0; r < options.repeat; r++) jobs.push({ id: "unchanged", mode: "run", args: [], steps: 1, label: "second run (unchanged)" });
-    if (wants.has("check")) for (let r = 0; r < options.repeat; r++) jobs.push({ id: "check", mode: "run", args: ["--check"], steps: 1, label: "--check" });
-    if (wants.has("phases")) jobs.push({ id: "phases", mode: "phases", args: ["--files", edits.join(",")], steps: 7 + edits.length, label: "phase by phase" });
-    if (wants.has("watch")) jobs.push({ id: "watch", mode: "watch", args: ["--files", edits.join(",")], steps: 1 + edits.length, label: "watch" });
-    const totalSteps = jobs.reduce((n, j) => n + j.steps, 0);
-
-    process.stderr.write(
-      `rpyc-ts compiler bench: ${corpus.stats.serviceFiles} services × ${options.methods} methods (${corpus.stats.files} files, ${fmtInt(corpus.stats.lines)} lines); ${jobs.length} child processes\n`,
-    );
-    if (!options.plain) {
-      bar = new cliProgress.SingleBar(
-        { format: "{bar} {percentage}% | {value}/{total} steps | {duration_formatted} | {job}: {step}", hideCursor: true, clearOnComplete: true, fps: 10, barsize: 24 },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(totalSteps, 0, { job: "starting", step: "" });
-    }
-
-    const results: Results = { errors: {} };
-    let done = 0;
-    for (const [index, job] of jobs.entries()) {
-      if (signals.interrupted) return 130;
-      const name = `[${index + 1}/${jobs.length}] ${job.label}`;
-      if (options.plain) process.stderr.write(`${name} ...\n`);
-      bar?.update(done, { job: name, step: "starting node" });
-      const stepsBefore = done;
-      const id = job.id;
-      if (id !== "setup" && results.errors[id] !== undefined) {
-        done += job.steps; // a repetition of a measurement that failed: skipped
-        continue;
-      }
-      if (options.waitQuiet > 0) {
-        let waited = false;
-        const load = await waitForQuiet(options.waitQuiet, (busy) => {
-          if (!waited && options.plain) process.stderr.write(`${name}: waiting for a quiet machine (others use ${busy.toFixed(2)} cores)\n`);
-          waited = true;
-          bar?.update(done, { job: name, step: `waiting: others use ${busy.toFixed(2)} cores` });
-        });
-        if (signals.interrupted) return 130;
-        if (waited && load !== undefined && load >= 0.25) process.stderr.write(`${name}: still busy after ${options.waitQuiet} s (others use ${load.toFixed(2)} cores); measuring anyway\n`);
-      }
-      if (job.mode === "run" && job.args.length === 0 && (id === "cold" || id === "setup")) rmSync(path.join(corpusDir, OUT), { recursive: true, force: true });
-      try {
-        const run = await runChild(job.mode, [...common, ...job.args], options, `${index + 1}-${job.id}`, (label) => {
-          done++;
-          bar?.update(done, { job: name, step: label });
-        });
-        const result = run.result;
-        // Check that each measurement did what it claims.
-        if (result.kind === "run") {
-          const r = result;
-          if (r.code !== 0) throw new Error(`rpyc-gen exited with ${r.code}`);
-          if ((id === "cold" || id === "setup") && (r.written === null || r.written === 0 || r.unchanged !== 0)) throw new Error(`a cold run wrote ${r.written} and left ${r.unchanged} unchanged`);
-          if (id === "cold" || id === "setup") results.generated = treeSize(path.join(corpusDir, OUT));
-          if (id === "unchanged" && (r.written !== 0 || r.removed !== 0 || r.unchanged !== results.generated?.files)) throw new Error(`expected all ${results.generated?.files} unchanged, got ${r.unchanged} unchanged, ${r.written} written, ${r.removed} removed`);
-          if (id === "check" && r.upToDate !== results.generated?.files) throw new Error(`--check found ${r.upToDate} up to date, expected ${results.generated?.files}`);
-          if (id === "cold" || id === "unchanged" || id === "check") {
-            const row = results[id] ?? { runs: [] };
-            results[id] = { runs: [...row.runs, run as ChildRun<RunResult>] };
-          }
-        } else if (result.kind === "phases") {
-          if (result.matchesCli === false) throw new Error("the phase-by-phase generation produced other files than the rpyc-gen run");
-          results.phases = run as ChildRun<PhasesResult>;
-        } else {
-          const bad = result.edits.find((e) => e.code !== 0);
-          if (bad) throw new Error(`regeneration after editing ${bad.file} exited with ${bad.code}`);
-          results.watch = run as ChildRun<WatchResult>;
-        }
-        if (options.plain) process.stderr.write(`${name}: ${describe(result)}\n`);
-      } catch (err) {
-        if (signals.interrupted) return 130;
-        const message = err instanceof Error ? err.message : String(err);
-        if (id === "setup") throw new Error(`the cold run that the other measurements need failed: ${message}`);
-        results.errors[id] = message;
-        bar?.stop();
-        process.stderr.write(`${name} FAILED: ${message}\n`);
-        bar?.start(totalSteps, done, { job: name, step: "failed" });
-      }
-      done = stepsBefore + job.steps;
-      bar?.update(done);
-    }
-    bar?.stop();
-    bar = undefined;
-    header.push(`load average at end ${loadAverage()} (a busy machine slows every number; compare within one run)`);
-    printTables(corpus, results, options, header);
-    if (options.json !== undefined) {
-      const json = { date: new Date().toISOString(), header, options: { ...options, only: [...options.only] }, corpus: { stats: corpus.stats, runtime: corpus.runtime, edits }, results };
-      writeFileSync(options.json, `${JSON.stringify(json, null, 2)}\n`);
-      process.stderr.write(`results written to ${options.json}\n`);
-    }
-    return Object.keys(results.errors).length > 0 ? 1 : 0;
-  } finally {
-    if (!signals.interrupted) await cleanup();
+  const t0 = performance.now();
+  mkdirSync(corpusDir);
+  const corpus = generateCorpus({ dir: corpusDir, services: options.services, methods: options.methods, seed: options.seed, repoDir: REPO_DIR });
+  header.push(`corpus generated in ${fmtMs(performance.now() - t0)} into ${tmpdir()}${options.keep ? ` (${corpusDir})` : " (removed at the end)"}`);
+  if (options.cpuProf !== undefined) {
+    mkdirSync(options.cpuProf, { recursive: true });
+    header.push(`CPU profiles in ${options.cpuProf} (profiling slows every measurement down)`);
   }
+  const edits = editFiles(corpus, options.edits);
+  const common = ["--corpus", corpusDir, "--out", OUT, "--project", corpus.tsconfig, "--sources", corpus.sources];
+  const wants = options.only;
+  const needsOutput = wants.has("unchanged") || wants.has("check") || wants.has("phases");
+
+  // The plan: [measurement, mode, extra args, steps it reports].
+  type Job = { readonly id: MeasurementId | "setup"; readonly mode: string; readonly args: readonly string[]; readonly steps: number; readonly label: string };
+  const jobs: Job[] = [];
+  for (let r = 0; r < (wants.has("cold") ? options.repeat : needsOutput ? 1 : 0); r++) jobs.push({ id: wants.has("cold") ? "cold" : "setup", mode: "run", args: [], steps: 1, label: "cold run" });
+  if (wants.has("unchanged")) for (let r = 0; r < options.repeat; r++) jobs.push({ id: "unchanged", mode: "run", args: [], steps: 1, label: "second run (unchanged)" });
+  if (wants.has("check")) for (let r = 0; r < options.repeat; r++) jobs.push({ id: "check", mode: "run", args: ["--check"], steps: 1, label: "--check" });
+  if (wants.has("phases")) jobs.push({ id: "phases", mode: "phases", args: ["--files", edits.join(",")], steps: 7 + edits.length, label: "phase by phase" });
+  if (wants.has("watch")) jobs.push({ id: "watch", mode: "watch", args: ["--files", edits.join(",")], steps: 1 + edits.length, label: "watch" });
+  const totalSteps = jobs.reduce((n, j) => n + j.steps, 0);
+
+  process.stderr.write(
+    `rpyc-ts compiler bench: ${corpus.stats.serviceFiles} services × ${options.methods} methods (${corpus.stats.files} files, ${fmtInt(corpus.stats.lines)} lines); ${jobs.length} child processes\n`,
+  );
+  if (!options.plain) {
+    bar = new cliProgress.SingleBar(
+      { format: "{bar} {percentage}% | {value}/{total} steps | {duration_formatted} | {job}: {step}", hideCursor: true, clearOnComplete: true, fps: 10, barsize: 24 },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(totalSteps, 0, { job: "starting", step: "" });
+  }
+
+  const results: Results = { errors: {} };
+  let done = 0;
+  for (const [index, job] of jobs.entries()) {
+    if (interruption.interrupted) return 130;
+    const name = `[${index + 1}/${jobs.length}] ${job.label}`;
+    if (options.plain) process.stderr.write(`${name} ...\n`);
+    bar?.update(done, { job: name, step: "starting node" });
+    const stepsBefore = done;
+    const id = job.id;
+    if (id !== "setup" && results.errors[id] !== undefined) {
+      done += job.steps; // a repetition of a measurement that failed: skipped
+      continue;
+    }
+    if (options.waitQuiet > 0) {
+      bar?.update(done, { job: name, step: "waiting for a quiet machine" });
+      const load = await waitForQuiet(options.waitQuiet);
+      if (interruption.interrupted) return 130;
+      if (load !== null && load >= 0.25) process.stderr.write(`${name}: still busy after ${options.waitQuiet} s (others use ${load.toFixed(2)} cores); measuring anyway\n`);
+    }
+    if (job.mode === "run" && job.args.length === 0 && (id === "cold" || id === "setup")) rmSync(path.join(corpusDir, OUT), { recursive: true, force: true });
+    try {
+      const run = await runChild(job.mode, [...common, ...job.args], options, `${index + 1}-${job.id}`, (label) => {
+        done++;
+        bar?.update(done, { job: name, step: label });
+      });
+      const result = run.result;
+      // Check that each measurement did what it claims.
+      if (result.kind === "run") {
+        const r = result;
+        if (r.code !== 0) throw new Error(`rpyc-gen exited with ${r.code}`);
+        if ((id === "cold" || id === "setup") && (r.written === null || r.written === 0 || r.unchanged !== 0)) throw new Error(`a cold run wrote ${r.written} and left ${r.unchanged} unchanged`);
+        if (id === "cold" || id === "setup") results.generated = treeSize(path.join(corpusDir, OUT));
+        if (id === "unchanged" && (r.written !== 0 || r.removed !== 0 || r.unchanged !== results.generated?.files)) throw new Error(`expected all ${results.generated?.files} unchanged, got ${r.unchanged} unchanged, ${r.written} written, ${r.removed} removed`);
+        if (id === "check" && r.upToDate !== results.generated?.files) throw new Error(`--check found ${r.upToDate} up to date, expected ${results.generated?.files}`);
+        if (id === "cold" || id === "unchanged" || id === "check") {
+          const row = results[id] ?? { runs: [] };
+          results[id] = { runs: [...row.runs, run as ChildRun<RunResult>] };
+        }
+      } else if (result.kind === "phases") {
+        if (result.matchesCli === false) throw new Error("the phase-by-phase generation produced other files than the rpyc-gen run");
+        results.phases = run as ChildRun<PhasesResult>;
+      } else {
+        const bad = result.edits.find((e) => e.code !== 0);
+        if (bad) throw new Error(`regeneration after editing ${bad.file} exited with ${bad.code}`);
+        results.watch = run as ChildRun<WatchResult>;
+      }
+      if (options.plain) process.stderr.write(`${name}: ${describe(result)}\n`);
+    } catch (err) {
+      if (interruption.interrupted) return 130;
+      const message = err instanceof Error ? err.message : String(err);
+      if (id === "setup") throw new Error(`the cold run that the other measurements need failed: ${message}`);
+      results.errors[id] = message;
+      bar?.stop();
+      process.stderr.write(`${name} FAILED: ${message}\n`);
+      bar?.start(totalSteps, done, { job: name, step: "failed" });
+    }
+    done = stepsBefore + job.steps;
+    bar?.update(done);
+  }
+  bar?.stop();
+  bar = undefined;
+  header.push(`load average at end ${loadAverage()} (a busy machine slows every number; compare within one run)`);
+  printTables(corpus, results, options, header);
+  writeJson(options.json, { header, options: { ...options, only: [...options.only] }, corpus: { stats: corpus.stats, runtime: corpus.runtime, edits }, results });
+  return Object.keys(results.errors).length > 0 ? 1 : 0;
 }
 
 function describe(result: ChildResult): string {
@@ -602,13 +500,5 @@ function describe(result: ChildResult): string {
   }
 }
 
-main().then(
-  (code) => {
-    if (code !== 130) process.exitCode = code;
-  },
-  async (err: unknown) => {
-    process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    await stopAllChildren();
-    process.exit(1);
-  },
-);
+let cleanup: () => Promise<void> = stopAllChildren;
+runMain(main, () => cleanup());

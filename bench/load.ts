@@ -1,41 +1,18 @@
-// The load benchmark: calls/s and latency of one rpyc-ts ThreadedServer under 1, 10, 100
-// and 500 concurrent connections, each connection making sequential calls
-// (`await conn.root.next(n)`, one in flight per connection).
-//
-// Every level is measured in fresh processes: one server process (bench/load_server.ts)
-// and --client-procs client processes (bench/load_client.ts) sharing the connections,
-// all started and stopped here, 127.0.0.1 only. Clients open their connections, then all
-// start together (a "go" line on stdin), warm up, and count and time the calls that
-// complete in the measured window. See bench/README.md.
-//
-//   npm run bench:load                # 2 s warm-up + 5 s measured per level: about 40 s
-//   npm run bench:load -- --quick     # a smoke run, about 15 s
-//   npm run bench:load -- --help
+// The load benchmark (`npm run bench:load`): calls/s and latency of one rpyc-ts ThreadedServer
+// (bench/load_server.ts) under 1, 10, 100 and 500 connections making sequential calls, from
+// --client-procs client processes (bench/load_client.ts) started together; fresh processes per
+// level, 127.0.0.1 only. See bench/README.md and --help.
 
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import Table from "cli-table3";
-import { exited, exitOnSignals, stopAllChildren, stopChild } from "./children.js";
 import {
-  captureStderr,
-  cpuSeconds,
-  describeExit,
-  fmtInt,
-  fmtUs,
-  isRunning,
-  loadAverage,
-  machineBusySeconds,
-  numberOption,
-  onJsonLines,
-  sleep,
-  startNode,
-  startServer,
-} from "./proc.js";
-import { summarize, type LatencySummary } from "./stats.js";
+  captureStderr, cli, cpuSeconds, describeExit, exited, fmtInt, fmtUs, interruption, isRunning, list, loadAverage, machine, machineBusySeconds, num, onJsonLines,
+  plural, readSamples, runMain, sleep, startNode, startServer, stopAllChildren, stopChild, summarize, writeJson, type LatencySummary,
+} from "./harness.js";
 
 const HELP = `Load benchmark of an rpyc-ts ThreadedServer (see bench/README.md).
 
@@ -62,34 +39,25 @@ interface Options {
   readonly plain: boolean;
 }
 
-function parseOptions(argv: readonly string[]): Options {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      quick: { type: "boolean", default: false },
-      levels: { type: "string" },
-      warmup: { type: "string" },
-      duration: { type: "string" },
-      "client-procs": { type: "string" },
-      json: { type: "string" },
-      plain: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
+function parseOptions(): Options {
+  const { values } = cli(HELP, {
+    quick: { type: "boolean", default: false },
+    levels: { type: "string", default: "1,10,100,500" },
+    warmup: { type: "string" },
+    duration: { type: "string" },
+    "client-procs": { type: "string" },
+    json: { type: "string" },
+    plain: { type: "boolean", default: false },
   });
-  if (values.help) {
-    process.stdout.write(HELP);
-    process.exit(0);
-  }
   const quick = values.quick;
-  const levels = (values.levels ?? "1,10,100,500").split(",").map((raw) => Math.floor(numberOption("--levels", raw.trim(), Number.NaN, 1)));
+  const levels = list(values.levels).map((raw) => num("--levels", raw, NaN, 1, true));
   if (levels.length === 0) throw new RangeError("--levels lists no level");
   return {
     quick,
     levels,
-    warmup: numberOption("--warmup", values.warmup, quick ? 0.5 : 2, 0),
-    duration: numberOption("--duration", values.duration, quick ? 1 : 5, 0.1),
-    clientProcs: Math.floor(numberOption("--client-procs", values["client-procs"], 1, 1)),
+    warmup: num("--warmup", values.warmup, quick ? 0.5 : 2, 0),
+    duration: num("--duration", values.duration, quick ? 1 : 5, 0.1),
+    clientProcs: num("--client-procs", values["client-procs"], 1, 1, true),
     json: values.json,
     plain: values.plain || !process.stderr.isTTY,
   };
@@ -121,15 +89,6 @@ interface ClientProc {
   result: { measured: number; total: number; errors: number; firstError: string | null; windowSeconds: number } | undefined;
 }
 
-function readSamples(file: string): Float64Array {
-  const bytes = readFileSync(file);
-  const count = Math.floor(bytes.length / 8);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, count * 8);
-  const out = new Float64Array(count);
-  for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
-  return out;
-}
-
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string, failed: () => string | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -143,12 +102,11 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 type Phase = "connecting" | "warm-up" | "measured" | "closing";
 
 async function runLevel(connections: number, options: Options, workDir: string, progress: (phase: Phase, calls: number) => void): Promise<LevelResult> {
-  const server = await startServer("load_server.ts", []);
-  const procs: ClientProc[] = [];
   let serverState = { connections: 0, served: 0 };
-  const serverLines = onJsonLines(server.proc, (event) => {
+  const server = await startServer("load_server.ts", [], [], (event) => {
     if (event.event === "server") serverState = { connections: Number(event.connections), served: Number(event.served) };
   });
+  const procs: ClientProc[] = [];
   try {
     const count = Math.min(options.clientProcs, connections);
     for (let i = 0; i < count; i++) {
@@ -209,15 +167,10 @@ async function runLevel(connections: number, options: Options, workDir: string, 
         failure,
       );
 
-      const samples = new Float64Array(results.reduce((n, r) => n + r.measured, 0));
-      let offset = 0;
-      for (const c of procs) {
-        const part = readSamples(c.samplesFile);
-        samples.set(part, offset);
-        offset += part.length;
-        rmSync(c.samplesFile, { force: true });
-      }
-      if (offset !== samples.length) throw new Error(`${offset} samples for ${samples.length} measured calls`);
+      const parts = procs.map((c) => readSamples(c.samplesFile));
+      const latencyUs = summarize(...parts);
+      const measured = results.reduce((n, r) => n + r.measured, 0);
+      if (latencyUs.count !== measured) throw new Error(`${latencyUs.count} samples for ${measured} measured calls`);
       const seconds = options.duration;
       const delta = (i: number): number | undefined => {
         const [a, b] = [before[i], after[i]];
@@ -230,10 +183,10 @@ async function runLevel(connections: number, options: Options, workDir: string, 
       return {
         connections,
         clientProcs: procs.length,
-        calls: samples.length,
+        calls: measured,
         seconds,
-        callsPerSecond: samples.length / seconds,
-        latencyUs: summarize(samples),
+        callsPerSecond: measured / seconds,
+        latencyUs,
         serverCores: serverCpu === undefined ? null : serverCpu / seconds,
         clientCores: clientCpu === undefined ? null : clientCpu / seconds,
         otherCores:
@@ -245,7 +198,6 @@ async function runLevel(connections: number, options: Options, workDir: string, 
   } finally {
     await Promise.all(procs.map((c) => stopChild(c.proc)));
     await stopChild(server.proc);
-    await serverLines;
   }
 }
 
@@ -253,7 +205,7 @@ async function runLevel(connections: number, options: Options, workDir: string, 
 
 const fmtCores = (v: number | null): string => (v === null ? "–" : v.toFixed(2));
 
-function printTable(results: readonly LevelResult[], failures: readonly string[], options: Options, header: readonly string[]): void {
+function printTable(results: readonly LevelResult[], failures: readonly string[], header: readonly string[]): void {
   const right = "right" as const;
   const table = new Table({
     head: ["connections", "client procs", "calls measured", "calls/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "server CPU", "clients CPU", "other CPU"],
@@ -296,86 +248,69 @@ function printTable(results: readonly LevelResult[], failures: readonly string[]
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
-  const cores = availableParallelism();
+  const options = parseOptions();
   const header = [
-    `machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cores} core${cores === 1 ? "" : "s"}, Node ${process.version} (rpyc-ts via tsx); 127.0.0.1`,
-    `setup: per level, fresh processes: 1 server process (ThreadedServer, one event loop) and ${options.clientProcs} client process${options.clientProcs === 1 ? "" : "es"}`,
-    `  (fewer when there are fewer connections) sharing the connections evenly; all processes share the machine's ${cores} cores.`,
+    `${machine()} (rpyc-ts via tsx); 127.0.0.1`,
+    `setup: per level, fresh processes: 1 server process (ThreadedServer, one event loop) and ${plural(options.clientProcs, "client process", "es")}`,
+    `  (fewer when there are fewer connections) sharing the connections evenly; all processes share the machine's cores.`,
     `  ${options.warmup} s warm-up, then ${options.duration} s measured, all clients started together; every answer checked (n + 1),`,
     `  and the server's count of calls served must equal the clients' count of calls made.${options.quick ? " (--quick: a smoke run)" : ""}`,
   ];
   const workDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-load-"));
   let bar: cliProgress.SingleBar | undefined;
-  const cleanup = async (): Promise<void> => {
+  cleanup = async (): Promise<void> => {
     bar?.stop();
     await stopAllChildren();
     rmSync(workDir, { recursive: true, force: true });
   };
-  const signals = exitOnSignals(cleanup);
 
   const loadAtStart = loadAverage();
   const results: LevelResult[] = [];
   const failures: string[] = [];
-  try {
-    process.stderr.write(`rpyc-ts load bench: levels ${options.levels.join(", ")} connections, ${options.warmup} s warm-up + ${options.duration} s each\n`);
-    for (const [index, connections] of options.levels.entries()) {
-      if (signals.interrupted) return 130;
-      const name = `[${index + 1}/${options.levels.length}] ${connections} connection${connections === 1 ? "" : "s"}`;
-      const units = 1000;
-      const span = options.warmup + options.duration;
-      let started = 0;
-      if (!options.plain) {
-        bar = new cliProgress.SingleBar(
-          { format: `${name.padEnd(24)} {bar} {percentage}% | {phase} | {calls} calls`, hideCursor: true, clearOnComplete: true, fps: 10, barsize: 24 },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(units, 0, { phase: "starting  ", calls: 0 });
-      } else {
-        process.stderr.write(`${name} ...\n`);
-      }
-      const progress = (phase: Phase, calls: number): void => {
-        if (phase === "connecting") started = 0;
-        else if (started === 0) started = Date.now();
-        const fraction = phase === "connecting" ? 0 : phase === "closing" ? 1 : Math.min(1, (Date.now() - started) / 1000 / span);
-        bar?.update(Math.round(fraction * units), { phase: phase.padEnd(10), calls: calls.toLocaleString("en-US") });
-      };
-      try {
-        const result = await runLevel(connections, options, workDir, progress);
-        results.push(result);
-        bar?.stop();
-        bar = undefined;
-        process.stderr.write(
-          `${name.padEnd(24)} ${fmtInt(result.callsPerSecond)} calls/s, p50 ${fmtUs(result.latencyUs.median)} µs, p99 ${fmtUs(result.latencyUs.p99)} µs\n`,
-        );
-      } catch (err) {
-        bar?.stop();
-        bar = undefined;
-        if (signals.interrupted) return 130;
-        const message = err instanceof Error ? err.message : String(err);
-        failures.push(`${connections} connections: ${message}`);
-        process.stderr.write(`${name} FAILED: ${message}\n`);
-      }
+  process.stderr.write(`rpyc-ts load bench: levels ${options.levels.join(", ")} connections, ${options.warmup} s warm-up + ${options.duration} s each\n`);
+  for (const [index, connections] of options.levels.entries()) {
+    if (interruption.interrupted) return 130;
+    const name = `[${index + 1}/${options.levels.length}] ${connections} connection${connections === 1 ? "" : "s"}`;
+    const units = 1000;
+    const span = options.warmup + options.duration;
+    let started = 0;
+    if (!options.plain) {
+      bar = new cliProgress.SingleBar(
+        { format: `${name.padEnd(24)} {bar} {percentage}% | {phase} | {calls} calls`, hideCursor: true, clearOnComplete: true, fps: 10, barsize: 24 },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(units, 0, { phase: "starting  ", calls: 0 });
+    } else {
+      process.stderr.write(`${name} ...\n`);
     }
-    header.push(`load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}`);
-    printTable(results, failures, options, header);
-    if (options.json !== undefined) {
-      writeFileSync(options.json, JSON.stringify({ date: new Date().toISOString(), header, options, results, failures }, null, 2) + "\n");
-      process.stderr.write(`results written to ${options.json}\n`);
+    const progress = (phase: Phase, calls: number): void => {
+      if (phase === "connecting") started = 0;
+      else if (started === 0) started = Date.now();
+      const fraction = phase === "connecting" ? 0 : phase === "closing" ? 1 : Math.min(1, (Date.now() - started) / 1000 / span);
+      bar?.update(Math.round(fraction * units), { phase: phase.padEnd(10), calls: calls.toLocaleString("en-US") });
+    };
+    try {
+      const result = await runLevel(connections, options, workDir, progress);
+      results.push(result);
+      bar?.stop();
+      bar = undefined;
+      process.stderr.write(
+        `${name.padEnd(24)} ${fmtInt(result.callsPerSecond)} calls/s, p50 ${fmtUs(result.latencyUs.median)} µs, p99 ${fmtUs(result.latencyUs.p99)} µs\n`,
+      );
+    } catch (err) {
+      bar?.stop();
+      bar = undefined;
+      if (interruption.interrupted) return 130;
+      const message = err instanceof Error ? err.message : String(err);
+      failures.push(`${connections} connections: ${message}`);
+      process.stderr.write(`${name} FAILED: ${message}\n`);
     }
-    return failures.length > 0 ? 1 : 0;
-  } finally {
-    if (!signals.interrupted) await cleanup();
   }
+  header.push(`load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}`);
+  printTable(results, failures, header);
+  writeJson(options.json, { header, options, results, failures });
+  return failures.length > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    if (code !== 130) process.exitCode = code;
-  },
-  async (err: unknown) => {
-    process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    await stopAllChildren();
-    process.exit(1);
-  },
-);
+let cleanup: () => Promise<void> = stopAllChildren;
+runMain(main, () => cleanup());

@@ -11,32 +11,27 @@
 
 import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
 import { connect, type Connection } from "../runtime/index.js";
+import { cli, exitWithParent, num } from "./harness.js";
 import type { LoadBenchService } from "./load_server.js";
-import { numberOption } from "./proc.js";
 
-const { values: opts } = parseArgs({
-  options: {
-    host: { type: "string", default: "127.0.0.1" },
-    port: { type: "string" },
-    connections: { type: "string", default: "1" },
-    warmup: { type: "string", default: "2" },
-    duration: { type: "string", default: "5" },
-    "samples-out": { type: "string" },
-    "connect-batch": { type: "string", default: "50" },
-    "watch-stdin": { type: "boolean", default: false },
-    now: { type: "boolean", default: false },
-  },
-  strict: true,
+const { values: opts } = cli("load_client.ts --port N [--connections C --warmup S --duration S --samples-out FILE --connect-batch N --watch-stdin --now]", {
+  host: { type: "string", default: "127.0.0.1" },
+  port: { type: "string" },
+  connections: { type: "string" },
+  warmup: { type: "string" },
+  duration: { type: "string" },
+  "samples-out": { type: "string" },
+  "connect-batch": { type: "string" },
+  "watch-stdin": { type: "boolean", default: false },
+  now: { type: "boolean", default: false },
 });
 
-const port = numberOption("--port", opts.port, Number.NaN, 1);
-const connections = Math.floor(numberOption("--connections", opts.connections, 1, 1));
-const warmupMs = numberOption("--warmup", opts.warmup, 2, 0) * 1000;
-const durationMs = numberOption("--duration", opts.duration, 5, 0.01) * 1000;
-const batch = Math.floor(numberOption("--connect-batch", opts["connect-batch"], 50, 1));
+const port = num("--port", opts.port, NaN, 1, true);
+const connections = num("--connections", opts.connections, 1, 1, true);
+const warmupMs = num("--warmup", opts.warmup, 2, 0) * 1000;
+const durationMs = num("--duration", opts.duration, 5, 0.01) * 1000;
+const batch = num("--connect-batch", opts["connect-batch"], 50, 1, true);
 
 function emit(event: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(event) + "\n");
@@ -96,11 +91,7 @@ const start = (): void =>
     process.exit(1);
   });
 if (opts.now) start();
-const stdin = createInterface({ input: process.stdin });
-stdin.on("line", (line) => {
+// "go" on stdin starts the calls; stdin's EOF (--watch-stdin) means the bench is gone.
+exitWithParent(async () => {}, opts["watch-stdin"], (line) => {
   if (line.trim() === "go" && !opts.now) start();
-});
-// The bench is gone (or never watched us): leave.
-stdin.on("close", () => {
-  if (opts["watch-stdin"]) process.exit(3);
 });

@@ -7,7 +7,7 @@
 //   node --import tsx bench/load_server.ts
 
 import { Service, ThreadedServer } from "../runtime/index.js";
-import { exitWithParent } from "./child.js";
+import { exitWithParent } from "./harness.js";
 
 let served = 0;
 

@@ -20,25 +20,18 @@
 
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
+import { cli, num } from "./harness.js";
 import type { NetrefOwner, NetrefState } from "../runtime/netref/netref.js";
 
 type NetrefModule = typeof import("../runtime/netref/netref.js");
 
-const { values: opts } = parseArgs({
-  options: {
-    n: { type: "string", default: "100000" },
-    rounds: { type: "string", default: "5" },
-    module: { type: "string" },
-    help: { type: "boolean", default: false },
-  },
+const { values: opts } = cli("node --expose-gc --import tsx bench/netref-cost.ts [--n 100000] [--rounds 5] [--module path/to/netref.js]", {
+  n: { type: "string" },
+  rounds: { type: "string" },
+  module: { type: "string" },
 });
-if (opts.help) {
-  console.log("node --expose-gc --import tsx bench/netref-cost.ts [--n 100000] [--rounds 5] [--module path/to/netref.js]");
-  process.exit(0);
-}
-const N = Math.min(Math.max(Number(opts.n) | 0, 1000), 1_000_000);
-const ROUNDS = Math.min(Math.max(Number(opts.rounds) | 0, 1), 20);
+const N = Math.min(num("--n", opts.n, 100_000, 1000, true), 1_000_000);
+const ROUNDS = Math.min(num("--rounds", opts.rounds, 5, 1, true), 20);
 /** Attribute accesses: fewer, an AttrRef costs more than a netref. */
 const N_ATTR = Math.min(N, 20_000);
 

@@ -13,7 +13,7 @@
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { cli, num } from "./harness.js";
 
 interface CallFrame {
   functionName: string;
@@ -148,15 +148,12 @@ function files(args: string[]): string[] {
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
-  const { values, positionals } = parseArgs({
-    options: { top: { type: "string", default: "15" }, "since-ms": { type: "string", default: "0" }, help: { type: "boolean", short: "h" } },
-    allowPositionals: true,
-  });
-  if (values.help || positionals.length === 0) {
-    process.stdout.write("usage: node --import tsx bench/profile-summary.ts [--top N] [--since-ms T] FILE.cpuprofile|DIR ...\n");
-    process.exit(positionals.length === 0 && !values.help ? 2 : 0);
+  const usage = "usage: node --import tsx bench/profile-summary.ts [--top N] [--since-ms T] FILE.cpuprofile|DIR ...";
+  const { values, positionals } = cli(usage, { top: { type: "string" }, "since-ms": { type: "string" } }, true);
+  if (positionals.length === 0) {
+    process.stderr.write(`${usage}\n`);
+    process.exit(2);
   }
-  const top = Number(values.top);
-  const since = Number(values["since-ms"]);
+  const [top, since] = [num("--top", values.top, 15, 1, true), num("--since-ms", values["since-ms"], 0, 0)];
   process.stdout.write(files(positionals).map((f) => render(summarise(f, since), top)).join("\n\n") + "\n");
 }

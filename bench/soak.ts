@@ -1,25 +1,11 @@
-// The leak soak: 1,000,000 calls (--calls N) that create and drop netrefs in both
-// directions, with callbacks, between an rpyc-ts client process and server process (both
-// started here with --expose-gc). Each call passes a fresh client function, which the
-// server calls back, and gets a fresh server object back by reference, which the client
-// drops. Every --interval calls the load pauses, both processes collect garbage until the
-// object tables are back at their starting sizes, and a checkpoint is printed: table sizes
-// (under load and after collection) and heapUsed / RSS of both processes. At the end: the
-// time, and the heap and RSS trend (least-squares slope over the second half). It fails
-// (exit code 1) if a call failed, if a table did not return to its starting size, or if
-// the heap grows by more than --max-growth MB over the second half. See bench/README.md.
-//
-//   npm run bench:soak                     # 1,000,000 calls: a few minutes
-//   npm run bench:soak -- --calls 100000   # a shorter soak
-//   npm run bench:soak -- --help
+// The leak soak (`npm run bench:soak`): --calls calls creating and dropping netrefs in both
+// directions (bench/soak_client.ts -> bench/soak_server.ts, both --expose-gc), checkpoints with
+// both object tables back at their start and settled heaps; fails on a failed call, a table
+// that does not return, or heap growth over --max-growth MB. See bench/README.md and --help.
 
-import { writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
-import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import Table from "cli-table3";
-import { exited, exitOnSignals, stopAllChildren, stopChild } from "./children.js";
-import { captureStderr, describeExit, fmtInt, fmtMB, loadAverage, numberOption, onJsonLines, startNode, startServer } from "./proc.js";
+import { captureStderr, cli, describeExit, exited, fmtInt, fmtMB, loadAverage, machine, num, onJsonLines, plural, runMain, startNode, startServer, stopAllChildren, stopChild, writeJson } from "./harness.js";
 import type { SideReport } from "./soak_tables.js";
 
 const HELP = `Leak soak of rpyc-ts: netrefs created and dropped in both directions (see bench/README.md).
@@ -47,32 +33,23 @@ interface Options {
   readonly plain: boolean;
 }
 
-function parseOptions(argv: readonly string[]): Options {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      calls: { type: "string" },
-      interval: { type: "string" },
-      connections: { type: "string" },
-      inflight: { type: "string" },
-      "max-growth": { type: "string" },
-      json: { type: "string" },
-      plain: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
+function parseOptions(): Options {
+  const { values } = cli(HELP, {
+    calls: { type: "string" },
+    interval: { type: "string" },
+    connections: { type: "string" },
+    inflight: { type: "string" },
+    "max-growth": { type: "string" },
+    json: { type: "string" },
+    plain: { type: "boolean", default: false },
   });
-  if (values.help) {
-    process.stdout.write(HELP);
-    process.exit(0);
-  }
-  const calls = Math.floor(numberOption("--calls", values.calls, 1_000_000, 1));
+  const calls = num("--calls", values.calls, 1_000_000, 1, true);
   return {
     calls,
-    interval: Math.floor(numberOption("--interval", values.interval, Math.max(1, Math.ceil(calls / 20)), 1)),
-    connections: Math.floor(numberOption("--connections", values.connections, 2, 1)),
-    inflight: Math.floor(numberOption("--inflight", values.inflight, 8, 1)),
-    maxGrowth: numberOption("--max-growth", values["max-growth"], 1, 0),
+    interval: num("--interval", values.interval, Math.max(1, Math.ceil(calls / 20)), 1, true),
+    connections: num("--connections", values.connections, 2, 1, true),
+    inflight: num("--inflight", values.inflight, 8, 1, true),
+    maxGrowth: num("--max-growth", values["max-growth"], 1, 0),
     json: values.json,
     plain: values.plain || !process.stderr.isTTY,
   };
@@ -175,12 +152,11 @@ function trend(points: readonly Checkpoint[], side: "client" | "server", totalCa
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
-  const cores = availableParallelism();
+  const options = parseOptions();
   const header = [
     `rpyc-ts leak soak: ${fmtInt(options.calls)} calls creating and dropping netrefs in both directions`,
-    `machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cores} core${cores === 1 ? "" : "s"}, Node ${process.version} (rpyc-ts via tsx, --expose-gc); 127.0.0.1`,
-    `setup: 1 server process, 1 client process; ${options.connections} connection${options.connections === 1 ? "" : "s"} × ${options.inflight} calls in flight.`,
+    `${machine()} (rpyc-ts via tsx, --expose-gc); 127.0.0.1`,
+    `setup: 1 server process, 1 client process; ${plural(options.connections, "connection")} × ${options.inflight} calls in flight.`,
     `  Each call: conn.root.make(n, freshFunction) -> the server calls the function back (a netref there, an entry in the`,
     `  client's table) and returns (answer, a fresh Item) with the Item by reference (a netref in the client, an entry in the`,
     `  server's table); the client checks the answer and drops the Item (every 64th call reads item.n first). Every 16th call`,
@@ -194,138 +170,122 @@ async function main(): Promise<number> {
     if (multibar) multibar.log(`${line}\n`);
     else process.stderr.write(`${line}\n`);
   };
-  const cleanup = async (): Promise<void> => {
+  cleanup = async (): Promise<void> => {
     multibar?.stop();
     await stopAllChildren();
   };
-  const signals = exitOnSignals(cleanup);
 
   const loadAtStart = loadAverage();
-  try {
-    process.stderr.write(`${header.join("\n")}\n`);
-    const server = await startServer("soak_server.ts", [], ["--expose-gc"]);
-    const client = startNode(
-      "soak_client.ts",
-      [
-        "--port", String(server.port),
-        "--calls", String(options.calls),
-        "--interval", String(options.interval),
-        "--connections", String(options.connections),
-        "--inflight", String(options.inflight),
-        "--watch-stdin",
-      ],
-      ["--expose-gc"],
+  process.stderr.write(`${header.join("\n")}\n`);
+  const server = await startServer("soak_server.ts", [], ["--expose-gc"]);
+  const client = startNode(
+    "soak_client.ts",
+    [
+      "--port", String(server.port),
+      "--calls", String(options.calls),
+      "--interval", String(options.interval),
+      "--connections", String(options.connections),
+      "--inflight", String(options.inflight),
+      "--watch-stdin",
+    ],
+    ["--expose-gc"],
+  );
+  const clientStderr = captureStderr(client);
+  if (!options.plain) {
+    multibar = new cliProgress.MultiBar(
+      { format: "soak {bar} {percentage}% | {value}/{total} calls | {phase}", hideCursor: true, clearOnComplete: true, fps: 5, barsize: 30 },
+      cliProgress.Presets.shades_classic,
     );
-    const clientStderr = captureStderr(client);
-    if (!options.plain) {
-      multibar = new cliProgress.MultiBar(
-        { format: "soak {bar} {percentage}% | {value}/{total} calls | {phase}", hideCursor: true, clearOnComplete: true, fps: 5, barsize: 30 },
-        cliProgress.Presets.shades_classic,
-      );
-      bar = multibar.create(options.calls, 0, { phase: "warm-up" });
-    }
-    let baseline: Baseline | undefined;
-    const checkpoints: Checkpoint[] = [];
-    let result: Result | undefined;
-    const started = Date.now();
-    const lines = onJsonLines(client, (event) => {
-      switch (event.event) {
-        case "baseline":
-          baseline = event as unknown as Baseline;
-          log(
-            `start (after ${fmtInt(baseline.warmupCalls)} warm-up calls) | tables (objects / netrefs) client ${tables(baseline.client)}, server ${tables(baseline.server)} | ` +
-              `heap MB client ${fmtMB(baseline.client.heapUsed)} server ${fmtMB(baseline.server.heapUsed)} | RSS MB client ${fmtMB(baseline.client.rss)} server ${fmtMB(baseline.server.rss)}`,
-          );
-          bar?.update(0, { phase: "calls" });
-          break;
-        case "progress":
-          bar?.update(Number(event.calls), { phase: "calls" });
-          break;
-        case "checkpoint": {
-          const checkpoint = event as unknown as Checkpoint;
-          log(checkpointLine(checkpoint, checkpoints.at(-1)));
-          checkpoints.push(checkpoint);
-          break;
-        }
-        case "result":
-          result = event as unknown as Result;
-          break;
-      }
-    });
-    const [code] = await Promise.all([exited(client), lines]);
-    multibar?.stop();
-    multibar = undefined;
-    const serverAlive = server.proc.exitCode === null && server.proc.signalCode === null;
-    const serverStderr = server.stderr();
-    await stopChild(server.proc);
-    if (!serverAlive) throw new Error(`the server died, ${describeExit(server.proc, serverStderr)}`);
-    if (code !== 0 || !result || !baseline) throw new Error(`the client failed, ${describeExit(client, clientStderr())}`);
-
-    // ---- report ----
-    const right = "right" as const;
-    const table = new Table({
-      head: ["calls", "time s", "calls/s", "client objects", "client netrefs", "server objects", "server netrefs", "under load c/s objects", "client heap MB", "server heap MB", "client RSS MB", "server RSS MB"],
-      colAligns: [right, right, right, right, right, right, right, right, right, right, right, right],
-      style: { head: [], border: [] },
-    });
-    const row = (label: string, time: string, rate: string, c: SideReport, s: SideReport, live: string): void =>
-      void table.push([label, time, rate, fmtInt(c.localObjects), fmtInt(c.netrefs), fmtInt(s.localObjects), fmtInt(s.netrefs), live, fmtMB(c.heapUsed), fmtMB(s.heapUsed), fmtMB(c.rss), fmtMB(s.rss)]);
-    row("start", "0", "–", baseline.client, baseline.server, "–");
-    for (const [i, c] of checkpoints.entries()) {
-      row(fmtInt(c.calls) + (c.atBaseline ? "" : " !"), c.elapsed.toFixed(0), fmtInt(intervalRate(c, checkpoints[i - 1])), c.client, c.server, `${fmtInt(c.liveClient.localObjects)} / ${fmtInt(c.liveServer.localObjects)}`);
-    }
-    const clientTrend = trend(checkpoints, "client", options.calls);
-    const serverTrend = trend(checkpoints, "server", options.calls);
-    const last = checkpoints.at(-1)!;
-    const growthOk = (t: Trend): boolean => !(t.heapGrowthMB > options.maxGrowth);
-    const trendLine = (name: "client" | "server", t: Trend, start: SideReport): string =>
-      `  ${name}: heapUsed ${fmtMB(start.heapUsed)} MB at start, ${fmtMB(last[name].heapUsed)} MB at the end; mean ${t.heapFirstHalfMB.toFixed(2)} MB over the first half, ` +
-      `${t.heapSecondHalfMB.toFixed(2)} MB over the second; slope over the second half ${signed(t.heapPerCall, 3)} bytes/call ` +
-      `(${signed((t.heapPerCall * 100_000) / 1024, 1)} KB per 100k calls, ${signed(t.heapGrowthMB, 2)} MB over the second half); ` +
-      `RSS ${fmtMB(start.rss)} -> ${fmtMB(last[name].rss)} MB, slope ${signed(t.rssPerCall, 2)} bytes/call` +
-      `${growthOk(t) ? "" : `  GROWING (limit ${options.maxGrowth} MB)`}`;
-    const atBaseline = checkpoints.every((c) => c.atBaseline);
-    const verdict =
-      result.errors === 0 && atBaseline && growthOk(clientTrend) && growthOk(serverTrend)
-        ? "no leak: every table back at its start at every checkpoint, heap flat"
-        : `FAILED:${result.errors > 0 ? ` ${result.errors} calls failed (first: ${result.firstError});` : ""}${atBaseline ? "" : " a table did not return to its start (rows marked !);"}${growthOk(clientTrend) && growthOk(serverTrend) ? "" : " the heap grows;"}`;
-    const wall = (Date.now() - started) / 1000;
-    const out = [
-      "",
-      ...header,
-      `load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}`,
-      "",
-      table.toString(),
-      "  (objects = entries in that side's object table, i.e. its objects the peer holds netrefs to; netrefs = its live netrefs",
-      "  to the peer's objects, roots included; under load = table sizes when the checkpoint began, before any forced collection)",
-      "",
-      `time: ${wall.toFixed(1)} s in all (process start-up included); ${result.callSeconds.toFixed(1)} s of calls (${fmtInt(result.calls / result.callSeconds)} calls/s), ` +
-        `${result.settleSeconds.toFixed(1)} s collecting at checkpoints`,
-      `calls: ${fmtInt(result.calls)}, callbacks run ${fmtInt(result.callbacksRun)}, attribute reads checked ${fmtInt(result.attributeChecks)}, errors ${result.errors}`,
-      "memory trend (after GC; slope = least squares over the checkpoints of the second half):",
-      trendLine("client", clientTrend, baseline.client),
-      trendLine("server", serverTrend, baseline.server),
-      verdict,
-      "",
-    ];
-    process.stdout.write(out.join("\n"));
-    if (options.json !== undefined) {
-      writeFileSync(options.json, JSON.stringify({ date: new Date().toISOString(), header, options, baseline, checkpoints, result, trend: { client: clientTrend, server: serverTrend } }, null, 2) + "\n");
-      process.stderr.write(`results written to ${options.json}\n`);
-    }
-    return verdict.startsWith("FAILED") ? 1 : 0;
-  } finally {
-    if (!signals.interrupted) await cleanup();
+    bar = multibar.create(options.calls, 0, { phase: "warm-up" });
   }
+  let baseline: Baseline | undefined;
+  const checkpoints: Checkpoint[] = [];
+  let result: Result | undefined;
+  const started = Date.now();
+  const lines = onJsonLines(client, (event) => {
+    switch (event.event) {
+      case "baseline":
+        baseline = event as unknown as Baseline;
+        log(
+          `start (after ${fmtInt(baseline.warmupCalls)} warm-up calls) | tables (objects / netrefs) client ${tables(baseline.client)}, server ${tables(baseline.server)} | ` +
+            `heap MB client ${fmtMB(baseline.client.heapUsed)} server ${fmtMB(baseline.server.heapUsed)} | RSS MB client ${fmtMB(baseline.client.rss)} server ${fmtMB(baseline.server.rss)}`,
+        );
+        bar?.update(0, { phase: "calls" });
+        break;
+      case "progress":
+        bar?.update(Number(event.calls), { phase: "calls" });
+        break;
+      case "checkpoint": {
+        const checkpoint = event as unknown as Checkpoint;
+        log(checkpointLine(checkpoint, checkpoints.at(-1)));
+        checkpoints.push(checkpoint);
+        break;
+      }
+      case "result":
+        result = event as unknown as Result;
+        break;
+    }
+  });
+  const [code] = await Promise.all([exited(client), lines]);
+  multibar?.stop();
+  multibar = undefined;
+  const serverAlive = server.proc.exitCode === null && server.proc.signalCode === null;
+  const serverStderr = server.stderr();
+  await stopChild(server.proc);
+  if (!serverAlive) throw new Error(`the server died, ${describeExit(server.proc, serverStderr)}`);
+  if (code !== 0 || !result || !baseline) throw new Error(`the client failed, ${describeExit(client, clientStderr())}`);
+
+  // ---- report ----
+  const right = "right" as const;
+  const table = new Table({
+    head: ["calls", "time s", "calls/s", "client objects", "client netrefs", "server objects", "server netrefs", "under load c/s objects", "client heap MB", "server heap MB", "client RSS MB", "server RSS MB"],
+    colAligns: [right, right, right, right, right, right, right, right, right, right, right, right],
+    style: { head: [], border: [] },
+  });
+  const row = (label: string, time: string, rate: string, c: SideReport, s: SideReport, live: string): void =>
+    void table.push([label, time, rate, fmtInt(c.localObjects), fmtInt(c.netrefs), fmtInt(s.localObjects), fmtInt(s.netrefs), live, fmtMB(c.heapUsed), fmtMB(s.heapUsed), fmtMB(c.rss), fmtMB(s.rss)]);
+  row("start", "0", "–", baseline.client, baseline.server, "–");
+  for (const [i, c] of checkpoints.entries()) {
+    row(fmtInt(c.calls) + (c.atBaseline ? "" : " !"), c.elapsed.toFixed(0), fmtInt(intervalRate(c, checkpoints[i - 1])), c.client, c.server, `${fmtInt(c.liveClient.localObjects)} / ${fmtInt(c.liveServer.localObjects)}`);
+  }
+  const clientTrend = trend(checkpoints, "client", options.calls);
+  const serverTrend = trend(checkpoints, "server", options.calls);
+  const last = checkpoints.at(-1)!;
+  const growthOk = (t: Trend): boolean => !(t.heapGrowthMB > options.maxGrowth);
+  const trendLine = (name: "client" | "server", t: Trend, start: SideReport): string =>
+    `  ${name}: heapUsed ${fmtMB(start.heapUsed)} MB at start, ${fmtMB(last[name].heapUsed)} MB at the end; mean ${t.heapFirstHalfMB.toFixed(2)} MB over the first half, ` +
+    `${t.heapSecondHalfMB.toFixed(2)} MB over the second; slope over the second half ${signed(t.heapPerCall, 3)} bytes/call ` +
+    `(${signed((t.heapPerCall * 100_000) / 1024, 1)} KB per 100k calls, ${signed(t.heapGrowthMB, 2)} MB over the second half); ` +
+    `RSS ${fmtMB(start.rss)} -> ${fmtMB(last[name].rss)} MB, slope ${signed(t.rssPerCall, 2)} bytes/call` +
+    `${growthOk(t) ? "" : `  GROWING (limit ${options.maxGrowth} MB)`}`;
+  const atBaseline = checkpoints.every((c) => c.atBaseline);
+  const verdict =
+    result.errors === 0 && atBaseline && growthOk(clientTrend) && growthOk(serverTrend)
+      ? "no leak: every table back at its start at every checkpoint, heap flat"
+      : `FAILED:${result.errors > 0 ? ` ${result.errors} calls failed (first: ${result.firstError});` : ""}${atBaseline ? "" : " a table did not return to its start (rows marked !);"}${growthOk(clientTrend) && growthOk(serverTrend) ? "" : " the heap grows;"}`;
+  const wall = (Date.now() - started) / 1000;
+  const out = [
+    "",
+    ...header,
+    `load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}`,
+    "",
+    table.toString(),
+    "  (objects = entries in that side's object table, i.e. its objects the peer holds netrefs to; netrefs = its live netrefs",
+    "  to the peer's objects, roots included; under load = table sizes when the checkpoint began, before any forced collection)",
+    "",
+    `time: ${wall.toFixed(1)} s in all (process start-up included); ${result.callSeconds.toFixed(1)} s of calls (${fmtInt(result.calls / result.callSeconds)} calls/s), ` +
+      `${result.settleSeconds.toFixed(1)} s collecting at checkpoints`,
+    `calls: ${fmtInt(result.calls)}, callbacks run ${fmtInt(result.callbacksRun)}, attribute reads checked ${fmtInt(result.attributeChecks)}, errors ${result.errors}`,
+    "memory trend (after GC; slope = least squares over the checkpoints of the second half):",
+    trendLine("client", clientTrend, baseline.client),
+    trendLine("server", serverTrend, baseline.server),
+    verdict,
+    "",
+  ];
+  process.stdout.write(out.join("\n"));
+  writeJson(options.json, { header, options, baseline, checkpoints, result, trend: { client: clientTrend, server: serverTrend } });
+  return verdict.startsWith("FAILED") ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    if (code !== 130) process.exitCode = code;
-  },
-  async (err: unknown) => {
-    process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    await stopAllChildren();
-    process.exit(1);
-  },
-);
+let cleanup: () => Promise<void> = stopAllChildren;
+runMain(main, () => cleanup());

@@ -14,44 +14,35 @@
 //   node --expose-gc --import tsx bench/soak_client.ts --port N --calls 100000
 
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { connect, type Connection } from "../runtime/index.js";
-import { numberOption } from "./proc.js";
+import { cli, exitWithParent, num } from "./harness.js";
 import type { SoakService } from "./soak_server.js";
 import { collectGarbage, fromTuple, settledMemory, tableSizes, type SideReport } from "./soak_tables.js";
 
-const { values: opts } = parseArgs({
-  options: {
-    host: { type: "string", default: "127.0.0.1" },
-    port: { type: "string" },
-    calls: { type: "string", default: "1000000" },
-    connections: { type: "string", default: "2" },
-    inflight: { type: "string", default: "8" },
-    interval: { type: "string" },
-    warmup: { type: "string", default: "5000" },
-    "shared-every": { type: "string", default: "16" },
-    "check-every": { type: "string", default: "64" },
-    "max-settle-ms": { type: "string", default: "10000" },
-    "watch-stdin": { type: "boolean", default: false },
-  },
-  strict: true,
+const { values: opts } = cli("soak_client.ts --port N [--calls N --connections C --inflight K --interval N --warmup N --shared-every N --check-every N --max-settle-ms MS --watch-stdin]", {
+  host: { type: "string", default: "127.0.0.1" },
+  port: { type: "string" },
+  calls: { type: "string" },
+  connections: { type: "string" },
+  inflight: { type: "string" },
+  interval: { type: "string" },
+  warmup: { type: "string" },
+  "shared-every": { type: "string" },
+  "check-every": { type: "string" },
+  "max-settle-ms": { type: "string" },
+  "watch-stdin": { type: "boolean", default: false },
 });
 
-const port = numberOption("--port", opts.port, Number.NaN, 1);
-const totalCalls = Math.floor(numberOption("--calls", opts.calls, 1_000_000, 1));
-const connections = Math.floor(numberOption("--connections", opts.connections, 2, 1));
-const inflight = Math.floor(numberOption("--inflight", opts.inflight, 8, 1));
-const interval = Math.floor(numberOption("--interval", opts.interval, Math.max(1, Math.ceil(totalCalls / 20)), 1));
-const warmupCalls = Math.floor(numberOption("--warmup", opts.warmup, 5000, 0));
-const sharedEvery = Math.floor(numberOption("--shared-every", opts["shared-every"], 16, 0));
-const checkEvery = Math.floor(numberOption("--check-every", opts["check-every"], 64, 0));
-const maxSettleMs = numberOption("--max-settle-ms", opts["max-settle-ms"], 10_000, 100);
-
-if (opts["watch-stdin"]) {
-  process.stdin.on("end", () => process.exit(3));
-  process.stdin.on("error", () => process.exit(3));
-  process.stdin.resume();
-}
+const port = num("--port", opts.port, NaN, 1, true);
+const totalCalls = num("--calls", opts.calls, 1_000_000, 1, true);
+const connections = num("--connections", opts.connections, 2, 1, true);
+const inflight = num("--inflight", opts.inflight, 8, 1, true);
+const interval = num("--interval", opts.interval, Math.max(1, Math.ceil(totalCalls / 20)), 1, true);
+const warmupCalls = num("--warmup", opts.warmup, 5000, 0, true);
+const sharedEvery = num("--shared-every", opts["shared-every"], 16, 0, true);
+const checkEvery = num("--check-every", opts["check-every"], 64, 0, true);
+const maxSettleMs = num("--max-settle-ms", opts["max-settle-ms"], 10_000, 100);
+exitWithParent(async () => {}, opts["watch-stdin"]);
 
 function emit(event: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(event) + "\n");

@@ -7,7 +7,7 @@
 //   node --expose-gc --import tsx bench/soak_server.ts
 
 import { Service, ThreadedServer } from "../runtime/index.js";
-import { exitWithParent } from "./child.js";
+import { exitWithParent } from "./harness.js";
 import { collectGarbage, settledMemory, tableSizes, toTuple, type SideReport, type SideTuple } from "./soak_tables.js";
 
 /** A fresh object per call, sent by reference (it has exposed members). */

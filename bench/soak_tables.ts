@@ -23,8 +23,9 @@ export const fromTuple = ([localObjects, netrefs, heapUsed, rss]: readonly numbe
 });
 
 /** Objects the peer holds netrefs to (our table), and our live netrefs to the peer's objects. */
-export function tableSizes(conn: Pick<Connection, "localObjectCount" | "netrefCount">): { localObjects: number; netrefs: number } {
-  return { localObjects: conn.localObjectCount, netrefs: conn.netrefCount };
+export function tableSizes(conn: Pick<Connection, "stats">): { localObjects: number; netrefs: number } {
+  const { localObjects, remoteNetrefs } = conn.stats();
+  return { localObjects, netrefs: remoteNetrefs };
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -1,36 +1,19 @@
-// The benchmark suite (`npm run bench`): rpyc-ts against its neighbours, every figure next to
-// the raw Node TCP floor, in one run and one table. Peers (the table's columns):
-//
-//   raw       raw Node TCP ping-pong (bench/suite/raw.ts): the floor of every row
-//   native    rpyc-ts <-> rpyc-ts, compiled BenchService, default config (codec "auto")
-//   brine     rpyc-ts <-> rpyc-ts, { codec: "brine" } on both ends
-//   py-py     Python RPyC 5.3 <-> Python RPyC 5.3
-//   ts-py     rpyc-ts client <-> Python RPyC server
-//   capnweb   capnweb <-> capnweb, RpcSession over a WebSocket (ws), Node <-> Node
-//   grpc      @grpc/grpc-js unary, raw-bytes messages
-//
-// Rows: sequential small call (median, p99, calls/s), 32 calls in flight (calls/s), callback
-// round trip (median, p99), 1 KiB and 1 MiB echo (MB/s), memory per idle connection (server
-// RSS and JS heap delta over --idle connections). Each peer is a server process and a client
-// process started here and stopped here; peers run one after the other, never at once, and
-// rounds interleave them (round 1: every peer, round 2: every peer, ...). 127.0.0.1 only.
-// See bench/README.md.
-//
-//   npm run bench                       # 2 rounds: about 3-4 minutes
-//   npm run bench -- --quick            # 1 round of short phases: about 1 minute
-//   npm run bench -- --only native,py-py --json out.json
+// The benchmark suite (`npm run bench`): rpyc-ts against its neighbours (raw TCP floor, rpyc-ts
+// native and brine, Python RPyC, capnweb, grpc-js), every figure next to the raw floor's, in one
+// table. One server and one client process per peer, peers one at a time, rounds interleaving
+// them; 127.0.0.1 only. Peers, rows and options: bench/README.md and --help.
 
-import { execFileSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
 import Table from "cli-table3";
-import { exited, exitOnSignals, startChild, stopAllChildren, stopChild } from "./children.js";
-import { BENCH_DIR, REPO_DIR, cpuSeconds, describeExit, loadAverage, machineBusySeconds, numberOption, sleep } from "./proc.js";
-import { concatSamples, summarize } from "./stats.js";
-import { parseSuiteEvent, WORKLOADS, type Workload } from "./suite/events.js";
+import {
+  BENCH_DIR, REPO_DIR, cli, describeExit, exited, interruption, list, loadAverage, machine, median, num, otherCpu, pythonRuntime,
+  readSamples, runMain, startChild, startServerCommand, stopAllChildren, stopChild, summarize, waitForQuiet, writeJson, captureStderr, type RunningServer,
+} from "./harness.js";
+import { parseSuiteEvent, WORKLOADS, type SuiteEvent, type Workload } from "./suite/events.js";
 
 // ---- peers ----------------------------------------------------------------------------------
 
@@ -94,47 +77,37 @@ interface Options {
   readonly waitQuiet: number;
 }
 
-function parseOptions(argv: readonly string[]): Options {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      quick: { type: "boolean", default: false },
-      rounds: { type: "string" },
-      warmup: { type: "string" },
-      duration: { type: "string" },
-      idle: { type: "string" },
-      inflight: { type: "string" },
-      only: { type: "string" },
-      workloads: { type: "string" },
-      python: { type: "string" },
-      json: { type: "string" },
-      "wait-quiet": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
+function parseOptions(): Options {
+  const { values } = cli(HELP, {
+    quick: { type: "boolean", default: false },
+    rounds: { type: "string" },
+    warmup: { type: "string" },
+    duration: { type: "string" },
+    idle: { type: "string" },
+    inflight: { type: "string" },
+    only: { type: "string" },
+    workloads: { type: "string" },
+    python: { type: "string", default: "/usr/bin/python3" },
+    json: { type: "string" },
+    "wait-quiet": { type: "string" },
   });
-  if (values.help) {
-    process.stdout.write(HELP);
-    process.exit(0);
-  }
   const quick = values.quick;
-  const list = (raw: string | undefined): string[] => (raw ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
   const only = list(values.only);
   for (const id of only) if (!PEERS.some((p) => p.id === id)) throw new RangeError(`unknown peer ${JSON.stringify(id)}; choose from ${PEERS.map((p) => p.id).join(",")}`);
   const workloads = list(values.workloads);
   for (const w of workloads) if (w !== "mem" && !(WORKLOADS as readonly string[]).includes(w)) throw new RangeError(`unknown workload ${JSON.stringify(w)}`);
   return {
     quick,
-    rounds: Math.floor(numberOption("--rounds", values.rounds, quick ? 1 : 2, 1)),
-    warmup: numberOption("--warmup", values.warmup, quick ? 1 : 2, 0),
-    duration: numberOption("--duration", values.duration, quick ? 0.5 : 1.5, 0.05),
-    idle: Math.floor(numberOption("--idle", values.idle, quick ? 200 : 500, 0)),
-    inflight: Math.floor(numberOption("--inflight", values.inflight, 32, 1)),
+    rounds: num("--rounds", values.rounds, quick ? 1 : 2, 1, true),
+    warmup: num("--warmup", values.warmup, quick ? 1 : 2, 0),
+    duration: num("--duration", values.duration, quick ? 0.5 : 1.5, 0.05),
+    idle: num("--idle", values.idle, quick ? 200 : 500, 0, true),
+    inflight: num("--inflight", values.inflight, 32, 1, true),
     peers: PEERS.filter((p) => only.length === 0 || p.id === FLOOR || only.includes(p.id)),
     workloads,
-    python: values.python ?? "/usr/bin/python3",
+    python: values.python,
     json: values.json,
-    waitQuiet: numberOption("--wait-quiet", values["wait-quiet"], 0, 0),
+    waitQuiet: num("--wait-quiet", values["wait-quiet"], 0, 0),
   };
 }
 
@@ -153,61 +126,23 @@ interface Memory {
   readonly heap: number | null;
 }
 
-interface Server {
-  readonly proc: ChildProcessWithoutNullStreams;
-  readonly port: number;
+interface Server extends RunningServer {
   memory(): Promise<Memory>;
-  stderr(): string;
-}
-
-function collectStderr(proc: ChildProcessWithoutNullStreams): () => string {
-  let text = "";
-  proc.stderr.on("data", (chunk: Buffer) => {
-    text += chunk.toString();
-    if (text.length > 64_000) text = text.slice(-32_000);
-  });
-  return () => text;
 }
 
 async function startServer(side: Side, options: Options): Promise<Server> {
   const [cmd, args] = command(side, "server", options);
-  const proc = startChild(cmd, args, REPO_DIR);
-  const stderr = collectStderr(proc);
   const waiting: ((m: Memory) => void)[] = [];
-  let onPort: (port: number) => void = () => {};
-  createInterface({ input: proc.stdout }).on("line", (line) => {
-    const port = /^PORT (\d+)$/.exec(line.trim());
-    if (port) return onPort(Number(port[1]));
-    if (line.startsWith("MEM ")) {
-      const value = JSON.parse(line.slice(4)) as { rss: number; heap: number | null };
-      waiting.shift()?.({ rss: value.rss, heap: value.heap });
-    }
+  const server = await startServerCommand(cmd, args, (line) => {
+    if (line.startsWith("MEM ")) waiting.shift()?.(JSON.parse(line.slice(4)) as Memory);
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server printed no PORT line within 30 s: ${stderr()}`)), 30_000);
-    onPort = (p) => {
-      clearTimeout(timer);
-      resolve(p);
-    };
-    void exited(proc).then(() => {
-      clearTimeout(timer);
-      reject(new Error(`server ended before printing its port, ${describeExit(proc, stderr())}`));
+  const memory = (): Promise<Memory> =>
+    new Promise<Memory>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("server did not report its memory within 30 s")), 30_000);
+      waiting.push((m) => (clearTimeout(timer), resolve(m)));
+      server.proc.stdin.write("mem\n");
     });
-  });
-  return {
-    proc,
-    port,
-    stderr,
-    memory: () =>
-      new Promise<Memory>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("server did not report its memory within 30 s")), 30_000);
-        waiting.push((m) => {
-          clearTimeout(timer);
-          resolve(m);
-        });
-        proc.stdin.write("mem\n");
-      }),
-  };
+  return { ...server, memory };
 }
 
 // ---- one run of one peer ----------------------------------------------------------------------
@@ -217,6 +152,7 @@ interface WorkloadRun {
   readonly wall: number;
   readonly bytes: number;
   readonly samples: Float64Array | null;
+  readonly wire: (SuiteEvent & { event: "result" })["wire"];
   /** CPU of other processes (not client, server or this one) during the phase, in cores. */
   readonly otherCpu: number | null;
 }
@@ -227,15 +163,6 @@ interface PeerRun {
   readonly workloads: Partial<Record<Workload, WorkloadRun>>;
   readonly skipped: Partial<Record<Workload, string>>;
   readonly idle: { readonly count: number; readonly before: Memory; readonly after: Memory } | null;
-}
-
-function readSamples(file: string): Float64Array {
-  const bytes = readFileSync(file);
-  const count = Math.floor(bytes.length / 8);
-  const out = new Float64Array(count);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, count * 8);
-  for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
-  return out;
 }
 
 async function runPeer(spec: PeerSpec, options: Options, workDir: string): Promise<PeerRun> {
@@ -260,20 +187,13 @@ async function runPeer(spec: PeerSpec, options: Options, workDir: string): Promi
       REPO_DIR,
     );
     const proc = client;
-    const stderr = collectStderr(proc);
+    const stderr = captureStderr(proc);
     const workloads: Partial<Record<Workload, WorkloadRun>> = {};
     const skipped: Partial<Record<Workload, string>> = {};
     let before: Memory | undefined;
     let idle: PeerRun["idle"] = null;
     let codec: string | null = null;
-    let cpuAt: { machine?: number | undefined; client?: number | undefined; server?: number | undefined; self?: number | undefined; t: number } = { t: 0 };
-    const snapshot = (): typeof cpuAt => ({
-      machine: machineBusySeconds(),
-      client: cpuSeconds(proc.pid),
-      server: cpuSeconds(server.proc.pid),
-      self: cpuSeconds(process.pid),
-      t: performance.now(),
-    });
+    let others: () => number | null = () => null;
     let failure: Error | undefined;
     const lines = createInterface({ input: proc.stdout });
     lines.on("line", (line) => {
@@ -297,21 +217,16 @@ async function runPeer(spec: PeerSpec, options: Options, workDir: string): Promi
           );
           break;
         case "begin":
-          cpuAt = snapshot();
+          others = otherCpu([proc.pid, server.proc.pid]);
           break;
         case "result": {
-          const end = snapshot();
-          const seconds = (end.t - cpuAt.t) / 1000;
-          const parts = [end.machine, cpuAt.machine, end.client, cpuAt.client, end.server, cpuAt.server, end.self, cpuAt.self];
-          const otherCpu = parts.every((v) => v !== undefined) && seconds > 0
-            ? Math.max(0, end.machine! - cpuAt.machine! - (end.client! - cpuAt.client!) - (end.server! - cpuAt.server!) - (end.self! - cpuAt.self!)) / seconds
-            : null;
           workloads[event.workload] = {
             calls: event.calls,
             wall: event.wall_seconds,
             bytes: event.bytes,
             samples: event.samples_out === undefined ? null : readSamples(event.samples_out),
-            otherCpu,
+            wire: event.wire,
+            otherCpu: others(),
           };
           break;
         }
@@ -345,6 +260,11 @@ interface Figures {
   inflight_calls_per_s: number | null;
   callback_median_us: number | null;
   callback_p99_us: number | null;
+  /** Per call, over the measured sequential calls: bytes (frame headers included) and frames the client sent and received. */
+  seq_bytes_out_per_call: number | null;
+  seq_bytes_in_per_call: number | null;
+  seq_frames_out_per_call: number | null;
+  seq_frames_in_per_call: number | null;
   echo1k_mb_per_s: number | null;
   echo1m_mb_per_s: number | null;
   idle_rss_kb_per_conn: number | null;
@@ -354,13 +274,6 @@ interface Figures {
 }
 
 type FigureKey = keyof Figures;
-
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function figures(runs: readonly PeerRun[]): Figures {
   const pooled = (w: Workload): WorkloadRun[] => runs.flatMap((r) => (r.workloads[w] ? [r.workloads[w]] : []));
@@ -372,13 +285,16 @@ function figures(runs: readonly PeerRun[]): Figures {
   const latency = (w: Workload): [number | null, number | null] => {
     const samples = pooled(w).flatMap((r) => (r.samples ? [r.samples] : []));
     if (samples.length === 0) return [null, null];
-    const s = summarize(concatSamples(samples));
+    const s = summarize(...samples);
     return [s.median, s.p99];
   };
   const [seqMedian, seqP99] = latency("seq");
   const [cbMedian, cbP99] = latency("callback");
   const idle = runs.flatMap((r) => (r.idle && r.idle.count > 0 ? [r.idle] : []));
   const heaps = idle.flatMap((i) => (i.before.heap !== null && i.after.heap !== null ? [(i.after.heap - i.before.heap) / i.count / 1024] : []));
+  const wired = pooled("seq").flatMap((r) => (r.wire ? [{ calls: r.calls, ...r.wire }] : []));
+  const perCall = (k: "bytes_out" | "bytes_in" | "frames_out" | "frames_in"): number | null =>
+    wired.length === 0 ? null : wired.reduce((s, w) => s + w[k], 0) / wired.reduce((s, w) => s + w.calls, 0);
   const others = runs.flatMap((r) => Object.values(r.workloads).flatMap((w) => (w.otherCpu === null ? [] : [w.otherCpu])));
   return {
     seq_median_us: seqMedian,
@@ -387,6 +303,10 @@ function figures(runs: readonly PeerRun[]): Figures {
     inflight_calls_per_s: rate("inflight", (r) => r.calls),
     callback_median_us: cbMedian,
     callback_p99_us: cbP99,
+    seq_bytes_out_per_call: perCall("bytes_out"),
+    seq_bytes_in_per_call: perCall("bytes_in"),
+    seq_frames_out_per_call: perCall("frames_out"),
+    seq_frames_in_per_call: perCall("frames_in"),
     echo1k_mb_per_s: rate("echo1k", (r) => (r.calls * r.bytes) / 1e6),
     echo1m_mb_per_s: rate("echo1m", (r) => (r.calls * r.bytes) / 1e6),
     idle_rss_kb_per_conn: median(idle.map((i) => (i.after.rss - i.before.rss) / i.count / 1024)),
@@ -402,12 +322,16 @@ interface Row {
   /** The issue's target, for rpyc-ts native. */
   readonly target: string;
   readonly ratio: boolean;
+  /** A second figure shown after the first ("sent / received"). */
+  readonly pair?: FigureKey;
 }
 
 const ROWS: readonly Row[] = [
   { key: "seq_median_us", label: "small call: median", unit: "µs", target: "≤ 1.5× floor", ratio: true },
   { key: "seq_p99_us", label: "small call: p99", unit: "µs", target: "", ratio: true },
   { key: "seq_calls_per_s", label: "small call: calls/s", unit: "", target: "", ratio: true },
+  { key: "seq_bytes_out_per_call", pair: "seq_bytes_in_per_call", label: "small call: bytes/call\n  sent / received", unit: "B", target: "", ratio: true },
+  { key: "seq_frames_out_per_call", pair: "seq_frames_in_per_call", label: "small call: frames/call\n  sent / received", unit: "", target: "", ratio: false },
   { key: "inflight_calls_per_s", label: "32 in flight: calls/s", unit: "", target: "≥ 100,000/s", ratio: true },
   { key: "callback_median_us", label: "callback: median", unit: "µs", target: "≤ 1.5× floor", ratio: true },
   { key: "callback_p99_us", label: "callback: p99", unit: "µs", target: "", ratio: true },
@@ -420,6 +344,7 @@ const ROWS: readonly Row[] = [
 ];
 
 function fmt(value: number, unit: string): string {
+  if (unit === "B" || (unit === "" && value < 10)) return value.toFixed(value % 1 === 0 ? 0 : value < 10 ? 2 : 1);
   if (unit === "") return Math.round(value).toLocaleString("en-US");
   if (unit === "cores") return value.toFixed(2);
   if (Math.abs(value) >= 100) return value.toFixed(0);
@@ -443,9 +368,10 @@ function printTable(options: Options, results: ReadonlyMap<string, { figures: Fi
       if (value === null) return result.error !== null ? "failed" : row.key.startsWith("callback") && result.skipped.callback ? "n/a" : "–";
       const base = floor?.[row.key] ?? null;
       const ratio = row.ratio && base !== null && base !== 0 ? `\n${(value / base).toFixed(2)}×` : "";
-      return `${fmt(value, row.unit)}${ratio}`;
+      const second = row.pair === undefined ? null : result.figures[row.pair];
+      return `${fmt(value, row.unit)}${second === null ? "" : ` / ${fmt(second, row.unit)}`}${ratio}`;
     });
-    table.push([row.unit === "" ? row.label : `${row.label} (${row.unit})`, ...cells, row.target]);
+    table.push([row.unit === "" || row.unit === "B" ? row.label : `${row.label} (${row.unit})`, ...cells, row.target]);
   }
   const errors = peers.flatMap((p) => {
     const e = results.get(p.id)?.error;
@@ -459,41 +385,17 @@ function printTable(options: Options, results: ReadonlyMap<string, { figures: Fi
     ...(errors.length > 0 ? ["", ...errors] : []),
     "",
     "Each cell: the figure, and under it the figure ÷ the raw TCP floor's (latency, memory: below 1 is less; calls/s, MB/s: above 1 is more).",
-    "  small call = ping() -> 1 (raw floor: a 60-byte request, a 12-byte reply). callback = call_back(x => x + 1): the server calls the",
-    "  client's function, which answers, then the server replies: two round trips (raw floor: the same four messages). echo MB/s =",
-    "  payload bytes one way per second, sequential (pseudo-random bytes: RPyC compresses frames above 3000 bytes, as it does).",
+    "  small call = ping() -> 1 (raw floor: a 60-byte request, a 12-byte reply). bytes/call, frames/call = what the client sent /",
+    "  received per measured call, frame headers included (rpyc-ts: conn.stats(); Python: its Channel; raw: its socket; the ratio",
+    "  is of bytes sent). callback = call_back(x => x + 1): the server calls the client's function, which answers, then the server",
+    "  replies: two round trips (raw floor: the same four messages). echo MB/s = payload bytes one way per second, sequential",
+    "  (pseudo-random bytes: RPyC compresses frames above 3000 bytes, as it does).",
     "  idle connection = (server RSS, JS heap after GC) with --idle extra connections, one ping each, minus before, ÷ connections.",
     "  other CPU = the machine's busy time minus client, server and this process, during the measured phases: well above ~0.1 cores",
     "  means something else ran and the figures are disturbed (rerun on a quiet machine, or use more --rounds).",
     "",
   ];
   process.stdout.write(lines.join("\n"));
-}
-
-/** Waits (at most `maxSeconds`) until processes other than this one use under a quarter of a core; returns their last load, in cores. */
-async function waitForQuiet(maxSeconds: number): Promise<number | undefined> {
-  const deadline = Date.now() + maxSeconds * 1000;
-  for (;;) {
-    const [a, selfA] = [machineBusySeconds(), cpuSeconds(process.pid)];
-    await sleep(500);
-    const [b, selfB] = [machineBusySeconds(), cpuSeconds(process.pid)];
-    if (a === undefined || b === undefined || selfA === undefined || selfB === undefined) return undefined;
-    const load = Math.max(0, b - a - (selfB - selfA)) / 0.5;
-    if (load < 0.25 || Date.now() >= deadline) return load;
-  }
-}
-
-// ---- main -------------------------------------------------------------------------------------
-
-function pythonRuntime(pythonPath: string): string | null {
-  try {
-    return execFileSync(pythonPath, ["-c", "import platform, rpyc; print('Python', platform.python_version() + ', RPyC', rpyc.__version__)"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    }).trim();
-  } catch {
-    return null;
-  }
 }
 
 function packageVersion(name: string): string {
@@ -505,126 +407,107 @@ function packageVersion(name: string): string {
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseOptions();
   const needsPython = options.peers.some((p) => p.server.kind === "python" || p.client.kind === "python");
   const py = needsPython ? pythonRuntime(options.python) : null;
   if (needsPython && py === null) throw new Error(`the Python peers need Python RPyC 5.3 at ${options.python} (--python PATH, or --only without py-py,ts-py)`);
-  const cores = availableParallelism();
   const loadAtStart = loadAverage();
   const workDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-suite-"));
-  const signals = exitOnSignals(async () => {
+  cleanup = async () => {
     await stopAllChildren();
     rmSync(workDir, { recursive: true, force: true });
-  });
+  };
 
   const started = performance.now();
   const runs = new Map<string, PeerRun[]>(options.peers.map((p) => [p.id, []]));
   const errors = new Map<string, string>();
-  try {
-    process.stderr.write(
-      `rpyc-ts bench suite: ${options.peers.length} peers × ${options.rounds} round${options.rounds === 1 ? "" : "s"}, ${options.warmup} s warm-up, ${options.duration} s per row, ${options.idle} idle connections; load average ${loadAtStart}\n`,
-    );
-    const total = options.peers.length * options.rounds;
-    let index = 0;
-    for (let round = 1; round <= options.rounds; round++) {
-      for (const spec of options.peers) {
-        if (signals.interrupted) return 130;
-        index++;
-        if (errors.has(spec.id)) continue;
-        const name = `[${index}/${total}] ${spec.label}`;
-        if (options.waitQuiet > 0) {
-          const load = await waitForQuiet(options.waitQuiet);
-          if (load !== undefined && load >= 0.25) process.stderr.write(`${name}: others still use ${load.toFixed(2)} cores after ${options.waitQuiet} s; measuring anyway\n`);
-        }
-        process.stderr.write(`${name} ...`);
-        const t0 = performance.now();
-        try {
-          const run = await runPeer(spec, options, workDir);
-          runs.get(spec.id)!.push(run);
-          const f = figures([run]);
-          const seq = f.seq_median_us === null ? "" : ` seq median ${f.seq_median_us.toFixed(1)} µs,`;
-          const other = f.other_cpu_cores_max === null ? "" : ` other CPU ≤ ${f.other_cpu_cores_max.toFixed(2)} cores,`;
-          const codec = run.codec === null ? "" : ` codec ${run.codec},`;
-          process.stderr.write(`${codec}${seq}${other} ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-        } catch (err) {
-          if (signals.interrupted) return 130;
-          const message = err instanceof Error ? err.message : String(err);
-          errors.set(spec.id, message);
-          process.stderr.write(` FAILED: ${message}\n`);
-        }
+  process.stderr.write(
+    `rpyc-ts bench suite: ${options.peers.length} peers × ${options.rounds} round${options.rounds === 1 ? "" : "s"}, ${options.warmup} s warm-up, ${options.duration} s per row, ${options.idle} idle connections; load average ${loadAtStart}\n`,
+  );
+  const total = options.peers.length * options.rounds;
+  let index = 0;
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const spec of options.peers) {
+      if (interruption.interrupted) return 130;
+      index++;
+      if (errors.has(spec.id)) continue;
+      const name = `[${index}/${total}] ${spec.label}`;
+      if (options.waitQuiet > 0) {
+        const load = await waitForQuiet(options.waitQuiet);
+        if (load !== null && load >= 0.25) process.stderr.write(`${name}: others still use ${load.toFixed(2)} cores after ${options.waitQuiet} s; measuring anyway\n`);
+      }
+      process.stderr.write(`${name} ...`);
+      const t0 = performance.now();
+      try {
+        const run = await runPeer(spec, options, workDir);
+        runs.get(spec.id)!.push(run);
+        const f = figures([run]);
+        const seq = f.seq_median_us === null ? "" : ` seq median ${f.seq_median_us.toFixed(1)} µs,`;
+        const other = f.other_cpu_cores_max === null ? "" : ` other CPU ≤ ${f.other_cpu_cores_max.toFixed(2)} cores,`;
+        const codec = run.codec === null ? "" : ` codec ${run.codec},`;
+        process.stderr.write(`${codec}${seq}${other} ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      } catch (err) {
+        if (interruption.interrupted) return 130;
+        const message = err instanceof Error ? err.message : String(err);
+        errors.set(spec.id, message);
+        process.stderr.write(` FAILED: ${message}\n`);
       }
     }
-    const results = new Map(
-      options.peers.map((p) => {
-        const peerRuns = runs.get(p.id) ?? [];
-        const skipped = Object.assign({}, ...peerRuns.map((r) => r.skipped)) as Partial<Record<Workload, string>>;
-        return [p.id, { figures: figures(peerRuns), error: errors.get(p.id) ?? null, skipped }] as const;
-      }),
-    );
-    const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
-    const codecs = options.peers.flatMap((p) => {
-      const agreed = [...new Set((runs.get(p.id) ?? []).flatMap((r) => (r.codec === null ? [] : [r.codec])))];
-      return agreed.length === 0 ? [] : [`${p.label}: ${agreed.join("/")}`];
-    });
-    const header = [
-      "rpyc-ts benchmark suite, 127.0.0.1, each peer's client and server in processes of their own, peers one at a time",
-      `machine: ${cpu}, ${cores} core${cores === 1 ? "" : "s"}; Node ${process.version} (tsx); ${py ?? "Python not used"}; capnweb ${packageVersion("capnweb")}, @grpc/grpc-js ${packageVersion("@grpc/grpc-js")}`,
-      `${options.rounds} round${options.rounds === 1 ? "" : "s"} (peers interleaved, pooled); ${options.warmup} s warm-up, ${options.duration} s per row, ${options.inflight} in flight, ${options.idle} idle connections${options.quick ? " (--quick: rpyc-ts is not fully JIT-warm)" : ""}; took ${((performance.now() - started) / 1000).toFixed(0)} s`,
-      ...(codecs.length > 0 ? [`codec agreed (typed calls; callbacks always brine): ${codecs.join("; ")}`] : []),
-      `load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}`,
-    ];
-    printTable(options, results, header);
-    if (options.json !== undefined) {
-      const json = {
-        date: new Date().toISOString(),
-        header,
-        options: { ...options, peers: options.peers.map((p) => p.id) },
-        peers: Object.fromEntries(
-          options.peers.map((p) => {
-            const r = results.get(p.id)!;
-            const floor = results.get(FLOOR)?.figures;
-            const ratios = Object.fromEntries(
-              ROWS.filter((row) => row.key !== "other_cpu_cores_max").map((row) => {
-                const v = r.figures[row.key];
-                const b = floor?.[row.key] ?? null;
-                return [row.key, v !== null && b !== null && b !== 0 ? v / b : null];
-              }),
-            );
-            const peerRuns = runs.get(p.id) ?? [];
-            return [
-              p.id,
-              {
-                label: p.label,
-                figures: r.figures,
-                ratios_to_floor: ratios,
-                error: r.error,
-                skipped: r.skipped,
-                codec: peerRuns.find((run) => run.codec !== null)?.codec ?? null,
-                per_round: peerRuns.map((run) => figures([run])),
-              },
-            ];
-          }),
-        ),
-      };
-      writeFileSync(options.json, JSON.stringify(json, null, 2) + "\n");
-      process.stderr.write(`figures written to ${options.json}\n`);
-    }
-    return errors.size > 0 ? 1 : 0;
-  } finally {
-    if (!signals.interrupted) {
-      await stopAllChildren();
-      rmSync(workDir, { recursive: true, force: true });
-    }
   }
+  const results = new Map(
+    options.peers.map((p) => {
+      const peerRuns = runs.get(p.id) ?? [];
+      const skipped = Object.assign({}, ...peerRuns.map((r) => r.skipped)) as Partial<Record<Workload, string>>;
+      return [p.id, { figures: figures(peerRuns), error: errors.get(p.id) ?? null, skipped }] as const;
+    }),
+  );
+  const codecs = options.peers.flatMap((p) => {
+    const agreed = [...new Set((runs.get(p.id) ?? []).flatMap((r) => (r.codec === null ? [] : [r.codec])))];
+    return agreed.length === 0 ? [] : [`${p.label}: ${agreed.join("/")}`];
+  });
+  const header = [
+    "rpyc-ts benchmark suite, 127.0.0.1, each peer's client and server in processes of their own, peers one at a time",
+    `${machine()} (tsx); ${py ?? "Python not used"}; capnweb ${packageVersion("capnweb")}, @grpc/grpc-js ${packageVersion("@grpc/grpc-js")}`,
+    `${options.rounds} round${options.rounds === 1 ? "" : "s"} (peers interleaved, pooled); ${options.warmup} s warm-up, ${options.duration} s per row, ${options.inflight} in flight, ${options.idle} idle connections${options.quick ? " (--quick: rpyc-ts is not fully JIT-warm)" : ""}; took ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    ...(codecs.length > 0 ? [`codec agreed (typed calls; callbacks always brine): ${codecs.join("; ")}`] : []),
+    `load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}`,
+  ];
+  printTable(options, results, header);
+  if (options.json !== undefined) {
+    const json = {
+      header,
+      options: { ...options, peers: options.peers.map((p) => p.id) },
+      peers: Object.fromEntries(
+        options.peers.map((p) => {
+          const r = results.get(p.id)!;
+          const floor = results.get(FLOOR)?.figures;
+          const ratios = Object.fromEntries(
+            ROWS.filter((row) => row.key !== "other_cpu_cores_max").map((row) => {
+              const v = r.figures[row.key];
+              const b = floor?.[row.key] ?? null;
+              return [row.key, v !== null && b !== null && b !== 0 ? v / b : null];
+            }),
+          );
+          const peerRuns = runs.get(p.id) ?? [];
+          return [
+            p.id,
+            {
+              label: p.label,
+              figures: r.figures,
+              ratios_to_floor: ratios,
+              error: r.error,
+              skipped: r.skipped,
+              codec: peerRuns.find((run) => run.codec !== null)?.codec ?? null,
+              per_round: peerRuns.map((run) => figures([run])),
+            },
+          ];
+        }),
+      ),
+    };
+    writeJson(options.json, json);
+  }
+  return errors.size > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    if (code !== 130) process.exitCode = code;
-  },
-  async (err: unknown) => {
-    process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    await stopAllChildren();
-    process.exit(1);
-  },
-);
+let cleanup: () => Promise<void> = stopAllChildren;
+runMain(main, () => cleanup());

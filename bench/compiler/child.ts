@@ -20,33 +20,30 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { Project, type SourceFile } from "ts-morph";
-import { apply, plan, run, type CliIO } from "../../compiler/cli.js";
+import { apply, plan, run, type CliIO } from "../../compiler/cli/index.js";
 import { emitAll, kebabCase, type EmitOptions } from "../../compiler/emit.js";
 import { extractFromProject, type ExtractResult } from "../../compiler/extract.js";
-import { exitWithParent } from "../child.js";
+import { cli, exitWithParent, list } from "../harness.js";
 import { addedMethodName, withAddedMethod } from "./edit.js";
 import type { ChildEvent, ModelNumbers, PhaseTimes, ProcessNumbers, RunResult, WatchEdit, WatchResult } from "./events.js";
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    corpus: { type: "string" },
-    out: { type: "string", default: "generated" },
-    sources: { type: "string", default: "src/services" },
-    project: { type: "string", default: "tsconfig.json" },
-    check: { type: "boolean", default: false },
-    files: { type: "string", default: "" },
-    "watch-stdin": { type: "boolean", default: false },
-  },
-});
+const usage = "child.ts run|watch|phases --corpus DIR [--out generated --sources src/services --project tsconfig.json --check --files a.ts,b.ts --watch-stdin]";
+const { positionals, values } = cli(usage, {
+  corpus: { type: "string" },
+  out: { type: "string", default: "generated" },
+  sources: { type: "string", default: "src/services" },
+  project: { type: "string", default: "tsconfig.json" },
+  check: { type: "boolean", default: false },
+  files: { type: "string", default: "" },
+  "watch-stdin": { type: "boolean", default: false },
+}, true);
 
 const mode = positionals[0];
 if (values.corpus === undefined) throw new Error("--corpus DIR is required");
 const corpus = path.resolve(values.corpus);
 const outDir = path.resolve(corpus, values.out);
-const editFiles = values.files.split(",").filter((f) => f !== "");
+const editFiles = list(values.files);
 /** Files the watch and phases measurements edited, with their original contents (restored at the end). */
 const originals = new Map<string, string>();
 

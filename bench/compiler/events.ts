@@ -82,14 +82,3 @@ export interface PhasesResult extends ProcessNumbers {
 export type ChildResult = RunResult | WatchResult | PhasesResult;
 
 export type ChildEvent = { readonly event: "step"; readonly label: string } | { readonly event: "result"; readonly result: ChildResult };
-
-/** Parses one stdout line of a child; undefined for anything that is not an event. */
-export function parseChildEvent(line: string): ChildEvent | undefined {
-  if (!line.startsWith("{")) return undefined;
-  try {
-    const value = JSON.parse(line) as { event?: unknown };
-    return value.event === "step" || value.event === "result" ? (value as ChildEvent) : undefined;
-  } catch {
-    return undefined;
-  }
-}

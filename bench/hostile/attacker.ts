@@ -8,14 +8,13 @@
 
 import net, { type Socket } from "node:net";
 import tls from "node:tls";
-import { parseArgs } from "node:util";
 import { deflateSync } from "node:zlib";
 import { dump, FrameDecoder, load, type PyValue, type PyValueIn } from "../../runtime/index.js";
 import { HANDLE_CALLATTR, HANDLE_GETROOT, HANDLE_PING, LABEL_LOCAL_REF, LABEL_REMOTE_REF, LABEL_TUPLE, LABEL_VALUE, MSG_REPLY, MSG_EXCEPTION, MSG_REQUEST } from "../../runtime/wire/consts.js";
 import { TAG_EMPTY_STR, TAG_EMPTY_TUPLE, TAG_FSET, TAG_STR1, TAG_STR_L4, TAG_TUP_L4 } from "../../runtime/wire/brine.js";
-import { sleep } from "../proc.js";
+import { cli, sleep } from "../harness.js";
 
-const { values } = parseArgs({ options: { attack: { type: "string" }, port: { type: "string" }, quick: { type: "boolean", default: false } }, strict: true });
+const { values } = cli("attacker.ts --attack 1-9 --port N [--quick]", { attack: { type: "string" }, port: { type: "string" }, quick: { type: "boolean", default: false } });
 const attack = Number(values.attack);
 const port = Number(values.port);
 const scale = values.quick ? 0.1 : 1;

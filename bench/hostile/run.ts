@@ -1,26 +1,19 @@
-// Hostile-client bench (`npm run bench:hostile`, issue 16): seven attacks, each against a
-// fresh rpyc-ts ThreadedServer (the seed service) and, as control, a fresh Python RPyC 5.3
-// ThreadedServer, each in a process of its own. The attack runs in another process
-// (bench/hostile/attacker.ts); meanwhile a healthy rpyc-ts client on its own connection calls
-// get_answer() every 20 ms, and the server's RSS is sampled every 50 ms. A server that dies is
-// a result (survived: no), not an error. 127.0.0.1 only. See bench/README.md.
-//
-//   npm run bench:hostile                          # full size: a few minutes
-//   npm run bench:hostile -- --quick               # sizes ÷ 10: a smoke run
-//   npm run bench:hostile -- --only 1,7 --json out.json
+// Hostile-client bench (`npm run bench:hostile`): nine attacks (bench/hostile/attacker.ts), each
+// against a fresh rpyc-ts server (ts_server.ts) and a Python RPyC control (python_server.py),
+// while a healthy client calls every 20 ms and the server's RSS is sampled. A dead server is a
+// result, not an error. 127.0.0.1 only. See bench/README.md and --help.
 
 import { execFileSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import { connect, tlsConnect, type Connection } from "../../runtime/index.js";
 import type { MyService } from "../../examples/seed-service.js";
-import { exited, exitOnSignals, startChild, stopAllChildren, stopChild } from "../children.js";
-import { BENCH_DIR, REPO_DIR, captureStderr, cpuSeconds, describeExit, isRunning, numberOption, onJsonLines, sleep, startNode, startServer, type RunningServer } from "../proc.js";
-import { summarize } from "../stats.js";
+import {
+  BENCH_DIR, captureStderr, cli, cpuSeconds, describeExit, exited, interruption, isRunning, list, num, onJsonLines, runMain, sleep, startNode, startServer,
+  startServerCommand, stopAllChildren, stopChild, summarize, writeJson,
+} from "../harness.js";
 
 const ATTACKS = [
   { id: 1, label: "10 MB frame: tuple of 10M b''" },
@@ -49,29 +42,20 @@ const HELP = `Hostile-client bench (bench/README.md): npm run bench:hostile [-- 
   --json FILE   also write the rows as JSON
 `;
 
-const { values } = parseArgs({
-  options: {
-    only: { type: "string" },
-    servers: { type: "string" },
-    quick: { type: "boolean", default: false },
-    "max-rss-gb": { type: "string" },
-    json: { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
-  },
-  strict: true,
+const { values } = cli(HELP, {
+  only: { type: "string" },
+  servers: { type: "string" },
+  quick: { type: "boolean", default: false },
+  "max-rss-gb": { type: "string" },
+  json: { type: "string" },
 });
-if (values.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-const list = (raw: string | undefined): string[] => (raw ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
 const only = list(values.only).map(Number);
 for (const id of only) if (!ATTACKS.some((a) => a.id === id)) throw new RangeError(`--only: no attack ${id}`);
 const servers = list(values.servers);
 for (const s of servers) if (!(SERVERS as readonly string[]).includes(s)) throw new RangeError(`--servers: unknown ${s}`);
 const attacks = ATTACKS.filter((a) => only.length === 0 || only.includes(a.id));
 const kinds = SERVERS.filter((s) => servers.length === 0 || servers.includes(s));
-const maxRss = numberOption("--max-rss-gb", values["max-rss-gb"], 12, 0.1) * 1e9;
+const maxRss = num("--max-rss-gb", values["max-rss-gb"], 12, 0.1) * 1e9;
 
 type Row = Awaited<ReturnType<typeof runOne>>;
 
@@ -83,22 +67,6 @@ function rssBytes(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Python's server: same "PORT n" contract as the Node ones (proc.ts startServer). */
-async function startPython(args: readonly string[]): Promise<RunningServer> {
-  const proc = startChild(PYTHON, ["-u", path.join(BENCH_DIR, "hostile", "python_server.py"), ...args], REPO_DIR);
-  const stderr = captureStderr(proc);
-  const lines = createInterface({ input: proc.stdout });
-  const port = await new Promise<number>((resolve, reject) => {
-    setTimeout(() => reject(new Error(`python_server.py printed no PORT line within 20 s: ${stderr()}`)), 20_000).unref();
-    lines.on("line", (line) => {
-      const match = /^PORT (\d+)$/.exec(line.trim());
-      if (match) resolve(Number(match[1]));
-    });
-    void exited(proc).then(() => reject(new Error(`python_server.py ended, ${describeExit(proc, stderr())}`)));
-  }).finally(() => lines.close());
-  return { proc, port, stderr };
 }
 
 /** A timer that does not keep the bench alive once everything else is done (bounds, timeouts). */
@@ -128,7 +96,7 @@ function healthyClient(call: () => Promise<number>): { latencies: number[]; fail
 
 async function runOne(attack: number, kind: ServerKind, certDir: string | undefined) {
   const tlsArgs = certDir === undefined ? [] : ["--tls", certDir];
-  const server = kind === "rpyc-ts" ? await startServer("hostile/ts_server.ts", tlsArgs) : await startPython(tlsArgs);
+  const server = kind === "rpyc-ts" ? await startServer("hostile/ts_server.ts", tlsArgs) : await startServerCommand(PYTHON, ["-u", path.join(BENCH_DIR, "hostile", "python_server.py"), ...tlsArgs]);
   const pid = server.proc.pid;
   let conn: Connection<MyService> | undefined;
   let attacker: ChildProcessWithoutNullStreams | undefined;
@@ -215,7 +183,7 @@ async function runOne(attack: number, kind: ServerKind, certDir: string | undefi
 }
 
 function printTable(rows: readonly Row[]): void {
-  const num = (v: number | null, digits = 1): string => (v === null ? "–" : v.toFixed(digits));
+  const fix = (v: number | null, digits = 1): string => (v === null ? "–" : v.toFixed(digits));
   const table = new Table({
     head: ["attack", "server", "survived", "healthy calls\n(failed)", "healthy ms\np50 / p99 / max", "server RSS\n+MB (before)", "server\nCPU s", "attack\ns", "attack outcome"],
     colWidths: [24, 9, 20, null, null, null, null, null, 46],
@@ -228,62 +196,46 @@ function printTable(rows: readonly Row[]): void {
       r.server,
       r.survived ? "yes" : `NO: ${r.why}`,
       `${r.calls} (${r.failed})`,
-      `${num(r.p50_ms, 2)} / ${num(r.p99_ms)} / ${num(r.max_ms)}`,
-      `${num(r.rss_growth_mb, 0)} (${num(r.rss_before_mb, 0)})`,
-      num(r.server_cpu_s, 2),
-      num(r.duration_s),
+      `${fix(r.p50_ms, 2)} / ${fix(r.p99_ms)} / ${fix(r.max_ms)}`,
+      `${fix(r.rss_growth_mb, 0)} (${fix(r.rss_before_mb, 0)})`,
+      fix(r.server_cpu_s, 2),
+      fix(r.duration_s),
       r.attack_detail,
     ]);
   }
   process.stdout.write(`${table.toString()}\n`);
 }
 
+let certDir: string | undefined;
+
 async function main(): Promise<number> {
-  let certDir: string | undefined;
-  const signals = exitOnSignals(async () => {
-    await stopAllChildren();
-    if (certDir !== undefined) rmSync(certDir, { recursive: true, force: true });
-  });
-  try {
-    if (attacks.some((a) => a.id === 7)) {
-      certDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-hostile-"));
-      const [key, cert] = [path.join(certDir, "key.pem"), path.join(certDir, "cert.pem")];
-      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert], { stdio: "ignore" });
-    }
-    const rows: Row[] = [];
-    for (const attack of attacks) {
-      for (const kind of kinds) {
-        if (signals.interrupted) return 130;
-        process.stderr.write(`attack ${attack.id} (${attack.label}) on ${kind} ...`);
-        try {
-          const row = await runOne(attack.id, kind, attack.id === 7 ? certDir : undefined);
-          rows.push(row);
-          process.stderr.write(` ${row.survived ? "survived" : "did NOT survive"}, ${row.duration_s.toFixed(1)} s\n`);
-        } catch (err) {
-          if (signals.interrupted) return 130;
-          process.stderr.write(` bench error: ${err instanceof Error ? err.message : String(err)}\n`);
-        }
+  if (attacks.some((a) => a.id === 7)) {
+    certDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-hostile-"));
+    const [key, cert] = [path.join(certDir, "key.pem"), path.join(certDir, "cert.pem")];
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+  }
+  const rows: Row[] = [];
+  for (const attack of attacks) {
+    for (const kind of kinds) {
+      if (interruption.interrupted) return 130;
+      process.stderr.write(`attack ${attack.id} (${attack.label}) on ${kind} ...`);
+      try {
+        const row = await runOne(attack.id, kind, attack.id === 7 ? certDir : undefined);
+        rows.push(row);
+        process.stderr.write(` ${row.survived ? "survived" : "did NOT survive"}, ${row.duration_s.toFixed(1)} s\n`);
+      } catch (err) {
+        if (interruption.interrupted) return 130;
+        process.stderr.write(` bench error: ${err instanceof Error ? err.message : String(err)}\n`);
       }
     }
-    process.stdout.write(`hostile clients, 127.0.0.1${values.quick ? ", --quick (sizes ÷ 10)" : ""}; healthy client: get_answer() every ${HEALTHY_INTERVAL_MS} ms during the attack (latencies of answered calls; failed: error or no answer in ${CALL_TIMEOUT_MS / 1000} s)\n`);
-    printTable(rows);
-    if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), quick: values.quick, rows }, null, 2)}\n`);
-    return 0;
-  } finally {
-    if (!signals.interrupted) {
-      await stopAllChildren();
-      if (certDir !== undefined) rmSync(certDir, { recursive: true, force: true });
-    }
   }
+  process.stdout.write(`hostile clients, 127.0.0.1${values.quick ? ", --quick (sizes ÷ 10)" : ""}; healthy client: get_answer() every ${HEALTHY_INTERVAL_MS} ms during the attack (latencies of answered calls; failed: error or no answer in ${CALL_TIMEOUT_MS / 1000} s)\n`);
+  printTable(rows);
+  writeJson(values.json, { quick: values.quick, rows });
+  return 0;
 }
 
-main().then(
-  (code) => {
-    if (code !== 130) process.exitCode = code;
-  },
-  async (err: unknown) => {
-    process.stderr.write(`\nhostile bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    await stopAllChildren();
-    process.exit(1);
-  },
-);
+runMain(main, async () => {
+  await stopAllChildren();
+  if (certDir !== undefined) rmSync(certDir, { recursive: true, force: true });
+});

@@ -7,10 +7,9 @@
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { ThreadedServer } from "../../runtime/index.js";
 import { MyService } from "../../examples/seed-service.js";
-import { exitWithParent } from "../child.js";
+import { cli, exitWithParent } from "../harness.js";
 
 /** The seed service, plus the call-back that attack 6 needs (as the Python control has). */
 class HostileService extends MyService {
@@ -19,7 +18,7 @@ class HostileService extends MyService {
   }
 }
 
-const { values } = parseArgs({ options: { tls: { type: "string" }, "watch-stdin": { type: "boolean", default: false } }, strict: true });
+const { values } = cli("ts_server.ts [--tls DIR] [--watch-stdin]", { tls: { type: "string" }, "watch-stdin": { type: "boolean", default: false } });
 const tls = values.tls === undefined ? undefined : { key: readFileSync(path.join(values.tls, "key.pem")), cert: readFileSync(path.join(values.tls, "cert.pem")) };
 const server = new ThreadedServer(HostileService, { hostname: "127.0.0.1", port: 0, ...(tls ? { tls } : {}) });
 await server.start();

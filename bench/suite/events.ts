@@ -8,6 +8,8 @@
 //   {"event":"result","workload":w,...}                 it ended
 //   {"event":"skip","workload":w,"reason":...}          this peer cannot do it (gRPC: callbacks)
 
+import { parseJsonLine } from "../harness.js";
+
 export const WORKLOADS = ["seq", "inflight", "callback", "echo1k", "echo1m"] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
@@ -24,15 +26,12 @@ export type SuiteEvent =
       readonly bytes: number;
       /** Per-call latencies, microseconds, float64 little-endian (sequential rows). */
       readonly samples_out?: string;
+      /** Sequential rows, where the client counts them: bytes and frames (headers included) over the measured calls. */
+      readonly wire?: { readonly bytes_out: number; readonly bytes_in: number; readonly frames_out: number; readonly frames_in: number };
     }
   | { readonly event: "skip"; readonly workload: Workload; readonly reason: string };
 
-export function parseSuiteEvent(line: string): SuiteEvent | undefined {
-  if (!line.startsWith("{")) return undefined;
-  try {
-    const value = JSON.parse(line) as { event?: unknown };
-    return typeof value.event === "string" ? (value as SuiteEvent) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const parseSuiteEvent = (line: string): SuiteEvent | undefined => {
+  const value = parseJsonLine(line);
+  return typeof value?.event === "string" ? (value as SuiteEvent) : undefined;
+};

@@ -14,36 +14,32 @@ import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { cli, list, num } from "../harness.js";
 import type { SuiteEvent, Workload } from "./events.js";
-import { NODE_PEERS, openPeer, type Codec, type NodePeer, type PeerConnection } from "./peers.js";
+import { NODE_PEERS, openPeer, type NodePeer, type PeerConnection, type Wire } from "./peers.js";
 
-const { values } = parseArgs({
-  options: {
-    peer: { type: "string", default: "rpyc" },
-    codec: { type: "string", default: "auto" },
-    port: { type: "string" },
-    warmup: { type: "string", default: "2" },
-    duration: { type: "string", default: "1.5" },
-    inflight: { type: "string", default: "32" },
-    idle: { type: "string", default: "500" },
-    only: { type: "string", default: "" },
-    "samples-dir": { type: "string" },
-    "watch-stdin": { type: "boolean", default: false },
-  },
-  strict: true,
+const { values } = cli("node_client.ts --peer P --port N [--codec C --warmup S --duration S --inflight N --idle N --only LIST --samples-dir D --watch-stdin]", {
+  peer: { type: "string", default: "rpyc" },
+  codec: { type: "string", default: "auto" },
+  port: { type: "string" },
+  warmup: { type: "string" },
+  duration: { type: "string" },
+  inflight: { type: "string" },
+  idle: { type: "string" },
+  only: { type: "string" },
+  "samples-dir": { type: "string" },
+  "watch-stdin": { type: "boolean", default: false },
 });
 
 const peer = values.peer as NodePeer;
 if (!NODE_PEERS.includes(peer)) throw new RangeError(`--peer must be one of ${NODE_PEERS.join(", ")}`);
-const codec: Codec = values.codec === "brine" ? "brine" : "auto";
-const port = Number(values.port);
-if (!Number.isInteger(port) || port <= 0) throw new RangeError("--port is required");
-const warmupMs = Number(values.warmup) * 1000;
-const durationMs = Number(values.duration) * 1000;
-const inflight = Number(values.inflight);
-const idle = Number(values.idle);
-const only = new Set(values.only.split(",").filter((w) => w !== ""));
+const codec = values.codec === "brine" ? "brine" : "auto";
+const port = num("--port", values.port, NaN, 1, true);
+const warmupMs = num("--warmup", values.warmup, 2, 0) * 1000;
+const durationMs = num("--duration", values.duration, 1.5, 0) * 1000;
+const inflight = num("--inflight", values.inflight, 32, 1, true);
+const idle = num("--idle", values.idle, 500, 0, true);
+const only = new Set(list(values.only));
 const wanted = (w: Workload | "mem"): boolean => only.size === 0 || only.has(w);
 
 function emit(event: SuiteEvent): void {
@@ -93,10 +89,11 @@ function writeSamples(workload: Workload, samples: Float64Array): string | undef
 }
 
 /** Untimed calls for `ms` (and at least `min`), then timed ones for --duration; checks every answer. */
-async function sequential(workload: Workload, call: () => Promise<boolean>, warmup: number, min: number, bytes: number, keepSamples: boolean): Promise<void> {
+async function sequential(conn: PeerConnection, workload: Workload, call: () => Promise<boolean>, warmup: number, min: number, bytes: number, keepSamples: boolean): Promise<void> {
   let start = performance.now();
   for (let n = 0; n < min || performance.now() - start < warmup; n++) if (!(await call())) throw new Error(`${workload}: wrong answer`);
   emit({ event: "begin", workload });
+  const wireBefore = conn.wire();
   let samples = new Float64Array(keepSamples ? 1 << 16 : 0);
   let calls = 0;
   start = performance.now();
@@ -117,8 +114,11 @@ async function sequential(workload: Workload, call: () => Promise<boolean>, warm
     }
     calls++;
   }
+  const wireAfter = conn.wire();
   const samplesOut = keepSamples ? writeSamples(workload, samples.subarray(0, calls)) : undefined;
-  emit({ event: "result", workload, calls, wall_seconds: (now - start) / 1000, bytes, ...(samplesOut === undefined ? {} : { samples_out: samplesOut }) });
+  const delta = (k: keyof Wire): number => wireAfter![k] - wireBefore![k];
+  const wire = wireBefore && wireAfter ? { bytes_out: delta("bytesOut"), bytes_in: delta("bytesIn"), frames_out: delta("framesOut"), frames_in: delta("framesIn") } : undefined;
+  emit({ event: "result", workload, calls, wall_seconds: (now - start) / 1000, bytes, ...(samplesOut === undefined ? {} : { samples_out: samplesOut }), ...(wire && { wire }) });
 }
 
 async function concurrent(conn: PeerConnection): Promise<void> {
@@ -159,12 +159,12 @@ async function main(): Promise<void> {
   emit({ event: "info", codec: conn.codec });
   if (wanted("mem") && idle > 0) await idleMemory();
   const short = Math.min(warmupMs, 500);
-  if (wanted("seq")) await sequential("seq", async () => (await conn.ping()) === 1, warmupMs, 200, 0, true);
+  if (wanted("seq")) await sequential(conn, "seq", async () => (await conn.ping()) === 1, warmupMs, 200, 0, true);
   if (wanted("inflight")) await concurrent(conn);
   if (wanted("callback")) {
     const callBack = conn.callBack;
     if (callBack === null) emit({ event: "skip", workload: "callback", reason: `${peer} has no callbacks` });
-    else await sequential("callback", async () => (await callBack()) === 2, short, 100, 0, true);
+    else await sequential(conn, "callback", async () => (await callBack()) === 2, short, 100, 0, true);
   }
   for (const [workload, size] of [["echo1k", 1024], ["echo1m", 1 << 20]] as const) {
     if (!wanted(workload)) continue;
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
       const back = await conn.echo(data);
       return back.length === size && back[0] === data[0] && back[size - 1] === data[size - 1] && back[size >> 1] === data[size >> 1];
     };
-    await sequential(workload, check, short, size > 65536 ? 3 : 50, size, false);
+    await sequential(conn, workload, check, short, size > 65536 ? 3 : 50, size, false);
   }
   await conn.close();
 }

@@ -5,35 +5,30 @@
 //   --peer capnweb  capnweb over WebSocket (bench/suite/capnweb.ts)
 //   --peer grpc     @grpc/grpc-js unary (bench/suite/grpc.ts)
 // Binds 127.0.0.1 on a free port and prints "PORT n". A line "mem" on stdin prints
-// `MEM {"rss":..,"heap":..}` (after a full GC when run with --expose-gc); stdin's EOF or
-// SIGTERM stops it.
+// `MEM {"rss":..,"heap":..}` (after a full GC when run with --expose-gc); stdin's EOF (with
+// --watch-stdin) or SIGTERM stops it.
 //
 //   node --expose-gc --import tsx bench/suite/node_server.ts --peer rpyc
 
 import { createServer } from "node:net";
-import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
 import { ThreadedServer } from "../../runtime/index.js";
 import { BenchServiceDispatch } from "../generated/bench-service.dispatch.js";
 import { BenchService } from "../service/bench-service.js";
-import { exitWithParent } from "../child.js";
+import { cli, exitWithParent } from "../harness.js";
 import { startCapnwebServer } from "./capnweb.js";
 import { startGrpcServer } from "./grpc.js";
-import { codecConfig, NODE_PEERS, type Codec, type NodePeer } from "./peers.js";
+import { codecConfig, NODE_PEERS, type NodePeer } from "./peers.js";
 import { serveRaw } from "./raw.js";
 
-const { values } = parseArgs({
-  options: {
-    peer: { type: "string", default: "rpyc" },
-    codec: { type: "string", default: "auto" },
-    "watch-stdin": { type: "boolean", default: false },
-  },
-  strict: true,
+const { values } = cli("node_server.ts --peer raw|rpyc|capnweb|grpc [--codec auto|brine] [--watch-stdin]", {
+  peer: { type: "string", default: "rpyc" },
+  codec: { type: "string", default: "auto" },
+  "watch-stdin": { type: "boolean", default: false },
 });
 const peer = values.peer as NodePeer;
 if (!NODE_PEERS.includes(peer)) throw new RangeError(`--peer must be one of ${NODE_PEERS.join(", ")}`);
 if (values.codec !== "auto" && values.codec !== "brine") throw new RangeError("--codec must be auto or brine");
-const codec: Codec = values.codec;
+const codec = values.codec;
 
 async function start(): Promise<{ port: number; close(): Promise<void> }> {
   switch (peer) {
@@ -45,12 +40,7 @@ async function start(): Promise<{ port: number; close(): Promise<void> }> {
       return { port: address.port, close: () => new Promise((resolve) => server.close(() => resolve())) };
     }
     case "rpyc": {
-      const server = new ThreadedServer(BenchService, {
-        hostname: "127.0.0.1",
-        port: 0,
-        dispatch: BenchServiceDispatch,
-        protocolConfig: codecConfig(codec),
-      });
+      const server = new ThreadedServer(BenchService, { hostname: "127.0.0.1", port: 0, dispatch: BenchServiceDispatch, protocolConfig: codecConfig(codec) });
       await server.start();
       return { port: server.port, close: () => server.close() };
     }
@@ -61,18 +51,13 @@ async function start(): Promise<{ port: number; close(): Promise<void> }> {
   }
 }
 
-function collect(): void {
+const server = await start();
+process.stdout.write(`PORT ${server.port}\n`);
+exitWithParent(() => server.close(), values["watch-stdin"], (line) => {
+  if (line.trim() !== "mem") return;
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   gc?.();
-}
-
-const server = await start();
-process.stdout.write(`PORT ${server.port}\n`);
-exitWithParent(() => server.close(), values["watch-stdin"]);
-createInterface({ input: process.stdin }).on("line", (line) => {
-  if (line.trim() !== "mem") return;
-  collect();
   const usage = process.memoryUsage();
   process.stdout.write(`MEM ${JSON.stringify({ rss: usage.rss, heap: usage.heapUsed, external: usage.external })}\n`);
 });

@@ -22,7 +22,16 @@ export interface PeerConnection {
   readonly callBack: (() => Promise<number>) | null;
   /** rpyc-ts: the codec the two ends agreed on ("native" or "brine"); null for other peers. */
   readonly codec: string | null;
+  /** What went on the wire so far (bytes and frames, frame headers included); null: not counted. */
+  wire(): Wire | null;
   close(): Promise<void>;
+}
+
+export interface Wire {
+  readonly bytesOut: number;
+  readonly bytesIn: number;
+  readonly framesOut: number;
+  readonly framesIn: number;
 }
 
 /**
@@ -48,6 +57,10 @@ async function openRpyc(port: number, codec: Codec): Promise<PeerConnection> {
     echo: (data) => root.echo(data),
     callBack: () => root.call_back(plusOne),
     codec: agreed,
+    wire: () => {
+      const { bytesOut, bytesIn, framesOut, framesIn } = conn.stats();
+      return { bytesOut, bytesIn, framesOut, framesIn };
+    },
     close: () => conn.close(),
   };
 }
@@ -62,17 +75,18 @@ async function openRaw(port: number): Promise<PeerConnection> {
     socket.once("error", reject);
   });
   const client = new RawClient(socket);
-  return { ping: () => client.ping(), echo: (data) => client.echo(data), callBack: () => client.callBack(), codec: null, close: () => client.close() };
+  return { ping: () => client.ping(), echo: (data) => client.echo(data), callBack: () => client.callBack(), codec: null, close: () => client.close(),
+    wire: () => ({ bytesOut: socket.bytesWritten, bytesIn: socket.bytesRead, framesOut: client.framesOut, framesIn: client.framesIn }) };
 }
 
 async function openCapnweb(port: number): Promise<PeerConnection> {
   const client = await CapnwebClient.open(port);
-  return { ping: () => client.ping(), echo: (data) => client.echo(data), callBack: () => client.callBack(), codec: null, close: () => client.close() };
+  return { ping: () => client.ping(), echo: (data) => client.echo(data), callBack: () => client.callBack(), codec: null, wire: () => null, close: () => client.close() };
 }
 
 function openGrpc(port: number): Promise<PeerConnection> {
   const client = new GrpcClient(port);
-  return Promise.resolve({ ping: () => client.ping(), echo: (data) => client.echo(data), callBack: null, codec: null, close: () => client.close() });
+  return Promise.resolve({ ping: () => client.ping(), echo: (data) => client.echo(data), callBack: null, codec: null, wire: () => null, close: () => client.close() });
 }
 
 export function openPeer(peer: NodePeer, port: number, codec: Codec): Promise<PeerConnection> {

@@ -14,7 +14,6 @@ writes them:
 import argparse
 import array
 import collections
-import json
 import os
 import random
 import sys
@@ -23,10 +22,8 @@ import time
 
 import rpyc
 
-
-def emit(**fields):
-    sys.stdout.write(json.dumps(fields) + "\n")
-    sys.stdout.flush()
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pyharness import WireCounter, emit, watch_stdin  # noqa: E402
 
 
 class Acks:
@@ -35,24 +32,13 @@ class Acks:
     def __init__(self):
         self.cond = threading.Condition()
         self.count = 0
-        threading.Thread(target=self.read, daemon=True).start()
+        watch_stdin(self.on_line, exit_code=3)
 
-    def read(self):
-        rest = b""
-        try:
-            while True:
-                chunk = os.read(0, 4096)
-                if not chunk:
-                    break
-                rest += chunk
-                while b"\n" in rest:
-                    line, rest = rest.split(b"\n", 1)
-                    if line.strip() == b"ok":
-                        with self.cond:
-                            self.count += 1
-                            self.cond.notify_all()
-        finally:
-            os._exit(3)
+    def on_line(self, line):
+        if line == "ok":
+            with self.cond:
+                self.count += 1
+                self.cond.notify_all()
 
     def ask(self, **event):
         emit(**event)
@@ -67,7 +53,7 @@ def payload(size):
     return random.Random(size).randbytes(size)
 
 
-def sequential(args, workload, call, warmup, minimum, nbytes, keep):
+def sequential(args, workload, call, warmup, minimum, nbytes, keep, wire=None):
     start = time.perf_counter()
     n = 0
     while n < minimum or time.perf_counter() - start < warmup:
@@ -75,6 +61,7 @@ def sequential(args, workload, call, warmup, minimum, nbytes, keep):
             raise RuntimeError(workload + ": wrong answer")
         n += 1
     emit(event="begin", workload=workload)
+    before = wire.snapshot() if wire else None
     samples = array.array("d")
     calls = 0
     start = time.perf_counter()
@@ -92,6 +79,8 @@ def sequential(args, workload, call, warmup, minimum, nbytes, keep):
         calls += 1
     # perf_counter() and perf_counter_ns() share one clock
     fields = dict(event="result", workload=workload, calls=calls, wall_seconds=now - start, bytes=nbytes)
+    if wire:
+        fields["wire"] = {k: v - before[k] for k, v in wire.snapshot().items()}
     if keep and args.samples_dir:
         path = os.path.join(args.samples_dir, workload + ".f64")
         if sys.byteorder != "little":
@@ -146,6 +135,7 @@ def main():
 
     acks = Acks()
     conn = rpyc.connect("127.0.0.1", args.port)
+    wire = WireCounter(conn)
     root = conn.root
     if root.ping() != 1:
         raise RuntimeError("ping: wrong answer")
@@ -165,12 +155,12 @@ def main():
 
     short = min(args.warmup, 0.5)
     if wanted("seq"):
-        sequential(args, "seq", lambda: conn.root.ping() == 1, args.warmup, 200, 0, True)
+        sequential(args, "seq", lambda: conn.root.ping() == 1, args.warmup, 200, 0, True, wire)
     if wanted("inflight"):
         concurrent(args, conn)
     if wanted("callback"):
         plus_one = lambda x: x + 1  # noqa: E731
-        sequential(args, "callback", lambda: conn.root.call_back(plus_one) == 2, short, 100, 0, True)
+        sequential(args, "callback", lambda: conn.root.call_back(plus_one) == 2, short, 100, 0, True, wire)
     for workload, size in (("echo1k", 1024), ("echo1m", 1 << 20)):
         if not wanted(workload):
             continue

@@ -11,10 +11,11 @@ import gc
 import json
 import os
 import sys
-import threading
 
 import rpyc
-from rpyc.utils.server import ThreadedServer
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pyharness import serve  # noqa: E402
 
 
 class BenchService(rpyc.Service):
@@ -31,39 +32,13 @@ class BenchService(rpyc.Service):
         return fn(1)
 
 
-def rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def serve_stdin(watch):
-    """'mem' lines ask for our memory; with --watch-stdin, EOF means the suite is gone, so we go too."""
-    rest = b""
-    try:
-        # os.read on the raw descriptor: a daemon thread blocked in sys.stdin's buffered
-        # reader would hold its lock and make interpreter shutdown abort.
-        while True:
-            chunk = os.read(0, 4096)
-            if not chunk:
-                break
-            rest += chunk
-            while b"\n" in rest:
-                line, rest = rest.split(b"\n", 1)
-                if line.strip() == b"mem":
-                    gc.collect()
-                    sys.stdout.write("MEM " + json.dumps({"rss": rss_bytes(), "heap": None}) + "\n")
-                    sys.stdout.flush()
-    finally:
-        if watch:
-            os._exit(0)
-
-
-def main():
-    server = ThreadedServer(BenchService, hostname="127.0.0.1", port=0)
-    threading.Thread(target=serve_stdin, args=("--watch-stdin" in sys.argv,), daemon=True).start()
-    print("PORT", server.port, flush=True)
-    server.start()
+def on_line(line):
+    if line == "mem":
+        gc.collect()
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        print("MEM " + json.dumps({"rss": rss, "heap": None}), flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    serve(BenchService, on_line, exit_at_eof="--watch-stdin" in sys.argv)

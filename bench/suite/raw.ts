@@ -99,11 +99,16 @@ export class RawClient {
   private pending: (Pending | undefined)[] = [];
   private head = 0;
   private failure: Error | null = null;
+  /** Messages sent and received (the suite's wire counts). */
+  framesOut = 0;
+  framesIn = 0;
 
   constructor(readonly socket: Socket) {
     socket.setNoDelay(true);
     const framer = new Framer((body) => {
+      this.framesIn++;
       if (body[0] === KIND.query) {
+        this.framesOut++;
         socket.write(ANSWER);
         return;
       }
@@ -132,6 +137,7 @@ export class RawClient {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending.push({ resolve, reject });
+      this.framesOut++;
       send();
     });
   }
