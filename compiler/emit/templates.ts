@@ -59,11 +59,11 @@ function namingOf(options: Handlebars.HelperOptions): TsNaming {
 
 /** Lines of a JSDoc block (without the delimiters), with `*\/` made harmless. */
 function jsdocLines(doc: unknown, params: unknown): string[] {
-  const escape = (line: string): string => line.replace(/\*\//g, "*\\/");
-  const lines = docLines(typeof doc === "string" ? doc : undefined).map(escape);
+  const harmless = (line: string): string => line.replace(/\*\//g, "*\\/");
+  const lines = docLines(typeof doc === "string" ? doc : undefined).map(harmless);
   const documented = Array.isArray(params) ? (params as { name: string; doc?: string }[]).filter((p) => typeof p.doc === "string" && p.doc.trim() !== "") : [];
   for (const param of documented) {
-    const [first = "", ...rest] = docLines(param.doc).map(escape);
+    const [first = "", ...rest] = docLines(param.doc).map(harmless);
     lines.push(`@param ${param.name} ${first}`.trimEnd(), ...rest.map((line) => `  ${line}`.trimEnd()));
   }
   return lines;

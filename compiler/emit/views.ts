@@ -3,7 +3,7 @@
 
 import { compareStrings } from "../common.js";
 import type { AttributeDef, MethodDef, ServiceDef, TypeDef, WireType } from "../model.js";
-import { childTypes, importSpecifier, memberTypes, mentionedNames, ModelIndex, serviceNames, typeDefBodies, type EmitOptions, type ServiceNames } from "./context.js";
+import { childTypes, importSpecifier, memberTypes, mentionedNames, type ModelIndex, serviceNames, typeDefBodies, type EmitOptions, type ServiceNames } from "./context.js";
 import { keywordsType, PYTHON_RUNTIME_TYPES, pythonFieldTypes, pythonNaming, pythonRuntimeTypes, type PythonRuntimeType } from "./python-views.js";
 import { cleanParam, cleanWireType, type RuntimeNames, type TsNaming } from "./ts-types.js";
 

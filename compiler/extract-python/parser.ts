@@ -107,8 +107,8 @@ export function stringValue(node: Node): string | undefined {
   let text = "";
   for (const child of node.children) {
     if (!child) continue;
-    if (child.type === "string_content") text += prefix.includes("r") ? child.text : unescape(child.text);
-    else if (child.type === "escape_sequence") text += prefix.includes("r") ? child.text : unescape(child.text);
+    if (child.type === "string_content") text += prefix.includes("r") ? child.text : unescapePython(child.text);
+    else if (child.type === "escape_sequence") text += prefix.includes("r") ? child.text : unescapePython(child.text);
     else if (child.type === "interpolation") return undefined;
   }
   return text;
@@ -117,7 +117,7 @@ export function stringValue(node: Node): string | undefined {
 const ESCAPES: Readonly<Record<string, string>> = { n: "\n", t: "\t", r: "\r", "\\": "\\", "'": "'", '"': '"', "\n": "", a: "\x07", b: "\b", f: "\f", v: "\v", "0": "\0" };
 
 /** Python's escapes in a non-raw literal (\n, \t, \\, \', \", \xNN, \uNNNN, a line continuation). */
-function unescape(text: string): string {
+function unescapePython(text: string): string {
   return text.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[\s\S])/g, (whole, code: string) => {
     if (/^[xuU]/.test(code) && code.length > 1) return String.fromCodePoint(parseInt(code.slice(1), 16));
     return ESCAPES[code] ?? whole;

@@ -6,7 +6,7 @@ import { ts } from "ts-morph";
 import type { AttributeDef, MethodDef, ServiceDef } from "../model.js";
 import { compareStrings } from "../common.js";
 import { type ExtractContext, HINT_UNSUPPORTED, docField } from "./context.js";
-import { type TypeResolver, type TypeSite } from "./types.js";
+import type { TypeResolver, TypeSite } from "./types.js";
 import { unionOf } from "./wire.js";
 
 /** Prefix of the members a peer may reach (RPyC's `exposed_`). */

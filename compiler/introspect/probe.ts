@@ -113,7 +113,7 @@ export async function probeService(conn: Connection, options: ProbeOptions): Pro
     });
   }
 
-  const exposed = [...new Set((names as unknown[]).map(asText).filter((n): n is string => n !== undefined && n.startsWith(exposedPrefix)))].sort();
+  const exposed = [...new Set((names as unknown[]).map(asText).filter((n): n is string => n?.startsWith(exposedPrefix) === true))].sort();
   if (exposed.length > MAX_LIVE_MEMBERS) throw new IntrospectError("TOO_MANY_MEMBERS", `${where}: the server lists ${exposed.length} exposed members, more than ${MAX_LIVE_MEMBERS}`);
   const members: LiveMember[] = [];
   for (const member of exposed) {

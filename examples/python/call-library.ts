@@ -6,7 +6,6 @@
 //   npx tsx examples/python/call-library.ts         starts one itself (127.0.0.1, a free port), then stops it
 
 import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { isRemoteException } from "../../runtime/index.js";

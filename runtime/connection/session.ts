@@ -71,6 +71,7 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
   private rootProxy: unknown;
   private rootFetch: Promise<void> | undefined;
   /** The fetched root (it holds the refcount); the lazy root keeps it alive for the connection's life. */
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: only written; holding it is the point.
   private rootTarget: unknown;
   private readonly schemasByNamePack: ReadonlyMap<string, ServiceSchema>;
   codecDecided!: (codec: Codec) => void;

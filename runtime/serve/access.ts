@@ -27,7 +27,7 @@ export function isReservedName(name: string): boolean {
 /** Prototypes whose members belong to JavaScript, not to the served object. */
 const LANGUAGE_ROOTS: ReadonlySet<object> = new Set([Object.prototype, Function.prototype]);
 
-const owns = (o: object, name: string): boolean => Object.prototype.hasOwnProperty.call(o, name);
+const owns = (o: object, name: string): boolean => Object.hasOwn(o, name);
 
 /**
  * Object.prototype or Function.prototype of ANY realm: objects made in a node:vm context
@@ -65,7 +65,7 @@ export const boundMethods = new WeakMap<Function, { fn: Function; self: object }
 export function findOwner(obj: object, name: string): object | undefined {
   if (FORBIDDEN_NAMES.has(name)) return undefined;
   for (let o: object | null = obj; o !== null && !isLanguageRoot(o); o = Object.getPrototypeOf(o)) {
-    if (Object.prototype.hasOwnProperty.call(o, name)) return o;
+    if (Object.hasOwn(o, name)) return o;
   }
   return undefined;
 }

@@ -14,7 +14,7 @@ import {
   ConnectionClosedError,
   DEFAULT_CLASSIC_PORT,
   DEFAULT_CONFIG,
-  PythonException,
+  type PythonException,
   Service,
   TCPRegistryClient,
   TCPRegistryServer,

@@ -13,9 +13,9 @@ import type { CallbackRemote, CounterRemote } from "../../fixtures/callbacks/exp
 import type { BaseRemote, InventoryRemote } from "../../fixtures/inheritance/expected/index.js";
 import type { BaseService as RealBaseService } from "../../fixtures/inheritance/base-service.js";
 import type { InventoryService as RealInventoryService } from "../../fixtures/inheritance/inventory-service.js";
-import { Color, connectGeo, type GeoRemote, type Point } from "../../fixtures/package/expected/dist/index.js";
+import { type Color, connectGeo, type GeoRemote, type Point } from "../../fixtures/package/expected/dist/index.js";
 import type { DirectoryService as RealDirectoryService } from "../../fixtures/rich-types/directory-service.js";
-import { Priority, Role, type Address, type Attachment, type DirectoryRemote, type Page_User, type ParsedPath, type SearchResult, type Status, type Ticket, type User } from "../../fixtures/rich-types/expected/index.js";
+import { Priority, type Role, type Address, type Attachment, type DirectoryRemote, type Page_User, type ParsedPath, type SearchResult, type Status, type Ticket, type User } from "../../fixtures/rich-types/expected/index.js";
 import { connectMy, type MyRemote, type MyService as MyShape } from "../../fixtures/seed/expected/index.js";
 import type { MyService } from "../../fixtures/seed/my-service.js";
 

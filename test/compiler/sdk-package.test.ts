@@ -355,8 +355,8 @@ describe("the SDK package, packed and installed like an npm package", () => {
     expect(pkg).toMatchObject({ name: SDK_NAME, version: "1.0.0", type: "module", peerDependencies: { "rpyc-ts": `^${RUNTIME_VERSION}` } });
     expect(pkg.dependencies ?? {}).toEqual({});
     // Every entry point the manifest names is in the tarball.
-    const entry = (pkg.exports ?? {})["."] as { types?: string; import?: string } | undefined;
-    const targets = [pkg.main, pkg.types, entry?.types, entry?.import, (pkg.exports ?? {})["./package.json"]];
+    const entry = pkg.exports?.["."] as { types?: string; import?: string } | undefined;
+    const targets = [pkg.main, pkg.types, entry?.types, entry?.import, pkg.exports?.["./package.json"]];
     expect(targets).toEqual(["./dist/index.js", "./dist/index.d.ts", "./dist/index.d.ts", "./dist/index.js", "./package.json"]);
     for (const target of targets) expect(tarballFileList(sdkTgz)).toContain(String(target).replace(/^\.\//, ""));
     // Nothing published refers to the server side or to the services' sources.

@@ -1,7 +1,7 @@
 // DEFAULT_CONFIG: RPyC's keys and defaults, and the keys that change behaviour at run time.
 
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG, PythonException, SAFE_ATTRS, Service, ValueError, type Connection } from "../../runtime/index.js";
+import { DEFAULT_CONFIG, type PythonException, SAFE_ATTRS, Service, ValueError, type Connection } from "../../runtime/index.js";
 import { resolveConfig } from "../../runtime/connection/config.js";
 import { connectTo, eventually, serve } from "../helpers/servers.js";
 

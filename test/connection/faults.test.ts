@@ -41,16 +41,6 @@ async function rejections(promises: readonly Promise<unknown>[]): Promise<unknow
   });
 }
 
-/** Milliseconds `promise` takes to settle. */
-async function timeToSettle(promise: Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await promise.then(
-    () => undefined,
-    () => undefined,
-  );
-  return performance.now() - start;
-}
-
 /** A promise the test resolves: service methods await `opened` until the test calls open(). */
 class Gate {
   open!: () => void;

@@ -205,7 +205,7 @@ class InteropService extends Service {
   }
 }
 
-async function client(scenario: string, port = interopServer.port): Promise<Record<string, any>> {
+async function client(scenario: string, port = interopServer.port): Promise<Record<string, Untyped>> {
   return runPythonClient("interop_client.py", [String(port), scenario]);
 }
 

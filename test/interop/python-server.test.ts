@@ -30,7 +30,7 @@ import {
   str,
   type Connection,
 } from "../../runtime/index.js";
-import { MyService } from "../../examples/seed-service.js";
+import type { MyService } from "../../examples/seed-service.js";
 import { sessionOf } from "../../runtime/connection/connection.js";
 import { requirePythonRpyc, startPython, type PythonProcess } from "../helpers/python.js";
 import { connectTo, sleep } from "../helpers/servers.js";

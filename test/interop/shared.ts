@@ -39,5 +39,5 @@ export interface Report {
  * An untyped netref. `conn.root` of an untyped connection is a DynamicNetref, whose members
  * are `DynamicAttribute | undefined` under noUncheckedIndexedAccess; tests call them freely.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: tests call untyped remote members freely.
 export type Untyped = any;

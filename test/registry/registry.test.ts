@@ -10,7 +10,7 @@ import {
   REGISTRY_PORT,
   RegistryCore,
   TCPRegistryClient,
-  TCPRegistryServer,
+  type TCPRegistryServer,
   UDPRegistryClient,
   dump,
   load,
