@@ -8,12 +8,11 @@ import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import cliProgress from "cli-progress";
-import Table from "cli-table3";
 import { generateCorpus, type Corpus } from "./compiler/corpus.js";
 import type { ChildResult, PhasesResult, PhaseTimes, RunResult, WatchResult } from "./compiler/events.js";
 import {
-  BENCH_DIR, REPO_DIR, captureStderr, cli, describeExit, exited, onJsonLines, fmtInt, interruption, list, loadAverage, machine, machineBusySeconds, median as medianOf, num, runMain, startChild,
-  stopAllChildren, waitForQuiet, writeJson,
+  BENCH_DIR, REPO_DIR, captureStderr, cli, describeExit, exited, onJsonLines, fmtInt, interruption, listOf, loadAverage, machine, machineBusySeconds,
+  median as medianOf, newTable, num, runMain, startChild, stopAllChildren, waitForQuiet, writeJson,
 } from "./harness.js";
 
 const CHILD = path.join(BENCH_DIR, "compiler", "child.ts");
@@ -46,22 +45,9 @@ Usage: npm run bench:compiler [-- options]
   -h, --help         this text
 `;
 
-interface Options {
-  readonly quick: boolean;
-  readonly services: number;
-  readonly methods: number;
-  readonly seed: number;
-  readonly edits: number;
-  readonly repeat: number;
-  readonly only: ReadonlySet<MeasurementId>;
-  readonly cpuProf: string | undefined;
-  readonly waitQuiet: number;
-  readonly keep: boolean;
-  readonly json: string | undefined;
-  readonly plain: boolean;
-}
+type Options = ReturnType<typeof parseOptions>;
 
-function parseOptions(): Options {
+function parseOptions() {
   const { values } = cli(HELP, {
     quick: { type: "boolean", default: false },
     services: { type: "string" },
@@ -77,11 +63,7 @@ function parseOptions(): Options {
     plain: { type: "boolean", default: false },
   });
   const quick = values.quick;
-  const only = new Set<MeasurementId>();
-  for (const id of list(values.only ?? MEASUREMENTS.join(","))) {
-    if (!(MEASUREMENTS as readonly string[]).includes(id)) throw new RangeError(`unknown measurement ${JSON.stringify(id)}; choose from ${MEASUREMENTS.join(",")}`);
-    only.add(id as MeasurementId);
-  }
+  const only: ReadonlySet<MeasurementId> = new Set(listOf("--only", values.only ?? MEASUREMENTS.join(","), MEASUREMENTS));
   if (only.size === 0) throw new RangeError("--only selects no measurement");
   const services = num("--services", values.services, quick ? 20 : 200, 1, true);
   return {
@@ -101,8 +83,6 @@ function parseOptions(): Options {
 }
 
 // ---- child processes -----------------------------------------------------------------------------
-
-
 
 interface ChildRun<R extends ChildResult> {
   readonly result: R;
@@ -141,9 +121,7 @@ async function runChild<R extends ChildResult>(mode: string, args: readonly stri
 
 // ---- measurements ----------------------------------------------------------------------------------
 
-interface RunRow {
-  readonly runs: readonly ChildRun<RunResult>[];
-}
+type RunRow = { readonly runs: readonly ChildRun<RunResult>[] };
 
 interface Results {
   cold?: RunRow;
@@ -157,20 +135,8 @@ interface Results {
 
 /** Files and bytes under a directory. */
 function treeSize(dir: string): { files: number; bytes: number } {
-  let files = 0;
-  let bytes = 0;
-  const walk = (d: string): void => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else {
-        files++;
-        bytes += statSync(full).size;
-      }
-    }
-  };
-  walk(dir);
-  return { files, bytes };
+  const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => statSync(path.join(dir, f))).filter((s) => s.isFile());
+  return { files: files.length, bytes: files.reduce((n, s) => n + s.size, 0) };
 }
 
 /** Service files to edit in watch mode: spread evenly over the corpus. */
@@ -199,24 +165,16 @@ function medianPhases(entries: readonly PhaseTimes[]): PhaseTimes {
   return out;
 }
 
-/** Total wall time of the steps. */
-function sum(times: PhaseTimes): number {
-  return Object.values(times).reduce((a, b) => a + b.ms, 0);
-}
-
-function sumCpu(times: PhaseTimes): number {
-  return Object.values(times).reduce((a, b) => a + b.cpuMs, 0);
-}
+/** Total wall (or CPU) time of the steps. */
+const sum = (times: PhaseTimes, of: "ms" | "cpuMs" = "ms"): number => Object.values(times).reduce((a, b) => a + b[of], 0);
 
 function printTables(corpus: Corpus, results: Results, options: Options, header: readonly string[]): void {
-  const right = "right" as const;
-  const plainStyle = { head: [], border: [] };
   const generatedFiles = results.generated?.files;
 
   // Corpus.
   const s = corpus.stats;
   const model = results.phases?.result.model;
-  const corpusTable = new Table({ style: plainStyle, colAligns: ["left", "left"] });
+  const corpusTable = newTable([], [0, 1]);
   corpusTable.push(
     ["corpus", `${fmtInt(s.serviceFiles)} service files × ${options.methods} methods, seed ${options.seed} (hash ${s.hash}); "rpyc-ts" from ${corpus.runtime === "dist" ? "the package's .d.ts" : "the repository's sources"}`],
     ["source files", `${fmtInt(s.files)} .ts (${s.serviceFiles} services, ${s.typeFiles} shared type files, ${s.baseFiles} base classes, 1 helper), ${fmtInt(s.lines)} lines, ${fmtSize(s.bytes)}`],
@@ -231,11 +189,7 @@ function printTables(corpus: Corpus, results: Results, options: Options, header:
   );
 
   // Measurements.
-  const main = new Table({
-    head: ["measurement", "time", "min – max", "CPU", "peak RSS", "RSS before", "process", "others", "result"],
-    colAligns: ["left", right, right, right, right, right, right, right, "left"],
-    style: plainStyle,
-  });
+  const main = newTable(["measurement", "time", "min – max", "CPU", "peak RSS", "RSS before", "process", "others", "result"], [0, 8]);
   const failed = (id: MeasurementId, label: string): boolean => {
     const error = results.errors[id];
     if (error === undefined) return false;
@@ -304,11 +258,7 @@ function printTables(corpus: Corpus, results: Results, options: Options, header:
     const inc = medianPhases(p.incremental);
     const coldTotal = sum(cold);
     const incTotal = sum(inc);
-    const phases = new Table({
-      head: ["step", "full generation", "CPU", "share", `one watch update (median of ${p.incremental.length})`, "CPU", "share"],
-      colAligns: ["left", right, right, right, right, right, right],
-      style: plainStyle,
-    });
+    const phases = newTable(["step", "full generation", "CPU", "share", `one watch update (median of ${p.incremental.length})`, "CPU", "share"], [0]);
     type Step = { readonly ms: number; readonly cpuMs: number } | undefined;
     const row = (label: string, a: Step, b: Step, bNote?: string): void => {
       phases.push([
@@ -328,7 +278,8 @@ function printTables(corpus: Corpus, results: Results, options: Options, header:
     row("emit every file (emitAll)", cold["emit (emitAll)"], inc["emit (emitAll)"]);
     row("compare with the files on disk (plan)", cold["compare with disk (plan)"], inc["compare + write"]);
     row("write (plan + apply into an empty directory)", cold["write all files"], undefined, "(in the line above)");
-    phases.push(["total", fmtMs(coldTotal), fmtMs(sumCpu(cold)), "", p.incremental.length > 0 ? fmtMs(incTotal) : "–", p.incremental.length > 0 ? fmtMs(sumCpu(inc)) : "", ""]);
+    const some = p.incremental.length > 0;
+    phases.push(["total", fmtMs(coldTotal), fmtMs(sum(cold, "cpuMs")), "", some ? fmtMs(incTotal) : "–", some ? fmtMs(sum(inc, "cpuMs")) : "", ""]);
     phasesText = phases.toString();
   }
 
@@ -490,14 +441,13 @@ async function main(): Promise<number> {
 }
 
 function describe(result: ChildResult): string {
-  switch (result.kind) {
-    case "run":
-      return `${fmtMs(result.ms)}, peak RSS ${fmtMb(result.maxRss)}`;
-    case "phases":
-      return `${fmtMs(sum(result.cold))} in phases, peak RSS ${fmtMb(result.maxRss)}`;
-    case "watch":
-      return `median edit ${fmtMs(median(result.edits.map((e) => e.ms)))}, peak RSS ${fmtMb(result.maxRss)}`;
-  }
+  const time =
+    result.kind === "run"
+      ? fmtMs(result.ms)
+      : result.kind === "phases"
+        ? `${fmtMs(sum(result.cold))} in phases`
+        : `median edit ${fmtMs(median(result.edits.map((e) => e.ms)))}`;
+  return `${time}, peak RSS ${fmtMb(result.maxRss)}`;
 }
 
 let cleanup: () => Promise<void> = stopAllChildren;

@@ -4,11 +4,13 @@
 
 import { execFileSync, spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { availableParallelism, cpus } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type CliTable from "cli-table3";
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = path.resolve(BENCH_DIR, "..");
@@ -38,6 +40,14 @@ export function num(what: string, raw: string | undefined, fallback: number, min
 }
 
 export const list = (raw: string | undefined): string[] => (raw ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+
+/** A comma-separated option whose every item must be one of `allowed`. */
+export function listOf<T extends string | number>(what: string, raw: string | undefined, allowed: readonly T[]): T[] {
+  const items = list(raw).map((item) => allowed.find((a) => String(a) === item));
+  const bad = list(raw).find((_, i) => items[i] === undefined);
+  if (bad !== undefined) throw new RangeError(`${what}: unknown ${JSON.stringify(bad)}; choose from ${allowed.join(",")}`);
+  return items as T[];
+}
 
 /** Set once the bench received SIGINT, SIGTERM or SIGHUP; its loops check it and stop. */
 export const interruption = { interrupted: false };
@@ -157,6 +167,11 @@ export function onJsonLines(proc: ChildProcessWithoutNullStreams, onEvent: (even
     if (value !== undefined) onEvent(value);
   });
   return new Promise((resolve) => lines.once("close", resolve));
+}
+
+/** What a child tells its bench: one JSON object per line on stdout. */
+export function emitJson<E extends object>(event: E): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
 }
 
 export function parseJsonLine(line: string): Record<string, unknown> | undefined {
@@ -298,6 +313,20 @@ export function writeJson(file: string | undefined, value: Record<string, unknow
   process.stderr.write(`results written to ${file}\n`);
 }
 
+/**
+ * The benches' tables: no colours, no borders; columns right-aligned except those in `left`. cli-table3 is loaded
+ * here, on first use, so that the harness imports nothing but Node's modules (netref-cost.ts runs compiled outside the repository).
+ */
+export function newTable(
+  head: readonly string[],
+  left: readonly number[] = [],
+  options: Omit<CliTable.TableConstructorOptions, "head" | "style"> = {},
+): CliTable.Table {
+  const Table = createRequire(import.meta.url)("cli-table3") as typeof CliTable;
+  const colAligns = head.map((_, i): "left" | "right" => (left.includes(i) ? "left" : "right"));
+  return new Table({ head: [...head], colAligns, ...options, style: { head: [], border: [] } });
+}
+
 // ---- numbers -------------------------------------------------------------------------------------
 
 export const fmtInt = (v: number): string => (Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : "–");
@@ -312,25 +341,16 @@ export function readSamples(file: string): Float64Array {
   return Float64Array.from({ length: view.byteLength / 8 }, (_, i) => view.getFloat64(i * 8, true));
 }
 
-export interface LatencySummary {
-  readonly count: number;
-  readonly min: number;
-  readonly median: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly p999: number;
-  readonly max: number;
-  readonly mean: number;
-}
-
 /** Nearest-rank percentile of ascending `sorted` (the Python clients use the same rule). */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(Math.max(1, Math.ceil((p / 100) * sorted.length)), sorted.length) - 1]!;
 }
 
+export type LatencySummary = ReturnType<typeof summarize>;
+
 /** Summary of samples (several arrays are pooled). */
-export function summarize(...parts: readonly Float64Array[]): LatencySummary {
+export function summarize(...parts: readonly Float64Array[]) {
   const sorted = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
   let offset = 0;
   for (const part of parts) sorted.set(part, (offset += part.length) - part.length);

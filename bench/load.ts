@@ -8,10 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import cliProgress from "cli-progress";
-import Table from "cli-table3";
 import {
-  captureStderr, cli, cpuSeconds, describeExit, exited, fmtInt, fmtUs, interruption, isRunning, list, loadAverage, machine, machineBusySeconds, num, onJsonLines,
-  plural, readSamples, runMain, sleep, startNode, startServer, stopAllChildren, stopChild, summarize, writeJson, type LatencySummary,
+  captureStderr, cli, cpuSeconds, describeExit, exited, fmtInt, fmtUs, interruption, isRunning, list, loadAverage, machine, machineBusySeconds,
+  newTable, num, onJsonLines, plural, readSamples, runMain, sleep, startNode, startServer, stopAllChildren, stopChild, summarize, writeJson,
 } from "./harness.js";
 
 const HELP = `Load benchmark of an rpyc-ts ThreadedServer (see bench/README.md).
@@ -29,17 +28,9 @@ Usage: npm run bench:load [-- options]
   -h, --help           this text
 `;
 
-interface Options {
-  readonly quick: boolean;
-  readonly levels: readonly number[];
-  readonly warmup: number;
-  readonly duration: number;
-  readonly clientProcs: number;
-  readonly json: string | undefined;
-  readonly plain: boolean;
-}
+type Options = ReturnType<typeof parseOptions>;
 
-function parseOptions(): Options {
+function parseOptions() {
   const { values } = cli(HELP, {
     quick: { type: "boolean", default: false },
     levels: { type: "string", default: "1,10,100,500" },
@@ -65,20 +56,7 @@ function parseOptions(): Options {
 
 // ---- one level ------------------------------------------------------------------------------
 
-interface LevelResult {
-  readonly connections: number;
-  readonly clientProcs: number;
-  readonly calls: number;
-  readonly seconds: number;
-  readonly callsPerSecond: number;
-  readonly latencyUs: LatencySummary;
-  /** CPU of the server process during the measured window, in cores (1.00 = one core busy). */
-  readonly serverCores: number | null;
-  /** CPU of all client processes together, in cores. */
-  readonly clientCores: number | null;
-  /** Busy CPU of everything else on the machine (this bench, the kernel's other work, other programs), in cores. */
-  readonly otherCores: number | null;
-}
+type LevelResult = Awaited<ReturnType<typeof runLevel>>;
 
 interface ClientProc {
   readonly proc: ChildProcessWithoutNullStreams;
@@ -101,7 +79,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 
 type Phase = "connecting" | "warm-up" | "measured" | "closing";
 
-async function runLevel(connections: number, options: Options, workDir: string, progress: (phase: Phase, calls: number) => void): Promise<LevelResult> {
+async function runLevel(connections: number, options: Options, workDir: string, progress: (phase: Phase, calls: number) => void) {
   let serverState = { connections: 0, served: 0 };
   const server = await startServer("load_server.ts", [], [], (event) => {
     if (event.event === "server") serverState = { connections: Number(event.connections), served: Number(event.served) };
@@ -187,6 +165,8 @@ async function runLevel(connections: number, options: Options, workDir: string, 
         seconds,
         callsPerSecond: measured / seconds,
         latencyUs,
+        // CPU in cores (1.00 = one core busy) during the measured window: the server, all clients together, and the rest of
+        // the machine (this bench, the kernel's other work, other programs).
         serverCores: serverCpu === undefined ? null : serverCpu / seconds,
         clientCores: clientCpu === undefined ? null : clientCpu / seconds,
         otherCores:
@@ -206,12 +186,9 @@ async function runLevel(connections: number, options: Options, workDir: string, 
 const fmtCores = (v: number | null): string => (v === null ? "–" : v.toFixed(2));
 
 function printTable(results: readonly LevelResult[], failures: readonly string[], header: readonly string[]): void {
-  const right = "right" as const;
-  const table = new Table({
-    head: ["connections", "client procs", "calls measured", "calls/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "server CPU", "clients CPU", "other CPU"],
-    colAligns: ["right", right, right, right, right, right, right, right, right, right, right],
-    style: { head: [], border: [] },
-  });
+  const table = newTable([
+    "connections", "client procs", "calls measured", "calls/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "server CPU", "clients CPU", "other CPU",
+  ]);
   for (const r of results) {
     const s = r.latencyUs;
     table.push([

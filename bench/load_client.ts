@@ -12,17 +12,15 @@
 import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { connect, type Connection } from "../runtime/index.js";
-import { cli, exitWithParent, num } from "./harness.js";
+import { cli, emitJson, exitWithParent, num } from "./harness.js";
 import type { LoadBenchService } from "./load_server.js";
 
-const { values: opts } = cli("load_client.ts --port N [--connections C --warmup S --duration S --samples-out FILE --connect-batch N --watch-stdin --now]", {
-  host: { type: "string", default: "127.0.0.1" },
+const { values: opts } = cli("load_client.ts --port N [--connections C --warmup S --duration S --samples-out FILE --watch-stdin --now]", {
   port: { type: "string" },
   connections: { type: "string" },
   warmup: { type: "string" },
   duration: { type: "string" },
   "samples-out": { type: "string" },
-  "connect-batch": { type: "string" },
   "watch-stdin": { type: "boolean", default: false },
   now: { type: "boolean", default: false },
 });
@@ -31,15 +29,13 @@ const port = num("--port", opts.port, NaN, 1, true);
 const connections = num("--connections", opts.connections, 1, 1, true);
 const warmupMs = num("--warmup", opts.warmup, 2, 0) * 1000;
 const durationMs = num("--duration", opts.duration, 5, 0.01) * 1000;
-const batch = num("--connect-batch", opts["connect-batch"], 50, 1, true);
+const batch = 50; // connections opened at once
 
-function emit(event: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify(event) + "\n");
-}
+const emit = emitJson<Record<string, unknown>>;
 
 const conns: Connection<LoadBenchService>[] = [];
 for (let i = 0; i < connections; i += batch) {
-  const opening = Array.from({ length: Math.min(batch, connections - i) }, () => connect<LoadBenchService>(opts.host, port));
+  const opening = Array.from({ length: Math.min(batch, connections - i) }, () => connect<LoadBenchService>("127.0.0.1", port));
   conns.push(...(await Promise.all(opening)));
 }
 await Promise.all(conns.map((conn) => conn.getRoot()));

@@ -20,7 +20,7 @@
 
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { cli, num } from "./harness.js";
+import { cli, median, num } from "./harness.js";
 import type { NetrefOwner, NetrefState } from "../runtime/netref/netref.js";
 
 type NetrefModule = typeof import("../runtime/netref/netref.js");
@@ -73,14 +73,7 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-interface Sample {
-  stateBytes: number;
-  netrefBytes: number;
-  netrefUs: number;
-  attrBytes: number;
-  attrUs: number;
-  cachedAttrUs: number;
-}
+type Sample = ReturnType<typeof round>;
 
 function makeStates(n: number, round: number): NetrefState[] {
   const states = new Array<NetrefState>(n);
@@ -88,7 +81,7 @@ function makeStates(n: number, round: number): NetrefState[] {
   return states;
 }
 
-function round(n: number, nAttr: number, roundNo: number): Sample {
+function round(n: number, nAttr: number, roundNo: number) {
   const h0 = heapUsed();
   const states = makeStates(n, roundNo);
   const iterators = new Array<(ref: unknown) => AsyncIterator<unknown>>(n);
@@ -126,18 +119,12 @@ function round(n: number, nAttr: number, roundNo: number): Sample {
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 // Warm up (JIT, inline caches, map transitions), then measure.
 for (let i = 0; i < 3; i++) round(Math.min(N, 10_000), Math.min(N_ATTR, 2_000), -1 - i);
 const samples: Sample[] = [];
 for (let r = 0; r < ROUNDS; r++) samples.push(round(N, N_ATTR, r));
 
-const m = (key: keyof Sample): number => median(samples.map((s) => s[key]));
+const m = (key: keyof Sample): number => median(samples.map((s) => s[key])) ?? Number.NaN;
 const rows: [string, string, string][] = [
   ["netref (createNetref)", `${m("netrefBytes").toFixed(0)}`, m("netrefUs").toFixed(2)],
   ["  + its NetrefState and iterate closure", `${(m("netrefBytes") + m("stateBytes")).toFixed(0)}`, ""],

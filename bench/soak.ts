@@ -4,8 +4,10 @@
 // that does not return, or heap growth over --max-growth MB. See bench/README.md and --help.
 
 import cliProgress from "cli-progress";
-import Table from "cli-table3";
-import { captureStderr, cli, describeExit, exited, fmtInt, fmtMB, loadAverage, machine, num, onJsonLines, plural, runMain, startNode, startServer, stopAllChildren, stopChild, writeJson } from "./harness.js";
+import {
+  captureStderr, cli, describeExit, exited, fmtInt, fmtMB, loadAverage, machine, newTable, num, onJsonLines, plural, runMain, startNode, startServer,
+  stopAllChildren, stopChild, writeJson,
+} from "./harness.js";
 import type { SideReport } from "./soak_tables.js";
 
 const HELP = `Leak soak of rpyc-ts: netrefs created and dropped in both directions (see bench/README.md).
@@ -23,17 +25,9 @@ Usage: npm run bench:soak [-- options]
   -h, --help         this text
 `;
 
-interface Options {
-  readonly calls: number;
-  readonly interval: number;
-  readonly connections: number;
-  readonly inflight: number;
-  readonly maxGrowth: number;
-  readonly json: string | undefined;
-  readonly plain: boolean;
-}
+type Options = ReturnType<typeof parseOptions>;
 
-function parseOptions(): Options {
+function parseOptions() {
   const { values } = cli(HELP, {
     calls: { type: "string" },
     interval: { type: "string" },
@@ -53,11 +47,6 @@ function parseOptions(): Options {
     json: values.json,
     plain: values.plain || !process.stderr.isTTY,
   };
-}
-
-interface Tables {
-  readonly localObjects: number;
-  readonly netrefs: number;
 }
 
 interface Checkpoint {
@@ -107,7 +96,7 @@ function slope(points: readonly (readonly [number, number])[]): number {
   return den === 0 ? Number.NaN : num / den;
 }
 
-const tables = (t: Tables): string => `${fmtInt(t.localObjects)} / ${fmtInt(t.netrefs)}`;
+const tables = (t: SideReport): string => `${fmtInt(t.localObjects)} / ${fmtInt(t.netrefs)}`;
 const signed = (v: number, digits: number): string => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${v.toFixed(digits)}` : "–");
 
 /** Calls per second of call time (checkpoint collections excluded) since the previous checkpoint. */
@@ -126,17 +115,10 @@ function checkpointLine(c: Checkpoint, previous: Checkpoint | undefined): string
   );
 }
 
-interface Trend {
-  /** Bytes per call over the second half of the checkpoints. */
-  readonly heapPerCall: number;
-  /** heapPerCall × the calls the second half spans, in MB. */
-  readonly heapGrowthMB: number;
-  readonly rssPerCall: number;
-  readonly heapFirstHalfMB: number;
-  readonly heapSecondHalfMB: number;
-}
+type Trend = ReturnType<typeof trend>;
 
-function trend(points: readonly Checkpoint[], side: "client" | "server", totalCalls: number): Trend {
+/** Bytes per call (heap, RSS) over the second half of the checkpoints, the heap growth that makes over it, mean heaps of both halves. */
+function trend(points: readonly Checkpoint[], side: "client" | "server", totalCalls: number) {
   const half = points.filter((c) => c.calls >= totalCalls / 2);
   const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length / 1048576;
   const firstHalf = points.filter((c) => c.calls < totalCalls / 2);
@@ -236,12 +218,10 @@ async function main(): Promise<number> {
   if (code !== 0 || !result || !baseline) throw new Error(`the client failed, ${describeExit(client, clientStderr())}`);
 
   // ---- report ----
-  const right = "right" as const;
-  const table = new Table({
-    head: ["calls", "time s", "calls/s", "client objects", "client netrefs", "server objects", "server netrefs", "under load c/s objects", "client heap MB", "server heap MB", "client RSS MB", "server RSS MB"],
-    colAligns: [right, right, right, right, right, right, right, right, right, right, right, right],
-    style: { head: [], border: [] },
-  });
+  const table = newTable([
+    "calls", "time s", "calls/s", "client objects", "client netrefs", "server objects", "server netrefs", "under load c/s objects",
+    "client heap MB", "server heap MB", "client RSS MB", "server RSS MB",
+  ]);
   const row = (label: string, time: string, rate: string, c: SideReport, s: SideReport, live: string): void =>
     void table.push([label, time, rate, fmtInt(c.localObjects), fmtInt(c.netrefs), fmtInt(s.localObjects), fmtInt(s.netrefs), live, fmtMB(c.heapUsed), fmtMB(s.heapUsed), fmtMB(c.rss), fmtMB(s.rss)]);
   row("start", "0", "–", baseline.client, baseline.server, "–");

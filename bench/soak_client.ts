@@ -1,35 +1,22 @@
-// The client side of the leak soak (bench/soak.ts); runs with --expose-gc. Makes --calls
-// soak calls over --connections connections, --inflight at a time on each: every call
-// passes a fresh function (the server calls it back: a netref on the server, an entry in
-// our table) and gets back a fresh server object by reference (a netref here, an entry in
-// the server's table), which is dropped. One call in --shared-every asks for the same
-// long-lived server object instead (its refcount races with our DELs). Every answer is
-// checked.
-//
-// Every --interval calls it pauses the load and collects garbage on both sides until both
-// object tables are back at their starting size (bounded), then prints a checkpoint
-// (JSON line): table sizes before and after the collection, heapUsed and RSS of both
-// processes. Ends with a result line.
+// The client side of the leak soak (bench/soak.ts, described in bench/README.md); runs with
+// --expose-gc. Every --interval calls it pauses the load, collects garbage on both sides until
+// both object tables are back at their starting size (bounded), then prints a checkpoint (JSON
+// line). Ends with a result line.
 //
 //   node --expose-gc --import tsx bench/soak_client.ts --port N --calls 100000
 
 import { performance } from "node:perf_hooks";
 import { connect, type Connection } from "../runtime/index.js";
-import { cli, exitWithParent, num } from "./harness.js";
+import { cli, emitJson, exitWithParent, num } from "./harness.js";
 import type { SoakService } from "./soak_server.js";
-import { collectGarbage, fromTuple, settledMemory, tableSizes, type SideReport } from "./soak_tables.js";
+import { collectGarbage, fromTuple, settledMemory, sideReport, type SideReport } from "./soak_tables.js";
 
-const { values: opts } = cli("soak_client.ts --port N [--calls N --connections C --inflight K --interval N --warmup N --shared-every N --check-every N --max-settle-ms MS --watch-stdin]", {
-  host: { type: "string", default: "127.0.0.1" },
+const { values: opts } = cli("soak_client.ts --port N [--calls N --connections C --inflight K --interval N --watch-stdin]", {
   port: { type: "string" },
   calls: { type: "string" },
   connections: { type: "string" },
   inflight: { type: "string" },
   interval: { type: "string" },
-  warmup: { type: "string" },
-  "shared-every": { type: "string" },
-  "check-every": { type: "string" },
-  "max-settle-ms": { type: "string" },
   "watch-stdin": { type: "boolean", default: false },
 });
 
@@ -38,18 +25,14 @@ const totalCalls = num("--calls", opts.calls, 1_000_000, 1, true);
 const connections = num("--connections", opts.connections, 2, 1, true);
 const inflight = num("--inflight", opts.inflight, 8, 1, true);
 const interval = num("--interval", opts.interval, Math.max(1, Math.ceil(totalCalls / 20)), 1, true);
-const warmupCalls = num("--warmup", opts.warmup, 5000, 0, true);
-const sharedEvery = num("--shared-every", opts["shared-every"], 16, 0, true);
-const checkEvery = num("--check-every", opts["check-every"], 64, 0, true);
-const maxSettleMs = num("--max-settle-ms", opts["max-settle-ms"], 10_000, 100);
+/** Untimed calls before the baseline; the long-lived object every 16th call; item.n read every 64th; a checkpoint's collection bound. */
+const [warmupCalls, sharedEvery, checkEvery, maxSettleMs] = [5000, 16, 64, 10_000];
 exitWithParent(async () => {}, opts["watch-stdin"]);
 
-function emit(event: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify(event) + "\n");
-}
+const emit = emitJson<Record<string, unknown>>;
 
 const conns: Connection<SoakService>[] = [];
-for (let i = 0; i < connections; i++) conns.push(await connect<SoakService>(opts.host, port));
+for (let i = 0; i < connections; i++) conns.push(await connect<SoakService>("127.0.0.1", port));
 await Promise.all(conns.map((conn) => conn.getRoot()));
 
 let completed = 0;
@@ -100,16 +83,7 @@ async function runCalls(from: number, to: number): Promise<void> {
   await Promise.all(conns.flatMap((conn) => Array.from({ length: inflight }, () => worker(conn))));
 }
 
-function localReport(): SideReport {
-  const sizes = conns.map(tableSizes);
-  const memory = process.memoryUsage();
-  return {
-    localObjects: sizes.reduce((n, s) => n + s.localObjects, 0),
-    netrefs: sizes.reduce((n, s) => n + s.netrefs, 0),
-    heapUsed: memory.heapUsed,
-    rss: memory.rss,
-  };
-}
+const localReport = (): SideReport => sideReport(conns);
 
 async function serverReport(how: "sizes" | "collect" | "memory"): Promise<SideReport> {
   const root = conns[0]!.root;

@@ -8,7 +8,7 @@
 
 import { Service, ThreadedServer } from "../runtime/index.js";
 import { exitWithParent } from "./harness.js";
-import { collectGarbage, settledMemory, tableSizes, toTuple, type SideReport, type SideTuple } from "./soak_tables.js";
+import { collectGarbage, settledMemory, sideReport, toTuple, type SideReport, type SideTuple } from "./soak_tables.js";
 
 /** A fresh object per call, sent by reference (it has exposed members). */
 export class Item {
@@ -51,16 +51,7 @@ export class SoakService extends Service {
   }
 }
 
-function report(): SideReport {
-  const sizes = [...server.connections].map(tableSizes);
-  const memory = process.memoryUsage();
-  return {
-    localObjects: sizes.reduce((n, s) => n + s.localObjects, 0),
-    netrefs: sizes.reduce((n, s) => n + s.netrefs, 0),
-    heapUsed: memory.heapUsed,
-    rss: memory.rss,
-  };
-}
+const report = (): SideReport => sideReport(server.connections);
 
 const server = new ThreadedServer(SoakService, { hostname: "127.0.0.1", port: 0 });
 await server.start();

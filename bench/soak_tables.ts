@@ -28,6 +28,13 @@ export function tableSizes(conn: Pick<Connection, "stats">): { localObjects: num
   return { localObjects, netrefs: remoteNetrefs };
 }
 
+/** This side's report now: the tables of `conns` summed, and the process's memory (no collection). */
+export function sideReport(conns: Iterable<Pick<Connection, "stats">>): SideReport {
+  const sizes = [...conns].map(tableSizes);
+  const { heapUsed, rss } = process.memoryUsage();
+  return { localObjects: sizes.reduce((n, s) => n + s.localObjects, 0), netrefs: sizes.reduce((n, s) => n + s.netrefs, 0), heapUsed, rss };
+}
+
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /**

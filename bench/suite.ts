@@ -8,9 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import Table from "cli-table3";
 import {
-  BENCH_DIR, REPO_DIR, cli, describeExit, exited, interruption, list, loadAverage, machine, median, num, otherCpu, pythonRuntime,
+  BENCH_DIR, REPO_DIR, cli, describeExit, exited, interruption, listOf, loadAverage, machine, median, newTable, num, otherCpu, pythonRuntime,
   readSamples, runMain, startChild, startServerCommand, stopAllChildren, stopChild, summarize, waitForQuiet, writeJson, captureStderr, type RunningServer,
 } from "./harness.js";
 import { parseSuiteEvent, WORKLOADS, type SuiteEvent, type Workload } from "./suite/events.js";
@@ -63,21 +62,9 @@ Usage: npm run bench [-- options]
   -h, --help         this text
 `;
 
-interface Options {
-  readonly quick: boolean;
-  readonly rounds: number;
-  readonly warmup: number;
-  readonly duration: number;
-  readonly idle: number;
-  readonly inflight: number;
-  readonly peers: readonly PeerSpec[];
-  readonly workloads: readonly string[];
-  readonly python: string;
-  readonly json: string | undefined;
-  readonly waitQuiet: number;
-}
+type Options = ReturnType<typeof parseOptions>;
 
-function parseOptions(): Options {
+function parseOptions() {
   const { values } = cli(HELP, {
     quick: { type: "boolean", default: false },
     rounds: { type: "string" },
@@ -92,10 +79,8 @@ function parseOptions(): Options {
     "wait-quiet": { type: "string" },
   });
   const quick = values.quick;
-  const only = list(values.only);
-  for (const id of only) if (!PEERS.some((p) => p.id === id)) throw new RangeError(`unknown peer ${JSON.stringify(id)}; choose from ${PEERS.map((p) => p.id).join(",")}`);
-  const workloads = list(values.workloads);
-  for (const w of workloads) if (w !== "mem" && !(WORKLOADS as readonly string[]).includes(w)) throw new RangeError(`unknown workload ${JSON.stringify(w)}`);
+  const only = listOf("--only", values.only, PEERS.map((p) => p.id));
+  const workloads: string[] = listOf("--workloads", values.workloads, ["mem", ...WORKLOADS]);
   return {
     quick,
     rounds: num("--rounds", values.rounds, quick ? 1 : 2, 1, true),
@@ -253,29 +238,10 @@ async function runPeer(spec: PeerSpec, options: Options, workDir: string): Promi
 // ---- figures ----------------------------------------------------------------------------------
 
 /** One peer's figures, pooled over its rounds; null where not measured. */
-interface Figures {
-  seq_median_us: number | null;
-  seq_p99_us: number | null;
-  seq_calls_per_s: number | null;
-  inflight_calls_per_s: number | null;
-  callback_median_us: number | null;
-  callback_p99_us: number | null;
-  /** Per call, over the measured sequential calls: bytes (frame headers included) and frames the client sent and received. */
-  seq_bytes_out_per_call: number | null;
-  seq_bytes_in_per_call: number | null;
-  seq_frames_out_per_call: number | null;
-  seq_frames_in_per_call: number | null;
-  echo1k_mb_per_s: number | null;
-  echo1m_mb_per_s: number | null;
-  idle_rss_kb_per_conn: number | null;
-  idle_heap_kb_per_conn: number | null;
-  /** Most CPU other processes used during any measured phase, in cores (disturbance). */
-  other_cpu_cores_max: number | null;
-}
-
+type Figures = ReturnType<typeof figures>;
 type FigureKey = keyof Figures;
 
-function figures(runs: readonly PeerRun[]): Figures {
+function figures(runs: readonly PeerRun[]) {
   const pooled = (w: Workload): WorkloadRun[] => runs.flatMap((r) => (r.workloads[w] ? [r.workloads[w]] : []));
   const rate = (w: Workload, perCall: (r: WorkloadRun) => number): number | null => {
     const parts = pooled(w);
@@ -303,6 +269,7 @@ function figures(runs: readonly PeerRun[]): Figures {
     inflight_calls_per_s: rate("inflight", (r) => r.calls),
     callback_median_us: cbMedian,
     callback_p99_us: cbP99,
+    // Per call, over the measured sequential calls: bytes (frame headers included) and frames the client sent and received.
     seq_bytes_out_per_call: perCall("bytes_out"),
     seq_bytes_in_per_call: perCall("bytes_in"),
     seq_frames_out_per_call: perCall("frames_out"),
@@ -311,6 +278,7 @@ function figures(runs: readonly PeerRun[]): Figures {
     echo1m_mb_per_s: rate("echo1m", (r) => (r.calls * r.bytes) / 1e6),
     idle_rss_kb_per_conn: median(idle.map((i) => (i.after.rss - i.before.rss) / i.count / 1024)),
     idle_heap_kb_per_conn: median(heaps),
+    // The most CPU other processes used during any measured phase, in cores (disturbance).
     other_cpu_cores_max: others.length === 0 ? null : Math.max(...others),
   };
 }
@@ -355,11 +323,7 @@ function fmt(value: number, unit: string): string {
 function printTable(options: Options, results: ReadonlyMap<string, { figures: Figures; error: string | null; skipped: Partial<Record<Workload, string>> }>, header: readonly string[]): void {
   const peers = options.peers;
   const floor = results.get(FLOOR)?.figures;
-  const table = new Table({
-    head: ["", ...peers.map((p) => p.label.replace(" ", "\n")), "target\n(native)"],
-    style: { head: [], border: [] },
-    colAligns: ["left", ...peers.map((): "right" => "right"), "left"],
-  });
+  const table = newTable(["", ...peers.map((p) => p.label.replace(" ", "\n")), "target\n(native)"], [0, peers.length + 1]);
   for (const row of ROWS) {
     const cells = peers.map((p) => {
       const result = results.get(p.id);

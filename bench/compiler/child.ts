@@ -1,21 +1,9 @@
-// One measurement of the compiler bench, in a process of its own, so that its peak memory is
-// its own and nothing is warm from an earlier measurement. Started by bench/compiler.ts as
+// One measurement of the compiler bench (run, watch or phases; bench/README.md says what each
+// does) in a process of its own, so that its peak memory is its own and nothing is warm from
+// an earlier measurement. Prints JSON lines (bench/compiler/events.ts) on stdout: steps as they
+// finish, then one result. What rpyc-gen prints is captured, not shown (stderr on failure).
 //
-//   node --import tsx bench/compiler/child.ts run     --corpus DIR --out generated [--check]
-//   node --import tsx bench/compiler/child.ts watch   --corpus DIR --out generated --files a.ts,b.ts
-//   node --import tsx bench/compiler/child.ts phases  --corpus DIR --out generated --files a.ts,b.ts
-//
-// and prints JSON lines (bench/compiler/events.ts) on stdout: steps as they finish, then one
-// result. Everything rpyc-gen itself prints is captured, not shown (stderr on failure).
-//
-//   run     rpyc-gen's `run(argv, io)` once (what `rpyc-gen -p tsconfig.json -o generated src/services` does).
-//   watch   `run([..., "--watch"])`, then one new method in each of --files, one at a time:
-//           the time from writing the file to the end of the regeneration (WatchHandle.nextRun).
-//           The edited files get their contents back at the end.
-//   phases  the same work as `run`, step by step with the compiler's own functions (a ts-morph
-//           Project as createExtractSession builds it, extractFromProject, emitAll, plan, apply),
-//           then the steps of one watch update per file in --files (re-read, new program,
-//           extract, emit, compare and write). Checks that its files equal what `run` wrote.
+//   node --import tsx bench/compiler/child.ts run|watch|phases --corpus DIR --out generated [--check] [--files a.ts,b.ts]
 
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -24,7 +12,7 @@ import { Project, type SourceFile } from "ts-morph";
 import { apply, plan, run, type CliIO } from "../../compiler/cli/index.js";
 import { emitAll, kebabCase, type EmitOptions } from "../../compiler/emit.js";
 import { extractFromProject, type ExtractResult } from "../../compiler/extract.js";
-import { cli, exitWithParent, list } from "../harness.js";
+import { cli, emitJson, exitWithParent, list, sleep } from "../harness.js";
 import { addedMethodName, withAddedMethod } from "./edit.js";
 import type { ChildEvent, ModelNumbers, PhaseTimes, ProcessNumbers, RunResult, WatchEdit, WatchResult } from "./events.js";
 
@@ -54,9 +42,7 @@ function restoreEdits(): void {
 
 exitWithParent(async () => restoreEdits(), values["watch-stdin"]);
 
-function emit(event: ChildEvent): void {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
-}
+const emit = emitJson<ChildEvent>;
 
 const step = (label: string): void => emit({ event: "step", label });
 
@@ -66,12 +52,8 @@ class Capture implements CliIO {
   readonly interactive = false;
   out = "";
   err = "";
-  stdout(text: string): void {
-    this.out += text;
-  }
-  stderr(text: string): void {
-    this.err += text;
-  }
+  stdout = (text: string): void => void (this.out += text);
+  stderr = (text: string): void => void (this.err += text);
 }
 
 /** Starts the process numbers of a measurement; `finish()` takes the rest when it ends. */
@@ -135,8 +117,6 @@ function liveHeap(): number | null {
 }
 
 // ---- watch --------------------------------------------------------------------------------------
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The client stub the compiler writes for the (last) service class of a file. */
 function clientStubOf(file: string): string {

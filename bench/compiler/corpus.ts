@@ -1,23 +1,9 @@
 // The compiler bench's input: a deterministic (seeded) TypeScript project of rpyc-ts services,
-// written into a directory of its own. It looks like an application's services folder:
-//
-//   src/types/common.ts     enums, aliases and small shared interfaces (Id, Money, Address, ...)
-//   src/types/generics.ts   generic types used with concrete arguments (Page<Order>, Result<T, E>, ...)
-//   src/types/<domain>.ts   six domains of entity interfaces (nested, cross-domain references,
-//                           optional and readonly fields, records, maps, dates, bytes, tuples)
-//                           and one discriminated-union event type each
-//   src/lib/backend.ts      the (non-exposed) helper every service delegates to
-//   src/bases/*.ts          a concrete base service, an abstract one and a generic CRUD base
-//   src/services/*.ts       N services, M exposed methods each (own methods; inherited ones
-//                           come on top), with JSDoc, optional, default and rest parameters,
-//                           callbacks, sync and async results, attributes, getters, a few
-//                           explicit ALIASES and a few service-local types
-//   tsconfig.json, package.json, node_modules/rpyc-ts -> this repository
-//
+// like an application's services folder (bench/README.md, "The corpus", lists what is in it).
 // rpyc-gen reads it as `rpyc-gen --project tsconfig.json --out generated src/services`.
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Random } from "./random.js";
 
@@ -123,16 +109,12 @@ function plural(word: string): string {
 // ---- what is exported where ---------------------------------------------------------------------
 
 /** Exported type names -> module (relative to src/, no extension) and whether it is an enum (a value). */
-class Registry {
-  private readonly entries = new Map<string, { readonly module: string; readonly isValue: boolean }>();
+type Registry = Map<string, { readonly module: string; readonly isValue: boolean }>;
 
-  add(name: string, module: string, isValue = false): void {
-    if (this.entries.has(name)) throw new Error(`corpus: ${name} declared twice`);
-    this.entries.set(name, { module, isValue });
-  }
-
-  get(name: string): { readonly module: string; readonly isValue: boolean } | undefined {
-    return this.entries.get(name);
+function register(registry: Registry, module: string, names: readonly string[], isValue = false): void {
+  for (const name of names) {
+    if (registry.has(name)) throw new Error(`corpus: ${name} declared twice`);
+    registry.set(name, { module, isValue });
   }
 }
 
@@ -148,17 +130,17 @@ class Imports {
 
   /** Notes every registered name in a piece of type text. */
   useTypes(text: string): void {
-    for (const match of text.matchAll(/\b[A-Z][A-Za-z0-9]*\b/g)) {
-      const name = match[0];
-      const entry = this.registry.get(name);
-      if (entry && entry.module !== this.fromModule) this.types.add(name);
-    }
+    for (const [name] of text.matchAll(/\b[A-Z][A-Za-z0-9]*\b/g)) if (this.isForeign(name)) this.types.add(name);
   }
 
   /** Notes a name used as a value (an enum member in a default). */
   useValue(name: string): void {
-    const entry = this.registry.get(name);
-    if (entry && entry.module !== this.fromModule) this.values.add(name);
+    if (this.isForeign(name)) this.values.add(name);
+  }
+
+  private isForeign(name: string): boolean {
+    const module = this.registry.get(name)?.module;
+    return module !== undefined && module !== this.fromModule;
   }
 
   render(): string[] {
@@ -180,268 +162,25 @@ class Imports {
   }
 }
 
-// ---- shared type files --------------------------------------------------------------------------
+// ---- fixed files: the shared types, the backend and the base services (corpus-static/*.ts.txt) ----
 
-const COMMON = `// Shared vocabulary of every domain.
+const STATIC_FILES: readonly (readonly [string, string])[] = [
+  ["src/types/common.ts", "common"],
+  ["src/types/generics.ts", "generics"],
+  ["src/lib/backend.ts", "backend"],
+  ["src/bases/health.ts", "health"],
+  ["src/bases/audited.ts", "audited"],
+  ["src/bases/crud.ts", "crud"],
+];
+const COMMON_ENUMS = ["Status", "Priority", "Region", "Currency"];
+const COMMON_TYPES = ["Id", "SortOrder", "Timestamp", "Money", "Address", "Audit", "Range", "Paging", "GeoPoint"];
+const GENERIC_TYPES = ["Page", "ProblemDetail", "Result", "Envelope", "TreeNode", "Pair", "Keyed", "Diff"];
+/** Exported declarations of the fixed files: the lists above and HealthReport. */
+const STATIC_DECLARATIONS = COMMON_ENUMS.length + COMMON_TYPES.length + GENERIC_TYPES.length + 1;
 
-/** Lifecycle state of a record. */
-export enum Status {
-  Draft = "draft",
-  Active = "active",
-  Suspended = "suspended",
-  Archived = "archived",
+function staticFile(name: string): string {
+  return readFileSync(new URL(`./corpus-static/${name}.ts.txt`, import.meta.url), "utf8");
 }
-
-/** How urgent something is. */
-export enum Priority {
-  Low = 1,
-  Normal = 2,
-  High = 3,
-  Critical = 4,
-}
-
-/** Where data lives. */
-export enum Region {
-  EuWest = "eu-west",
-  EuCentral = "eu-central",
-  UsEast = "us-east",
-  UsWest = "us-west",
-  ApSouth = "ap-south",
-}
-
-export enum Currency {
-  EUR = "EUR",
-  USD = "USD",
-  GBP = "GBP",
-  JPY = "JPY",
-}
-
-/** An identifier: numeric for legacy records, a UUID string otherwise. */
-export type Id = string | number;
-
-export type SortOrder = "asc" | "desc";
-
-/** A point in time. */
-export type Timestamp = Date;
-
-/** An amount of money in a currency. */
-export interface Money {
-  /** In minor units (cents). */
-  readonly amount: number;
-  readonly currency: Currency;
-}
-
-/** A postal address. */
-export interface Address {
-  street: string;
-  city: string;
-  postalCode: string;
-  country: string;
-  region?: Region;
-}
-
-/** Who did what when. */
-export interface Audit {
-  readonly createdAt: Timestamp;
-  updatedAt?: Timestamp;
-  createdBy: Id;
-  tags: string[];
-}
-
-/** A closed interval. */
-export interface Range<T> {
-  from: T;
-  to: T;
-}
-
-/** Which slice of a listing to return. */
-export interface Paging {
-  offset: number;
-  limit: number;
-  order?: SortOrder;
-}
-
-/** A geographic position. */
-export interface GeoPoint {
-  lat: number;
-  lng: number;
-  accuracy?: number;
-}
-`;
-
-const GENERICS = `// Generic containers; services use them with concrete type arguments only.
-import type { Id, Paging, Region } from "./common.js";
-
-/** One page of a listing. */
-export interface Page<T> {
-  readonly items: T[];
-  total: number;
-  /** Cursor of the next page; null on the last one. */
-  next?: string | null;
-  paging: Paging;
-}
-
-/** What went wrong, for humans and machines. */
-export interface ProblemDetail {
-  code: string;
-  message: string;
-  details?: Record<string, string>;
-}
-
-/** Success with a value, or failure with an error. */
-export type Result<T, E = ProblemDetail> = { ok: true; value: T } | { ok: false; error: E };
-
-/** A payload with request metadata. */
-export interface Envelope<T> {
-  meta: { requestId: string; receivedAt: Date; region: Region };
-  payload: T;
-}
-
-/** A tree of values. */
-export interface TreeNode<T> {
-  value: T;
-  children: TreeNode<T>[];
-}
-
-export type Pair<A, B> = [A, B];
-
-/** A versioned value under a key. */
-export interface Keyed<V> {
-  key: string;
-  value: V;
-  version: number;
-  ownerId?: Id;
-}
-
-/** Changes between two versions of a value. */
-export interface Diff<T> {
-  before: T | null;
-  after: T | null;
-  changedFields: string[];
-}
-`;
-
-const BACKEND = `// What the services delegate to (not exposed, not part of the model).
-
-export class Backend {
-  private calls = 0;
-
-  constructor(readonly area: string) {}
-
-  /** Performs a call synchronously. */
-  call<T>(method: string, args: readonly unknown[]): T {
-    this.calls++;
-    void method;
-    void args;
-    return undefined as T;
-  }
-
-  /** Performs a call asynchronously. */
-  async callAsync<T>(method: string, args: readonly unknown[]): Promise<T> {
-    return this.call<T>(method, args);
-  }
-
-  get callCount(): number {
-    return this.calls;
-  }
-}
-`;
-
-const HEALTH_BASE = `// A concrete base service: health and version, inherited by many services.
-import { Service } from "rpyc-ts";
-import type { Region } from "../types/common.js";
-
-/** Health of a service instance. */
-export interface HealthReport {
-  healthy: boolean;
-  uptimeSeconds: number;
-  region?: Region;
-  checks: Record<string, boolean>;
-}
-
-export class HealthService extends Service {
-  protected readonly startedAt = Date.now();
-
-  /** The deployed version. */
-  readonly exposed_build = "2024.11.3";
-
-  /** Reports whether this instance can take work. */
-  exposed_health(): HealthReport {
-    return { healthy: true, uptimeSeconds: (Date.now() - this.startedAt) / 1000, checks: {} };
-  }
-
-  /**
-   * Answers with the same value, for latency probes.
-   * @param payload Anything small.
-   */
-  exposed_echo(payload: string): string {
-    return payload;
-  }
-}
-`;
-
-const AUDITED_BASE = `// An abstract base service: an audit trail on top of health.
-import type { Audit, Id } from "../types/common.js";
-import type { Page } from "../types/generics.js";
-import { HealthService } from "./health.js";
-
-export abstract class AuditedService extends HealthService {
-  protected readonly trail: Audit[] = [];
-  protected abstract readonly area: string;
-
-  /**
-   * The most recent audit entries.
-   * @param limit How many entries, newest first.
-   */
-  exposed_audit_log(limit = 50): Audit[] {
-    return this.trail.slice(-limit);
-  }
-
-  /** Audit entries by author. */
-  async exposed_audit_by(author: Id, page?: number): Promise<Page<Audit>> {
-    const items = this.trail.filter((a) => a.createdBy === author);
-    return { items, total: items.length, paging: { offset: (page ?? 0) * 50, limit: 50 } };
-  }
-
-  /** Seconds since this instance started. */
-  get exposed_uptime(): number {
-    return (Date.now() - this.startedAt) / 1000;
-  }
-}
-`;
-
-const CRUD_BASE = `// A generic base service: subclasses bind T to one entity type.
-import type { Id } from "../types/common.js";
-import { AuditedService } from "./audited.js";
-
-export abstract class CrudService<T extends { readonly id: Id }> extends AuditedService {
-  protected readonly records = new Map<string, T>();
-
-  /**
-   * One record, or null when there is none.
-   * @param id The record's id.
-   */
-  exposed_fetch(id: Id): T | null {
-    return this.records.get(String(id)) ?? null;
-  }
-
-  /** Stores a record and returns its id. */
-  exposed_store(record: T): Id {
-    this.records.set(String(record.id), record);
-    return record.id;
-  }
-
-  /** Several records at once (missing ones are left out). */
-  exposed_fetch_many(...ids: Id[]): T[] {
-    return ids.flatMap((id) => this.records.get(String(id)) ?? []);
-  }
-
-  /** How many records are stored. */
-  get exposed_record_count(): number {
-    return this.records.size;
-  }
-}
-`;
 
 // ---- entities -------------------------------------------------------------------------------
 
@@ -459,51 +198,52 @@ interface Field {
   readonly doc?: string;
 }
 
+/** "[readonly ]name[?]: type[ // doc]", written as the field's declaration reads. */
+function field(text: string): Field {
+  const [, ro, name, optional, type, doc] = /^(readonly )?(\w+)(\?)?: (.+?)(?: \/\/ (.+))?$/.exec(text)!;
+  return { name: name!, type: type!, optional: optional !== undefined, readonly: ro !== undefined, ...(doc ? { doc } : {}) };
+}
+
 const FIELD_POOL: readonly Field[] = [
-  { name: "name", type: "string", doc: "Display name." },
-  { name: "title", type: "string" },
-  { name: "description", type: "string", optional: true },
-  { name: "priority", type: "Priority", optional: true },
-  { name: "region", type: "Region" },
-  { name: "price", type: "Money", doc: "Price including tax." },
-  { name: "balance", type: "Money", readonly: true },
-  { name: "address", type: "Address", optional: true },
-  { name: "audit", type: "Audit", readonly: true },
-  { name: "tags", type: "string[]" },
-  { name: "labels", type: "Record<string, string>", doc: "Free-form labels." },
-  { name: "counters", type: "Map<string, number>" },
-  { name: "createdAt", type: "Date", readonly: true },
-  { name: "updatedAt", type: "Timestamp", optional: true },
-  { name: "score", type: "number | null" },
-  { name: "position", type: "GeoPoint", optional: true },
-  { name: "bounds", type: "{ min: number; max: number; unit?: string }", doc: "Valid range." },
-  { name: "window", type: "Range<Date>", optional: true },
-  { name: "version", type: "number", readonly: true },
-  { name: "flags", type: "boolean[]" },
-  { name: "checksum", type: "Uint8Array", optional: true },
-  { name: "quantity", type: "number" },
-  { name: "mode", type: `"manual" | "automatic" | "scheduled"` },
-  { name: "sequence", type: "bigint" },
-  { name: "enabled", type: "boolean" },
-  { name: "coordinates", type: "[number, number]" },
-  { name: "attachments", type: "{ name: string; size: number; data?: Uint8Array }[]" },
-];
+  "name: string // Display name.",
+  "title: string",
+  "description?: string",
+  "priority?: Priority",
+  "region: Region",
+  "price: Money // Price including tax.",
+  "readonly balance: Money",
+  "address?: Address",
+  "readonly audit: Audit",
+  "tags: string[]",
+  "labels: Record<string, string> // Free-form labels.",
+  "counters: Map<string, number>",
+  "readonly createdAt: Date",
+  "updatedAt?: Timestamp",
+  "score: number | null",
+  "position?: GeoPoint",
+  "bounds: { min: number; max: number; unit?: string } // Valid range.",
+  "window?: Range<Date>",
+  "readonly version: number",
+  "flags: boolean[]",
+  "checksum?: Uint8Array",
+  "quantity: number",
+  `mode: "manual" | "automatic" | "scheduled"`,
+  "sequence: bigint",
+  "enabled: boolean",
+  "coordinates: [number, number]",
+  "attachments: { name: string; size: number; data?: Uint8Array }[]",
+].map(field);
 
 function domainFile(rng: Random, domainIndex: number, registry: Registry, entities: readonly Entity[]): { text: string; declarations: number } {
   const domain = DOMAINS[domainIndex]!;
-  const module = `types/${domain.module}`;
-  const imports = new Imports(registry, module);
+  const imports = new Imports(registry, `types/${domain.module}`);
   const body: string[] = [];
-  let declarations = 0;
   const mine = entities.filter((e) => e.domainIndex === domainIndex);
   // References go to entities of earlier domains and to earlier entities of this one (and to itself).
-  const referable = (entity: Entity): Entity[] => entities.filter((e) => e.domainIndex < domainIndex || (e.domainIndex === domainIndex && mine.indexOf(e) <= mine.indexOf(entity)));
+  const referable = (entity: Entity): Entity[] =>
+    entities.filter((e) => e.domainIndex < domainIndex || (e.domainIndex === domainIndex && mine.indexOf(e) <= mine.indexOf(entity)));
   for (const entity of mine) {
-    const fields: Field[] = [
-      { name: "id", type: "Id", readonly: true },
-      { name: "status", type: "Status" },
-      ...rng.sample(FIELD_POOL, rng.int(3, 8)),
-    ];
+    const fields: Field[] = [field("readonly id: Id"), field("status: Status"), ...rng.sample(FIELD_POOL, rng.int(3, 8))];
     const refs = referable(entity);
     for (let i = rng.int(0, 2); i > 0; i--) {
       const target = rng.pick(refs);
@@ -516,23 +256,21 @@ function domainFile(rng: Random, domainIndex: number, registry: Registry, entiti
     }
     const seen = new Set<string>();
     const lines: string[] = [];
-    for (const field of fields) {
-      if (seen.has(field.name)) continue;
-      seen.add(field.name);
-      imports.useTypes(field.type);
-      if (field.doc) lines.push(`  /** ${field.doc} */`);
-      lines.push(`  ${field.readonly ? "readonly " : ""}${field.name}${field.optional ? "?" : ""}: ${field.type};`);
+    for (const f of fields) {
+      if (seen.has(f.name)) continue;
+      seen.add(f.name);
+      imports.useTypes(f.type);
+      if (f.doc) lines.push(`  /** ${f.doc} */`);
+      lines.push(`  ${f.readonly ? "readonly " : ""}${f.name}${f.optional ? "?" : ""}: ${f.type};`);
     }
-    body.push(`/** ${article(snake(entity.name).replace(/_/g, " "))} of the ${domain.module} domain. */`, `export interface ${entity.name} {`, ...lines, "}", "");
-    declarations++;
+    body.push(`/** ${article(words(entity.name))} of the ${domain.module} domain. */`, `export interface ${entity.name} {`, ...lines, "}", "");
   }
   // One discriminated union of events per domain, and a summary type using the generics.
-  const first = mine[0]!;
   imports.useTypes("Id Page Keyed");
   body.push(
     `/** Something that happened to ${article(domain.module)} record. */`,
     `export type ${domain.pascal}Event =`,
-    `  | { kind: "created"; id: Id; at: Date; record: ${first.name} }`,
+    `  | { kind: "created"; id: Id; at: Date; record: ${mine[0]!.name} }`,
     `  | { kind: "changed"; id: Id; at: Date; fields: string[] }`,
     `  | { kind: "removed"; id: Id; at: Date; reason?: string };`,
     "",
@@ -544,9 +282,8 @@ function domainFile(rng: Random, domainIndex: number, registry: Registry, entiti
     "}",
     "",
   );
-  declarations += 2;
   const header = [`// The ${domain.module} domain: entities, events and summaries.`, ...imports.render(), ""];
-  return { text: [...header, ...body].join("\n"), declarations };
+  return { text: [...header, ...body].join("\n"), declarations: mine.length + 2 };
 }
 
 // ---- services -------------------------------------------------------------------------------------
@@ -554,11 +291,11 @@ function domainFile(rng: Random, domainIndex: number, registry: Registry, entiti
 interface Param {
   readonly name: string;
   readonly type: string;
-  readonly optional?: boolean;
-  readonly default?: string;
+  readonly optional: boolean;
+  readonly default: string | undefined;
   /** An enum member used in the default (needs a value import). */
-  readonly defaultValue?: string;
-  readonly rest?: boolean;
+  readonly defaultValue: string | undefined;
+  readonly rest: boolean;
   readonly doc: string;
 }
 
@@ -570,194 +307,98 @@ interface MethodSpec {
   readonly doc: string;
 }
 
+/** "[...]name[?]: type[ = default] // doc", written as the parameter's declaration reads. */
+function param(text: string): Param {
+  const [, rest, name, optional, type, def, doc] = /^(\.\.\.)?(\w+)(\?)?: (.+?)(?: = (.+?))? \/\/ (.+)$/.exec(text)!;
+  const defaultValue = /^([A-Z]\w*)\./.exec(def ?? "")?.[1];
+  return { name: name!, type: type!, optional: optional !== undefined, default: def, defaultValue, rest: !!rest, doc: doc! };
+}
+
+function method(verb: string, returns: string, doc: string, params: readonly string[]): MethodSpec {
+  return { verb, returns, doc, params: params.map(param) };
+}
+
 type Template = (e: Entity, other: Entity, domain: (typeof DOMAINS)[number], local: string | undefined) => MethodSpec;
 
+/** Phrases about an entity: "order line", "order lines", "an order line". */
+const one = (e: Entity): string => words(e.name);
+const many = (e: Entity): string => plural(words(e.name));
+const an = (e: Entity): string => article(words(e.name));
+
 const TEMPLATES: readonly Template[] = [
-  (e) => ({
-    verb: "get",
-    params: [
-      { name: "id", type: "Id", doc: `The ${words(e.name)}'s id.` },
-      { name: "options", type: "{ includeAudit?: boolean; fields?: string[] }", optional: true, doc: "What to include." },
-    ],
-    returns: `${e.name} | null`,
-    doc: `Looks up one ${words(e.name)} by id.`,
-  }),
-  (e) => ({
-    verb: "list",
-    params: [
-      { name: "paging", type: "Paging", doc: "Which page." },
-      { name: "status", type: "Status", optional: true, doc: "Only records in this state." },
-      { name: "tags", type: "string[]", rest: true, doc: "Only records with all these tags." },
-    ],
-    returns: `Page<${e.name}>`,
-    doc: `Lists ${plural(words(e.name))}, newest first.`,
-  }),
-  (e) => ({
-    verb: "create",
-    params: [
-      { name: "input", type: e.name, doc: "The new record." },
-      { name: "dryRun", type: "boolean", default: "false", doc: "Validate only, store nothing." },
-    ],
-    returns: `Result<${e.name}>`,
-    doc: `Creates ${article(words(e.name))}.`,
-  }),
-  (e) => ({
-    verb: "update",
-    params: [
-      { name: "id", type: "Id", doc: "Which record." },
-      { name: "patch", type: `Partial<${e.name}>`, doc: "Fields to change." },
-      { name: "expectedVersion", type: "number", optional: true, doc: "Fail if the stored version differs." },
-    ],
-    returns: `Diff<${e.name}>`,
-    doc: `Changes some fields of ${article(words(e.name))}.`,
-  }),
-  (e) => ({
-    verb: "delete",
-    params: [
-      { name: "id", type: "Id", doc: "Which record." },
-      { name: "reason", type: "string", optional: true, doc: "Kept in the audit trail." },
-    ],
-    returns: "boolean",
-    doc: `Deletes ${article(words(e.name))}; false when there was none.`,
-  }),
-  (e, _o, _d, local) => ({
-    verb: "search",
-    params: [
-      { name: "query", type: local ?? "string", doc: "What to look for." },
-      { name: "filters", type: "Record<string, string>", doc: "Field filters." },
-      { name: "range", type: "Range<Date>", optional: true, doc: "Creation time window." },
-      { name: "order", type: "SortOrder", default: `"desc"`, doc: "Sort order." },
-    ],
-    returns: `Envelope<${e.name}[]>`,
-    doc: `Full-text search over ${plural(words(e.name))}.`,
-  }),
-  (e) => ({
-    verb: "count",
-    params: [{ name: "status", type: "Status | Status[]", doc: "One state or several." }],
-    returns: "number",
-    doc: `Counts ${plural(words(e.name))} by state.`,
-  }),
-  (e) => ({
-    verb: "export",
-    params: [
-      { name: "ids", type: "Id[]", doc: "Records to export." },
-      { name: "format", type: `"csv" | "json" | "parquet"`, doc: "File format." },
-    ],
-    returns: "Uint8Array",
-    doc: `Exports ${plural(words(e.name))} as a file.`,
-  }),
-  (e) => ({
-    verb: "import",
-    params: [
-      { name: "data", type: "Uint8Array", doc: "The file." },
-      { name: "onProgress", type: "(done: number, total: number) => void", optional: true, doc: "Called as records are read." },
-    ],
-    returns: `Result<number>`,
-    doc: `Imports ${plural(words(e.name))} from a file; returns how many were stored.`,
-  }),
-  (e) => ({
-    verb: "stats",
-    params: [
-      { name: "range", type: "Range<Date>", doc: "Time window." },
-      { name: "region", type: "Region", optional: true, doc: "Only this region." },
-    ],
-    returns: "Map<string, number>",
-    doc: `Statistics about ${plural(words(e.name))}.`,
-  }),
-  (e) => ({
-    verb: "tree",
-    params: [
-      { name: "rootId", type: "Id", doc: "The root." },
-      { name: "depth", type: "number", default: "3", doc: "How many levels." },
-    ],
-    returns: `TreeNode<${e.name}>`,
-    doc: `The ${words(e.name)} hierarchy below a record.`,
-  }),
-  (e) => ({
-    verb: "history",
-    params: [{ name: "id", type: "Id", doc: "Which record." }],
-    returns: `Keyed<${e.name}>[]`,
-    doc: `Every stored version of ${article(words(e.name))}.`,
-  }),
-  (e) => ({
-    verb: "bulk_store",
-    params: [{ name: "items", type: `${e.name}[]`, rest: true, doc: "Records to store." }],
-    returns: "Pair<number, ProblemDetail[]>",
-    doc: `Stores many ${plural(words(e.name))}: how many were stored and what failed.`,
-  }),
-  (_e, _o, domain) => ({
-    verb: "subscribe",
-    params: [
-      { name: "listener", type: `(event: ${domain.pascal}Event) => void`, doc: "Called for every event." },
-      { name: "kinds", type: `("created" | "changed" | "removed")[]`, optional: true, doc: "Only these kinds." },
-    ],
-    returns: "() => void",
-    doc: "Subscribes to changes; call the result to unsubscribe.",
-  }),
-  (e) => ({
-    verb: "price",
-    params: [
-      { name: "id", type: "Id", doc: "Which record." },
-      { name: "currency", type: "Currency", default: "Currency.EUR", defaultValue: "Currency", doc: "Currency of the result." },
-    ],
-    returns: "Money",
-    doc: `The current price of ${article(words(e.name))}.`,
-  }),
-  (e) => ({
-    verb: "locate",
-    params: [{ name: "address", type: "Address", doc: "A postal address." }],
-    returns: "GeoPoint | null",
-    doc: `Where ${article(words(e.name))} is.`,
-  }),
-  (e, other) => ({
-    verb: "assign",
-    params: [
-      { name: "id", type: "Id", doc: "Which record." },
-      { name: "owner", type: other.name, doc: "The new owner." },
-      { name: "priority", type: "Priority", default: "Priority.Normal", defaultValue: "Priority", doc: "How urgent." },
-    ],
-    returns: `Envelope<Result<${other.name}>>`,
-    doc: `Assigns ${article(words(e.name))} to ${article(words(other.name))}.`,
-  }),
-  (_e, _o, domain) => ({
-    verb: "summary",
-    params: [{ name: "region", type: "Region", optional: true, doc: "Only this region." }],
-    returns: `${domain.pascal}Summary`,
-    doc: `Totals of the ${domain.module} domain.`,
-  }),
-  (e) => ({
-    verb: "sequence",
-    params: [
-      { name: "after", type: "bigint", doc: "Last sequence number seen." },
-      { name: "limit", type: "number", optional: true, doc: "At most this many." },
-    ],
-    returns: `[bigint, ${e.name}[]]`,
-    doc: `Records changed after a sequence number, and the newest number.`,
-  }),
-  (e) => ({
-    verb: "validate",
-    params: [{ name: "input", type: e.name, doc: "The record to check." }],
-    returns: `ProblemDetail[]`,
-    doc: `Checks ${article(words(e.name))} without storing it.`,
-  }),
-  (e) => ({
-    verb: "touch",
-    params: [
-      { name: "ids", type: "Id[]", doc: "Which records." },
-      { name: "at", type: "Timestamp", optional: true, doc: "When (default: now)." },
-    ],
-    returns: "void",
-    doc: `Marks ${plural(words(e.name))} as updated.`,
-  }),
-  (e) => ({
-    verb: "rank",
-    params: [
-      { name: "weights", type: "Map<Id, number>", doc: "Weight per record." },
-      { name: "mode", type: `"linear" | "log"`, default: `"linear"`, doc: "How weights combine." },
-    ],
-    returns: `{ id: Id; score: number; record?: ${e.name} }[]`,
-    doc: `Ranks ${plural(words(e.name))} by weight.`,
-  }),
+  (e) =>
+    method("get", `${e.name} | null`, `Looks up one ${one(e)} by id.`, [
+      `id: Id // The ${one(e)}'s id.`,
+      "options?: { includeAudit?: boolean; fields?: string[] } // What to include.",
+    ]),
+  (e) =>
+    method("list", `Page<${e.name}>`, `Lists ${many(e)}, newest first.`, [
+      "paging: Paging // Which page.",
+      "status?: Status // Only records in this state.",
+      "...tags: string[] // Only records with all these tags.",
+    ]),
+  (e) =>
+    method("create", `Result<${e.name}>`, `Creates ${an(e)}.`, [
+      `input: ${e.name} // The new record.`,
+      "dryRun: boolean = false // Validate only, store nothing.",
+    ]),
+  (e) =>
+    method("update", `Diff<${e.name}>`, `Changes some fields of ${an(e)}.`, [
+      "id: Id // Which record.",
+      `patch: Partial<${e.name}> // Fields to change.`,
+      "expectedVersion?: number // Fail if the stored version differs.",
+    ]),
+  (e) =>
+    method("delete", "boolean", `Deletes ${an(e)}; false when there was none.`, ["id: Id // Which record.", "reason?: string // Kept in the audit trail."]),
+  (e, _o, _d, local) =>
+    method("search", `Envelope<${e.name}[]>`, `Full-text search over ${many(e)}.`, [
+      `query: ${local ?? "string"} // What to look for.`,
+      "filters: Record<string, string> // Field filters.",
+      "range?: Range<Date> // Creation time window.",
+      `order: SortOrder = "desc" // Sort order.`,
+    ]),
+  (e) => method("count", "number", `Counts ${many(e)} by state.`, ["status: Status | Status[] // One state or several."]),
+  (e) =>
+    method("export", "Uint8Array", `Exports ${many(e)} as a file.`, ["ids: Id[] // Records to export.", `format: "csv" | "json" | "parquet" // File format.`]),
+  (e) =>
+    method("import", "Result<number>", `Imports ${many(e)} from a file; returns how many were stored.`, [
+      "data: Uint8Array // The file.",
+      "onProgress?: (done: number, total: number) => void // Called as records are read.",
+    ]),
+  (e) => method("stats", "Map<string, number>", `Statistics about ${many(e)}.`, ["range: Range<Date> // Time window.", "region?: Region // Only this region."]),
+  (e) => method("tree", `TreeNode<${e.name}>`, `The ${one(e)} hierarchy below a record.`, ["rootId: Id // The root.", "depth: number = 3 // How many levels."]),
+  (e) => method("history", `Keyed<${e.name}>[]`, `Every stored version of ${an(e)}.`, ["id: Id // Which record."]),
+  (e) =>
+    method("bulk_store", "Pair<number, ProblemDetail[]>", `Stores many ${many(e)}: how many were stored and what failed.`, [
+      `...items: ${e.name}[] // Records to store.`,
+    ]),
+  (_e, _o, domain) =>
+    method("subscribe", "() => void", "Subscribes to changes; call the result to unsubscribe.", [
+      `listener: (event: ${domain.pascal}Event) => void // Called for every event.`,
+      `kinds?: ("created" | "changed" | "removed")[] // Only these kinds.`,
+    ]),
+  (e) =>
+    method("price", "Money", `The current price of ${an(e)}.`, ["id: Id // Which record.", "currency: Currency = Currency.EUR // Currency of the result."]),
+  (e) => method("locate", "GeoPoint | null", `Where ${an(e)} is.`, ["address: Address // A postal address."]),
+  (e, other) =>
+    method("assign", `Envelope<Result<${other.name}>>`, `Assigns ${an(e)} to ${an(other)}.`, [
+      "id: Id // Which record.",
+      `owner: ${other.name} // The new owner.`,
+      "priority: Priority = Priority.Normal // How urgent.",
+    ]),
+  (_e, _o, domain) => method("summary", `${domain.pascal}Summary`, `Totals of the ${domain.module} domain.`, ["region?: Region // Only this region."]),
+  (e) =>
+    method("sequence", `[bigint, ${e.name}[]]`, "Records changed after a sequence number, and the newest number.", [
+      "after: bigint // Last sequence number seen.",
+      "limit?: number // At most this many.",
+    ]),
+  (e) => method("validate", "ProblemDetail[]", `Checks ${an(e)} without storing it.`, [`input: ${e.name} // The record to check.`]),
+  (e) => method("touch", "void", `Marks ${many(e)} as updated.`, ["ids: Id[] // Which records.", "at?: Timestamp // When (default: now)."]),
+  (e) =>
+    method("rank", `{ id: Id; score: number; record?: ${e.name} }[]`, `Ranks ${many(e)} by weight.`, [
+      "weights: Map<Id, number> // Weight per record.",
+      `mode: "linear" | "log" = "linear" // How weights combine.`,
+    ]),
 ];
 
 interface ServicePlan {
@@ -902,35 +543,25 @@ export function generateCorpus(options: CorpusOptions): Corpus {
   const rng = new Random(options.seed);
   const { dir } = options;
   const files = new Map<string, string>();
-  const registry = new Registry();
-  let typeDeclarations = 0;
-
-  for (const name of ["Status", "Priority", "Region", "Currency"]) registry.add(name, "types/common", true);
-  for (const name of ["Id", "SortOrder", "Timestamp", "Money", "Address", "Audit", "Range", "Paging", "GeoPoint"]) registry.add(name, "types/common");
-  for (const name of ["Page", "ProblemDetail", "Result", "Envelope", "TreeNode", "Pair", "Keyed", "Diff"]) registry.add(name, "types/generics");
-  typeDeclarations += 13 + 8;
+  const registry: Registry = new Map();
+  register(registry, "types/common", COMMON_ENUMS, true);
+  register(registry, "types/common", COMMON_TYPES);
+  register(registry, "types/generics", GENERIC_TYPES);
+  let typeDeclarations = STATIC_DECLARATIONS;
   const entities: Entity[] = [];
   DOMAINS.forEach((domain, domainIndex) => {
-    for (const name of domain.entities) {
-      registry.add(name, `types/${domain.module}`);
-      entities.push({ name, domainIndex, module: `types/${domain.module}` });
-    }
-    registry.add(`${domain.pascal}Event`, `types/${domain.module}`);
-    registry.add(`${domain.pascal}Summary`, `types/${domain.module}`);
+    const module = `types/${domain.module}`;
+    register(registry, module, [...domain.entities, `${domain.pascal}Event`, `${domain.pascal}Summary`]);
+    for (const name of domain.entities) entities.push({ name, domainIndex, module });
   });
 
-  files.set("src/types/common.ts", COMMON);
-  files.set("src/types/generics.ts", GENERICS);
+  for (const [file, name] of STATIC_FILES.slice(0, 2)) files.set(file, staticFile(name));
   DOMAINS.forEach((domain, i) => {
     const { text, declarations } = domainFile(rng, i, registry, entities);
     files.set(`src/types/${domain.module}.ts`, text);
     typeDeclarations += declarations;
   });
-  files.set("src/lib/backend.ts", BACKEND);
-  files.set("src/bases/health.ts", HEALTH_BASE);
-  files.set("src/bases/audited.ts", AUDITED_BASE);
-  files.set("src/bases/crud.ts", CRUD_BASE);
-  typeDeclarations += 1; // HealthReport
+  for (const [file, name] of STATIC_FILES.slice(2)) files.set(file, staticFile(name));
 
   // Service names: distinct noun + qualifier pairs in seeded order (a number once they run out).
   const combos = rng.shuffle(SERVICE_NOUNS.flatMap((noun) => SERVICE_QUALIFIERS.map((q) => `${noun}${q}`)));

@@ -12,7 +12,7 @@ import { deflateSync } from "node:zlib";
 import { dump, FrameDecoder, load, type PyValue, type PyValueIn } from "../../runtime/index.js";
 import { HANDLE_CALLATTR, HANDLE_GETROOT, HANDLE_PING, LABEL_LOCAL_REF, LABEL_REMOTE_REF, LABEL_TUPLE, LABEL_VALUE, MSG_REPLY, MSG_EXCEPTION, MSG_REQUEST } from "../../runtime/wire/consts.js";
 import { TAG_EMPTY_STR, TAG_EMPTY_TUPLE, TAG_FSET, TAG_STR1, TAG_STR_L4, TAG_TUP_L4 } from "../../runtime/wire/brine.js";
-import { cli, sleep } from "../harness.js";
+import { cli, emitJson, sleep } from "../harness.js";
 
 const { values } = cli("attacker.ts --attack 1-9 --port N [--quick]", { attack: { type: "string" }, port: { type: "string" }, quick: { type: "boolean", default: false } });
 const attack = Number(values.attack);
@@ -24,7 +24,7 @@ const REPLY_TIMEOUT_MS = 120_000 * scale;
 
 process.stdin.on("end", () => process.exit(0));
 process.stdin.resume();
-const emit = (event: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(event)}\n`);
+const emit = emitJson<Record<string, unknown>>;
 const mb = (bytes: number): string => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} KB` : `${(bytes / 1e6).toFixed(1)} MB`);
 
 // ---- frames -------------------------------------------------------------------------------

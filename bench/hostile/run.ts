@@ -7,12 +7,11 @@ import { execFileSync, type ChildProcessWithoutNullStreams } from "node:child_pr
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import Table from "cli-table3";
 import { connect, tlsConnect, type Connection } from "../../runtime/index.js";
 import type { MyService } from "../../examples/seed-service.js";
 import {
-  BENCH_DIR, captureStderr, cli, cpuSeconds, describeExit, exited, interruption, isRunning, list, num, onJsonLines, runMain, sleep, startNode, startServer,
-  startServerCommand, stopAllChildren, stopChild, summarize, writeJson,
+  BENCH_DIR, captureStderr, cli, cpuSeconds, describeExit, exited, interruption, isRunning, listOf, newTable, num, onJsonLines, runMain, sleep,
+  startNode, startServer, startServerCommand, stopAllChildren, stopChild, summarize, writeJson,
 } from "../harness.js";
 
 const ATTACKS = [
@@ -49,10 +48,8 @@ const { values } = cli(HELP, {
   "max-rss-gb": { type: "string" },
   json: { type: "string" },
 });
-const only = list(values.only).map(Number);
-for (const id of only) if (!ATTACKS.some((a) => a.id === id)) throw new RangeError(`--only: no attack ${id}`);
-const servers = list(values.servers);
-for (const s of servers) if (!(SERVERS as readonly string[]).includes(s)) throw new RangeError(`--servers: unknown ${s}`);
+const only: number[] = listOf("--only", values.only, ATTACKS.map((a) => a.id));
+const servers: string[] = listOf("--servers", values.servers, SERVERS);
 const attacks = ATTACKS.filter((a) => only.length === 0 || only.includes(a.id));
 const kinds = SERVERS.filter((s) => servers.length === 0 || servers.includes(s));
 const maxRss = num("--max-rss-gb", values["max-rss-gb"], 12, 0.1) * 1e9;
@@ -184,12 +181,11 @@ async function runOne(attack: number, kind: ServerKind, certDir: string | undefi
 
 function printTable(rows: readonly Row[]): void {
   const fix = (v: number | null, digits = 1): string => (v === null ? "–" : v.toFixed(digits));
-  const table = new Table({
-    head: ["attack", "server", "survived", "healthy calls\n(failed)", "healthy ms\np50 / p99 / max", "server RSS\n+MB (before)", "server\nCPU s", "attack\ns", "attack outcome"],
-    colWidths: [24, 9, 20, null, null, null, null, null, 46],
-    wordWrap: true,
-    style: { head: [], border: [] },
-  });
+  const head = [
+    "attack", "server", "survived", "healthy calls\n(failed)", "healthy ms\np50 / p99 / max", "server RSS\n+MB (before)", "server\nCPU s", "attack\ns",
+    "attack outcome",
+  ];
+  const table = newTable(head, [], { colAligns: [], colWidths: [24, 9, 20, null, null, null, null, null, 46], wordWrap: true });
   for (const r of rows) {
     table.push([
       ATTACKS.find((a) => a.id === r.attack)!.label,

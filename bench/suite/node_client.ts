@@ -14,7 +14,7 @@ import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import path from "node:path";
-import { cli, list, num } from "../harness.js";
+import { cli, emitJson, list, num } from "../harness.js";
 import type { SuiteEvent, Workload } from "./events.js";
 import { NODE_PEERS, openPeer, type NodePeer, type PeerConnection, type Wire } from "./peers.js";
 
@@ -42,9 +42,7 @@ const idle = num("--idle", values.idle, 500, 0, true);
 const only = new Set(list(values.only));
 const wanted = (w: Workload | "mem"): boolean => only.size === 0 || only.has(w);
 
-function emit(event: SuiteEvent): void {
-  process.stdout.write(JSON.stringify(event) + "\n");
-}
+const emit = emitJson<SuiteEvent>;
 
 // stdin: "ok" lines from the suite; EOF means the suite is gone, so we go too.
 const acks: (() => void)[] = [];

@@ -34,22 +34,13 @@ export interface Wire {
   readonly framesIn: number;
 }
 
-/**
- * rpyc-ts's connection config for a codec. `codec` is a ProtocolConfig key another change
- * adds ("auto": negotiate the native codec between rpyc-ts peers, the default; "brine":
- * never); passed as an extra property so this compiles and runs with and without it.
- */
-export function codecConfig(codec: Codec): Partial<ProtocolConfig> {
-  const extra: Record<string, unknown> = codec === "brine" ? { codec: "brine" } : {};
-  return { ...extra };
-}
+/** rpyc-ts's config for a codec: the default ("auto": negotiate the native codec between rpyc-ts peers), or "brine" (never). */
+export const codecConfig = (codec: Codec): Partial<ProtocolConfig> => (codec === "brine" ? { codec: "brine" } : {});
 
 async function openRpyc(port: number, codec: Codec): Promise<PeerConnection> {
   const conn = await connectBench("127.0.0.1", port, { config: codecConfig(codec) });
-  // Calls made before the codec is decided travel as brine: wait for the decision. Read
-  // structurally, so this works with runtimes that have no codec negotiation too.
-  const negotiation = conn as unknown as { readonly negotiated?: Promise<unknown> };
-  const agreed = negotiation.negotiated === undefined ? "brine (no negotiation)" : String(await negotiation.negotiated);
+  // Calls made before the codec is decided travel as brine: wait for the decision.
+  const agreed = String(await conn.negotiated);
   const root = conn.root;
   const plusOne = async (x: number): Promise<number> => x + 1;
   return {
