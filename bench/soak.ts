@@ -25,8 +25,6 @@ Usage: npm run bench:soak [-- options]
   -h, --help         this text
 `;
 
-type Options = ReturnType<typeof parseOptions>;
-
 function parseOptions() {
   const { values } = cli(HELP, {
     calls: { type: "string" },
