@@ -47,9 +47,30 @@ interface Figures {
 const script = (tree: string, name: string): string[] => ["--import", "tsx", path.join(tree, "bench/suite", name)];
 
 async function measure(tree: string, workload: Workload): Promise<Figures> {
-  const server = await startServerCommand(process.execPath, [...script(tree, "node_server.ts"), "--peer", "rpyc", "--codec", codec, "--watch-stdin"], undefined, tree);
+  const server = await startServerCommand(
+    process.execPath,
+    [...script(tree, "node_server.ts"), "--peer", "rpyc", "--codec", codec, "--watch-stdin"],
+    undefined,
+    tree,
+  );
   try {
-    const args = ["--peer", "rpyc", "--codec", codec, "--port", String(server.port), "--idle", "0", "--only", workload, "--duration", values.duration, "--warmup", values.warmup, "--watch-stdin"];
+    const args = [
+      "--peer",
+      "rpyc",
+      "--codec",
+      codec,
+      "--port",
+      String(server.port),
+      "--idle",
+      "0",
+      "--only",
+      workload,
+      "--duration",
+      values.duration,
+      "--warmup",
+      values.warmup,
+      "--watch-stdin",
+    ];
     const client = startChild(process.execPath, [...script(tree, "node_client.ts"), ...args], tree);
     const stderr = captureStderr(client);
     try {
@@ -61,7 +82,7 @@ async function measure(tree: string, workload: Workload): Promise<Figures> {
         const event = line as SuiteEvent;
         if (event.event === "begin") [others, cpu] = [otherCpu([client.pid, server.proc.pid]), read()];
         if (event.event !== "result") return;
-        const [c, s] = read().map((v, i) => ((v ?? NaN) - (cpu[i] ?? NaN)) * 1e6 / event.calls);
+        const [c, s] = read().map((v, i) => (((v ?? NaN) - (cpu[i] ?? NaN)) * 1e6) / event.calls);
         result = { wallUs: (event.wall_seconds * 1e6) / event.calls, clientCpuUs: c!, serverCpuUs: s!, otherCores: others() ?? NaN };
       });
       await exited(client);
@@ -94,7 +115,14 @@ runMain(async () => {
   for (const [key, list] of results) {
     const med = (f: (x: Figures) => number): number => median(list.map(f)) ?? NaN;
     const wall = med((f) => f.wallUs);
-    const row = [key, wall.toFixed(1), Math.round(1e6 / wall), med((f) => f.clientCpuUs).toFixed(1), med((f) => f.serverCpuUs).toFixed(1), Math.max(...list.map((f) => f.otherCores)).toFixed(2)];
+    const row = [
+      key,
+      wall.toFixed(1),
+      Math.round(1e6 / wall),
+      med((f) => f.clientCpuUs).toFixed(1),
+      med((f) => f.serverCpuUs).toFixed(1),
+      Math.max(...list.map((f) => f.otherCores)).toFixed(2),
+    ];
     process.stdout.write(row.join("\t") + "\n");
   }
   return 0;

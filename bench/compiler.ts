@@ -11,8 +11,27 @@ import cliProgress from "cli-progress";
 import { generateCorpus, type Corpus } from "./compiler/corpus.js";
 import type { ChildResult, PhasesResult, PhaseTimes, RunResult, WatchResult } from "./compiler/events.js";
 import {
-  BENCH_DIR, REPO_DIR, captureStderr, cli, describeExit, exited, onJsonLines, fmtInt, interruption, listOf, loadAverage, machine, machineBusySeconds,
-  median as medianOf, newTable, num, runMain, startChild, stopAllChildren, waitForQuiet, writeJson,
+  BENCH_DIR,
+  REPO_DIR,
+  captureStderr,
+  cli,
+  describeExit,
+  exited,
+  onJsonLines,
+  fmtInt,
+  interruption,
+  listOf,
+  loadAverage,
+  machine,
+  machineBusySeconds,
+  median as medianOf,
+  newTable,
+  num,
+  runMain,
+  startChild,
+  stopAllChildren,
+  waitForQuiet,
+  writeJson,
 } from "./harness.js";
 
 const CHILD = path.join(BENCH_DIR, "compiler", "child.ts");
@@ -96,7 +115,13 @@ interface ChildRun<R extends ChildResult> {
  * Runs one measurement in a child process: its own process group (a Ctrl-C reaches only us),
  * stdin an open pipe (it leaves when that closes, i.e. when we die), steps reported on stdout.
  */
-async function runChild<R extends ChildResult>(mode: string, args: readonly string[], options: Options, profileName: string, onStep: (label: string) => void): Promise<ChildRun<R>> {
+async function runChild<R extends ChildResult>(
+  mode: string,
+  args: readonly string[],
+  options: Options,
+  profileName: string,
+  onStep: (label: string) => void,
+): Promise<ChildRun<R>> {
   // --expose-gc: the watch child measures its live heap after a full GC (outside the timed parts).
   const nodeArgs = ["--expose-gc", "--import", "tsx"];
   if (options.cpuProf !== undefined) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${path.join(options.cpuProf, profileName)}`); // one file per thread (tsx's loader has one)
@@ -135,7 +160,9 @@ interface Results {
 
 /** Files and bytes under a directory. */
 function treeSize(dir: string): { files: number; bytes: number } {
-  const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => statSync(path.join(dir, f))).filter((s) => s.isFile());
+  const files = readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((f) => statSync(path.join(dir, f)))
+    .filter((s) => s.isFile());
   return { files: files.length, bytes: files.reduce((n, s) => n + s.size, 0) };
 }
 
@@ -148,7 +175,14 @@ function editFiles(corpus: Corpus, count: number): string[] {
 // ---- formatting ------------------------------------------------------------------------------------
 
 const median = (values: readonly number[]): number => medianOf(values) ?? NaN;
-const fmtMs = (ms: number | undefined): string => (ms === undefined || !Number.isFinite(ms) ? "–" : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const fmtMs = (ms: number | undefined): string =>
+  ms === undefined || !Number.isFinite(ms)
+    ? "–"
+    : ms >= 10_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : ms >= 1000
+        ? `${(ms / 1000).toFixed(2)} s`
+        : `${ms.toFixed(0)} ms`;
 const fmtMb = (bytes: number | undefined): string => (bytes === undefined || !Number.isFinite(bytes) ? "–" : `${(bytes / 1024 / 1024).toFixed(0)} MB`);
 /** Sizes of files on disk: KB below a megabyte. */
 const fmtSize = (bytes: number): string => (bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
@@ -176,9 +210,18 @@ function printTables(corpus: Corpus, results: Results, options: Options, header:
   const model = results.phases?.result.model;
   const corpusTable = newTable([], [0, 1]);
   corpusTable.push(
-    ["corpus", `${fmtInt(s.serviceFiles)} service files × ${options.methods} methods, seed ${options.seed} (hash ${s.hash}); "rpyc-ts" from ${corpus.runtime === "dist" ? "the package's .d.ts" : "the repository's sources"}`],
-    ["source files", `${fmtInt(s.files)} .ts (${s.serviceFiles} services, ${s.typeFiles} shared type files, ${s.baseFiles} base classes, 1 helper), ${fmtInt(s.lines)} lines, ${fmtSize(s.bytes)}`],
-    ["declared", `${fmtInt(s.services)} services, ${fmtInt(s.methods)} own exposed methods, ${fmtInt(s.attributes)} attributes, ${fmtInt(s.getters)} getters, ${fmtInt(s.typeDeclarations)} named types`],
+    [
+      "corpus",
+      `${fmtInt(s.serviceFiles)} service files × ${options.methods} methods, seed ${options.seed} (hash ${s.hash}); "rpyc-ts" from ${corpus.runtime === "dist" ? "the package's .d.ts" : "the repository's sources"}`,
+    ],
+    [
+      "source files",
+      `${fmtInt(s.files)} .ts (${s.serviceFiles} services, ${s.typeFiles} shared type files, ${s.baseFiles} base classes, 1 helper), ${fmtInt(s.lines)} lines, ${fmtSize(s.bytes)}`,
+    ],
+    [
+      "declared",
+      `${fmtInt(s.services)} services, ${fmtInt(s.methods)} own exposed methods, ${fmtInt(s.attributes)} attributes, ${fmtInt(s.getters)} getters, ${fmtInt(s.typeDeclarations)} named types`,
+    ],
     [
       "model",
       model
@@ -236,7 +279,17 @@ function printTables(corpus: Corpus, results: Results, options: Options, header:
     const w = results.watch.result;
     const times = w.edits.map((e) => e.ms);
     const written = [...new Set(w.edits.map((e) => e.written ?? "?"))].join("/");
-    main.push(["watch: start (first generation, watcher ready)", fmtMs(w.startMs), "–", "–", "–", fmtMb(w.rssBefore), "–", "", `watching ${w.watchedFiles ?? "?"} files`]);
+    main.push([
+      "watch: start (first generation, watcher ready)",
+      fmtMs(w.startMs),
+      "–",
+      "–",
+      "–",
+      fmtMb(w.rssBefore),
+      "–",
+      "",
+      `watching ${w.watchedFiles ?? "?"} files`,
+    ]);
     main.push([
       `watch: edit one service → regenerated (median of ${times.length})`,
       fmtMs(median(times)),
@@ -285,16 +338,7 @@ function printTables(corpus: Corpus, results: Results, options: Options, header:
 
   const watchMedian = results.watch ? median(results.watch.result.edits.map((e) => e.ms)) : undefined;
   const incMedian = results.phases && results.phases.result.incremental.length > 0 ? sum(medianPhases(results.phases.result.incremental)) : undefined;
-  const out: string[] = [
-    "",
-    "rpyc-gen compiler benchmark",
-    ...header,
-    "",
-    corpusTable.toString(),
-    "",
-    main.toString(),
-    "",
-  ];
+  const out: string[] = ["", "rpyc-gen compiler benchmark", ...header, "", corpusTable.toString(), "", main.toString(), ""];
   if (phasesText) {
     out.push(
       "Where the time goes (the phases process: the compiler's own functions one by one, in a fresh process; the",
@@ -355,8 +399,10 @@ async function main(): Promise<number> {
   // The plan: [measurement, mode, extra args, steps it reports].
   type Job = { readonly id: MeasurementId | "setup"; readonly mode: string; readonly args: readonly string[]; readonly steps: number; readonly label: string };
   const jobs: Job[] = [];
-  for (let r = 0; r < (wants.has("cold") ? options.repeat : needsOutput ? 1 : 0); r++) jobs.push({ id: wants.has("cold") ? "cold" : "setup", mode: "run", args: [], steps: 1, label: "cold run" });
-  if (wants.has("unchanged")) for (let r = 0; r < options.repeat; r++) jobs.push({ id: "unchanged", mode: "run", args: [], steps: 1, label: "second run (unchanged)" });
+  for (let r = 0; r < (wants.has("cold") ? options.repeat : needsOutput ? 1 : 0); r++)
+    jobs.push({ id: wants.has("cold") ? "cold" : "setup", mode: "run", args: [], steps: 1, label: "cold run" });
+  if (wants.has("unchanged"))
+    for (let r = 0; r < options.repeat; r++) jobs.push({ id: "unchanged", mode: "run", args: [], steps: 1, label: "second run (unchanged)" });
   if (wants.has("check")) for (let r = 0; r < options.repeat; r++) jobs.push({ id: "check", mode: "run", args: ["--check"], steps: 1, label: "--check" });
   if (wants.has("phases")) jobs.push({ id: "phases", mode: "phases", args: ["--files", edits.join(",")], steps: 7 + edits.length, label: "phase by phase" });
   if (wants.has("watch")) jobs.push({ id: "watch", mode: "watch", args: ["--files", edits.join(",")], steps: 1 + edits.length, label: "watch" });
@@ -367,7 +413,13 @@ async function main(): Promise<number> {
   );
   if (!options.plain) {
     bar = new cliProgress.SingleBar(
-      { format: "{bar} {percentage}% | {value}/{total} steps | {duration_formatted} | {job}: {step}", hideCursor: true, clearOnComplete: true, fps: 10, barsize: 24 },
+      {
+        format: "{bar} {percentage}% | {value}/{total} steps | {duration_formatted} | {job}: {step}",
+        hideCursor: true,
+        clearOnComplete: true,
+        fps: 10,
+        barsize: 24,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(totalSteps, 0, { job: "starting", step: "" });
@@ -390,7 +442,8 @@ async function main(): Promise<number> {
       bar?.update(done, { job: name, step: "waiting for a quiet machine" });
       const load = await waitForQuiet(options.waitQuiet);
       if (interruption.interrupted) return 130;
-      if (load !== null && load >= 0.25) process.stderr.write(`${name}: still busy after ${options.waitQuiet} s (others use ${load.toFixed(2)} cores); measuring anyway\n`);
+      if (load !== null && load >= 0.25)
+        process.stderr.write(`${name}: still busy after ${options.waitQuiet} s (others use ${load.toFixed(2)} cores); measuring anyway\n`);
     }
     if (job.mode === "run" && job.args.length === 0 && (id === "cold" || id === "setup")) rmSync(path.join(corpusDir, OUT), { recursive: true, force: true });
     try {
@@ -403,10 +456,13 @@ async function main(): Promise<number> {
       if (result.kind === "run") {
         const r = result;
         if (r.code !== 0) throw new Error(`rpyc-gen exited with ${r.code}`);
-        if ((id === "cold" || id === "setup") && (r.written === null || r.written === 0 || r.unchanged !== 0)) throw new Error(`a cold run wrote ${r.written} and left ${r.unchanged} unchanged`);
+        if ((id === "cold" || id === "setup") && (r.written === null || r.written === 0 || r.unchanged !== 0))
+          throw new Error(`a cold run wrote ${r.written} and left ${r.unchanged} unchanged`);
         if (id === "cold" || id === "setup") results.generated = treeSize(path.join(corpusDir, OUT));
-        if (id === "unchanged" && (r.written !== 0 || r.removed !== 0 || r.unchanged !== results.generated?.files)) throw new Error(`expected all ${results.generated?.files} unchanged, got ${r.unchanged} unchanged, ${r.written} written, ${r.removed} removed`);
-        if (id === "check" && r.upToDate !== results.generated?.files) throw new Error(`--check found ${r.upToDate} up to date, expected ${results.generated?.files}`);
+        if (id === "unchanged" && (r.written !== 0 || r.removed !== 0 || r.unchanged !== results.generated?.files))
+          throw new Error(`expected all ${results.generated?.files} unchanged, got ${r.unchanged} unchanged, ${r.written} written, ${r.removed} removed`);
+        if (id === "check" && r.upToDate !== results.generated?.files)
+          throw new Error(`--check found ${r.upToDate} up to date, expected ${results.generated?.files}`);
         if (id === "cold" || id === "unchanged" || id === "check") {
           const row = results[id] ?? { runs: [] };
           results[id] = { runs: [...row.runs, run as ChildRun<RunResult>] };
@@ -436,7 +492,12 @@ async function main(): Promise<number> {
   bar = undefined;
   header.push(`load average at end ${loadAverage()} (a busy machine slows every number; compare within one run)`);
   printTables(corpus, results, options, header);
-  writeJson(options.json, { header, options: { ...options, only: [...options.only] }, corpus: { stats: corpus.stats, runtime: corpus.runtime, edits }, results });
+  writeJson(options.json, {
+    header,
+    options: { ...options, only: [...options.only] },
+    corpus: { stats: corpus.stats, runtime: corpus.runtime, edits },
+    results,
+  });
   return Object.keys(results.errors).length > 0 ? 1 : 0;
 }
 

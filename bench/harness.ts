@@ -21,7 +21,11 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 type Opts = NonNullable<ParseArgsConfig["options"]>;
 
 /** parseArgs (strict) of process.argv plus -h/--help, which prints `help` and exits. */
-export function cli<const O extends Opts>(help: string, options: O, allowPositionals = false): { values: ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: boolean }>>["values"]; positionals: string[] } {
+export function cli<const O extends Opts>(
+  help: string,
+  options: O,
+  allowPositionals = false,
+): { values: ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: boolean }>>["values"]; positionals: string[] } {
   const all = { ...options, help: { type: "boolean", short: "h" } } as const;
   const { values, positionals } = parseArgs({ args: process.argv.slice(2), options: all, strict: true, allowPositionals });
   if ((values as { help?: boolean }).help) {
@@ -39,7 +43,11 @@ export function num(what: string, raw: string | undefined, fallback: number, min
   return integer ? Math.floor(value) : value;
 }
 
-export const list = (raw: string | undefined): string[] => (raw ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+export const list = (raw: string | undefined): string[] =>
+  (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 
 /** A comma-separated option whose every item must be one of `allowed`. */
 export function listOf<T extends string | number>(what: string, raw: string | undefined, allowed: readonly T[]): T[] {
@@ -94,7 +102,10 @@ export function exitWithParent(shutdown: () => Promise<void>, watchStdin = proce
     if (leaving) return;
     leaving = true;
     setTimeout(() => process.exit(code), 2000).unref(); // never hang on a stuck close
-    shutdown().then(() => process.exit(code), () => process.exit(code));
+    shutdown().then(
+      () => process.exit(code),
+      () => process.exit(code),
+    );
   };
   process.on("SIGTERM", () => leave(0));
   process.on("SIGINT", () => leave(0));
@@ -186,7 +197,10 @@ export function parseJsonLine(line: string): Record<string, unknown> | undefined
 
 export function describeExit(proc: ChildProcess, stderr: string): string {
   const how = proc.signalCode !== null ? `signal ${proc.signalCode}` : `exit code ${proc.exitCode}`;
-  const lines = stderr.trim().split("\n").filter((line) => line.trim() !== "");
+  const lines = stderr
+    .trim()
+    .split("\n")
+    .filter((line) => line.trim() !== "");
   const gist = [...lines].reverse().find((line) => !/^\s*at /.test(line) && !/^\s*\^+\s*$/.test(line));
   return gist === undefined ? how : `${how}: ${gist.trim()}\n${lines.slice(-12).join("\n")}`;
 }
@@ -198,7 +212,12 @@ export interface RunningServer {
 }
 
 /** Starts a server (any command) that prints "PORT n" once listening; its later lines go to `onLine`. */
-export async function startServerCommand(command: string, args: readonly string[], onLine: (line: string) => void = () => {}, cwd = REPO_DIR): Promise<RunningServer> {
+export async function startServerCommand(
+  command: string,
+  args: readonly string[],
+  onLine: (line: string) => void = () => {},
+  cwd = REPO_DIR,
+): Promise<RunningServer> {
   const proc = startChild(command, args, cwd);
   const stderr = captureStderr(proc);
   let onPort: (port: number) => void = () => {};
@@ -217,7 +236,12 @@ export async function startServerCommand(command: string, args: readonly string[
 }
 
 /** A Node server script of bench/ (started with --watch-stdin); JSON lines after PORT go to `onEvent`. */
-export const startServer = (script: string, args: readonly string[], nodeFlags: readonly string[] = [], onEvent?: (event: Record<string, unknown>) => void): Promise<RunningServer> =>
+export const startServer = (
+  script: string,
+  args: readonly string[],
+  nodeFlags: readonly string[] = [],
+  onEvent?: (event: Record<string, unknown>) => void,
+): Promise<RunningServer> =>
   startServerCommand(process.execPath, [...nodeFlags, "--import", "tsx", path.join(BENCH_DIR, script), ...args, "--watch-stdin"], (line) => {
     const event = parseJsonLine(line);
     if (event !== undefined) onEvent?.(event);
@@ -301,7 +325,10 @@ export function machine(): string {
 /** "Python x, RPyC y" of a Python with RPyC, or null. */
 export function pythonRuntime(python: string): string | null {
   try {
-    return execFileSync(python, ["-c", "import platform, rpyc; print('Python', platform.python_version() + ', RPyC', rpyc.__version__)"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    return execFileSync(python, ["-c", "import platform, rpyc; print('Python', platform.python_version() + ', RPyC', rpyc.__version__)"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    }).trim();
   } catch {
     return null;
   }
@@ -357,7 +384,16 @@ export function summarize(...parts: readonly Float64Array[]) {
   sorted.sort();
   const sum = sorted.reduce((s, v) => s + v, 0);
   const [p, n] = [(q: number): number => percentile(sorted, q), sorted.length];
-  return { count: n, min: n > 0 ? sorted[0]! : NaN, median: p(50), p90: p(90), p99: p(99), p999: p(99.9), max: n > 0 ? sorted[n - 1]! : NaN, mean: n > 0 ? sum / n : NaN };
+  return {
+    count: n,
+    min: n > 0 ? sorted[0]! : NaN,
+    median: p(50),
+    p90: p(90),
+    p99: p(99),
+    p999: p(99.9),
+    max: n > 0 ? sorted[n - 1]! : NaN,
+    mean: n > 0 ? sum / n : NaN,
+  };
 }
 
 export function median(values: readonly number[]): number | null {

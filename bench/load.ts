@@ -9,8 +9,32 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import {
-  captureStderr, cli, cpuSeconds, describeExit, exited, fmtInt, fmtUs, interruption, isRunning, list, loadAverage, machine, machineBusySeconds,
-  newTable, num, onJsonLines, plural, readSamples, runMain, sleep, startNode, startServer, stopAllChildren, stopChild, summarize, writeJson,
+  captureStderr,
+  cli,
+  cpuSeconds,
+  describeExit,
+  exited,
+  fmtInt,
+  fmtUs,
+  interruption,
+  isRunning,
+  list,
+  loadAverage,
+  machine,
+  machineBusySeconds,
+  newTable,
+  num,
+  onJsonLines,
+  plural,
+  readSamples,
+  runMain,
+  sleep,
+  startNode,
+  startServer,
+  stopAllChildren,
+  stopChild,
+  summarize,
+  writeJson,
 } from "./harness.js";
 
 const HELP = `Load benchmark of an rpyc-ts ThreadedServer (see bench/README.md).
@@ -92,11 +116,16 @@ async function runLevel(connections: number, options: Options, workDir: string, 
       const share = Math.floor(connections / count) + (i < connections % count ? 1 : 0);
       const samplesFile = path.join(workDir, `level${connections}-client${i}.f64`);
       const proc = startNode("load_client.ts", [
-        "--port", String(server.port),
-        "--connections", String(share),
-        "--warmup", String(options.warmup),
-        "--duration", String(options.duration),
-        "--samples-out", samplesFile,
+        "--port",
+        String(server.port),
+        "--connections",
+        String(share),
+        "--warmup",
+        String(options.warmup),
+        "--duration",
+        String(options.duration),
+        "--samples-out",
+        samplesFile,
         "--watch-stdin",
       ]);
       const client: ClientProc = { proc, stderr: captureStderr(proc), samplesFile, ready: false, calls: 0, result: undefined };
@@ -129,7 +158,10 @@ async function runLevel(connections: number, options: Options, workDir: string, 
       await sleep(options.duration * 1000);
       const after = snapshot();
       clearInterval(ticker);
-      progress("closing", procs.reduce((n, c) => n + c.calls, 0));
+      progress(
+        "closing",
+        procs.reduce((n, c) => n + c.calls, 0),
+      );
       await waitFor(() => procs.every((c) => c.result !== undefined), 60_000, "the clients' results", failure);
       await Promise.all(procs.map((c) => exited(c.proc)));
 
@@ -169,8 +201,7 @@ async function runLevel(connections: number, options: Options, workDir: string, 
         // the machine (this bench, the kernel's other work, other programs).
         serverCores: serverCpu === undefined ? null : serverCpu / seconds,
         clientCores: clientCpu === undefined ? null : clientCpu / seconds,
-        otherCores:
-          serverCpu === undefined || clientCpu === undefined || machine === undefined ? null : Math.max(0, machine - serverCpu - clientCpu) / seconds,
+        otherCores: serverCpu === undefined || clientCpu === undefined || machine === undefined ? null : Math.max(0, machine - serverCpu - clientCpu) / seconds,
       };
     } finally {
       clearInterval(ticker);
@@ -187,7 +218,17 @@ const fmtCores = (v: number | null): string => (v === null ? "–" : v.toFixed(2
 
 function printTable(results: readonly LevelResult[], failures: readonly string[], header: readonly string[]): void {
   const table = newTable([
-    "connections", "client procs", "calls measured", "calls/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "server CPU", "clients CPU", "other CPU",
+    "connections",
+    "client procs",
+    "calls measured",
+    "calls/s",
+    "p50 µs",
+    "p99 µs",
+    "p99.9 µs",
+    "max µs",
+    "server CPU",
+    "clients CPU",
+    "other CPU",
   ]);
   for (const r of results) {
     const s = r.latencyUs;
@@ -217,7 +258,7 @@ function printTable(results: readonly LevelResult[], failures: readonly string[]
     "  call as its connection sees it (send to answer, queueing in both processes included). With N connections in flight,",
     "  latency ≈ N ÷ calls/s. server / clients / other CPU = CPU time over the measured window in cores (1.00 = one core",
     "  busy all the time): the server is one event loop, so it cannot use more than about 1.00 (plus GC threads); when it",
-    "  is near that, the server is the bottleneck. \"other\" is the rest of the machine (this bench, kernel work, other",
+    '  is near that, the server is the bottleneck. "other" is the rest of the machine (this bench, kernel work, other',
     "  programs); well above 0.1 means the run was disturbed.",
     "",
   ];

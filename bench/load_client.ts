@@ -88,6 +88,10 @@ const start = (): void =>
   });
 if (opts.now) start();
 // "go" on stdin starts the calls; stdin's EOF (--watch-stdin) means the bench is gone.
-exitWithParent(async () => {}, opts["watch-stdin"], (line) => {
-  if (line.trim() === "go" && !opts.now) start();
-});
+exitWithParent(
+  async () => {},
+  opts["watch-stdin"],
+  (line) => {
+    if (line.trim() === "go" && !opts.now) start();
+  },
+);

@@ -155,5 +155,9 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.reso
     process.exit(2);
   }
   const [top, since] = [num("--top", values.top, 15, 1, true), num("--since-ms", values["since-ms"], 0, 0)];
-  process.stdout.write(files(positionals).map((f) => render(summarise(f, since), top)).join("\n\n") + "\n");
+  process.stdout.write(
+    files(positionals)
+      .map((f) => render(summarise(f, since), top))
+      .join("\n\n") + "\n",
+  );
 }

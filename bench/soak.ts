@@ -5,8 +5,24 @@
 
 import cliProgress from "cli-progress";
 import {
-  captureStderr, cli, describeExit, exited, fmtInt, fmtMB, loadAverage, machine, newTable, num, onJsonLines, plural, runMain, startNode, startServer,
-  stopAllChildren, stopChild, writeJson,
+  captureStderr,
+  cli,
+  describeExit,
+  exited,
+  fmtInt,
+  fmtMB,
+  loadAverage,
+  machine,
+  newTable,
+  num,
+  onJsonLines,
+  plural,
+  runMain,
+  startNode,
+  startServer,
+  stopAllChildren,
+  stopChild,
+  writeJson,
 } from "./harness.js";
 import type { SideReport } from "./soak_tables.js";
 
@@ -161,11 +177,16 @@ async function main(): Promise<number> {
   const client = startNode(
     "soak_client.ts",
     [
-      "--port", String(server.port),
-      "--calls", String(options.calls),
-      "--interval", String(options.interval),
-      "--connections", String(options.connections),
-      "--inflight", String(options.inflight),
+      "--port",
+      String(server.port),
+      "--calls",
+      String(options.calls),
+      "--interval",
+      String(options.interval),
+      "--connections",
+      String(options.connections),
+      "--inflight",
+      String(options.inflight),
       "--watch-stdin",
     ],
     ["--expose-gc"],
@@ -217,14 +238,44 @@ async function main(): Promise<number> {
 
   // ---- report ----
   const table = newTable([
-    "calls", "time s", "calls/s", "client objects", "client netrefs", "server objects", "server netrefs", "under load c/s objects",
-    "client heap MB", "server heap MB", "client RSS MB", "server RSS MB",
+    "calls",
+    "time s",
+    "calls/s",
+    "client objects",
+    "client netrefs",
+    "server objects",
+    "server netrefs",
+    "under load c/s objects",
+    "client heap MB",
+    "server heap MB",
+    "client RSS MB",
+    "server RSS MB",
   ]);
   const row = (label: string, time: string, rate: string, c: SideReport, s: SideReport, live: string): void =>
-    void table.push([label, time, rate, fmtInt(c.localObjects), fmtInt(c.netrefs), fmtInt(s.localObjects), fmtInt(s.netrefs), live, fmtMB(c.heapUsed), fmtMB(s.heapUsed), fmtMB(c.rss), fmtMB(s.rss)]);
+    void table.push([
+      label,
+      time,
+      rate,
+      fmtInt(c.localObjects),
+      fmtInt(c.netrefs),
+      fmtInt(s.localObjects),
+      fmtInt(s.netrefs),
+      live,
+      fmtMB(c.heapUsed),
+      fmtMB(s.heapUsed),
+      fmtMB(c.rss),
+      fmtMB(s.rss),
+    ]);
   row("start", "0", "–", baseline.client, baseline.server, "–");
   for (const [i, c] of checkpoints.entries()) {
-    row(fmtInt(c.calls) + (c.atBaseline ? "" : " !"), c.elapsed.toFixed(0), fmtInt(intervalRate(c, checkpoints[i - 1])), c.client, c.server, `${fmtInt(c.liveClient.localObjects)} / ${fmtInt(c.liveServer.localObjects)}`);
+    row(
+      fmtInt(c.calls) + (c.atBaseline ? "" : " !"),
+      c.elapsed.toFixed(0),
+      fmtInt(intervalRate(c, checkpoints[i - 1])),
+      c.client,
+      c.server,
+      `${fmtInt(c.liveClient.localObjects)} / ${fmtInt(c.liveServer.localObjects)}`,
+    );
   }
   const clientTrend = trend(checkpoints, "client", options.calls);
   const serverTrend = trend(checkpoints, "server", options.calls);

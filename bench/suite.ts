@@ -9,8 +9,31 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import {
-  BENCH_DIR, REPO_DIR, cli, describeExit, exited, interruption, listOf, loadAverage, machine, median, newTable, num, otherCpu, pythonRuntime,
-  readSamples, runMain, startChild, startServerCommand, stopAllChildren, stopChild, summarize, waitForQuiet, writeJson, captureStderr, type RunningServer,
+  BENCH_DIR,
+  REPO_DIR,
+  cli,
+  describeExit,
+  exited,
+  interruption,
+  listOf,
+  loadAverage,
+  machine,
+  median,
+  newTable,
+  num,
+  otherCpu,
+  pythonRuntime,
+  readSamples,
+  runMain,
+  startChild,
+  startServerCommand,
+  stopAllChildren,
+  stopChild,
+  summarize,
+  waitForQuiet,
+  writeJson,
+  captureStderr,
+  type RunningServer,
 } from "./harness.js";
 import { parseSuiteEvent, WORKLOADS, type SuiteEvent, type Workload } from "./suite/events.js";
 
@@ -79,7 +102,11 @@ function parseOptions() {
     "wait-quiet": { type: "string" },
   });
   const quick = values.quick;
-  const only = listOf("--only", values.only, PEERS.map((p) => p.id));
+  const only = listOf(
+    "--only",
+    values.only,
+    PEERS.map((p) => p.id),
+  );
   const workloads: string[] = listOf("--workloads", values.workloads, ["mem", ...WORKLOADS]);
   return {
     quick,
@@ -103,7 +130,10 @@ function command(side: Side, role: "server" | "client", options: Options): [stri
     return [options.python, ["-u", path.join(BENCH_DIR, "suite", role === "server" ? "python_server.py" : "python_client.py"), "--watch-stdin"]];
   }
   const flags = role === "server" ? ["--expose-gc"] : [];
-  return [process.execPath, [...flags, "--import", "tsx", path.join(BENCH_DIR, "suite", `node_${role}.ts`), "--peer", side.peer, "--codec", side.codec, "--watch-stdin"]];
+  return [
+    process.execPath,
+    [...flags, "--import", "tsx", path.join(BENCH_DIR, "suite", `node_${role}.ts`), "--peer", side.peer, "--codec", side.codec, "--watch-stdin"],
+  ];
 }
 
 interface Memory {
@@ -161,12 +191,18 @@ async function runPeer(spec: PeerSpec, options: Options, workDir: string): Promi
       cmd,
       [
         ...args,
-        "--port", String(server.port),
-        "--warmup", String(options.warmup),
-        "--duration", String(options.duration),
-        "--inflight", String(options.inflight),
-        "--idle", String(options.idle),
-        "--samples-dir", samplesDir,
+        "--port",
+        String(server.port),
+        "--warmup",
+        String(options.warmup),
+        "--duration",
+        String(options.duration),
+        "--inflight",
+        String(options.inflight),
+        "--idle",
+        String(options.idle),
+        "--samples-dir",
+        samplesDir,
         ...(only === "" ? [] : ["--only", only]),
       ],
       REPO_DIR,
@@ -320,7 +356,11 @@ function fmt(value: number, unit: string): string {
   return value.toFixed(2);
 }
 
-function printTable(options: Options, results: ReadonlyMap<string, { figures: Figures; error: string | null; skipped: Partial<Record<Workload, string>> }>, header: readonly string[]): void {
+function printTable(
+  options: Options,
+  results: ReadonlyMap<string, { figures: Figures; error: string | null; skipped: Partial<Record<Workload, string>> }>,
+  header: readonly string[],
+): void {
   const peers = options.peers;
   const floor = results.get(FLOOR)?.figures;
   const table = newTable(["", ...peers.map((p) => p.label.replace(" ", "\n")), "target\n(native)"], [0, peers.length + 1]);
@@ -398,7 +438,8 @@ async function main(): Promise<number> {
       const name = `[${index}/${total}] ${spec.label}`;
       if (options.waitQuiet > 0) {
         const load = await waitForQuiet(options.waitQuiet);
-        if (load !== null && load >= 0.25) process.stderr.write(`${name}: others still use ${load.toFixed(2)} cores after ${options.waitQuiet} s; measuring anyway\n`);
+        if (load !== null && load >= 0.25)
+          process.stderr.write(`${name}: others still use ${load.toFixed(2)} cores after ${options.waitQuiet} s; measuring anyway\n`);
       }
       process.stderr.write(`${name} ...`);
       const t0 = performance.now();

@@ -49,7 +49,11 @@ export function reportUnmatchedSources(report: ReportDiagnostic, unmatched: read
  * service (`services` in className order): once per earlier owner, naming all the names it
  * takes, or with `onePerName` once per name.
  */
-export function reportDuplicateServiceNames(report: ReportDiagnostic, services: readonly ServiceDef[], options: { readonly hint: string; readonly onePerName?: boolean }): void {
+export function reportDuplicateServiceNames(
+  report: ReportDiagnostic,
+  services: readonly ServiceDef[],
+  options: { readonly hint: string; readonly onePerName?: boolean },
+): void {
   const owners = new Map<string, ServiceDef>();
   for (const service of services) {
     const clashes = new Map<ServiceDef, string[]>();
@@ -63,7 +67,12 @@ export function reportDuplicateServiceNames(report: ReportDiagnostic, services: 
         const at = `${first.location.file}:${first.location.line}:${first.location.column}`;
         const quoted = group.map((n) => `'${n}'`).join(", ");
         const subject = group.length === 1 ? `name ${quoted} is` : `names ${quoted} are`;
-        report("RPYC_DUPLICATE_SERVICE_NAME", service.location, `service ${service.className}'s ${subject} already used by ${first.className} (${at})`, options.hint);
+        report(
+          "RPYC_DUPLICATE_SERVICE_NAME",
+          service.location,
+          `service ${service.className}'s ${subject} already used by ${first.className} (${at})`,
+          options.hint,
+        );
       }
     }
   }

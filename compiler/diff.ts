@@ -42,11 +42,25 @@ export function diffModels(old: ServiceModel, next: ServiceModel): DiffReport {
   const comparer = new TypeComparer(old, next, renamedClasses);
   const entries: DiffEntry[] = [];
   for (const service of removed) {
-    entries.push(entry(service.className, { code: "RPYC_DIFF_SERVICE_REMOVED", path: "", message: `service ${service.name} (${service.className}) removed`, old: service.location }));
+    entries.push(
+      entry(service.className, {
+        code: "RPYC_DIFF_SERVICE_REMOVED",
+        path: "",
+        message: `service ${service.name} (${service.className}) removed`,
+        old: service.location,
+      }),
+    );
   }
   for (const [o, n] of pairs) entries.push(...dedupe(diffService(o, n, comparer)));
   for (const service of added) {
-    entries.push(entry(service.className, { code: "RPYC_DIFF_SERVICE_ADDED", path: "", message: `service ${service.name} (${service.className}) added`, new: service.location }));
+    entries.push(
+      entry(service.className, {
+        code: "RPYC_DIFF_SERVICE_ADDED",
+        path: "",
+        message: `service ${service.name} (${service.className}) added`,
+        new: service.location,
+      }),
+    );
   }
   const rank = (e: DiffEntry): number => (e.severity === "breaking" ? 0 : 1);
   const sorted = entries.sort((a, b) => rank(a) - rank(b) || compareStrings(a.service, b.service));
@@ -90,7 +104,12 @@ function diffService(o: ServiceDef, n: ServiceDef, comparer: TypeComparer): Diff
   const nameChanged = o.name !== n.name;
   if (nameChanged) {
     const still = n.aliases.includes(o.name) ? `; ${o.name} stays an alias` : `; ${o.name} is no longer registered`;
-    add({ code: "RPYC_DIFF_SERVICE_NAME_CHANGED", path: "", message: `formal name ${o.name} -> ${n.name}: get_service_name() answers ${n.name}${still}`, ...at });
+    add({
+      code: "RPYC_DIFF_SERVICE_NAME_CHANGED",
+      path: "",
+      message: `formal name ${o.name} -> ${n.name}: get_service_name() answers ${n.name}${still}`,
+      ...at,
+    });
   }
   for (const alias of o.aliases) {
     if (n.aliases.includes(alias) || (nameChanged && alias === o.name)) continue;
@@ -105,14 +124,17 @@ function diffService(o: ServiceDef, n: ServiceDef, comparer: TypeComparer): Diff
   const newMembers = members(n);
   const removed = [...oldMembers.values()].filter((m) => !newMembers.has(m.def.name));
   const added = [...newMembers.values()].filter((m) => !oldMembers.has(m.def.name));
-  const sameShape = (a: Member, b: Member): boolean => a.kind === b.kind && (a.kind === "method" ? sameMethod(a.def, b.def as MethodDef, comparer) : sameAttribute(a.def, b.def as AttributeDef, comparer));
+  const sameShape = (a: Member, b: Member): boolean =>
+    a.kind === b.kind && (a.kind === "method" ? sameMethod(a.def, b.def as MethodDef, comparer) : sameAttribute(a.def, b.def as AttributeDef, comparer));
   const names = [...new Set([...oldMembers.keys(), ...newMembers.keys()])].sort(compareStrings);
   for (const name of names) {
     const om = oldMembers.get(name);
     const nm = newMembers.get(name);
     if (om && !nm) {
       const twins = added.filter((a) => sameShape(om, a)).map((a) => `'${a.def.name}'`);
-      const hint = twins.length ? `; renamed? added ${twins.join(", ")} ${twins.length === 1 ? "has" : "have"} the same signature, but old clients still call '${name}'` : "";
+      const hint = twins.length
+        ? `; renamed? added ${twins.join(", ")} ${twins.length === 1 ? "has" : "have"} the same signature, but old clients still call '${name}'`
+        : "";
       add({ code: "RPYC_DIFF_MEMBER_REMOVED", path: name, message: `${om.kind} '${name}' removed${hint}`, old: om.def.location });
     } else if (nm && !om) {
       const twins = removed.filter((r) => sameShape(r, nm)).map((r) => `'${r.def.name}'`);
@@ -120,12 +142,17 @@ function diffService(o: ServiceDef, n: ServiceDef, comparer: TypeComparer): Diff
       add({ code: "RPYC_DIFF_MEMBER_ADDED", path: name, message: `${nm.kind} '${name}' added${hint}`, new: nm.def.location });
     } else if (om && nm) {
       const where = { old: om.def.location, new: nm.def.location };
-      if (om.kind !== nm.kind) add({ code: "RPYC_DIFF_MEMBER_KIND_CHANGED", path: name, message: `${om.kind} '${name}' became ${nm.kind === "method" ? "a method" : "an attribute"}`, ...where });
+      if (om.kind !== nm.kind)
+        add({
+          code: "RPYC_DIFF_MEMBER_KIND_CHANGED",
+          path: name,
+          message: `${om.kind} '${name}' became ${nm.kind === "method" ? "a method" : "an attribute"}`,
+          ...where,
+        });
       else if (om.kind === "method") {
         comparer.compareSignature(om.def, nm.def as MethodDef, "new", name, true, where).forEach(add);
         compareKeywords(om.def, nm.def as MethodDef, comparer, name, where).forEach(add);
-      }
-      else diffAttribute(om.def, nm.def as AttributeDef, comparer, where).forEach(add);
+      } else diffAttribute(om.def, nm.def as AttributeDef, comparer, where).forEach(add);
     }
   }
   return entries;
@@ -133,14 +160,21 @@ function diffService(o: ServiceDef, n: ServiceDef, comparer: TypeComparer): Diff
 
 function diffAttribute(o: AttributeDef, n: AttributeDef, comparer: TypeComparer, where: Locations): TypeIssue[] {
   const issues: TypeIssue[] = [];
-  if (!o.readonly && n.readonly) issues.push({ code: "RPYC_DIFF_ATTRIBUTE_READONLY", path: o.name, message: `attribute '${o.name}' became readonly; old clients may write it`, ...where });
-  if (o.readonly && !n.readonly) issues.push({ code: "RPYC_DIFF_ATTRIBUTE_WRITABLE", path: o.name, message: `attribute '${o.name}' became writable`, ...where });
+  if (!o.readonly && n.readonly)
+    issues.push({ code: "RPYC_DIFF_ATTRIBUTE_READONLY", path: o.name, message: `attribute '${o.name}' became readonly; old clients may write it`, ...where });
+  if (o.readonly && !n.readonly)
+    issues.push({ code: "RPYC_DIFF_ATTRIBUTE_WRITABLE", path: o.name, message: `attribute '${o.name}' became writable`, ...where });
   // Old clients read it; they also write it only where both sides allow writes (the readonly change is its own entry).
   const position = !o.readonly && !n.readonly ? "both" : "out";
   const typeIssues = comparer.compare(o.type, n.type, position, o.name, where);
   issues.push(...typeIssues);
   if (position === "out" && typeIssues.length === 0 && comparer.compare(o.type, n.type, "in", o.name).some(isBreaking)) {
-    issues.push({ code: "RPYC_DIFF_RESULT_TYPE_NARROWED", path: o.name, message: `attribute '${o.name}' is narrower: ${changeText(o.type, n.type)}`, ...where });
+    issues.push({
+      code: "RPYC_DIFF_RESULT_TYPE_NARROWED",
+      path: o.name,
+      message: `attribute '${o.name}' is narrower: ${changeText(o.type, n.type)}`,
+      ...where,
+    });
   }
   return issues;
 }
@@ -169,5 +203,13 @@ function sameAttribute(a: AttributeDef, b: AttributeDef, comparer: TypeComparer)
 }
 
 function entry(service: string, issue: TypeIssue): DiffEntry {
-  return { severity: DIFF_RULES[issue.code].severity, code: issue.code, service, path: issue.path, message: issue.message, ...(issue.old ? { old: issue.old } : {}), ...(issue.new ? { new: issue.new } : {}) };
+  return {
+    severity: DIFF_RULES[issue.code].severity,
+    code: issue.code,
+    service,
+    path: issue.path,
+    message: issue.message,
+    ...(issue.old ? { old: issue.old } : {}),
+    ...(issue.new ? { new: issue.new } : {}),
+  };
 }

@@ -51,7 +51,10 @@ export function generateDispatchTable(service: ServiceDef, model: ServiceModel, 
 /** The proto3 description of one service. */
 export function generateProto(service: ServiceDef, model: ServiceModel, _options: EmitOptions): GeneratedFile {
   const index = indexOf(model);
-  return { path: serviceNames(service).protoFile, contents: render("service.proto", { ...protoView(index, service), sources: index.sources(service).join(", ") }) };
+  return {
+    path: serviceNames(service).protoFile,
+    contents: render("service.proto", { ...protoView(index, service), sources: index.sources(service).join(", ") }),
+  };
 }
 
 /** index.ts: every client stub's exports, by name (not the dispatch tables). */

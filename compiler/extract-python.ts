@@ -44,7 +44,9 @@ export async function extractPythonFromTexts(texts: Readonly<Record<string, stri
   const parser = await pythonParser();
   const absolute = Object.keys(texts).map((file) => toPosix(path.posix.resolve(toPosix(root), file)));
   const byPath = new Map(Object.entries(texts).map(([, text], i) => [absolute[i]!, text]));
-  return withParsedTrees(() => extractFiles(parser, toPosix(root), [...absolute].sort(), Object.keys(texts).length === 0 ? ["."] : [], (file) => byPath.get(file) ?? "", undefined));
+  return withParsedTrees(() =>
+    extractFiles(parser, toPosix(root), [...absolute].sort(), Object.keys(texts).length === 0 ? ["."] : [], (file) => byPath.get(file) ?? "", undefined),
+  );
 }
 
 function extractWith(parser: PyParser, options: ExtractOptions): ExtractResult {
@@ -155,9 +157,14 @@ function fieldTypes(ctx: MemberContext, classes: ClassIndex, found: Map<string, 
         for (const field of own) fields.set(field.name, field);
       }
       const doc = docstring(cls.node.childForFieldName("body"));
-      types.set(cls.name, { kind: "object", name: cls.name, fields: [...fields.values()], location: at(cls.file, cls.node.childForFieldName("name") ?? cls.node), ...(doc ? { doc } : {}) });
+      types.set(cls.name, {
+        kind: "object",
+        name: cls.name,
+        fields: [...fields.values()],
+        location: at(cls.file, cls.node.childForFieldName("name") ?? cls.node),
+        ...(doc ? { doc } : {}),
+      });
     }
   }
   return [...types.values()].sort((a, b) => compareStrings(a.name, b.name));
 }
-

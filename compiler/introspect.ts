@@ -9,7 +9,15 @@ import { IntrospectError, type LiveDiagnostic } from "./introspect/errors.js";
 import { liveServiceModel } from "./introspect/live-model.js";
 import { probeService } from "./introspect/probe.js";
 
-export { IntrospectError, isIntrospectError, formatLiveDiagnostic, LIVE_DIAGNOSTIC_CODES, type IntrospectErrorCode, type LiveDiagnostic, type LiveDiagnosticCode } from "./introspect/errors.js";
+export {
+  IntrospectError,
+  isIntrospectError,
+  formatLiveDiagnostic,
+  LIVE_DIAGNOSTIC_CODES,
+  type IntrospectErrorCode,
+  type LiveDiagnostic,
+  type LiveDiagnosticCode,
+} from "./introspect/errors.js";
 export { cleanDoc, liveClassName, liveServiceModel, type LiveMember, type LiveMemberKind, type LiveService } from "./introspect/live-model.js";
 export { MAX_LIVE_MEMBERS } from "./introspect/probe.js";
 export { compareWithLive, formatLiveComparison, loadStubModel, type LiveComparison, type LiveChange, type MemberSummary } from "./introspect/compare.js";
@@ -58,10 +66,12 @@ function asIntrospectError(err: unknown, where: string, timeoutMs: number, signa
   // Requests in flight reject with "connection closed"; why it closed is the close event's reason.
   const notRpyc = (e: unknown): boolean => isProtocolError(e) || (isRpycError(e) && e.code === "FRAME_TOO_LARGE");
   if (notRpyc(err) || notRpyc(closeReason)) return new IntrospectError("NOT_RPYC", `${where}: the server does not speak RPyC (${message})`, { cause: err });
-  if (isConnectionClosedError(err)) return new IntrospectError("CONNECTION_CLOSED", `${where}: the server closed the connection during introspection (${message})`, { cause: err });
+  if (isConnectionClosedError(err))
+    return new IntrospectError("CONNECTION_CLOSED", `${where}: the server closed the connection during introspection (${message})`, { cause: err });
   const errno = errnoOf(err);
   if (errno === "ECONNREFUSED") return new IntrospectError("CONNECTION_REFUSED", `${where}: connection refused; is the server running?`, { cause: err });
-  if (errno === "ECONNRESET" || errno === "EPIPE") return new IntrospectError("CONNECTION_CLOSED", `${where}: the server reset the connection (${errno})`, { cause: err });
+  if (errno === "ECONNRESET" || errno === "EPIPE")
+    return new IntrospectError("CONNECTION_CLOSED", `${where}: the server reset the connection (${errno})`, { cause: err });
   if (errno !== undefined) return new IntrospectError("CONNECT_FAILED", `${where}: cannot connect (${errno}: ${message})`, { cause: err });
   return err;
 }
@@ -75,8 +85,10 @@ function asIntrospectError(err: unknown, where: string, timeoutMs: number, signa
 export async function introspectServer(address: ServerAddress, options: IntrospectOptions = {}): Promise<IntrospectResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_INTROSPECT_TIMEOUT_MS;
   const where = formatAddress(address);
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs < 2 ** 31)) throw new RangeError("introspectServer(): timeoutMs must be a positive number of milliseconds");
-  if (!(Number.isInteger(address.port) && address.port > 0 && address.port < 65536)) throw new IntrospectError("BAD_ADDRESS", `${where}: the port must be 1-65535`);
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs < 2 ** 31))
+    throw new RangeError("introspectServer(): timeoutMs must be a positive number of milliseconds");
+  if (!(Number.isInteger(address.port) && address.port > 0 && address.port < 65536))
+    throw new IntrospectError("BAD_ADDRESS", `${where}: the port must be 1-65535`);
 
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new IntrospectError("TIMEOUT", `${where}: no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -90,7 +102,10 @@ export async function introspectServer(address: ServerAddress, options: Introspe
   try {
     conn = await Promise.race([connecting, deadline]);
     conn.once("close", (event) => (closeReason = event.reason));
-    const { service, diagnostics } = await Promise.race([probeService(conn, { where, exposedPrefix: options.exposedPrefix ?? "exposed_", signal: controller.signal }), deadline]);
+    const { service, diagnostics } = await Promise.race([
+      probeService(conn, { where, exposedPrefix: options.exposedPrefix ?? "exposed_", signal: controller.signal }),
+      deadline,
+    ]);
     const sorted = [...diagnostics].sort((a, b) => ((a.member ?? "") < (b.member ?? "") ? -1 : (a.member ?? "") > (b.member ?? "") ? 1 : 0));
     return { model: liveServiceModel(service), diagnostics: sorted, where };
   } catch (err) {
@@ -99,6 +114,10 @@ export async function introspectServer(address: ServerAddress, options: Introspe
     clearTimeout(timer);
     if (conn) await conn.close().catch(() => {});
     // Our deadline passed while connecting: close the connection if it still comes.
-    else connecting.then((late) => late.close(), () => {});
+    else
+      connecting.then(
+        (late) => late.close(),
+        () => {},
+      );
   }
 }

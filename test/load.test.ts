@@ -139,9 +139,7 @@ describe("load", () => {
     const conns: Connection<LoadService>[] = [];
     try {
       for (let i = 0; i < CONNECTIONS; i += CONNECT_BATCH) {
-        const batch = Array.from({ length: Math.min(CONNECT_BATCH, CONNECTIONS - i) }, () =>
-          connectTo<LoadService>(server.port, { service: ClientSide }),
-        );
+        const batch = Array.from({ length: Math.min(CONNECT_BATCH, CONNECTIONS - i) }, () => connectTo<LoadService>(server.port, { service: ClientSide }));
         conns.push(...(await Promise.all(batch)));
       }
     } catch (err) {
@@ -158,7 +156,9 @@ describe("load", () => {
       watchdog = setTimeout(() => {
         const pending = conns.reduce((n, conn) => n + conn.stats().pendingRequests, 0);
         const serverPending = [...server.connections].reduce((n, conn) => n + conn.stats().pendingRequests, 0);
-        reject(new Error(`calls still unanswered ${DRAIN_MS / 1000} s after the load ended: ${pending} pending on the clients, ${serverPending} on the server`));
+        reject(
+          new Error(`calls still unanswered ${DRAIN_MS / 1000} s after the load ended: ${pending} pending on the clients, ${serverPending} on the server`),
+        );
       }, LOAD_MS + DRAIN_MS);
     });
     const perConnection = await Promise.race([driving, stuck]).finally(() => clearTimeout(watchdog));

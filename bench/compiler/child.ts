@@ -17,15 +17,19 @@ import { addedMethodName, withAddedMethod } from "./edit.js";
 import type { ChildEvent, ModelNumbers, PhaseTimes, ProcessNumbers, RunResult, WatchEdit, WatchResult } from "./events.js";
 
 const usage = "child.ts run|watch|phases --corpus DIR [--out generated --sources src/services --project tsconfig.json --check --files a.ts,b.ts --watch-stdin]";
-const { positionals, values } = cli(usage, {
-  corpus: { type: "string" },
-  out: { type: "string", default: "generated" },
-  sources: { type: "string", default: "src/services" },
-  project: { type: "string", default: "tsconfig.json" },
-  check: { type: "boolean", default: false },
-  files: { type: "string", default: "" },
-  "watch-stdin": { type: "boolean", default: false },
-}, true);
+const { positionals, values } = cli(
+  usage,
+  {
+    corpus: { type: "string" },
+    out: { type: "string", default: "generated" },
+    sources: { type: "string", default: "src/services" },
+    project: { type: "string", default: "tsconfig.json" },
+    check: { type: "boolean", default: false },
+    files: { type: "string", default: "" },
+    "watch-stdin": { type: "boolean", default: false },
+  },
+  true,
+);
 
 const mode = positionals[0];
 if (values.corpus === undefined) throw new Error("--corpus DIR is required");
@@ -164,7 +168,8 @@ async function measureWatch(): Promise<WatchResult> {
       const ms = performance.now() - t0;
       const stub = clientStubOf(file);
       if (result !== 0) fail(`regeneration after editing ${rel} exited with ${result}`, io);
-      if (!readFileSync(stub, "utf8").includes(addedMethodName(n))) throw new Error(`after editing ${rel}, ${path.relative(corpus, stub)} lacks ${addedMethodName(n)}`);
+      if (!readFileSync(stub, "utf8").includes(addedMethodName(n)))
+        throw new Error(`after editing ${rel}, ${path.relative(corpus, stub)} lacks ${addedMethodName(n)}`);
       edits.push({ file: rel, ms, code: result, written: summary(io.out.slice(before)).written, rssAfter: process.memoryUsage.rss() });
       step(`edit ${n}`);
     }
@@ -215,7 +220,9 @@ async function measurePhases(): Promise<ChildEvent & { event: "result" }> {
   const fileSystem = project.getFileSystem();
   const directory = path.join(corpus, values.sources).split(path.sep).join("/");
   const glob = (): string[] =>
-    fileSystem.globSync([`${directory}/**/*.{ts,tsx,mts,cts}`, `!${directory}/**/node_modules/**`]).filter((f) => SOURCE_FILE.test(f) && !DECLARATION_FILE.test(f));
+    fileSystem
+      .globSync([`${directory}/**/*.{ts,tsx,mts,cts}`, `!${directory}/**/node_modules/**`])
+      .filter((f) => SOURCE_FILE.test(f) && !DECLARATION_FILE.test(f));
   const entries = (): SourceFile[] => glob().map((f) => project.getSourceFile(f) ?? project.addSourceFileAtPath(f));
   let sources = entries();
   project.resolveSourceFileDependencies();

@@ -63,16 +63,64 @@ const DOMAINS: readonly { readonly module: string; readonly pascal: string; read
 ];
 
 const SERVICE_NOUNS = [
-  "Account", "Invoice", "Ledger", "Catalog", "Inventory", "Shipment", "Billing", "Pricing", "Checkout", "Customer",
-  "Order", "Payment", "Refund", "Tax", "Warehouse", "Carrier", "Route", "Review", "Supplier", "Report",
-  "Metric", "Alert", "Segment", "Forecast", "Session", "Identity", "Consent", "Notification", "Search", "Media",
-  "Promotion", "Loyalty", "Subscription", "Quote", "Dispute", "Payout", "Fulfilment", "Returns", "Dashboard", "Experiment",
+  "Account",
+  "Invoice",
+  "Ledger",
+  "Catalog",
+  "Inventory",
+  "Shipment",
+  "Billing",
+  "Pricing",
+  "Checkout",
+  "Customer",
+  "Order",
+  "Payment",
+  "Refund",
+  "Tax",
+  "Warehouse",
+  "Carrier",
+  "Route",
+  "Review",
+  "Supplier",
+  "Report",
+  "Metric",
+  "Alert",
+  "Segment",
+  "Forecast",
+  "Session",
+  "Identity",
+  "Consent",
+  "Notification",
+  "Search",
+  "Media",
+  "Promotion",
+  "Loyalty",
+  "Subscription",
+  "Quote",
+  "Dispute",
+  "Payout",
+  "Fulfilment",
+  "Returns",
+  "Dashboard",
+  "Experiment",
 ];
 const SERVICE_QUALIFIERS = ["Query", "Admin", "Sync", "Report", "Gateway", "Registry", "Import", "Audit", "Portal", "Scheduler"];
 
 const WORDS = [
-  "records", "entries", "the current tenant", "a batch", "the cache", "pending work", "the archive", "the remote store",
-  "the nightly job", "the audit trail", "the primary region", "a snapshot", "the read replica", "the queue",
+  "records",
+  "entries",
+  "the current tenant",
+  "a batch",
+  "the cache",
+  "pending work",
+  "the archive",
+  "the remote store",
+  "the nightly job",
+  "the audit trail",
+  "the primary region",
+  "a snapshot",
+  "the read replica",
+  "the queue",
 ];
 
 function snake(name: string): string {
@@ -247,7 +295,11 @@ function domainFile(rng: Random, domainIndex: number, registry: Registry, entiti
     const refs = referable(entity);
     for (let i = rng.int(0, 2); i > 0; i--) {
       const target = rng.pick(refs);
-      const kind = rng.weighted<"one" | "many" | "id">([["one", 2], ["many", 2], ["id", 1]]);
+      const kind = rng.weighted<"one" | "many" | "id">([
+        ["one", 2],
+        ["many", 2],
+        ["id", 1],
+      ]);
       const base = camel(target.name);
       if (target === entity) fields.push({ name: "parent", type: entity.name, optional: true });
       else if (kind === "one") fields.push({ name: base, type: target.name, optional: rng.chance(0.4) });
@@ -407,7 +459,14 @@ interface ServicePlan {
   readonly base: "Service" | "HealthService" | "AuditedService" | "CrudService";
 }
 
-function serviceFile(rng: Random, index: number, plan: ServicePlan, methods: number, registry: Registry, entities: readonly Entity[]): { text: string; methods: number; attributes: number; getters: number; declarations: number } {
+function serviceFile(
+  rng: Random,
+  index: number,
+  plan: ServicePlan,
+  methods: number,
+  registry: Registry,
+  entities: readonly Entity[],
+): { text: string; methods: number; attributes: number; getters: number; declarations: number } {
   const module = `services/${path.posix.basename(plan.file, ".ts")}`;
   const imports = new Imports(registry, module);
   const homeDomain = rng.int(0, DOMAINS.length - 1);
@@ -470,7 +529,11 @@ function serviceFile(rng: Random, index: number, plan: ServicePlan, methods: num
   }
   if (rng.chance(0.3)) {
     imports.useTypes("Region");
-    lines.push(`  /** Limits that apply to every caller. */`, `  readonly exposed_limits: { maxPage: number; region?: Region } = { maxPage: ${rng.pick([50, 100, 500])} };`, "");
+    lines.push(
+      `  /** Limits that apply to every caller. */`,
+      `  readonly exposed_limits: { maxPage: number; region?: Region } = { maxPage: ${rng.pick([50, 100, 500])} };`,
+      "",
+    );
     attributes++;
   }
   if (rng.chance(0.5)) {
@@ -507,7 +570,11 @@ function serviceFile(rng: Random, index: number, plan: ServicePlan, methods: num
       if (p.defaultValue) imports.useValue(p.defaultValue);
     }
     imports.useTypes(spec.returns);
-    const style = rng.weighted<"sync" | "async" | "promise">([["sync", 5], ["async", 3], ["promise", 1]]);
+    const style = rng.weighted<"sync" | "async" | "promise">([
+      ["sync", 5],
+      ["async", 3],
+      ["promise", 1],
+    ]);
     // JSDoc: most methods have one, with @param lines about half of the time.
     if (rng.chance(0.85)) {
       lines.push(`  /**`, `   * ${spec.doc}`);
@@ -518,12 +585,24 @@ function serviceFile(rng: Random, index: number, plan: ServicePlan, methods: num
       lines.push(`   */`);
     }
     const params = spec.params
-      .map((p) => (p.rest ? `...${p.name}: ${p.type.includes("=>") || p.type.includes("|") ? `(${p.type})` : p.type}` : p.default !== undefined ? `${p.name}: ${p.type} = ${p.default}` : `${p.name}${p.optional ? "?" : ""}: ${p.type}`))
+      .map((p) =>
+        p.rest
+          ? `...${p.name}: ${p.type.includes("=>") || p.type.includes("|") ? `(${p.type})` : p.type}`
+          : p.default !== undefined
+            ? `${p.name}: ${p.type} = ${p.default}`
+            : `${p.name}${p.optional ? "?" : ""}: ${p.type}`,
+      )
       .join(", ");
     const args = spec.params.map((p) => p.name).join(", ");
     const result = style === "sync" ? spec.returns : `Promise<${spec.returns}>`;
     const call = style === "sync" ? `this.backend.call<${spec.returns}>` : `this.backend.callAsync<${spec.returns}>`;
-    lines.push(`  ${style === "async" ? "async " : ""}exposed_${name}(${params}): ${result} {`, `    this.calls++;`, `    return ${call}("${name}", [${args}]);`, `  }`, "");
+    lines.push(
+      `  ${style === "async" ? "async " : ""}exposed_${name}(${params}): ${result} {`,
+      `    this.calls++;`,
+      `    return ${call}("${name}", [${args}]);`,
+      `  }`,
+      "",
+    );
   }
 
   // A helper that is not exposed.
@@ -533,7 +612,13 @@ function serviceFile(rng: Random, index: number, plan: ServicePlan, methods: num
     plan.base === "Service"
       ? `import { type Connection, Service } from "rpyc-ts";`
       : `import type { Connection } from "rpyc-ts";\nimport { ${plan.base} } from "../bases/${plan.base === "HealthService" ? "health" : plan.base === "AuditedService" ? "audited" : "crud"}.js";`;
-  const header = [`// ${plan.className}: generated by the rpyc-ts compiler bench (bench/compiler/corpus.ts).`, baseImport, `import { Backend } from "../lib/backend.js";`, ...imports.render(), ""];
+  const header = [
+    `// ${plan.className}: generated by the rpyc-ts compiler bench (bench/compiler/corpus.ts).`,
+    baseImport,
+    `import { Backend } from "../lib/backend.js";`,
+    ...imports.render(),
+    "",
+  ];
   return { text: [...header, ...localLines, ...lines].join("\n"), methods: count, attributes, getters, declarations };
 }
 
@@ -573,7 +658,12 @@ export function generateCorpus(options: CorpusOptions): Corpus {
     const stem = i < combos.length ? combos[i]! : `${combos[i % combos.length]!}${Math.floor(i / combos.length) + 1}`;
     const className = `${stem}Service`;
     const file = `src/services/${kebab(stem)}.ts`;
-    const base = rng.weighted<ServicePlan["base"]>([["Service", 50], ["HealthService", 15], ["AuditedService", 15], ["CrudService", 20]]);
+    const base = rng.weighted<ServicePlan["base"]>([
+      ["Service", 50],
+      ["HealthService", 15],
+      ["AuditedService", 15],
+      ["CrudService", 20],
+    ]);
     const generated = serviceFile(rng, i, { className, file, base }, options.methods, registry, entities);
     files.set(file, generated.text);
     serviceFiles.push(file);

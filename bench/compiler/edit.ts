@@ -16,7 +16,7 @@ export function withAddedMethod(text: string, n: number): string {
     `   * @param value A number.`,
     `   */`,
     `  exposed_${addedMethodName(n)}(value: number, label?: string): string {`,
-    "    return `${label ?? \"\"}${value}`;",
+    '    return `${label ?? ""}${value}`;',
     `  }`,
     "",
   ].join("\n");

@@ -10,11 +10,26 @@ import net, { type Socket } from "node:net";
 import tls from "node:tls";
 import { deflateSync } from "node:zlib";
 import { dump, FrameDecoder, load, type PyValue, type PyValueIn } from "../../runtime/index.js";
-import { HANDLE_CALLATTR, HANDLE_GETROOT, HANDLE_PING, LABEL_LOCAL_REF, LABEL_REMOTE_REF, LABEL_TUPLE, LABEL_VALUE, MSG_REPLY, MSG_EXCEPTION, MSG_REQUEST } from "../../runtime/wire/consts.js";
+import {
+  HANDLE_CALLATTR,
+  HANDLE_GETROOT,
+  HANDLE_PING,
+  LABEL_LOCAL_REF,
+  LABEL_REMOTE_REF,
+  LABEL_TUPLE,
+  LABEL_VALUE,
+  MSG_REPLY,
+  MSG_EXCEPTION,
+  MSG_REQUEST,
+} from "../../runtime/wire/consts.js";
 import { TAG_EMPTY_STR, TAG_EMPTY_TUPLE, TAG_FSET, TAG_STR1, TAG_STR_L4, TAG_TUP_L4 } from "../../runtime/wire/brine.js";
 import { cli, emitJson, sleep } from "../harness.js";
 
-const { values } = cli("attacker.ts --attack 1-9 --port N [--quick]", { attack: { type: "string" }, port: { type: "string" }, quick: { type: "boolean", default: false } });
+const { values } = cli("attacker.ts --attack 1-9 --port N [--quick]", {
+  attack: { type: "string" },
+  port: { type: "string" },
+  quick: { type: "boolean", default: false },
+});
 const attack = Number(values.attack);
 const port = Number(values.port);
 const scale = values.quick ? 0.1 : 1;
@@ -170,7 +185,9 @@ async function neverAnswer(): Promise<void> {
   wire.socket.removeAllListeners("data");
   wire.socket.pause(); // never read again: the server's writes to us back up
   const callbacks = n(1000);
-  const calls = Array.from({ length: callbacks }, (_, i) => callattr(i + 1, wire.root!, "call_back", [LABEL_TUPLE, [[LABEL_REMOTE_REF, ["builtins.function", 1, i + 1]]]]));
+  const calls = Array.from({ length: callbacks }, (_, i) =>
+    callattr(i + 1, wire.root!, "call_back", [LABEL_TUPLE, [[LABEL_REMOTE_REF, ["builtins.function", 1, i + 1]]]]),
+  );
   // 10-byte pings (payload): small seqs stay 1-byte ints; the server does not care that they repeat.
   const batch = Buffer.concat(Array.from({ length: 4096 }, (_, i) => Buffer.concat(frame(request(i % 100, HANDLE_PING, [LABEL_VALUE, [Buffer.from("x")]])))));
   const pings = n(4_200_000);
@@ -180,7 +197,10 @@ async function neverAnswer(): Promise<void> {
   let sent = 0;
   while (sent < pings && (await wire.write([batch], deadline))) sent += 4096;
   const why = wire.closed ? "connection closed" : sent >= pings ? "all written" : `stopped at ${(20 * scale).toFixed(0)} s`;
-  emit({ event: "done", detail: `${callbacks} call_back + ${Math.min(sent, pings).toLocaleString("en-US")} of ${pings.toLocaleString("en-US")} pings written (${why})` });
+  emit({
+    event: "done",
+    detail: `${callbacks} call_back + ${Math.min(sent, pings).toLocaleString("en-US")} of ${pings.toLocaleString("en-US")} pings written (${why})`,
+  });
   wire.socket.destroy();
 }
 
@@ -235,7 +255,9 @@ async function main(): Promise<void> {
     case 5: {
       const size = n(63_000_000);
       const build = (root: PyValue): Uint8Array[][] =>
-        Array.from({ length: 8 }, (_, i) => frame(deflateSync(splice(callattr(i + 1, root, "get_answer", [LABEL_VALUE, [MARK]]), repeated(TAG_STR_L4, size, [0])), { level: 9 }), 1));
+        Array.from({ length: 8 }, (_, i) =>
+          frame(deflateSync(splice(callattr(i + 1, root, "get_answer", [LABEL_VALUE, [MARK]]), repeated(TAG_STR_L4, size, [0])), { level: 9 }), 1),
+        );
       return frames(build, `8 pipelined zlib frames, each get_answer(<${mb(size)} of zeros>)`);
     }
     case 6:
@@ -247,12 +269,20 @@ async function main(): Promise<void> {
       // the server's default item budget (maxBrineItems 100,000), so every frame is decoded.
       const count = 99_000;
       const body = repeated(TAG_TUP_L4, count, [TAG_STR1, 0x41]);
-      return sustained((root, seq) => frame(splice(callattr(seq, root, "get_answer", [LABEL_VALUE, MARK]), body)), 5, `get_answer(*${count.toLocaleString("en-US")} × b"A")`);
+      return sustained(
+        (root, seq) => frame(splice(callattr(seq, root, "get_answer", [LABEL_VALUE, MARK]), body)),
+        5,
+        `get_answer(*${count.toLocaleString("en-US")} × b"A")`,
+      );
     }
     case 9: {
       const size = n(63_000_000);
       const body = repeated(TAG_STR_L4, size, [0]);
-      return sustained((root, seq) => frame(deflateSync(splice(callattr(seq, root, "get_answer", [LABEL_VALUE, [MARK]]), body)), 1), 5, `zlib get_answer(<${mb(size)} of zeros>)`);
+      return sustained(
+        (root, seq) => frame(deflateSync(splice(callattr(seq, root, "get_answer", [LABEL_VALUE, [MARK]]), body)), 1),
+        5,
+        `zlib get_answer(<${mb(size)} of zeros>)`,
+      );
     }
     default:
       throw new RangeError(`--attack must be 1-9, got ${values.attack}`);

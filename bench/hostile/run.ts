@@ -10,8 +10,27 @@ import path from "node:path";
 import { connect, tlsConnect, type Connection } from "../../runtime/index.js";
 import type { MyService } from "../../examples/seed-service.js";
 import {
-  BENCH_DIR, captureStderr, cli, cpuSeconds, describeExit, exited, interruption, isRunning, listOf, newTable, num, onJsonLines, runMain, sleep,
-  startNode, startServer, startServerCommand, stopAllChildren, stopChild, summarize, writeJson,
+  BENCH_DIR,
+  captureStderr,
+  cli,
+  cpuSeconds,
+  describeExit,
+  exited,
+  interruption,
+  isRunning,
+  listOf,
+  newTable,
+  num,
+  onJsonLines,
+  runMain,
+  sleep,
+  startNode,
+  startServer,
+  startServerCommand,
+  stopAllChildren,
+  stopChild,
+  summarize,
+  writeJson,
 } from "../harness.js";
 
 const ATTACKS = [
@@ -48,7 +67,11 @@ const { values } = cli(HELP, {
   "max-rss-gb": { type: "string" },
   json: { type: "string" },
 });
-const only: number[] = listOf("--only", values.only, ATTACKS.map((a) => a.id));
+const only: number[] = listOf(
+  "--only",
+  values.only,
+  ATTACKS.map((a) => a.id),
+);
 const servers: string[] = listOf("--servers", values.servers, SERVERS);
 const attacks = ATTACKS.filter((a) => only.length === 0 || only.includes(a.id));
 const kinds = SERVERS.filter((s) => servers.length === 0 || servers.includes(s));
@@ -93,13 +116,19 @@ function healthyClient(call: () => Promise<number>): { latencies: number[]; fail
 
 async function runOne(attack: number, kind: ServerKind, certDir: string | undefined) {
   const tlsArgs = certDir === undefined ? [] : ["--tls", certDir];
-  const server = kind === "rpyc-ts" ? await startServer("hostile/ts_server.ts", tlsArgs) : await startServerCommand(PYTHON, ["-u", path.join(BENCH_DIR, "hostile", "python_server.py"), ...tlsArgs]);
+  const server =
+    kind === "rpyc-ts"
+      ? await startServer("hostile/ts_server.ts", tlsArgs)
+      : await startServerCommand(PYTHON, ["-u", path.join(BENCH_DIR, "hostile", "python_server.py"), ...tlsArgs]);
   const pid = server.proc.pid;
   let conn: Connection<MyService> | undefined;
   let attacker: ChildProcessWithoutNullStreams | undefined;
   let sampler: NodeJS.Timeout | undefined;
   try {
-    conn = certDir === undefined ? await connect<MyService>("127.0.0.1", server.port) : await tlsConnect<MyService>("127.0.0.1", server.port, { tls: { rejectUnauthorized: false } });
+    conn =
+      certDir === undefined
+        ? await connect<MyService>("127.0.0.1", server.port)
+        : await tlsConnect<MyService>("127.0.0.1", server.port, { tls: { rejectUnauthorized: false } });
     const client = conn;
     const call = (): Promise<number> => client.root.get_answer();
     for (let i = 0; i < 50; i++) await call(); // the first calls are slow (JIT): not the attack's doing
@@ -182,7 +211,14 @@ async function runOne(attack: number, kind: ServerKind, certDir: string | undefi
 function printTable(rows: readonly Row[]): void {
   const fix = (v: number | null, digits = 1): string => (v === null ? "–" : v.toFixed(digits));
   const head = [
-    "attack", "server", "survived", "healthy calls\n(failed)", "healthy ms\np50 / p99 / max", "server RSS\n+MB (before)", "server\nCPU s", "attack\ns",
+    "attack",
+    "server",
+    "survived",
+    "healthy calls\n(failed)",
+    "healthy ms\np50 / p99 / max",
+    "server RSS\n+MB (before)",
+    "server\nCPU s",
+    "attack\ns",
     "attack outcome",
   ];
   const table = newTable(head, [], { colAligns: [], colWidths: [24, 9, 20, null, null, null, null, null, 46], wordWrap: true });
@@ -208,7 +244,9 @@ async function main(): Promise<number> {
   if (attacks.some((a) => a.id === 7)) {
     certDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-hostile-"));
     const [key, cert] = [path.join(certDir, "key.pem"), path.join(certDir, "cert.pem")];
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert], {
+      stdio: "ignore",
+    });
   }
   const rows: Row[] = [];
   for (const attack of attacks) {
@@ -225,7 +263,9 @@ async function main(): Promise<number> {
       }
     }
   }
-  process.stdout.write(`hostile clients, 127.0.0.1${values.quick ? ", --quick (sizes ÷ 10)" : ""}; healthy client: get_answer() every ${HEALTHY_INTERVAL_MS} ms during the attack (latencies of answered calls; failed: error or no answer in ${CALL_TIMEOUT_MS / 1000} s)\n`);
+  process.stdout.write(
+    `hostile clients, 127.0.0.1${values.quick ? ", --quick (sizes ÷ 10)" : ""}; healthy client: get_answer() every ${HEALTHY_INTERVAL_MS} ms during the attack (latencies of answered calls; failed: error or no answer in ${CALL_TIMEOUT_MS / 1000} s)\n`,
+  );
   printTable(rows);
   writeJson(values.json, { quick: values.quick, rows });
   return 0;

@@ -19,7 +19,8 @@ class HostileService extends MyService {
 }
 
 const { values } = cli("ts_server.ts [--tls DIR] [--watch-stdin]", { tls: { type: "string" }, "watch-stdin": { type: "boolean", default: false } });
-const tls = values.tls === undefined ? undefined : { key: readFileSync(path.join(values.tls, "key.pem")), cert: readFileSync(path.join(values.tls, "cert.pem")) };
+const tls =
+  values.tls === undefined ? undefined : { key: readFileSync(path.join(values.tls, "key.pem")), cert: readFileSync(path.join(values.tls, "cert.pem")) };
 const server = new ThreadedServer(HostileService, { hostname: "127.0.0.1", port: 0, ...(tls ? { tls } : {}) });
 await server.start();
 process.stdout.write(`PORT ${server.port}\n`);

@@ -49,7 +49,9 @@ export class GrpcClient {
 
   private call(method: grpc.MethodDefinition<Buffer, Buffer>, request: Buffer): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest(method.path, identity, identity, request, (err, value) => (err || value === undefined ? reject(err ?? new Error("no reply")) : resolve(value)));
+      this.client.makeUnaryRequest(method.path, identity, identity, request, (err, value) =>
+        err || value === undefined ? reject(err ?? new Error("no reply")) : resolve(value),
+      );
     });
   }
 

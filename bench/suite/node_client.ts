@@ -87,7 +87,15 @@ function writeSamples(workload: Workload, samples: Float64Array): string | undef
 }
 
 /** Untimed calls for `ms` (and at least `min`), then timed ones for --duration; checks every answer. */
-async function sequential(conn: PeerConnection, workload: Workload, call: () => Promise<boolean>, warmup: number, min: number, bytes: number, keepSamples: boolean): Promise<void> {
+async function sequential(
+  conn: PeerConnection,
+  workload: Workload,
+  call: () => Promise<boolean>,
+  warmup: number,
+  min: number,
+  bytes: number,
+  keepSamples: boolean,
+): Promise<void> {
   let start = performance.now();
   for (let n = 0; n < min || performance.now() - start < warmup; n++) if (!(await call())) throw new Error(`${workload}: wrong answer`);
   emit({ event: "begin", workload });
@@ -115,8 +123,19 @@ async function sequential(conn: PeerConnection, workload: Workload, call: () => 
   const wireAfter = conn.wire();
   const samplesOut = keepSamples ? writeSamples(workload, samples.subarray(0, calls)) : undefined;
   const delta = (k: keyof Wire): number => wireAfter![k] - wireBefore![k];
-  const wire = wireBefore && wireAfter ? { bytes_out: delta("bytesOut"), bytes_in: delta("bytesIn"), frames_out: delta("framesOut"), frames_in: delta("framesIn") } : undefined;
-  emit({ event: "result", workload, calls, wall_seconds: (now - start) / 1000, bytes, ...(samplesOut === undefined ? {} : { samples_out: samplesOut }), ...(wire && { wire }) });
+  const wire =
+    wireBefore && wireAfter
+      ? { bytes_out: delta("bytesOut"), bytes_in: delta("bytesIn"), frames_out: delta("framesOut"), frames_in: delta("framesIn") }
+      : undefined;
+  emit({
+    event: "result",
+    workload,
+    calls,
+    wall_seconds: (now - start) / 1000,
+    bytes,
+    ...(samplesOut === undefined ? {} : { samples_out: samplesOut }),
+    ...(wire && { wire }),
+  });
 }
 
 async function concurrent(conn: PeerConnection): Promise<void> {
@@ -164,7 +183,10 @@ async function main(): Promise<void> {
     if (callBack === null) emit({ event: "skip", workload: "callback", reason: `${peer} has no callbacks` });
     else await sequential(conn, "callback", async () => (await callBack()) === 2, short, 100, 0, true);
   }
-  for (const [workload, size] of [["echo1k", 1024], ["echo1m", 1 << 20]] as const) {
+  for (const [workload, size] of [
+    ["echo1k", 1024],
+    ["echo1m", 1 << 20],
+  ] as const) {
     if (!wanted(workload)) continue;
     const data = payload(size);
     const check = async (): Promise<boolean> => {

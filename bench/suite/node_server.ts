@@ -53,11 +53,15 @@ async function start(): Promise<{ port: number; close(): Promise<void> }> {
 
 const server = await start();
 process.stdout.write(`PORT ${server.port}\n`);
-exitWithParent(() => server.close(), values["watch-stdin"], (line) => {
-  if (line.trim() !== "mem") return;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  gc?.();
-  const usage = process.memoryUsage();
-  process.stdout.write(`MEM ${JSON.stringify({ rss: usage.rss, heap: usage.heapUsed, external: usage.external })}\n`);
-});
+exitWithParent(
+  () => server.close(),
+  values["watch-stdin"],
+  (line) => {
+    if (line.trim() !== "mem") return;
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    gc?.();
+    const usage = process.memoryUsage();
+    process.stdout.write(`MEM ${JSON.stringify({ rss: usage.rss, heap: usage.heapUsed, external: usage.external })}\n`);
+  },
+);

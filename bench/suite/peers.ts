@@ -66,18 +66,38 @@ async function openRaw(port: number): Promise<PeerConnection> {
     socket.once("error", reject);
   });
   const client = new RawClient(socket);
-  return { ping: () => client.ping(), echo: (data) => client.echo(data), callBack: () => client.callBack(), codec: null, close: () => client.close(),
-    wire: () => ({ bytesOut: socket.bytesWritten, bytesIn: socket.bytesRead, framesOut: client.framesOut, framesIn: client.framesIn }) };
+  return {
+    ping: () => client.ping(),
+    echo: (data) => client.echo(data),
+    callBack: () => client.callBack(),
+    codec: null,
+    close: () => client.close(),
+    wire: () => ({ bytesOut: socket.bytesWritten, bytesIn: socket.bytesRead, framesOut: client.framesOut, framesIn: client.framesIn }),
+  };
 }
 
 async function openCapnweb(port: number): Promise<PeerConnection> {
   const client = await CapnwebClient.open(port);
-  return { ping: () => client.ping(), echo: (data) => client.echo(data), callBack: () => client.callBack(), codec: null, wire: () => null, close: () => client.close() };
+  return {
+    ping: () => client.ping(),
+    echo: (data) => client.echo(data),
+    callBack: () => client.callBack(),
+    codec: null,
+    wire: () => null,
+    close: () => client.close(),
+  };
 }
 
 function openGrpc(port: number): Promise<PeerConnection> {
   const client = new GrpcClient(port);
-  return Promise.resolve({ ping: () => client.ping(), echo: (data) => client.echo(data), callBack: null, codec: null, wire: () => null, close: () => client.close() });
+  return Promise.resolve({
+    ping: () => client.ping(),
+    echo: (data) => client.echo(data),
+    callBack: null,
+    codec: null,
+    wire: () => null,
+    close: () => client.close(),
+  });
 }
 
 export function openPeer(peer: NodePeer, port: number, codec: Codec): Promise<PeerConnection> {

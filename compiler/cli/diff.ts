@@ -222,21 +222,29 @@ function shapeProblem(value: unknown): string | undefined {
     }
   };
   for (const t of types as Record<string, unknown>[]) {
-    if (t["kind"] === "object" && !(Array.isArray(t["fields"]) && (t["fields"] as unknown[]).every((f) => isRecord(f) && walk(f["type"])))) return `type ${String(t["name"])} has bad fields`;
+    if (t["kind"] === "object" && !(Array.isArray(t["fields"]) && (t["fields"] as unknown[]).every((f) => isRecord(f) && walk(f["type"]))))
+      return `type ${String(t["name"])} has bad fields`;
     if (t["kind"] === "alias" && !walk(t["type"])) return `type ${String(t["name"])} has a bad type`;
     if (t["kind"] === "enum" && !Array.isArray(t["members"])) return `enum ${String(t["name"])} has no members`;
   }
   for (const s of services as unknown[]) {
-    if (!isRecord(s) || typeof s["className"] !== "string" || typeof s["name"] !== "string" || !Array.isArray(s["aliases"])) return "a service without className, name or aliases";
+    if (!isRecord(s) || typeof s["className"] !== "string" || typeof s["name"] !== "string" || !Array.isArray(s["aliases"]))
+      return "a service without className, name or aliases";
     const methods = s["methods"];
     const attributes = s["attributes"];
     if (!Array.isArray(methods) || !Array.isArray(attributes)) return `service ${s["className"]} has no methods or attributes list`;
     for (const m of methods as unknown[]) {
-      if (!isRecord(m) || typeof m["name"] !== "string" || !Array.isArray(m["params"]) || !walk(m["returns"])) return `a method of ${s["className"]} is malformed`;
+      if (!isRecord(m) || typeof m["name"] !== "string" || !Array.isArray(m["params"]) || !walk(m["returns"]))
+        return `a method of ${s["className"]} is malformed`;
       const param = (p: unknown): boolean => isRecord(p) && typeof p["name"] === "string" && walk(p["type"]);
       const keywords = m["keywordOnly"];
-      const params = [...(m["params"] as unknown[]), ...(Array.isArray(keywords) ? keywords : []), ...(m["keywordRest"] === undefined ? [] : [m["keywordRest"]])];
-      if ((keywords !== undefined && !Array.isArray(keywords)) || !params.every(param)) return `method ${s["className"]}.${m["name"]} has a malformed parameter`;
+      const params = [
+        ...(m["params"] as unknown[]),
+        ...(Array.isArray(keywords) ? keywords : []),
+        ...(m["keywordRest"] === undefined ? [] : [m["keywordRest"]]),
+      ];
+      if ((keywords !== undefined && !Array.isArray(keywords)) || !params.every(param))
+        return `method ${s["className"]}.${m["name"]} has a malformed parameter`;
     }
     for (const a of attributes as unknown[]) {
       if (!isRecord(a) || typeof a["name"] !== "string" || !walk(a["type"])) return `an attribute of ${s["className"]} is malformed`;
@@ -248,7 +256,9 @@ function shapeProblem(value: unknown): string | undefined {
 
 /** A directory of sources is Python when its own files (not its subdirectories') include .py/.pyi and no TypeScript. */
 function directoryLanguage(dir: string): "python" | "typescript" {
-  const files = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+  const files = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name);
   return files.some((f) => /\.pyi?$/.test(f)) && !files.some((f) => /\.(c|m)?tsx?$/.test(f)) ? "python" : "typescript";
 }
 

@@ -87,7 +87,8 @@ export function generate(
       if (!opts.quiet) io.stdout(`rpyc-gen: ${files.length} files up to date in ${path.relative(io.cwd, outDir) || "."}\n`);
       return EXIT.OK;
     }
-    for (const file of p.write) io.stderr(`${existsSync(path.join(outDir, file.path)) ? "stale" : "missing"}: ${path.join(path.relative(io.cwd, outDir), file.path)}\n`);
+    for (const file of p.write)
+      io.stderr(`${existsSync(path.join(outDir, file.path)) ? "stale" : "missing"}: ${path.join(path.relative(io.cwd, outDir), file.path)}\n`);
     for (const rel of p.remove) io.stderr(`left over: ${path.join(path.relative(io.cwd, outDir), rel)}\n`);
     io.stderr(`rpyc-gen --check: ${p.write.length + p.remove.length} file(s) out of date; run rpyc-gen without --check\n`);
     return EXIT.STALE;
@@ -95,7 +96,9 @@ export function generate(
   apply(p, outDir);
   if (!opts.quiet) {
     const services = result.model.services.map((s) => s.className).join(", ") || "no services";
-    io.stdout(`rpyc-gen: ${services} -> ${path.relative(io.cwd, outDir) || "."} (${p.write.length} written, ${p.remove.length} removed, ${p.unchanged} unchanged)\n`);
+    io.stdout(
+      `rpyc-gen: ${services} -> ${path.relative(io.cwd, outDir) || "."} (${p.write.length} written, ${p.remove.length} removed, ${p.unchanged} unchanged)\n`,
+    );
   }
   return EXIT.OK;
 }

@@ -55,7 +55,10 @@ function program(io: CliIO): Command {
     .addOption(new Option("--package-version <version>", "version of the SDK package").default("0.1.0"))
     .option("--emit-model", "also write the extracted ServiceModel as model.json")
     .option("-q, --quiet", "print only errors")
-    .option("--introspect <host:port>", "read the service from a running RPyC server instead of sources (with --check: compare the stub in --out with the server)")
+    .option(
+      "--introspect <host:port>",
+      "read the service from a running RPyC server instead of sources (with --check: compare the stub in --out with the server)",
+    )
     .addOption(new Option("--timeout <ms>", "with --introspect: milliseconds for connecting and every question").argParser(parseMilliseconds))
     .addHelpText(
       "after",
@@ -118,7 +121,12 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
     ...(opts.emitModel ? { emitModel: true } : {}),
   };
   const progress = createProgress(io);
-  const extractOptions = { sources, root, ...(project ? { project } : {}), onService: (done: number, total: number) => progress.update("extracting", done, total) };
+  const extractOptions = {
+    sources,
+    root,
+    ...(project ? { project } : {}),
+    onService: (done: number, total: number) => progress.update("extracting", done, total),
+  };
   // Python RPyC services (rpyc-gen service.py): every source a .py/.pyi file or glob.
   const positive = sources.filter((s) => !s.startsWith("!"));
   const python = positive.filter((s) => /\.pyi?$/.test(s));

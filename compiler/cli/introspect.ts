@@ -5,7 +5,16 @@
 import path from "node:path";
 import { messageOf } from "../common.js";
 import type { EmitOptions } from "../emit.js";
-import { compareWithLive, formatLiveComparison, formatLiveDiagnostic, introspectServer, IntrospectError, isIntrospectError, loadStubModel, type ServerAddress } from "../introspect.js";
+import {
+  compareWithLive,
+  formatLiveComparison,
+  formatLiveDiagnostic,
+  introspectServer,
+  IntrospectError,
+  isIntrospectError,
+  loadStubModel,
+  type ServerAddress,
+} from "../introspect.js";
 import { generate } from "./generate.js";
 import { EXIT, packageOptions, type CliIO } from "./io.js";
 
@@ -85,14 +94,16 @@ export async function runIntrospect(options: IntrospectCliOptions, io: CliIO): P
       return EXIT.OK;
     }
     io.stderr(formatLiveComparison(comparison));
-    io.stderr(`rpyc-gen --check --introspect: the server differs from the stub in ${shownOut}; regenerate it (rpyc-gen --introspect ${options.address} -o ${shownOut}) or fix the deployment\n`);
+    io.stderr(
+      `rpyc-gen --check --introspect: the server differs from the stub in ${shownOut}; regenerate it (rpyc-gen --introspect ${options.address} -o ${shownOut}) or fix the deployment\n`,
+    );
     return EXIT.STALE;
   }
 
   const emitOptions: EmitOptions = {
     outDir,
     root: io.cwd,
-    ...(options.emitModel ?? true ? { emitModel: true } : {}),
+    ...((options.emitModel ?? true) ? { emitModel: true } : {}),
     ...packageOptions(options.packageName, options.packageVersion),
     ...(options.runtimeImport ? { runtimeImport: options.runtimeImport } : {}),
   };

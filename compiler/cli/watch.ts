@@ -17,7 +17,11 @@ export interface WatchHandle {
 const SETTLE_MS = 50;
 
 /** Watches the session's files; each change re-reads only the changed files, then regenerates. */
-export async function startWatch(session: ExtractSession, regenerate: (result: ExtractResult) => number, io: Pick<CliIO, "stdout" | "stderr">): Promise<WatchHandle> {
+export async function startWatch(
+  session: ExtractSession,
+  regenerate: (result: ExtractResult) => number,
+  io: Pick<CliIO, "stdout" | "stderr">,
+): Promise<WatchHandle> {
   let watched = new Set(session.result.files);
   const watcher: FSWatcher = watch([...watched], { ignoreInitial: true, awaitWriteFinish: false });
   let timer: NodeJS.Timeout | undefined;

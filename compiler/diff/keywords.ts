@@ -41,7 +41,11 @@ export function compareKeywords(o: MethodDef, n: MethodDef, comparer: TypeCompar
     if (oldParam.optional && !newParam.optional) add("RPYC_DIFF_KEYWORD_REQUIRED", at, `keyword '${name}' became required; old callers may leave it out`);
     if (!oldParam.optional && newParam.optional) add("RPYC_DIFF_KEYWORD_OPTIONAL", at, `keyword '${name}' became optional`);
     if (oldParam.default !== undefined && newParam.default !== undefined && oldParam.default !== newParam.default) {
-      add("RPYC_DIFF_PARAM_DEFAULT_CHANGED", at, `default of keyword '${name}' changed from ${oneLine(oldParam.default)} to ${oneLine(newParam.default)}; callers that leave it out get the new default`);
+      add(
+        "RPYC_DIFF_PARAM_DEFAULT_CHANGED",
+        at,
+        `default of keyword '${name}' changed from ${oneLine(oldParam.default)} to ${oneLine(newParam.default)}; callers that leave it out get the new default`,
+      );
     }
     flowsInto(oldParam, newParam, at, `keyword '${name}'`);
   }
@@ -56,7 +60,8 @@ export function compareKeywords(o: MethodDef, n: MethodDef, comparer: TypeCompar
       issues.push(...comparer.compare(oldRest.type, newParam.type, "in", at, where).map((issue) => ({ ...issue, message: `${issue.message}${through}` })));
     }
   }
-  if (oldRest && !newRest) add("RPYC_DIFF_KWARGS_REMOVED", `${path}(**${oldRest.name})`, `**${oldRest.name} removed; old callers may pass keywords the method no longer takes`);
+  if (oldRest && !newRest)
+    add("RPYC_DIFF_KWARGS_REMOVED", `${path}(**${oldRest.name})`, `**${oldRest.name} removed; old callers may pass keywords the method no longer takes`);
   if (!oldRest && newRest) add("RPYC_DIFF_KWARGS_ADDED", `${path}(**${newRest.name})`, `**${newRest.name} added`);
   if (oldRest && newRest) flowsInto(oldRest, newRest, `${path}(**${oldRest.name})`, `**${oldRest.name}`);
   return issues;
@@ -66,7 +71,8 @@ export function compareKeywords(o: MethodDef, n: MethodDef, comparer: TypeCompar
 export function sameKeywords(a: MethodDef, b: MethodDef, comparer: TypeComparer): boolean {
   const left = a.keywordOnly ?? [];
   const right = new Map((b.keywordOnly ?? []).map((p) => [p.name, p]));
-  const sameParam = (p: ParamDef | undefined, q: ParamDef | undefined): boolean => (!p || !q ? p === q : p.optional === q.optional && comparer.equivalent(p.type, q.type));
+  const sameParam = (p: ParamDef | undefined, q: ParamDef | undefined): boolean =>
+    !p || !q ? p === q : p.optional === q.optional && comparer.equivalent(p.type, q.type);
   return left.length === right.size && left.every((p) => sameParam(p, right.get(p.name))) && sameParam(a.keywordRest, b.keywordRest);
 }
 

@@ -97,7 +97,8 @@ function compareKeys(sub: TypedDictKeys, sup: TypedDictKeys, flow: Flow, path: s
     // Absent is absent (not None): a dict simply lacks the key.
     if (flow === "in" && o.optional && !n.optional) add("RPYC_DIFF_KEY_REQUIRED", o.name, `${key} became required; old clients may leave it out`);
     if (flow === "in" && !o.optional && n.optional) add("RPYC_DIFF_KEY_OPTIONAL", o.name, `${key} became optional`);
-    if (flow === "out" && !o.optional && n.optional) add("RPYC_DIFF_KEY_MAY_BE_MISSING", o.name, `${key} became optional (NotRequired); old clients expect it to be present`);
+    if (flow === "out" && !o.optional && n.optional)
+      add("RPYC_DIFF_KEY_MAY_BE_MISSING", o.name, `${key} became optional (NotRequired); old clients expect it to be present`);
   }
   for (const n of newT.fields) {
     if (oldKeys.has(n.name)) continue;

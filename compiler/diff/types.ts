@@ -56,7 +56,11 @@ export class TypeComparer {
   };
 
   /** `renamedClasses`: old class name -> new, for services matched by name across a class rename (netref types follow them). */
-  constructor(oldModel: ServiceModel, newModel: ServiceModel, private readonly renamedClasses: ReadonlyMap<string, string> = new Map()) {
+  constructor(
+    oldModel: ServiceModel,
+    newModel: ServiceModel,
+    private readonly renamedClasses: ReadonlyMap<string, string> = new Map(),
+  ) {
     this.types = { old: new Map(oldModel.types.map((t) => [t.name, t])), new: new Map(newModel.types.map((t) => [t.name, t])) };
   }
 
@@ -82,7 +86,10 @@ export class TypeComparer {
     const argumentFlow: Flow = implementedBy === "new" ? "in" : "out";
     // Exposed methods are checked by the server's dispatch table (and Python checks arity); a
     // callback the old client implements is a JavaScript function, which ignores extra arguments.
-    const pairing = pairByName(oldSig.params.map((p) => p.name), newSig.params.map((p) => p.name));
+    const pairing = pairByName(
+      oldSig.params.map((p) => p.name),
+      newSig.params.map((p) => p.name),
+    );
     const lastPairedOld = Math.max(-1, ...pairing.pairs.map((p) => p.oldIndex));
     const lastPairedNew = Math.max(-1, ...pairing.pairs.map((p) => p.newIndex));
     const paramPath = (name: string): string => `${path}(${name})`;
@@ -91,14 +98,24 @@ export class TypeComparer {
       const param = oldSig.params[i]!;
       const shifts = i < lastPairedOld;
       if (shifts) add("RPYC_DIFF_PARAM_REMOVED", paramPath(param.name), `parameter '${param.name}' removed; the arguments after it shift`);
-      else if (implementedBy === "new") add("RPYC_DIFF_PARAM_REMOVED", paramPath(param.name), `parameter '${param.name}' removed; old callers still pass it and the extra argument is rejected`);
-      else if (!param.optional && !param.rest) add("RPYC_DIFF_PARAM_REMOVED", paramPath(param.name), `argument '${param.name}' is no longer passed, but the old callback requires it`);
+      else if (implementedBy === "new")
+        add(
+          "RPYC_DIFF_PARAM_REMOVED",
+          paramPath(param.name),
+          `parameter '${param.name}' removed; old callers still pass it and the extra argument is rejected`,
+        );
+      else if (!param.optional && !param.rest)
+        add("RPYC_DIFF_PARAM_REMOVED", paramPath(param.name), `argument '${param.name}' is no longer passed, but the old callback requires it`);
     }
     for (const i of pairing.added) {
       const param = newSig.params[i]!;
       if (i < lastPairedNew) {
         const before = newSig.params.slice(i + 1).find((p) => oldSig.params.some((o) => o.name === p.name));
-        add("RPYC_DIFF_PARAM_INSERTED", paramPath(param.name), `parameter '${param.name}' inserted${before ? ` before '${before.name}'` : ""}; positional arguments shift`);
+        add(
+          "RPYC_DIFF_PARAM_INSERTED",
+          paramPath(param.name),
+          `parameter '${param.name}' inserted${before ? ` before '${before.name}'` : ""}; positional arguments shift`,
+        );
       } else if (implementedBy === "old") {
         add("RPYC_DIFF_PARAM_ADDED", paramPath(param.name), `the callback is passed a new argument '${param.name}'; an old callback ignores it`);
       } else if (!param.optional && !param.rest) {
@@ -115,7 +132,12 @@ export class TypeComparer {
       const oldParam = oldSig.params[pair.oldIndex]!;
       const newParam = newSig.params[pair.newIndex]!;
       const at = paramPath(oldParam.name);
-      if (pair.renamed) add("RPYC_DIFF_PARAM_RENAMED", at, `parameter '${oldParam.name}' renamed to '${newParam.name}' in place; stubs pass it by position (keyword callers must use the new name)`);
+      if (pair.renamed)
+        add(
+          "RPYC_DIFF_PARAM_RENAMED",
+          at,
+          `parameter '${oldParam.name}' renamed to '${newParam.name}' in place; stubs pass it by position (keyword callers must use the new name)`,
+        );
       const [caller, callee] = implementedBy === "new" ? [oldParam, newParam] : [newParam, oldParam];
       const callerMayOmit = caller.optional || caller.rest;
       const calleeRequires = !callee.optional && !callee.rest;
@@ -129,7 +151,11 @@ export class TypeComparer {
         add("RPYC_DIFF_PARAM_NO_LONGER_VARIADIC", at, `rest parameter '...${oldParam.name}' became a single parameter; callers passing several arguments fail`);
       }
       if (implementedBy === "new" && oldParam.default !== undefined && newParam.default !== undefined && oldParam.default !== newParam.default) {
-        add("RPYC_DIFF_PARAM_DEFAULT_CHANGED", at, `default of '${oldParam.name}' changed from ${oneLine(oldParam.default)} to ${oneLine(newParam.default)}; callers that leave it out get the new default`);
+        add(
+          "RPYC_DIFF_PARAM_DEFAULT_CHANGED",
+          at,
+          `default of '${oldParam.name}' changed from ${oneLine(oldParam.default)} to ${oneLine(newParam.default)}; callers that leave it out get the new default`,
+        );
       }
       const typeIssues = this.compare(argumentType(oldParam), argumentType(newParam), argumentFlow, at, where);
       issues.push(...typeIssues);
@@ -223,7 +249,8 @@ export class TypeComparer {
   private tuple(atom: Extract<Atom, { kind: "tuple" }>, candidate: Extract<Atom, { kind: "tuple" }>, flow: Flow, path: string, where: Locations): TypeIssue[] {
     const issues: TypeIssue[] = [];
     if (atom.minLength < candidate.minLength || atom.elements.length > candidate.elements.length) {
-      const range = (t: { minLength: number; elements: readonly unknown[] }): string => (t.minLength === t.elements.length ? `${t.minLength}` : `${t.minLength} to ${t.elements.length}`);
+      const range = (t: { minLength: number; elements: readonly unknown[] }): string =>
+        t.minLength === t.elements.length ? `${t.minLength}` : `${t.minLength} to ${t.elements.length}`;
       const [oldT, newT] = flow === "in" ? [atom, candidate] : [candidate, atom];
       issues.push(this.issue(flow, path, where, `tuple length ${range(oldT)} -> ${range(newT)}`));
     }
@@ -232,16 +259,26 @@ export class TypeComparer {
     return issues;
   }
 
-  private object(atom: Extract<Atom, { kind: "object" }>, candidate: Extract<Atom, { kind: "object" }>, flow: Flow, path: string, outer: Locations): TypeIssue[] {
+  private object(
+    atom: Extract<Atom, { kind: "object" }>,
+    candidate: Extract<Atom, { kind: "object" }>,
+    flow: Flow,
+    path: string,
+    outer: Locations,
+  ): TypeIssue[] {
     const [oldObj, newObj] = flow === "in" ? [atom, candidate] : [candidate, atom];
     const label = oldObj.named?.name ?? newObj.named?.name;
     const of = label ? ` of ${label}` : "";
     const where: Locations = oldObj.named || newObj.named ? locations(oldObj.named?.location, newObj.named?.location) : outer;
     const issues: TypeIssue[] = [];
     const add = (code: DiffCode, at: string, message: string): void => void issues.push({ code, path: at, message, ...where });
-    const pairing = pairByName(oldObj.fields.map((f) => f.name), newObj.fields.map((f) => f.name));
+    const pairing = pairByName(
+      oldObj.fields.map((f) => f.name),
+      newObj.fields.map((f) => f.name),
+    );
     const tuples = "objects travel as tuples of every field, so old and new no longer agree on the length";
-    for (const i of pairing.removed) add("RPYC_DIFF_FIELD_REMOVED", `${path}.${oldObj.fields[i]!.name}`, `field '${oldObj.fields[i]!.name}'${of} removed; ${tuples}`);
+    for (const i of pairing.removed)
+      add("RPYC_DIFF_FIELD_REMOVED", `${path}.${oldObj.fields[i]!.name}`, `field '${oldObj.fields[i]!.name}'${of} removed; ${tuples}`);
     for (const i of pairing.added) {
       const field = newObj.fields[i]!;
       add("RPYC_DIFF_FIELD_ADDED", `${path}.${field.name}`, `${field.optional ? "optional" : "required"} field '${field.name}'${of} added; ${tuples}`);
@@ -258,11 +295,17 @@ export class TypeComparer {
       const [subField, supField] = flow === "in" ? [oldField, newField] : [newField, oldField];
       issues.push(...this.check(subField.type, supField.type, flow, at, where));
       // An optional field travels as None when absent.
-      if (subField.optional && !supField.optional && !this.atoms(supField.type, subSide(flip(flow)), new Set()).some((a) => a.kind === "null" || a.kind === "unknown")) {
+      if (
+        subField.optional &&
+        !supField.optional &&
+        !this.atoms(supField.type, subSide(flip(flow)), new Set()).some((a) => a.kind === "null" || a.kind === "unknown")
+      ) {
         add(
           flow === "in" ? "RPYC_DIFF_TYPE_NARROWED" : "RPYC_DIFF_TYPE_WIDENED",
           at,
-          flow === "in" ? `field '${oldField.name}'${of} became required; old clients may leave it out` : `field '${oldField.name}'${of} became optional; old clients expect it to be present`,
+          flow === "in"
+            ? `field '${oldField.name}'${of} became required; old clients may leave it out`
+            : `field '${oldField.name}'${of} became optional; old clients expect it to be present`,
         );
       }
     }
@@ -278,19 +321,34 @@ export class TypeComparer {
     const issues = specific.filter((issue): issue is TypeIssue => issue !== undefined);
     if (plain.length === 0) return issues;
     const values = plain.join(" or ");
-    return [...issues, this.issue(flow, path, where, flow === "in" ? `no longer accepts ${values}: ${change}` : `may now be ${values}, which old clients do not expect: ${change}`)];
+    return [
+      ...issues,
+      this.issue(
+        flow,
+        path,
+        where,
+        flow === "in" ? `no longer accepts ${values}: ${change}` : `may now be ${values}, which old clients do not expect: ${change}`,
+      ),
+    ];
   }
 
   /** A netref that became a value (or back), an enum member gone or new; undefined for any other refused value. */
   private specific(atom: Atom, supAtoms: readonly Atom[], flow: Flow, path: string, where: Locations, change: string): TypeIssue | undefined {
     const subIsOld = flow === "in";
-    const becameRemote = isRemote(atom) ? supAtoms.length > 0 && !supAtoms.some(isRemote) : atom.kind !== "unknown" && supAtoms.length > 0 && supAtoms.every(isRemote);
+    const becameRemote = isRemote(atom)
+      ? supAtoms.length > 0 && !supAtoms.some(isRemote)
+      : atom.kind !== "unknown" && supAtoms.length > 0 && supAtoms.every(isRemote);
     if (becameRemote) {
       // The sub side is remote and the sup side by value, or the reverse; which one is old decides the direction.
       const nowRemote = isRemote(atom) !== subIsOld;
       return nowRemote
         ? { code: "RPYC_DIFF_BECAME_NETREF", path, message: `a by-value type became a remote object (netref): ${change}`, ...where }
-        : { code: "RPYC_DIFF_BECAME_VALUE", path, message: `a remote object (netref) became a by-value type; old clients treat it as a netref: ${change}`, ...where };
+        : {
+            code: "RPYC_DIFF_BECAME_VALUE",
+            path,
+            message: `a remote object (netref) became a by-value type; old clients treat it as a netref: ${change}`,
+            ...where,
+          };
     }
     if (atom.kind === "literal" && atom.enumOf) {
       // Located at the enum's declarations (the other side's, when it is an enum too), not at the enclosing type.
@@ -331,7 +389,8 @@ export class TypeComparer {
         const decl = this.types[side].get(type.name);
         if (!decl) throw new TypeError(`the ${side} model refers to type '${type.name}', which its types do not declare`);
         if (decl.kind === "object") return [{ kind: "object", fields: decl.fields, named: { name: decl.name, location: decl.location } }];
-        if (decl.kind === "enum") return decl.members.map((m) => ({ kind: "literal", value: m.value, enumOf: { name: decl.name, member: m.name, location: decl.location } }));
+        if (decl.kind === "enum")
+          return decl.members.map((m) => ({ kind: "literal", value: m.value, enumOf: { name: decl.name, member: m.name, location: decl.location } }));
         if (seenAliases.has(decl.name)) return [];
         return this.atoms(decl.type, side, new Set([...seenAliases, decl.name]));
       }

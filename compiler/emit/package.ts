@@ -86,9 +86,5 @@ export function packageFiles({ model, options, sourceFiles, sources }: PackageIn
     naming: clientNaming(index),
     services: services.map((service) => ({ ...service, names: serviceNames(service) })),
   });
-  return [
-    { path: "package.json", contents: packageJson },
-    { path: "README.md", contents: readme },
-    ...sourceFiles.flatMap((file) => compileFile(file)),
-  ];
+  return [{ path: "package.json", contents: packageJson }, { path: "README.md", contents: readme }, ...sourceFiles.flatMap((file) => compileFile(file))];
 }

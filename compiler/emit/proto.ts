@@ -160,7 +160,8 @@ class ProtoBuilder {
 
   private enumBlock(def: Extract<TypeDef, { kind: "enum" }>): ProtoEnum {
     const prefix = constantCase(def.name) || protoIdentifier(def.name.toUpperCase(), "ENUM");
-    const valueName = (member: string): string => this.enumValues.claim(`${prefix}_${constantCase(member) || protoIdentifier(member.toUpperCase(), "VALUE")}`, "_");
+    const valueName = (member: string): string =>
+      this.enumValues.claim(`${prefix}_${constantCase(member) || protoIdentifier(member.toUpperCase(), "VALUE")}`, "_");
     const numeric = def.members.every((m) => typeof m.value === "number" && Number.isInteger(m.value) && Math.abs(m.value) < 2 ** 31);
     const values: { name: string; number: number; comment?: string }[] = [];
     if (numeric) {
@@ -310,7 +311,13 @@ function toMembers(fieldName: string, shape: Shape, optional: boolean, doc: read
     case "map":
       return [{ field: { label: "", type: `map<${shape.key}, ${shape.value}>`, name, number: numbering.next++, doc } }];
     case "oneof": {
-      const fields = shape.members.map((m) => ({ label: "", type: m.type, name: numbering.names.claim(`${name}_${m.suffix}`, "_"), number: numbering.next++, doc: [] }));
+      const fields = shape.members.map((m) => ({
+        label: "",
+        type: m.type,
+        name: numbering.names.claim(`${name}_${m.suffix}`, "_"),
+        number: numbering.next++,
+        doc: [],
+      }));
       return [{ oneof: { name, doc, fields } }];
     }
   }

@@ -9,7 +9,16 @@ import { propertyKey } from "./names.js";
 import { renderTsType, type RuntimeNames, type TsNaming } from "./ts-types.js";
 
 /** The runtime types only Python services' stubs write. */
-export const PYTHON_RUNTIME_TYPES = ["DynamicNetref", "FrozenSet", "KeywordCall", "RemoteDict", "RemoteInstance", "RemoteList", "RemoteSet", "RemoteTypedDict"] as const;
+export const PYTHON_RUNTIME_TYPES = [
+  "DynamicNetref",
+  "FrozenSet",
+  "KeywordCall",
+  "RemoteDict",
+  "RemoteInstance",
+  "RemoteList",
+  "RemoteSet",
+  "RemoteTypedDict",
+] as const;
 export type PythonRuntimeType = (typeof PYTHON_RUNTIME_TYPES)[number];
 
 /** How one netref is written: the runtime type it needs (if any) and its text. */
@@ -162,7 +171,9 @@ export function keywordsType(method: MethodDef, naming: TsNaming): string | unde
     const types = [rest.type, ...(method.keywordOnly ?? []).map((p) => p.type)];
     // An optional key's type includes undefined where exactOptionalPropertyTypes is off.
     if ((method.keywordOnly ?? []).some((p) => p.optional)) types.push({ kind: "undefined" });
-    const value = types.some((t) => t.kind === "unknown") ? "unknown" : renderTsType({ kind: "union", members: types.filter((t, i) => types.findIndex((u) => JSON.stringify(u) === JSON.stringify(t)) === i) }, naming);
+    const value = types.some((t) => t.kind === "unknown")
+      ? "unknown"
+      : renderTsType({ kind: "union", members: types.filter((t, i) => types.findIndex((u) => JSON.stringify(u) === JSON.stringify(t)) === i) }, naming);
     members.push(`readonly [key: string]: ${value}`);
   }
   return `{ ${members.join("; ")} }`;

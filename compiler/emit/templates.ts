@@ -120,7 +120,9 @@ function environment(): Environment {
   const dir = templatesDir();
   const hbs = createEnvironment();
   const partialsDir = path.join(dir, "partials");
-  for (const file of readdirSync(partialsDir).filter((f) => f.endsWith(".hbs")).sort()) {
+  for (const file of readdirSync(partialsDir)
+    .filter((f) => f.endsWith(".hbs"))
+    .sort()) {
     hbs.registerPartial(file.slice(0, -".hbs".length), readFileSync(path.join(partialsDir, file), "utf8"));
   }
   const names: TemplateName[] = ["client.ts", "dispatch.ts", "index.ts", "service.proto", "package.json", "README.md", "compiled"];

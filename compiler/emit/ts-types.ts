@@ -96,7 +96,9 @@ function render(type: WireType, naming: TsNaming): Rendered {
       return primary(`${type.container === "map" ? "Map" : "Record"}<${renderTsType(type.key, naming)}, ${renderTsType(type.value, naming)}>`);
     case "object":
       return primary(
-        type.fields.length === 0 ? "{}" : `{ ${type.fields.map((f) => `${propertyKey(f.name)}${f.optional ? "?" : ""}: ${renderTsType(f.type, naming)}`).join("; ")} }`,
+        type.fields.length === 0
+          ? "{}"
+          : `{ ${type.fields.map((f) => `${propertyKey(f.name)}${f.optional ? "?" : ""}: ${renderTsType(f.type, naming)}`).join("; ")} }`,
       );
     case "union":
       if (type.members.length === 0) return primary("never");
@@ -139,7 +141,9 @@ function renderRemote(type: WireType, naming: TsNaming, fn: string): Rendered {
     case "map":
       return primary(`${type.container === "map" ? "Map" : "Record"}<${inner(type.key)}, ${inner(type.value)}>`);
     case "object":
-      return primary(type.fields.length === 0 ? "{}" : `{ ${type.fields.map((f) => `${propertyKey(f.name)}${f.optional ? "?" : ""}: ${inner(f.type)}`).join("; ")} }`);
+      return primary(
+        type.fields.length === 0 ? "{}" : `{ ${type.fields.map((f) => `${propertyKey(f.name)}${f.optional ? "?" : ""}: ${inner(f.type)}`).join("; ")} }`,
+      );
     case "union": {
       const members = [...new Set(type.members.map((m) => wrap(renderRemote(m, naming, fn), Prec.Union)))];
       if (members.length === 0) return primary("never");

@@ -3,7 +3,17 @@
 
 import { compareStrings } from "../common.js";
 import type { AttributeDef, MethodDef, ServiceDef, TypeDef, WireType } from "../model.js";
-import { childTypes, importSpecifier, memberTypes, mentionedNames, type ModelIndex, serviceNames, typeDefBodies, type EmitOptions, type ServiceNames } from "./context.js";
+import {
+  childTypes,
+  importSpecifier,
+  memberTypes,
+  mentionedNames,
+  type ModelIndex,
+  serviceNames,
+  typeDefBodies,
+  type EmitOptions,
+  type ServiceNames,
+} from "./context.js";
 import { keywordsType, PYTHON_RUNTIME_TYPES, pythonFieldTypes, pythonNaming, pythonRuntimeTypes, type PythonRuntimeType } from "./python-views.js";
 import { cleanParam, cleanWireType, type RuntimeNames, type TsNaming } from "./ts-types.js";
 
@@ -78,7 +88,18 @@ type MemberView =
   | (AttributeDef & { readonly isMethod: false; readonly key: string });
 
 const RUNTIME_VALUES = ["connect", "connectByService"] as const;
-const RUNTIME_TYPES = ["Connection", "ConnectOptions", "ConnectByServiceOptions", "NetrefBase", "Remote", "RemoteAttribute", "RemoteFunction", "RemoteResult", "ServiceSchema", "ServiceShape"] as const;
+const RUNTIME_TYPES = [
+  "Connection",
+  "ConnectOptions",
+  "ConnectByServiceOptions",
+  "NetrefBase",
+  "Remote",
+  "RemoteAttribute",
+  "RemoteFunction",
+  "RemoteResult",
+  "ServiceSchema",
+  "ServiceShape",
+] as const;
 
 export interface ClientView {
   readonly sources: string;
@@ -98,7 +119,10 @@ export interface ClientView {
 }
 
 /** The wire schema of a service as plain data (docs, defaults and locations stripped). */
-export function schemaData(index: ModelIndex, service: ServiceDef): {
+export function schemaData(
+  index: ModelIndex,
+  service: ServiceDef,
+): {
   className: string;
   name: string;
   aliases: string[];

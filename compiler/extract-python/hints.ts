@@ -50,7 +50,8 @@ export interface HintContext {
 /** Module prefixes under which typing constructs and builtins are spelled. */
 const PREFIXES = ["typing.", "typing_extensions.", "builtins.", "collections.abc.", "collections."];
 
-const HINT_UNSUPPORTED = "use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)";
+const HINT_UNSUPPORTED =
+  "use a supported hint (int, float, str, bytes, bool, None, Optional, Union, list, tuple, dict, set, Callable, Any, a dataclass, a TypedDict or a class of the given files)";
 
 /** Forward references and aliases nest at most this deep (a self-referencing alias ends). */
 const MAX_HINT_DEPTH = 32;
@@ -99,9 +100,15 @@ export class HintResolver {
     const parsed = parsePython(this.ctx.parser, text.trim());
     const statement = named(parsed.root)[0];
     const expression = statement?.type === "expression_statement" ? named(statement)[0] : undefined;
-    if (parsed.error || !expression || named(parsed.root).length !== 1) return this.unsupported(file, node, `forward reference ${node.text} is not a type expression`);
+    if (parsed.error || !expression || named(parsed.root).length !== 1)
+      return this.unsupported(file, node, `forward reference ${node.text} is not a type expression`);
     // Diagnostics inside the string point at the string itself.
-    return new HintResolver({ ...this.ctx, report: (f, _n, message, hint) => this.ctx.report(f, node, message, hint) }).type(file, expression, direction, depth + 1);
+    return new HintResolver({ ...this.ctx, report: (f, _n, message, hint) => this.ctx.report(f, node, message, hint) }).type(
+      file,
+      expression,
+      direction,
+      depth + 1,
+    );
   }
 
   /** A name, possibly with type arguments: builtins, typing constructs, classes of the given files, aliases. */
@@ -110,7 +117,13 @@ export class HintResolver {
     if (dotted === undefined) return this.unsupported(file, whole, `hint '${whole.text}' is not a type`);
     const resolved = this.ctx.program.resolve(file, dotted);
     if (resolved.kind === "class") {
-      if (args.length > 0) return this.unsupported(file, whole, `generic class ${dotted}[...] cannot be described`, "drop the type arguments: instances arrive as netrefs either way");
+      if (args.length > 0)
+        return this.unsupported(
+          file,
+          whole,
+          `generic class ${dotted}[...] cannot be described`,
+          "drop the type arguments: instances arrive as netrefs either way",
+        );
       return this.classType(resolved.cls, direction, file, whole);
     }
     if (resolved.kind === "alias") return this.alias(file, whole, dotted, resolved.file, resolved.value, args, direction, depth);
@@ -194,7 +207,12 @@ export class HintResolver {
       default: {
         const spelled = resolved.qualified === whole.text ? `'${whole.text}'` : `'${whole.text}' (${resolved.qualified})`;
         if (resolved.qualified.includes(".")) {
-          return this.unsupported(file, whole, `hint ${spelled} names a type outside the given sources`, "add the file that defines it to rpyc-gen's sources, or hint Any (its instances arrive as netrefs)");
+          return this.unsupported(
+            file,
+            whole,
+            `hint ${spelled} names a type outside the given sources`,
+            "add the file that defines it to rpyc-gen's sources, or hint Any (its instances arrive as netrefs)",
+          );
         }
         return this.unsupported(file, whole, `hint ${spelled} cannot be described`);
       }
@@ -202,14 +220,24 @@ export class HintResolver {
   }
 
   /** `Name = <type>` in a given file; `NewType("Name", T)` is T; a TypeVar is a generic, which cannot be described. */
-  private alias(file: PyFile, whole: PyNode, dotted: string, aliasFile: PyFile, value: PyNode, args: readonly PyNode[], direction: Direction, depth: number): WireType {
+  private alias(
+    file: PyFile,
+    whole: PyNode,
+    dotted: string,
+    aliasFile: PyFile,
+    value: PyNode,
+    args: readonly PyNode[],
+    direction: Direction,
+    depth: number,
+  ): WireType {
     if (value.type === "call") {
       const fn = value.childForFieldName("function");
       const resolved = fn ? this.ctx.program.resolveNode(aliasFile, fn) : undefined;
       const called = resolved?.kind === "external" ? canonical(resolved.qualified) : undefined;
       const callArgs = named(value.childForFieldName("arguments") ?? value).filter((n) => n.type !== "keyword_argument");
       if (called === "NewType" && callArgs[1]) return this.type(aliasFile, callArgs[1], direction, depth + 1);
-      if (called === "TypeVar") return this.unsupported(file, whole, `type variable ${dotted} cannot be described (generic members are not supported)`, "use a concrete type, or Any");
+      if (called === "TypeVar")
+        return this.unsupported(file, whole, `type variable ${dotted} cannot be described (generic members are not supported)`, "use a concrete type, or Any");
     }
     if (args.length > 0) return this.unsupported(file, whole, `generic alias ${dotted}[...] cannot be described`, "use the aliased type itself");
     return this.type(aliasFile, value, direction, depth + 1);
@@ -237,7 +265,8 @@ export class HintResolver {
     const list = args[0] ? unwrap(args[0]) : undefined;
     let params: WireParam[];
     if (!list || list.type === "ellipsis") params = [{ name: "args", type: { kind: "array", element: UNKNOWN }, optional: false, rest: true }];
-    else if (list.type === "list") params = named(list).map((p, i) => ({ name: `arg${i}`, type: this.type(file, p, flip, depth + 1), optional: false, rest: false }));
+    else if (list.type === "list")
+      params = named(list).map((p, i) => ({ name: `arg${i}`, type: this.type(file, p, flip, depth + 1), optional: false, rest: false }));
     else return this.unsupported(file, whole, `Callable's first argument must be a list of types or '...'`);
     return { kind: "function", params, returns: callbackReturn(returns) };
   }
@@ -246,7 +275,8 @@ export class HintResolver {
     const value = unwrap(node);
     if (value.type === "none") return NULL;
     if (value.type === "true" || value.type === "false") return { kind: "literal", value: value.type === "true" };
-    if (value.type === "integer" && /^-?\d+$/.test(value.text) && Number.isSafeInteger(Number(value.text))) return { kind: "literal", value: Number(value.text) };
+    if (value.type === "integer" && /^-?\d+$/.test(value.text) && Number.isSafeInteger(Number(value.text)))
+      return { kind: "literal", value: Number(value.text) };
     if (value.type === "unary_operator" && /^-\s*\d+$/.test(value.text)) return { kind: "literal", value: Number(value.text.replace(/\s/g, "")) };
     const text = stringValue(value);
     if (text !== undefined) return { kind: "literal", value: text };

@@ -114,7 +114,20 @@ export function stringValue(node: Node): string | undefined {
   return text;
 }
 
-const ESCAPES: Readonly<Record<string, string>> = { n: "\n", t: "\t", r: "\r", "\\": "\\", "'": "'", '"': '"', "\n": "", a: "\x07", b: "\b", f: "\f", v: "\v", "0": "\0" };
+const ESCAPES: Readonly<Record<string, string>> = {
+  n: "\n",
+  t: "\t",
+  r: "\r",
+  "\\": "\\",
+  "'": "'",
+  '"': '"',
+  "\n": "",
+  a: "\x07",
+  b: "\b",
+  f: "\f",
+  v: "\v",
+  "0": "\0",
+};
 
 /** Python's escapes in a non-raw literal (\n, \t, \\, \', \", \xNN, \uNNNN, a line continuation). */
 function unescapePython(text: string): string {

@@ -8,9 +8,7 @@ import type { PyClass, PyProgram } from "./modules.js";
 import { named, type PyNode } from "./parser.js";
 
 /** rpyc's service classes by every module path they are importable from. */
-const RPYC_SERVICES = new Set(
-  ["Service", "VoidService"].flatMap((name) => [`rpyc.${name}`, `rpyc.core.${name}`, `rpyc.core.service.${name}`]),
-);
+const RPYC_SERVICES = new Set(["Service", "VoidService"].flatMap((name) => [`rpyc.${name}`, `rpyc.core.${name}`, `rpyc.core.service.${name}`]));
 const TYPED_DICTS = new Set(["typing.TypedDict", "typing_extensions.TypedDict"]);
 const DATACLASS_DECORATORS = new Set(["dataclasses.dataclass", "pydantic.dataclasses.dataclass"]);
 
@@ -127,7 +125,8 @@ export function describeService(ctx: MemberContext, classes: ClassIndex, cls: Py
   for (const owner of mro) {
     const own = classes.ownMembers(ctx, owner);
     for (const method of own.methods) if (!methods.has(method.member) && !attributes.has(method.member)) methods.set(method.member, method);
-    for (const attribute of own.attributes) if (!methods.has(attribute.member) && !attributes.has(attribute.member)) attributes.set(attribute.member, attribute);
+    for (const attribute of own.attributes)
+      if (!methods.has(attribute.member) && !attributes.has(attribute.member)) attributes.set(attribute.member, attribute);
     aliases ??= own.aliases;
   }
   const literal = Array.isArray(aliases) ? (aliases as readonly string[]) : undefined;
@@ -142,7 +141,10 @@ export function describeService(ctx: MemberContext, classes: ClassIndex, cls: Py
     explicitAliases: literal !== undefined && literal.length > 0,
     module: cls.file.relative,
     exportName: cls.name,
-    bases: mro.slice(1).filter((c) => classes.isService(c)).map((c) => c.name),
+    bases: mro
+      .slice(1)
+      .filter((c) => classes.isService(c))
+      .map((c) => c.name),
     location,
     methods: [...methods.values()].sort(byName),
     attributes: [...attributes.values()].sort(byName),

@@ -89,7 +89,11 @@ export function globRegExp(glob: string): RegExp {
       const end = glob.indexOf("}", i);
       if (end < 0) re += "\\{";
       else {
-        re += `(?:${glob.slice(i + 1, end).split(",").map(escapeRegExp).join("|")})`;
+        re += `(?:${glob
+          .slice(i + 1, end)
+          .split(",")
+          .map(escapeRegExp)
+          .join("|")})`;
         i = end;
       }
     } else re += escapeRegExp(c);

@@ -140,14 +140,19 @@ export function derivedServiceName(className: string): string {
 
 function staticMember(declaration: ts.ClassLikeDeclaration, name: string): ts.ClassElement | undefined {
   return declaration.members.find(
-    (m) => m.name !== undefined && (ts.isIdentifier(m.name) || ts.isStringLiteral(m.name)) && m.name.text === name && (ts.getCombinedModifierFlags(m as ts.Declaration) & ts.ModifierFlags.Static) !== 0,
+    (m) =>
+      m.name !== undefined &&
+      (ts.isIdentifier(m.name) || ts.isStringLiteral(m.name)) &&
+      m.name.text === name &&
+      (ts.getCombinedModifierFlags(m as ts.Declaration) & ts.ModifierFlags.Static) !== 0,
   );
 }
 
 /** `["a", "b"]`, `["a"] as const`, `(["a"]) satisfies ...`: the strings; anything else: undefined. */
 function literalStrings(expression: ts.Expression): string[] | undefined {
   let e = expression;
-  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e) || ts.isNonNullExpression(e))
+    e = e.expression;
   if (!ts.isArrayLiteralExpression(e)) return undefined;
   const out: string[] = [];
   for (const element of e.elements) {
@@ -176,11 +181,7 @@ function aliasesOf(ctx: ExtractContext, service: ServiceClass): { aliases: strin
   for (const declaration of [service.declaration, ...service.bases]) {
     const member = staticMember(declaration, "ALIASES");
     if (!member) continue;
-    const literal = ts.isPropertyDeclaration(member)
-      ? member.initializer
-        ? literalStrings(member.initializer)
-        : literalTupleType(ctx, member)
-      : undefined;
+    const literal = ts.isPropertyDeclaration(member) ? (member.initializer ? literalStrings(member.initializer) : literalTupleType(ctx, member)) : undefined;
     if (literal === undefined) {
       const where = ts.isPropertyDeclaration(member) && member.initializer ? member.initializer : member;
       const owner = declaration.name?.text ?? "default";
@@ -201,7 +202,10 @@ function aliasesOf(ctx: ExtractContext, service: ServiceClass): { aliases: strin
 // --- members -------------------------------------------------------------------------------
 
 function ownerOf(declaration: ts.Node): ts.ClassLikeDeclaration | ts.InterfaceDeclaration | undefined {
-  return ts.findAncestor(declaration.parent, (n) => ts.isClassLike(n) || ts.isInterfaceDeclaration(n)) as ts.ClassLikeDeclaration | ts.InterfaceDeclaration | undefined;
+  return ts.findAncestor(declaration.parent, (n) => ts.isClassLike(n) || ts.isInterfaceDeclaration(n)) as
+    | ts.ClassLikeDeclaration
+    | ts.InterfaceDeclaration
+    | undefined;
 }
 
 function exposedMembers(ctx: ExtractContext, resolver: TypeResolver, service: ServiceClass): { methods: MethodDef[]; attributes: AttributeDef[] } {
@@ -232,7 +236,16 @@ function exposedMembers(ctx: ExtractContext, resolver: TypeResolver, service: Se
       const site: TypeSite = { node: declaration, what: `${declaredIn}.${member}()` };
       const resolved = resolver.resolveSignature(callable, site);
       const isAsync = ts.canHaveModifiers(declaration) && (ts.getModifiers(declaration) ?? []).some((m) => m.kind === ts.SyntaxKind.AsyncKeyword);
-      methods.push({ name, member, params: resolved.params, returns: resolved.returns, async: isAsync || resolved.returnsPromise, declaredIn, location, ...doc });
+      methods.push({
+        name,
+        member,
+        params: resolved.params,
+        returns: resolved.returns,
+        async: isAsync || resolved.returnsPromise,
+        declaredIn,
+        location,
+        ...doc,
+      });
       continue;
     }
     if (property.flags & ts.SymbolFlags.Method) {
@@ -242,7 +255,16 @@ function exposedMembers(ctx: ExtractContext, resolver: TypeResolver, service: Se
     const site: TypeSite = { node: declaration, what: `${declaredIn}.${member}` };
     let wire = resolver.resolve(type, site);
     if (written && property.flags & ts.SymbolFlags.Optional) wire = unionOf([wire, { kind: "undefined" }]);
-    attributes.push({ name, member, type: wire, readonly: resolver.isReadonly(property), kind: isAccessor ? "getter" : "property", declaredIn, location, ...doc });
+    attributes.push({
+      name,
+      member,
+      type: wire,
+      readonly: resolver.isReadonly(property),
+      kind: isAccessor ? "getter" : "property",
+      declaredIn,
+      location,
+      ...doc,
+    });
   }
   methods.sort((a, b) => compareStrings(a.name, b.name));
   attributes.sort((a, b) => compareStrings(a.name, b.name));

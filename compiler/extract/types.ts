@@ -103,7 +103,10 @@ export class TypeResolver {
     const declaration = symbol.valueDeclaration && ts.isParameter(symbol.valueDeclaration) ? symbol.valueDeclaration : undefined;
     const name = declaration && !ts.isIdentifier(declaration.name) ? `arg${index}` : symbol.name;
     const rest = declaration?.dotDotDotToken !== undefined;
-    const optional = !rest && declaration !== undefined && (declaration.questionToken !== undefined || declaration.initializer !== undefined || this.checker.isOptionalParameter(declaration));
+    const optional =
+      !rest &&
+      declaration !== undefined &&
+      (declaration.questionToken !== undefined || declaration.initializer !== undefined || this.checker.isOptionalParameter(declaration));
     const paramSite: TypeSite = { node: declaration ?? site.node, what: `${site.what} parameter '${name}'` };
     const type = this.declaredType(declaration) ?? this.checker.getTypeOfSymbol(symbol);
     const wire = optional ? this.resolveOptional(type, paramSite) : this.resolve(type, paramSite);
@@ -282,7 +285,8 @@ export class TypeResolver {
     const enumGroups = new Map<ts.Symbol, ts.Type[]>();
     for (const part of parts) {
       if (hasBoolean && part.flags & ts.TypeFlags.BooleanLiteral) continue;
-      const enumSymbol = part.flags & ts.TypeFlags.EnumLiteral && part.symbol && part.symbol.flags & ts.SymbolFlags.EnumMember ? this.parentEnum(part.symbol) : undefined;
+      const enumSymbol =
+        part.flags & ts.TypeFlags.EnumLiteral && part.symbol && part.symbol.flags & ts.SymbolFlags.EnumMember ? this.parentEnum(part.symbol) : undefined;
       if (enumSymbol) {
         enumGroups.set(enumSymbol, [...(enumGroups.get(enumSymbol) ?? []), part]);
         continue;
@@ -382,13 +386,20 @@ export class TypeResolver {
     const properties = this.checker.getPropertiesOfType(type);
     if (properties.length === 0) return UNKNOWN; // `{}`: anything but null and undefined
     // Inline objects carry WireFields (name, type, optional), as the runtime's schema has them.
-    return this.inline(type, site, () => ({ kind: "object", fields: this.fields(type, site, undefined).map(({ name, type: t, optional }) => ({ name, type: t, optional })) }));
+    return this.inline(type, site, () => ({
+      kind: "object",
+      fields: this.fields(type, site, undefined).map(({ name, type: t, optional }) => ({ name, type: t, optional })),
+    }));
   }
 
   /** Describes an anonymous (or standard-library) object type, refusing to loop on a recursive one. */
   private inline(type: ts.Type, site: TypeSite, describe: () => WireType): WireType {
     if (this.inProgress.has(type)) {
-      return this.unsupported(site, `${site.what}: anonymous type '${this.text(type)}' refers to itself`, "give the recursive type a name (an interface or a type alias)");
+      return this.unsupported(
+        site,
+        `${site.what}: anonymous type '${this.text(type)}' refers to itself`,
+        "give the recursive type a name (an interface or a type alias)",
+      );
     }
     this.inProgress.add(type);
     try {
@@ -405,7 +416,11 @@ export class TypeResolver {
   private tuple(type: ts.TupleTypeReference, site: TypeSite): WireType {
     const target = type.target;
     if (target.combinedFlags & ts.ElementFlags.Variable) {
-      return this.unsupported(site, `${site.what}: tuple '${this.text(type)}' has a rest element`, "use a fixed-length tuple (optional elements are fine) or an array");
+      return this.unsupported(
+        site,
+        `${site.what}: tuple '${this.text(type)}' has a rest element`,
+        "use a fixed-length tuple (optional elements are fine) or an array",
+      );
     }
     const args = this.checker.getTypeArguments(type).slice(0, target.elementFlags.length);
     const elements = args.map((arg, i) => (target.elementFlags[i]! & ts.ElementFlags.Optional ? this.resolveOptional(arg, site) : this.resolve(arg, site)));
@@ -423,7 +438,11 @@ export class TypeResolver {
     const signatures = this.checker.getSignaturesOfType(type, ts.SignatureKind.Call);
     const signature = signatures[signatures.length - 1]!; // overloads: the last is by convention the most general
     const resolved = this.resolveSignature(signature, { node: site.node, what: `${site.what} (callback)` });
-    return { kind: "function", params: resolved.params.map(({ name, type: t, optional, rest }) => ({ name, type: t, optional, rest })), returns: resolved.returns };
+    return {
+      kind: "function",
+      params: resolved.params.map(({ name, type: t, optional, rest }) => ({ name, type: t, optional, rest })),
+      returns: resolved.returns,
+    };
   }
 
   /** Fields in declaration order (objects travel as tuples in this order). */
@@ -500,7 +519,13 @@ export class TypeResolver {
    * A ref to the TypeDef of a named type (with its type arguments), describing it on first
    * use. The entry is registered before the body is described, so recursive types end in a ref.
    */
-  private named(symbol: ts.Symbol, declaration: ts.Declaration, args: readonly ts.Type[], site: TypeSite, describe: (key: string, baseName: string) => TypeDef): WireType {
+  private named(
+    symbol: ts.Symbol,
+    declaration: ts.Declaration,
+    args: readonly ts.Type[],
+    site: TypeSite,
+    describe: (key: string, baseName: string) => TypeDef,
+  ): WireType {
     const argTypes = args.map((arg) => this.resolve(arg, site));
     const key = this.key(declaration, symbol.name, argTypes);
     if (this.pending.has(key)) return { kind: "ref", name: key };

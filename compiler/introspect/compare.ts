@@ -57,7 +57,9 @@ function stubServiceFor(stub: ServiceModel, live: ServiceDef): ServiceDef {
   if (!only) throw new IntrospectError("BAD_STUB_MODEL", "the stub's model.json describes no service");
   if (others.length === 0) return only;
   const found =
-    stub.services.find((s) => s.name === live.name) ?? stub.services.find((s) => s.aliases.some((a) => live.aliases.includes(a))) ?? stub.services.find((s) => s.className === live.className);
+    stub.services.find((s) => s.name === live.name) ??
+    stub.services.find((s) => s.aliases.some((a) => live.aliases.includes(a))) ??
+    stub.services.find((s) => s.className === live.className);
   if (found) return found;
   throw new IntrospectError(
     "NO_MATCHING_SERVICE",
@@ -159,7 +161,10 @@ export function loadStubModel(outDir: string, shownAs: string = outDir): Service
   const file = path.join(shownAs, "model.json");
   const absolute = path.join(outDir, "model.json");
   if (!existsSync(absolute)) {
-    throw new IntrospectError("NO_STUB_MODEL", `${file} does not exist: generate the stub with --emit-model (rpyc-gen ... -o ${shownAs} --emit-model), then check it against the server`);
+    throw new IntrospectError(
+      "NO_STUB_MODEL",
+      `${file} does not exist: generate the stub with --emit-model (rpyc-gen ... -o ${shownAs} --emit-model), then check it against the server`,
+    );
   }
   let parsed: unknown;
   try {

@@ -57,7 +57,10 @@ function expandTabs(line: string): string {
  */
 export function cleanDoc(text: string): string | undefined {
   const lines = text.split("\n").map(expandTabs);
-  const indents = lines.slice(1).filter((line) => line.trimStart() !== "").map((line) => line.length - line.trimStart().length);
+  const indents = lines
+    .slice(1)
+    .filter((line) => line.trimStart() !== "")
+    .map((line) => line.length - line.trimStart().length);
   if (lines.length > 0) lines[0] = lines[0]!.trimStart();
   if (indents.length > 0) {
     const margin = Math.min(...indents);

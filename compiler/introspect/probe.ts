@@ -7,7 +7,6 @@ import { HANDLE_CALLATTR, HANDLE_INSPECT } from "../../runtime/wire/consts.js";
 import { IntrospectError, type LiveDiagnostic } from "./errors.js";
 import { BUILTIN_MEMBERS, cleanDoc, type LiveMember, type LiveService } from "./live-model.js";
 
-
 /** At most this many exposed members are read (each costs up to three requests): a bound on a hostile DIR answer. */
 export const MAX_LIVE_MEMBERS = 10_000;
 
@@ -80,7 +79,9 @@ export async function probeService(conn: Connection, options: ProbeOptions): Pro
       return await request(HANDLE_CALLATTR, [root, name, [], []]);
     } catch (err) {
       if (!isRemoteException(err)) throw err;
-      throw new IntrospectError("NOT_A_SERVICE", `${where}: the root object does not answer ${name}() (${describeError(err)}); is it an RPyC Service?`, { cause: err });
+      throw new IntrospectError("NOT_A_SERVICE", `${where}: the root object does not answer ${name}() (${describeError(err)}); is it an RPyC Service?`, {
+        cause: err,
+      });
     }
   };
   const name = asText(await callBuiltin("get_service_name"));
@@ -114,13 +115,20 @@ export async function probeService(conn: Connection, options: ProbeOptions): Pro
   }
 
   const exposed = [...new Set((names as unknown[]).map(asText).filter((n): n is string => n?.startsWith(exposedPrefix) === true))].sort();
-  if (exposed.length > MAX_LIVE_MEMBERS) throw new IntrospectError("TOO_MANY_MEMBERS", `${where}: the server lists ${exposed.length} exposed members, more than ${MAX_LIVE_MEMBERS}`);
+  if (exposed.length > MAX_LIVE_MEMBERS)
+    throw new IntrospectError("TOO_MANY_MEMBERS", `${where}: the server lists ${exposed.length} exposed members, more than ${MAX_LIVE_MEMBERS}`);
   const members: LiveMember[] = [];
   for (const member of exposed) {
     const remoteName = member.slice(exposedPrefix.length);
     if (BUILTIN_MEMBERS.has(remoteName)) continue;
     if (remoteName === "") {
-      diagnostics.push({ severity: "warning", code: "RPYC_LIVE_EMPTY_NAME", member, message: `DIR lists '${member}', the bare exposed prefix; left out`, hint: "rename the member on the server" });
+      diagnostics.push({
+        severity: "warning",
+        code: "RPYC_LIVE_EMPTY_NAME",
+        member,
+        message: `DIR lists '${member}', the bare exposed prefix; left out`,
+        hint: "rename the member on the server",
+      });
       continue;
     }
     const read = await readMember(root, member, rootMethods, request, diagnostics);

@@ -99,7 +99,14 @@ export function canImport(spec: string): boolean {
   return false;
 }
 
-const NOT_FOUND_CODES = new Set(["ERR_MODULE_NOT_FOUND", "MODULE_NOT_FOUND", "ERR_UNSUPPORTED_DIR_IMPORT", "ERR_PACKAGE_PATH_NOT_EXPORTED", "ERR_UNKNOWN_BUILTIN_MODULE", "ERR_INVALID_MODULE_SPECIFIER"]);
+const NOT_FOUND_CODES = new Set([
+  "ERR_MODULE_NOT_FOUND",
+  "MODULE_NOT_FOUND",
+  "ERR_UNSUPPORTED_DIR_IMPORT",
+  "ERR_PACKAGE_PATH_NOT_EXPORTED",
+  "ERR_UNKNOWN_BUILTIN_MODULE",
+  "ERR_INVALID_MODULE_SPECIFIER",
+]);
 
 /**
  * Dynamic import() of a module by name, returning its namespace object: node builtins
@@ -205,10 +212,27 @@ function nodeGlobalNames(): readonly string[] {
  * gets Python's len()/[]/in, and `instanceof` agrees with Buffer and module results.
  */
 const SHARED_CONSTRUCTORS = [
-  "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry", "Date",
-  "ArrayBuffer", "SharedArrayBuffer", "DataView", "Int8Array", "Uint8Array", "Uint8ClampedArray",
-  "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array",
-  "BigInt64Array", "BigUint64Array",
+  "Map",
+  "Set",
+  "WeakMap",
+  "WeakSet",
+  "WeakRef",
+  "FinalizationRegistry",
+  "Date",
+  "ArrayBuffer",
+  "SharedArrayBuffer",
+  "DataView",
+  "Int8Array",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "Float32Array",
+  "Float64Array",
+  "BigInt64Array",
+  "BigUint64Array",
 ] as const;
 
 function defineValue(target: object, name: string, value: unknown): void {

@@ -48,7 +48,10 @@ const processIO: ClassicCliIO = {
 
 /** True for addresses that only this machine can reach (127.0.0.0/8, ::1, localhost). */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "");
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "");
   if (h === "localhost" || h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
   const v4 = h.startsWith("::ffff:") ? h.slice("::ffff:".length) : h;
   return isIP(v4) === 4 && v4.startsWith("127.");
@@ -115,10 +118,12 @@ function program(io: ClassicCliIO): Command {
     .option("--host <host>", "interface to bind (default: 127.0.0.1, or ::1 with --ipv6; NOT all interfaces)")
     .addOption(new Option("-p, --port <port>", "TCP port (0 picks a free one)").argParser(parsePort).default(DEFAULT_CLASSIC_PORT))
     .option("--ipv6", "bind ::1 by default")
-    .addOption(new Option("-m, --mode <mode>", "threaded: many clients; oneshot: serve one client, then exit").choices(["threaded", "oneshot"]).default("threaded"))
+    .addOption(
+      new Option("-m, --mode <mode>", "threaded: many clients; oneshot: serve one client, then exit").choices(["threaded", "oneshot"]).default("threaded"),
+    )
     .option("-q, --quiet", "log only errors (the security warning is always printed)")
     .option("--logfile <path>", "append the log to this file instead of stderr")
-    .option("--register", "register with a registry server (as \"SLAVE\"); by default the server does not")
+    .option("--register", 'register with a registry server (as "SLAVE"); by default the server does not')
     .addOption(new Option("--registry-type <type>", "UDP or TCP registry").choices(["UDP", "TCP"]).default("UDP"))
     .addOption(new Option("--registry-port <port>", "the registry's UDP/TCP port (default: $RPYC_REGISTRY_PORT, else 18811)").argParser(parsePort))
     .option("--registry-host <host>", "the registry host (UDP default: $RPYC_REGISTRY_HOST, else the broadcast 255.255.255.255; required for TCP)")

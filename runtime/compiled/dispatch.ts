@@ -47,7 +47,9 @@ export function defineDispatch<S extends object>(
     ...Object.keys(attributes).filter((name) => !Object.hasOwn(schema.attributes, name)),
   ];
   if (missing.length > 0 || extra.length > 0) {
-    throw new TypeError(`dispatch table of ${schema.className} does not match its schema (missing: ${missing.join(", ") || "none"}; extra: ${extra.join(", ") || "none"}); regenerate it with rpyc-gen`);
+    throw new TypeError(
+      `dispatch table of ${schema.className} does not match its schema (missing: ${missing.join(", ") || "none"}; extra: ${extra.join(", ") || "none"}); regenerate it with rpyc-gen`,
+    );
   }
   return Object.freeze({ serviceClass, schema, methods, attributes });
 }
@@ -100,11 +102,7 @@ export async function dispatchCall(
   if (!method) throw refuse(rawName);
   const decoded = decodeArguments(method, withKeywords(method, name, args, keywords), table.schema.types, name);
   const invoke = Object.hasOwn(table.methods, name) ? table.methods[name] : undefined;
-  const result = invoke
-    ? await invoke(service, decoded)
-    : name === "get_service_name"
-      ? table.schema.name
-      : [...table.schema.aliases];
+  const result = invoke ? await invoke(service, decoded) : name === "get_service_name" ? table.schema.name : [...table.schema.aliases];
   return encodeValue(method.returns, result, table.schema.types, `${name}() result`);
 }
 

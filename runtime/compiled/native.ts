@@ -59,7 +59,6 @@ export class NativeMethod {
     return `${this.name}() argument '${this.schema.params[this.params.length]!.name}[${i}]'`;
   }
 
-
   /** Whether this many arguments can go native (else the brine path reports the error the server gives). */
   accepts(argc: number): boolean {
     return argc >= this.required && (this.rest !== undefined || argc <= this.params.length);
@@ -152,7 +151,16 @@ export class NativeSchema {
     this.fingerprint = schemaFingerprint(schema);
     const builder = new Builder(schema.types);
     const names = Object.keys(schema.methods).sort();
-    const built: { name: string; index: number; method: MethodSchema; params: Slot[]; rest: Slot | undefined; args: pbt.Type; result: pbt.Type; returns: Slot }[] = [];
+    const built: {
+      name: string;
+      index: number;
+      method: MethodSchema;
+      params: Slot[];
+      rest: Slot | undefined;
+      args: pbt.Type;
+      result: pbt.Type;
+      returns: Slot;
+    }[] = [];
     names.forEach((name, index) => {
       const method = schema.methods[name]!;
       try {
@@ -229,7 +237,10 @@ const fingerprints = new WeakMap<ServiceSchema, string>();
 export function schemaFingerprint(schema: ServiceSchema): string {
   let fp = fingerprints.get(schema);
   if (fp === undefined) {
-    fp = createHash("sha256").update(JSON.stringify(canonical(schema))).digest("hex").slice(0, 16);
+    fp = createHash("sha256")
+      .update(JSON.stringify(canonical(schema)))
+      .digest("hex")
+      .slice(0, 16);
     fingerprints.set(schema, fp);
   }
   return fp;
@@ -251,7 +262,14 @@ export interface NativeRequestHeader {
 // is the connection's `compress` setting.
 
 /** Encodes a native request: magic, kind, header fields (seq, class id, method, argc, target id_pack), then the Args message. */
-export function encodeNativeRequest(seq: number, classId: number, method: NativeMethod, target: readonly [string, WireInt, WireInt], args: readonly unknown[], compress: boolean): Uint8Array[] {
+export function encodeNativeRequest(
+  seq: number,
+  classId: number,
+  method: NativeMethod,
+  target: readonly [string, WireInt, WireInt],
+  args: readonly unknown[],
+  compress: boolean,
+): Uint8Array[] {
   const writer = startFrame();
   try {
     writer.uint32(NATIVE_MAGIC).uint32(NATIVE_REQUEST).double(seq).uint32(classId).uint32(method.index).uint32(args.length);

@@ -82,7 +82,8 @@ export function readOfferAnswer(answer: unknown): NativeAgreement | undefined {
 
 /** The other side reads an offer (already unboxed): the agreement it can take, or undefined (brine). */
 export function readOffer(offer: unknown, available: boolean): NativeAgreement | undefined {
-  if (!available || !Array.isArray(offer) || offer.length !== 3 || offer[0] !== NATIVE_VERSION || !Array.isArray(offer[1]) || !offer[1].includes("native")) return undefined;
+  if (!available || !Array.isArray(offer) || offer.length !== 3 || offer[0] !== NATIVE_VERSION || !Array.isArray(offer[1]) || !offer[1].includes("native"))
+    return undefined;
   const classes = classMap(offer[2]);
   return classes ? { classes, pipelining: offer[1].includes("pipeline") } : undefined;
 }

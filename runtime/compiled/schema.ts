@@ -205,7 +205,10 @@ export function decodeValue(type: WireType, value: unknown, types: Types, path: 
       if (!Array.isArray(value)) return fail(path, t, value);
       const entries = value.map((pair: unknown, i): [unknown, unknown] => {
         if (!Array.isArray(pair) || pair.length !== 2) return fail(`${path}[${i}]`, { kind: "tuple", elements: [t.key, t.value], minLength: 2 }, pair);
-        return [decodeValue(t.key, pair[0], types, `${path}[${i}].key`, depth + 1, none), decodeValue(t.value, pair[1], types, `${path}[${i}].value`, depth + 1, none)];
+        return [
+          decodeValue(t.key, pair[0], types, `${path}[${i}].key`, depth + 1, none),
+          decodeValue(t.value, pair[1], types, `${path}[${i}].value`, depth + 1, none),
+        ];
       });
       if (t.container === "map") return new Map(entries);
       const record: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
@@ -361,11 +364,14 @@ export function decodeArguments(method: MethodSchema, args: readonly unknown[], 
   fixed.forEach((param, i) => {
     if (i >= args.length) return;
     const value = args[i];
-    out.push(param.optional && (value === null || value === undefined) ? undefined : decodeValue(param.type, value, types, `${methodName}() argument '${param.name}'`));
+    out.push(
+      param.optional && (value === null || value === undefined) ? undefined : decodeValue(param.type, value, types, `${methodName}() argument '${param.name}'`),
+    );
   });
   if (rest) {
     const element = rest.type.kind === "array" ? rest.type.element : { kind: "unknown" as const };
-    for (let i = fixed.length; i < args.length; i++) out.push(decodeValue(element, args[i], types, `${methodName}() argument '${rest.name}[${i - fixed.length}]'`));
+    for (let i = fixed.length; i < args.length; i++)
+      out.push(decodeValue(element, args[i], types, `${methodName}() argument '${rest.name}[${i - fixed.length}]'`));
   }
   return out;
 }

@@ -164,15 +164,45 @@ export class Builder {
   private build(type: WireType): Slot {
     switch (type.kind) {
       case "string":
-        return this.scalar("string", "string", (v) => typeof v === "string", (v) => v, (v) => v);
+        return this.scalar(
+          "string",
+          "string",
+          (v) => typeof v === "string",
+          (v) => v,
+          (v) => v,
+        );
       case "number":
-        return this.scalar("double", "number", (v) => typeof v === "number", (v) => v, (v) => v);
+        return this.scalar(
+          "double",
+          "number",
+          (v) => typeof v === "number",
+          (v) => v,
+          (v) => v,
+        );
       case "boolean":
-        return this.scalar("bool", "boolean", (v) => typeof v === "boolean", (v) => v, (v) => v);
+        return this.scalar(
+          "bool",
+          "boolean",
+          (v) => typeof v === "boolean",
+          (v) => v,
+          (v) => v,
+        );
       case "bigint":
-        return this.scalar("string", "bigint", (v) => typeof v === "bigint", (v) => (v as bigint).toString(), (v) => BigInt(v as string));
+        return this.scalar(
+          "string",
+          "bigint",
+          (v) => typeof v === "bigint",
+          (v) => (v as bigint).toString(),
+          (v) => BigInt(v as string),
+        );
       case "bytes":
-        return this.scalar("bytes", "Uint8Array", (v) => v instanceof Uint8Array, (v) => v, bytesOut);
+        return this.scalar(
+          "bytes",
+          "Uint8Array",
+          (v) => v instanceof Uint8Array,
+          (v) => v,
+          bytesOut,
+        );
       case "date":
         return this.scalar(
           "double",
@@ -182,12 +212,24 @@ export class Builder {
           (v) => new Date(v as number),
         );
       case "null":
-        return this.unit("null", (v) => v === null || v === undefined, () => null);
+        return this.unit(
+          "null",
+          (v) => v === null || v === undefined,
+          () => null,
+        );
       case "undefined":
-        return this.unit("undefined", (v) => v === null || v === undefined, (none) => none);
+        return this.unit(
+          "undefined",
+          (v) => v === null || v === undefined,
+          (none) => none,
+        );
       case "literal": {
         const literal = type.value;
-        return this.unit(JSON.stringify(literal), (v) => v === literal, () => literal);
+        return this.unit(
+          JSON.stringify(literal),
+          (v) => v === literal,
+          () => literal,
+        );
       }
       case "array":
         return this.array(type.element, describeType(type));
@@ -220,13 +262,22 @@ export class Builder {
         return slot;
       }
       case "enum":
-        return this.indexed(decl.members.map((m) => m.value), name);
+        return this.indexed(
+          decl.members.map((m) => m.value),
+          name,
+        );
       case "object": {
         // Registered before its fields are built, so recursive types refer to themselves.
         const message = new (lib().Type)(`T_${name.replace(/[^A-Za-z0-9_]/g, "_")}_${this.count++}`);
         this.root.add(message);
         const holder: { slot?: Slot } = {};
-        const forward: Slot = { type: message.name, repeated: false, message: true, enc: (v, d) => holder.slot!.enc(v, d), dec: (v, d, n) => holder.slot!.dec(v, d, n) };
+        const forward: Slot = {
+          type: message.name,
+          repeated: false,
+          message: true,
+          enc: (v, d) => holder.slot!.enc(v, d),
+          dec: (v, d, n) => holder.slot!.dec(v, d, n),
+        };
         this.named.set(name, forward);
         holder.slot = this.object(message, decl.fields, name);
         return forward;
@@ -413,7 +464,11 @@ export class Builder {
   }
 
   private union(members: readonly WireType[], expected: string): Slot {
-    if (members.every((m) => m.kind === "literal")) return this.indexed(members.map((m) => (m as { value: string | number | boolean }).value), expected);
+    if (members.every((m) => m.kind === "literal"))
+      return this.indexed(
+        members.map((m) => (m as { value: string | number | boolean }).value),
+        expected,
+      );
     const message = this.fresh("Union");
     const slots = members.map((member, i) => {
       const s = this.present(this.slot(member));

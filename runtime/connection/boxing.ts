@@ -107,7 +107,11 @@ export class Boxing {
     const idPack = state ? this.forwardedIdPack(obj, state) : localIdPack(obj, boundMethods.has(obj as Function));
     if (!this.objects.add(obj, idPack, this.config.maxLocalObjects)) {
       const limit = this.config.maxLocalObjects;
-      throw new LimitExceededError("maxLocalObjects", limit, `the peer already holds ${limit} objects of ${this.host.connid} (maxLocalObjects): cannot send another by reference until it releases some`);
+      throw new LimitExceededError(
+        "maxLocalObjects",
+        limit,
+        `the peer already holds ${limit} objects of ${this.host.connid} (maxLocalObjects): cannot send another by reference until it releases some`,
+      );
     }
     return [C.LABEL_REMOTE_REF, idPack];
   }

@@ -26,7 +26,16 @@ import {
   type NativeRequestHeader,
 } from "../compiled/native.js";
 import { invokeNativeCall, tableFor } from "../compiled/dispatch.js";
-import { HANDLE_NATIVE_OFFER, nativeOffer, offerAnswer, readOffer, readOfferAnswer, type Codec, type NativeAgreement, type PeerClass } from "../compiled/negotiation.js";
+import {
+  HANDLE_NATIVE_OFFER,
+  nativeOffer,
+  offerAnswer,
+  readOffer,
+  readOfferAnswer,
+  type Codec,
+  type NativeAgreement,
+  type PeerClass,
+} from "../compiled/negotiation.js";
 import { netrefState, type NetrefState, type RequestOptions } from "../netref/state.js";
 import { PIPELINED_ON_VALUE } from "../netref/answer.js";
 import { isPromiseLike } from "../netref/brand.js";
@@ -53,7 +62,15 @@ export interface NativeHost extends HandlerHost {
   /** Why a request may not be sent now, or undefined. */
   admit(handler: number, timeoutSeconds: number | null, signal: AbortSignal | undefined, unlimited: boolean): unknown;
   /** Registers request `seq` as pending; its promise settles with the reply. */
-  track(seq: number, handler: number, args: unknown, timeoutSeconds: number | null, signal: AbortSignal | undefined, native: NativeMethod | undefined, internal: boolean): Promise<unknown>;
+  track(
+    seq: number,
+    handler: number,
+    args: unknown,
+    timeoutSeconds: number | null,
+    signal: AbortSignal | undefined,
+    native: NativeMethod | undefined,
+    internal: boolean,
+  ): Promise<unknown>;
   /** A request's timeout in seconds (null: none) and signal, from a netref's options. */
   timeoutOf(options: RequestOptions | undefined): [number | null, AbortSignal | undefined];
   /** Our bookkeeping's brine request (the offer): not counted in stats, limits or events. */
@@ -168,7 +185,14 @@ export class NativeSession {
   }
 
   /** Sends a native call: the lean path of typed calls, nothing allocated but the frame, Pending and promise. */
-  private sendCall(method: NativeMethod, classId: number, target: IdPack, args: readonly unknown[], timeoutSeconds: number | null, signal: AbortSignal | undefined): Promise<unknown> {
+  private sendCall(
+    method: NativeMethod,
+    classId: number,
+    target: IdPack,
+    args: readonly unknown[],
+    timeoutSeconds: number | null,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
     const host = this.host;
     const refused = host.admit(C.HANDLE_CALLATTR, timeoutSeconds, signal, false);
     if (refused !== undefined) return Promise.reject(refused);
@@ -236,7 +260,8 @@ export class NativeSession {
       const [code, boxedArgs] = message as [PyValue, PyValue];
       // Unboxed at once, in arrival order (as for brine requests).
       const args = host.boxing.unboxMessage(boxedArgs);
-      if (code !== C.HANDLE_GETATTR && code !== C.HANDLE_CALLATTR) throw new TypeError(`pipelined requests are GETATTR or CALLATTR, got handler ${String(code)}`);
+      if (code !== C.HANDLE_GETATTR && code !== C.HANDLE_CALLATTR)
+        throw new TypeError(`pipelined requests are GETATTR or CALLATTR, got handler ${String(code)}`);
       const handler = handlerFor(code);
       handlerName = handler.name;
       if (host.events.observed) trace = host.events.traceRequest(seq, code, args, "in");
@@ -277,7 +302,9 @@ export class NativeSession {
     // any other number is not a call we could have agreed to, so the peer is broken.
     const table = host.config.dispatch[header.classId];
     if (table === undefined) {
-      return host.fatal(new ProtocolError(`native request names class id ${header.classId}, but only ${host.config.dispatch.length} classes were announced on this connection`));
+      return host.fatal(
+        new ProtocolError(`native request names class id ${header.classId}, but only ${host.config.dispatch.length} classes were announced on this connection`),
+      );
     }
     let trace: RequestEvent | undefined;
     let method: NativeMethod;

@@ -164,10 +164,13 @@ export class Observer {
   }
 
   once<K extends keyof ConnectionEvents>(event: K, listener: ConnectionEventListener<K>): void {
-    const wrapper = Object.assign((payload: ConnectionEvents[K]) => {
-      this.off(event, wrapper);
-      listener(payload);
-    }, { original: listener });
+    const wrapper = Object.assign(
+      (payload: ConnectionEvents[K]) => {
+        this.off(event, wrapper);
+        listener(payload);
+      },
+      { original: listener },
+    );
     this.on(event, wrapper);
   }
 

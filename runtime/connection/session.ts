@@ -62,7 +62,11 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
   readonly inbound: Inbound;
   readonly native: NativeSession;
   readonly pending = new PendingRequests((seq, pending) =>
-    this.fail(seq, new AsyncResultTimeout(`result expired: no reply to ${C.HANDLER_NAMES[pending.handler]} (seq ${seq}) within ${pending.timeoutSeconds} s`), "timeout"),
+    this.fail(
+      seq,
+      new AsyncResultTimeout(`result expired: no reply to ${C.HANDLER_NAMES[pending.handler]} (seq ${seq}) within ${pending.timeoutSeconds} s`),
+      "timeout",
+    ),
   );
   seq = 0;
   isClosed = false;
@@ -93,7 +97,12 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
     config: Partial<ProtocolConfig>,
   ) {
     this.config = resolveConfig({ endpoints: stream.endpoints, ...config });
-    this.brineLimits = { ...DEFAULT_BRINE_LIMITS, maxDepth: this.config.maxBrineDepth, maxIntDigits: this.config.maxIntDigits, maxItems: this.config.maxBrineItems };
+    this.brineLimits = {
+      ...DEFAULT_BRINE_LIMITS,
+      maxDepth: this.config.maxBrineDepth,
+      maxIntDigits: this.config.maxIntDigits,
+      maxItems: this.config.maxBrineItems,
+    };
     this.closed$ = new Promise((resolve) => (this.signalClosed = resolve));
     this.schemasByNamePack = new Map(this.config.schemas.map((schema) => [`${JS_MODULE}.${schema.className}`, schema]));
     this.events = new Observer(this);
@@ -183,7 +192,13 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
     return this.boxing.idPackOf(obj);
   }
 
-  callNative(state: NetrefState, schema: ServiceSchema, name: string, args: readonly unknown[], options: RequestOptions | undefined): Promise<unknown> | undefined {
+  callNative(
+    state: NetrefState,
+    schema: ServiceSchema,
+    name: string,
+    args: readonly unknown[],
+    options: RequestOptions | undefined,
+  ): Promise<unknown> | undefined {
     return this.native.call(state, schema, name, args, options);
   }
 
@@ -228,7 +243,13 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
   }
 
   /** Sends a brine request (or a pipelined one); see SendExtras. */
-  private sendRequest(handler: number, args: readonly unknown[], timeoutSeconds: number | null, signal: AbortSignal | undefined, extras: SendExtras = NO_EXTRAS): Promise<unknown> {
+  private sendRequest(
+    handler: number,
+    args: readonly unknown[],
+    timeoutSeconds: number | null,
+    signal: AbortSignal | undefined,
+    extras: SendExtras = NO_EXTRAS,
+  ): Promise<unknown> {
     const answer = extras.answer;
     const base = extras.base;
     const refused = this.admit(handler, timeoutSeconds, signal, extras.unlimited === true);
@@ -270,7 +291,11 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
     if (!unlimited && this.pending.userCount >= this.config.maxPendingRequests) {
       this.events.errors++;
       const limit = this.config.maxPendingRequests;
-      return new LimitExceededError("maxPendingRequests", limit, `${limit} requests already await replies on ${this.connid} (maxPendingRequests); ${C.HANDLER_NAMES[handler]} was not sent`);
+      return new LimitExceededError(
+        "maxPendingRequests",
+        limit,
+        `${limit} requests already await replies on ${this.connid} (maxPendingRequests); ${C.HANDLER_NAMES[handler]} was not sent`,
+      );
     }
     if (timeoutSeconds === 0) {
       this.events.errors++;
@@ -287,7 +312,15 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
   }
 
   /** Registers request `seq` as pending (deadline, abort, trace, counters); its promise settles with the reply. */
-  track(seq: number, handler: number, args: unknown, timeoutSeconds: number | null, signal: AbortSignal | undefined, native: NativeMethod | undefined, internal: boolean): Promise<unknown> {
+  track(
+    seq: number,
+    handler: number,
+    args: unknown,
+    timeoutSeconds: number | null,
+    signal: AbortSignal | undefined,
+    native: NativeMethod | undefined,
+    internal: boolean,
+  ): Promise<unknown> {
     // Beyond setTimeout's range (about 24.8 days) is no limit, not an immediate timeout.
     const timed = timeoutSeconds !== null && timeoutSeconds * 1000 <= MAX_TIMER_MS;
     const deadline = timed ? performance.now() + timeoutSeconds * 1000 : Infinity;
@@ -606,7 +639,11 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
     this.isClosed = true;
     const events = this.events;
     const closedError =
-      reason === undefined ? new ConnectionClosedError() : reason instanceof ConnectionClosedError ? reason : new ConnectionClosedError(`connection closed: ${reason.message}`);
+      reason === undefined
+        ? new ConnectionClosedError()
+        : reason instanceof ConnectionClosedError
+          ? reason
+          : new ConnectionClosedError(`connection closed: ${reason.message}`);
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const pending of this.pending.takeAll()) {
       pending.unlisten?.();

@@ -93,7 +93,13 @@ export async function getPath(target: unknown, path: readonly string[], request:
  * request carries it; the call waits one more microtask before sending, so that uses of the
  * result registered by `await result.member` (whose `then` runs a microtask later) count.
  */
-export async function callPath(target: unknown, path: readonly string[], args: readonly unknown[], options: CallOptions | undefined, answer?: Answer): Promise<unknown> {
+export async function callPath(
+  target: unknown,
+  path: readonly string[],
+  args: readonly unknown[],
+  options: CallOptions | undefined,
+  answer?: Answer,
+): Promise<unknown> {
   const request = begin(options);
   const receiver = path.length > 1 ? await getPath(target, path.slice(0, -1), request) : target;
   const name = path[path.length - 1]!;

@@ -11,5 +11,19 @@ export { kwargs, Kwargs } from "./calls.js";
 export { isNetref } from "./brand.js";
 export type { CallOptions } from "./state.js";
 export { getattr, setattr, delattr, dir, repr, str, hash, compare, len, getitem, setitem, isinstance, release, idPackOf } from "./ops.js";
-export type { Remote, RemoteValue, RemoteAttribute, RemoteFunction, RemoteMethod, RemoteResult, PipelineOf, RemoteArgs, RootType, DynamicNetref, DynamicAttribute, NetrefBase, ServiceShape } from "./types.js";
+export type {
+  Remote,
+  RemoteValue,
+  RemoteAttribute,
+  RemoteFunction,
+  RemoteMethod,
+  RemoteResult,
+  PipelineOf,
+  RemoteArgs,
+  RootType,
+  DynamicNetref,
+  DynamicAttribute,
+  NetrefBase,
+  ServiceShape,
+} from "./types.js";
 export type { RemoteList, RemoteDict, RemoteTypedDict, RemoteSet, RemoteInstance, KeywordArguments, KeywordCall } from "./remote-python.js";

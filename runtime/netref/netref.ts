@@ -189,12 +189,7 @@ export function createNetref(state: NetrefState, iterate: (netref: unknown) => A
  * reference) and holds the base strongly, so the base is not collected (and DEL'd) while
  * the view is in use.
  */
-function buildNetref(
-  state: NetrefState,
-  iterate: (netref: unknown) => AsyncIterator<unknown>,
-  options: CallOptions | undefined,
-  base: unknown,
-): unknown {
+function buildNetref(state: NetrefState, iterate: (netref: unknown) => AsyncIterator<unknown>, options: CallOptions | undefined, base: unknown): unknown {
   const target = newTarget();
   Object.defineProperty(target, inspect.custom, INSPECT_PROPERTY);
   const record: NetrefRecord = { state, iterate, options, base, proxy: undefined, attrs: undefined };
@@ -236,7 +231,10 @@ export function withOptions<T>(ref: T, options: CallOptions): T {
     const base = view[BASE] as AsyncIterable<unknown>;
     return buildNetref(state, () => base[Symbol.asyncIterator](), { ...view[OPTIONS], ...options }, base) as T;
   }
-  const attr = typeof ref === "function" ? (ref as unknown as { [ATTR]?: { netref: unknown; path: readonly string[]; options: CallOptions | undefined } })[ATTR] : undefined;
+  const attr =
+    typeof ref === "function"
+      ? (ref as unknown as { [ATTR]?: { netref: unknown; path: readonly string[]; options: CallOptions | undefined } })[ATTR]
+      : undefined;
   if (attr) return makeAttrRef(attr.netref, attr.path, { ...attr.options, ...options }) as unknown as T;
   throw new TypeError("withOptions() expects a netref or an attribute of one (conn.root, ref.method)");
 }

@@ -35,7 +35,14 @@ type PipelinablePromise = Promise<unknown> & { [PIPE]?: Pipe };
  * Names that serialisers and test frameworks probe on any object (JSON.stringify, matchers,
  * React/DOM checks): on a pending result they are absent, never pipelined requests.
  */
-const LOCAL_NAMES: ReadonlySet<string> = new Set(["toJSON", "asymmetricMatch", "$$typeof", "nodeType", "@@__IMMUTABLE_ITERABLE__@@", "@@__IMMUTABLE_RECORD__@@"]);
+const LOCAL_NAMES: ReadonlySet<string> = new Set([
+  "toJSON",
+  "asymmetricMatch",
+  "$$typeof",
+  "nodeType",
+  "@@__IMMUTABLE_ITERABLE__@@",
+  "@@__IMMUTABLE_RECORD__@@",
+]);
 
 /** One handler for every pipelinable promise (the Pipe hangs on the target): no closures per call. */
 const PIPE_HANDLER: ProxyHandler<PipelinablePromise> = {

@@ -37,7 +37,13 @@ export interface NetrefOwner {
    * Calls a compiled method with the native codec, when both peers agreed on it and this
    * call can use it; resolves with the decoded result. Undefined: use brine.
    */
-  callNative?(state: NetrefState, schema: ServiceSchema, name: string, args: readonly unknown[], options: RequestOptions | undefined): Promise<unknown> | undefined;
+  callNative?(
+    state: NetrefState,
+    schema: ServiceSchema,
+    name: string,
+    args: readonly unknown[],
+    options: RequestOptions | undefined,
+  ): Promise<unknown> | undefined;
 }
 
 /** Book-keeping of one netref; shared by the proxy and the finalization registry. */

@@ -60,13 +60,11 @@ function program(io: RegistryCliIO): Command {
         "Environment for clients (not this server): RPYC_REGISTRY_HOST / RPYC_REGISTRY_PORT set the registry address they use.",
     )
     .addOption(
-      new Option("-m, --mode <mode>", "serving mode: UDP or TCP")
-        .default("UDP")
-        .argParser((value: string) => {
-          const mode = value.toUpperCase();
-          if (mode !== "UDP" && mode !== "TCP") throw new InvalidArgumentError("mode must be UDP or TCP");
-          return mode;
-        }),
+      new Option("-m, --mode <mode>", "serving mode: UDP or TCP").default("UDP").argParser((value: string) => {
+        const mode = value.toUpperCase();
+        if (mode !== "UDP" && mode !== "TCP") throw new InvalidArgumentError("mode must be UDP or TCP");
+        return mode;
+      }),
     )
     .addOption(new Option("-p, --port <port>", "the UDP/TCP listener port").default(REGISTRY_PORT).argParser(integer(0, 65535, "port")))
     .addOption(new Option("--host <host>", 'interface to bind (default "0.0.0.0", "::" with --ipv6: all interfaces)'))
@@ -80,7 +78,9 @@ function program(io: RegistryCliIO): Command {
     .option("-q, --quiet [value]", "quiet mode (only errors are logged)")
     .option("--logfile <path>", "the log file to use; the default is stderr")
     .addOption(
-      new Option("--max-entries <n>", "bound on registered (service, address) pairs").default(DEFAULT_MAX_ENTRIES).argParser(integer(1, 2 ** 31, "max-entries")),
+      new Option("--max-entries <n>", "bound on registered (service, address) pairs")
+        .default(DEFAULT_MAX_ENTRIES)
+        .argParser(integer(1, 2 ** 31, "max-entries")),
     )
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });

@@ -101,7 +101,8 @@ export class TCPRegistryClient implements Registrar {
    * rejects when the connection fails.
    */
   private exchange(data: Buffer, interfaceHost?: string): Promise<Buffer | undefined> {
-    const local = interfaceHost !== undefined && !isWildcard(interfaceHost) && familyOf(interfaceHost) === familyOf(this.ip) ? { localAddress: interfaceHost } : {};
+    const local =
+      interfaceHost !== undefined && !isWildcard(interfaceHost) && familyOf(interfaceHost) === familyOf(this.ip) ? { localAddress: interfaceHost } : {};
     const socket = netConnect({ host: this.ip, port: this.port, ...local });
     return new Promise<Buffer | undefined>((resolve, reject) => {
       const chunks: Buffer[] = [];

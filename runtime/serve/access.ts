@@ -40,7 +40,13 @@ export function isLanguageRoot(o: object): boolean {
   // Object.prototype: the end of every chain, owning the __proto__ accessor and hasOwnProperty.
   if (proto === null) return owns(o, "__proto__") && owns(o, "hasOwnProperty") && owns(o, "isPrototypeOf");
   // Function.prototype: a function owning call/apply/bind, whose constructor is Function.
-  return typeof o === "function" && owns(o, "call") && owns(o, "apply") && owns(o, "bind") && (o as { constructor?: { name?: unknown } }).constructor?.name === "Function";
+  return (
+    typeof o === "function" &&
+    owns(o, "call") &&
+    owns(o, "apply") &&
+    owns(o, "bind") &&
+    (o as { constructor?: { name?: unknown } }).constructor?.name === "Function"
+  );
 }
 
 export type AccessPerm = "allow_getattr" | "allow_setattr" | "allow_delattr";

@@ -4,7 +4,17 @@
 // hold that are themselves netrefs (proxy chaining) get the request forwarded to their
 // own connection, as RPyC does.
 
-import { accessAttribute, attributeName, boundMethods, checkAttribute, findOwner, getAttribute, FORBIDDEN_NAMES, isLanguageRoot, isReservedName } from "./access.js";
+import {
+  accessAttribute,
+  attributeName,
+  boundMethods,
+  checkAttribute,
+  findOwner,
+  getAttribute,
+  FORBIDDEN_NAMES,
+  isLanguageRoot,
+  isReservedName,
+} from "./access.js";
 import type { ProtocolConfig } from "../connection/config.js";
 import * as C from "../wire/consts.js";
 import { AttributeError, KeyError, StopIteration, ValueError } from "../errors/python-exceptions.js";

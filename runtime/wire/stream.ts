@@ -184,7 +184,10 @@ export class SocketStream implements Stream {
       // A peer that never closes its side must not hold us forever.
       const timer = setTimeout(() => this.socket.destroy(), 2000);
       timer.unref();
-      this.done.then(() => clearTimeout(timer), () => clearTimeout(timer));
+      this.done.then(
+        () => clearTimeout(timer),
+        () => clearTimeout(timer),
+      );
     }
     return this.done;
   }

@@ -79,9 +79,4 @@ export type PyValue =
   | readonly PyValue[];
 
 /** What `dump` accepts: PyValue plus `undefined` (as None) and `Float`. */
-export type PyValueIn =
-  | PyValue
-  | undefined
-  | Float
-  | FrozenSet<PyValueIn>
-  | readonly PyValueIn[];
+export type PyValueIn = PyValue | undefined | Float | FrozenSet<PyValueIn> | readonly PyValueIn[];

@@ -287,10 +287,17 @@ describe("ClassicService and connectClassic", () => {
 
 class NormalService extends Service {
   exposed_thing(): object {
-    return { a: 1, method(): number { return 2; } };
+    return {
+      a: 1,
+      method(): number {
+        return 2;
+      },
+    };
   }
   exposed_fn(): () => number {
-    return function fn(): number { return 3; };
+    return function fn(): number {
+      return 3;
+    };
   }
 }
 
@@ -450,7 +457,11 @@ describe("interop: connectClassic -> Python classic servers", () => {
       await eventually(() => conn.closed, 10_000, "the Python server to drop the connection");
     }
     // Why: our VoidService refused the server's first reach into us (its on_connect's error).
-    await eventually(() => full.output().slice(logged).includes("AttributeError: cannot access 'getmodule'"), 10_000, "the server to log its failed on_connect");
+    await eventually(
+      () => full.output().slice(logged).includes("AttributeError: cannot access 'getmodule'"),
+      10_000,
+      "the server to log its failed on_connect",
+    );
     // The same connection without connectClassic's requests (no race): the client sees the drop.
     const plain = await connect("127.0.0.1", full.port, { service: VoidService });
     opened.add(plain);
@@ -578,7 +589,16 @@ describe("rpyc-classic CLI", () => {
     // What bin/rpyc-classic.js does (run()), from the TypeScript sources.
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", "const { run } = await import('./runtime/classic/cli.ts'); await run(process.argv.slice(1));", "--", "--port", "0"],
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        "const { run } = await import('./runtime/classic/cli.ts'); await run(process.argv.slice(1));",
+        "--",
+        "--port",
+        "0",
+      ],
       { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] },
     );
     let err = "";

@@ -62,7 +62,12 @@ const GEO_SCHEMA: ServiceSchema = {
     },
     apply: {
       params: [
-        { name: "fn", type: { kind: "function", params: [{ name: "x", type: { kind: "number" }, optional: false, rest: false }], returns: { kind: "number" } }, optional: false, rest: false },
+        {
+          name: "fn",
+          type: { kind: "function", params: [{ name: "x", type: { kind: "number" }, optional: false, rest: false }], returns: { kind: "number" } },
+          optional: false,
+          rest: false,
+        },
         { name: "x", type: { kind: "number" }, optional: false, rest: false },
       ],
       returns: { kind: "number" },
@@ -103,7 +108,12 @@ describe("a server with a dispatch table", () => {
     // Keyword arguments go through an untyped call (typed methods are positional).
     const untyped = conn.root as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     expect(await untyped["move"]!({ x: 1, y: 2 }, 1, kwargs({ dy: 5 }))).toEqual({ x: 2, y: 7 });
-    expect(await conn.root.centroid([{ x: 0, y: 0 }, { x: 2, y: 4 }])).toEqual({ x: 1, y: 2 });
+    expect(
+      await conn.root.centroid([
+        { x: 0, y: 0 },
+        { x: 2, y: 4 },
+      ]),
+    ).toEqual({ x: 1, y: 2 });
     expect(await conn.root.when(new Date(5000))).toEqual(new Date(6000));
     expect(await conn.root.tally(new Map([["a", 1]]))).toEqual({ a: 2 });
     expect(await conn.root.apply(async (x) => x * 3, 7)).toBe(21);
@@ -117,7 +127,16 @@ describe("a server with a dispatch table", () => {
     await expect(conn.root.not_compiled()).rejects.toThrow("cannot access 'not_compiled'");
     const untyped = conn.root as unknown as Record<string, () => Promise<unknown>>;
     await expect(untyped["secret"]!()).rejects.toBeInstanceOf(AttributeError);
-    expect(await dir(conn.root)).toEqual(["exposed_apply", "exposed_centroid", "exposed_get_service_aliases", "exposed_get_service_name", "exposed_move", "exposed_tally", "exposed_version", "exposed_when"]);
+    expect(await dir(conn.root)).toEqual([
+      "exposed_apply",
+      "exposed_centroid",
+      "exposed_get_service_aliases",
+      "exposed_get_service_name",
+      "exposed_move",
+      "exposed_tally",
+      "exposed_version",
+      "exposed_when",
+    ]);
   });
 
   it("refuses a bad argument naming the parameter, before the service code runs", async () => {

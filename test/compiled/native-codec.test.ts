@@ -161,7 +161,15 @@ async function directoryScenario(dir: DirectoryRemote): Promise<Record<string, u
     balance: -(2n ** 100n),
     address: { street: "2 Cobol Ct", city: "Arlington", country: "US", zip: "22201" },
   };
-  const ticket: Ticket = { id: 7, title: "fix it", priority: Priority.Low, assignee: null, labels: ["bug"], location: [1, 2], watchers: new Map([["u-1", Role.Admin]]) };
+  const ticket: Ticket = {
+    id: 7,
+    title: "fix it",
+    priority: Priority.Low,
+    assignee: null,
+    labels: ["bug"],
+    location: [1, 2],
+    watchers: new Map([["u-1", Role.Admin]]),
+  };
   return {
     getUser: await dir.get_user("u-1"),
     missing: await dir.get_user("nobody"),
@@ -236,7 +244,13 @@ describe("negotiation between rpyc-ts peers", () => {
     expect((viaNative["escalateTo"] as Ticket).location).toEqual([1, 2, 3]);
     expect((viaNative["escalate"] as Ticket).watchers).toEqual(new Map([["u-1", Role.Admin]]));
     expect(viaNative["distance3"]).toBe(7);
-    expect(viaNative["roleCounts"]).toEqual(new Map([[Role.Admin, 1], [Role.Editor, 1], [Role.Viewer, 1]]));
+    expect(viaNative["roleCounts"]).toEqual(
+      new Map([
+        [Role.Admin, 1],
+        [Role.Editor, 1],
+        [Role.Viewer, 1],
+      ]),
+    );
 
     const nativeFrames = nativeWire.taps[0]!.up.filter((k) => k === "native").length;
     expect(nativeFrames).toBeGreaterThanOrEqual(17); // every typed method call of the scenario
@@ -340,7 +354,12 @@ const LAB_SCHEMA: ServiceSchema = {
     nothing: { params: [], returns: { kind: "undefined" } },
     run: {
       params: [
-        { name: "fn", type: { kind: "function", params: [{ name: "x", type: { kind: "number" }, optional: false, rest: false }], returns: { kind: "number" } }, optional: false, rest: false },
+        {
+          name: "fn",
+          type: { kind: "function", params: [{ name: "x", type: { kind: "number" }, optional: false, rest: false }], returns: { kind: "number" } },
+          optional: false,
+          rest: false,
+        },
         { name: "x", type: { kind: "number" }, optional: false, rest: false },
       ],
       returns: { kind: "number" },
@@ -359,7 +378,11 @@ const LAB_SCHEMA: ServiceSchema = {
         { name: "meta", type: { kind: "map", key: { kind: "string" }, value: { kind: "number" }, container: "record" }, optional: false },
         { name: "id", type: { kind: "bigint" }, optional: false },
         { name: "blob", type: { kind: "bytes" }, optional: true },
-        { name: "kind", type: { kind: "union", members: [{ kind: "literal", value: "a" }, { kind: "literal", value: "b" }, { kind: "null" }] }, optional: false },
+        {
+          name: "kind",
+          type: { kind: "union", members: [{ kind: "literal", value: "a" }, { kind: "literal", value: "b" }, { kind: "null" }] },
+          optional: false,
+        },
       ],
     },
   },
@@ -382,7 +405,10 @@ const LAB_DISPATCH = defineDispatch(
 
 type Lab = Record<string, (...args: unknown[]) => Promise<unknown>>;
 
-async function lab(options: ConnectOptions = {}, serverOptions: ConstructorParameters<typeof ThreadedServer>[1] = {}): Promise<{ conn: Connection; root: Lab; wire: RecordingProxy; server: ThreadedServer }> {
+async function lab(
+  options: ConnectOptions = {},
+  serverOptions: ConstructorParameters<typeof ThreadedServer>[1] = {},
+): Promise<{ conn: Connection; root: Lab; wire: RecordingProxy; server: ThreadedServer }> {
   const server = await serve(LabService, { dispatch: LAB_DISPATCH, ...serverOptions });
   const wire = await proxy(server.port);
   const conn = track(await connect("127.0.0.1", wire.port, { schemas: [LAB_SCHEMA], ...options }));
@@ -482,7 +508,13 @@ describe("native calls of a compiled service", () => {
 
   it("large values (compressed frames) and requests queued under maxConcurrentRequests", async () => {
     const { root, wire } = await lab({}, { protocolConfig: { maxConcurrentRequests: 1 } });
-    const many: Item[] = Array.from({ length: 2000 }, (_, i) => ({ name: `item ${i}`, qty: i / 7, meta: { [`k${i}`]: i }, id: BigInt(i) ** 5n, kind: i % 2 ? "a" : null }));
+    const many: Item[] = Array.from({ length: 2000 }, (_, i) => ({
+      name: `item ${i}`,
+      qty: i / 7,
+      meta: { [`k${i}`]: i },
+      id: BigInt(i) ** 5n,
+      kind: i % 2 ? "a" : null,
+    }));
     const before = wire.taps[0]!.up.length;
     const [first, ...rest] = many;
     expect(await root["echo"]!(first, ...rest)).toEqual(many);

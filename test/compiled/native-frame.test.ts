@@ -140,7 +140,11 @@ describe("big bytes between rpyc-ts peers", () => {
         const root = conn.root as unknown as { echo(d: Uint8Array): Promise<Uint8Array>; pair(a: Uint8Array, b: Uint8Array, l: string): Promise<unknown> };
         const big = random(1 << 20, 1);
         const other = random(ZERO_COPY_BYTES * 3, 2);
-        const [back, pair, ...small] = await Promise.all([root.echo(big), root.pair(big, other, "x"), ...Array.from({ length: 8 }, (_, i) => root.echo(Uint8Array.of(i)))]);
+        const [back, pair, ...small] = await Promise.all([
+          root.echo(big),
+          root.pair(big, other, "x"),
+          ...Array.from({ length: 8 }, (_, i) => root.echo(Uint8Array.of(i))),
+        ]);
         expect(Buffer.compare(back, big)).toBe(0);
         expect(pair).toEqual([big.length + big[big.length - 1]!, other.length + other[0]!, "x"]);
         expect(small).toEqual(Array.from({ length: 8 }, (_, i) => Uint8Array.of(i)));

@@ -16,7 +16,6 @@ const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const scratch = mkdtempSync(path.join(REPO, ".tmp-cli-sub-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-
 let counter = 0;
 const scratchPath = (name: string): string => path.join(path.relative(REPO, scratch), `${++counter}-${name}`);
 

@@ -12,7 +12,6 @@ const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const scratch = mkdtempSync(path.join(REPO, ".tmp-cli-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-
 let counter = 0;
 function outDir(): string {
   return path.join(path.relative(REPO, scratch), `out-${++counter}`);
@@ -62,7 +61,14 @@ describe("rpyc-gen", () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       path.join(dir, "bad-service.ts"),
-      ['import { Service } from "../../runtime/index.js";', "const names = ['a'];", "export class BadService extends Service {", "  static override ALIASES = names;", "}", ""].join("\n"),
+      [
+        'import { Service } from "../../runtime/index.js";',
+        "const names = ['a'];",
+        "export class BadService extends Service {",
+        "  static override ALIASES = names;",
+        "}",
+        "",
+      ].join("\n"),
     );
     const out = outDir();
     const result = io();
@@ -92,7 +98,11 @@ describe("rpyc-gen", () => {
     expect((await run([SEED, "-o", out, "--emit-model", "--package", "@acme/my-sdk", "--package-version", "1.2.3"], io())).code).toBe(EXIT.OK);
     const model = JSON.parse(readFileSync(path.join(REPO, out, "model.json"), "utf8")) as { services: { name: string }[] };
     expect(model.services.map((s) => s.name)).toEqual(["MY"]);
-    const pkg = JSON.parse(readFileSync(path.join(REPO, out, "package.json"), "utf8")) as { name: string; version: string; peerDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.join(REPO, out, "package.json"), "utf8")) as {
+      name: string;
+      version: string;
+      peerDependencies: Record<string, string>;
+    };
     expect(pkg).toMatchObject({ name: "@acme/my-sdk", version: "1.2.3" });
     // protobufjs: the native codec with rpyc-ts servers (npm installs peers).
     expect(Object.keys(pkg.peerDependencies)).toEqual(["protobufjs", "rpyc-ts"]);
@@ -105,7 +115,16 @@ describe("rpyc-gen", () => {
     mkdirSync(dir, { recursive: true });
     const source = path.join(dir, "calc-service.ts");
     const body = (extra: string): string =>
-      ['import { Service } from "../../runtime/index.js";', "export class CalcService extends Service {", "  exposed_add(a: number, b: number): number {", "    return a + b;", "  }", extra, "}", ""].join("\n");
+      [
+        'import { Service } from "../../runtime/index.js";',
+        "export class CalcService extends Service {",
+        "  exposed_add(a: number, b: number): number {",
+        "    return a + b;",
+        "  }",
+        extra,
+        "}",
+        "",
+      ].join("\n");
     writeFileSync(source, body(""));
     const out = outDir();
     const console = io();

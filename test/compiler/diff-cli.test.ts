@@ -15,7 +15,6 @@ const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const scratch = mkdtempSync(path.join(os.tmpdir(), "rpyc-diff-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-
 const RICH = "fixtures/rich-types/expected/model.json";
 const rich = (): ServiceModel => JSON.parse(readFileSync(path.join(REPO, RICH), "utf8")) as ServiceModel;
 
@@ -32,7 +31,11 @@ function scratchFile(name: string, contents: string): string {
 /** rich-types with Address gaining a field, checksum removed and a new optional parameter: breaking and safe changes. */
 function evolvedRich(): ServiceModel {
   const model = rich();
-  const types = model.types.map((t) => (t.name === "Address" && t.kind === "object" ? { ...t, fields: [...t.fields, { name: "state", type: { kind: "string" as const }, optional: true, readonly: false }] } : t));
+  const types = model.types.map((t) =>
+    t.name === "Address" && t.kind === "object"
+      ? { ...t, fields: [...t.fields, { name: "state", type: { kind: "string" as const }, optional: true, readonly: false }] }
+      : t,
+  );
   const services = model.services.map((s) => ({
     ...s,
     methods: s.methods
@@ -66,7 +69,9 @@ describe("rpyc-gen diff on model.json files", () => {
     expect(kinds).toEqual([...kinds].sort()); // every BREAKING line before every SAFE line
     expect(kinds).toContain("SAFE");
     expect(lines).toContain("BREAKING DirectoryService.checksum: method 'checksum' removed (fixtures/rich-types/directory-service.ts:98)");
-    expect(lines.find((l) => l.startsWith("BREAKING DirectoryService.relocate(address).state:"))).toMatch(/optional field 'state' of Address added.*\(fixtures\/rich-types\/types\.ts:\d+\)$/);
+    expect(lines.find((l) => l.startsWith("BREAKING DirectoryService.relocate(address).state:"))).toMatch(
+      /optional field 'state' of Address added.*\(fixtures\/rich-types\/types\.ts:\d+\)$/,
+    );
     expect(lines.find((l) => l.startsWith("SAFE DirectoryService.shift(zone):"))).toMatch(/optional parameter 'zone' added/);
     expect(lines.at(-1)).toBe(`rpyc-gen diff: ${report.breaking} breaking changes, ${report.safe} safe change${report.safe === 1 ? "" : "s"}`);
   });
@@ -85,7 +90,9 @@ describe("rpyc-gen diff on model.json files", () => {
     const next = scratchFile("model.json", JSON.stringify(onlySafe()));
     const c = io();
     expect(await runDiff([RICH, next], c)).toBe(DIFF_EXIT.OK);
-    expect(c.out).toBe("SAFE DirectoryService: alias PEOPLE added (fixtures/rich-types/directory-service.ts:18)\nrpyc-gen diff: 0 breaking changes, 1 safe change\n");
+    expect(c.out).toBe(
+      "SAFE DirectoryService: alias PEOPLE added (fixtures/rich-types/directory-service.ts:18)\nrpyc-gen diff: 0 breaking changes, 1 safe change\n",
+    );
   });
 
   it("--json writes the report, and only the report, to stdout", async () => {
@@ -135,7 +142,19 @@ describe("rpyc-gen diff on TypeScript sources", () => {
     const newService = scratchFile("sum-service.ts", service);
     writeFileSync(path.join(path.dirname(newService), "sum.ts"), types("total: number | null"));
     const c = io();
-    const code = await runDiff(["--old", oldService, "--old", path.join(path.dirname(oldService), "sum.ts"), "--new", newService, "--new", path.join(path.dirname(newService), "sum.ts")], c);
+    const code = await runDiff(
+      [
+        "--old",
+        oldService,
+        "--old",
+        path.join(path.dirname(oldService), "sum.ts"),
+        "--new",
+        newService,
+        "--new",
+        path.join(path.dirname(newService), "sum.ts"),
+      ],
+      c,
+    );
     expect(c.err).toBe("");
     expect(code).toBe(DIFF_EXIT.BREAKING);
     expect(c.out).toMatch(/^BREAKING SumService\.sum\(\)\.total: may now be None, which old clients do not expect: number -> number \| null/);
@@ -148,7 +167,10 @@ describe("rpyc-gen diff on TypeScript sources", () => {
   });
 
   it("exits 2 with the diagnostics when a side's sources have errors", async () => {
-    const broken = scratchFile("names-service.ts", `import { Service } from "rpyc-ts";\nconst NAMES = ["names"];\nexport class NamesService extends Service {\n  static ALIASES = NAMES;\n}\n`);
+    const broken = scratchFile(
+      "names-service.ts",
+      `import { Service } from "rpyc-ts";\nconst NAMES = ["names"];\nexport class NamesService extends Service {\n  static ALIASES = NAMES;\n}\n`,
+    );
     const c = io();
     expect(await runDiff([broken, "fixtures/seed/expected"], c)).toBe(DIFF_EXIT.EXTRACT);
     expect(c.err).toMatch(/names-service\.ts:\d+:\d+: error RPYC_NON_LITERAL_ALIASES/);
@@ -169,11 +191,20 @@ describe("rpyc-gen diff on TypeScript sources", () => {
 
   it("judges Python typing: list items, TypedDict keys, keyword-only parameters", async () => {
     const header = "from typing import NotRequired, TypedDict\nfrom rpyc import Service\n\n";
-    const v1 = scratchFile("shop.py", `${header}class Stock(TypedDict):\n    name: str\n    count: int\n\nclass ShopService(Service):\n    def exposed_names(self) -> list[int]: ...\n    def exposed_stock(self) -> Stock: ...\n    def exposed_greet(self, *, greeting: str) -> str: ...\n`);
-    const v2 = scratchFile("shop.py", `${header}class Stock(TypedDict):\n    name: str\n    aisle: NotRequired[int]\n\nclass ShopService(Service):\n    def exposed_names(self) -> list[str]: ...\n    def exposed_stock(self) -> Stock: ...\n    def exposed_greet(self, *, greeting: str = "Hi", times: int = 1) -> str: ...\n`);
+    const v1 = scratchFile(
+      "shop.py",
+      `${header}class Stock(TypedDict):\n    name: str\n    count: int\n\nclass ShopService(Service):\n    def exposed_names(self) -> list[int]: ...\n    def exposed_stock(self) -> Stock: ...\n    def exposed_greet(self, *, greeting: str) -> str: ...\n`,
+    );
+    const v2 = scratchFile(
+      "shop.py",
+      `${header}class Stock(TypedDict):\n    name: str\n    aisle: NotRequired[int]\n\nclass ShopService(Service):\n    def exposed_names(self) -> list[str]: ...\n    def exposed_stock(self) -> Stock: ...\n    def exposed_greet(self, *, greeting: str = "Hi", times: int = 1) -> str: ...\n`,
+    );
     const c = io();
     expect(await runDiff([v1, v2], c)).toBe(DIFF_EXIT.BREAKING);
-    const lines = c.out.trimEnd().split("\n").map((l) => l.replace(/ \([^ ()]*shop\.py:\d+\)$/, ""));
+    const lines = c.out
+      .trimEnd()
+      .split("\n")
+      .map((l) => l.replace(/ \([^ ()]*shop\.py:\d+\)$/, ""));
     expect(lines).toEqual([
       "BREAKING ShopService.names()[]: may now be string, which old clients do not expect: number | bigint -> string; a netref's items are read and written through it (invariant)",
       "BREAKING ShopService.names()[]: no longer accepts number or bigint: number | bigint -> string; a netref's items are read and written through it (invariant)",
@@ -201,12 +232,96 @@ describe("rpyc-gen diff on bad input", () => {
       ["{ not json", /is not JSON/],
       [JSON.stringify({ ...rich(), version: 2 }), /version 2, expected 1/],
       [JSON.stringify({ version: 1, services: [] }), /no services or types list/],
-      [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [], returns: { kind: "ref", name: "Ghost" } }], attributes: [] }] }), /type 'Ghost'/],
-      [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [{ name: "t", type: { kind: "tuple" } }], returns: { kind: "null" } }], attributes: [] }] }), /not a ServiceModel/],
-      [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [], returns: { kind: "netref", name: "builtins.dict", args: [{ kind: "ref", name: "Ghost" }] } }], attributes: [] }] }), /type 'Ghost'/],
-      [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [], returns: { kind: "netref", name: "builtins.list", args: "int" } }], attributes: [] }] }), /method of X is malformed/],
-      [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [], keywordOnly: { name: "k" }, returns: { kind: "null" } }], attributes: [] }] }), /X\.f has a malformed parameter/],
-      [JSON.stringify({ version: 1, types: [], services: [{ className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [], keywordRest: { name: "kw" }, returns: { kind: "null" } }], attributes: [] }] }), /X\.f has a malformed parameter/],
+      [
+        JSON.stringify({
+          version: 1,
+          types: [],
+          services: [
+            { className: "X", name: "X", aliases: ["X"], methods: [{ name: "f", params: [], returns: { kind: "ref", name: "Ghost" } }], attributes: [] },
+          ],
+        }),
+        /type 'Ghost'/,
+      ],
+      [
+        JSON.stringify({
+          version: 1,
+          types: [],
+          services: [
+            {
+              className: "X",
+              name: "X",
+              aliases: ["X"],
+              methods: [{ name: "f", params: [{ name: "t", type: { kind: "tuple" } }], returns: { kind: "null" } }],
+              attributes: [],
+            },
+          ],
+        }),
+        /not a ServiceModel/,
+      ],
+      [
+        JSON.stringify({
+          version: 1,
+          types: [],
+          services: [
+            {
+              className: "X",
+              name: "X",
+              aliases: ["X"],
+              methods: [{ name: "f", params: [], returns: { kind: "netref", name: "builtins.dict", args: [{ kind: "ref", name: "Ghost" }] } }],
+              attributes: [],
+            },
+          ],
+        }),
+        /type 'Ghost'/,
+      ],
+      [
+        JSON.stringify({
+          version: 1,
+          types: [],
+          services: [
+            {
+              className: "X",
+              name: "X",
+              aliases: ["X"],
+              methods: [{ name: "f", params: [], returns: { kind: "netref", name: "builtins.list", args: "int" } }],
+              attributes: [],
+            },
+          ],
+        }),
+        /method of X is malformed/,
+      ],
+      [
+        JSON.stringify({
+          version: 1,
+          types: [],
+          services: [
+            {
+              className: "X",
+              name: "X",
+              aliases: ["X"],
+              methods: [{ name: "f", params: [], keywordOnly: { name: "k" }, returns: { kind: "null" } }],
+              attributes: [],
+            },
+          ],
+        }),
+        /X\.f has a malformed parameter/,
+      ],
+      [
+        JSON.stringify({
+          version: 1,
+          types: [],
+          services: [
+            {
+              className: "X",
+              name: "X",
+              aliases: ["X"],
+              methods: [{ name: "f", params: [], keywordRest: { name: "kw" }, returns: { kind: "null" } }],
+              attributes: [],
+            },
+          ],
+        }),
+        /X\.f has a malformed parameter/,
+      ],
     ];
     for (const [contents, message] of cases) {
       const file = scratchFile("model.json", contents);

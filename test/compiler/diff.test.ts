@@ -72,7 +72,12 @@ const attr = (name: string, type: WireType, readonly = false): AttributeDef => (
   location: at(20),
 });
 const field = (name: string, type: WireType, optional = false): WireField & { readonly: boolean } => ({ name, type, optional, readonly: false });
-const objectType = (name: string, fields: ReturnType<typeof field>[]): TypeDef => ({ kind: "object", name, fields, location: { file: "types.ts", line: 5, column: 1 } });
+const objectType = (name: string, fields: ReturnType<typeof field>[]): TypeDef => ({
+  kind: "object",
+  name,
+  fields,
+  location: { file: "types.ts", line: 5, column: 1 },
+});
 const enumType = (name: string, members: [string, string | number][]): TypeDef => ({
   kind: "enum",
   name,
@@ -127,18 +132,48 @@ function entriesOf(report: DiffReport): Expected {
 // ---- the rules table ---------------------------------------------------------------------
 
 const SERVICE_ROWS: Row[] = [
-  { name: "a removed service", old: model([service(), service({ className: "OtherService" })]), new: model([service()]), expect: [[B, "RPYC_DIFF_SERVICE_REMOVED", ""]] },
-  { name: "a new service", old: model([service()]), new: model([service(), service({ className: "OtherService" })]), expect: [[OK, "RPYC_DIFF_SERVICE_ADDED", ""]] },
+  {
+    name: "a removed service",
+    old: model([service(), service({ className: "OtherService" })]),
+    new: model([service()]),
+    expect: [[B, "RPYC_DIFF_SERVICE_REMOVED", ""]],
+  },
+  {
+    name: "a new service",
+    old: model([service()]),
+    new: model([service(), service({ className: "OtherService" })]),
+    expect: [[OK, "RPYC_DIFF_SERVICE_ADDED", ""]],
+  },
   {
     name: "a renamed class with the same service name (netrefs to it follow the rename)",
     old: model([service({ className: "CounterService", aliases: ["COUNTER"], methods: [method("clone", [], netref("CounterService"))] })]),
     new: model([service({ className: "TallyService", aliases: ["COUNTER"], methods: [method("clone", [], netref("TallyService"))] })]),
     expect: [[B, "RPYC_DIFF_SERVICE_CLASS_RENAMED", ""]],
   },
-  { name: "a changed formal name, the old one kept as an alias", old: model([service({ aliases: ["FLOOP", "BLOOP"] })]), new: model([service({ aliases: ["BLOOP", "FLOOP"] })]), expect: [[B, "RPYC_DIFF_SERVICE_NAME_CHANGED", ""]] },
-  { name: "a changed formal name, the old one dropped", old: model([service({ aliases: ["FLOOP"] })]), new: model([service({ aliases: ["BLOOP"] })]), expect: [[B, "RPYC_DIFF_SERVICE_NAME_CHANGED", ""]] },
-  { name: "a removed alias", old: model([service({ aliases: ["FLOOP", "BLOOP"] })]), new: model([service({ aliases: ["FLOOP"] })]), expect: [[B, "RPYC_DIFF_ALIAS_REMOVED", ""]] },
-  { name: "a new alias", old: model([service({ aliases: ["FLOOP"] })]), new: model([service({ aliases: ["FLOOP", "BLOOP"] })]), expect: [[OK, "RPYC_DIFF_ALIAS_ADDED", ""]] },
+  {
+    name: "a changed formal name, the old one kept as an alias",
+    old: model([service({ aliases: ["FLOOP", "BLOOP"] })]),
+    new: model([service({ aliases: ["BLOOP", "FLOOP"] })]),
+    expect: [[B, "RPYC_DIFF_SERVICE_NAME_CHANGED", ""]],
+  },
+  {
+    name: "a changed formal name, the old one dropped",
+    old: model([service({ aliases: ["FLOOP"] })]),
+    new: model([service({ aliases: ["BLOOP"] })]),
+    expect: [[B, "RPYC_DIFF_SERVICE_NAME_CHANGED", ""]],
+  },
+  {
+    name: "a removed alias",
+    old: model([service({ aliases: ["FLOOP", "BLOOP"] })]),
+    new: model([service({ aliases: ["FLOOP"] })]),
+    expect: [[B, "RPYC_DIFF_ALIAS_REMOVED", ""]],
+  },
+  {
+    name: "a new alias",
+    old: model([service({ aliases: ["FLOOP"] })]),
+    new: model([service({ aliases: ["FLOOP", "BLOOP"] })]),
+    expect: [[OK, "RPYC_DIFF_ALIAS_ADDED", ""]],
+  },
   {
     name: "a service found by its alias after a class rename and a new formal name",
     old: model([service({ className: "OldService", aliases: ["A", "B"] })]),
@@ -151,7 +186,12 @@ const SERVICE_ROWS: Row[] = [
 ];
 
 const MEMBER_ROWS: Row[] = [
-  { name: "a removed method", old: oneService({ methods: [method("f", []), method("g", [])] }), new: oneService({ methods: [method("f", [])] }), expect: [[B, "RPYC_DIFF_MEMBER_REMOVED", "g"]] },
+  {
+    name: "a removed method",
+    old: oneService({ methods: [method("f", []), method("g", [])] }),
+    new: oneService({ methods: [method("f", [])] }),
+    expect: [[B, "RPYC_DIFF_MEMBER_REMOVED", "g"]],
+  },
   { name: "a removed attribute", old: oneService({ attributes: [attr("a", N)] }), new: oneService({}), expect: [[B, "RPYC_DIFF_MEMBER_REMOVED", "a"]] },
   { name: "a new method", old: oneService({}), new: oneService({ methods: [method("f", [])] }), expect: [[OK, "RPYC_DIFF_MEMBER_ADDED", "f"]] },
   {
@@ -163,28 +203,111 @@ const MEMBER_ROWS: Row[] = [
       [OK, "RPYC_DIFF_MEMBER_ADDED", "fetch_x"],
     ],
   },
-  { name: "a method that became an attribute", old: oneService({ methods: [method("f", [], N)] }), new: oneService({ attributes: [attr("f", N)] }), expect: [[B, "RPYC_DIFF_MEMBER_KIND_CHANGED", "f"]] },
-  { name: "an attribute that became a method", old: oneService({ attributes: [attr("f", N)] }), new: oneService({ methods: [method("f", [], N)] }), expect: [[B, "RPYC_DIFF_MEMBER_KIND_CHANGED", "f"]] },
-  { name: "a writable attribute that became readonly", old: using(N, "writable"), new: using(N, "readonly"), expect: [[B, "RPYC_DIFF_ATTRIBUTE_READONLY", "a"]] },
-  { name: "a readonly attribute that became writable", old: using(N, "readonly"), new: using(N, "writable"), expect: [[OK, "RPYC_DIFF_ATTRIBUTE_WRITABLE", "a"]] },
+  {
+    name: "a method that became an attribute",
+    old: oneService({ methods: [method("f", [], N)] }),
+    new: oneService({ attributes: [attr("f", N)] }),
+    expect: [[B, "RPYC_DIFF_MEMBER_KIND_CHANGED", "f"]],
+  },
+  {
+    name: "an attribute that became a method",
+    old: oneService({ attributes: [attr("f", N)] }),
+    new: oneService({ methods: [method("f", [], N)] }),
+    expect: [[B, "RPYC_DIFF_MEMBER_KIND_CHANGED", "f"]],
+  },
+  {
+    name: "a writable attribute that became readonly",
+    old: using(N, "writable"),
+    new: using(N, "readonly"),
+    expect: [[B, "RPYC_DIFF_ATTRIBUTE_READONLY", "a"]],
+  },
+  {
+    name: "a readonly attribute that became writable",
+    old: using(N, "readonly"),
+    new: using(N, "writable"),
+    expect: [[OK, "RPYC_DIFF_ATTRIBUTE_WRITABLE", "a"]],
+  },
 ];
 
 const withParams = (...params: ParamDef[]): ServiceModel => oneService({ methods: [method("f", params)] });
 
 const PARAM_ROWS: Row[] = [
-  { name: "a required parameter added at the end", old: withParams(p("a", N)), new: withParams(p("a", N), p("b", N)), expect: [[B, "RPYC_DIFF_PARAM_ADDED_REQUIRED", "f(b)"]] },
-  { name: "an optional parameter added at the end", old: withParams(p("a", N)), new: withParams(p("a", N), p("b", N, { default: "0" })), expect: [[OK, "RPYC_DIFF_PARAM_ADDED", "f(b)"]] },
-  { name: "a rest parameter added at the end", old: withParams(p("a", N)), new: withParams(p("a", N), p("more", arr(N), { rest: true })), expect: [[OK, "RPYC_DIFF_PARAM_ADDED", "f(more)"]] },
-  { name: "an optional parameter inserted before another", old: withParams(p("a", N), p("c", N)), new: withParams(p("a", N), p("b", N, { optional: true }), p("c", N)), expect: [[B, "RPYC_DIFF_PARAM_INSERTED", "f(b)"]] },
-  { name: "the last parameter removed", old: withParams(p("a", N), p("b", N, { optional: true })), new: withParams(p("a", N)), expect: [[B, "RPYC_DIFF_PARAM_REMOVED", "f(b)"]] },
-  { name: "a middle parameter removed (later ones shift)", old: withParams(p("a", N), p("b", S), p("c", N)), new: withParams(p("a", N), p("c", N)), expect: [[B, "RPYC_DIFF_PARAM_REMOVED", "f(b)"]] },
-  { name: "parameters reordered", old: withParams(p("a", S), p("b", S)), new: withParams(p("b", S), p("a", S)), expect: [[B, "RPYC_DIFF_PARAM_REORDERED", "f"]] },
+  {
+    name: "a required parameter added at the end",
+    old: withParams(p("a", N)),
+    new: withParams(p("a", N), p("b", N)),
+    expect: [[B, "RPYC_DIFF_PARAM_ADDED_REQUIRED", "f(b)"]],
+  },
+  {
+    name: "an optional parameter added at the end",
+    old: withParams(p("a", N)),
+    new: withParams(p("a", N), p("b", N, { default: "0" })),
+    expect: [[OK, "RPYC_DIFF_PARAM_ADDED", "f(b)"]],
+  },
+  {
+    name: "a rest parameter added at the end",
+    old: withParams(p("a", N)),
+    new: withParams(p("a", N), p("more", arr(N), { rest: true })),
+    expect: [[OK, "RPYC_DIFF_PARAM_ADDED", "f(more)"]],
+  },
+  {
+    name: "an optional parameter inserted before another",
+    old: withParams(p("a", N), p("c", N)),
+    new: withParams(p("a", N), p("b", N, { optional: true }), p("c", N)),
+    expect: [[B, "RPYC_DIFF_PARAM_INSERTED", "f(b)"]],
+  },
+  {
+    name: "the last parameter removed",
+    old: withParams(p("a", N), p("b", N, { optional: true })),
+    new: withParams(p("a", N)),
+    expect: [[B, "RPYC_DIFF_PARAM_REMOVED", "f(b)"]],
+  },
+  {
+    name: "a middle parameter removed (later ones shift)",
+    old: withParams(p("a", N), p("b", S), p("c", N)),
+    new: withParams(p("a", N), p("c", N)),
+    expect: [[B, "RPYC_DIFF_PARAM_REMOVED", "f(b)"]],
+  },
+  {
+    name: "parameters reordered",
+    old: withParams(p("a", S), p("b", S)),
+    new: withParams(p("b", S), p("a", S)),
+    expect: [[B, "RPYC_DIFF_PARAM_REORDERED", "f"]],
+  },
   { name: "a parameter renamed in place", old: withParams(p("a", S)), new: withParams(p("name", S)), expect: [[OK, "RPYC_DIFF_PARAM_RENAMED", "f(a)"]] },
-  { name: "an optional parameter that became required", old: withParams(p("a", N, { optional: true })), new: withParams(p("a", N)), expect: [[B, "RPYC_DIFF_PARAM_REQUIRED", "f(a)"]] },
-  { name: "a required parameter that became optional", old: withParams(p("a", N)), new: withParams(p("a", N, { optional: true })), expect: [[OK, "RPYC_DIFF_PARAM_OPTIONAL", "f(a)"]] },
-  { name: "a rest parameter that became a single one", old: withParams(p("xs", arr(N), { rest: true })), new: withParams(p("xs", N)), expect: [[B, "RPYC_DIFF_PARAM_REQUIRED", "f(xs)"], [B, "RPYC_DIFF_PARAM_NO_LONGER_VARIADIC", "f(xs)"]] },
-  { name: "a rest parameter that became a single optional one", old: withParams(p("xs", arr(N), { rest: true })), new: withParams(p("xs", N, { optional: true })), expect: [[B, "RPYC_DIFF_PARAM_NO_LONGER_VARIADIC", "f(xs)"]] },
-  { name: "a changed default", old: withParams(p("a", N, { default: "1" })), new: withParams(p("a", N, { default: "2" })), expect: [[OK, "RPYC_DIFF_PARAM_DEFAULT_CHANGED", "f(a)"]] },
+  {
+    name: "an optional parameter that became required",
+    old: withParams(p("a", N, { optional: true })),
+    new: withParams(p("a", N)),
+    expect: [[B, "RPYC_DIFF_PARAM_REQUIRED", "f(a)"]],
+  },
+  {
+    name: "a required parameter that became optional",
+    old: withParams(p("a", N)),
+    new: withParams(p("a", N, { optional: true })),
+    expect: [[OK, "RPYC_DIFF_PARAM_OPTIONAL", "f(a)"]],
+  },
+  {
+    name: "a rest parameter that became a single one",
+    old: withParams(p("xs", arr(N), { rest: true })),
+    new: withParams(p("xs", N)),
+    expect: [
+      [B, "RPYC_DIFF_PARAM_REQUIRED", "f(xs)"],
+      [B, "RPYC_DIFF_PARAM_NO_LONGER_VARIADIC", "f(xs)"],
+    ],
+  },
+  {
+    name: "a rest parameter that became a single optional one",
+    old: withParams(p("xs", arr(N), { rest: true })),
+    new: withParams(p("xs", N, { optional: true })),
+    expect: [[B, "RPYC_DIFF_PARAM_NO_LONGER_VARIADIC", "f(xs)"]],
+  },
+  {
+    name: "a changed default",
+    old: withParams(p("a", N, { default: "1" })),
+    new: withParams(p("a", N, { default: "2" })),
+    expect: [[OK, "RPYC_DIFF_PARAM_DEFAULT_CHANGED", "f(a)"]],
+  },
 ];
 
 const point = (x: WireType): TypeDef => objectType("Point", [field("x", x), field("y", N)]);
@@ -194,9 +317,24 @@ const TYPE_ROWS: Row[] = [
   { name: "param widened to a union", old: using(N, "param"), new: using(union(N, S), "param"), expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]] },
   { name: "param narrowed from a union", old: using(union(N, S), "param"), new: using(N, "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]] },
   { name: "param number -> bigint (floats no longer fit)", old: using(N, "param"), new: using(BIG, "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]] },
-  { name: "param bigint -> number (large ints no longer fit)", old: using(BIG, "param"), new: using(N, "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]] },
-  { name: "param number -> number | bigint", old: using(N, "param"), new: using(union(N, BIG), "param"), expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]] },
-  { name: "param literals narrowed", old: using(union(lit("a"), lit("b")), "param"), new: using(lit("a"), "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]] },
+  {
+    name: "param bigint -> number (large ints no longer fit)",
+    old: using(BIG, "param"),
+    new: using(N, "param"),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]],
+  },
+  {
+    name: "param number -> number | bigint",
+    old: using(N, "param"),
+    new: using(union(N, BIG), "param"),
+    expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]],
+  },
+  {
+    name: "param literals narrowed",
+    old: using(union(lit("a"), lit("b")), "param"),
+    new: using(lit("a"), "param"),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]],
+  },
   { name: "param literal -> string", old: using(lit("a"), "param"), new: using(S, "param"), expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]] },
   { name: "param boolean -> true", old: using(BOOL, "param"), new: using(lit(true), "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]] },
   { name: "param true | false == boolean", old: using(union(lit(true), lit(false)), "param"), new: using(BOOL, "param"), expect: [] },
@@ -204,44 +342,174 @@ const TYPE_ROWS: Row[] = [
   { name: "param date -> number", old: using(DATE, "param"), new: using(N, "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]] },
   { name: "param string -> unknown", old: using(S, "param"), new: using(UNKNOWN, "param"), expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]] },
   { name: "param unknown -> string", old: using(UNKNOWN, "param"), new: using(S, "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]] },
-  { name: "param tuple gains a required element", old: using(tuple(2, N, N, N), "param"), new: using(tuple(3, N, N, N), "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]] },
-  { name: "param tuple element becomes optional", old: using(tuple(3, N, N, N), "param"), new: using(tuple(2, N, N, N), "param"), expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]] },
-  { name: "param tuple element narrowed", old: using(tuple(2, N, union(N, S)), "param"), new: using(tuple(2, N, N), "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[1]"]] },
+  {
+    name: "param tuple gains a required element",
+    old: using(tuple(2, N, N, N), "param"),
+    new: using(tuple(3, N, N, N), "param"),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]],
+  },
+  {
+    name: "param tuple element becomes optional",
+    old: using(tuple(3, N, N, N), "param"),
+    new: using(tuple(2, N, N, N), "param"),
+    expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]],
+  },
+  {
+    name: "param tuple element narrowed",
+    old: using(tuple(2, N, union(N, S)), "param"),
+    new: using(tuple(2, N, N), "param"),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[1]"]],
+  },
   { name: "param tuple -> array", old: using(tuple(2, N, N), "param"), new: using(arr(N), "param"), expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]] },
   { name: "param array -> tuple", old: using(arr(N), "param"), new: using(tuple(2, N, N), "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)"]] },
-  { name: "param array element narrowed", old: using(arr(union(N, S)), "param"), new: using(arr(N), "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[]"]] },
-  { name: "param map value narrowed", old: using(record(union(N, S)), "param"), new: using(record(N), "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[value]"]] },
+  {
+    name: "param array element narrowed",
+    old: using(arr(union(N, S)), "param"),
+    new: using(arr(N), "param"),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[]"]],
+  },
+  {
+    name: "param map value narrowed",
+    old: using(record(union(N, S)), "param"),
+    new: using(record(N), "param"),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[value]"]],
+  },
   { name: "Record <-> Map is the same pairs on the wire", old: using(record(N), "writable"), new: using(map(N), "writable"), expect: [] },
   // results must not widen
   { name: "result widened", old: using(N, "result"), new: using(union(N, NULL), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]] },
   { name: "result narrowed", old: using(union(N, NULL), "result"), new: using(N, "result"), expect: [[OK, "RPYC_DIFF_RESULT_TYPE_NARROWED", "f()"]] },
   { name: "result string -> unknown", old: using(S, "result"), new: using(UNKNOWN, "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]] },
   { name: "readonly attribute widened", old: using(N, "readonly"), new: using(union(N, S), "readonly"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "a"]] },
-  { name: "readonly attribute narrowed", old: using(union(N, S), "readonly"), new: using(N, "readonly"), expect: [[OK, "RPYC_DIFF_RESULT_TYPE_NARROWED", "a"]] },
+  {
+    name: "readonly attribute narrowed",
+    old: using(union(N, S), "readonly"),
+    new: using(N, "readonly"),
+    expect: [[OK, "RPYC_DIFF_RESULT_TYPE_NARROWED", "a"]],
+  },
   // both directions must not change
-  { name: "writable attribute narrowed (writes break)", old: using(union(N, S), "writable"), new: using(N, "writable"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "a"]] },
-  { name: "writable attribute widened (reads break)", old: using(N, "writable"), new: using(union(N, S), "writable"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "a"]] },
+  {
+    name: "writable attribute narrowed (writes break)",
+    old: using(union(N, S), "writable"),
+    new: using(N, "writable"),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "a"]],
+  },
+  {
+    name: "writable attribute widened (reads break)",
+    old: using(N, "writable"),
+    new: using(union(N, S), "writable"),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "a"]],
+  },
   // value <-> netref
   { name: "param value -> netref", old: using(S, "param"), new: using(netref("Handle"), "param"), expect: [[B, "RPYC_DIFF_BECAME_NETREF", "f(x)"]] },
   { name: "result value -> netref", old: using(S, "result"), new: using(netref("Handle"), "result"), expect: [[B, "RPYC_DIFF_BECAME_NETREF", "f()"]] },
   { name: "result netref -> value", old: using(netref("Handle"), "result"), new: using(S, "result"), expect: [[B, "RPYC_DIFF_BECAME_VALUE", "f()"]] },
   { name: "param function -> value", old: using(fn([], N), "param"), new: using(N, "param"), expect: [[B, "RPYC_DIFF_BECAME_VALUE", "f(x)"]] },
-  { name: "result netref of another class", old: using(netref("A"), "result"), new: using(netref("B"), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]] },
+  {
+    name: "result netref of another class",
+    old: using(netref("A"), "result"),
+    new: using(netref("B"), "result"),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]],
+  },
   // enums
-  { name: "enum member removed, in a param", old: using(ref("Color"), "param", [enumType("Color", [["Red", "r"], ["Blue", "b"]])]), new: using(ref("Color"), "param", [enumType("Color", [["Red", "r"]])]), expect: [[B, "RPYC_DIFF_ENUM_MEMBER_REMOVED", "f(x)"]] },
-  { name: "enum member added, in a param", old: using(ref("Color"), "param", [enumType("Color", [["Red", "r"]])]), new: using(ref("Color"), "param", [enumType("Color", [["Red", "r"], ["Blue", "b"]])]), expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]] },
-  { name: "enum member added, in a result", old: using(ref("Color"), "result", [enumType("Color", [["Red", "r"]])]), new: using(ref("Color"), "result", [enumType("Color", [["Red", "r"], ["Blue", "b"]])]), expect: [[B, "RPYC_DIFF_ENUM_MEMBER_ADDED", "f()"]] },
-  { name: "enum member removed, in a result", old: using(ref("Color"), "result", [enumType("Color", [["Red", "r"], ["Blue", "b"]])]), new: using(ref("Color"), "result", [enumType("Color", [["Red", "r"]])]), expect: [[OK, "RPYC_DIFF_RESULT_TYPE_NARROWED", "f()"]] },
-  { name: "enum member renamed, value kept", old: using(ref("Color"), "writable", [enumType("Color", [["Red", "r"]])]), new: using(ref("Color"), "writable", [enumType("Color", [["Crimson", "r"]])]), expect: [] },
+  {
+    name: "enum member removed, in a param",
+    old: using(ref("Color"), "param", [
+      enumType("Color", [
+        ["Red", "r"],
+        ["Blue", "b"],
+      ]),
+    ]),
+    new: using(ref("Color"), "param", [enumType("Color", [["Red", "r"]])]),
+    expect: [[B, "RPYC_DIFF_ENUM_MEMBER_REMOVED", "f(x)"]],
+  },
+  {
+    name: "enum member added, in a param",
+    old: using(ref("Color"), "param", [enumType("Color", [["Red", "r"]])]),
+    new: using(ref("Color"), "param", [
+      enumType("Color", [
+        ["Red", "r"],
+        ["Blue", "b"],
+      ]),
+    ]),
+    expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]],
+  },
+  {
+    name: "enum member added, in a result",
+    old: using(ref("Color"), "result", [enumType("Color", [["Red", "r"]])]),
+    new: using(ref("Color"), "result", [
+      enumType("Color", [
+        ["Red", "r"],
+        ["Blue", "b"],
+      ]),
+    ]),
+    expect: [[B, "RPYC_DIFF_ENUM_MEMBER_ADDED", "f()"]],
+  },
+  {
+    name: "enum member removed, in a result",
+    old: using(ref("Color"), "result", [
+      enumType("Color", [
+        ["Red", "r"],
+        ["Blue", "b"],
+      ]),
+    ]),
+    new: using(ref("Color"), "result", [enumType("Color", [["Red", "r"]])]),
+    expect: [[OK, "RPYC_DIFF_RESULT_TYPE_NARROWED", "f()"]],
+  },
+  {
+    name: "enum member renamed, value kept",
+    old: using(ref("Color"), "writable", [enumType("Color", [["Red", "r"]])]),
+    new: using(ref("Color"), "writable", [enumType("Color", [["Crimson", "r"]])]),
+    expect: [],
+  },
   // object fields: tuples of every field, in order
-  { name: "required field added to a param type", old: using(ref("P"), "param", [objectType("P", [field("a", N)])]), new: using(ref("P"), "param", [objectType("P", [field("a", N), field("b", N)])]), expect: [[B, "RPYC_DIFF_FIELD_ADDED", "f(x).b"]] },
-  { name: "optional field added to a result type (the tuple length changes)", old: using(ref("P"), "result", [objectType("P", [field("a", N)])]), new: using(ref("P"), "result", [objectType("P", [field("a", N), field("b", N, true)])]), expect: [[B, "RPYC_DIFF_FIELD_ADDED", "f().b"]] },
-  { name: "field removed from a result type", old: using(ref("P"), "result", [objectType("P", [field("a", N), field("b", N)])]), new: using(ref("P"), "result", [objectType("P", [field("a", N)])]), expect: [[B, "RPYC_DIFF_FIELD_REMOVED", "f().b"]] },
-  { name: "fields reordered", old: using(ref("P"), "param", [objectType("P", [field("a", N), field("b", N)])]), new: using(ref("P"), "param", [objectType("P", [field("b", N), field("a", N)])]), expect: [[B, "RPYC_DIFF_FIELD_REORDERED", "f(x)"]] },
-  { name: "field renamed in place", old: using(ref("P"), "writable", [objectType("P", [field("a", N)])]), new: using(ref("P"), "writable", [objectType("P", [field("alpha", N)])]), expect: [[OK, "RPYC_DIFF_FIELD_RENAMED", "a.a"]] },
-  { name: "optional field became required, in a param", old: using(ref("P"), "param", [objectType("P", [field("a", N, true)])]), new: using(ref("P"), "param", [objectType("P", [field("a", N)])]), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x).a"]] },
-  { name: "required field became optional, in a result", old: using(ref("P"), "result", [objectType("P", [field("a", N)])]), new: using(ref("P"), "result", [objectType("P", [field("a", N, true)])]), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f().a"]] },
-  { name: "a named type renamed, same structure", old: using(ref("User"), "writable", [objectType("User", [field("id", S)])]), new: using(ref("Account"), "writable", [objectType("Account", [field("id", S)])]), expect: [] },
+  {
+    name: "required field added to a param type",
+    old: using(ref("P"), "param", [objectType("P", [field("a", N)])]),
+    new: using(ref("P"), "param", [objectType("P", [field("a", N), field("b", N)])]),
+    expect: [[B, "RPYC_DIFF_FIELD_ADDED", "f(x).b"]],
+  },
+  {
+    name: "optional field added to a result type (the tuple length changes)",
+    old: using(ref("P"), "result", [objectType("P", [field("a", N)])]),
+    new: using(ref("P"), "result", [objectType("P", [field("a", N), field("b", N, true)])]),
+    expect: [[B, "RPYC_DIFF_FIELD_ADDED", "f().b"]],
+  },
+  {
+    name: "field removed from a result type",
+    old: using(ref("P"), "result", [objectType("P", [field("a", N), field("b", N)])]),
+    new: using(ref("P"), "result", [objectType("P", [field("a", N)])]),
+    expect: [[B, "RPYC_DIFF_FIELD_REMOVED", "f().b"]],
+  },
+  {
+    name: "fields reordered",
+    old: using(ref("P"), "param", [objectType("P", [field("a", N), field("b", N)])]),
+    new: using(ref("P"), "param", [objectType("P", [field("b", N), field("a", N)])]),
+    expect: [[B, "RPYC_DIFF_FIELD_REORDERED", "f(x)"]],
+  },
+  {
+    name: "field renamed in place",
+    old: using(ref("P"), "writable", [objectType("P", [field("a", N)])]),
+    new: using(ref("P"), "writable", [objectType("P", [field("alpha", N)])]),
+    expect: [[OK, "RPYC_DIFF_FIELD_RENAMED", "a.a"]],
+  },
+  {
+    name: "optional field became required, in a param",
+    old: using(ref("P"), "param", [objectType("P", [field("a", N, true)])]),
+    new: using(ref("P"), "param", [objectType("P", [field("a", N)])]),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x).a"]],
+  },
+  {
+    name: "required field became optional, in a result",
+    old: using(ref("P"), "result", [objectType("P", [field("a", N)])]),
+    new: using(ref("P"), "result", [objectType("P", [field("a", N, true)])]),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f().a"]],
+  },
+  {
+    name: "a named type renamed, same structure",
+    old: using(ref("User"), "writable", [objectType("User", [field("id", S)])]),
+    new: using(ref("Account"), "writable", [objectType("Account", [field("id", S)])]),
+    expect: [],
+  },
   {
     name: "an alias resolved on both sides",
     old: using(ref("Id"), "param", [aliasType("Id", S)]),
@@ -251,8 +519,13 @@ const TYPE_ROWS: Row[] = [
 ];
 
 /** One named type used as a parameter of put and the result of get: each use site is judged by its own variance. */
-const pointService = (x: WireType): ServiceModel => oneService({ methods: [method("put", [p("at", ref("Point"))]), method("get", [], ref("Point"))] }, [point(x)]);
-const searchTypes = (members: WireType[]): TypeDef[] => [aliasType("Found", union(...members)), objectType("Hit", [field("kind", lit("hit")), field("id", N)]), objectType("Miss", [field("kind", lit("miss")), field("query", S)])];
+const pointService = (x: WireType): ServiceModel =>
+  oneService({ methods: [method("put", [p("at", ref("Point"))]), method("get", [], ref("Point"))] }, [point(x)]);
+const searchTypes = (members: WireType[]): TypeDef[] => [
+  aliasType("Found", union(...members)),
+  objectType("Hit", [field("kind", lit("hit")), field("id", N)]),
+  objectType("Miss", [field("kind", lit("miss")), field("query", S)]),
+];
 
 const NESTED_ROWS: Row[] = [
   {
@@ -287,8 +560,16 @@ const NESTED_ROWS: Row[] = [
   },
   {
     name: "a field inside a union member narrowed, in a param (the closest member is reported)",
-    old: using(ref("Found"), "param", [aliasType("Found", union(ref("Hit"), ref("Miss"))), objectType("Hit", [field("kind", lit("hit")), field("id", union(N, S))]), objectType("Miss", [field("kind", lit("miss")), field("query", S)])]),
-    new: using(ref("Found"), "param", [aliasType("Found", union(ref("Hit"), ref("Miss"))), objectType("Hit", [field("kind", lit("hit")), field("id", N)]), objectType("Miss", [field("kind", lit("miss")), field("query", S)])]),
+    old: using(ref("Found"), "param", [
+      aliasType("Found", union(ref("Hit"), ref("Miss"))),
+      objectType("Hit", [field("kind", lit("hit")), field("id", union(N, S))]),
+      objectType("Miss", [field("kind", lit("miss")), field("query", S)]),
+    ]),
+    new: using(ref("Found"), "param", [
+      aliasType("Found", union(ref("Hit"), ref("Miss"))),
+      objectType("Hit", [field("kind", lit("hit")), field("id", N)]),
+      objectType("Miss", [field("kind", lit("miss")), field("query", S)]),
+    ]),
     expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x).id"]],
   },
   {
@@ -364,29 +645,123 @@ const NESTED_ROWS: Row[] = [
 
 const NETREF_ROWS: Row[] = [
   // A container netref's items travel both ways through it: invariant, whichever way the reference went.
-  { name: "list result items int -> str (read and written)", old: using(list(INT), "result"), new: using(list(S), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"], [B, "RPYC_DIFF_TYPE_NARROWED", "f()[]"]] },
-  { name: "list result items narrowed (old clients may still append the dropped kind)", old: using(list(union(N, S)), "result"), new: using(list(N), "result"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f()[]"]] },
-  { name: "list parameter items widened (the server may store the new kind into the client's list)", old: using(list(N), "param"), new: using(list(union(N, S)), "param"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f(x)[]"]] },
-  { name: "set result items widened", old: using(netref("builtins.set", [S]), "result"), new: using(netref("builtins.set", [union(S, N)]), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"]] },
-  { name: "dict result value changed", old: using(dict(S, N), "result"), new: using(dict(S, BOOL), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[value]"], [B, "RPYC_DIFF_TYPE_NARROWED", "f()[value]"]] },
-  { name: "dict parameter key narrowed", old: using(dict(union(S, N), N), "param"), new: using(dict(S, N), "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[key]"]] },
-  { name: "nested lists: the inner items change", old: using(list(list(INT)), "result"), new: using(list(list(S)), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[][]"], [B, "RPYC_DIFF_TYPE_NARROWED", "f()[][]"]] },
+  {
+    name: "list result items int -> str (read and written)",
+    old: using(list(INT), "result"),
+    new: using(list(S), "result"),
+    expect: [
+      [B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"],
+      [B, "RPYC_DIFF_TYPE_NARROWED", "f()[]"],
+    ],
+  },
+  {
+    name: "list result items narrowed (old clients may still append the dropped kind)",
+    old: using(list(union(N, S)), "result"),
+    new: using(list(N), "result"),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f()[]"]],
+  },
+  {
+    name: "list parameter items widened (the server may store the new kind into the client's list)",
+    old: using(list(N), "param"),
+    new: using(list(union(N, S)), "param"),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f(x)[]"]],
+  },
+  {
+    name: "set result items widened",
+    old: using(netref("builtins.set", [S]), "result"),
+    new: using(netref("builtins.set", [union(S, N)]), "result"),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"]],
+  },
+  {
+    name: "dict result value changed",
+    old: using(dict(S, N), "result"),
+    new: using(dict(S, BOOL), "result"),
+    expect: [
+      [B, "RPYC_DIFF_TYPE_WIDENED", "f()[value]"],
+      [B, "RPYC_DIFF_TYPE_NARROWED", "f()[value]"],
+    ],
+  },
+  {
+    name: "dict parameter key narrowed",
+    old: using(dict(union(S, N), N), "param"),
+    new: using(dict(S, N), "param"),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[key]"]],
+  },
+  {
+    name: "nested lists: the inner items change",
+    old: using(list(list(INT)), "result"),
+    new: using(list(list(S)), "result"),
+    expect: [
+      [B, "RPYC_DIFF_TYPE_WIDENED", "f()[][]"],
+      [B, "RPYC_DIFF_TYPE_NARROWED", "f()[][]"],
+    ],
+  },
   { name: "a list with the same items in a writable attribute", old: using(list(INT), "writable"), new: using(list(union(BIG, N)), "writable"), expect: [] },
-  { name: "type arguments only in the new model (a model from before they were recorded)", old: using(netref("builtins.list"), "result"), new: using(list(S), "result"), expect: [] },
+  {
+    name: "type arguments only in the new model (a model from before they were recorded)",
+    old: using(netref("builtins.list"), "result"),
+    new: using(list(S), "result"),
+    expect: [],
+  },
   { name: "type arguments only in the old model", old: using(list(S), "param"), new: using(netref("builtins.list"), "param"), expect: [] },
-  { name: "a generic class gains a type argument", old: using(netref("Box", [N]), "result"), new: using(netref("Box", [N, S]), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]] },
-  { name: "a list netref became a set netref", old: using(list(S), "result"), new: using(netref("builtins.set", [S]), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]] },
+  {
+    name: "a generic class gains a type argument",
+    old: using(netref("Box", [N]), "result"),
+    new: using(netref("Box", [N, S]), "result"),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]],
+  },
+  {
+    name: "a list netref became a set netref",
+    old: using(list(S), "result"),
+    new: using(netref("builtins.set", [S]), "result"),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]],
+  },
 ];
 
 const FROZENSET_ROWS: Row[] = [
   // By value: items follow the flow like an array's (covariant in results, contravariant in parameters).
-  { name: "frozenset result narrowed (safe: unlike a list, nobody writes into it)", old: using(frozenset(union(N, S)), "result"), new: using(frozenset(N), "result"), expect: [[OK, "RPYC_DIFF_RESULT_TYPE_NARROWED", "f()"]] },
-  { name: "frozenset result widened", old: using(frozenset(N), "result"), new: using(frozenset(union(N, S)), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"]] },
-  { name: "frozenset parameter narrowed", old: using(frozenset(union(N, S)), "param"), new: using(frozenset(N), "param"), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[]"]] },
-  { name: "frozenset parameter widened", old: using(frozenset(N), "param"), new: using(frozenset(union(N, S)), "param"), expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]] },
-  { name: "frozenset -> set (a value became a netref)", old: using(frozenset(S), "result"), new: using(netref("builtins.set", [S]), "result"), expect: [[B, "RPYC_DIFF_BECAME_NETREF", "f()"]] },
-  { name: "list -> frozenset (a netref became a value)", old: using(list(S), "result"), new: using(frozenset(S), "result"), expect: [[B, "RPYC_DIFF_BECAME_VALUE", "f()"]] },
-  { name: "tuple -> frozenset (both by value: a plain type change, not a netref one)", old: using(arr(S), "result"), new: using(frozenset(S), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]] },
+  {
+    name: "frozenset result narrowed (safe: unlike a list, nobody writes into it)",
+    old: using(frozenset(union(N, S)), "result"),
+    new: using(frozenset(N), "result"),
+    expect: [[OK, "RPYC_DIFF_RESULT_TYPE_NARROWED", "f()"]],
+  },
+  {
+    name: "frozenset result widened",
+    old: using(frozenset(N), "result"),
+    new: using(frozenset(union(N, S)), "result"),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"]],
+  },
+  {
+    name: "frozenset parameter narrowed",
+    old: using(frozenset(union(N, S)), "param"),
+    new: using(frozenset(N), "param"),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(x)[]"]],
+  },
+  {
+    name: "frozenset parameter widened",
+    old: using(frozenset(N), "param"),
+    new: using(frozenset(union(N, S)), "param"),
+    expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(x)"]],
+  },
+  {
+    name: "frozenset -> set (a value became a netref)",
+    old: using(frozenset(S), "result"),
+    new: using(netref("builtins.set", [S]), "result"),
+    expect: [[B, "RPYC_DIFF_BECAME_NETREF", "f()"]],
+  },
+  {
+    name: "list -> frozenset (a netref became a value)",
+    old: using(list(S), "result"),
+    new: using(frozenset(S), "result"),
+    expect: [[B, "RPYC_DIFF_BECAME_VALUE", "f()"]],
+  },
+  {
+    name: "tuple -> frozenset (both by value: a plain type change, not a netref one)",
+    old: using(arr(S), "result"),
+    new: using(frozenset(S), "result"),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]],
+  },
 ];
 
 const stock = (...fields: ReturnType<typeof field>[]): TypeDef[] => [objectType("Stock", fields)];
@@ -395,19 +770,84 @@ const COUNT = field("count", INT);
 
 const TYPEDDICT_ROWS: Row[] = [
   // Keys by name, following the flow of the dict: results must keep what old clients read, arguments must not demand what they do not send.
-  { name: "result TypedDict gains a key", old: using(typedDict("Stock"), "result", stock(NAME)), new: using(typedDict("Stock"), "result", stock(NAME, COUNT)), expect: [[OK, "RPYC_DIFF_KEY_ADDED", 'f()["count"]']] },
-  { name: "result TypedDict loses a key", old: using(typedDict("Stock"), "result", stock(NAME, COUNT)), new: using(typedDict("Stock"), "result", stock(NAME)), expect: [[B, "RPYC_DIFF_KEY_REMOVED", 'f()["count"]']] },
-  { name: "result TypedDict: a required key became optional", old: using(typedDict("Stock"), "result", stock(NAME, COUNT)), new: using(typedDict("Stock"), "result", stock(NAME, field("count", INT, true))), expect: [[B, "RPYC_DIFF_KEY_MAY_BE_MISSING", 'f()["count"]']] },
-  { name: "result TypedDict: an optional key became required", old: using(typedDict("Stock"), "result", stock(NAME, field("count", INT, true))), new: using(typedDict("Stock"), "result", stock(NAME, COUNT)), expect: [[OK, "RPYC_DIFF_RESULT_TYPE_NARROWED", "f()"]] },
-  { name: "result TypedDict: a key's type widened", old: using(typedDict("Stock"), "result", stock(NAME, field("count", N))), new: using(typedDict("Stock"), "result", stock(NAME, COUNT)), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", 'f()["count"]']] },
-  { name: "result TypedDict: keys reordered (keys are names, not positions)", old: using(typedDict("Stock"), "result", stock(NAME, COUNT)), new: using(typedDict("Stock"), "result", stock(COUNT, NAME)), expect: [] },
-  { name: "parameter TypedDict gains a required key", old: using(typedDict("Stock"), "param", stock(NAME)), new: using(typedDict("Stock"), "param", stock(NAME, COUNT)), expect: [[B, "RPYC_DIFF_KEY_ADDED_REQUIRED", 'f(x)["count"]']] },
-  { name: "parameter TypedDict gains an optional key", old: using(typedDict("Stock"), "param", stock(NAME)), new: using(typedDict("Stock"), "param", stock(NAME, field("count", INT, true))), expect: [[OK, "RPYC_DIFF_KEY_ADDED", 'f(x)["count"]']] },
-  { name: "parameter TypedDict loses a key (Python accepts the extra key)", old: using(typedDict("Stock"), "param", stock(NAME, COUNT)), new: using(typedDict("Stock"), "param", stock(NAME)), expect: [[OK, "RPYC_DIFF_KEY_NO_LONGER_READ", 'f(x)["count"]']] },
-  { name: "parameter TypedDict: an optional key became required", old: using(typedDict("Stock"), "param", stock(NAME, field("count", INT, true))), new: using(typedDict("Stock"), "param", stock(NAME, COUNT)), expect: [[B, "RPYC_DIFF_KEY_REQUIRED", 'f(x)["count"]']] },
-  { name: "parameter TypedDict: a required key became optional", old: using(typedDict("Stock"), "param", stock(NAME, COUNT)), new: using(typedDict("Stock"), "param", stock(NAME, field("count", INT, true))), expect: [[OK, "RPYC_DIFF_KEY_OPTIONAL", 'f(x)["count"]']] },
-  { name: "parameter TypedDict: a key's type narrowed", old: using(typedDict("Stock"), "param", stock(NAME, COUNT)), new: using(typedDict("Stock"), "param", stock(NAME, field("count", N))), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", 'f(x)["count"]']] },
-  { name: "a TypedDict result became a plain dict", old: using(typedDict("Stock"), "result", stock(NAME)), new: using(dict(S, S), "result"), expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]] },
+  {
+    name: "result TypedDict gains a key",
+    old: using(typedDict("Stock"), "result", stock(NAME)),
+    new: using(typedDict("Stock"), "result", stock(NAME, COUNT)),
+    expect: [[OK, "RPYC_DIFF_KEY_ADDED", 'f()["count"]']],
+  },
+  {
+    name: "result TypedDict loses a key",
+    old: using(typedDict("Stock"), "result", stock(NAME, COUNT)),
+    new: using(typedDict("Stock"), "result", stock(NAME)),
+    expect: [[B, "RPYC_DIFF_KEY_REMOVED", 'f()["count"]']],
+  },
+  {
+    name: "result TypedDict: a required key became optional",
+    old: using(typedDict("Stock"), "result", stock(NAME, COUNT)),
+    new: using(typedDict("Stock"), "result", stock(NAME, field("count", INT, true))),
+    expect: [[B, "RPYC_DIFF_KEY_MAY_BE_MISSING", 'f()["count"]']],
+  },
+  {
+    name: "result TypedDict: an optional key became required",
+    old: using(typedDict("Stock"), "result", stock(NAME, field("count", INT, true))),
+    new: using(typedDict("Stock"), "result", stock(NAME, COUNT)),
+    expect: [[OK, "RPYC_DIFF_RESULT_TYPE_NARROWED", "f()"]],
+  },
+  {
+    name: "result TypedDict: a key's type widened",
+    old: using(typedDict("Stock"), "result", stock(NAME, field("count", N))),
+    new: using(typedDict("Stock"), "result", stock(NAME, COUNT)),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", 'f()["count"]']],
+  },
+  {
+    name: "result TypedDict: keys reordered (keys are names, not positions)",
+    old: using(typedDict("Stock"), "result", stock(NAME, COUNT)),
+    new: using(typedDict("Stock"), "result", stock(COUNT, NAME)),
+    expect: [],
+  },
+  {
+    name: "parameter TypedDict gains a required key",
+    old: using(typedDict("Stock"), "param", stock(NAME)),
+    new: using(typedDict("Stock"), "param", stock(NAME, COUNT)),
+    expect: [[B, "RPYC_DIFF_KEY_ADDED_REQUIRED", 'f(x)["count"]']],
+  },
+  {
+    name: "parameter TypedDict gains an optional key",
+    old: using(typedDict("Stock"), "param", stock(NAME)),
+    new: using(typedDict("Stock"), "param", stock(NAME, field("count", INT, true))),
+    expect: [[OK, "RPYC_DIFF_KEY_ADDED", 'f(x)["count"]']],
+  },
+  {
+    name: "parameter TypedDict loses a key (Python accepts the extra key)",
+    old: using(typedDict("Stock"), "param", stock(NAME, COUNT)),
+    new: using(typedDict("Stock"), "param", stock(NAME)),
+    expect: [[OK, "RPYC_DIFF_KEY_NO_LONGER_READ", 'f(x)["count"]']],
+  },
+  {
+    name: "parameter TypedDict: an optional key became required",
+    old: using(typedDict("Stock"), "param", stock(NAME, field("count", INT, true))),
+    new: using(typedDict("Stock"), "param", stock(NAME, COUNT)),
+    expect: [[B, "RPYC_DIFF_KEY_REQUIRED", 'f(x)["count"]']],
+  },
+  {
+    name: "parameter TypedDict: a required key became optional",
+    old: using(typedDict("Stock"), "param", stock(NAME, COUNT)),
+    new: using(typedDict("Stock"), "param", stock(NAME, field("count", INT, true))),
+    expect: [[OK, "RPYC_DIFF_KEY_OPTIONAL", 'f(x)["count"]']],
+  },
+  {
+    name: "parameter TypedDict: a key's type narrowed",
+    old: using(typedDict("Stock"), "param", stock(NAME, COUNT)),
+    new: using(typedDict("Stock"), "param", stock(NAME, field("count", N))),
+    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", 'f(x)["count"]']],
+  },
+  {
+    name: "a TypedDict result became a plain dict",
+    old: using(typedDict("Stock"), "result", stock(NAME)),
+    new: using(dict(S, S), "result"),
+    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()"]],
+  },
   {
     name: "a recursive TypedDict, a key's type widened (reported once)",
     old: using(typedDict("Node"), "result", [objectType("Node", [field("value", N), field("children", list(typedDict("Node")))])]),
@@ -422,16 +862,55 @@ const kwargs = (name: string, type: WireType = UNKNOWN): ParamDef => p(name, typ
 const KEYWORD_ROWS: Row[] = [
   // Keyword-only parameters pair by name; their values flow in like any argument.
   { name: "a keyword removed", old: kw([p("k", N, { default: "0" })]), new: kw([]), expect: [[B, "RPYC_DIFF_KEYWORD_REMOVED", "f(k=)"]] },
-  { name: "a keyword removed that the new **kwargs takes", old: kw([p("k", N)]), new: kw([], kwargs("extra")), expect: [[OK, "RPYC_DIFF_KEYWORD_TO_KWARGS", "f(k=)"], [OK, "RPYC_DIFF_KWARGS_ADDED", "f(**extra)"]] },
-  { name: "a keyword removed into a narrower **kwargs", old: kw([p("k", N)], kwargs("extra", S)), new: kw([], kwargs("extra", S)), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(k=)"], [OK, "RPYC_DIFF_KEYWORD_TO_KWARGS", "f(k=)"]] },
+  {
+    name: "a keyword removed that the new **kwargs takes",
+    old: kw([p("k", N)]),
+    new: kw([], kwargs("extra")),
+    expect: [
+      [OK, "RPYC_DIFF_KEYWORD_TO_KWARGS", "f(k=)"],
+      [OK, "RPYC_DIFF_KWARGS_ADDED", "f(**extra)"],
+    ],
+  },
+  {
+    name: "a keyword removed into a narrower **kwargs",
+    old: kw([p("k", N)], kwargs("extra", S)),
+    new: kw([], kwargs("extra", S)),
+    expect: [
+      [B, "RPYC_DIFF_TYPE_NARROWED", "f(k=)"],
+      [OK, "RPYC_DIFF_KEYWORD_TO_KWARGS", "f(k=)"],
+    ],
+  },
   { name: "a required keyword added", old: kw([]), new: kw([p("k", N)]), expect: [[B, "RPYC_DIFF_KEYWORD_ADDED_REQUIRED", "f(k=)"]] },
   { name: "an optional keyword added", old: kw([]), new: kw([p("k", N, { default: "0" })]), expect: [[OK, "RPYC_DIFF_KEYWORD_ADDED", "f(k=)"]] },
-  { name: "an optional keyword added that old callers may pass through **kwargs with any value", old: kw([], kwargs("extra")), new: kw([p("k", N, { default: "0" })], kwargs("extra")), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(k=)"], [OK, "RPYC_DIFF_KEYWORD_ADDED", "f(k=)"]] },
-  { name: "an optional keyword made required", old: kw([p("k", N, { default: "0" })]), new: kw([p("k", N)]), expect: [[B, "RPYC_DIFF_KEYWORD_REQUIRED", "f(k=)"]] },
-  { name: "a required keyword made optional", old: kw([p("k", N)]), new: kw([p("k", N, { default: "0" })]), expect: [[OK, "RPYC_DIFF_KEYWORD_OPTIONAL", "f(k=)"]] },
+  {
+    name: "an optional keyword added that old callers may pass through **kwargs with any value",
+    old: kw([], kwargs("extra")),
+    new: kw([p("k", N, { default: "0" })], kwargs("extra")),
+    expect: [
+      [B, "RPYC_DIFF_TYPE_NARROWED", "f(k=)"],
+      [OK, "RPYC_DIFF_KEYWORD_ADDED", "f(k=)"],
+    ],
+  },
+  {
+    name: "an optional keyword made required",
+    old: kw([p("k", N, { default: "0" })]),
+    new: kw([p("k", N)]),
+    expect: [[B, "RPYC_DIFF_KEYWORD_REQUIRED", "f(k=)"]],
+  },
+  {
+    name: "a required keyword made optional",
+    old: kw([p("k", N)]),
+    new: kw([p("k", N, { default: "0" })]),
+    expect: [[OK, "RPYC_DIFF_KEYWORD_OPTIONAL", "f(k=)"]],
+  },
   { name: "a keyword's type narrowed", old: kw([p("k", union(N, S))]), new: kw([p("k", N)]), expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "f(k=)"]] },
   { name: "a keyword's type widened", old: kw([p("k", N)]), new: kw([p("k", union(N, S))]), expect: [[OK, "RPYC_DIFF_PARAM_TYPE_WIDENED", "f(k=)"]] },
-  { name: "a keyword's default changed", old: kw([p("k", N, { default: "1" })]), new: kw([p("k", N, { default: "2" })]), expect: [[OK, "RPYC_DIFF_PARAM_DEFAULT_CHANGED", "f(k=)"]] },
+  {
+    name: "a keyword's default changed",
+    old: kw([p("k", N, { default: "1" })]),
+    new: kw([p("k", N, { default: "2" })]),
+    expect: [[OK, "RPYC_DIFF_PARAM_DEFAULT_CHANGED", "f(k=)"]],
+  },
   { name: "keywords reordered (by name, never by position)", old: kw([p("j", S), p("k", N)]), new: kw([p("k", N), p("j", S)]), expect: [] },
   { name: "**kwargs removed", old: kw([], kwargs("extra")), new: kw([]), expect: [[B, "RPYC_DIFF_KWARGS_REMOVED", "f(**extra)"]] },
   { name: "**kwargs renamed (callers never name it)", old: kw([], kwargs("extra")), new: kw([], kwargs("more")), expect: [] },
@@ -440,7 +919,10 @@ const KEYWORD_ROWS: Row[] = [
     name: "a positional parameter made keyword-only (positional callers break)",
     old: oneService({ methods: [method("f", [p("a", N), p("b", N)])] }),
     new: oneService({ methods: [method("f", [p("a", N)], NULL, { only: [p("b", N)] })] }),
-    expect: [[B, "RPYC_DIFF_PARAM_REMOVED", "f(b)"], [B, "RPYC_DIFF_KEYWORD_ADDED_REQUIRED", "f(b=)"]],
+    expect: [
+      [B, "RPYC_DIFF_PARAM_REMOVED", "f(b)"],
+      [B, "RPYC_DIFF_KEYWORD_ADDED_REQUIRED", "f(b=)"],
+    ],
   },
 ];
 
@@ -458,7 +940,14 @@ export declare class Service {
 function fromSource(source: string): ServiceModel {
   const project = new Project({
     useInMemoryFileSystem: true,
-    compilerOptions: { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, lib: ["lib.es2022.d.ts"], types: [] },
+    compilerOptions: {
+      strict: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      lib: ["lib.es2022.d.ts"],
+      types: [],
+    },
   });
   project.getFileSystem().writeFileSync("/node_modules/rpyc-ts/package.json", `{ "name": "rpyc-ts", "version": "0.1.0", "types": "index.d.ts" }`);
   project.createSourceFile("/node_modules/rpyc-ts/index.d.ts", RPYC_TS);
@@ -483,7 +972,9 @@ const SOURCE_ROWS: Row[] = [
   },
   {
     name: "TS: an interface result gains a field; a by-value type becomes a class (a netref)",
-    old: fromSource(`export interface Box { w: number } export class BoxService extends Service { exposed_box(): Box { return { w: 1 }; } exposed_other(): Box { return { w: 1 }; } }`),
+    old: fromSource(
+      `export interface Box { w: number } export class BoxService extends Service { exposed_box(): Box { return { w: 1 }; } exposed_other(): Box { return { w: 1 }; } }`,
+    ),
     new: fromSource(
       `export interface Box { w: number; h?: number } export class Handle { read(): number { return 1; } } export class BoxService extends Service { exposed_box(): Box { return { w: 1 }; } exposed_other(): Handle { return new Handle(); } }`,
     ),
@@ -494,7 +985,9 @@ const SOURCE_ROWS: Row[] = [
   },
   {
     name: "TS: an exposed method renamed, a getter losing its setter",
-    old: fromSource(`export class KvService extends Service { private v = 0; exposed_get(k: string): number { return 0; } get exposed_level(): number { return this.v; } set exposed_level(x: number) { this.v = x; } }`),
+    old: fromSource(
+      `export class KvService extends Service { private v = 0; exposed_get(k: string): number { return 0; } get exposed_level(): number { return this.v; } set exposed_level(x: number) { this.v = x; } }`,
+    ),
     new: fromSource(`export class KvService extends Service { exposed_fetch(k: string): number { return 0; } get exposed_level(): number { return 0; } }`),
     expect: [
       [B, "RPYC_DIFF_MEMBER_REMOVED", "get"],
@@ -521,7 +1014,11 @@ async function fromPython(source: string): Promise<ServiceModel> {
 }
 
 /** `class S(Service)` with `members` (Python lines, unindented), after `before` (other classes). */
-const pyService = (members: string, before = ""): string => `${before}\nclass S(Service):\n${members.split("\n").map((line) => `    ${line}`).join("\n")}\n`;
+const pyService = (members: string, before = ""): string =>
+  `${before}\nclass S(Service):\n${members
+    .split("\n")
+    .map((line) => `    ${line}`)
+    .join("\n")}\n`;
 const STOCK_V1 = "class Stock(TypedDict):\n    name: str\n    count: int\n";
 const STOCK_V2 = "class Stock(TypedDict):\n    name: str\n    aisle: NotRequired[int]\n";
 
@@ -530,7 +1027,10 @@ const PYTHON_ROWS: Row[] = [
     name: "Python: -> list[int] became -> list[str]",
     old: await fromPython(pyService("def exposed_f(self) -> list[int]: ...")),
     new: await fromPython(pyService("def exposed_f(self) -> list[str]: ...")),
-    expect: [[B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"], [B, "RPYC_DIFF_TYPE_NARROWED", "f()[]"]],
+    expect: [
+      [B, "RPYC_DIFF_TYPE_WIDENED", "f()[]"],
+      [B, "RPYC_DIFF_TYPE_NARROWED", "f()[]"],
+    ],
   },
   {
     name: "Python: a list[int] parameter became list[int | None] (the server may put None into the client's list)",
@@ -542,25 +1042,39 @@ const PYTHON_ROWS: Row[] = [
     name: "Python: a result TypedDict lost a key and gained a NotRequired one",
     old: await fromPython(pyService("def exposed_stock(self) -> Stock: ...", STOCK_V1)),
     new: await fromPython(pyService("def exposed_stock(self) -> Stock: ...", STOCK_V2)),
-    expect: [[B, "RPYC_DIFF_KEY_REMOVED", 'stock()["count"]'], [OK, "RPYC_DIFF_KEY_ADDED", 'stock()["aisle"]']],
+    expect: [
+      [B, "RPYC_DIFF_KEY_REMOVED", 'stock()["count"]'],
+      [OK, "RPYC_DIFF_KEY_ADDED", 'stock()["aisle"]'],
+    ],
   },
   {
     name: "Python: a parameter TypedDict lost a key and gained a required one",
     old: await fromPython(pyService("def exposed_put(self, s: Stock) -> None: ...", "class Stock(TypedDict):\n    name: str\n    count: int\n")),
     new: await fromPython(pyService("def exposed_put(self, s: Stock) -> None: ...", "class Stock(TypedDict):\n    name: str\n    aisle: int\n")),
-    expect: [[B, "RPYC_DIFF_KEY_ADDED_REQUIRED", 'put(s)["aisle"]'], [OK, "RPYC_DIFF_KEY_NO_LONGER_READ", 'put(s)["count"]']],
+    expect: [
+      [B, "RPYC_DIFF_KEY_ADDED_REQUIRED", 'put(s)["aisle"]'],
+      [OK, "RPYC_DIFF_KEY_NO_LONGER_READ", 'put(s)["count"]'],
+    ],
   },
   {
     name: "Python: keyword-only parameters changed, **kwargs added",
     old: await fromPython(pyService("def exposed_greet(self, name: str, *, greeting: str, times: int = 1) -> str: ...")),
     new: await fromPython(pyService("def exposed_greet(self, name: str, *, greeting: str = 'Hi', loud: bool, **extra: Any) -> str: ...")),
-    expect: [[B, "RPYC_DIFF_KEYWORD_ADDED_REQUIRED", "greet(loud=)"], [OK, "RPYC_DIFF_KEYWORD_OPTIONAL", "greet(greeting=)"], [OK, "RPYC_DIFF_KEYWORD_TO_KWARGS", "greet(times=)"], [OK, "RPYC_DIFF_KWARGS_ADDED", "greet(**extra)"]],
+    expect: [
+      [B, "RPYC_DIFF_KEYWORD_ADDED_REQUIRED", "greet(loud=)"],
+      [OK, "RPYC_DIFF_KEYWORD_OPTIONAL", "greet(greeting=)"],
+      [OK, "RPYC_DIFF_KEYWORD_TO_KWARGS", "greet(times=)"],
+      [OK, "RPYC_DIFF_KWARGS_ADDED", "greet(**extra)"],
+    ],
   },
   {
     name: "Python: a keyword narrowed and **kwargs removed",
     old: await fromPython(pyService("def exposed_log(self, *lines: str, level: int | str = 0, **extra: Any) -> str: ...")),
     new: await fromPython(pyService("def exposed_log(self, *lines: str, level: int = 0) -> str: ...")),
-    expect: [[B, "RPYC_DIFF_TYPE_NARROWED", "log(level=)"], [B, "RPYC_DIFF_KWARGS_REMOVED", "log(**extra)"]],
+    expect: [
+      [B, "RPYC_DIFF_TYPE_NARROWED", "log(level=)"],
+      [B, "RPYC_DIFF_KWARGS_REMOVED", "log(**extra)"],
+    ],
   },
   {
     name: "Python: -> frozenset[str] became -> set[str] (a value became a netref)",
@@ -611,7 +1125,8 @@ describe("diffModels rules", () => {
   });
 
   it("reports each code with the severity its rule declares", () => {
-    for (const [, rows] of TABLE) for (const row of rows) for (const [severity, code] of row.expect) expect([code, severity]).toEqual([code, DIFF_RULES[code].severity]);
+    for (const [, rows] of TABLE)
+      for (const row of rows) for (const [severity, code] of row.expect) expect([code, severity]).toEqual([code, DIFF_RULES[code].severity]);
   });
 });
 
@@ -643,7 +1158,8 @@ describe("diffModels reports", () => {
   });
 
   it("reports the same change in two services once for each", () => {
-    const two = (params: ParamDef[]) => model([service({ methods: [method("f", params)] }), service({ className: "OtherService", methods: [method("f", params)] })]);
+    const two = (params: ParamDef[]) =>
+      model([service({ methods: [method("f", params)] }), service({ className: "OtherService", methods: [method("f", params)] })]);
     const report = diffModels(two([p("a", N)]), two([p("a", N), p("b", N)]));
     expect(report.entries.map((e) => [e.service, e.code])).toEqual([
       ["OtherService", "RPYC_DIFF_PARAM_ADDED_REQUIRED"],
@@ -652,7 +1168,10 @@ describe("diffModels reports", () => {
   });
 
   it("lists breaking entries before safe ones", () => {
-    const report = diffModels(oneService({ methods: [method("f", [p("a", N)]), method("g", [])] }), oneService({ methods: [method("f", [p("a", N), p("b", N, { optional: true })]), method("h", [])] }));
+    const report = diffModels(
+      oneService({ methods: [method("f", [p("a", N)]), method("g", [])] }),
+      oneService({ methods: [method("f", [p("a", N), p("b", N, { optional: true })]), method("h", [])] }),
+    );
     expect(report.entries.map((e) => e.severity)).toEqual(["breaking", "safe", "safe"]);
   });
 
@@ -676,16 +1195,31 @@ describe("diffModels reports", () => {
 
   it("names enum members and fields in its messages", () => {
     const colors = (members: [string, string][]) => [enumType("Color", members)];
-    const removed = diffModels(using(ref("Color"), "param", colors([["Red", "r"], ["Blue", "b"]])), using(ref("Color"), "param", colors([["Red", "r"]]))).entries[0]!;
+    const removed = diffModels(
+      using(
+        ref("Color"),
+        "param",
+        colors([
+          ["Red", "r"],
+          ["Blue", "b"],
+        ]),
+      ),
+      using(ref("Color"), "param", colors([["Red", "r"]])),
+    ).entries[0]!;
     expect(removed.message).toMatch(/Color\.Blue \("b"\)/);
     expect(removed.old).toMatchObject({ file: "types.ts", line: 30 });
-    const field = diffModels(using(ref("P"), "param", [objectType("P", [field_("a")])]), using(ref("P"), "param", [objectType("P", [field_("a"), field_("b")])])).entries[0]!;
+    const field = diffModels(
+      using(ref("P"), "param", [objectType("P", [field_("a")])]),
+      using(ref("P"), "param", [objectType("P", [field_("a"), field_("b")])]),
+    ).entries[0]!;
     expect(field.message).toMatch(/required field 'b' of P added/);
   });
 
   it("reports a Python int's two wire kinds (number, bigint) as one refused value", () => {
     const report = diffModels(using(INT, "param"), using(S, "param"));
-    expect(report.entries.map((e) => [e.code, e.message])).toEqual([["RPYC_DIFF_TYPE_NARROWED", "no longer accepts number or bigint: number | bigint -> string"]]);
+    expect(report.entries.map((e) => [e.code, e.message])).toEqual([
+      ["RPYC_DIFF_TYPE_NARROWED", "no longer accepts number or bigint: number | bigint -> string"],
+    ]);
   });
 
   it("says why a container netref's items are invariant, and names TypedDict keys and keywords", () => {
@@ -706,8 +1240,13 @@ describe("diffModels reports", () => {
   });
 
   it("keeps every message on one line, even a multi-line default", () => {
-    const report = diffModels(withParams(p("opts", UNKNOWN, { default: "{\n  retries: 3,\n}" })), withParams(p("opts", UNKNOWN, { default: "{\n  retries: 5,\n}" })));
-    expect(report.entries.map((e) => e.message)).toEqual(["default of 'opts' changed from { retries: 3, } to { retries: 5, }; callers that leave it out get the new default"]);
+    const report = diffModels(
+      withParams(p("opts", UNKNOWN, { default: "{\n  retries: 3,\n}" })),
+      withParams(p("opts", UNKNOWN, { default: "{\n  retries: 5,\n}" })),
+    );
+    expect(report.entries.map((e) => e.message)).toEqual([
+      "default of 'opts' changed from { retries: 3, } to { retries: 5, }; callers that leave it out get the new default",
+    ]);
   });
 
   it("throws on a model whose refs are not declared", () => {
@@ -723,13 +1262,39 @@ describe("diffModels agrees with the runtime's decoder", () => {
   // An old client encodes an argument with its schema; the new server decodes it with its own.
   // The checker says breaking exactly when some value old clients may send is refused.
   const cases: { name: string; old: WireType; new: WireType; types?: { old: TypeDef[]; new: TypeDef[] }; value: unknown }[] = [
-    { name: "an optional field added", old: ref("P"), new: ref("P"), types: { old: [objectType("P", [field("a", N)])], new: [objectType("P", [field("a", N), field("b", N, true)])] }, value: { a: 1 } },
+    {
+      name: "an optional field added",
+      old: ref("P"),
+      new: ref("P"),
+      types: { old: [objectType("P", [field("a", N)])], new: [objectType("P", [field("a", N), field("b", N, true)])] },
+      value: { a: 1 },
+    },
     { name: "a widened union", old: N, new: union(N, S), value: 1 },
     { name: "null -> undefined", old: union(S, NULL), new: union(S, UNDEF), value: null },
     { name: "a tuple's minimum length raised", old: tuple(2, N, N, N), new: tuple(3, N, N, N), value: [1, 2] },
     { name: "Record -> Map", old: record(N), new: map(N), value: { a: 1 } },
-    { name: "an enum member removed", old: ref("E"), new: ref("E"), types: { old: [enumType("E", [["A", "a"], ["B", "b"]])], new: [enumType("E", [["A", "a"]])] }, value: "b" },
-    { name: "a field renamed in place", old: ref("P"), new: ref("P"), types: { old: [objectType("P", [field("a", N)])], new: [objectType("P", [field("alpha", N)])] }, value: { a: 1 } },
+    {
+      name: "an enum member removed",
+      old: ref("E"),
+      new: ref("E"),
+      types: {
+        old: [
+          enumType("E", [
+            ["A", "a"],
+            ["B", "b"],
+          ]),
+        ],
+        new: [enumType("E", [["A", "a"]])],
+      },
+      value: "b",
+    },
+    {
+      name: "a field renamed in place",
+      old: ref("P"),
+      new: ref("P"),
+      types: { old: [objectType("P", [field("a", N)])], new: [objectType("P", [field("alpha", N)])] },
+      value: { a: 1 },
+    },
   ];
   const table = (defs: TypeDef[] = []) => Object.fromEntries(defs.map((d) => [d.name, d]));
 

@@ -59,7 +59,11 @@ function extractFrom(files: Record<string, string>, entries?: readonly string[],
     else project.createSourceFile(path, all[path]!);
   }
   const wanted = entries ?? paths.filter((p) => p.startsWith("/src/") && !p.endsWith(".d.ts"));
-  return extractFromProject(project, wanted.map((p) => project.getSourceFileOrThrow(p)), "/");
+  return extractFromProject(
+    project,
+    wanted.map((p) => project.getSourceFileOrThrow(p)),
+    "/",
+  );
 }
 
 function service(result: ExtractResult, className: string): ServiceDef {
@@ -370,7 +374,12 @@ describe("exposed members and inheritance", () => {
     expect(result.diagnostics).toEqual([]);
     const s = service(result, "ParamsService");
     expect(method(s, "move")).toMatchObject({
-      params: [param("x", N), param("dy", N, { optional: true, default: "0" }), param("label", S, { optional: true }), param("tags", { kind: "array", element: S }, { rest: true })],
+      params: [
+        param("x", N),
+        param("dy", N, { optional: true, default: "0" }),
+        param("label", S, { optional: true }),
+        param("tags", { kind: "array", element: S }, { rest: true }),
+      ],
       returns: U,
       async: false,
     });
@@ -452,7 +461,13 @@ describe("exposed members and inheritance", () => {
     ]);
     expect(method(s, "apply").params[0]!.type).toEqual({ kind: "function", params: [param("xs", { kind: "array", element: N }, { rest: true })], returns: N });
     expect(method(s, "self").returns).toEqual({ kind: "netref", name: "EventsService" });
-    expect(typeDef(result, "Event")).toMatchObject({ kind: "object", fields: [{ name: "name", type: S }, { name: "at", type: { kind: "date" } }] });
+    expect(typeDef(result, "Event")).toMatchObject({
+      kind: "object",
+      fields: [
+        { name: "name", type: S },
+        { name: "at", type: { kind: "date" } },
+      ],
+    });
   });
 });
 
@@ -566,9 +581,27 @@ describe("types", () => {
         { name: "friends", type: { kind: "array", element: ref("User") }, optional: false, readonly: false },
       ],
     });
-    expect(typeDef(result, "Id")).toEqual({ kind: "alias", name: "Id", type: { kind: "union", members: [S, N] }, doc: "Identifies things.", location: { file: "src/model.ts", line: 19, column: 19 } });
-    expect(typeDef(result, "Role")).toMatchObject({ kind: "enum", members: [{ name: "Admin", value: "admin" }, { name: "Member", value: "member" }] });
-    expect(typeDef(result, "Level")).toMatchObject({ kind: "enum", members: [{ name: "Low", value: 0 }, { name: "High", value: 10 }] });
+    expect(typeDef(result, "Id")).toEqual({
+      kind: "alias",
+      name: "Id",
+      type: { kind: "union", members: [S, N] },
+      doc: "Identifies things.",
+      location: { file: "src/model.ts", line: 19, column: 19 },
+    });
+    expect(typeDef(result, "Role")).toMatchObject({
+      kind: "enum",
+      members: [
+        { name: "Admin", value: "admin" },
+        { name: "Member", value: "member" },
+      ],
+    });
+    expect(typeDef(result, "Level")).toMatchObject({
+      kind: "enum",
+      members: [
+        { name: "Low", value: 0 },
+        { name: "High", value: 10 },
+      ],
+    });
 
     // Generics with concrete arguments get a TypeDef of their own, arguments substituted.
     expect(method(s, "users").returns).toEqual(ref("Page_User"));
@@ -583,7 +616,13 @@ describe("types", () => {
     });
     expect(typeDef(result, "Page_Point")).toMatchObject({ fields: [{ name: "items", type: { kind: "array", element: ref("Point") } }, {}, {}] });
     expect(typeDef(result, "Maybe_User")).toMatchObject({ kind: "alias", type: { kind: "union", members: [ref("User"), NULL] } });
-    expect(typeDef(result, "Point")).toMatchObject({ kind: "object", fields: [{ name: "x", type: N }, { name: "y", type: N }] });
+    expect(typeDef(result, "Point")).toMatchObject({
+      kind: "object",
+      fields: [
+        { name: "x", type: N },
+        { name: "y", type: N },
+      ],
+    });
 
     // Recursive types end in a ref to themselves.
     expect(typeDef(result, "Tree")).toMatchObject({
@@ -615,7 +654,14 @@ describe("types", () => {
     });
     expect(params("status").slice(1)).toEqual([
       { kind: "union", members: [S, B] },
-      { kind: "union", members: [{ kind: "literal", value: "x" }, { kind: "literal", value: 1 }, { kind: "literal", value: 2 }] },
+      {
+        kind: "union",
+        members: [
+          { kind: "literal", value: "x" },
+          { kind: "literal", value: 1 },
+          { kind: "literal", value: 2 },
+        ],
+      },
     ]);
     expect(method(s, "where").returns).toEqual(ref("LatLng"));
     expect(typeDef(result, "LatLng")).toMatchObject({ location: { file: "node_modules/geo-types/index.d.ts", line: 1, column: 18 } });
@@ -652,10 +698,11 @@ describe("types", () => {
   });
 
   it("keeps TypeDef names unique when two files declare the same name", () => {
-    const result = extractFrom({
-      "/src/a/user.ts": `export interface User { a: string }`,
-      "/src/b/user.ts": `export interface User { b: number }`,
-      "/src/service.ts": `
+    const result = extractFrom(
+      {
+        "/src/a/user.ts": `export interface User { a: string }`,
+        "/src/b/user.ts": `export interface User { b: number }`,
+        "/src/service.ts": `
         import { Service } from "rpyc-ts";
         import type { User as A } from "./a/user.js";
         import type { User as B } from "./b/user.js";
@@ -664,7 +711,9 @@ describe("types", () => {
           exposed_b(): B { throw new Error(); }
         }
       `,
-    }, ["/src/service.ts"]);
+      },
+      ["/src/service.ts"],
+    );
     const s = service(result, "ClashService");
     expect([method(s, "a").returns, method(s, "b").returns]).toEqual([ref("User"), ref("User_2")]);
     expect(result.model.types.map((t) => [t.name, t.location.file])).toEqual([
@@ -723,7 +772,13 @@ describe("types", () => {
     });
     const s = service(result, "DocService");
     expect(s.doc).toBe("Documented service.\n\nSecond paragraph.");
-    expect(method(s, "move")).toMatchObject({ doc: "Moves a point.", params: [{ name: "p", doc: "the point" }, { name: "dx", doc: "how far" }] });
+    expect(method(s, "move")).toMatchObject({
+      doc: "Moves a point.",
+      params: [
+        { name: "p", doc: "the point" },
+        { name: "dx", doc: "how far" },
+      ],
+    });
     expect(s.attributes.map((a) => [a.name, a.doc])).toEqual([
       ["answer", "The answer."],
       ["now", "Current time."],

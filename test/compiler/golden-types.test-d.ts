@@ -15,7 +15,19 @@ import type { BaseService as RealBaseService } from "../../fixtures/inheritance/
 import type { InventoryService as RealInventoryService } from "../../fixtures/inheritance/inventory-service.js";
 import { type Color, connectGeo, type GeoRemote, type Point } from "../../fixtures/package/expected/dist/index.js";
 import type { DirectoryService as RealDirectoryService } from "../../fixtures/rich-types/directory-service.js";
-import { Priority, type Role, type Address, type Attachment, type DirectoryRemote, type Page_User, type ParsedPath, type SearchResult, type Status, type Ticket, type User } from "../../fixtures/rich-types/expected/index.js";
+import {
+  Priority,
+  type Role,
+  type Address,
+  type Attachment,
+  type DirectoryRemote,
+  type Page_User,
+  type ParsedPath,
+  type SearchResult,
+  type Status,
+  type Ticket,
+  type User,
+} from "../../fixtures/rich-types/expected/index.js";
 import { connectMy, type MyRemote, type MyService as MyShape } from "../../fixtures/seed/expected/index.js";
 import type { MyService } from "../../fixtures/seed/my-service.js";
 
@@ -23,7 +35,9 @@ import type { MyService } from "../../fixtures/seed/my-service.js";
  * The stub's XxxRemote interface and the runtime's mapped Remote<Xxx> have the same members
  * (each extends the other); an interface and a mapped type are never *identical* types.
  */
-function expectSameMembers<A, B>(..._proof: [A] extends [B] ? ([B] extends [A] ? [] : ["the second has members the first lacks"]) : ["the first has members the second lacks"]): void {}
+function expectSameMembers<A, B>(
+  ..._proof: [A] extends [B] ? ([B] extends [A] ? [] : ["the second has members the first lacks"]) : ["the first has members the second lacks"]
+): void {}
 
 declare const my: MyRemote;
 declare const floop: FloopRemote;

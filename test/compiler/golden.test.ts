@@ -114,7 +114,6 @@ async function generate(fixture: GoldenFixture): Promise<GeneratedFile[]> {
   return emitAll(model, emitOptions(fixture));
 }
 
-
 // ---- goldens ---------------------------------------------------------------------------
 
 describe("golden fixtures: fixtures/*/expected is exactly what rpyc-gen generates", () => {
@@ -187,7 +186,9 @@ describe("golden fixtures: fixtures/*/expected is exactly what rpyc-gen generate
 
 describe("golden .proto files", () => {
   const protos = FIXTURES.filter((f) => !f.refused).flatMap((fixture) =>
-    [...readTree(path.join(REPO, expectedDir(fixture)))].filter(([rel]) => rel.endsWith(".proto")).map(([rel, text]) => [`${fixture.name}/${rel}`, text] as const),
+    [...readTree(path.join(REPO, expectedDir(fixture)))]
+      .filter(([rel]) => rel.endsWith(".proto"))
+      .map(([rel, text]) => [`${fixture.name}/${rel}`, text] as const),
   );
 
   it.each(protos)("protobufjs loads %s and resolves every type", (_name, text) => {
@@ -200,9 +201,15 @@ describe("golden .proto files", () => {
     const text = protos.find(([name]) => name === "rich-types/directory-service.proto")![1];
     const Search = protobuf.parse(text, { keepCase: true }).root.lookupType("rpyc.directory.SearchResponse");
     const roundTrip = (message: object): object => Search.toObject(Search.decode(Search.encode(Search.create(message)).finish()), { oneofs: true });
-    expect(roundTrip({ result_object: { kind: "missing", query: "Linus" } })).toEqual({ result: "result_object", result_object: { kind: "missing", query: "Linus" } });
+    expect(roundTrip({ result_object: { kind: "missing", query: "Linus" } })).toEqual({
+      result: "result_object",
+      result_object: { kind: "missing", query: "Linus" },
+    });
     const user = { id: "u-1", name: "Ada", roles: [1], address: { street: "s", city: "c", country: "US" }, joined: 1, tags: { a: "b" }, balance: 5 };
-    expect(roundTrip({ result_object_2: { kind: "user", user } })).toMatchObject({ result: "result_object_2", result_object_2: { kind: "user", user: { id: "u-1", name: "Ada" } } });
+    expect(roundTrip({ result_object_2: { kind: "user", user } })).toMatchObject({
+      result: "result_object_2",
+      result_object_2: { kind: "user", user: { id: "u-1", name: "Ada" } },
+    });
   });
 });
 
@@ -268,7 +275,7 @@ describe("behaviour: the checked-in output serves and calls each fixture's servi
     expect(await conn.root.floop(2)).toBe("floopfloop");
     expect(await conn.root.floops).toBe(2);
     const raw = await untypedRoot(port);
-    await expect(raw["floop"]!("twice")).rejects.toEqual(remoteTypeError('floop() argument \'times\': expected number, got string "twice"'));
+    await expect(raw["floop"]!("twice")).rejects.toEqual(remoteTypeError("floop() argument 'times': expected number, got string \"twice\""));
     await expect(raw["ALIASES"]!()).rejects.toBeInstanceOf(AttributeError);
     // The generated client checks before sending.
     await expect(loosely(conn.root.floop)("twice")).rejects.toThrow("floop() argument 'times': expected number");
@@ -320,26 +327,56 @@ describe("behaviour: the checked-in output serves and calls each fixture's servi
     expect(Object.keys(fetched!)).not.toContain("email");
     expect(Object.keys(await dir.list_users(1, "u-1"))).toEqual(["items", "total"]);
     expect(await dir.get_user("nobody")).toBeNull();
-    const grace: User = { ...ada, id: "u-2", name: "Grace", email: "grace@example.org", roles: [Role.Editor, Role.Viewer], avatar: Uint8Array.of(137, 80), address: { street: "2 Cobol Ct", city: "Arlington", country: "US", zip: "22201" } };
+    const grace: User = {
+      ...ada,
+      id: "u-2",
+      name: "Grace",
+      email: "grace@example.org",
+      roles: [Role.Editor, Role.Viewer],
+      avatar: Uint8Array.of(137, 80),
+      address: { street: "2 Cobol Ct", city: "Arlington", country: "US", zip: "22201" },
+    };
     expect(await dir.put_user(grace)).toEqual(grace);
     expect(await dir.list_users(1)).toEqual({ items: [ada], total: 2, next: "u-1" });
     expect(await dir.list_users(1, "u-1")).toEqual({ items: [grace], total: 2 });
     expect(await dir.search("Grace")).toEqual({ kind: "user", user: grace });
     expect(await dir.search("Linus")).toEqual({ kind: "missing", query: "Linus" });
     expect(await dir.relocate(ada.address, "Paris")).toEqual({ ...ada.address, city: "Paris" });
-    const ticket: Ticket = { id: 7, title: "fix it", priority: Priority.Low, assignee: null, labels: ["bug"], location: [1, 2], watchers: new Map([["u-1", Role.Admin]]) };
+    const ticket: Ticket = {
+      id: 7,
+      title: "fix it",
+      priority: Priority.Low,
+      assignee: null,
+      labels: ["bug"],
+      location: [1, 2],
+      watchers: new Map([["u-1", Role.Admin]]),
+    };
     expect(await dir.escalate(ticket)).toEqual({ ...ticket, priority: Priority.High, labels: ["bug", "escalated"] });
-    expect(await dir.escalate({ ...ticket, assignee: grace }, Priority.Normal)).toEqual({ ...ticket, assignee: grace, priority: Priority.Normal, labels: ["bug", "escalated"] });
+    expect(await dir.escalate({ ...ticket, assignee: grace }, Priority.Normal)).toEqual({
+      ...ticket,
+      assignee: grace,
+      priority: Priority.Normal,
+      labels: ["bug", "escalated"],
+    });
     expect(await dir.tickets()).toEqual({ items: [], total: 0 });
     expect(await dir.distance([3, 4])).toBe(5);
     expect(await dir.distance([2, 3, 6])).toBe(7);
     expect(await dir.shift(new Date(Date.UTC(2024, 1, 28)), 2)).toEqual(new Date(Date.UTC(2024, 2, 1)));
     expect(await dir.checksum(Uint8Array.of(1, 2))).toBe(33n);
-    expect(await dir.attach("/srv/notes.txt", Uint8Array.of(1))).toEqual({ path: { root: "/", dir: "/srv", base: "notes.txt", ext: ".txt", name: "notes" }, data: Uint8Array.of(1) });
+    expect(await dir.attach("/srv/notes.txt", Uint8Array.of(1))).toEqual({
+      path: { root: "/", dir: "/srv", base: "notes.txt", ext: ".txt", name: "notes" },
+      data: Uint8Array.of(1),
+    });
     expect(await dir.word_counts({ a: "two words", b: "" })).toEqual({ a: 2, b: 0 });
     expect(await dir.version).toBe("3.1");
     expect(await dir.status).toBe("active");
-    expect(await dir.role_counts).toEqual(new Map([[Role.Admin, 1], [Role.Editor, 1], [Role.Viewer, 1]]));
+    expect(await dir.role_counts).toEqual(
+      new Map([
+        [Role.Admin, 1],
+        [Role.Editor, 1],
+        [Role.Viewer, 1],
+      ]),
+    );
 
     const raw = await untypedRoot(port);
     await expect(raw["users"]!()).rejects.toBeInstanceOf(AttributeError);

@@ -160,7 +160,9 @@ describe("compareWithLive", () => {
         "",
       ].join("\n"),
     );
-    expect(compareWithLive(stub, model({ name: "A", aliases: ["A"], methods: ["f"], attributes: ["x"] })).changed).toEqual([{ what: "aliases", stub: ["A", "B"], live: ["A"] }]);
+    expect(compareWithLive(stub, model({ name: "A", aliases: ["A"], methods: ["f"], attributes: ["x"] })).changed).toEqual([
+      { what: "aliases", stub: ["A", "B"], live: ["A"] },
+    ]);
   });
 
   it("picks the stub's service by the server's names when the stub has several, and says so when none matches", () => {
@@ -174,9 +176,20 @@ describe("compareWithLive", () => {
   });
 
   it("cleanDoc cleans docstrings as Python's inspect.cleandoc does", () => {
-    const samples = ["Adds.\n\n    More text.\n      indented\n    ", "\n    Leading newline.\n    Second line.\n", "one line", "\tTabbed\n\tbody\n  ab\tc", "   \n   ", "\n\n", "a\r\n    b\r\n"];
+    const samples = [
+      "Adds.\n\n    More text.\n      indented\n    ",
+      "\n    Leading newline.\n    Second line.\n",
+      "one line",
+      "\tTabbed\n\tbody\n  ab\tc",
+      "   \n   ",
+      "\n\n",
+      "a\r\n    b\r\n",
+    ];
     const python = JSON.parse(
-      execFileSync(PYTHON, ["-c", "import inspect, json, sys; print(json.dumps([inspect.cleandoc(s) for s in json.load(sys.stdin)]))"], { input: JSON.stringify(samples), encoding: "utf8" }),
+      execFileSync(PYTHON, ["-c", "import inspect, json, sys; print(json.dumps([inspect.cleandoc(s) for s in json.load(sys.stdin)]))"], {
+        input: JSON.stringify(samples),
+        encoding: "utf8",
+      }),
     ) as string[];
     expect(samples.map((s) => cleanDoc(s) ?? "")).toEqual(python);
   });

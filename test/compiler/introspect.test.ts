@@ -146,7 +146,17 @@ describe("introspecting a Python RPyC 5.3 server", () => {
     expect(errors).toEqual([]);
 
     const stub = (await import(pathToFileURL(path.join(out, "index.ts")).href)) as {
-      connectCalc(host: string, port: number): Promise<Connection<{ add(...a: unknown[]): Promise<unknown>; on_event(t: string): Promise<unknown>; version: PromiseLike<unknown>; get_service_name(): Promise<string> }>>;
+      connectCalc(
+        host: string,
+        port: number,
+      ): Promise<
+        Connection<{
+          add(...a: unknown[]): Promise<unknown>;
+          on_event(t: string): Promise<unknown>;
+          version: PromiseLike<unknown>;
+          get_service_name(): Promise<string>;
+        }>
+      >;
     };
     const conn = await stub.connectCalc("127.0.0.1", py.port);
     try {
@@ -185,7 +195,9 @@ describe("introspecting a Python RPyC 5.3 server", () => {
       const address = `127.0.0.1:${py.port}`;
       const result = await check(address, out);
       expect(result.code, `${variant}: ${result.err}`).toBe(EXIT.STALE);
-      expect(result.err).toContain(`${address}: service ${variant === "renamed" ? "CALCULATOR" : "CALC"} differs from the stub's CalcService:\n${expected.lines.join("\n")}\n`);
+      expect(result.err).toContain(
+        `${address}: service ${variant === "renamed" ? "CALCULATOR" : "CALC"} differs from the stub's CalcService:\n${expected.lines.join("\n")}\n`,
+      );
       expect(result.out).toBe("");
       const live = await introspectServer({ host: "127.0.0.1", port: py.port });
       expect(compareWithLive(loadStubModel(out), live.model)).toMatchObject({ ...expected.comparison, matches: false });
@@ -210,7 +222,9 @@ describe("the seed's Python server (RPyC's default attribute rules, no _rpyc_get
     const floop = await startPython("seed_server.py", ["--aliases"]);
     const renamed = await check(`127.0.0.1:${floop.port}`, SEED_STUB);
     expect(renamed.code).toBe(EXIT.STALE);
-    expect(renamed.err).toContain("  changed: formal name: MY in the stub, FLOOP on the server\n  changed: aliases: MY in the stub; FLOOP, BLOOP on the server\n");
+    expect(renamed.err).toContain(
+      "  changed: formal name: MY in the stub, FLOOP on the server\n  changed: aliases: MY in the stub; FLOOP, BLOOP on the server\n",
+    );
     await floop.stop();
   });
 });
@@ -303,7 +317,10 @@ describe("introspecting an rpyc-ts server", () => {
     const server = await serve(InventoryService);
     const { out } = await generateStub(`127.0.0.1:${server.port}`);
     const stub = (await import(pathToFileURL(path.join(out, "inventory-service.client.ts")).href)) as {
-      connectInventory(host: string, port: number): Promise<Connection<{ add(i: string): Promise<unknown>; total(): Promise<unknown>; size: PromiseLike<unknown> }>>;
+      connectInventory(
+        host: string,
+        port: number,
+      ): Promise<Connection<{ add(i: string): Promise<unknown>; total(): Promise<unknown>; size: PromiseLike<unknown> }>>;
     };
     const conn = await stub.connectInventory("127.0.0.1", server.port);
     try {

@@ -63,7 +63,16 @@ describe("Python services: discovery", () => {
     ["import rpyc\nclass S(object, rpyc.Service, metaclass=type): pass"],
   ])("finds a service deriving from rpyc's Service: %s", async (text) => {
     const svc = await service(text);
-    expect(svc).toMatchObject({ origin: "python", className: "S", name: "S", aliases: ["S"], explicitAliases: false, module: "svc.py", exportName: "S", bases: [] });
+    expect(svc).toMatchObject({
+      origin: "python",
+      className: "S",
+      name: "S",
+      aliases: ["S"],
+      explicitAliases: false,
+      module: "svc.py",
+      exportName: "S",
+      bases: [],
+    });
     expect(svc.location).toEqual({ file: "svc.py", line: text.split("\n").length, column: 7 });
   });
 
@@ -196,7 +205,9 @@ describe("Python services: members", () => {
     expect(g!.keywordRest).toBeUndefined();
     expect(g!.doc).toMatch(/^Keyword-only: `only` \(bool\) = False;/);
     // Keyword arguments typed like arguments (the client sends them); a method without any has neither field.
-    const h = (await service("import rpyc\nclass S(rpyc.Service):\n    def exposed_h(self, *, xs: list[int], **more: str): ...\n    def exposed_i(self, a): ...\n")).methods;
+    const h = (
+      await service("import rpyc\nclass S(rpyc.Service):\n    def exposed_h(self, *, xs: list[int], **more: str): ...\n    def exposed_i(self, a): ...\n")
+    ).methods;
     expect(h[0]!.keywordOnly![0]!.type).toEqual(union({ kind: "array", element: INT }, netref("builtins.list", INT)));
     expect(h[0]!.keywordRest!.type).toEqual(STR);
     expect(Object.keys(h[1]!)).not.toContain("keywordOnly");
@@ -271,7 +282,10 @@ describe("Python services: hints -> WireTypes (as Python RPyC sends values)", ()
     [
       "list[list[int]]",
       netref("builtins.list", netref("builtins.list", INT)),
-      union({ kind: "array", element: union({ kind: "array", element: INT }, netref("builtins.list", INT)) }, netref("builtins.list", netref("builtins.list", INT))),
+      union(
+        { kind: "array", element: union({ kind: "array", element: INT }, netref("builtins.list", INT)) },
+        netref("builtins.list", netref("builtins.list", INT)),
+      ),
     ],
     ["Sequence[str]", union({ kind: "array", element: STR }, netref("builtins.list", STR))],
     ["dict[str, int]", netref("builtins.dict", STR, INT), union(netref("builtins.dict", STR, INT), netref("rpyc_ts.Map", STR, INT))],
@@ -281,7 +295,10 @@ describe("Python services: hints -> WireTypes (as Python RPyC sends values)", ()
     [
       "dict[str, list[int]]",
       netref("builtins.dict", STR, netref("builtins.list", INT)),
-      union(netref("builtins.dict", STR, netref("builtins.list", INT)), netref("rpyc_ts.Map", STR, union({ kind: "array", element: INT }, netref("builtins.list", INT)))),
+      union(
+        netref("builtins.dict", STR, netref("builtins.list", INT)),
+        netref("rpyc_ts.Map", STR, union({ kind: "array", element: INT }, netref("builtins.list", INT))),
+      ),
     ],
     ["dict", netref("builtins.dict"), union(netref("builtins.dict"), netref("rpyc_ts.Map"))],
     ["set[int]", netref("builtins.set", INT), union(netref("builtins.set", INT), netref("rpyc_ts.Set", INT))],
@@ -315,8 +332,18 @@ describe("Python services: hints -> WireTypes (as Python RPyC sends values)", ()
       returns: { kind: "undefined" },
     });
     // Returned to the client, the function is called with arguments the client sends.
-    expect(result).toEqual({ ...argument, params: [argument.kind === "function" ? argument.params[0] : undefined, { name: "arg1", type: union({ kind: "array", element: STR }, netref("builtins.list", STR)), optional: false, rest: false }] });
-    expect((await hint("typing.Callable[..., int]", "import typing")).result).toEqual({ kind: "function", params: [{ name: "args", type: { kind: "array", element: UNKNOWN }, optional: false, rest: true }], returns: INT });
+    expect(result).toEqual({
+      ...argument,
+      params: [
+        argument.kind === "function" ? argument.params[0] : undefined,
+        { name: "arg1", type: union({ kind: "array", element: STR }, netref("builtins.list", STR)), optional: false, rest: false },
+      ],
+    });
+    expect((await hint("typing.Callable[..., int]", "import typing")).result).toEqual({
+      kind: "function",
+      params: [{ name: "args", type: { kind: "array", element: UNKNOWN }, optional: false, rest: true }],
+      returns: INT,
+    });
   });
 
   it("dataclasses, TypedDicts, services and other classes of the given files", async () => {
@@ -351,7 +378,14 @@ describe("Python services: hints -> WireTypes (as Python RPyC sends values)", ()
     ]);
     const f = svc.methods[0]!;
     const typedDict = (name: string): WireType => netref("builtins.dict", { kind: "ref", name });
-    expect(f.params.map((p) => p.type)).toEqual([netref("A"), netref("B"), union(typedDict("Movie"), netref("rpyc_ts.Map")), union(typedDict("Sequel"), netref("rpyc_ts.Map")), netref("Other"), netref("Plain")]);
+    expect(f.params.map((p) => p.type)).toEqual([
+      netref("A"),
+      netref("B"),
+      union(typedDict("Movie"), netref("rpyc_ts.Map")),
+      union(typedDict("Sequel"), netref("rpyc_ts.Map")),
+      netref("Other"),
+      netref("Plain"),
+    ]);
     expect(f.returns).toEqual({ kind: "tuple", elements: [netref("A"), typedDict("Movie"), netref("Other")], minLength: 3 });
   });
 
@@ -394,7 +428,8 @@ describe("Python services: hints -> WireTypes (as Python RPyC sends values)", ()
   it("type aliases and classes imported from another given file", async () => {
     const found = await services({
       "types_.py": "from dataclasses import dataclass\nUserId = int\nNames = list[str]\n@dataclass\nclass User:\n    id: UserId\n",
-      "svc.py": "import rpyc\nfrom types_ import User, UserId, Names\nimport types_\nclass S(rpyc.Service):\n    def exposed_f(self, u: UserId) -> tuple[User, types_.User, Names]: ...\n",
+      "svc.py":
+        "import rpyc\nfrom types_ import User, UserId, Names\nimport types_\nclass S(rpyc.Service):\n    def exposed_f(self, u: UserId) -> tuple[User, types_.User, Names]: ...\n",
     });
     const f = found[0]!.methods[0]!;
     expect(f.params[0]!.type).toEqual(INT);
@@ -445,7 +480,9 @@ describe("Python services: diagnostics with file:line:col", () => {
   });
 
   it("two services with one name, a syntax error, and sources that match nothing", async () => {
-    expect(await diagnostics({ "a.py": "import rpyc\nclass EchoService(rpyc.Service): pass\n", "b.py": "import rpyc\nclass Echo(rpyc.Service): pass\n" })).toEqual([
+    expect(
+      await diagnostics({ "a.py": "import rpyc\nclass EchoService(rpyc.Service): pass\n", "b.py": "import rpyc\nclass Echo(rpyc.Service): pass\n" }),
+    ).toEqual([
       "a.py:2:7: error RPYC_DUPLICATE_SERVICE_NAME: service EchoService's name 'ECHO' is already used by Echo (b.py:2:7)\n  hint: give one of them a different name with ALIASES = [\"...\"]",
     ]);
     expect(await diagnostics({ "bad.py": "import rpyc\nclass S(rpyc.Service):\n    def exposed_f(self:\n" })).toEqual([
@@ -535,7 +572,9 @@ describe("rpyc-gen with Python sources", () => {
     const first = io();
     expect((await run(["fixtures/python-seed/my_service.py", "-o", out], first)).code).toBe(EXIT.OK);
     expect(first.out).toMatch(/MyService -> .*\(3 written/);
-    expect(readFileSync(path.join(REPO, out, "my-service.client.ts"), "utf8")).toBe(readFileSync(path.join(REPO, "fixtures/python-seed/expected/my-service.client.ts"), "utf8"));
+    expect(readFileSync(path.join(REPO, out, "my-service.client.ts"), "utf8")).toBe(
+      readFileSync(path.join(REPO, "fixtures/python-seed/expected/my-service.client.ts"), "utf8"),
+    );
     const check = io();
     expect((await run(["fixtures/python-seed/*.py", "-o", out, "--check"], check)).code).toBe(EXIT.OK);
   });
@@ -550,7 +589,8 @@ describe("rpyc-gen with Python sources", () => {
 
   it("--watch re-extracts the Python sources when one changes", async () => {
     const source = path.join(scratch, "calc_service.py");
-    const body = (extra: string): string => `import rpyc\nclass CalcService(rpyc.Service):\n    def exposed_add(self, a: int, b: int) -> int:\n        return a + b\n${extra}`;
+    const body = (extra: string): string =>
+      `import rpyc\nclass CalcService(rpyc.Service):\n    def exposed_add(self, a: int, b: int) -> int:\n        return a + b\n${extra}`;
     writeFileSync(source, body(""));
     const watched = path.join(out, "watched");
     const console = io();
@@ -560,7 +600,9 @@ describe("rpyc-gen with Python sources", () => {
       const regenerated = watcher!.nextRun();
       writeFileSync(source, body("    def exposed_sub(self, a: int, b: int) -> int:\n        return a - b\n"));
       expect(await regenerated).toBe(EXIT.OK);
-      expect(readFileSync(path.join(REPO, watched, "calc-service.client.ts"), "utf8")).toContain("exposed_sub(a: number | bigint, b: number | bigint): number | bigint;");
+      expect(readFileSync(path.join(REPO, watched, "calc-service.client.ts"), "utf8")).toContain(
+        "exposed_sub(a: number | bigint, b: number | bigint): number | bigint;",
+      );
     } finally {
       await watcher!.close();
     }
@@ -582,9 +624,12 @@ describe("rpyc-gen with Python sources", () => {
 describe("Python stubs: dataclass and TypedDict interfaces across services", () => {
   it("the first stub (className order) that needs one declares it, the others import it, index.ts re-exports it once", async () => {
     const { model, diagnostics: found } = await extractPythonFromTexts({
-      "shared.py": "from dataclasses import dataclass\nfrom typing import TypedDict\n@dataclass\nclass Item:\n    name: str\nclass Stock(TypedDict):\n    count: int\n",
-      "a.py": "import rpyc\nfrom shared import Item, Stock\nclass AService(rpyc.Service):\n    def exposed_item(self) -> Item: ...\n    def exposed_stock(self) -> Stock: ...\n",
-      "b.py": "import rpyc\nfrom shared import Item, Stock\nclass BService(rpyc.Service):\n    def exposed_items(self) -> list[Item]: ...\n    def exposed_stocks(self) -> dict[str, Stock]: ...\n",
+      "shared.py":
+        "from dataclasses import dataclass\nfrom typing import TypedDict\n@dataclass\nclass Item:\n    name: str\nclass Stock(TypedDict):\n    count: int\n",
+      "a.py":
+        "import rpyc\nfrom shared import Item, Stock\nclass AService(rpyc.Service):\n    def exposed_item(self) -> Item: ...\n    def exposed_stock(self) -> Stock: ...\n",
+      "b.py":
+        "import rpyc\nfrom shared import Item, Stock\nclass BService(rpyc.Service):\n    def exposed_items(self) -> list[Item]: ...\n    def exposed_stocks(self) -> dict[str, Stock]: ...\n",
     });
     expect(found).toEqual([]);
     const files = new Map(emitAll(model, { root: "/src", outDir: "/src/out" }).map((f) => [f.path, f.contents]));

@@ -5,7 +5,19 @@
 // never executed: each `@ts-expect-error` line fails the type check if it compiles.
 
 import { describe, expectTypeOf, it } from "vitest";
-import { FrozenSet, kwargs, type Connection, type NetrefBase, type RemoteAttribute, type RemoteDict, type RemoteFunction, type RemoteInstance, type RemoteList, type RemoteSet, type RemoteTypedDict } from "../../runtime/index.js";
+import {
+  FrozenSet,
+  kwargs,
+  type Connection,
+  type NetrefBase,
+  type RemoteAttribute,
+  type RemoteDict,
+  type RemoteFunction,
+  type RemoteInstance,
+  type RemoteList,
+  type RemoteSet,
+  type RemoteTypedDict,
+} from "../../runtime/index.js";
 import { connectInventory, type AuditedRemote, type BaseRemote, type InventoryRemote } from "../../fixtures/python-inheritance/expected/index.js";
 import { connectMy, type MyRemote } from "../../fixtures/python-seed/expected/index.js";
 import { connectShop, type Delivery, type Item, type Shelf, type ShopRemote, type Stock } from "../../fixtures/python-typed/expected/index.js";

@@ -93,7 +93,10 @@ async function packRuntime(npm: OfflineNpm, stage: string, pkgs: string): Promis
   if (distIsFresh()) {
     cpSync(path.join(REPO, "dist"), path.join(stage, "dist"), { recursive: true });
   } else {
-    const build = await runNode([TSC, "-p", "tsconfig.build.json", "--outDir", path.join(stage, "dist"), "--pretty", "false"], { cwd: REPO, timeoutMs: 120_000 });
+    const build = await runNode([TSC, "-p", "tsconfig.build.json", "--outDir", path.join(stage, "dist"), "--pretty", "false"], {
+      cwd: REPO,
+      timeoutMs: 120_000,
+    });
     // Exit 2 is "type errors, outputs written": type errors are the typecheck's business
     // (`npm test` runs it first); this test needs the emitted JavaScript and declarations.
     const emitted = build.code === 2 && existsSync(path.join(stage, "dist", "runtime", "index.js"));
@@ -131,7 +134,8 @@ async function packDir(npm: OfflineNpm, dir: string, pkgs: string): Promise<stri
 async function installConsumer(npm: OfflineNpm, consumer: string, runtimeTgz: string, sdkTgz: string): Promise<void> {
   mkdirSync(consumer, { recursive: true });
   const spec = (tgz: string): string => `file:${path.relative(consumer, tgz).split(path.sep).join("/")}`;
-  const manifest = (deps: Record<string, string>): string => `${JSON.stringify({ name: "sdk-consumer", version: "1.0.0", private: true, type: "module", dependencies: deps }, null, 2)}\n`;
+  const manifest = (deps: Record<string, string>): string =>
+    `${JSON.stringify({ name: "sdk-consumer", version: "1.0.0", private: true, type: "module", dependencies: deps }, null, 2)}\n`;
   writeFileSync(path.join(consumer, "package.json"), manifest({ [SDK_NAME]: spec(sdkTgz) }));
   await npm(["install", "--ignore-scripts", "--legacy-peer-deps", "--no-package-lock"], consumer);
   extractTarball(runtimeTgz, path.join(consumer, "node_modules", "rpyc-ts"));
@@ -373,7 +377,11 @@ describe("the SDK package, packed and installed like an npm package", () => {
     expect(npm.registry.requests).toEqual([]);
     const manifest = readJson<PackageJson>(path.join(consumer, "package.json"));
     expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual([SDK_NAME, "rpyc-ts"]);
-    expect(readdirSync(path.join(consumer, "node_modules")).filter((n) => !n.startsWith(".")).sort()).toEqual(["@acme", "rpyc-ts"]);
+    expect(
+      readdirSync(path.join(consumer, "node_modules"))
+        .filter((n) => !n.startsWith("."))
+        .sort(),
+    ).toEqual(["@acme", "rpyc-ts"]);
     expect(readdirSync(path.join(consumer, "node_modules", "@acme"))).toEqual(["seed-sdk"]);
     // The extracted rpyc-ts is the one packed here, and satisfies the SDK's peer range (^x.y.z).
     expect(readJson<PackageJson>(path.join(consumer, "node_modules", "rpyc-ts", "package.json")).version).toBe(RUNTIME_VERSION);
@@ -416,7 +424,10 @@ describe("the SDK package, packed and installed like an npm package", () => {
     });
     expect(shop.tagCounts).toEqual({ cotton: 1, sale: 2 });
     // The SDK's schema refuses a bad argument before it is sent, naming the parameter and field.
-    expect(shop.badItem).toMatchObject({ schemaError: true, message: expect.stringMatching(/^place\(\) argument 'items'.*qty.*expected number, got string "two"/) });
+    expect(shop.badItem).toMatchObject({
+      schemaError: true,
+      message: expect.stringMatching(/^place\(\) argument 'items'.*qty.*expected number, got string "two"/),
+    });
     expect(shop.restock).toMatchObject({ name: "AttributeError", message: expect.stringContaining("restock") });
     // A client without the schema: the server's dispatch table refuses it, naming the parameter.
     expect(result.raw!.shout).toMatchObject({ name: "TypeError", message: expect.stringContaining("shout() argument 'word': expected string, got number 42") });
@@ -431,7 +442,10 @@ describe("the SDK package, packed and installed like an npm package", () => {
     const errors = [...ran.stdout.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+):/gm)].map((m) => ({ file: m[1], line: Number(m[2]), code: m[3] }));
     // The README's examples (one per service) check too: they contribute no errors.
     expect(readdirSync(consumer).filter((f) => /^readme-example-\d+\.ts$/.test(f))).toHaveLength(2);
-    expect(errors.map((e) => `${e.file}:${e.line}`), ran.stdout + ran.stderr).toEqual(marked.map((m) => `consumer.ts:${m.line}`));
+    expect(
+      errors.map((e) => `${e.file}:${e.line}`),
+      ran.stdout + ran.stderr,
+    ).toEqual(marked.map((m) => `consumer.ts:${m.line}`));
     for (const [i, mark] of marked.entries()) if (mark.code) expect(errors[i]!.code, `line ${mark.line}`).toBe(mark.code);
     expect(ran.stdout).toMatch(/consumer\.ts\(\d+,\d+\): error TS2339: Property 'get_question' does not exist on type 'MyRemote'/);
     expect(ran.stdout).toMatch(/consumer\.ts\(\d+,\d+\): error TS2339: Property 'restock' does not exist on type 'ShopRemote'/);
@@ -443,8 +457,15 @@ describe("the SDK package, packed and installed like an npm package", () => {
   it("the installed SDK's declarations type-check on their own", async () => {
     const checked = await typecheck!.declarations;
     const sdkDist = path.join(consumer, "node_modules", "@acme", "seed-sdk", "dist");
-    const sdkFiles = checked.stdout.split("\n").map((line) => line.trim()).filter((line) => line.includes("@acme/seed-sdk") && line.endsWith(".d.ts"));
-    expect(sdkFiles.map((file) => path.basename(file)).sort()).toEqual(readdirSync(sdkDist).filter((f) => f.endsWith(".d.ts")).sort());
+    const sdkFiles = checked.stdout
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line.includes("@acme/seed-sdk") && line.endsWith(".d.ts"));
+    expect(sdkFiles.map((file) => path.basename(file)).sort()).toEqual(
+      readdirSync(sdkDist)
+        .filter((f) => f.endsWith(".d.ts"))
+        .sort(),
+    );
     // rpyc-ts's declarations are in the program too: they must be the ones installed.
     expect(checked.stdout).toContain(path.join("node_modules", "rpyc-ts", "dist", "runtime", "index.d.ts").split(path.sep).join("/"));
     const sdkErrors = checked.stdout.split("\n").filter((line) => line.includes("@acme/seed-sdk") && line.includes("error TS"));

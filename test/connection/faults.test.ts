@@ -10,16 +10,7 @@ import net, { type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import * as C from "../../runtime/wire/consts.js";
-import {
-  AsyncResultTimeout,
-  Connection,
-  ConnectionClosedError,
-  Service,
-  SocketStream,
-  isRemoteException,
-  release,
-  withOptions,
-} from "../../runtime/index.js";
+import { AsyncResultTimeout, Connection, ConnectionClosedError, Service, SocketStream, isRemoteException, release, withOptions } from "../../runtime/index.js";
 import { FaultProxy } from "../helpers/fault-proxy.js";
 import { sessionOf } from "../../runtime/connection/connection.js";
 import { startPython } from "../helpers/python.js";
@@ -619,7 +610,11 @@ describe("backpressure", () => {
   it.each([
     { MAX_WRITE: 64 * 1024, BLOB: 32 * 1024, REQUESTS: 800 },
     { MAX_WRITE: 1024, BLOB: 4 * 1024, REQUESTS: 2500 },
-  ])("a client that never reads: the server's write buffer stays near maxWriteBuffer ($MAX_WRITE) and it stops reading; others are unaffected; everything is served once it reads", async ({ MAX_WRITE, BLOB, REQUESTS }) => {
+  ])("a client that never reads: the server's write buffer stays near maxWriteBuffer ($MAX_WRITE) and it stops reading; others are unaffected; everything is served once it reads", async ({
+    MAX_WRITE,
+    BLOB,
+    REQUESTS,
+  }) => {
     const service = new Blobs();
     const server = await serve(service, { protocolConfig: { maxWriteBuffer: MAX_WRITE, compress: false } });
     const peer = await RawPeer.connect(server.port);
@@ -638,7 +633,15 @@ describe("backpressure", () => {
       frames.push(
         messageFrame(C.MSG_REQUEST, seq, [
           C.HANDLE_CALLATTR,
-          [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, rootPack], [C.LABEL_VALUE, "blob"], [C.LABEL_VALUE, [BLOB]], [C.LABEL_VALUE, []]]],
+          [
+            C.LABEL_TUPLE,
+            [
+              [C.LABEL_LOCAL_REF, rootPack],
+              [C.LABEL_VALUE, "blob"],
+              [C.LABEL_VALUE, [BLOB]],
+              [C.LABEL_VALUE, []],
+            ],
+          ],
         ]),
       );
     }

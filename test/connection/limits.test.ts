@@ -5,13 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import * as C from "../../runtime/wire/consts.js";
-import {
-  LimitExceededError,
-  Service,
-  isLimitExceededError,
-  isRpycError,
-  type Connection,
-} from "../../runtime/index.js";
+import { LimitExceededError, Service, isLimitExceededError, isRpycError, type Connection } from "../../runtime/index.js";
 import { resolveConfig } from "../../runtime/connection/config.js";
 import { RawPeer, messageFrame } from "../helpers/raw-peer.js";
 import { connectTo, eventually, serve, sleep } from "../helpers/servers.js";
@@ -152,13 +146,23 @@ describe("maxQueuedBytes", () => {
         return (serverConn!.root as unknown as { answer(): Promise<unknown> }).answer();
       }
     }
-    const server = await serve(AsksClient, { protocolConfig: { maxConcurrentRequests: 1, maxQueuedBytes: MAX_QUEUED, compress: false, sync_request_timeout: 1.5 } });
+    const server = await serve(AsksClient, {
+      protocolConfig: { maxConcurrentRequests: 1, maxQueuedBytes: MAX_QUEUED, compress: false, sync_request_timeout: 1.5 },
+    });
     const peer = await RawPeer.connect(server.port);
     peer.request(0, C.HANDLE_GETROOT, [C.LABEL_VALUE, []]);
     const [, , rootBoxed] = await peer.nextMatching((m) => m[0] === C.MSG_REPLY && m[1] === 0, 2000, "the root");
     const rootPack = (rootBoxed as readonly [number, unknown])[1];
     // ask() takes the only slot and waits for our root, which we do not give yet.
-    peer.request(1, C.HANDLE_CALLATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, rootPack as never], [C.LABEL_VALUE, "ask"], [C.LABEL_VALUE, []], [C.LABEL_VALUE, []]]]);
+    peer.request(1, C.HANDLE_CALLATTR, [
+      C.LABEL_TUPLE,
+      [
+        [C.LABEL_LOCAL_REF, rootPack as never],
+        [C.LABEL_VALUE, "ask"],
+        [C.LABEL_VALUE, []],
+        [C.LABEL_VALUE, []],
+      ],
+    ]);
     const getroot = await peer.nextMatching((m) => m[0] === C.MSG_REQUEST, 2000, "the server's GETROOT");
     expect((getroot[2] as readonly unknown[])[0]).toBe(C.HANDLE_GETROOT);
     expect(serverConn!.stats().pendingRequests).toBe(1);

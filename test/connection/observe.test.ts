@@ -77,10 +77,14 @@ function record<T>(conn: Connection<T>) {
 
 /** Waits until both ends have seen all of each other's bytes (no traffic in flight). */
 async function quiescent<A, B>(a: Connection<A>, b: Connection<B>): Promise<[ConnectionStats, ConnectionStats]> {
-  await eventually(() => {
-    const [x, y] = [a.stats(), b.stats()];
-    return x.bytesOut === y.bytesIn && y.bytesOut === x.bytesIn && x.pendingRequests === 0 && y.pendingRequests === 0;
-  }, 3000, "the two ends to agree");
+  await eventually(
+    () => {
+      const [x, y] = [a.stats(), b.stats()];
+      return x.bytesOut === y.bytesIn && y.bytesOut === x.bytesIn && x.pendingRequests === 0 && y.pendingRequests === 0;
+    },
+    3000,
+    "the two ends to agree",
+  );
   return [a.stats(), b.stats()];
 }
 
@@ -296,7 +300,12 @@ describe("events", () => {
     ]);
     expect(open.size).toBe(0);
     expect(unmatched).toEqual([]);
-    expect(ended.filter((s) => !s.ok).map((s) => s.name).sort()).toEqual(["fail", "slow"]);
+    expect(
+      ended
+        .filter((s) => !s.ok)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["fail", "slow"]);
     expect(ended.filter((s) => s.handler !== C.HANDLE_DEL)).toHaveLength(6); // five calls plus the server's callback into us
   });
 });

@@ -8,7 +8,13 @@ import { load, type PyValue } from "../../runtime/index.js";
 
 const VECTORS_DIR = new URL("../vectors/", import.meta.url);
 
-export const SESSION_FILES = ["session-a-seed.json", "session-b-callback.json", "session-c-large.json", "session-d-exception.json", "session-e-misc.json"] as const;
+export const SESSION_FILES = [
+  "session-a-seed.json",
+  "session-b-callback.json",
+  "session-c-large.json",
+  "session-d-exception.json",
+  "session-e-misc.json",
+] as const;
 
 interface SessionFile {
   frames: { dir: "c2s" | "s2c"; hex: string; compressed: number }[];

@@ -4,7 +4,19 @@
 // Replay a failure with the printed seed: RPYC_FUZZ_SEED=0x... npx vitest run test/fuzz
 
 import { describe, expect, it } from "vitest";
-import { BRINE_DECODERS, BRINE_VARIANTS, checkBrineInput, confirmedOverrun, FRAME_DECODERS, fuzzBrine, fuzzFrames, largeBrineInputs, loadBudgetMs, withoutStacks, type BrineFuzzStats } from "./decoders.js";
+import {
+  BRINE_DECODERS,
+  BRINE_VARIANTS,
+  checkBrineInput,
+  confirmedOverrun,
+  FRAME_DECODERS,
+  fuzzBrine,
+  fuzzFrames,
+  largeBrineInputs,
+  loadBudgetMs,
+  withoutStacks,
+  type BrineFuzzStats,
+} from "./decoders.js";
 import { DEFAULT_BRINE_LIMITS, ProtocolError } from "../../runtime/index.js";
 import { fuzzScale, fuzzSeed, seedHex } from "./seed.js";
 

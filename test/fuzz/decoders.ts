@@ -30,7 +30,9 @@ export interface FrameDecoderImpl {
 }
 
 /** Every brine decoder to fuzz. The native codec goes here: `{ name: "native", load: (d, m) => native.load(d, { maxDepth: m }) }`. */
-export const BRINE_DECODERS: readonly BrineDecoder[] = [{ name: "brine (TypeScript)", load: (data, maxDepth) => load(data, { ...DEFAULT_BRINE_LIMITS, maxDepth }) }];
+export const BRINE_DECODERS: readonly BrineDecoder[] = [
+  { name: "brine (TypeScript)", load: (data, maxDepth) => load(data, { ...DEFAULT_BRINE_LIMITS, maxDepth }) },
+];
 
 /** Every frame decoder to fuzz. */
 export const FRAME_DECODERS: readonly FrameDecoderImpl[] = [{ name: "FrameDecoder (TypeScript)", create: (max) => new FrameDecoder(max) }];
@@ -65,7 +67,11 @@ export function canon(value: unknown, depth = 0): string {
   if (value instanceof Uint8Array) return `y${hex(value)}`;
   if (value instanceof Complex) return `c(${numText(value.real)},${numText(value.imag)})`;
   if (value instanceof Slice) return `sl(${canon(value.start, depth + 1)},${canon(value.stop, depth + 1)},${canon(value.step, depth + 1)})`;
-  if (value instanceof FrozenSet) return `fs(${[...(value as FrozenSet<unknown>)].map((v) => canon(v, depth + 1)).sort().join(",")})`;
+  if (value instanceof FrozenSet)
+    return `fs(${[...(value as FrozenSet<unknown>)]
+      .map((v) => canon(v, depth + 1))
+      .sort()
+      .join(",")})`;
   if (typeof value === "object" && value !== null && "value" in value) return `n${numText((value as { value: number }).value)}`; // Float
   return `?${Object.prototype.toString.call(value)}`;
 }
@@ -147,7 +153,12 @@ export function checkBrineInput(decoder: BrineDecoder, bytes: Uint8Array, seed: 
     value = decoder.load(bytes, maxDepth);
   } catch (err) {
     if (err instanceof ProtocolError) return false;
-    throw new FuzzFailure(`${decoder.name}: load threw ${(err as Error)?.name ?? typeof err} instead of a ProtocolError`, seed, hex(bytes), String((err as Error)?.stack ?? err));
+    throw new FuzzFailure(
+      `${decoder.name}: load threw ${(err as Error)?.name ?? typeof err} instead of a ProtocolError`,
+      seed,
+      hex(bytes),
+      String((err as Error)?.stack ?? err),
+    );
   }
   // Whatever was accepted is a brine value: it dumps, and loads back to the same value.
   // dump is deterministic and tells int from float, -0 from 0, bytes from str, so equal
@@ -161,7 +172,12 @@ export function checkBrineInput(decoder: BrineDecoder, bytes: Uint8Array, seed: 
     throw new FuzzFailure(`${decoder.name}: an accepted value does not survive dump + load`, seed, hex(bytes), String((err as Error)?.stack ?? err));
   }
   if (!dump(again).equals(first)) {
-    throw new FuzzFailure(`${decoder.name}: load(dump(load(x))) differs from load(x)`, seed, hex(bytes), `${canon(value).slice(0, 500)} vs ${canon(again).slice(0, 500)}`);
+    throw new FuzzFailure(
+      `${decoder.name}: load(dump(load(x))) differs from load(x)`,
+      seed,
+      hex(bytes),
+      `${canon(value).slice(0, 500)} vs ${canon(again).slice(0, 500)}`,
+    );
   }
   return true;
 }
@@ -255,7 +271,8 @@ export function largeBrineInputs(): { what: string; bytes: Buffer }[] {
     b.writeUInt32BE(n >>> 0);
     return b;
   };
-  const intText = (digits: number, sign = ""): Buffer => Buffer.concat([Buffer.from([0x17]), u32(digits + sign.length), Buffer.from(sign), Buffer.alloc(digits, 0x37)]);
+  const intText = (digits: number, sign = ""): Buffer =>
+    Buffer.concat([Buffer.from([0x17]), u32(digits + sign.length), Buffer.from(sign), Buffer.alloc(digits, 0x37)]);
   return [
     { what: "int of 4300 digits (Python's limit)", bytes: intText(4300) },
     { what: "int of -4300 digits", bytes: intText(4300, "-") },
@@ -270,7 +287,10 @@ export function largeBrineInputs(): { what: string; bytes: Buffer }[] {
     { what: "frozenset of 200,000 distinct ints", bytes: dump(new FrozenSet(Array.from({ length: 200_000 }, (_, i) => i))) },
     { what: "nesting of 1,000,000 one-tuples", bytes: Buffer.concat([Buffer.alloc(1_000_000, 0x10), Buffer.from([0x50])]) },
     { what: "nesting of 1,000,000 str tags", bytes: Buffer.concat([Buffer.alloc(1_000_000, 0x08), Buffer.from([0x01])]) },
-    { what: "nesting of 500,000 frozenset-of-tuple", bytes: Buffer.concat([Buffer.alloc(1_000_000, 0x1a).map((_, i) => (i % 2 ? 0x10 : 0x1a)), Buffer.from([0x50])]) },
+    {
+      what: "nesting of 500,000 frozenset-of-tuple",
+      bytes: Buffer.concat([Buffer.alloc(1_000_000, 0x1a).map((_, i) => (i % 2 ? 0x10 : 0x1a)), Buffer.from([0x50])]),
+    },
     { what: "every session payload", bytes: dump(BRINE_SEEDS.map((b) => new Uint8Array(b))) },
   ];
 }
@@ -323,8 +343,7 @@ export function frameStreamInput(seed: number, index: number): { stream: Buffer;
       // Compressed filler around the limit (a zip bomb when above it); large limits get a 64 KiB filler.
       const size = maxFrameSize <= 4096 ? Math.max(1, maxFrameSize + rng.range(-2, 2)) : 65536;
       parts.push(frameOf(filler(size), 1));
-    }
-    else parts.push(mutateBytes(rng, frameOf(payload), 3).bytes);
+    } else parts.push(mutateBytes(rng, frameOf(payload), 3).bytes);
   }
   const stream = Buffer.concat(parts);
   // Random chunking: byte by byte, a few pieces, or all at once.
@@ -364,7 +383,13 @@ export interface FrameFuzzStats {
  * the payloads it returns are the reference's (a prefix of them if it fails), it fails iff
  * the reference does, with the same kind of error, and it never throws anything else.
  */
-export function checkFrameStream(impl: FrameDecoderImpl, stream: Buffer, chunks: readonly number[], maxFrameSize: number, seed: number): { frames: number; refused: boolean } {
+export function checkFrameStream(
+  impl: FrameDecoderImpl,
+  stream: Buffer,
+  chunks: readonly number[],
+  maxFrameSize: number,
+  seed: number,
+): { frames: number; refused: boolean } {
   const expected = referenceFrames(stream, maxFrameSize);
   const decoder = impl.create(maxFrameSize);
   const got: Buffer[] = [];

@@ -56,7 +56,15 @@ class FuzzService extends Service {
 }
 
 /** Operators after which the stream is out of sync: nothing after them is read as sent. */
-const BREAKS_FRAMING: ReadonlySet<FrameOp> = new Set<FrameOp>(["length-smaller", "length-larger", "length-huge", "length-zero", "truncate-frame", "splice-frames", "garbage-raw"]);
+const BREAKS_FRAMING: ReadonlySet<FrameOp> = new Set<FrameOp>([
+  "length-smaller",
+  "length-larger",
+  "length-huge",
+  "length-zero",
+  "truncate-frame",
+  "splice-frames",
+  "garbage-raw",
+]);
 
 /** A ThreadedServer that adds up the frames its closed connections read (Connection.stats().framesIn). */
 class CountingServer extends ThreadedServer {

@@ -26,7 +26,26 @@ export const KNOWN_TAGS: readonly number[] = [
   0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b,
 ];
 /** Bytes worth trying anywhere: every tag, immediate-int bounds, unknown tags, length extremes. */
-export const INTERESTING_BYTES: readonly number[] = [...KNOWN_TAGS, 0x07, 0x09, 0x1c, 0x1f, 0x20, 0x4f, 0x50, 0x51, 0xef, 0xf0, 0xff, 0x7f, 0x80, 0x0a, 0x2d, 0x30, 0x39];
+export const INTERESTING_BYTES: readonly number[] = [
+  ...KNOWN_TAGS,
+  0x07,
+  0x09,
+  0x1c,
+  0x1f,
+  0x20,
+  0x4f,
+  0x50,
+  0x51,
+  0xef,
+  0xf0,
+  0xff,
+  0x7f,
+  0x80,
+  0x0a,
+  0x2d,
+  0x30,
+  0x39,
+];
 /** Tag families: a swap within a family keeps the shape plausible; across families it does not. */
 const TAG_FAMILIES: readonly (readonly number[])[] = [
   [0x01, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f],
@@ -266,11 +285,41 @@ export function randomBytes(rng: Rng, maxLength = 64): Buffer {
 
 /** Malformed or borderline int texts (Python's int() accepts some of these; we must not crash on any). */
 const INT_TEXTS: readonly string[] = [
-  "", "-", "+", "--1", "+1", " 1", "1 ", "1_000", "0x10", "1e3", "1.0", "007", "-0", "0", "٣", "１", "9".repeat(20), "-" + "9".repeat(30), "NaN", "Infinity",
+  "",
+  "-",
+  "+",
+  "--1",
+  "+1",
+  " 1",
+  "1 ",
+  "1_000",
+  "0x10",
+  "1e3",
+  "1.0",
+  "007",
+  "-0",
+  "0",
+  "٣",
+  "１",
+  "9".repeat(20),
+  "-" + "9".repeat(30),
+  "NaN",
+  "Infinity",
 ];
 /** Byte strings that are not valid UTF-8 (and a few that are). */
 const UTF8_CASES: readonly number[][] = [
-  [0x80], [0xc0, 0x80], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xff], [0xef, 0xbb, 0xbf], [0xf0, 0x9f, 0x98, 0x80], [0x00],
+  [0x80],
+  [0xc0, 0x80],
+  [0xc3],
+  [0xe2, 0x82],
+  [0xed, 0xa0, 0x80],
+  [0xed, 0xbf, 0xbf],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xff],
+  [0xef, 0xbb, 0xbf],
+  [0xf0, 0x9f, 0x98, 0x80],
+  [0x00],
 ];
 
 /** Bytes of one generated input, appended in place: Buffer.concat per node made generation the bottleneck. */
@@ -402,12 +451,66 @@ function shapedInto(rng: Rng, out: Out, depth: number, lieRate: number): void {
 
 /** Strings a fuzzer should try as names and values: exposed names, dunders, JS internals, odd text. */
 export const NAMES: readonly string[] = [
-  "get_answer", "exposed_get_answer", "the_real_answer_though", "get_question", "echo", "wrap", "fail", "call_me", "get_helper", "get_table",
-  "make_thing", "count", "items", "add", "value", "get_service_name", "get_service_aliases", "__len__", "__getitem__", "__setitem__",
-  "__delitem__", "__iter__", "__next__", "__eq__", "__lt__", "__cmp__", "__hash__", "__repr__", "__str__", "__enter__", "__exit__",
-  "__call__", "__class__", "__dict__", "__doc__", "__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty",
-  "__defineGetter__", "__lookupGetter__", "call", "apply", "bind", "then", "_rpyc_getattr", "_rpyc_setattr", "on_connect",
-  "on_disconnect", "exposed_", "", "x".repeat(300), "\u0000", "名前", "\u{1F600}", "a.b", "exposed___proto__", "__getattribute__",
+  "get_answer",
+  "exposed_get_answer",
+  "the_real_answer_though",
+  "get_question",
+  "echo",
+  "wrap",
+  "fail",
+  "call_me",
+  "get_helper",
+  "get_table",
+  "make_thing",
+  "count",
+  "items",
+  "add",
+  "value",
+  "get_service_name",
+  "get_service_aliases",
+  "__len__",
+  "__getitem__",
+  "__setitem__",
+  "__delitem__",
+  "__iter__",
+  "__next__",
+  "__eq__",
+  "__lt__",
+  "__cmp__",
+  "__hash__",
+  "__repr__",
+  "__str__",
+  "__enter__",
+  "__exit__",
+  "__call__",
+  "__class__",
+  "__dict__",
+  "__doc__",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "valueOf",
+  "hasOwnProperty",
+  "__defineGetter__",
+  "__lookupGetter__",
+  "call",
+  "apply",
+  "bind",
+  "then",
+  "_rpyc_getattr",
+  "_rpyc_setattr",
+  "on_connect",
+  "on_disconnect",
+  "exposed_",
+  "",
+  "x".repeat(300),
+  "\u0000",
+  "名前",
+  "\u{1F600}",
+  "a.b",
+  "exposed___proto__",
+  "__getattribute__",
 ];
 
 /** A random brine value (what the peer may legitimately send by value). */
@@ -464,7 +567,11 @@ export function randomIdPack(rng: Rng, ctx: RefContext): PyValueIn {
     case 1:
       return [base[0], base[1], 0] as PyValueIn; // "a class"
     case 2:
-      return [rng.pick(["builtins.list", "builtins.function", "builtins.method", "rpyc_ts.Object", "rpyc_ts.Function", "__main__.MyService"]), base[1], base[2]] as PyValueIn;
+      return [
+        rng.pick(["builtins.list", "builtins.function", "builtins.method", "rpyc_ts.Object", "rpyc_ts.Function", "__main__.MyService"]),
+        base[1],
+        base[2],
+      ] as PyValueIn;
     case 3:
       return [new TextEncoder().encode(String(base[0])), base[1], base[2]] as PyValueIn; // name as bytes
     case 4:
@@ -526,7 +633,8 @@ const ARITY: Readonly<Record<number, readonly [number, number]>> = {
 
 const ref = (rng: Rng, ctx: RefContext): PyValueIn => [C.LABEL_LOCAL_REF, randomIdPack(rng, ctx)];
 const val = (v: PyValueIn): PyValueIn => [C.LABEL_VALUE, v];
-const name = (rng: Rng): PyValueIn => val(rng.chance(0.9) ? rng.pick(NAMES) : rng.chance(0.5) ? new TextEncoder().encode(rng.pick(NAMES)) : randomValue(rng, 2));
+const name = (rng: Rng): PyValueIn =>
+  val(rng.chance(0.9) ? rng.pick(NAMES) : rng.chance(0.5) ? new TextEncoder().encode(rng.pick(NAMES)) : randomValue(rng, 2));
 
 /** Boxed arguments shaped for `handler` (first argument an object reference, names from NAMES...). */
 function argsFor(rng: Rng, ctx: RefContext, handler: number, n: number): PyValueIn[] {
@@ -536,13 +644,15 @@ function argsFor(rng: Rng, ctx: RefContext, handler: number, n: number): PyValue
     if (rng.chance(0.15)) arg = randomBoxed(rng, ctx, 1);
     else if (i === 0 && handler !== C.HANDLE_PING && handler !== C.HANDLE_INSPECT) arg = ref(rng, ctx);
     else if (handler === C.HANDLE_INSPECT || (handler === C.HANDLE_INSTANCECHECK && i === 1)) arg = val(randomIdPack(rng, ctx));
-    else if ((handler === C.HANDLE_GETATTR || handler === C.HANDLE_SETATTR || handler === C.HANDLE_DELATTR || handler === C.HANDLE_CALLATTR) && i === 1) arg = name(rng);
+    else if ((handler === C.HANDLE_GETATTR || handler === C.HANDLE_SETATTR || handler === C.HANDLE_DELATTR || handler === C.HANDLE_CALLATTR) && i === 1)
+      arg = name(rng);
     else if ((handler === C.HANDLE_CALL && i === 1) || (handler === C.HANDLE_CALLATTR && i === 2)) {
       arg = rng.chance(0.7) ? [C.LABEL_TUPLE, Array.from({ length: rng.size(4) }, () => randomBoxed(rng, ctx, 2))] : val(randomValue(rng, 1));
     } else if ((handler === C.HANDLE_CALL && i === 2) || (handler === C.HANDLE_CALLATTR && i === 3)) {
       arg = val(rng.chance(0.7) ? [] : rng.chance(0.5) ? [[rng.pick(NAMES), randomValue(rng, 2)]] : randomValue(rng, 1));
     } else if (handler === C.HANDLE_CMP && i === 2) arg = val(rng.pick(["__eq__", "__lt__", "__cmp__", "__proto__", "__ge__", "constructor"]));
-    else if ((handler === C.HANDLE_DEL || handler === C.HANDLE_BUFFITER) && i === 1) arg = val(rng.pick([0, 1, 2, 10, -1, 1000, 2n ** 64n, 0.5, NaN, "x", null]));
+    else if ((handler === C.HANDLE_DEL || handler === C.HANDLE_BUFFITER) && i === 1)
+      arg = val(rng.pick([0, 1, 2, 10, -1, 1000, 2n ** 64n, 0.5, NaN, "x", null]));
     else if (handler === C.HANDLE_OLDSLICING && (i === 1 || i === 2)) arg = name(rng);
     else if (handler === C.HANDLE_CTXEXIT && i === 1) arg = rng.chance(0.5) ? val(null) : [C.LABEL_REMOTE_REF, ["builtins.ValueError", 7, 0]];
     else arg = rng.chance(0.3) ? ref(rng, ctx) : val(randomValue(rng, 1));
@@ -596,7 +706,12 @@ export function randomReply(rng: Rng, ctx: RefContext, seq: PyValueIn): PyValueI
 export function retarget(rng: Rng, value: PyValue, ctx: RefContext): PyValueIn {
   if (!Array.isArray(value)) return value;
   const items = value as readonly PyValue[];
-  if (items.length === 3 && typeof items[0] === "string" && (typeof items[1] === "number" || typeof items[1] === "bigint") && (typeof items[2] === "number" || typeof items[2] === "bigint")) {
+  if (
+    items.length === 3 &&
+    typeof items[0] === "string" &&
+    (typeof items[1] === "number" || typeof items[1] === "bigint") &&
+    (typeof items[2] === "number" || typeof items[2] === "bigint")
+  ) {
     return ctx.real.length > 0 && rng.chance(0.8) ? (rng.pick(ctx.real) as PyValueIn) : (items as PyValueIn);
   }
   return items.map((item) => retarget(rng, item, ctx));
@@ -643,7 +758,8 @@ export function mutateMessage(rng: Rng, message: PyValueIn, ctx: RefContext): Py
         container.splice(index, 0, deepClone(old)); // wrong arity (one item more)
         break;
       case 5:
-        container[index] = typeof old === "number" ? rng.pick([old + 1, old - 1, -old, 0, 2 ** 53 - 1, 0.5]) : typeof old === "string" ? rng.pick(NAMES) : randomValue(rng, 3);
+        container[index] =
+          typeof old === "number" ? rng.pick([old + 1, old - 1, -old, 0, 2 ** 53 - 1, 0.5]) : typeof old === "string" ? rng.pick(NAMES) : randomValue(rng, 3);
         break;
       case 6:
         container[index] = [deepClone(old)]; // one more level

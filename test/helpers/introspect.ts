@@ -45,7 +45,15 @@ export function liveMethod(where: string, className: string, name: string, doc?:
 }
 
 export function liveAttribute(where: string, className: string, name: string): AttributeDef {
-  return { name, member: `exposed_${name}`, type: { kind: "unknown" }, readonly: true, kind: "property", declaredIn: className, location: { file: where, line: 1, column: 1 } };
+  return {
+    name,
+    member: `exposed_${name}`,
+    type: { kind: "unknown" },
+    readonly: true,
+    kind: "property",
+    declaredIn: className,
+    location: { file: where, line: 1, column: 1 },
+  };
 }
 
 export function only(model: ServiceModel): ServiceDef {

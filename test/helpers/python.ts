@@ -27,7 +27,9 @@ export function requirePythonRpyc(): void {
     const version = execFileSync(PYTHON, ["-c", "import rpyc; print(rpyc.__version__)"], { encoding: "utf8" }).trim();
     if (!version.startsWith("5.3")) throw new Error(`found rpyc ${version}, need 5.3`);
   } catch (err) {
-    throw new Error(`the interop tests need Python RPyC 5.3 at ${PYTHON}: run 'apt-get install -y python3-rpyc' (bash .ci/run does). ${(err as Error).message}`);
+    throw new Error(
+      `the interop tests need Python RPyC 5.3 at ${PYTHON}: run 'apt-get install -y python3-rpyc' (bash .ci/run does). ${(err as Error).message}`,
+    );
   }
   checked = true;
 }

@@ -70,7 +70,10 @@ export class RawPeer {
   private isClosed = false;
   private readonly closedPromise: Promise<void>;
 
-  private constructor(readonly socket: Socket, maxFrameSize = 1 << 30) {
+  private constructor(
+    readonly socket: Socket,
+    maxFrameSize = 1 << 30,
+  ) {
     this.decoder = new FrameDecoder(maxFrameSize);
     this.closedPromise = new Promise((resolve) => socket.once("close", () => resolve()));
     socket.once("close", () => {

@@ -2,22 +2,7 @@
 // the rpyc-ts client's explicit operations against a real Python server.
 
 import { describe, expect, it } from "vitest";
-import {
-  Service,
-  compare,
-  delattr,
-  dir,
-  getattr,
-  getitem,
-  hash,
-  isinstance,
-  len,
-  repr,
-  setattr,
-  setitem,
-  str,
-  type Connection,
-} from "../../runtime/index.js";
+import { Service, compare, delattr, dir, getattr, getitem, hash, isinstance, len, repr, setattr, setitem, str, type Connection } from "../../runtime/index.js";
 import { requirePythonRpyc, runPythonClient, startPython } from "../helpers/python.js";
 import { connectTo, serve } from "../helpers/servers.js";
 

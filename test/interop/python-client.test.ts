@@ -4,15 +4,7 @@
 
 import { beforeAll, describe, expect, it } from "vitest";
 import { MyService } from "../../examples/seed-service.js";
-import {
-  Float,
-  PythonException,
-  Service,
-  ValueError,
-  release,
-  type Connection,
-  type ThreadedServer,
-} from "../../runtime/index.js";
+import { Float, PythonException, Service, ValueError, release, type Connection, type ThreadedServer } from "../../runtime/index.js";
 import { requirePythonRpyc, runPythonClient } from "../helpers/python.js";
 import { eventually, serve, sleep } from "../helpers/servers.js";
 import { ALL_TYPES, type Report, type Untyped } from "./shared.js";

@@ -209,7 +209,26 @@ describe("rpyc-ts client -> Python server", () => {
         true,
         [1, [2]],
       ),
-    ).toEqual(["float", "int", "int", "int", "float", "float", "float", "complex", "frozenset", "slice", "NotImplementedType", "ellipsis", "bytes", "str", "NoneType", "NoneType", "bool", "tuple"]);
+    ).toEqual([
+      "float",
+      "int",
+      "int",
+      "int",
+      "float",
+      "float",
+      "float",
+      "complex",
+      "frozenset",
+      "slice",
+      "NotImplementedType",
+      "ellipsis",
+      "bytes",
+      "str",
+      "NoneType",
+      "NoneType",
+      "bool",
+      "tuple",
+    ]);
   });
 
   it("echoes payloads big enough to be compressed, both ways", async () => {

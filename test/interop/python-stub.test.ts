@@ -176,7 +176,10 @@ describe("python-typed: ShopService served by Python, called through its generat
     expect(await inner.__getitem__(1)).toBe(2n ** 64n);
     const all: (number | bigint)[][] = [];
     for await (const crate of crates) all.push(await collect(crate));
-    expect(all).toEqual([[1, 2], [3, 2n ** 64n]]);
+    expect(all).toEqual([
+      [1, 2],
+      [3, 2n ** 64n],
+    ]);
     // A list netref Python sent goes back to it as the list itself.
     expect(await root.sum_all(await crates.__getitem__(0))).toBe(3);
 
@@ -276,7 +279,10 @@ describe("python-inheritance: a derived Python service from another file, called
   let port = 0;
   let auditedPort = 0;
   beforeAll(async () => {
-    const [server, audited] = await Promise.all([servePython("python-inheritance/inventory.py", "InventoryService"), servePython("python-inheritance/inventory.py", "Audited")]);
+    const [server, audited] = await Promise.all([
+      servePython("python-inheritance/inventory.py", "InventoryService"),
+      servePython("python-inheritance/inventory.py", "Audited"),
+    ]);
     servers.push(server, audited);
     port = server.port;
     auditedPort = audited.port;

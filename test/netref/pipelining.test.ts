@@ -86,7 +86,10 @@ function serverSide(server: { connections: Set<Connection> }): Connection {
 }
 
 /** A Lab server and a client that agreed on the native codec (the client offers: it has a schema). */
-async function lab(codec: "auto" | "brine" = "auto", maxConcurrentRequests?: number): Promise<{ root: LabRoot; conn: Connection; server: Connection; seen: RequestEvent[] }> {
+async function lab(
+  codec: "auto" | "brine" = "auto",
+  maxConcurrentRequests?: number,
+): Promise<{ root: LabRoot; conn: Connection; server: Connection; seen: RequestEvent[] }> {
   const server = await serve(Lab, maxConcurrentRequests === undefined ? {} : { protocolConfig: { maxConcurrentRequests } });
   const conn = await connectTo(server.port, { schemas: [COUNTER_SERVICE_SCHEMA], config: { codec } });
   expect(await conn.negotiated).toBe(codec === "auto" ? "native" : "brine");

@@ -39,7 +39,12 @@ describe("rpyc-registry flags", () => {
   it("accepts RPyC's short and long flags", () => {
     const o = parseRegistryArgs(["-m", "tcp", "-p", "0", "-t", "5", "-l", "-q", "--logfile", "/tmp/x.log", "--host", HOST]);
     expect(o).toMatchObject({ mode: "TCP", port: 0, pruningTimeout: 5, allowListing: true, quiet: true, logfile: "/tmp/x.log", host: HOST });
-    expect(parseRegistryArgs(["--mode", "UDP", "--port", "1234", "--timeout", "60", "--listing", "true"])).toMatchObject({ mode: "UDP", port: 1234, pruningTimeout: 60, allowListing: true });
+    expect(parseRegistryArgs(["--mode", "UDP", "--port", "1234", "--timeout", "60", "--listing", "true"])).toMatchObject({
+      mode: "UDP",
+      port: 1234,
+      pruningTimeout: 60,
+      allowListing: true,
+    });
     expect(parseRegistryArgs(["-l", "false"]).allowListing).toBe(false);
     expect(parseRegistryArgs(["-6"])).toMatchObject({ ipv6: true, host: "::" });
   });

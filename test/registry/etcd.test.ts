@@ -295,7 +295,15 @@ describe("EtcdRegistryClient", () => {
     await a.register(["watched"], 25001, "127.0.0.1");
     await a.unregister(25001);
     await eventually(() => reports.length === 4, 5000, "the removed server");
-    expect(reports).toEqual([[], [["127.0.0.1", 25001]], [["127.0.0.1", 25001], ["127.0.0.1", 25002]], [["127.0.0.1", 25002]]]);
+    expect(reports).toEqual([
+      [],
+      [["127.0.0.1", 25001]],
+      [
+        ["127.0.0.1", 25001],
+        ["127.0.0.1", 25002],
+      ],
+      [["127.0.0.1", 25002]],
+    ]);
     expect(watch.current).toEqual([["127.0.0.1", 25002]]);
 
     await watch.close();

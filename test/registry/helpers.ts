@@ -42,7 +42,10 @@ export function fakeRegistryClock(): { advance(ms: number): void; restore(): voi
 }
 
 /** A started registry server of `mode` on 127.0.0.1, closed when the file ends. */
-export async function startRegistry(mode: Mode, options: RegistryServerOptions & { idleTimeout?: number } = {}): Promise<UDPRegistryServer | TCPRegistryServer> {
+export async function startRegistry(
+  mode: Mode,
+  options: RegistryServerOptions & { idleTimeout?: number } = {},
+): Promise<UDPRegistryServer | TCPRegistryServer> {
   const server = mode === "UDP" ? new UDPRegistryServer({ host: HOST, port: 0, ...options }) : new TCPRegistryServer({ host: HOST, port: 0, ...options });
   return track(await server.start());
 }
@@ -116,7 +119,10 @@ export function tcpExchange(port: number, data: Uint8Array, waitMs = 1000): Prom
 }
 
 /** A fake registry that records each request's bytes and answers with `reply(request)` (undefined: no reply). */
-export async function fakeRegistry(mode: Mode, reply: (request: Buffer) => Uint8Array | undefined): Promise<{ port: number; requests: Buffer[]; close(): Promise<void> }> {
+export async function fakeRegistry(
+  mode: Mode,
+  reply: (request: Buffer) => Uint8Array | undefined,
+): Promise<{ port: number; requests: Buffer[]; close(): Promise<void> }> {
   const requests: Buffer[] = [];
   if (mode === "UDP") {
     const socket = dgram.createSocket("udp4");

@@ -5,15 +5,7 @@
 // re-registering, and LIST with listing on and off.
 
 import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import {
-  ForbiddenError,
-  Service,
-  connectByService,
-  discover,
-  listServices,
-  type Registrar,
-  type ServiceAddress,
-} from "../../runtime/index.js";
+import { ForbiddenError, Service, connectByService, discover, listServices, type Registrar, type ServiceAddress } from "../../runtime/index.js";
 import { requirePythonRpyc, runPythonClient, startPython } from "../helpers/python.js";
 import { eventually, serve, sleep } from "../helpers/servers.js";
 import { HOST, MODES, fakeRegistryClock, registryClient, startRegistry, track } from "./helpers.js";
@@ -78,7 +70,12 @@ for (const mode of MODES) {
       await expect(listServices({ registrar: registryClient(mode, unlisted.port) })).rejects.toThrow(ForbiddenError);
 
       // Python's own client functions against our registry, listing on and off.
-      const report = (await runPythonClient(`${FIXTURES}registry_client.py`, [mode, String(registry.port), "pycalc", String(unlisted.port)])) as unknown as ClientReport;
+      const report = (await runPythonClient(`${FIXTURES}registry_client.py`, [
+        mode,
+        String(registry.port),
+        "pycalc",
+        String(unlisted.port),
+      ])) as unknown as ClientReport;
       expect(report).toEqual({
         discover: [[HOST, py.port]],
         add: 42,
@@ -129,7 +126,12 @@ for (const mode of MODES) {
       expect(await conn.root.add(1, 2)).toBe(3);
       await conn.close();
 
-      const report = (await runPythonClient(`${FIXTURES}registry_client.py`, [mode, String(pyRegistry.port), "calc", String(unlistedPort)])) as unknown as ClientReport;
+      const report = (await runPythonClient(`${FIXTURES}registry_client.py`, [
+        mode,
+        String(pyRegistry.port),
+        "calc",
+        String(unlistedPort),
+      ])) as unknown as ClientReport;
       expect(report.discover.map(([h, p]) => `${h}:${p}`).sort()).toEqual([`${HOST}:${renewing.port}`, `${HOST}:${once.port}`].sort());
       expect({ ...report, discover: undefined }).toEqual({
         discover: undefined,

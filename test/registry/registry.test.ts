@@ -166,7 +166,10 @@ describe("registry rules (both modes)", () => {
   it("records the sender's address, not anything in the payload (IPv6 loopback)", async () => {
     for (const mode of MODES) {
       const registry = await startRegistry(mode, { host: "::1" });
-      const client = mode === "UDP" ? new UDPRegistryClient({ ip: "::1", port: registry.port, timeout: 5 }) : new TCPRegistryClient({ ip: "::1", port: registry.port, timeout: 5 });
+      const client =
+        mode === "UDP"
+          ? new UDPRegistryClient({ ip: "::1", port: registry.port, timeout: 5 })
+          : new TCPRegistryClient({ ip: "::1", port: registry.port, timeout: 5 });
       expect(await client.register(["six"], 5001, "::1")).toBe(true);
       expect(await client.discover("six")).toEqual([["::1", 5001]]);
       await registry.close();
@@ -190,7 +193,7 @@ describe("registry rules (both modes)", () => {
     await expect(tcp.discover("x")).rejects.toMatchObject({ code: "ECONNREFUSED" });
   });
 
-  it("UDP register accepts only an \"OK\" sent from the registry's port", async () => {
+  it('UDP register accepts only an "OK" sent from the registry\'s port', async () => {
     const ok = await fakeRegistry("UDP", () => dump("OK"));
     // 5 s: a reply that must come; 0.2 s where none counts (the client waits that long).
     expect(await new UDPRegistryClient({ ip: HOST, port: ok.port, timeout: 5 }).register(["x"], 1, HOST)).toBe(true);
@@ -337,7 +340,10 @@ describe("a flood of registrations stays bounded (maxEntries)", () => {
     const socket = dgram.createSocket("udp4");
     await new Promise<void>((resolve) => socket.bind({ address: HOST, port: 0 }, () => resolve()));
     await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => new Promise<void>((resolve) => socket.send(encodeRegister([`flood${i}`], 7000), registry.port, HOST, () => resolve()))),
+      Array.from(
+        { length: 1000 },
+        (_, i) => new Promise<void>((resolve) => socket.send(encodeRegister([`flood${i}`], 7000), registry.port, HOST, () => resolve())),
+      ),
     );
     // Datagrams from one socket arrive in order over loopback: once this query is answered,
     // every flood datagram was handled (or dropped by the kernel).

@@ -10,9 +10,24 @@ import { RawPeer, type Message } from "../helpers/raw-peer.js";
 import { serve } from "../helpers/servers.js";
 
 const JS_INTERNALS = [
-  "__proto__", "constructor", "prototype", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__",
-  "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString", "valueOf", "call", "apply",
-  "bind", "caller", "arguments",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "__defineGetter__",
+  "__defineSetter__",
+  "__lookupGetter__",
+  "__lookupSetter__",
+  "hasOwnProperty",
+  "isPrototypeOf",
+  "propertyIsEnumerable",
+  "toLocaleString",
+  "toString",
+  "valueOf",
+  "call",
+  "apply",
+  "bind",
+  "caller",
+  "arguments",
 ];
 const RPYC_PRIVATE = ["_rpyc_getattr", "_rpyc_setattr", "_rpyc_delattr", "____conn__", "____id_pack__", "____refcount__", "on_connect", "on_disconnect"];
 
@@ -87,8 +102,13 @@ describe.each(CONFIGS)("with %s", (_label, protocolConfig) => {
       for (const name of [...JS_INTERNALS, ...RPYC_PRIVATE]) {
         const named = [C.LABEL_VALUE, name];
         expect(exceptionType(await ask(C.HANDLE_GETATTR, [C.LABEL_TUPLE, [local(target), named]])), `getattr ${name}`).toBe("AttributeError");
-        expect(exceptionType(await ask(C.HANDLE_CALLATTR, [C.LABEL_TUPLE, [local(target), named, [C.LABEL_VALUE, []], [C.LABEL_VALUE, []]]])), `callattr ${name}`).toBe("AttributeError");
-        expect(exceptionType(await ask(C.HANDLE_SETATTR, [C.LABEL_TUPLE, [local(target), named, [C.LABEL_VALUE, 1]]])), `setattr ${name}`).toBe("AttributeError");
+        expect(
+          exceptionType(await ask(C.HANDLE_CALLATTR, [C.LABEL_TUPLE, [local(target), named, [C.LABEL_VALUE, []], [C.LABEL_VALUE, []]]])),
+          `callattr ${name}`,
+        ).toBe("AttributeError");
+        expect(exceptionType(await ask(C.HANDLE_SETATTR, [C.LABEL_TUPLE, [local(target), named, [C.LABEL_VALUE, 1]]])), `setattr ${name}`).toBe(
+          "AttributeError",
+        );
         expect(exceptionType(await ask(C.HANDLE_DELATTR, [C.LABEL_TUPLE, [local(target), named]])), `delattr ${name}`).toBe("AttributeError");
       }
     }

@@ -95,7 +95,15 @@ class RawClient {
 
   /** CALLATTR(obj, name, args, ()) by reference to `pack`. */
   callattr(pack: IdPack, name: PyValueIn, args: PyValueIn[] = []): Promise<Message> {
-    return this.call(C.HANDLE_CALLATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, pack], [C.LABEL_VALUE, name], [C.LABEL_VALUE, args], [C.LABEL_VALUE, []]]]);
+    return this.call(C.HANDLE_CALLATTR, [
+      C.LABEL_TUPLE,
+      [
+        [C.LABEL_LOCAL_REF, pack],
+        [C.LABEL_VALUE, name],
+        [C.LABEL_VALUE, args],
+        [C.LABEL_VALUE, []],
+      ],
+    ]);
   }
 
   /** The connection still serves: GETROOT, then CALLATTR get_answer -> 42. */
@@ -135,7 +143,6 @@ async function expectClosedAfter(port: number, bytes: Uint8Array): Promise<void>
     await peer.close();
   }
 }
-
 
 /** A PING request frame whose brine payload is exactly `size` bytes. */
 function pingOfPayloadSize(seq: number, size: number): Buffer {
@@ -235,12 +242,32 @@ describe("a frame that is not an RPyC message (docs/protocol.md §8.5)", () => {
       [
         [C.LABEL_LOCAL_REF, root],
         [C.LABEL_VALUE, "call_me"],
-        [C.LABEL_TUPLE, [[C.LABEL_REMOTE_REF, fn], [C.LABEL_VALUE, 20]]],
+        [
+          C.LABEL_TUPLE,
+          [
+            [C.LABEL_REMOTE_REF, fn],
+            [C.LABEL_VALUE, 20],
+          ],
+        ],
         [C.LABEL_VALUE, []],
       ],
     ]);
     const callback = await client.peer.next(5000, "the server's callback");
-    expect(callback).toEqual([C.MSG_REQUEST, 0, [C.HANDLE_CALL, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, fn], [C.LABEL_VALUE, [20]], [C.LABEL_VALUE, []]]]]]);
+    expect(callback).toEqual([
+      C.MSG_REQUEST,
+      0,
+      [
+        C.HANDLE_CALL,
+        [
+          C.LABEL_TUPLE,
+          [
+            [C.LABEL_LOCAL_REF, fn],
+            [C.LABEL_VALUE, [20]],
+            [C.LABEL_VALUE, []],
+          ],
+        ],
+      ],
+    ]);
     client.peer.send(C.MSG_REPLY, 0, [C.LABEL_VALUE, 21]);
     expect(await client.answerTo(seq)).toEqual([C.MSG_REPLY, seq, [C.LABEL_VALUE, 42]]);
 
@@ -289,16 +316,34 @@ describe("a malformed or forged request gets an exception reply and the connecti
     await expectHealthy();
     expect(expectException(await client.call(0, [C.LABEL_VALUE, []]), "KeyError")).toEqual([0]);
     expect(expectException(await client.call(C.HANDLE_PING, [9, "x"]), "ValueError")).toEqual(["invalid label 9"]);
-    expect(expectException(await client.call(C.HANDLE_GETATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, root], [7, "get_answer"]]]), "ValueError")).toEqual([
-      "invalid label 7",
-    ]);
+    expect(
+      expectException(
+        await client.call(C.HANDLE_GETATTR, [
+          C.LABEL_TUPLE,
+          [
+            [C.LABEL_LOCAL_REF, root],
+            [7, "get_answer"],
+          ],
+        ]),
+        "ValueError",
+      ),
+    ).toEqual(["invalid label 7"]);
     await expectHealthy();
 
     // Wrong number of arguments for the handler.
     expectException(await client.call(C.HANDLE_PING, [C.LABEL_VALUE, []]), "TypeError");
     expectException(await client.call(C.HANDLE_PING, [C.LABEL_VALUE, ["a", "b"]]), "TypeError");
     expectException(await client.call(C.HANDLE_GETATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, root]]]), "TypeError");
-    expectException(await client.call(C.HANDLE_CALLATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, root], [C.LABEL_VALUE, "get_answer"]]]), "TypeError");
+    expectException(
+      await client.call(C.HANDLE_CALLATTR, [
+        C.LABEL_TUPLE,
+        [
+          [C.LABEL_LOCAL_REF, root],
+          [C.LABEL_VALUE, "get_answer"],
+        ],
+      ]),
+      "TypeError",
+    );
     expectException(await client.call(C.HANDLE_GETROOT, [C.LABEL_VALUE, [1]]), "TypeError");
     await expectHealthy();
 
@@ -311,15 +356,51 @@ describe("a malformed or forged request gets an exception reply and the connecti
     expectException(await client.answerTo(triple), "TypeError");
 
     // Forged id_packs: LOCAL_REF, DEL, INSPECT.
-    const getattrForged = await client.call(C.HANDLE_GETATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, forged], [C.LABEL_VALUE, "get_answer"]]]);
+    const getattrForged = await client.call(C.HANDLE_GETATTR, [
+      C.LABEL_TUPLE,
+      [
+        [C.LABEL_LOCAL_REF, forged],
+        [C.LABEL_VALUE, "get_answer"],
+      ],
+    ]);
     expect(expectException(getattrForged, "KeyError")).toEqual([forged]);
     expectException(await client.callattr(forgedClass, "get_answer"), "KeyError");
-    expectException(await client.call(C.HANDLE_CALL, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, forged], [C.LABEL_VALUE, []], [C.LABEL_VALUE, []]]]), "KeyError");
-    expect(expectException(await client.call(C.HANDLE_DEL, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, forged], [C.LABEL_VALUE, 1]]]), "KeyError")).toEqual([forged]);
+    expectException(
+      await client.call(C.HANDLE_CALL, [
+        C.LABEL_TUPLE,
+        [
+          [C.LABEL_LOCAL_REF, forged],
+          [C.LABEL_VALUE, []],
+          [C.LABEL_VALUE, []],
+        ],
+      ]),
+      "KeyError",
+    );
+    expect(
+      expectException(
+        await client.call(C.HANDLE_DEL, [
+          C.LABEL_TUPLE,
+          [
+            [C.LABEL_LOCAL_REF, forged],
+            [C.LABEL_VALUE, 1],
+          ],
+        ]),
+        "KeyError",
+      ),
+    ).toEqual([forged]);
     expect(expectException(await client.call(C.HANDLE_INSPECT, [C.LABEL_VALUE, [forged]]), "KeyError")).toEqual([forged]);
     expect(expectException(await client.call(C.HANDLE_INSPECT, [C.LABEL_VALUE, [forgedClass]]), "KeyError")).toEqual([forgedClass]);
     // An id_pack that is not one.
-    expectException(await client.call(C.HANDLE_GETATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, "root"], [C.LABEL_VALUE, "x"]]]), "ValueError");
+    expectException(
+      await client.call(C.HANDLE_GETATTR, [
+        C.LABEL_TUPLE,
+        [
+          [C.LABEL_LOCAL_REF, "root"],
+          [C.LABEL_VALUE, "x"],
+        ],
+      ]),
+      "ValueError",
+    );
     await expectHealthy();
 
     // Python ints are unbounded: any int seq is answered with that same seq.
@@ -391,7 +472,13 @@ describe.each([
     const [helperLabel, helper] = helperBoxed as readonly [number, IdPack];
     expect(helperLabel).toBe(C.LABEL_REMOTE_REF);
     expect(helper[0]).toBe("builtins.function");
-    const [, , methodBoxed] = await client.call(C.HANDLE_GETATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, root], [C.LABEL_VALUE, "get_answer"]]]);
+    const [, , methodBoxed] = await client.call(C.HANDLE_GETATTR, [
+      C.LABEL_TUPLE,
+      [
+        [C.LABEL_LOCAL_REF, root],
+        [C.LABEL_VALUE, "get_answer"],
+      ],
+    ]);
     const [methodLabel, method] = methodBoxed as readonly [number, IdPack];
     expect(methodLabel).toBe(C.LABEL_REMOTE_REF);
 
@@ -415,7 +502,11 @@ describe.each([
             ["SETATTR of a tuple", C.HANDLE_SETATTR, [C.LABEL_TUPLE, [ref, [C.LABEL_VALUE, wireName], [C.LABEL_VALUE, [["polluted", true]]]]]],
             ["DELATTR", C.HANDLE_DELATTR, [C.LABEL_TUPLE, [ref, [C.LABEL_VALUE, wireName]]]],
             ["CMP", C.HANDLE_CMP, [C.LABEL_TUPLE, [ref, [C.LABEL_VALUE, null], [C.LABEL_VALUE, wireName]]]],
-            ["OLDSLICING", C.HANDLE_OLDSLICING, [C.LABEL_TUPLE, [ref, [C.LABEL_VALUE, wireName], [C.LABEL_VALUE, wireName], [C.LABEL_VALUE, 0], [C.LABEL_VALUE, 1], [C.LABEL_VALUE, []]]]],
+            [
+              "OLDSLICING",
+              C.HANDLE_OLDSLICING,
+              [C.LABEL_TUPLE, [ref, [C.LABEL_VALUE, wireName], [C.LABEL_VALUE, wireName], [C.LABEL_VALUE, 0], [C.LABEL_VALUE, 1], [C.LABEL_VALUE, []]]],
+            ],
           ];
           for (const [op, handler, boxed] of requests) {
             const answer = await client.call(handler, boxed);
@@ -437,7 +528,14 @@ describe.each([
     expect(service.helper(1)).toBe(2);
 
     // The objects still work over the wire.
-    const called = await client.call(C.HANDLE_CALL, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, helper], [C.LABEL_VALUE, [1]], [C.LABEL_VALUE, []]]]);
+    const called = await client.call(C.HANDLE_CALL, [
+      C.LABEL_TUPLE,
+      [
+        [C.LABEL_LOCAL_REF, helper],
+        [C.LABEL_VALUE, [1]],
+        [C.LABEL_VALUE, []],
+      ],
+    ]);
     expect(called).toEqual([C.MSG_REPLY, expect.anything(), [C.LABEL_VALUE, 2]]);
     const str = await client.call(C.HANDLE_STR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, root]]]);
     expect(str[0]).toBe(C.MSG_REPLY);
@@ -452,15 +550,31 @@ describe.each([
     const client = await RawClient.open(server.port);
     const root = await client.root();
     const [, , [, helper]] = (await client.callattr(root, "get_helper")) as unknown as [number, number, [number, IdPack]];
-    const name = await client.call(C.HANDLE_GETATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, helper], [C.LABEL_VALUE, "name"]]]);
+    const name = await client.call(C.HANDLE_GETATTR, [
+      C.LABEL_TUPLE,
+      [
+        [C.LABEL_LOCAL_REF, helper],
+        [C.LABEL_VALUE, "name"],
+      ],
+    ]);
     const question = await client.callattr(root, "get_question");
     if (protocolConfig === PERMISSIVE) {
       expect(name).toEqual([C.MSG_REPLY, expect.anything(), [C.LABEL_VALUE, "helper"]]);
       expect(question).toEqual([C.MSG_REPLY, expect.anything(), [C.LABEL_VALUE, service.get_question()]]);
       // Services refuse SETATTR whatever the config (Service._rpyc_setattr), as in RPyC.
-      expect(expectException(await client.call(C.HANDLE_SETATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, root], [C.LABEL_VALUE, "x"], [C.LABEL_VALUE, 1]]]), "AttributeError")).toEqual([
-        "access denied",
-      ]);
+      expect(
+        expectException(
+          await client.call(C.HANDLE_SETATTR, [
+            C.LABEL_TUPLE,
+            [
+              [C.LABEL_LOCAL_REF, root],
+              [C.LABEL_VALUE, "x"],
+              [C.LABEL_VALUE, 1],
+            ],
+          ]),
+          "AttributeError",
+        ),
+      ).toEqual(["access denied"]);
     } else {
       expect(expectException(name, "AttributeError")).toEqual(["cannot access 'name'"]);
       expect(expectException(question, "AttributeError")).toEqual(["cannot access 'get_question'"]);
@@ -478,8 +592,36 @@ function seedMessages(seq: number): PyValueIn[] {
   return [
     [C.MSG_REQUEST, seq, [C.HANDLE_GETROOT, [C.LABEL_VALUE, []]]],
     [C.MSG_REQUEST, seq, [C.HANDLE_PING, [C.LABEL_VALUE, ["garbage"]]]],
-    [C.MSG_REQUEST, seq, [C.HANDLE_GETATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, pack], [C.LABEL_VALUE, "get_answer"]]]]],
-    [C.MSG_REQUEST, seq, [C.HANDLE_CALLATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, pack], [C.LABEL_VALUE, "__proto__"], [C.LABEL_VALUE, []], [C.LABEL_VALUE, []]]]]],
+    [
+      C.MSG_REQUEST,
+      seq,
+      [
+        C.HANDLE_GETATTR,
+        [
+          C.LABEL_TUPLE,
+          [
+            [C.LABEL_LOCAL_REF, pack],
+            [C.LABEL_VALUE, "get_answer"],
+          ],
+        ],
+      ],
+    ],
+    [
+      C.MSG_REQUEST,
+      seq,
+      [
+        C.HANDLE_CALLATTR,
+        [
+          C.LABEL_TUPLE,
+          [
+            [C.LABEL_LOCAL_REF, pack],
+            [C.LABEL_VALUE, "__proto__"],
+            [C.LABEL_VALUE, []],
+            [C.LABEL_VALUE, []],
+          ],
+        ],
+      ],
+    ],
     [C.MSG_REPLY, seq, [C.LABEL_REMOTE_REF, pack]],
     [C.MSG_EXCEPTION, seq, [["builtins", "ValueError"], ["x"], [], ""]],
   ];

@@ -8,7 +8,20 @@ import { deflateSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { load } from "../../runtime/wire/brine.js";
 import * as C from "../../runtime/wire/consts.js";
-import { Connection, dump, FrameDecoder, LimitExceededError, release, Service, type ProtocolConfig, type Stream, type StreamHandlers, type PyValue, type PyValueIn, type ThreadedServer } from "../../runtime/index.js";
+import {
+  Connection,
+  dump,
+  FrameDecoder,
+  LimitExceededError,
+  release,
+  Service,
+  type ProtocolConfig,
+  type Stream,
+  type StreamHandlers,
+  type PyValue,
+  type PyValueIn,
+  type ThreadedServer,
+} from "../../runtime/index.js";
 import { RawPeer, rawFrame, type Message } from "../helpers/raw-peer.js";
 import { connectTo, eventually, serve } from "../helpers/servers.js";
 
@@ -97,7 +110,15 @@ class Attacker {
   }
   /** The boxed args of CALLATTR(root, name, args): `args` already boxed items. */
   static callattrArgs(root: IdPack, name: string, boxedItems: PyValueIn[]): PyValueIn {
-    return [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, root], [C.LABEL_VALUE, name], [C.LABEL_TUPLE, boxedItems], [C.LABEL_VALUE, []]]];
+    return [
+      C.LABEL_TUPLE,
+      [
+        [C.LABEL_LOCAL_REF, root],
+        [C.LABEL_VALUE, name],
+        [C.LABEL_TUPLE, boxedItems],
+        [C.LABEL_VALUE, []],
+      ],
+    ];
   }
   /** Waits for the server's HANDLE_CLOSE request and the socket's end: the server dropped us. */
   async expectDropped(): Promise<void> {
@@ -144,7 +165,11 @@ describe("item-dense frames (decoding is bounded by maxBrineItems)", () => {
     const { server, expectHealthy } = await serverWithHealthyClient({ maxBrineItems: 1000 });
     const attacker = await Attacker.open(server.port);
     const root = await attacker.root();
-    const message = (n: number): PyValueIn => [C.MSG_REQUEST, 0, [C.HANDLE_CALLATTR, Attacker.callattrArgs(root, "echo", [[C.LABEL_VALUE, new Array<number>(n).fill(7)]])]];
+    const message = (n: number): PyValueIn => [
+      C.MSG_REQUEST,
+      0,
+      [C.HANDLE_CALLATTR, Attacker.callattrArgs(root, "echo", [[C.LABEL_VALUE, new Array<number>(n).fill(7)]])],
+    ];
     const overhead = countValues(dump(message(0))); // values around the payload tuple
     const fits = 1000 - overhead;
     const [msg, , boxed] = await attacker.call(C.HANDLE_CALLATTR, Attacker.callattrArgs(root, "echo", [[C.LABEL_VALUE, new Array<number>(fits).fill(7)]]));
@@ -189,9 +214,7 @@ describe("references (maxNetrefs, maxLocalObjects)", () => {
     // Every reference of the refused message was given back: one HANDLE_DEL each, count 1.
     await eventually(() => attacker.peer.received.filter(isDel).length >= 60, 10_000, "60 DELs");
     const deleted = attacker.peer.received.filter(isDel).map((m) => delTarget(m));
-    expect(deleted.map(([pack, count]) => [Number(pack[2]), count]).sort((a, b) => a[0]! - b[0]!)).toEqual(
-      Array.from({ length: 60 }, (_, i) => [1000 + i, 1]),
-    );
+    expect(deleted.map(([pack, count]) => [Number(pack[2]), count]).sort((a, b) => a[0]! - b[0]!)).toEqual(Array.from({ length: 60 }, (_, i) => [1000 + i, 1]));
 
     // 101 references in one message: more than the limit allows at all, the sender is broken.
     attacker.peer.request(attacker.nextSeq(), C.HANDLE_CALLATTR, Attacker.callattrArgs(root, "keep", refs(101, 5000)));
@@ -254,7 +277,11 @@ describe("compressed frames (inflated off the event loop, in order)", () => {
     for (let i = 0; i < 8; i++) {
       const seq = attacker.nextSeq();
       seqs.push(seq);
-      const payload = dump([C.MSG_REQUEST, seq, [C.HANDLE_CALLATTR, Attacker.callattrArgs(root, "echo", [[C.LABEL_VALUE, new Uint8Array(1024 * 1024).fill(i)]])]]);
+      const payload = dump([
+        C.MSG_REQUEST,
+        seq,
+        [C.HANDLE_CALLATTR, Attacker.callattrArgs(root, "echo", [[C.LABEL_VALUE, new Uint8Array(1024 * 1024).fill(i)]])],
+      ]);
       const body = deflateSync(payload);
       expect(body.length).toBeLessThan(8 * 1024); // a small frame on the wire
       frames.push(rawFrame(body, 1));

@@ -99,9 +99,7 @@ describe("accessAttribute (RPyC's _access_attr)", () => {
   });
 
   it("reports a missing allowed name as Python's no-attribute error", () => {
-    expect(() => accessAttribute({}, "missing", "allow_getattr", config({ allow_public_attrs: true }))).toThrow(
-      "'Object' object has no attribute 'missing'",
-    );
+    expect(() => accessAttribute({}, "missing", "allow_getattr", config({ allow_public_attrs: true }))).toThrow("'Object' object has no attribute 'missing'");
   });
 });
 
@@ -114,7 +112,18 @@ describe("JavaScript internals are never reachable", () => {
     ["a class", Sample],
     ["a null-prototype object", Object.create(null) as object],
   ];
-  const inherited = ["toString", "valueOf", "hasOwnProperty", "isPrototypeOf", "__defineGetter__", "__lookupGetter__", "call", "apply", "bind", "toLocaleString"];
+  const inherited = [
+    "toString",
+    "valueOf",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "__defineGetter__",
+    "__lookupGetter__",
+    "call",
+    "apply",
+    "bind",
+    "toLocaleString",
+  ];
 
   for (const [label, target] of targets) {
     it(`refuses ${[...FORBIDDEN_NAMES].join(", ")} and Object/Function prototype members on ${label}`, () => {

@@ -123,7 +123,29 @@ describe("maxConnections", () => {
   it("over TLS the client past the limit fails its handshake with ConnectionClosedError", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-maxconn-"));
     try {
-      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1", "-keyout", "k.pem", "-out", "c.pem"], { cwd: dir, stdio: "ignore" });
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:P-256",
+          "-nodes",
+          "-subj",
+          "/CN=localhost",
+          "-addext",
+          "subjectAltName=IP:127.0.0.1",
+          "-days",
+          "1",
+          "-keyout",
+          "k.pem",
+          "-out",
+          "c.pem",
+        ],
+        { cwd: dir, stdio: "ignore" },
+      );
       const key = readFileSync(path.join(dir, "k.pem"));
       const cert = readFileSync(path.join(dir, "c.pem"));
       const { server, log } = await serveEcho({ maxConnections: 2, tls: { key, cert } });

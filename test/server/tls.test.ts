@@ -57,7 +57,24 @@ function makeCa(name: string, cn: string): Pem {
 function makeLeaf(name: string, cn: string, issuer: string, ext: string, serial: number): Pem {
   openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`]);
   openssl(["req", "-new", "-key", `${name}.key`, "-config", "ca.cnf", "-subj", `/O=rpyc-ts/CN=${cn}`, "-out", `${name}.csr`]);
-  openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", `${issuer}.crt`, "-CAkey", `${issuer}.key`, "-set_serial", String(serial), "-days", "2", "-extfile", ext, "-out", `${name}.crt`]);
+  openssl([
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${issuer}.crt`,
+    "-CAkey",
+    `${issuer}.key`,
+    "-set_serial",
+    String(serial),
+    "-days",
+    "2",
+    "-extfile",
+    ext,
+    "-out",
+    `${name}.crt`,
+  ]);
   return load(name);
 }
 
@@ -70,7 +87,10 @@ function load(name: string): Pem {
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-tls-"));
   const leaf = "basicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n";
-  writeFileSync(path.join(dir, "ca.cnf"), "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = unused\n[v3]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n");
+  writeFileSync(
+    path.join(dir, "ca.cnf"),
+    "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = unused\n[v3]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n",
+  );
   writeFileSync(path.join(dir, "server.ext"), `${leaf}extendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1,IP:::1,DNS:localhost\n`);
   writeFileSync(path.join(dir, "client.ext"), `${leaf}extendedKeyUsage = clientAuth\n`);
   ca = makeCa("ca", "rpyc-ts test CA");
@@ -196,7 +216,9 @@ describe("TLS transport", () => {
     );
     expect(err).toBeInstanceOf(AuthenticationError);
     expect((err as AuthenticationError).code).toBe("AUTHENTICATION");
-    expect((err as Error).message).toMatch(/^TLS handshake with 127\.0\.0\.1:\d+ failed: unable to verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/);
+    expect((err as Error).message).toMatch(
+      /^TLS handshake with 127\.0\.0\.1:\d+ failed: unable to verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/,
+    );
     expect(((err as Error).cause as NodeJS.ErrnoException).code).toBe("UNABLE_TO_VERIFY_LEAF_SIGNATURE");
     // node's client hangs up without an alert when it cannot verify the server.
     await eventually(() => log.has(/^warn TLS handshake with .* failed: socket hang up$/), 5000, "the server's handshake warning");
@@ -205,7 +227,13 @@ describe("TLS transport", () => {
 
   it("a client checks the server's name: a certificate for another host is refused", async () => {
     const { server: srv } = await serveSecure({ tls: { key: server.key, cert: server.cert } });
-    const err = await tlsConnect("127.0.0.1", srv.port, { tls: { ca: ca.cert, servername: "example.invalid", checkServerIdentity: (host, cert) => (cert.subject.CN === host ? undefined : new Error(`certificate is for ${cert.subject.CN}, not ${host}`)) } }).then(
+    const err = await tlsConnect("127.0.0.1", srv.port, {
+      tls: {
+        ca: ca.cert,
+        servername: "example.invalid",
+        checkServerIdentity: (host, cert) => (cert.subject.CN === host ? undefined : new Error(`certificate is for ${cert.subject.CN}, not ${host}`)),
+      },
+    }).then(
       () => null,
       (e: unknown) => e,
     );
@@ -269,7 +297,11 @@ describe("sslAuthenticator", () => {
     const wrongCa = await refusal(srv.port, { ca: ca.cert, cert: rogue.cert, key: rogue.key });
     expect(wrongCa).toBeInstanceOf(ConnectionClosedError);
     await eventually(() => log.has(/failed to authenticate, rejecting the connection: the client sent no certificate/), 5000, "the no-certificate warning");
-    await eventually(() => log.has(/failed to authenticate, rejecting the connection: client certificate .* not verified: .*UNABLE_TO_VERIFY_LEAF_SIGNATURE/), 5000, "the rogue warning");
+    await eventually(
+      () => log.has(/failed to authenticate, rejecting the connection: client certificate .* not verified: .*UNABLE_TO_VERIFY_LEAF_SIGNATURE/),
+      5000,
+      "the rogue warning",
+    );
     // Never instantiated, so on_connect and the method never ran.
     expect([tally.instances, tally.connects, tally.calls]).toEqual([0, 0, 0]);
     const good = await open(srv.port, { ca: ca.cert, cert: client.cert, key: client.key });
@@ -348,7 +380,11 @@ describe("custom authenticators (plain TCP)", () => {
     });
     const conn2 = await connectWithPrefix(broken.server.port, "");
     await expect(conn2.root.echo("x")).rejects.toBeInstanceOf(ConnectionClosedError);
-    await eventually(() => broken.log.has(/^error authenticator failed for 127\.0\.0\.1:\d+, rejecting the connection: bug in the authenticator$/), 5000, "the error");
+    await eventually(
+      () => broken.log.has(/^error authenticator failed for 127\.0\.0\.1:\d+, rejecting the connection: bug in the authenticator$/),
+      5000,
+      "the error",
+    );
     expect(broken.tally.instances).toBe(0);
   });
 

@@ -123,7 +123,6 @@ function expectDumpTypeError(value: unknown, message: RegExp = /cannot dump/): v
   expect(() => dump(value as PyValueIn)).toThrow(message);
 }
 
-
 /** Python's repr() of bytes (for expected values of long byte strings). */
 function pyBytesRepr(b: Uint8Array): string {
   const quote = b.includes(0x27) && !b.includes(0x22) ? '"' : "'";
@@ -383,7 +382,12 @@ describe("JS value mapping", () => {
     expect(hex(dump(0))).toBe("50");
     expect(hex(dump(NaN))).toBe("187ff8000000000000");
     expect(hex(dump(2 ** 53))).toBe("184340000000000000");
-    expect(hex(dump(1e16))).toBe("18" + Buffer.from(new Float64Array([1e16]).buffer).reverse().toString("hex"));
+    expect(hex(dump(1e16))).toBe(
+      "18" +
+        Buffer.from(new Float64Array([1e16]).buffer)
+          .reverse()
+          .toString("hex"),
+    );
   });
 
   it("bigints dump as ints whatever their size, identical to the same number", () => {
@@ -577,7 +581,9 @@ describe.runIf(WITH_PYTHON)("live against Python RPyC 5.3 brine", () => {
   it("the cases start with every tag Python emits at top level", () => {
     const tags = new Set<number>();
     for (let i = 0; i < LIVE_CASES.length; i++) tags.add(unhex(pythonHex(i))[0]!);
-    for (const tag of [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x0a, 0x0d, 0x0e, 0x0f, 0x10, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x20, 0xef]) {
+    for (const tag of [
+      0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x0a, 0x0d, 0x0e, 0x0f, 0x10, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x20, 0xef,
+    ]) {
       expect(tags.has(tag), `tag 0x${tag.toString(16)}`).toBe(true);
     }
   });
@@ -742,7 +748,10 @@ describe("decoder strictness", () => {
       const limits: BrineLimits = { maxDepth: 4 };
       expectSameValue(load(unhex("1a101a1050"), limits), new FrozenSet([new FrozenSet([0])]));
       expectProtocolError(nested(5, "1a10"), /maxDepth/, limits);
-      expectSameValue(load(unhex("1912".repeat(4) + "505050" + "5050".repeat(3)), limits), new Slice(new Slice(new Slice(new Slice(0, 0, 0), 0, 0), 0, 0), 0, 0));
+      expectSameValue(
+        load(unhex("1912".repeat(4) + "505050" + "5050".repeat(3)), limits),
+        new Slice(new Slice(new Slice(new Slice(0, 0, 0), 0, 0), 0, 0), 0, 0),
+      );
       expectProtocolError(unhex("1912".repeat(5) + "505050" + "5050".repeat(4)), /maxDepth/, limits);
     });
 
@@ -764,7 +773,10 @@ describe("decoder strictness", () => {
 
     it("every value counts one, the tuple too: a budget of n loads n values and refuses n + 1", () => {
       const limits: BrineLimits = { maxDepth: 256, maxItems: 10 };
-      expectSameValue(load(tupleOf(9, "50"), limits), range(9).map(() => 0));
+      expectSameValue(
+        load(tupleOf(9, "50"), limits),
+        range(9).map(() => 0),
+      );
       expectProtocolError(tupleOf(10, "50"), /more than 10 values \(maxBrineItems/, limits);
       // Nested: (((), ()), 1) is 5 values.
       expectSameValue(load(unhex("11" + "110202" + "51"), { maxDepth: 256, maxItems: 5 }), [[[], []], 1]);

@@ -43,7 +43,8 @@ interface ExpectedPayload {
 
 function expectedPayload(frame: SessionFrame): ExpectedPayload {
   if (frame.payload_hex !== undefined) return { exact: frame.payload_hex, length: frame.payload_len };
-  if (frame.compressed) return frame.payload_hex_prefix === undefined ? { length: frame.payload_len } : { length: frame.payload_len, prefix: frame.payload_hex_prefix };
+  if (frame.compressed)
+    return frame.payload_hex_prefix === undefined ? { length: frame.payload_len } : { length: frame.payload_len, prefix: frame.payload_hex_prefix };
   // Uncompressed: the payload is the frame body (between the 5-byte header and the flusher).
   return { exact: frame.hex.slice(10, -2), length: frame.payload_len };
 }
@@ -57,7 +58,6 @@ function expectPayloads(actual: Buffer[], expected: ExpectedPayload[]): void {
     if (want.prefix !== undefined) expect(hex(payload.subarray(0, want.prefix.length / 2)), `payload ${i} prefix`).toBe(want.prefix);
   });
 }
-
 
 function randomBytes(n: number, seed: number): Buffer {
   const rand = prng(seed);
@@ -212,7 +212,10 @@ describe("FrameDecoder on frames captured from Python RPyC 5.3", () => {
       });
 
       it("decodes the stream fed one byte at a time", () => {
-        expectPayloads(decodeInChunks(stream, () => 1), expected);
+        expectPayloads(
+          decodeInChunks(stream, () => 1),
+          expected,
+        );
       });
 
       for (const seed of [1, 2, 3, 4, 5]) {
@@ -251,7 +254,10 @@ describe("FrameDecoder on frames captured from Python RPyC 5.3", () => {
     const all = sessions.flatMap((s) => s.frames);
     const stream = Buffer.concat(all.map((f) => unhex(f.hex)));
     const rand = prng(42);
-    expectPayloads(decodeInChunks(stream, () => 1 + Math.floor(rand() * 700)), all.map(expectedPayload));
+    expectPayloads(
+      decodeInChunks(stream, () => 1 + Math.floor(rand() * 700)),
+      all.map(expectedPayload),
+    );
   });
 });
 
@@ -315,7 +321,11 @@ describe("FrameDecoder", () => {
 
   it("does not validate the terminator byte, and stays in sync after a wrong one", () => {
     for (const terminator of [0x00, 0x0d, 0xff]) {
-      const stream = Buffer.concat([rawFrame(Buffer.from("one"), 0, terminator), rawFrame(Buffer.from("two"), 0, terminator), encodeFrame(Buffer.from("three"))]);
+      const stream = Buffer.concat([
+        rawFrame(Buffer.from("one"), 0, terminator),
+        rawFrame(Buffer.from("two"), 0, terminator),
+        encodeFrame(Buffer.from("three")),
+      ]);
       expect(new FrameDecoder().push(stream).map((b) => b.toString())).toStrictEqual(["one", "two", "three"]);
     }
   });

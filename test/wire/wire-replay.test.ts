@@ -147,7 +147,6 @@ function describeMessage([msg, seq, args]: Message): Record<string, unknown> {
   return out;
 }
 
-
 // ---- A1: every recorded frame decodes ---------------------------------------------------
 
 describe("recorded Python frames decode with FrameDecoder + load", () => {
@@ -362,7 +361,18 @@ describe("our client speaks Python's bytes to the recorded Python server", () =>
       expect(messageOf(sent[1]!)).toEqual([
         C.MSG_REQUEST,
         1,
-        [C.HANDLE_CALLATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, rootPack], [C.LABEL_VALUE, "get_answer"], [C.LABEL_VALUE, []], [C.LABEL_VALUE, []]]]],
+        [
+          C.HANDLE_CALLATTR,
+          [
+            C.LABEL_TUPLE,
+            [
+              [C.LABEL_LOCAL_REF, rootPack],
+              [C.LABEL_VALUE, "get_answer"],
+              [C.LABEL_VALUE, []],
+              [C.LABEL_VALUE, []],
+            ],
+          ],
+        ],
       ]);
       // Byte for byte what Python would send for the same CALLATTR (its GETATTR's operands).
       const pythonGetAnswer = findRequest(session, 2, "HANDLE_GETATTR");
