@@ -9,6 +9,11 @@ import type { RequestEvent } from "./observe.js";
 /** setTimeout's largest delay: a timeout beyond it (about 24.8 days) is no limit. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Seconds to three significant digits, for messages: a deadline's remainder reads 0.494, not 0.49435909100000003. */
+export function readableSeconds(seconds: number | null): string {
+  return seconds === null ? "no limit" : String(Number(seconds.toPrecision(3)));
+}
+
 /**
  * One of our requests awaiting its reply. A plain class with every field set in the
  * constructor (one hidden class, no closures): the hot path allocates this, its promise and

@@ -20,7 +20,7 @@ import { netrefState, type NetrefOwner, type NetrefState, type RequestOptions } 
 import type { Answer } from "../netref/answer.js";
 import { isPromiseLike } from "../netref/brand.js";
 import { LocalObjectTable } from "../netref/object-table.js";
-import { MAX_TIMER_MS, Pending, PendingRequests } from "./pending-requests.js";
+import { MAX_TIMER_MS, Pending, PendingRequests, readableSeconds } from "./pending-requests.js";
 import { Observer, type ConnectionStats, type RequestErrorKind, type RequestEvent } from "./observe.js";
 import { Boxing, type Boxed, type BoxingHost } from "./boxing.js";
 import { Inbound, type InboundHost } from "./inbound.js";
@@ -64,7 +64,9 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
   readonly pending = new PendingRequests((seq, pending) =>
     this.fail(
       seq,
-      new AsyncResultTimeout(`result expired: no reply to ${C.HANDLER_NAMES[pending.handler]} (seq ${seq}) within ${pending.timeoutSeconds} s`),
+      new AsyncResultTimeout(
+        `result expired: no reply to ${C.HANDLER_NAMES[pending.handler]} (seq ${seq}) within ${readableSeconds(pending.timeoutSeconds)} s`,
+      ),
       "timeout",
     ),
   );
