@@ -2,7 +2,7 @@
 // members with the handlers RPyC 5.3 answers (compiler/introspect/probe.ts), and give the
 // ServiceModel of an untyped but complete stub; compareWithLive checks a stub against a server.
 
-import { connect, isConnectionClosedError, isProtocolError, isRpycError, isTimeoutError, type Connection } from "../runtime/index.js";
+import { connect, isConnectError, isConnectionClosedError, isProtocolError, isRpycError, isTimeoutError, type Connection } from "../runtime/index.js";
 import { messageOf } from "./common.js";
 import type { ServiceModel } from "./model.js";
 import { IntrospectError, type LiveDiagnostic } from "./introspect/errors.js";
@@ -53,6 +53,7 @@ export function formatAddress(address: ServerAddress): string {
 }
 
 function errnoOf(err: unknown): string | undefined {
+  if (isConnectError(err)) return err.systemCode;
   const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
   return typeof code === "string" ? code : undefined;
 }
@@ -69,6 +70,7 @@ function asIntrospectError(err: unknown, where: string, timeoutMs: number, signa
   if (isConnectionClosedError(err))
     return new IntrospectError("CONNECTION_CLOSED", `${where}: the server closed the connection during introspection (${message})`, { cause: err });
   const errno = errnoOf(err);
+  if (errno === "ETIMEDOUT") return new IntrospectError("TIMEOUT", `${where}: no answer within ${timeoutMs} ms (${message})`, { cause: err });
   if (errno === "ECONNREFUSED") return new IntrospectError("CONNECTION_REFUSED", `${where}: connection refused; is the server running?`, { cause: err });
   if (errno === "ECONNRESET" || errno === "EPIPE")
     return new IntrospectError("CONNECTION_CLOSED", `${where}: the server reset the connection (${errno})`, { cause: err });

@@ -13,6 +13,7 @@ import { userInfo } from "node:os";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ClassicService, DEFAULT_CLASSIC_PORT } from "./classic.js";
 import type { Logger } from "../connection/config.js";
+import { isListenError } from "../errors/rpyc-errors.js";
 import type { Registrar } from "../registry/registrar.js";
 import { TCPRegistryClient } from "../registry/tcp-client.js";
 import { UDPRegistryClient } from "../registry/udp-client.js";
@@ -187,7 +188,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), opti
   try {
     await server.start();
   } catch (err) {
-    logger.error(`cannot listen on ${host}:${flags.port}: ${(err as Error).message}`);
+    // A ListenError names the address, the cause and what to do; logged once.
+    logger.error(isListenError(err) ? err.message : `cannot listen on ${host}:${flags.port}: ${(err as Error).message}`);
     return finished(1);
   }
 

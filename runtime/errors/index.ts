@@ -1,6 +1,7 @@
 // Errors. rpyc-errors.ts: what rpyc-ts itself raises, each with a stable `code` and an
 // `isXxx` guard (a closed connection, a timeout, a protocol violation, a limit reached, a
-// refused authentication, discovery failures). python-exceptions.ts: Python's exception
+// refused authentication, discovery failures, a
+// connection that cannot be made, a port already in use). python-exceptions.ts: Python's exception
 // classes, which remote exceptions arrive as (`AttributeError`, `KeyError`, ...) and which
 // services may throw to reach a Python peer as that builtin.
 
@@ -28,6 +29,8 @@ export {
   AuthenticationError,
   DiscoveryError,
   ForbiddenError,
+  ConnectError,
+  ListenError,
   isRpycError,
   isProtocolError,
   isConnectionClosedError,
@@ -36,5 +39,7 @@ export {
   isAuthenticationError,
   isDiscoveryError,
   isForbiddenError,
+  isConnectError,
+  isListenError,
   type RpycErrorCode,
 } from "./rpyc-errors.js";

@@ -13,7 +13,9 @@ export type RpycErrorCode =
   | "DISCOVERY"
   | "FORBIDDEN"
   | "LIMIT"
-  | "AUTHENTICATION";
+  | "AUTHENTICATION"
+  | "CONNECT"
+  | "LISTEN";
 
 /** Base class of every error rpyc-ts raises itself. */
 export class RpycError extends Error {
@@ -143,4 +145,87 @@ export class AuthenticationError extends RpycError {
 
 export function isAuthenticationError(value: unknown): value is AuthenticationError {
   return isRpycError(value) && value.code === "AUTHENTICATION";
+}
+
+/** The system error code of a failed socket operation (`ECONNREFUSED`, ...), if any. */
+function systemCodeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+const CONNECT_REASONS: Readonly<Record<string, readonly [cause: string, advice: string]>> = {
+  ECONNREFUSED: ["connection refused", "is the server running and listening there?"],
+  ENOTFOUND: ["no such host", "check the host name"],
+  EAI_AGAIN: ["the host name could not be resolved now", "check the host name and the DNS, then try again"],
+  ETIMEDOUT: ["no answer in time", "is the host reachable and the port open? (a slow network may need a larger `timeout`)"],
+  EHOSTUNREACH: ["host unreachable", "check the address and the network"],
+  ENETUNREACH: ["network unreachable", "check the address and the network"],
+  ECONNRESET: ["the connection was reset", "is it an RPyC server, and does it accept this client?"],
+  ENOENT: ["no such socket file", "is the server running, and is the path right?"],
+  EACCES: ["permission denied", "check the socket file's permissions"],
+};
+
+/**
+ * The TCP, TLS or Unix socket connection could not be made: connection refused, unknown
+ * host, no answer within `timeout`, ... (`connect`, `tlsConnect`, `unixConnect`). The
+ * message names the address, the cause in words and what to check; `cause` is node's
+ * error and `systemCode` its code (`"ECONNREFUSED"`, `"ENOTFOUND"`, `"ETIMEDOUT"` for
+ * rpyc-ts's own connect timeout, ...). Nothing reached the server.
+ */
+export class ConnectError extends RpycError {
+  /** node's error code, e.g. "ECONNREFUSED" (also `cause.code`); undefined if it had none. */
+  readonly systemCode: string | undefined;
+  /** What was connected to: "host:port" or the Unix socket path. */
+  readonly address: string;
+  constructor(address: string, cause: unknown, detail?: string) {
+    const systemCode = systemCodeOf(cause);
+    const reason = systemCode === undefined ? undefined : CONNECT_REASONS[systemCode];
+    const words = detail ?? reason?.[0] ?? (cause instanceof Error ? cause.message : String(cause));
+    const code = systemCode === undefined ? "" : ` (${systemCode})`;
+    super("CONNECT", `cannot connect to ${address}: ${words}${code}${reason ? `: ${reason[1]}` : ""}`, { cause });
+    this.systemCode = systemCode;
+    this.address = address;
+  }
+}
+
+export function isConnectError(value: unknown): value is ConnectError {
+  return isRpycError(value) && value.code === "CONNECT";
+}
+
+const LISTEN_REASONS: Readonly<Record<string, readonly [cause: string, advice: string]>> = {
+  EADDRINUSE: ["the port is in use", "choose another port or stop the process using it (port 0 picks a free one)"],
+  EACCES: ["permission denied", "ports below 1024 need privileges: choose a higher port (port 0 picks a free one)"],
+  EADDRNOTAVAIL: ["the address is not one of this machine's", "check the host name to bind"],
+  ENOTFOUND: ["no such host", "check the host name to bind"],
+};
+
+const SOCKET_LISTEN_REASONS: Readonly<Record<string, readonly [cause: string, advice: string]>> = {
+  EADDRINUSE: ["the socket file exists", "stop the server using it, or remove the file if none does, or choose another path"],
+  EACCES: ["permission denied", "check the directory's permissions or choose another path"],
+  ENOENT: ["no such directory", "create the directory or choose another path"],
+};
+
+/**
+ * A server could not start listening (`start()`): the port is in use, a privileged port,
+ * an address that is not this machine's, ... The message names the address, the cause in
+ * words and what to do; `cause` is node's error and `systemCode` its code ("EADDRINUSE", ...).
+ */
+export class ListenError extends RpycError {
+  /** node's error code, e.g. "EADDRINUSE" (also `cause.code`); undefined if it had none. */
+  readonly systemCode: string | undefined;
+  /** What the server tried to bind: "host:port", "port N" or the Unix socket path. */
+  readonly address: string;
+  constructor(address: string, cause: unknown, options: { socketPath?: boolean } = {}) {
+    const systemCode = systemCodeOf(cause);
+    const reason = systemCode === undefined ? undefined : (options.socketPath ? SOCKET_LISTEN_REASONS : LISTEN_REASONS)[systemCode];
+    const words = reason?.[0] ?? (cause instanceof Error ? cause.message : String(cause));
+    const code = systemCode === undefined ? "" : ` (${systemCode})`;
+    super("LISTEN", `cannot listen on ${address}: ${words}${code}${reason ? `: ${reason[1]}` : ""}`, { cause });
+    this.systemCode = systemCode;
+    this.address = address;
+  }
+}
+
+export function isListenError(value: unknown): value is ListenError {
+  return isRpycError(value) && value.code === "LISTEN";
 }

@@ -4,7 +4,7 @@
 // set with RPYC_REGISTRY_HOST / RPYC_REGISTRY_PORT).
 
 import { lookup } from "node:dns/promises";
-import { DiscoveryError, ForbiddenError, isConnectionClosedError } from "../errors/rpyc-errors.js";
+import { DiscoveryError, ForbiddenError, isConnectError, isConnectionClosedError } from "../errors/rpyc-errors.js";
 import { connect, type ConnectOptions } from "../server/connect.js";
 import type { Connection } from "../connection/connection.js";
 import { pyRepr } from "../wire/pyrepr.js";
@@ -64,7 +64,7 @@ export async function listServices(options: ListServicesOptions = {}): Promise<s
 
 /** A server that cannot be reached (RPyC catches socket.error here). */
 function isUnreachable(err: unknown): boolean {
-  if (isConnectionClosedError(err)) return true;
+  if (isConnectError(err) || isConnectionClosedError(err)) return true;
   const sys = err as { code?: unknown; syscall?: unknown } | null;
   return typeof sys?.code === "string" && typeof sys.syscall === "string";
 }

@@ -8,7 +8,7 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import type { Logger, ProtocolConfig } from "../connection/config.js";
 import type { DispatchTable } from "../compiled/dispatch.js";
-import { AuthenticationError, isAuthenticationError } from "../errors/rpyc-errors.js";
+import { AuthenticationError, isAuthenticationError, ListenError } from "../errors/rpyc-errors.js";
 import { Connection, type CloseOptions } from "../connection/connection.js";
 import { AutoRegistration } from "../registry/auto-registration.js";
 import { REREGISTER_INTERVAL, type Registrar } from "../registry/registrar.js";
@@ -51,14 +51,16 @@ export interface ServerOptions {
   reregisterInterval?: number;
   /**
    * Serve over TLS: node's tls options (key, cert, ca, requestCert, rejectUnauthorized, ...).
-   * A failed handshake is logged (warn) and never reaches the service. Not with socketPath.
+   * A failed handshake is logged (warn; without a `logger`, one line on stderr) and never
+   * reaches the service. Not with socketPath.
    */
   tls?: TlsServerOptions;
   /**
    * RPyC's authenticator: runs on each accepted socket (after the TLS handshake) before any
    * byte is read as RPyC. Its return value becomes the connection's `config.credentials`;
    * if it throws (AuthenticationError, or anything else) the socket is closed, the refusal
-   * logged, and the service is never instantiated for it. See sslAuthenticator, readBytes.
+   * logged (without a `logger`, one line on stderr), and the service is never instantiated
+   * for it. See sslAuthenticator, readBytes.
    */
   authenticator?: Authenticator;
   /** Seconds the authenticator may take before the socket is refused. Default: 10. */
@@ -99,7 +101,10 @@ export class Server {
     if (options.tls) {
       const server = createTlsServer(withoutRenegotiation(options.tls), onSocket);
       server.on("tlsClientError", (err, socket) => {
-        this.options.logger?.warn(`TLS handshake with ${peerOf(socket)} failed: ${err.message}`);
+        // OpenSSL's messages span lines ("8090...:error:0A00009C:SSL routines:..."): its reason and code read better.
+        const { reason, code } = err as Error & { reason?: unknown; code?: unknown };
+        const cause = typeof reason === "string" && typeof code === "string" ? `${reason} (${code})` : err.message;
+        this.refused("warn", `TLS handshake with ${peerOf(socket)} failed: ${cause}`);
       });
       this.listener = server;
     } else {
@@ -113,7 +118,16 @@ export class Server {
         this.options.logger?.warn(`maxConnections (${max}) reached: refused ${peer}`);
       });
     }
-    this.listener.on("error", (err) => this.options.logger?.error(`listener error: ${err.message}`));
+  }
+
+  /**
+   * Logs a refused client (a failed TLS handshake, an authenticator's refusal): to the
+   * logger if there is one, else as one line on stderr, so refusals are never silent.
+   */
+  private refused(level: "warn" | "error", message: string): void {
+    const logger = this.options.logger;
+    if (logger) logger[level](message);
+    else process.stderr.write(`rpyc-ts server: ${message.replace(/\s*\n\s*/g, " ").trim()}\n`);
   }
 
   /** Names the service registers under (ALIASES, or the class name minus "Service"). */
@@ -121,22 +135,31 @@ export class Server {
     return serviceAliases(serviceClassOf(this.service));
   }
 
-  /** Starts listening; resolves once the socket is bound. */
+  /**
+   * Starts listening; resolves once the socket is bound. Rejects with ListenError (the port
+   * is in use, ...) naming the address and what to do; start() may then be called again.
+   */
   async start(): Promise<this> {
     if (this.started) return this;
     this.started = true;
+    const { socketPath, port = 0 } = this.options;
+    const host = this.options.hostname ?? (this.options.ipv6 ? "::" : undefined);
     await new Promise<void>((resolve, reject) => {
-      this.listener.once("error", reject);
+      const onError = (err: Error): void => {
+        this.started = false;
+        const address = socketPath ?? (host === undefined ? `port ${port}` : `${host.includes(":") ? `[${host}]` : host}:${port}`);
+        reject(new ListenError(address, err, { socketPath: socketPath !== undefined }));
+      };
+      this.listener.once("error", onError);
       const done = (): void => {
-        this.listener.off("error", reject);
+        this.listener.off("error", onError);
+        // Errors after listening (rare: e.g. EMFILE on accept) are logged, never thrown.
+        this.listener.on("error", (err) => this.options.logger?.error(`listener error: ${err.message}`));
         resolve();
       };
       const backlog = this.options.backlog ?? 511;
-      if (this.options.socketPath !== undefined) this.listener.listen({ path: this.options.socketPath, backlog }, done);
-      else {
-        const host = this.options.hostname ?? (this.options.ipv6 ? "::" : undefined);
-        this.listener.listen({ port: this.options.port ?? 0, backlog, ...(host === undefined ? {} : { host }) }, done);
-      }
+      if (socketPath !== undefined) this.listener.listen({ path: socketPath, backlog }, done);
+      else this.listener.listen({ port, backlog, ...(host === undefined ? {} : { host }) }, done);
     });
     this.options.logger?.info(`server started on ${this.address}`);
     this.startRegistration();
@@ -251,8 +274,8 @@ export class Server {
       logger?.info(`${peer} authenticated successfully`);
       return { ok: true, credentials };
     } catch (err) {
-      if (isAuthenticationError(err)) logger?.warn(`${peer} failed to authenticate, rejecting the connection: ${err.message}`);
-      else logger?.error(`authenticator failed for ${peer}, rejecting the connection: ${err instanceof Error ? err.message : String(err)}`);
+      if (isAuthenticationError(err)) this.refused("warn", `${peer} failed to authenticate, rejecting the connection: ${err.message}`);
+      else this.refused("error", `authenticator failed for ${peer}, rejecting the connection: ${err instanceof Error ? err.message : String(err)}`);
       socket.destroy();
       return { ok: false };
     } finally {

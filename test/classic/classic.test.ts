@@ -499,6 +499,21 @@ describe("rpyc-classic CLI", () => {
     await eventually(() => conn.closed, 5000, "the client to see the close");
   });
 
+  it("a port in use: one ERROR line naming the port and what to do, exit code 1", async () => {
+    const busy = await serve(ClassicService);
+    const io = captureIO();
+    const cli = await main(["--port", String(busy.port), "--host", "127.0.0.1"], { io, handleSignals: false });
+    expect(cli.server).toBeUndefined();
+    expect(await cli.done).toBe(1);
+    const lines = io.err.split("\n").filter((line) => line !== "");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/ ERROR \[rpyc-classic\] /);
+    expect(lines[0]!.slice(lines[0]!.indexOf("] ") + 2)).toBe(
+      `cannot listen on 127.0.0.1:${busy.port}: the port is in use (EADDRINUSE): choose another port or stop the process using it (port 0 picks a free one)`,
+    );
+    expect(io.err).not.toContain("GRANTS ARBITRARY CODE EXECUTION");
+  });
+
   it("binds 127.0.0.1 when no --host is given, and -q keeps the warning but drops the log", async () => {
     const io = captureIO();
     const cli = await main(["-p", "0", "-q"], { io, handleSignals: false });

@@ -77,6 +77,8 @@ async function serveTls(): Promise<{ server: ThreadedServer; accepted: Watched[]
     hostname: "127.0.0.1",
     port: 0,
     tls: { key, cert },
+    // Refused handshakes are logged; without a logger they would go to stderr.
+    logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     authenticator: (socket: Socket) => {
       const tlsSocket = socket as TLSSocket;
       const watched: Watched = {
