@@ -4,7 +4,8 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { createEmitter, type EmitOptions, type GeneratedFile } from "../emit.js";
+// Types only: the entry loads emit.js (Handlebars, templates) when a command needs it, not for --help.
+import type { EmitOptions, GeneratedFile } from "../emit.js";
 import type { ExtractResult } from "../extract.js";
 import { formatDiagnostic } from "../model.js";
 import { EXIT, type CliIO } from "./io.js";
@@ -70,13 +71,13 @@ export function reportDiagnostics(result: ExtractResult, io: CliIO): boolean {
   return result.diagnostics.some((d) => d.severity === "error");
 }
 
-/** One generation from an extracted model: emit, then write or check. Returns an exit code. */
+/** One generation from an extracted model: emit (with `emit`, usually createEmitter()), then write or check. Returns an exit code. */
 export function generate(
   result: ExtractResult,
   emitOptions: EmitOptions,
   opts: { check: boolean; quiet: boolean },
   io: CliIO,
-  emit: (model: ExtractResult["model"], options: EmitOptions) => GeneratedFile[] = createEmitter(),
+  emit: (model: ExtractResult["model"], options: EmitOptions) => GeneratedFile[],
 ): number {
   if (reportDiagnostics(result, io)) return EXIT.DIAGNOSTICS;
   const files: GeneratedFile[] = emit(result.model, emitOptions);

@@ -8,17 +8,22 @@
 //   main.ts        runs main() from the TypeScript sources (`npm run gen`); bin/rpyc-gen.js runs it from dist/
 // Exit codes are part of the interface (documented in EXIT and in the README): build
 // pipelines branch on them. Subcommands import io.ts and generate.ts, never this module.
+//
+// Startup cost: only commander and this folder's light modules are imported statically, so
+// `rpyc-gen --help` and bad command lines answer without loading ts-morph (TypeScript itself,
+// the bulk of a cold start), web-tree-sitter, Handlebars, chokidar or cli-progress. Each is
+// imported with `await import()` by the path that needs it (see run()); type-only imports
+// cost nothing at runtime.
 
 import path from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { messageOf } from "../common.js";
-import { createEmitter, type EmitOptions } from "../emit.js";
-import { createExtractSession, type ExtractSession } from "../extract.js";
-import { createPythonExtractSession } from "../extract-python.js";
+import type { EmitOptions } from "../emit.js";
+import type { ExtractSession } from "../extract.js";
 import { generate, reportDiagnostics } from "./generate.js";
 import { command, EXIT, packageOptions, parseArguments, type CliIO } from "./io.js";
-import { createProgress } from "./progress.js";
-import { startWatch, type WatchHandle } from "./watch.js";
+import type { Progress } from "./progress.js";
+import type { WatchHandle } from "./watch.js";
 
 export { apply, generate, plan, type Plan } from "./generate.js";
 export { EXIT, type CliIO } from "./io.js";
@@ -120,7 +125,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
     ...packageOptions(opts.package, opts.packageVersion),
     ...(opts.emitModel ? { emitModel: true } : {}),
   };
-  const progress = createProgress(io);
+  // Progress bars are drawn only in a terminal: elsewhere cli-progress is not even loaded.
+  const progress: Progress = io.interactive ? (await import("./progress.js")).createProgress(io) : { update: () => {}, finish: () => {} };
   const extractOptions = {
     sources,
     root,
@@ -140,7 +146,10 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
   }
   let session: ExtractSession;
   try {
-    session = python.length > 0 ? await createPythonExtractSession(extractOptions) : createExtractSession(extractOptions);
+    session =
+      python.length > 0
+        ? await (await import("../extract-python.js")).createPythonExtractSession(extractOptions)
+        : (await import("../extract.js")).createExtractSession(extractOptions);
   } catch (err) {
     io.stderr(`rpyc-gen: ${messageOf(err)}\n`);
     return { code: EXIT.IO };
@@ -151,6 +160,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
     return { code: EXIT.USAGE };
   }
   // Watch mode keeps one emitter: services that did not change are not rendered again.
+  const { createEmitter } = await import("../emit.js");
   const emitter = createEmitter((done, total) => progress.update("emitting", done, total));
   let code: number;
   try {
@@ -161,6 +171,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
     return { code: EXIT.IO };
   }
   if (!opts.watch) return { code };
+  const { startWatch } = await import("./watch.js");
   const watcher = await startWatch(
     session,
     (next) => {

@@ -4,7 +4,7 @@
 
 import path from "node:path";
 import { messageOf } from "../common.js";
-import type { EmitOptions } from "../emit.js";
+import { createEmitter, type EmitOptions } from "../emit.js";
 import {
   compareWithLive,
   formatLiveComparison,
@@ -108,7 +108,7 @@ export async function runIntrospect(options: IntrospectCliOptions, io: CliIO): P
     ...(options.runtimeImport ? { runtimeImport: options.runtimeImport } : {}),
   };
   try {
-    return generate({ model: live.model, diagnostics: [], files: [] }, emitOptions, { check: false, quiet: options.quiet ?? false }, io);
+    return generate({ model: live.model, diagnostics: [], files: [] }, emitOptions, { check: false, quiet: options.quiet ?? false }, io, createEmitter());
   } catch (err) {
     io.stderr(`rpyc-gen: ${messageOf(err)}\n`);
     return EXIT.IO;

@@ -93,6 +93,26 @@ describe("rpyc-gen", () => {
     expect(help.out).toMatch(/Exit codes:[\s\S]*1 {2}--check/);
   });
 
+  it("loads no heavy package before a command needs it (--help answers without TypeScript)", () => {
+    // The static (value) import graph of the entry: `import type` and `export type` lines vanish
+    // at runtime, `await import()` is not followed. None of these may be reachable from it.
+    const heavy = ["ts-morph", "typescript", "web-tree-sitter", "handlebars", "chokidar", "cli-progress"];
+    const reached = new Set<string>();
+    const visit = (file: string): void => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      const text = readFileSync(file, "utf8");
+      for (const match of text.matchAll(/^(?:import|export)\s+(?!type\b)(?:[^;]*?\sfrom\s+)?"([^"]+)"/gm)) {
+        const specifier = match[1]!;
+        if (specifier.startsWith(".")) visit(path.resolve(path.dirname(file), specifier.replace(/\.js$/, ".ts")));
+        else reached.add(specifier);
+      }
+    };
+    visit(path.join(REPO, "compiler/cli/index.ts"));
+    expect(reached.has("commander")).toBe(true); // the walk does see the packages it imports
+    expect(heavy.filter((name) => reached.has(name))).toEqual([]);
+  });
+
   it("--emit-model writes model.json and --package an SDK package", async () => {
     const out = outDir();
     expect((await run([SEED, "-o", out, "--emit-model", "--package", "@acme/my-sdk", "--package-version", "1.2.3"], io())).code).toBe(EXIT.OK);
