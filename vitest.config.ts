@@ -9,6 +9,8 @@ export default defineConfig({
     // is the source, so tests and generated code share one copy of every class.
     alias: [
       { find: /^rpyc-ts\/internal$/, replacement: here("./runtime/internal.ts") },
+      { find: /^rpyc-ts\/wire$/, replacement: here("./runtime/wire/index.ts") },
+      { find: /^rpyc-ts\/etcd$/, replacement: here("./runtime/registry/etcd.ts") },
       { find: /^rpyc-ts$/, replacement: here("./runtime/index.ts") },
     ],
   },

@@ -2,7 +2,7 @@
 // members with the handlers RPyC 5.3 answers (compiler/introspect/probe.ts), and give the
 // ServiceModel of an untyped but complete stub; compareWithLive checks a stub against a server.
 
-import { connect, isConnectError, isConnectionClosedError, isProtocolError, isRpycError, isTimeoutError, type Connection } from "../runtime/index.js";
+import { connect, isConnectError, isConnectionClosedError, isProtocolError, isRpycError, isTimeoutError, type Connection } from "rpyc-ts";
 import { messageOf } from "./common.js";
 import type { ServiceModel } from "./model.js";
 import { IntrospectError, type LiveDiagnostic } from "./introspect/errors.js";

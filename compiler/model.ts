@@ -6,7 +6,7 @@
 // Types reuse the runtime's WireType, so what the compiler describes is exactly what the
 // runtime checks and encodes (compiler may import runtime types, never the reverse).
 
-import type { WireDecl, WireField, WireParam, WireType } from "../runtime/compiled/schema.js";
+import type { WireDecl, WireField, WireParam, WireType } from "rpyc-ts/internal";
 
 export type { WireDecl, WireField, WireParam, WireType };
 

@@ -9,7 +9,8 @@
 import net, { type Socket } from "node:net";
 import tls from "node:tls";
 import { deflateSync } from "node:zlib";
-import { dump, FrameDecoder, load, type PyValue, type PyValueIn } from "../../runtime/index.js";
+import { type PyValue, type PyValueIn } from "../../runtime/index.js";
+import { dump, FrameDecoder, load } from "../../runtime/wire/index.js";
 import {
   HANDLE_CALLATTR,
   HANDLE_GETROOT,

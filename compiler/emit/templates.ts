@@ -4,6 +4,7 @@
 // data, never whole declarations: the shape of every generated file lives in templates/.
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
@@ -15,7 +16,7 @@ import { PLAIN_NAMING, renderRemoteType, renderLiteral, renderOptional, renderPa
 /** The template files rpyc-gen renders (paths under templates/). */
 export type TemplateName = "client.ts" | "dispatch.ts" | "index.ts" | "service.proto" | "package.json" | "README.md" | "compiled";
 
-/** The directory that holds the templates: `templates/` at the root of the rpyc-ts package. */
+/** The directory that holds the templates: dist/templates/ in the rpyc-gen package, templates/ in the repository. */
 export function templatesDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
@@ -27,14 +28,14 @@ export function templatesDir(): string {
   }
 }
 
-/** Reads the version of the rpyc-ts package this compiler belongs to (SDK packages peer-depend on it). */
+/** The rpyc-ts package this compiler runs with (SDK packages peer-depend on its version and its peers). */
 interface RuntimePackage {
   readonly version: string;
   readonly peerDependencies: Readonly<Record<string, string>>;
 }
 
 function runtimePackage(): RuntimePackage {
-  const file = path.join(path.dirname(templatesDir()), "package.json");
+  const file = createRequire(import.meta.url).resolve("rpyc-ts/package.json");
   const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string; peerDependencies?: Record<string, string> };
   if (pkg.name !== "rpyc-ts" || !pkg.version) throw new Error(`rpyc-gen: ${file} is not the rpyc-ts package.json`);
   return { version: pkg.version, peerDependencies: pkg.peerDependencies ?? {} };

@@ -1,18 +1,31 @@
 // The Python parser of rpyc-gen: web-tree-sitter with the tree-sitter-python wasm grammar,
 // loaded once per process. The only module of the compiler that imports web-tree-sitter.
 
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { Language, Parser, type Node, type Tree } from "web-tree-sitter";
 
 export type { Node as PyNode, Parser as PyParser } from "web-tree-sitter";
 
 let loading: Promise<Parser> | undefined;
 
-/** A parser for Python 3 (the grammar's wasm is found through node resolution, not the cwd). */
+/**
+ * The tree-sitter-python grammar (wasm). The rpyc-gen package carries its own copy in
+ * dist/grammars/ (the tree-sitter-python package would install native prebuilds and run an
+ * install script for a file of 450 KB); inside the repository it comes from that package.
+ */
+function grammarFile(): string {
+  const bundled = fileURLToPath(new URL("../grammars/tree-sitter-python.wasm", import.meta.url));
+  if (existsSync(bundled)) return bundled;
+  return createRequire(import.meta.url).resolve("tree-sitter-python/tree-sitter-python.wasm");
+}
+
+/** A parser for Python 3 (the grammar is found beside the compiler or through node resolution, not the cwd). */
 export function pythonParser(): Promise<Parser> {
   loading ??= (async () => {
     await Parser.init();
-    const wasm = createRequire(import.meta.url).resolve("tree-sitter-python/tree-sitter-python.wasm");
+    const wasm = grammarFile();
     const parser = new Parser();
     parser.setLanguage(await Language.load(wasm));
     return parser;

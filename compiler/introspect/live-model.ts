@@ -2,7 +2,7 @@
 // input produces: no types (members take `...args: unknown[]` and give `unknown`), sorted, and
 // located at "HOST:PORT" so generated headers name the server instead of a source file.
 
-import { serviceAliases } from "../../runtime/index.js";
+import { serviceAliases } from "rpyc-ts";
 import { compareStrings } from "../common.js";
 import { pascalCase } from "../emit/names.js";
 import { MODEL_VERSION, type AttributeDef, type MethodDef, type ServiceDef, type ServiceModel, type SourceLocation } from "../model.js";

@@ -2,8 +2,8 @@
 // get_service_name/get_service_aliases (CALLATTR of the two builtins), HANDLE_DIR, HANDLE_INSPECT
 // and HANDLE_GETATTR (of exposed members and the safe `__doc__`). Nothing else is called.
 
-import { dir, getattr, idPackOf, isNetref, isRemoteException, release, withOptions, type Connection } from "../../runtime/index.js";
-import { HANDLE_CALLATTR, HANDLE_INSPECT } from "../../runtime/wire/consts.js";
+import { dir, getattr, idPackOf, isNetref, isRemoteException, release, withOptions, type Connection } from "rpyc-ts";
+import { HANDLE_CALLATTR, HANDLE_INSPECT } from "rpyc-ts/wire";
 import { IntrospectError, type LiveDiagnostic } from "./errors.js";
 import { BUILTIN_MEMBERS, cleanDoc, type LiveMember, type LiveService } from "./live-model.js";
 

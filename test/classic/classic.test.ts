@@ -634,12 +634,3 @@ describe("rpyc-classic CLI", () => {
     }
   });
 });
-
-// The bin script runs the compiled CLI.
-describe("bin/rpyc-classic.js", () => {
-  it("imports run() from the compiled classic-cli", () => {
-    const text = readFileSync(path.join(REPO, "bin/rpyc-classic.js"), "utf8");
-    expect(text.startsWith("#!/usr/bin/env node")).toBe(true);
-    expect(text).toContain('import { run } from "../dist/runtime/classic/cli.js"');
-  });
-});

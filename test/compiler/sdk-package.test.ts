@@ -1,7 +1,7 @@
 // End to end: the SDK package rpyc-gen emits with --package, used exactly as a consumer uses
 // it from npm, with no network beyond 127.0.0.1.
-//   1. The rpyc-ts package is staged as `npm pack` in this repository would pack it (fresh
-//      dist/ or a build into the stage) and packed into a tarball.
+//   1. The rpyc-ts package (packages/rpyc-ts) is packed as npm would publish it
+//      (test/helpers/packages.ts).
 //   2. rpyc-gen compiles the seed service and a service with structured types into
 //      @acme/seed-sdk; `npm pack` of the output directory must hold only dist/, the .proto
 //      files, README.md and package.json (no dispatch tables, no .ts sources).
@@ -23,7 +23,8 @@ import type { DispatchTable } from "../../runtime/index.js";
 import { MyService } from "../../examples/seed-service.js";
 import { ShopService } from "../helpers/sdk-shop-service.js";
 import { serve } from "../helpers/servers.js";
-import { extractTarball, offlineNpm, runNode, tarballFileList, type OfflineNpm, type ProcessResult } from "../helpers/offline-npm.js";
+import { offlineNpm, runNode, tarballFileList, type OfflineNpm, type ProcessResult } from "../helpers/offline-npm.js";
+import { installedBytes, packDir, packWorkspace } from "../helpers/packages.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const TSC = path.join(REPO, "node_modules", "typescript", "bin", "tsc"); // what node_modules/.bin/tsc links to
@@ -43,103 +44,28 @@ interface PackageJson {
 }
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, "utf8")) as T;
-const RUNTIME_VERSION = readJson<PackageJson>(path.join(REPO, "package.json")).version;
-
-// ---------------------------------------------------------------- step 1: the runtime package
-
-/** Every .ts source under runtime/ and compiler/, relative to the repository. */
-function buildSources(): string[] {
-  const found: string[] = [];
-  const walk = (rel: string): void => {
-    for (const entry of readdirSync(path.join(REPO, rel), { withFileTypes: true })) {
-      const child = path.join(rel, entry.name);
-      if (entry.isDirectory()) walk(child);
-      else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) found.push(child);
-    }
-  };
-  walk("runtime");
-  walk("compiler");
-  return found;
-}
-
-/** Whether dist/ holds JavaScript and declarations newer than every source (as after `npm ci`). */
-function distIsFresh(): boolean {
-  return buildSources().every((rel) => {
-    const source = statSync(path.join(REPO, rel)).mtimeMs;
-    return [".js", ".d.ts"].every((ext) => {
-      const built = path.join(REPO, "dist", rel.replace(/\.ts$/, ext));
-      return existsSync(built) && statSync(built).mtimeMs >= source;
-    });
-  });
-}
-
-/**
- * Packs rpyc-ts into `pkgs` and returns the tarball. The package is staged in its own folder
- * (package.json, README, the non-dist `files` entries, and dist/), so nothing in the
- * repository is written and a stale dist/ is rebuilt into the stage rather than in place.
- * `npm pack` runs with --ignore-scripts: "prepare" would rebuild dist/ from a tsconfig the
- * stage does not have; the stage's dist/ is already what it would build.
- */
-async function packRuntime(npm: OfflineNpm, stage: string, pkgs: string): Promise<string> {
-  const pkg = readJson<PackageJson>(path.join(REPO, "package.json"));
-  mkdirSync(stage, { recursive: true });
-  for (const file of ["package.json", "README.md", "LICENSE"]) {
-    if (existsSync(path.join(REPO, file))) cpSync(path.join(REPO, file), path.join(stage, file));
-  }
-  for (const entry of pkg.files ?? []) {
-    if (entry === "dist" || entry.startsWith("dist/")) continue;
-    cpSync(path.join(REPO, entry), path.join(stage, entry), { recursive: true });
-  }
-  if (distIsFresh()) {
-    cpSync(path.join(REPO, "dist"), path.join(stage, "dist"), { recursive: true });
-  } else {
-    const build = await runNode([TSC, "-p", "tsconfig.build.json", "--outDir", path.join(stage, "dist"), "--pretty", "false"], {
-      cwd: REPO,
-      timeoutMs: 120_000,
-    });
-    // Exit 2 is "type errors, outputs written": type errors are the typecheck's business
-    // (`npm test` runs it first); this test needs the emitted JavaScript and declarations.
-    const emitted = build.code === 2 && existsSync(path.join(stage, "dist", "runtime", "index.js"));
-    if (build.code !== 0 && !emitted) throw new Error(`building rpyc-ts failed (exit ${build.code ?? build.signal}):\n${build.stdout}${build.stderr}`);
-    if (build.code !== 0) console.warn(`rpyc-ts has type errors (the package was built anyway):\n${build.stdout}`);
-  }
-  return packDir(npm, stage, pkgs);
-}
-
-/** `npm pack` of a folder into `pkgs`; returns the tarball's path. */
-async function packDir(npm: OfflineNpm, dir: string, pkgs: string): Promise<string> {
-  const { stdout } = await npm(["pack", "--ignore-scripts", "--json", "--pack-destination", pkgs], dir);
-  const [packed] = JSON.parse(stdout) as { filename: string }[];
-  if (!packed) throw new Error(`npm pack printed no result: ${stdout}`);
-  return path.join(pkgs, packed.filename);
-}
+const RUNTIME_VERSION = readJson<PackageJson>(path.join(REPO, "packages", "rpyc-ts", "package.json")).version;
 
 // ------------------------------------------------------------------- step 3: the consumer
 
 /**
- * Installs the two tarballs into `consumer`, offline.
- *
- * npm installs the SDK itself: its only dependency is the peer rpyc-ts, so with
- * --legacy-peer-deps (npm would otherwise resolve the peer from the registry) npm needs
- * nothing but the local tarball. rpyc-ts is extracted into node_modules by hand: its
- * package.json lists rpyc-gen's compiler dependencies (ts-morph, handlebars, commander,
- * chokidar, cli-progress) as `dependencies`, which `--omit` cannot drop (it only omits
- * dev/optional/peer), and `npm install --offline` of the tarball fails with ENOTCACHED for
- * them unless the machine's cache happens to hold their registry metadata (a fresh cache
- * does not; this test always uses a fresh one). The runtime a consumer loads needs none of
- * them, and this test proves it: the consumer runs with only these two packages installed.
- * Extraction comes after npm, which would prune a package its package.json does not list;
- * package.json then lists both tarballs, as a consumer's would.
+ * Installs the two tarballs into `consumer`, offline. rpyc-ts has no dependencies of its own
+ * and the SDK none but its peers, so npm needs nothing but the two local tarballs; with
+ * --legacy-peer-deps it does not reach for the SDK's other peer (protobufjs) either, which
+ * keeps this consumer on what a brine-only install holds.
  */
-async function installConsumer(npm: OfflineNpm, consumer: string, runtimeTgz: string, sdkTgz: string): Promise<void> {
+async function installConsumer(npm: OfflineNpm, consumer: string, runtimeTgz: string, sdkTgz: string): Promise<ProcessResult> {
   mkdirSync(consumer, { recursive: true });
   const spec = (tgz: string): string => `file:${path.relative(consumer, tgz).split(path.sep).join("/")}`;
-  const manifest = (deps: Record<string, string>): string =>
-    `${JSON.stringify({ name: "sdk-consumer", version: "1.0.0", private: true, type: "module", dependencies: deps }, null, 2)}\n`;
-  writeFileSync(path.join(consumer, "package.json"), manifest({ [SDK_NAME]: spec(sdkTgz) }));
-  await npm(["install", "--ignore-scripts", "--legacy-peer-deps", "--no-package-lock"], consumer);
-  extractTarball(runtimeTgz, path.join(consumer, "node_modules", "rpyc-ts"));
-  writeFileSync(path.join(consumer, "package.json"), manifest({ [SDK_NAME]: spec(sdkTgz), "rpyc-ts": spec(runtimeTgz) }));
+  const manifest = {
+    name: "sdk-consumer",
+    version: "1.0.0",
+    private: true,
+    type: "module",
+    dependencies: { [SDK_NAME]: spec(sdkTgz), "rpyc-ts": spec(runtimeTgz) },
+  };
+  writeFileSync(path.join(consumer, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  return npm(["install", "--legacy-peer-deps", "--no-package-lock"], consumer);
 }
 
 /** The consumer's script: plain JavaScript (ESM), the SDK as a consumer imports it. Prints one JSON line. */
@@ -283,6 +209,7 @@ describe("the SDK package, packed and installed like an npm package", () => {
   let runtimeTgz: string;
   let sdkTgz: string;
   let consumer: string;
+  let installed: ProcessResult;
   let sdkOut: string;
   let typecheck: { consumer: Promise<ProcessResult>; declarations: Promise<ProcessResult> } | undefined;
 
@@ -300,13 +227,13 @@ describe("the SDK package, packed and installed like an npm package", () => {
       return packDir(npm, sdkOut, pkgs);
     };
     // Settled, not Promise.all: neither may still be writing into scratch when afterAll removes it.
-    const [runtime, sdk] = await Promise.allSettled([packRuntime(npm, path.join(scratch, "rpyc-ts"), pkgs), generateAndPack()]);
+    const [runtime, sdk] = await Promise.allSettled([packWorkspace(npm, "rpyc-ts", path.join(scratch, "rpyc-ts"), pkgs), generateAndPack()]);
     if (runtime.status === "rejected") throw runtime.reason;
     if (sdk.status === "rejected") throw sdk.reason;
     runtimeTgz = runtime.value;
     sdkTgz = sdk.value;
     consumer = path.join(scratch, "consumer");
-    await installConsumer(npm, consumer, runtimeTgz, sdkTgz);
+    installed = await installConsumer(npm, consumer, runtimeTgz, sdkTgz);
     writeFileSync(path.join(consumer, "consumer.js"), CONSUMER_JS);
     writeFileSync(path.join(consumer, "consumer.ts"), CONSUMER_TS);
     const examples = readmeExamples(readFileSync(path.join(consumer, "node_modules", "@acme", "seed-sdk", "README.md"), "utf8"));
@@ -332,7 +259,7 @@ describe("the SDK package, packed and installed like an npm package", () => {
     const files = tarballFileList(runtimeTgz);
     const pkg = readJson<PackageJson>(path.join(consumer, "node_modules", "rpyc-ts", "package.json"));
     expect(pkg.name).toBe("rpyc-ts");
-    for (const file of ["dist/runtime/index.js", "dist/runtime/index.d.ts", "dist/runtime/internal.js", "dist/runtime/internal.d.ts", "package.json"]) {
+    for (const file of ["dist/index.js", "dist/index.d.ts", "dist/internal.js", "dist/internal.d.ts", "package.json"]) {
       expect(files).toContain(file);
     }
     expect(files.filter((f) => /^(test|runtime|compiler|examples)\//.test(f) || (f.endsWith(".ts") && !f.endsWith(".d.ts")))).toEqual([]);
@@ -383,7 +310,12 @@ describe("the SDK package, packed and installed like an npm package", () => {
         .sort(),
     ).toEqual(["@acme", "rpyc-ts"]);
     expect(readdirSync(path.join(consumer, "node_modules", "@acme"))).toEqual(["seed-sdk"]);
-    // The extracted rpyc-ts is the one packed here, and satisfies the SDK's peer range (^x.y.z).
+    // Nothing of the compiler, and no install script anywhere to warn about.
+    expect(`${installed.stdout}${installed.stderr}`).not.toMatch(/install-scripts|warn/i);
+    const bytes = installedBytes(path.join(consumer, "node_modules"));
+    console.info(`SDK consumer: node_modules holds ${(bytes / 1e6).toFixed(2)} MB (SDK + rpyc-ts)`);
+    expect(bytes).toBeLessThanOrEqual(2e6);
+    // The installed rpyc-ts is the one packed here, and satisfies the SDK's peer range (^x.y.z).
     expect(readJson<PackageJson>(path.join(consumer, "node_modules", "rpyc-ts", "package.json")).version).toBe(RUNTIME_VERSION);
   });
 
@@ -402,7 +334,7 @@ describe("the SDK package, packed and installed like an npm package", () => {
 
     // Node resolved both packages from the consumer's node_modules, not from this repository.
     const nodeModules = pathToFileURL(path.join(consumer, "node_modules")).href;
-    expect(result.resolved).toEqual({ sdk: `${nodeModules}/@acme/seed-sdk/dist/index.js`, runtime: `${nodeModules}/rpyc-ts/dist/runtime/index.js` });
+    expect(result.resolved).toEqual({ sdk: `${nodeModules}/@acme/seed-sdk/dist/index.js`, runtime: `${nodeModules}/rpyc-ts/dist/index.js` });
 
     expect(result.my).toMatchObject({ answer: 42, realAnswer: 43, serviceName: "MY" });
     expect(result.my!.question).toMatchObject({ name: "AttributeError", message: expect.stringContaining("get_question") });

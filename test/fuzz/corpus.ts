@@ -4,7 +4,8 @@
 
 import { readFileSync } from "node:fs";
 import { inflateSync } from "node:zlib";
-import { load, type PyValue } from "../../runtime/index.js";
+import type { PyValue } from "../../runtime/index.js";
+import { load } from "../../runtime/wire/index.js";
 
 const VECTORS_DIR = new URL("../vectors/", import.meta.url);
 

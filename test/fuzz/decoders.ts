@@ -5,7 +5,8 @@
 // issue) is fuzzed by adding one line to BRINE_DECODERS / FRAME_DECODERS.
 
 import { deflateSync, inflateSync } from "node:zlib";
-import { DEFAULT_BRINE_LIMITS, dump, FrameDecoder, FrameTooLargeError, load, ProtocolError, type PyValue } from "../../runtime/index.js";
+import { DEFAULT_BRINE_LIMITS, FrameTooLargeError, ProtocolError, type PyValue } from "../../runtime/index.js";
+import { dump, FrameDecoder, load } from "../../runtime/wire/index.js";
 import { Complex, Ellipsis, FrozenSet, NotImplemented, Slice } from "../../runtime/wire/values.js";
 import { BRINE_SEEDS, SMALL_BRINE_SEEDS, SMALL_FRAMES } from "./corpus.js";
 import { brineShaped, frameOf, hex, INTERESTING_BYTES, mutateBytes, randomBytes, randomValue, safeDump } from "./mutators.js";

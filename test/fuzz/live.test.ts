@@ -9,7 +9,8 @@
 import net, { type Socket } from "node:net";
 import { expect, it } from "vitest";
 import * as C from "../../runtime/wire/consts.js";
-import { dump, FrameDecoder, load, Service, ThreadedServer, type Connection, type PyValue, type PyValueIn } from "../../runtime/index.js";
+import { Service, ThreadedServer, type Connection, type PyValue, type PyValueIn } from "../../runtime/index.js";
+import { dump, FrameDecoder, load } from "../../runtime/wire/index.js";
 import { connectTo, eventually } from "../helpers/servers.js";
 import { trackSocket } from "../helpers/raw-peer.js";
 import { SMALL_FRAMES } from "./corpus.js";

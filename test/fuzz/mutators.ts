@@ -12,7 +12,8 @@
 
 import { deflateSync } from "node:zlib";
 import * as C from "../../runtime/wire/consts.js";
-import { dump, encodeFrame, type PyValue, type PyValueIn } from "../../runtime/index.js";
+import type { PyValue, PyValueIn } from "../../runtime/index.js";
+import { dump, encodeFrame } from "../../runtime/wire/index.js";
 import { Complex, Ellipsis, Float, FrozenSet, NotImplemented, Slice } from "../../runtime/wire/values.js";
 import { CLIENT_FRAMES, SERVER_FRAMES, SMALL_BRINE_SEEDS, SMALL_FRAMES, type CorpusFrame } from "./corpus.js";
 import type { Rng } from "./seed.js";

@@ -2,7 +2,8 @@
 
 import { describe, expect, it, vi } from "vitest";
 import * as C from "../../runtime/wire/consts.js";
-import { DEFAULT_BRINE_LIMITS, FrameDecoder, load, ProtocolError, Service } from "../../runtime/index.js";
+import { DEFAULT_BRINE_LIMITS, ProtocolError, Service } from "../../runtime/index.js";
+import { FrameDecoder, load } from "../../runtime/wire/index.js";
 import { RawPeer, rawFrame } from "../helpers/raw-peer.js";
 import { connectTo, serve } from "../helpers/servers.js";
 

@@ -5,7 +5,8 @@
 
 import net, { type Socket } from "node:net";
 import { afterEach } from "vitest";
-import { dump, encodeFrame, FrameDecoder, load, type PyValue, type PyValueIn } from "../../runtime/index.js";
+import type { PyValue, PyValueIn } from "../../runtime/index.js";
+import { dump, encodeFrame, FrameDecoder, load } from "../../runtime/wire/index.js";
 
 /** A decoded `(msg, seq, args)` message. */
 export type Message = readonly [number, number | bigint, PyValue];

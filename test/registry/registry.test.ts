@@ -12,10 +12,9 @@ import {
   TCPRegistryClient,
   type TCPRegistryServer,
   UDPRegistryClient,
-  dump,
-  load,
   type Registrar,
 } from "../../runtime/index.js";
+import { dump, load } from "../../runtime/wire/index.js";
 import { encodeList, encodeQuery, encodeRegister, encodeUnregister } from "../../runtime/registry/messages.js";
 import { eventually, sleep } from "../helpers/servers.js";
 import { HOST, MODES, fakeRegistry, fakeRegistryClock, memoryLogger, registryClient, startRegistry, tcpExchange, udpExchange, type Mode } from "./helpers.js";

@@ -9,7 +9,8 @@
 import { deflateSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import * as C from "../../runtime/wire/consts.js";
-import { dump, Service, type ProtocolConfig, type PyValue, type PyValueIn } from "../../runtime/index.js";
+import { Service, type ProtocolConfig, type PyValue, type PyValueIn } from "../../runtime/index.js";
+import { dump } from "../../runtime/wire/index.js";
 import { RawPeer, rawFrame, type Message } from "../helpers/raw-peer.js";
 import { connectTo, eventually, serve } from "../helpers/servers.js";
 import { prng } from "../helpers/prng.js";

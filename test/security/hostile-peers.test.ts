@@ -10,8 +10,6 @@ import { load } from "../../runtime/wire/brine.js";
 import * as C from "../../runtime/wire/consts.js";
 import {
   Connection,
-  dump,
-  FrameDecoder,
   LimitExceededError,
   release,
   Service,
@@ -22,6 +20,7 @@ import {
   type PyValueIn,
   type ThreadedServer,
 } from "../../runtime/index.js";
+import { dump, FrameDecoder } from "../../runtime/wire/index.js";
 import { RawPeer, rawFrame, type Message } from "../helpers/raw-peer.js";
 import { connectTo, eventually, serve } from "../helpers/servers.js";
 

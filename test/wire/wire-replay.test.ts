@@ -9,14 +9,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   AttributeError,
   connect,
-  dump,
-  encodeFrame,
-  FrameDecoder,
   getitem,
   isRemoteException,
   kwargs,
   len,
-  load,
   PythonException,
   release,
   repr,
@@ -27,6 +23,7 @@ import {
   type PyValue,
   type PyValueIn,
 } from "../../runtime/index.js";
+import { dump, encodeFrame, FrameDecoder, load } from "../../runtime/wire/index.js";
 import * as C from "../../runtime/wire/consts.js";
 import { pyRepr } from "../../runtime/wire/pyrepr.js";
 import { RawPeer, RawServer, type Message } from "../helpers/raw-peer.js";

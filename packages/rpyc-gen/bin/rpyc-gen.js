@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // rpyc-gen: see `rpyc-gen --help`. Runs the compiled CLI (npm ci builds dist/ via "prepare").
-import { main } from "../dist/compiler/cli/index.js";
+import { main } from "../dist/cli/index.js";
 
 await main();
