@@ -191,9 +191,13 @@ export interface ProtocolConfig {
    * is rpyc-ts with the same compiled schema, calls of compiled methods whose types are
    * plain data then travel as protobuf (protobufjs, types built once per schema) instead of
    * brine tuples. Calls made before the peer answered, dynamic calls, netrefs, callbacks
-   * and exceptions stay brine. "brine": never offer nor accept the native codec (exactly
-   * RPyC's wire). Either side saying "brine" keeps the connection brine. `conn.codec` tells
-   * what was agreed; `conn.negotiated` resolves once it is decided.
+   * and exceptions stay brine. protobufjs is an optional peer dependency: a side that cannot
+   * load it stays brine and tells its rpyc-ts peer why. "brine": never offer nor accept the
+   * native codec (exactly RPyC's wire; an rpyc-ts peer's offer is answered "brine" with that
+   * reason). Either side saying "brine" keeps the connection brine. `conn.codec` tells what
+   * was agreed; `conn.negotiated` resolves once it is decided, with the reason (and a reason
+   * a user can fix, such as a missing protobufjs on either side, is warned about once per
+   * process: to `logger`, else one line on stderr).
    */
   codec: "auto" | "brine";
 

@@ -11,12 +11,12 @@ import { netrefState, type RequestOptions } from "../netref/state.js";
 import type { ProtocolConfig } from "./config.js";
 import type { ConnectionEventListener, ConnectionEvents, ConnectionStats } from "./observe.js";
 import { Session } from "./session.js";
-import type { Codec } from "../compiled/negotiation.js";
+import type { Codec, Negotiation } from "../compiled/negotiation.js";
 import type { Stream } from "../wire/stream.js";
 import type { RootType } from "../netref/types.js";
 
 // Re-exported where they were first defined (runtime/index.ts imports Codec from here).
-export { HANDLE_NATIVE_OFFER, type Codec } from "../compiled/negotiation.js";
+export { HANDLE_NATIVE_OFFER, type Codec, type Negotiation, type NegotiationReason } from "../compiled/negotiation.js";
 export { MAX_HELD_ANSWERS } from "./held-answers.js";
 
 /** Lifecycle hooks a connection calls on its local root (Service has both). */
@@ -55,12 +55,17 @@ export class Connection<TRemote = unknown> {
   readonly config: ProtocolConfig;
   readonly localRoot: object;
   /**
-   * Resolves with the codec once it is decided: on the side that offers (it has `schemas`),
-   * when the peer answered (a Python peer refuses: "brine"); on the other side, when it
-   * answered an offer; "brine" at once with `codec: "brine"`, and "brine" on close if
-   * nothing was agreed. Calls never wait for it: until then they go as brine.
+   * Resolves once the codec is decided, with the codec and why (see NegotiationReason), e.g.
+   * `{ codec: "brine", reason: "peer-lacks-protobufjs", message: "no native codec: the peer
+   * cannot load protobufjs ...; run \"npm install protobufjs\" where the peer runs" }`. On
+   * the side that offers (it has `schemas`), when the peer answered (a Python peer refuses:
+   * "peer-not-rpyc-ts"); on the other side, when it answered an offer; at once with
+   * `codec: "brine"` ("codec-brine"); on close if nothing was decided ("closed", or
+   * "not-offered" on a side that neither offered nor was offered). Calls never wait for it:
+   * until then they go as brine. A reason a user can fix is also warned about, once per
+   * process per reason, on the connection's logger (without one: one line on stderr).
    */
-  readonly negotiated: Promise<Codec>;
+  readonly negotiated: Promise<Negotiation>;
 
   constructor(localRoot: object, stream: Stream, config: Partial<ProtocolConfig> = {}) {
     const session = new Session(this, localRoot, stream, config);

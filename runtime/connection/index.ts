@@ -7,7 +7,7 @@
 // pending-requests.ts our requests awaiting replies with their deadlines; held-answers.ts
 // results kept for pipelined requests.
 
-export { Connection, type ConnectionHooks, type CloseOptions, type Codec } from "./connection.js";
+export { Connection, type ConnectionHooks, type CloseOptions, type Codec, type Negotiation, type NegotiationReason } from "./connection.js";
 export { DEFAULT_CONFIG, SAFE_ATTRS, type ProtocolConfig, type Logger, type ExceptionClass } from "./config.js";
 export type {
   ConnectionStats,

@@ -4,7 +4,7 @@
 
 import { dumpable, load, type BrineLimits } from "../wire/brine.js";
 import * as C from "../wire/consts.js";
-import { ConnectionClosedError, ProtocolError } from "../errors/rpyc-errors.js";
+import { AsyncResultTimeout, ConnectionClosedError, ProtocolError } from "../errors/rpyc-errors.js";
 import { PythonException, ValueError } from "../errors/python-exceptions.js";
 import { handlerFor, type HandlerHost } from "../serve/handlers.js";
 import type { IdPack } from "../netref/id-pack.js";
@@ -27,14 +27,23 @@ import {
 } from "../compiled/native.js";
 import { invokeNativeCall, tableFor } from "../compiled/dispatch.js";
 import {
+  agreedReason,
+  CODEC_BRINE_ANSWER,
   HANDLE_NATIVE_OFFER,
+  isNotice,
+  nativeNotice,
   nativeOffer,
+  negotiation,
   offerAnswer,
+  readNoticeAnswer,
   readOffer,
   readOfferAnswer,
-  type Codec,
+  WARNED_REASONS,
   type NativeAgreement,
+  type Negotiation,
+  type NegotiationReason,
   type PeerClass,
+  type Reading,
 } from "../compiled/negotiation.js";
 import { netrefState, type NetrefState, type RequestOptions } from "../netref/state.js";
 import { PIPELINED_ON_VALUE } from "../netref/answer.js";
@@ -51,6 +60,7 @@ type NativeRequestFrame = Exclude<NativeFrame, { kind: typeof NATIVE_REPLY | typ
 
 /** What the native codec needs of its connection. */
 export interface NativeHost extends HandlerHost {
+  readonly connid: string;
   readonly isClosed: boolean;
   readonly brineLimits: BrineLimits;
   readonly events: Observer;
@@ -81,9 +91,32 @@ export interface NativeHost extends HandlerHost {
   reply(seq: number | bigint, value: unknown, handlerName: string, trace: RequestEvent | undefined): void;
   replyException(seq: number | bigint, err: unknown, handlerName: string, trace: RequestEvent | undefined): void;
   served(trace: RequestEvent | undefined, kind?: RequestErrorKind, error?: unknown): void;
-  codecDecided(codec: Codec): void;
+  /** The negotiation's outcome (called once). */
+  codecDecided(outcome: Negotiation): void;
   fatal(err: unknown): void;
   log(level: "debug" | "warn", message: string, err?: unknown): void;
+}
+
+/**
+ * Internal seam (tests): a config key whose function replaces loadNativeCodec on one
+ * connection; resolving false plays "protobufjs is not installed" on that side only. Not
+ * exported by runtime/index.ts.
+ */
+export const NATIVE_CODEC_LOADER: unique symbol = Symbol("rpyc.nativeCodecLoader");
+
+/** The reasons already warned about in this process (see WARNED_REASONS). */
+const warned = new Set<NegotiationReason>();
+
+/** Tests: forget the warnings given, as if the process had just started. */
+export function forgetNegotiationWarnings(): void {
+  warned.clear();
+}
+
+/** Why an offer or notice got no answer: closed, timed out, or refused as an unknown handler (Python). */
+function unanswered(err: unknown): NegotiationReason {
+  if (err instanceof ConnectionClosedError) return "closed";
+  if (err instanceof AsyncResultTimeout) return "no-answer";
+  return "peer-not-rpyc-ts";
 }
 
 /** The refusal a draining connection answers new requests with (Python sees EOFError). */
@@ -107,23 +140,65 @@ export class NativeSession {
 
   // ---- negotiation ---------------------------------------------------------------------
 
+  /** The outcome is decided (conn.negotiated resolved). */
+  private decided = false;
+  /** An offer or a notice was sent or received: closing before the outcome is "closed", else "not-offered". */
+  private engaged = false;
+
+  /** When the connection opens: `codec: "brine"` decides at once; a side with schemas offers. */
+  open(): void {
+    const host = this.host;
+    if (host.config.codec === "brine") return this.decide("codec-brine");
+    if (host.config.schemas.length === 0) return;
+    this.engaged = true;
+    void this.loadCodec().then((available) => {
+      if (host.isClosed) return;
+      if (available) this.offer();
+      else this.notify();
+    });
+  }
+
+  /** The connection closed: an outcome not decided yet is decided now. */
+  closed(): void {
+    this.decide(this.engaged ? "closed" : "not-offered");
+  }
+
+  /** protobufjs, loaded once per process (or the NATIVE_CODEC_LOADER a test put in the config). */
+  private loadCodec(): Promise<boolean> {
+    const loader = (this.host.config as { [NATIVE_CODEC_LOADER]?: () => Promise<boolean> })[NATIVE_CODEC_LOADER];
+    return loader ? loader() : loadNativeCodec();
+  }
+
   /** The side with schemas offers (version, codecs, its served classes); the answer decides. */
-  offer(): void {
+  private offer(): void {
     const host = this.host;
     host.sendInternal(HANDLE_NATIVE_OFFER, nativeOffer(host.config.dispatch)).then(
       (answer) => {
-        const agreement = readOfferAnswer(answer);
-        if (agreement && !host.isClosed) {
-          this.agree(agreement);
-          host.codecDecided("native");
-        } else {
-          host.codecDecided("brine");
-        }
+        if (host.isClosed) return;
+        const reading = readOfferAnswer(answer);
+        if ("reason" in reading) return this.decide(reading.reason);
+        this.agree(reading.agreement);
+        this.decide(...agreedReason(host.config.schemas, reading.agreement.classes, false));
       },
       // A Python peer answers with KeyError (an unknown handler); a peer that never reads, never.
       (err: unknown) => {
-        host.log("debug", "native codec not agreed (the peer refused or did not answer the offer)", err);
-        host.codecDecided(this.agreed ? "native" : "brine");
+        host.log("debug", "the native-codec offer got no answer", err);
+        this.decide(unanswered(err));
+      },
+    );
+  }
+
+  /**
+   * Without protobufjs, the side with schemas tells the peer why it does not offer (an
+   * rpyc-ts peer then knows too); the answer tells whether the peer could have agreed.
+   */
+  private notify(): void {
+    const host = this.host;
+    host.sendInternal(HANDLE_NATIVE_OFFER, nativeNotice()).then(
+      (answer) => this.decide(readNoticeAnswer(answer)),
+      (err: unknown) => {
+        host.log("debug", "the native-codec notice got no answer", err);
+        this.decide(unanswered(err));
       },
     );
   }
@@ -135,33 +210,62 @@ export class NativeSession {
   }
 
   /**
-   * Answers the peer's offer: "native" with our served classes, or "brine" for an offer we
-   * cannot take (or without protobufjs). Loading protobufjs may take a moment: the answer is
-   * a reply, so it may come after others; we count as agreed only from the moment it is sent.
+   * Settles conn.negotiated (once) and says why: a warning once per process per reason for
+   * those a user can fix (to the logger; without one, a line on stderr, as servers do with
+   * refused clients), the others at debug level.
+   */
+  private decide(reason: NegotiationReason, classes?: readonly string[]): void {
+    if (this.decided) return;
+    this.decided = true;
+    const host = this.host;
+    const outcome = negotiation(reason, classes);
+    if (WARNED_REASONS.has(reason) && !warned.has(reason)) {
+      warned.add(reason);
+      const line = `${outcome.message} (${reason}; warned once per process)`;
+      if (host.config.logger) host.log("warn", line);
+      else process.stderr.write(`rpyc-ts: [${host.connid}] ${line}\n`);
+    } else {
+      host.log("debug", `${outcome.message} (${reason})`);
+    }
+    host.codecDecided(outcome);
+  }
+
+  /**
+   * Answers the peer's offer: "native" with our served classes, or "brine" and why (our
+   * `codec: "brine"`, no protobufjs here, another version); a notice gets a plain "brine".
+   * Loading protobufjs may take a moment: the answer is a reply, so it may come after others;
+   * we count as agreed only from the moment it is sent.
    */
   answerOffer(seq: number | bigint, boxedArgs: PyValue): void {
-    void loadNativeCodec().then((available) => {
-      if (this.host.isClosed) return;
+    const host = this.host;
+    this.engaged = true;
+    // codec "brine" was decided when the connection opened.
+    if (host.config.codec === "brine") return host.send(C.MSG_REPLY, seq, host.boxing.box(CODEC_BRINE_ANSWER));
+    let offer: unknown;
+    try {
+      offer = host.boxing.unbox(boxedArgs);
+    } catch {
+      offer = undefined;
+    }
+    if (isNotice(offer)) return this.answer(seq, readOffer(offer, false));
+    void this.loadCodec().then((available) => {
+      if (host.isClosed) return;
       try {
-        this.answerOfferNow(seq, boxedArgs, available);
+        this.answer(seq, readOffer(offer, available));
       } catch (err) {
-        this.host.fatal(err);
+        host.fatal(err);
       }
     });
   }
 
-  private answerOfferNow(seq: number | bigint, boxedArgs: PyValue, available: boolean): void {
+  private answer(seq: number | bigint, reading: Reading): void {
     const host = this.host;
-    let agreement: NativeAgreement | undefined;
-    try {
-      agreement = readOffer(host.boxing.unbox(boxedArgs), available);
-    } catch {
-      agreement = undefined;
-    }
     // Agreed from here: the peer sends native frames only after reading this reply.
-    if (agreement) this.agree(agreement);
-    host.send(C.MSG_REPLY, seq, host.boxing.box(offerAnswer(agreement, host.config.dispatch)));
-    if (agreement) host.codecDecided("native");
+    if ("agreement" in reading) this.agree(reading.agreement);
+    host.send(C.MSG_REPLY, seq, host.boxing.box(offerAnswer(reading, host.config.dispatch)));
+    if ("reason" in reading) return this.decide(reading.reason);
+    const { schemas, dispatch } = host.config;
+    this.decide(...agreedReason(schemas, reading.agreement.classes, dispatch.length === 0));
   }
 
   // ---- calls (client side) -------------------------------------------------------------

@@ -14,8 +14,8 @@ import { PythonException } from "../errors/python-exceptions.js";
 import { handlerFor, type HandlerHost } from "../serve/handlers.js";
 import { JS_MODULE, type IdPack } from "../netref/id-pack.js";
 import type { ServiceSchema } from "../compiled/schema.js";
-import { encodeNativeDrop, encodeNativeHold, encodeNativePipeline, isNativePayload, loadNativeCodec, type NativeMethod } from "../compiled/native.js";
-import { HANDLE_NATIVE_OFFER, type Codec } from "../compiled/negotiation.js";
+import { encodeNativeDrop, encodeNativeHold, encodeNativePipeline, isNativePayload, type NativeMethod } from "../compiled/native.js";
+import { HANDLE_NATIVE_OFFER, type Codec, type Negotiation } from "../compiled/negotiation.js";
 import { netrefState, type NetrefOwner, type NetrefState, type RequestOptions } from "../netref/state.js";
 import type { Answer } from "../netref/answer.js";
 import { isPromiseLike } from "../netref/brand.js";
@@ -80,9 +80,9 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
   // biome-ignore lint/correctness/noUnusedPrivateClassMembers: only written; holding it is the point.
   private rootTarget: unknown;
   private readonly schemasByNamePack: ReadonlyMap<string, ServiceSchema>;
-  codecDecided!: (codec: Codec) => void;
+  codecDecided!: (outcome: Negotiation) => void;
   /** See Connection.negotiated. */
-  readonly negotiated: Promise<Codec> = new Promise((resolve) => (this.codecDecided = resolve));
+  readonly negotiated: Promise<Negotiation> = new Promise((resolve) => (this.codecDecided = resolve));
   private closing: Promise<void> | undefined;
   private cleanupDone: Promise<void> | undefined;
   readonly closed$: Promise<void>;
@@ -130,14 +130,7 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
       drain: () => inbound.onWritable(),
     });
     this.startHeartbeat();
-    if (this.config.codec === "brine") this.codecDecided("brine");
-    else if (this.config.schemas.length > 0) {
-      // protobufjs is optional: without it, no offer (and the connection is plain brine).
-      void loadNativeCodec().then((available) => {
-        if (available && !this.isClosed) this.native.offer();
-        else this.codecDecided("brine");
-      });
-    }
+    this.native.open();
     try {
       await (this.localRoot as LifecycleHooks).on_connect?.(this.facade);
     } catch (err) {
@@ -481,7 +474,7 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
         void this.cleanup();
         return;
       }
-      if (code === HANDLE_NATIVE_OFFER && this.config.codec === "auto") {
+      if (code === HANDLE_NATIVE_OFFER) {
         this.inbound.serving--;
         return this.native.answerOffer(seq, boxedArgs);
       }
@@ -654,7 +647,7 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
       pending.reject(closedError);
     }
     this.inbound.clear();
-    this.codecDecided(this.codec);
+    this.native.closed();
     events.emit("close", { connid: this.connid, reason });
     this.objects.clear();
     this.native.held.clear();
