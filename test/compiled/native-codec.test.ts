@@ -199,9 +199,9 @@ describe("negotiation between rpyc-ts peers", () => {
     const server = await serve(DirectoryService, { dispatch: DirectoryServiceDispatch });
     const wire = await proxy(server.port);
     const conn = track(await connectDirectory("127.0.0.1", wire.port));
-    expect(await conn.negotiated).toBe("native");
+    expect(await conn.negotiated).toMatchObject({ codec: "native", reason: "agreed" });
     expect(conn.codec).toBe("native");
-    expect(await serverSide(server).negotiated).toBe("native");
+    expect(await serverSide(server).negotiated).toMatchObject({ codec: "native", reason: "agreed" });
     expect(serverSide(server).codec).toBe("native");
     const tap = wire.taps[0]!;
     // The offer and its answer are brine (a Python peer must be able to read the offer).
@@ -223,13 +223,13 @@ describe("negotiation between rpyc-ts peers", () => {
     const nativeServer = await serve(DirectoryService, { dispatch: DirectoryServiceDispatch });
     const nativeWire = await proxy(nativeServer.port);
     const nativeConn = track(await connectDirectory("127.0.0.1", nativeWire.port));
-    expect(await nativeConn.negotiated).toBe("native");
+    expect((await nativeConn.negotiated).codec).toBe("native");
     const viaNative = await directoryScenario(nativeConn.root);
 
     const brineServer = await serve(DirectoryService, { dispatch: DirectoryServiceDispatch });
     const brineWire = await proxy(brineServer.port);
     const brineConn = track(await connectDirectory("127.0.0.1", brineWire.port, { config: { codec: "brine" } }));
-    expect(await brineConn.negotiated).toBe("brine");
+    expect(await brineConn.negotiated).toMatchObject({ codec: "brine", reason: "codec-brine" });
     const viaBrine = await directoryScenario(brineConn.root);
 
     expect(viaNative).toEqual(viaBrine);
@@ -262,7 +262,7 @@ describe("negotiation between rpyc-ts peers", () => {
     const server = await serve(DirectoryService, { dispatch: DirectoryServiceDispatch, protocolConfig: { codec: "brine" } });
     const wire = await proxy(server.port);
     const conn = track(await connectDirectory("127.0.0.1", wire.port));
-    expect(await conn.negotiated).toBe("brine");
+    expect(await conn.negotiated).toMatchObject({ codec: "brine", reason: "peer-codec-brine" });
     expect(conn.codec).toBe("brine");
     expect(serverSide(server).codec).toBe("brine");
     expect(await conn.root.checksum(Uint8Array.of(1, 2, 3))).toBe(1026n);
@@ -277,7 +277,7 @@ describe("negotiation between rpyc-ts peers", () => {
     const server = await serve(DirectoryService, { dispatch: DirectoryServiceDispatch });
     const wire = await proxy(server.port);
     const conn = track(await connectDirectory("127.0.0.1", wire.port, { config: { codec: "brine" } }));
-    expect(await conn.negotiated).toBe("brine");
+    expect((await conn.negotiated).codec).toBe("brine");
     await conn.getRoot();
     expect(await conn.root.checksum(Uint8Array.of(1, 2))).toBe(33n);
     expect(wire.taps[0]!.up).toHaveLength(2); // GETROOT, CALLATTR
@@ -494,7 +494,7 @@ describe("native calls of a compiled service", () => {
     const server = await serve(CallbackService, { dispatch: [CallbackServiceDispatch, CounterServiceDispatch] });
     const wire = await proxy(server.port);
     const conn = track(await connectCallback("127.0.0.1", wire.port, { schemas: [COUNTER_SERVICE_SCHEMA] }));
-    expect(await conn.negotiated).toBe("native");
+    expect((await conn.negotiated).codec).toBe("native");
     const root = conn.root;
     expect(await root.apply(async (x) => x * 3, 7)).toBe(21);
     const add5 = await root.make_adder(5);
@@ -527,7 +527,7 @@ describe("native calls of a compiled service", () => {
   it("proxy chaining: a native call on a forwarded netref is passed on to its own connection", async () => {
     const upstreamServer = await serve(LabService, { dispatch: LAB_DISPATCH });
     const upstream = track(await connect("127.0.0.1", upstreamServer.port, { schemas: [LAB_SCHEMA] }));
-    expect(await upstream.negotiated).toBe("native");
+    expect((await upstream.negotiated).codec).toBe("native");
     const upstreamRoot = await upstream.getRoot();
     class Middle extends Service {
       exposed_lab(): unknown {
@@ -537,7 +537,7 @@ describe("native calls of a compiled service", () => {
     const middle = await serve(Middle, { dispatch: LAB_DISPATCH });
     const wire = await proxy(middle.port);
     const conn = track(await connect("127.0.0.1", wire.port, { schemas: [LAB_SCHEMA] }));
-    expect(await conn.negotiated).toBe("native");
+    expect((await conn.negotiated).codec).toBe("native");
     const root = (await conn.getRoot()) as unknown as Lab;
     const forwarded = (await root["lab"]!()) as unknown as Lab;
     const item: Item = { name: "via", qty: 2, meta: {}, id: 3n, kind: "b" };
@@ -572,7 +572,7 @@ describe("native calls of a compiled service", () => {
     await eventually(() => server.connections.size === 0, 2000, "the server side closed");
     expect(warnings.join("\n")).toMatch(/native request names class id 9, but only 1 classes were announced on this connection/);
     const other = track(await connect("127.0.0.1", server.port, { schemas: [LAB_SCHEMA] }));
-    expect(await other.negotiated).toBe("native");
+    expect((await other.negotiated).codec).toBe("native");
     expect(await ((await other.getRoot()) as unknown as Lab)["slow"]!(2)).toBe(2);
     expect(other.stats()).toMatchObject({ errors: 0 });
   });
@@ -616,7 +616,7 @@ describe.runIf(WITH_PYTHON)("with Python RPyC 5.3 the connection stays brine", (
     try {
       const conn = await connectMy("127.0.0.1", py.port);
       try {
-        expect(await conn.negotiated).toBe("brine");
+        expect(await conn.negotiated).toMatchObject({ codec: "brine", reason: "peer-not-rpyc-ts" });
         expect(conn.codec).toBe("brine");
         expect(await conn.root.get_answer()).toBe(42);
         expect(await conn.root.the_real_answer_though).toBe(43);
@@ -643,7 +643,9 @@ describe.runIf(WITH_PYTHON)("with Python RPyC 5.3 the connection stays brine", (
     const plain = await serve(Recorded, { dispatch: MyServiceDispatch });
     expect(await runPythonClient("seed_client.py", [String(plain.port)])).toEqual(out);
     expect(seen).toHaveLength(2);
-    expect(await seen[0]!.negotiated).toBe("brine");
+    // Python answers the offer (KeyError) when it next reads, unless it closed first.
+    expect(["peer-not-rpyc-ts", "closed"]).toContain((await seen[0]!.negotiated).reason);
+    expect((await seen[0]!.negotiated).codec).toBe("brine");
     expect(seen[0]!.codec).toBe("brine");
     const counters = (c: Connection): object => {
       const { errors, requestsSent, requestsServed, pendingRequests } = c.stats();

@@ -136,7 +136,7 @@ describe("big bytes between rpyc-ts peers", () => {
     for (const codec of ["auto", "brine"] as const) {
       const conn = await connect("127.0.0.1", server.port, { schemas: [BLOB_SCHEMA], config: { codec } });
       try {
-        expect(await conn.negotiated).toBe(codec === "auto" ? "native" : "brine");
+        expect((await conn.negotiated).codec).toBe(codec === "auto" ? "native" : "brine");
         const root = conn.root as unknown as { echo(d: Uint8Array): Promise<Uint8Array>; pair(a: Uint8Array, b: Uint8Array, l: string): Promise<unknown> };
         const big = random(1 << 20, 1);
         const other = random(ZERO_COPY_BYTES * 3, 2);
