@@ -3,11 +3,10 @@
 // --host. Stops cleanly (closes the server, exit 0) on SIGINT or SIGTERM.
 // Run it as `rpyc-registry`, or from a checkout as `node --import tsx runtime/registry/cli.ts`.
 
-import { createWriteStream, realpathSync, type WriteStream } from "node:fs";
-import { pathToFileURL } from "node:url";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { createWriteStream, type WriteStream } from "node:fs";
 import type { Logger } from "../connection/config.js";
 import { isWildcard } from "./addresses.js";
+import { CliExit, isEntryPoint, parseCommandLine, type CliIO, type CommandSpec } from "./args.js";
 import { DEFAULT_MAX_ENTRIES } from "./registry-core.js";
 import { DEFAULT_PRUNING_TIMEOUT, REGISTRY_PORT } from "./registrar.js";
 import { TCPRegistryServer } from "./tcp-server.js";
@@ -27,99 +26,80 @@ export interface RegistryCliOptions {
 }
 
 /** Where the CLI writes: injectable for tests. */
-export interface RegistryCliIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
+export type RegistryCliIO = CliIO;
 
 export type RegistryServer = UDPRegistryServer | TCPRegistryServer;
 
-const EXIT_USAGE = 2;
+export { CliExit };
 
 function integer(min: number, max: number, what: string) {
   return (text: string): number => {
     const n = Number(text);
-    if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) throw new InvalidArgumentError(`${what} must be an integer in [${min}..${max}]`);
+    if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) throw new Error(`${what} must be an integer in [${min}..${max}]`);
     return n;
   };
 }
 
-/** RPyC's -l and -q take a value (plumbum); we also accept them bare, as flags. */
-function flagValue(value: string | boolean | undefined): boolean {
-  if (value === undefined || typeof value === "boolean") return value ?? false;
+/** RPyC's -l and -q take a value (plumbum); they also work bare, as flags. */
+function flagValue(value: string): boolean {
   const text = value.trim().toLowerCase();
   if (["1", "true", "yes", "on", ""].includes(text)) return true;
   if (["0", "false", "no", "off"].includes(text)) return false;
-  throw new InvalidArgumentError(`expected a boolean (true/false), got ${JSON.stringify(value)}`);
+  throw new Error("expected a boolean: true/false, yes/no, on/off or 1/0");
 }
 
-function program(io: RegistryCliIO): Command {
-  return new Command("rpyc-registry")
-    .description(
-      "RPyC registry server: servers register their services here, clients discover them.\n" +
-        "Environment for clients (not this server): RPYC_REGISTRY_HOST / RPYC_REGISTRY_PORT set the registry address they use.",
-    )
-    .addOption(
-      new Option("-m, --mode <mode>", "serving mode: UDP or TCP").default("UDP").argParser((value: string) => {
-        const mode = value.toUpperCase();
-        if (mode !== "UDP" && mode !== "TCP") throw new InvalidArgumentError("mode must be UDP or TCP");
-        return mode;
-      }),
-    )
-    .addOption(new Option("-p, --port <port>", "the UDP/TCP listener port").default(REGISTRY_PORT).argParser(integer(0, 65535, "port")))
-    .addOption(new Option("--host <host>", 'interface to bind (default "0.0.0.0", "::" with --ipv6: all interfaces)'))
-    .addOption(
-      new Option("-t, --timeout <seconds>", "pruning timeout: drop registrations not renewed for this long")
-        .default(DEFAULT_PRUNING_TIMEOUT)
-        .argParser(integer(1, 2 ** 31, "timeout")),
-    )
-    .option("-l, --listing [value]", "allow clients to list the registered services (off by default)")
-    .option("-6, --ipv6", "use IPv6 instead of IPv4")
-    .option("-q, --quiet [value]", "quiet mode (only errors are logged)")
-    .option("--logfile <path>", "the log file to use; the default is stderr")
-    .addOption(
-      new Option("--max-entries <n>", "bound on registered (service, address) pairs")
-        .default(DEFAULT_MAX_ENTRIES)
-        .argParser(integer(1, 2 ** 31, "max-entries")),
-    )
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+function parseMode(value: string): "UDP" | "TCP" {
+  const mode = value.toUpperCase();
+  if (mode !== "UDP" && mode !== "TCP") throw new Error("mode must be UDP or TCP");
+  return mode;
 }
 
-/** Parses rpyc-registry's arguments (without the node/script prefix). Throws CommanderError. */
+const COMMAND = {
+  name: "rpyc-registry",
+  description:
+    "RPyC registry server: servers register their services here, clients discover them.\n" +
+    "Environment for clients (not this server): RPYC_REGISTRY_HOST / RPYC_REGISTRY_PORT set the registry address they use.",
+  options: {
+    mode: { short: "m", value: "<mode>", description: "serving mode: UDP or TCP", default: "UDP", parse: parseMode },
+    port: { short: "p", value: "<port>", description: "the UDP/TCP listener port", default: REGISTRY_PORT, parse: integer(0, 65535, "port") },
+    host: { value: "<host>", description: 'interface to bind (default "0.0.0.0", "::" with --ipv6: all interfaces)' },
+    timeout: {
+      short: "t",
+      value: "<seconds>",
+      description: "pruning timeout: drop registrations not renewed for this long",
+      default: DEFAULT_PRUNING_TIMEOUT,
+      parse: integer(1, 2 ** 31, "timeout"),
+    },
+    listing: { short: "l", value: "[value]", description: "allow clients to list the registered services (off by default)", parse: flagValue },
+    ipv6: { short: "6", description: "use IPv6 instead of IPv4" },
+    quiet: { short: "q", value: "[value]", description: "quiet mode (only errors are logged)", parse: flagValue },
+    logfile: { value: "<path>", description: "the log file to use; the default is stderr" },
+    "max-entries": {
+      value: "<n>",
+      description: "bound on registered (service, address) pairs",
+      default: DEFAULT_MAX_ENTRIES,
+      parse: integer(1, 2 ** 31, "max-entries"),
+    },
+  },
+} as const satisfies CommandSpec;
+
+/**
+ * Parses rpyc-registry's arguments (without the node/script prefix). Throws CliExit: after
+ * --help (exitCode 0, the help written to io.stdout) or on a usage error (exitCode 2,
+ * `error: ...` written to io.stderr).
+ */
 export function parseRegistryArgs(argv: readonly string[], io: RegistryCliIO = { stdout: () => {}, stderr: () => {} }): RegistryCliOptions {
-  const command = program(io);
-  command.parse([...argv], { from: "user" });
-  const o = command.opts<{
-    mode: "UDP" | "TCP";
-    port: number;
-    host?: string;
-    timeout: number;
-    listing?: string | boolean;
-    ipv6?: boolean;
-    quiet?: string | boolean;
-    logfile?: string;
-    maxEntries: number;
-  }>();
-  let allowListing: boolean;
-  let quiet: boolean;
-  try {
-    allowListing = flagValue(o.listing);
-    quiet = flagValue(o.quiet);
-  } catch (err) {
-    io.stderr(`error: ${(err as Error).message}\n`);
-    throw new CommanderError(EXIT_USAGE, "rpyc-registry.invalidArgument", (err as Error).message);
-  }
+  const o = parseCommandLine(COMMAND, argv, io);
   const ipv6 = o.ipv6 ?? false;
   return {
     mode: o.mode,
     host: o.host ?? (ipv6 ? "::" : "0.0.0.0"),
     port: o.port,
     pruningTimeout: o.timeout,
-    allowListing,
+    allowListing: o.listing ?? false,
     ipv6,
-    quiet,
-    maxEntries: o.maxEntries,
+    quiet: o.quiet ?? false,
+    maxEntries: o["max-entries"],
     ...(o.logfile === undefined ? {} : { logfile: o.logfile }),
   };
 }
@@ -171,8 +151,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   try {
     options = parseRegistryArgs(argv, io);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (err instanceof CliExit) {
+      process.exitCode = err.exitCode; // 0 after --help, 2 (the error is on stderr)
       return;
     }
     throw err;
@@ -208,14 +188,4 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) await main();
+if (isEntryPoint(import.meta.url)) await main();

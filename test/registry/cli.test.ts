@@ -7,9 +7,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { CommanderError } from "commander";
-import { DEFAULT_PRUNING_TIMEOUT, REGISTRY_PORT, listServices } from "../../runtime/index.js";
-import { bannerLine, parseRegistryArgs } from "../../runtime/registry/cli.js";
+import { listServices } from "../../runtime/index.js";
+import { DEFAULT_PRUNING_TIMEOUT, REGISTRY_PORT } from "../../runtime/registry/index.js";
+import { CliExit, bannerLine, parseRegistryArgs, type RegistryCliIO } from "../../runtime/registry/cli.js";
 import { HOST, registryClient, type Mode } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -56,11 +56,105 @@ describe("rpyc-registry flags", () => {
     expect(bannerLine({ ...defaults, host: HOST }, 5)).toBe("rpyc-registry: UDP registry listening on 127.0.0.1:5, pruning timeout 240 s, listing off\n");
   });
 
-  it("rejects bad values with a usage error", () => {
-    for (const argv of [["-m", "HTTP"], ["-p", "70000"], ["-p", "x"], ["-t", "-1"], ["-l", "maybe"], ["--bogus"]]) {
-      let stderr = "";
-      expect(() => parseRegistryArgs(argv, { stdout: () => {}, stderr: (s) => void (stderr += s) }), argv.join(" ")).toThrow(CommanderError);
-      expect(stderr, argv.join(" ")).toMatch(/error/);
+  it("takes -l and -q bare, or with a value as RPyC does (-l true, --listing=false, -lno)", () => {
+    const listing = (...argv: string[]): boolean => parseRegistryArgs(argv).allowListing;
+    expect(listing("-l")).toBe(true);
+    expect(listing("--listing")).toBe(true);
+    expect(listing("-l", "true")).toBe(true);
+    expect(listing("--listing", "false")).toBe(false);
+    expect(listing("--listing=false")).toBe(false);
+    expect(listing("--listing=yes")).toBe(true);
+    expect(listing("-lfalse")).toBe(false);
+    expect(listing("-l", "0")).toBe(false);
+    expect(listing("-l", "true", "-l", "off")).toBe(false); // the last one wins
+    // A bare one at the end, before another option, or ending a group of short flags.
+    expect(parseRegistryArgs(["-p", "0", "-l"])).toMatchObject({ port: 0, allowListing: true });
+    expect(parseRegistryArgs(["-l", "-q"])).toMatchObject({ allowListing: true, quiet: true });
+    expect(parseRegistryArgs(["--quiet", "--listing"])).toMatchObject({ allowListing: true, quiet: true });
+    expect(parseRegistryArgs(["-6l", "false"])).toMatchObject({ ipv6: true, allowListing: false });
+    expect(parseRegistryArgs(["-q", "no", "-6"])).toMatchObject({ quiet: false, ipv6: true });
+    // Values attached or after "=", as usual.
+    expect(parseRegistryArgs(["-p0", "--timeout=7", "--max-entries=5", "-mtcp"])).toMatchObject({ port: 0, pruningTimeout: 7, maxEntries: 5, mode: "TCP" });
+    expect(parseRegistryArgs(["--host", "::1", "-6"])).toMatchObject({ host: "::1", ipv6: true });
+  });
+
+  /** parseRegistryArgs(argv), which must throw CliExit: its exit code and what it wrote. */
+  function refused(argv: string[]): { exitCode: number; stdout: string; stderr: string } {
+    const out = { stdout: "", stderr: "" };
+    const io: RegistryCliIO = { stdout: (s) => void (out.stdout += s), stderr: (s) => void (out.stderr += s) };
+    try {
+      parseRegistryArgs(argv, io);
+    } catch (err) {
+      expect(err, argv.join(" ")).toBeInstanceOf(CliExit);
+      return { exitCode: (err as CliExit).exitCode, ...out };
+    }
+    throw new Error(`accepted: ${argv.join(" ")}`);
+  }
+
+  it("refuses bad values and unknown options: one error line naming the option, a hint to --help, exit code 2", () => {
+    const cases: [string[], string][] = [
+      [["-m", "HTTP"], "mode must be UDP or TCP"],
+      [["-p", "70000"], "port must be an integer in [0..65535]"],
+      [["-p", "x"], "port must be an integer in [0..65535]"],
+      [["--port=-1"], "port must be an integer in [0..65535]"],
+      [["-t", "-1"], "timeout must be an integer in [1..2147483648]"],
+      [["--max-entries", "0"], "max-entries must be an integer in [1..2147483648]"],
+      [["-l", "maybe"], "'-l, --listing [value]' argument 'maybe' is invalid: expected a boolean"],
+      [["-q", "2"], "'-q, --quiet [value]' argument '2' is invalid"],
+      [["-p"], "option '-p, --port <port>' argument missing"],
+      [["--bogus"], "unknown option '--bogus'"],
+      [["-x"], "unknown option '-x'"],
+      [["--lsting"], "unknown option '--lsting' (did you mean --listing?)"],
+      [["--no-listing"], "unknown option '--no-listing' (did you mean --listing=false?)"],
+      [["--ipv6=yes"], "option '-6, --ipv6' takes no value"],
+      [["extra"], "unexpected argument 'extra'"],
+      [["-l", "true", "extra"], "unexpected argument 'extra'"],
+    ];
+    for (const [argv, message] of cases) {
+      const result = refused(argv);
+      expect(result.exitCode, argv.join(" ")).toBe(2);
+      expect(result.stdout, argv.join(" ")).toBe("");
+      const lines = result.stderr.split("\n");
+      expect(lines, argv.join(" ")).toHaveLength(3); // the error, the hint, ""
+      expect(lines[0], argv.join(" ")).toMatch(/^error: /);
+      expect(lines[0], argv.join(" ")).toContain(message);
+      expect(lines[1]).toBe("(see rpyc-registry --help)");
+    }
+  });
+
+  it("--help and -h list every option with its default on stdout (exit code 0)", () => {
+    for (const flag of ["--help", "-h", "-p 0 --help", "--bogus -h"]) {
+      const result = refused(flag.split(" "));
+      expect(result.exitCode, flag).toBe(0);
+      expect(result.stderr, flag).toBe("");
+      expect(result.stdout.startsWith("Usage: rpyc-registry [options]\n\nRPyC registry server"), flag).toBe(true);
+    }
+    const help = refused(["--help"]).stdout;
+    const options = help.slice(help.indexOf("Options:\n"));
+    for (const term of [
+      "-m, --mode <mode>",
+      "-p, --port <port>",
+      "--host <host>",
+      "-t, --timeout <seconds>",
+      "-l, --listing [value]",
+      "-6, --ipv6",
+      "-q, --quiet [value]",
+      "--logfile <path>",
+      "--max-entries <n>",
+      "-h, --help",
+    ]) {
+      expect(options).toMatch(new RegExp(`^  ${term.replace(/[[\]]/g, "\\$&")}  `, "m"));
+    }
+    expect(options).toContain('serving mode: UDP or TCP (default: "UDP")');
+    expect(options).toContain("the UDP/TCP listener port (default: 18811)");
+    expect(options).toMatch(/this long \(default: 240\)/);
+    expect(options).toMatch(/\(default: 10000\)/);
+    expect(help).toContain("RPYC_REGISTRY_HOST");
+    // Descriptions start in one column (continuation lines too) and lines fit in 80 columns.
+    const column = /^ {2}-m, --mode <mode> +/m.exec(options)![0].length;
+    for (const line of options.split("\n").slice(1, -1)) {
+      expect(line.length, line).toBeLessThanOrEqual(80);
+      expect(line, line).toMatch(line.startsWith("  -") ? new RegExp(`^.{${column - 1}} \\S`) : new RegExp(`^ {${column}}\\S`));
     }
   });
 });
@@ -113,6 +207,24 @@ describe("rpyc-registry as a process", () => {
       expect(log).toContain("registry closed");
     });
   }
+
+  it("--help exits 0; a bad command line exits 2 with the error on stderr", async () => {
+    const run = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+      const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      children.add(child);
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+    };
+    const [help, bad] = await Promise.all([run(["--help"]), run(["--host", HOST, "--port", "x"])]);
+    expect(help).toMatchObject({ code: 0, stderr: "" });
+    expect(help.stdout).toContain("Usage: rpyc-registry [options]");
+    expect(help.stdout).toContain("-l, --listing [value]");
+    expect(bad).toMatchObject({ code: 2, stdout: "" });
+    expect(bad.stderr).toBe("error: option '-p, --port <port>' argument 'x' is invalid: port must be an integer in [0..65535]\n(see rpyc-registry --help)\n");
+  });
 
   it("stops on SIGINT too", async () => {
     const cli = await runCli(["--host", HOST, "-p", "0"]);
