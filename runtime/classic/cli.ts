@@ -6,24 +6,22 @@
 // with --ipv6), -p/--port (18812), --ipv6, -m/--mode threaded|oneshot, -q/--quiet,
 // --logfile, --register with --registry-type UDP|TCP, --registry-host, --registry-port.
 // Not supported: the forking and stdio modes, SSL.
+// Run it as `rpyc-classic`, or from a checkout as `node --import tsx runtime/classic/cli.ts`.
 
 import { appendFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { userInfo } from "node:os";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ClassicService, DEFAULT_CLASSIC_PORT } from "./classic.js";
 import type { Logger } from "../connection/config.js";
 import { isListenError } from "../errors/rpyc-errors.js";
+import { CliExit, isEntryPoint, parseCommandLine, usageError, type CliIO, type CommandSpec, type ParsedOptions } from "../registry/args.js";
 import type { Registrar } from "../registry/registrar.js";
 import { TCPRegistryClient } from "../registry/tcp-client.js";
 import { UDPRegistryClient } from "../registry/udp-client.js";
 import { OneShotServer, ThreadedServer, type Server, type ServerOptions } from "../server/server.js";
 
 /** Where the CLI writes (tests capture it). */
-export interface ClassicCliIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
+export type ClassicCliIO = CliIO;
 
 export interface ClassicCliOptions {
   /** Default: the process's stdout and stderr. */
@@ -91,46 +89,39 @@ export function securityWarning(host: string, port: number): string {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError("must be an integer from 0 to 65535");
-  }
+  if (!/^\d+$/.test(value) || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error("must be an integer from 0 to 65535");
   return port;
 }
 
-interface Flags {
-  host?: string;
-  port: number;
-  ipv6?: boolean;
-  mode: "threaded" | "oneshot";
-  quiet?: boolean;
-  logfile?: string;
-  register?: boolean;
-  registryType: "UDP" | "TCP";
-  registryHost?: string;
-  registryPort?: number;
-}
+const COMMAND = {
+  name: "rpyc-classic",
+  description:
+    "Serve ClassicService (RPyC classic mode: remote eval/execute of JavaScript, remote imports).\n" +
+    "WARNING: this grants arbitrary code execution to anyone who can connect.",
+  options: {
+    host: { value: "<host>", description: "interface to bind (default: 127.0.0.1, or ::1 with --ipv6; NOT all interfaces)" },
+    port: { short: "p", value: "<port>", description: "TCP port (0 picks a free one)", default: DEFAULT_CLASSIC_PORT, parse: parsePort },
+    ipv6: { description: "bind ::1 by default" },
+    mode: {
+      short: "m",
+      value: "<mode>",
+      description: "threaded: many clients; oneshot: serve one client, then exit",
+      choices: ["threaded", "oneshot"],
+      default: "threaded",
+    },
+    quiet: { short: "q", description: "log only errors (the security warning is always printed)" },
+    logfile: { value: "<path>", description: "append the log to this file instead of stderr" },
+    register: { description: 'register with a registry server (as "SLAVE"); by default the server does not' },
+    "registry-type": { value: "<type>", description: "UDP or TCP registry", choices: ["UDP", "TCP"], default: "UDP" },
+    "registry-port": { value: "<port>", description: "the registry's UDP/TCP port (default: $RPYC_REGISTRY_PORT, else 18811)", parse: parsePort },
+    "registry-host": {
+      value: "<host>",
+      description: "the registry host (UDP default: $RPYC_REGISTRY_HOST, else the broadcast 255.255.255.255; required for TCP)",
+    },
+  },
+} as const satisfies CommandSpec;
 
-function program(io: ClassicCliIO): Command {
-  return new Command("rpyc-classic")
-    .description(
-      "Serve ClassicService (RPyC classic mode: remote eval/execute of JavaScript, remote imports).\n" +
-        "WARNING: this grants arbitrary code execution to anyone who can connect.",
-    )
-    .option("--host <host>", "interface to bind (default: 127.0.0.1, or ::1 with --ipv6; NOT all interfaces)")
-    .addOption(new Option("-p, --port <port>", "TCP port (0 picks a free one)").argParser(parsePort).default(DEFAULT_CLASSIC_PORT))
-    .option("--ipv6", "bind ::1 by default")
-    .addOption(
-      new Option("-m, --mode <mode>", "threaded: many clients; oneshot: serve one client, then exit").choices(["threaded", "oneshot"]).default("threaded"),
-    )
-    .option("-q, --quiet", "log only errors (the security warning is always printed)")
-    .option("--logfile <path>", "append the log to this file instead of stderr")
-    .option("--register", 'register with a registry server (as "SLAVE"); by default the server does not')
-    .addOption(new Option("--registry-type <type>", "UDP or TCP registry").choices(["UDP", "TCP"]).default("UDP"))
-    .addOption(new Option("--registry-port <port>", "the registry's UDP/TCP port (default: $RPYC_REGISTRY_PORT, else 18811)").argParser(parsePort))
-    .option("--registry-host <host>", "the registry host (UDP default: $RPYC_REGISTRY_HOST, else the broadcast 255.255.255.255; required for TCP)")
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-}
+type Flags = ParsedOptions<typeof COMMAND.options>;
 
 function makeLogger(io: ClassicCliIO, flags: Flags): Logger {
   const write = (level: string, message: string): void => {
@@ -157,14 +148,13 @@ function finished(code: number): ClassicCli {
  */
 export async function main(argv: readonly string[] = process.argv.slice(2), options: ClassicCliOptions = {}): Promise<ClassicCli> {
   const io = options.io ?? processIO;
-  const command = program(io);
+  let flags: Flags;
   try {
-    command.parse([...argv], { from: "user" });
+    flags = parseCommandLine(COMMAND, argv, io);
   } catch (err) {
-    if (err instanceof CommanderError) return finished(err.exitCode);
+    if (err instanceof CliExit) return finished(err.exitCode);
     throw err;
   }
-  const flags = command.opts<Flags>();
   const host = flags.host && flags.host !== "" ? flags.host : flags.ipv6 ? "::1" : "127.0.0.1";
   const logger = makeLogger(io, flags);
 
@@ -172,14 +162,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2), opti
   if (flags.register) {
     const registryOptions = {
       logger,
-      ...(flags.registryHost === undefined ? {} : { ip: flags.registryHost }),
-      ...(flags.registryPort === undefined ? {} : { port: flags.registryPort }),
+      ...(flags["registry-host"] === undefined ? {} : { ip: flags["registry-host"] }),
+      ...(flags["registry-port"] === undefined ? {} : { port: flags["registry-port"] }),
     };
     try {
-      registrar = flags.registryType === "TCP" ? new TCPRegistryClient(registryOptions) : new UDPRegistryClient(registryOptions);
+      registrar = flags["registry-type"] === "TCP" ? new TCPRegistryClient(registryOptions) : new UDPRegistryClient(registryOptions);
     } catch (err) {
-      io.stderr(`error: ${(err as Error).message} (--registry-host)\n`);
-      return finished(1);
+      // A TCP registry has no broadcast address to fall back on.
+      return finished(usageError(COMMAND.name, `${(err as Error).message} (--registry-host)`, io).exitCode);
     }
   }
   const serverOptions: ServerOptions = { hostname: host, port: flags.port, logger, ...(registrar ? { registrar, autoRegister: true } : {}) };
@@ -228,3 +218,5 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
   const cli = await main(argv);
   process.exit(await cli.done);
 }
+
+if (isEntryPoint(import.meta.url)) await run();
