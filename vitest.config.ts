@@ -11,6 +11,8 @@ export default defineConfig({
       { find: /^rpyc-ts\/internal$/, replacement: here("./runtime/internal.ts") },
       { find: /^rpyc-ts\/wire$/, replacement: here("./runtime/wire/index.ts") },
       { find: /^rpyc-ts\/etcd$/, replacement: here("./runtime/registry/etcd.ts") },
+      { find: /^rpyc-ts\/registry$/, replacement: here("./runtime/registry/index.ts") },
+      { find: /^rpyc-ts\/classic$/, replacement: here("./runtime/classic/index.ts") },
       { find: /^rpyc-ts$/, replacement: here("./runtime/index.ts") },
     ],
   },

@@ -1,7 +1,8 @@
 // Discovery on loopback: a registry, a server that registers MY with it, and a client that
 // finds MY by name through the generated stub's connectMyByService. `npm run demo:discovery`.
 
-import { listServices, ThreadedServer, UDPRegistryClient, UDPRegistryServer } from "../runtime/index.js";
+import { listServices, ThreadedServer } from "../runtime/index.js";
+import { UDPRegistryClient, UDPRegistryServer } from "../runtime/registry/index.js";
 import { connectMyByService } from "./generated/my-service.client.js";
 import { MyServiceDispatch } from "./generated/my-service.dispatch.js";
 import { MyService } from "./seed-service.js";

@@ -14,7 +14,7 @@ console.log(`serving ${server.aliases.join(", ")} on ${server.address} (compiled
 const conn = await connectMy("127.0.0.1", server.port);
 try {
   // Both ends are rpyc-ts: typed calls go as protobuf (a Python peer would keep brine).
-  console.log("codec agreed                ->", await conn.negotiated);
+  console.log("codec agreed                ->", (await conn.negotiated).codec);
   console.log("root.get_answer()           ->", await conn.root.get_answer());
   console.log("root.the_real_answer_though ->", await conn.root.the_real_answer_though);
   console.log("root.get_service_name()     ->", await conn.root.get_service_name());

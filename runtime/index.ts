@@ -1,7 +1,9 @@
 // The public API of rpyc-ts: what each concept folder's index.ts exports, and nothing else.
-// Subpaths: "rpyc-ts/internal" (runtime/internal.ts) for generated code, "rpyc-ts/wire"
-// (wire/index.ts: brine, framing, message constants) for tools, "rpyc-ts/etcd"
-// (registry/etcd.ts) so that only its users need the etcd3 package and its types.
+// Subpaths: "rpyc-ts/registry" (registry/index.ts: RPyC's registry servers and clients),
+// "rpyc-ts/etcd" (registry/etcd.ts, so that only its users need the etcd3 package and its
+// types), "rpyc-ts/classic" (classic/index.ts: remote code execution, never a default),
+// "rpyc-ts/wire" (wire/index.ts: brine, framing, message constants) for tools, and
+// "rpyc-ts/internal" (runtime/internal.ts) for generated code.
 // ARCHITECTURE.md maps the folders.
 
 export * from "./server/index.js";
@@ -14,5 +16,12 @@ export { DEFAULT_BRINE_LIMITS, type BrineLimits } from "./wire/brine.js";
 export { DEFAULT_MAX_FRAME_SIZE } from "./wire/channel.js";
 export { SocketStream, type Stream, type StreamHandlers } from "./wire/stream.js";
 export * from "./compiled/index.js";
-export * from "./registry/index.js";
-export * from "./classic/index.js";
+export {
+  discover,
+  listServices,
+  connectByService,
+  type DiscoverOptions,
+  type ListServicesOptions,
+  type ConnectByServiceOptions,
+} from "./registry/discovery.js";
+export type { Registrar, ServiceAddress } from "./registry/registrar.js";

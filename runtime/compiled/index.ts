@@ -5,5 +5,15 @@
 // peers agree on it when a connection opens. Generated code reaches these through
 // runtime/internal.ts.
 
-export { SchemaError, type ServiceSchema, type WireType } from "./schema.js";
-export type { DispatchTable } from "./dispatch.js";
+export {
+  SchemaError,
+  isSchemaError,
+  type ServiceSchema,
+  type WireType,
+  type WireDecl,
+  type WireField,
+  type WireParam,
+  type MethodSchema,
+  type AttributeSchema,
+} from "./schema.js";
+export type { DispatchTable, MethodInvoker, AttributeReader } from "./dispatch.js";

@@ -98,6 +98,11 @@ export class SchemaError extends TypeError {
   }
 }
 
+/** Whether `value` is a SchemaError (by its shape, so that two copies of rpyc-ts agree). */
+export function isSchemaError(value: unknown): value is SchemaError {
+  return value instanceof TypeError && typeof (value as Partial<SchemaError>).path === "string" && typeof (value as Partial<SchemaError>).expected === "string";
+}
+
 type Types = ServiceSchema["types"];
 
 /** How a value that did not match is named in a SchemaError. */

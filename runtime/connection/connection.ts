@@ -42,15 +42,17 @@ export interface CloseOptions {
  * A connection's protocol core (its Session: the NetrefOwner of its netrefs and the
  * HandlerHost of its handlers), for the runtime's own modules and tests. Not exported by
  * runtime/index.ts: applications use the Connection's public members.
+ * @internal (stripped from the published declarations: they would name every internal module)
  */
 export const SESSION = Symbol("rpyc.connection.session");
 
-/** The Session behind a connection (internal; see SESSION). */
+/** The Session behind a connection (see SESSION). @internal */
 export function sessionOf(conn: Connection<unknown>): Session {
   return conn[SESSION];
 }
 
 export class Connection<TRemote = unknown> {
+  /** @internal */
   readonly [SESSION]: Session;
   readonly config: ProtocolConfig;
   readonly localRoot: object;

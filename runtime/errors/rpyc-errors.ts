@@ -7,7 +7,6 @@ export type RpycErrorCode =
   | "FRAME_TOO_LARGE"
   | "CONNECTION_CLOSED"
   | "TIMEOUT"
-  | "REMOTE"
   | "NETREF_RELEASED"
   | "PING"
   | "DISCOVERY"
@@ -117,6 +116,18 @@ export function isConnectionClosedError(value: unknown): value is ConnectionClos
 
 export function isTimeoutError(value: unknown): value is AsyncResultTimeout {
   return isRpycError(value) && value.code === "TIMEOUT";
+}
+
+export function isFrameTooLargeError(value: unknown): value is FrameTooLargeError {
+  return isRpycError(value) && value.code === "FRAME_TOO_LARGE";
+}
+
+export function isNetrefReleasedError(value: unknown): value is NetrefReleasedError {
+  return isRpycError(value) && value.code === "NETREF_RELEASED";
+}
+
+export function isPingError(value: unknown): value is PingError {
+  return isRpycError(value) && value.code === "PING";
 }
 
 export function isDiscoveryError(value: unknown): value is DiscoveryError {

@@ -60,7 +60,7 @@ export interface ServerOptions {
    * byte is read as RPyC. Its return value becomes the connection's `config.credentials`;
    * if it throws (AuthenticationError, or anything else) the socket is closed, the refusal
    * logged (without a `logger`, one line on stderr), and the service is never instantiated
-   * for it. See sslAuthenticator, readBytes.
+   * for it. See tlsAuthenticator, readBytes.
    */
   authenticator?: Authenticator;
   /** Seconds the authenticator may take before the socket is refused. Default: 10. */
@@ -75,6 +75,7 @@ export interface ServerOptions {
   maxConnections?: number;
 }
 
+/** What ThreadedServer and OneShotServer share (RPyC's Server base class); exported as a type only: serve with ThreadedServer or OneShotServer. */
 export class Server {
   /** Live connections. */
   readonly connections = new Set<Connection>();

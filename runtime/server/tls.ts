@@ -11,7 +11,7 @@ import { AuthenticationError } from "../errors/rpyc-errors.js";
  * Node's TLS server options (key, cert, ca, requestCert, rejectUnauthorized, ...). With
  * `requestCert: true` and `rejectUnauthorized: true` (node's default) the handshake itself
  * refuses a client without a certificate signed by `ca`; with `rejectUnauthorized: false`
- * the handshake passes and `sslAuthenticator()` decides, logging the reason.
+ * the handshake passes and `tlsAuthenticator()` decides, logging the reason.
  */
 export type TlsServerOptions = TlsOptions;
 
@@ -41,7 +41,7 @@ export function withoutRenegotiation<T extends { secureOptions?: number | undefi
  */
 export type Authenticator = (socket: Socket) => unknown;
 
-/** The verified peer certificate an sslAuthenticator returns as credentials (cf. Python's getpeercert()). */
+/** The verified peer certificate an tlsAuthenticator returns as credentials (cf. Python's getpeercert()). */
 export interface PeerCertificateInfo {
   /** Subject fields, e.g. `{ CN: "client", O: "rpyc-ts" }` (a field that repeats is an array). */
   readonly subject: Readonly<Record<string, string | readonly string[]>>;
@@ -55,7 +55,7 @@ export interface PeerCertificateInfo {
   readonly fingerprint256: string;
 }
 
-export interface SslAuthenticatorOptions {
+export interface TlsAuthenticatorOptions {
   /**
    * Require a client certificate that the server's `tls.ca` verified (RPyC's CERT_REQUIRED,
    * its default when ca_certs is given). Default: true. Needs `tls.requestCert: true`.
@@ -98,10 +98,10 @@ export function peerCertificate(socket: TLSSocket): PeerCertificateInfo | null {
  * certificate as credentials. Use it with `rejectUnauthorized: false` so the handshake lets
  * the client through and the refusal is logged with its reason.
  */
-export function sslAuthenticator(options: SslAuthenticatorOptions = {}): (socket: Socket) => PeerCertificateInfo | null {
+export function tlsAuthenticator(options: TlsAuthenticatorOptions = {}): (socket: Socket) => PeerCertificateInfo | null {
   const required = options.requireCertificate ?? true;
   return (socket) => {
-    if (!(socket instanceof TLSSocket)) throw new AuthenticationError("sslAuthenticator needs a TLS server (set ServerOptions.tls)");
+    if (!(socket instanceof TLSSocket)) throw new AuthenticationError("tlsAuthenticator needs a TLS server (set ServerOptions.tls)");
     const cert = peerCertificate(socket);
     if (cert === null) {
       if (required) throw new AuthenticationError("the client sent no certificate (is tls.requestCert set?)");

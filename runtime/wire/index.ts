@@ -9,6 +9,6 @@
 
 export { Float, float, Complex, Slice, FrozenSet, NotImplemented, Ellipsis, type PyValue, type PyValueIn } from "./values.js";
 export { dump, load, dumpable, DEFAULT_BRINE_LIMITS, type BrineLimits } from "./brine.js";
-export { encodeFrame, FrameDecoder, COMPRESSION_THRESHOLD, DEFAULT_MAX_FRAME_SIZE } from "./channel.js";
+export { encodeFrame, FrameDecoder, DeflatedPayload, COMPRESSION_THRESHOLD, DEFAULT_MAX_FRAME_SIZE } from "./channel.js";
 export { SocketStream, type Stream, type StreamHandlers } from "./stream.js";
 export * from "./consts.js";

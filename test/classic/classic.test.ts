@@ -10,30 +10,25 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AttributeError,
-  ClassicService,
   ConnectionClosedError,
-  DEFAULT_CLASSIC_PORT,
   DEFAULT_CONFIG,
   type PythonException,
   Service,
-  TCPRegistryClient,
-  TCPRegistryServer,
   VoidService,
   connect,
-  connectClassic,
   getattr,
   getitem,
-  installClassic,
   isNetref,
   isRemoteException,
   len,
   setattr,
   setitem,
-  type ClassicConnection,
   type Connection,
   type DynamicNetref,
   type ThreadedServer,
 } from "../../runtime/index.js";
+import { ClassicService, DEFAULT_CLASSIC_PORT, connectClassic, installClassic, type ClassicConnection } from "../../runtime/classic/index.js";
+import { TCPRegistryClient, TCPRegistryServer } from "../../runtime/registry/index.js";
 import { isLoopbackHost, main, securityWarning, type ClassicCliIO } from "../../runtime/classic/cli.js";
 import { runPythonClient, startPython, type PythonProcess } from "../helpers/python.js";
 import { connectTo, eventually, serve, sleep } from "../helpers/servers.js";

@@ -92,7 +92,7 @@ async function lab(
 ): Promise<{ root: LabRoot; conn: Connection; server: Connection; seen: RequestEvent[] }> {
   const server = await serve(Lab, maxConcurrentRequests === undefined ? {} : { protocolConfig: { maxConcurrentRequests } });
   const conn = await connectTo(server.port, { schemas: [COUNTER_SERVICE_SCHEMA], config: { codec } });
-  expect(await conn.negotiated).toBe(codec === "auto" ? "native" : "brine");
+  expect((await conn.negotiated).codec).toBe(codec === "auto" ? "native" : "brine");
   const root = (await conn.getRoot()) as unknown as LabRoot;
   const side = serverSide(server);
   const seen: RequestEvent[] = [];
@@ -212,7 +212,7 @@ describe("promise pipelining with the native codec", () => {
     const server = await serve(CallbackService, { dispatch: [CallbackServiceDispatch, CounterServiceDispatch] });
     const conn = await connectCallback("127.0.0.1", server.port, { schemas: [COUNTER_SERVICE_SCHEMA] });
     try {
-      expect(await conn.negotiated).toBe("native");
+      expect((await conn.negotiated).codec).toBe("native");
       const root = await conn.getRoot();
       const side = serverSide(server);
       const seen: RequestEvent[] = [];
@@ -271,7 +271,7 @@ describe("without the native codec the same expressions wait for each result", (
     try {
       const conn = await connectTo(py.port, { schemas: [COUNTER_SERVICE_SCHEMA] });
       try {
-        expect(await conn.negotiated).toBe("brine");
+        expect((await conn.negotiated).codec).toBe("brine");
         const root = (await conn.getRoot()) as unknown as { get_thing(name: string): Promise<unknown>; raise_value_error(): Promise<unknown> };
         expect(await member(root.get_thing("py"), "hello")()).toBe("hello from py");
         await expect(member(root.raise_value_error(), "anything")()).rejects.toThrow(/ValueError|value/i);

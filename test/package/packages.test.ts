@@ -224,7 +224,7 @@ describe("rpyc-ts, installed alone", () => {
   it("its declarations compile with skipLibCheck false and only @types/node", async () => {
     const typed = path.join(scratch, "typed");
     mkdirSync(path.join(typed, "node_modules", "@types"), { recursive: true });
-    symlinkSync(path.join(app, "node_modules", "rpyc-ts"), path.join(typed, "node_modules", "rpyc-ts"), "dir");
+    extractTarball(runtimeTgz, path.join(typed, "node_modules", "rpyc-ts"));
     symlinkSync(path.join(REPO, "node_modules", "@types", "node"), path.join(typed, "node_modules", "@types", "node"), "dir");
     writeFileSync(path.join(typed, "package.json"), JSON.stringify({ name: "typed", private: true, type: "module" }));
     writeFileSync(path.join(typed, "app.ts"), TYPED_PROGRAM);

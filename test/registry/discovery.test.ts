@@ -205,7 +205,8 @@ describe("servers' auto-registration", () => {
 
   it("after close() nothing keeps the process alive (a child process exits by itself)", async () => {
     const program = `
-      import { ThreadedServer, Service, UDPRegistryServer, UDPRegistryClient, TCPRegistryServer, TCPRegistryClient } from "./runtime/index.ts";
+      import { ThreadedServer, Service } from "./runtime/index.ts";
+      import { UDPRegistryServer, UDPRegistryClient, TCPRegistryServer, TCPRegistryClient } from "./runtime/registry/index.ts";
       class CalcService extends Service {}
       const udp = await new UDPRegistryServer({ host: "127.0.0.1", port: 0 }).start();
       const tcp = await new TCPRegistryServer({ host: "127.0.0.1", port: 0 }).start();

@@ -4,15 +4,8 @@
 import dgram from "node:dgram";
 import { connect as netConnect, createServer, type Socket } from "node:net";
 import { afterAll, vi } from "vitest";
-import {
-  TCPRegistryClient,
-  TCPRegistryServer,
-  UDPRegistryClient,
-  UDPRegistryServer,
-  type Logger,
-  type Registrar,
-  type RegistryServerOptions,
-} from "../../runtime/index.js";
+import type { Logger, Registrar } from "../../runtime/index.js";
+import { TCPRegistryClient, TCPRegistryServer, UDPRegistryClient, UDPRegistryServer, type RegistryServerOptions } from "../../runtime/registry/index.js";
 
 export type Mode = "UDP" | "TCP";
 export const MODES: readonly Mode[] = ["UDP", "TCP"];

@@ -4,6 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it, onTestFinished } from "vitest";
+import type { Registrar } from "../../runtime/index.js";
 import {
   DEFAULT_PRUNING_TIMEOUT,
   MAX_DGRAM_SIZE,
@@ -12,8 +13,7 @@ import {
   TCPRegistryClient,
   type TCPRegistryServer,
   UDPRegistryClient,
-  type Registrar,
-} from "../../runtime/index.js";
+} from "../../runtime/registry/index.js";
 import { dump, load } from "../../runtime/wire/index.js";
 import { encodeList, encodeQuery, encodeRegister, encodeUnregister } from "../../runtime/registry/messages.js";
 import { eventually, sleep } from "../helpers/servers.js";

@@ -1,7 +1,7 @@
 // TLS and authenticators: ThreadedServer and tlsConnect over node's tls with certificates
 // generated at test time by openssl (a CA, a server and a client certificate, and an
 // unrelated CA with its own "rogue" client), client-certificate checks in the handshake and
-// in sslAuthenticator, custom authenticators that refuse a socket before any request is
+// in tlsAuthenticator, custom authenticators that refuse a socket before any request is
 // served, and interop with Python RPyC's ssl_connect and SSLAuthenticator.
 
 import { execFileSync } from "node:child_process";
@@ -19,7 +19,7 @@ import {
   OneShotServer,
   Service,
   SocketStream,
-  sslAuthenticator,
+  tlsAuthenticator,
   ThreadedServer,
   tlsConnect,
   type Connection,
@@ -275,11 +275,11 @@ describe("client certificates checked by the handshake (requestCert, rejectUnaut
   });
 });
 
-describe("sslAuthenticator", () => {
+describe("tlsAuthenticator", () => {
   const tls = (): TlsServerOptions => ({ key: server.key, cert: server.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: false });
 
   it("passes a verified client certificate to the service as credentials", async () => {
-    const { server: srv, tally, log } = await serveSecure({ tls: tls(), authenticator: sslAuthenticator() });
+    const { server: srv, tally, log } = await serveSecure({ tls: tls(), authenticator: tlsAuthenticator() });
     const conn = await open(srv.port, { ca: ca.cert, cert: client.cert, key: client.key });
     expect(await conn.root.whoami()).toBe("client");
     const cred = tally.credentials[0] as PeerCertificateInfo;
@@ -291,7 +291,7 @@ describe("sslAuthenticator", () => {
   });
 
   it("refuses a client without a certificate and one from another CA before any request is served", async () => {
-    const { server: srv, tally, log } = await serveSecure({ tls: tls(), authenticator: sslAuthenticator() });
+    const { server: srv, tally, log } = await serveSecure({ tls: tls(), authenticator: tlsAuthenticator() });
     const missing = await refusal(srv.port, { ca: ca.cert });
     expect(missing).toBeInstanceOf(ConnectionClosedError);
     const wrongCa = await refusal(srv.port, { ca: ca.cert, cert: rogue.cert, key: rogue.key });
@@ -309,7 +309,7 @@ describe("sslAuthenticator", () => {
   });
 
   it("applies `check` to the verified certificate", async () => {
-    const { server: srv, tally, log } = await serveSecure({ tls: tls(), authenticator: sslAuthenticator({ check: (cert) => cert.subject.CN === "admin" }) });
+    const { server: srv, tally, log } = await serveSecure({ tls: tls(), authenticator: tlsAuthenticator({ check: (cert) => cert.subject.CN === "admin" }) });
     const err = await refusal(srv.port, { ca: ca.cert, cert: client.cert, key: client.key });
     expect(err).toBeInstanceOf(ConnectionClosedError);
     await eventually(() => log.has(/client certificate .*"CN":"client".* refused by the check/), 5000, "the check warning");
@@ -317,7 +317,7 @@ describe("sslAuthenticator", () => {
   });
 
   it("with requireCertificate: false lets a client without a certificate in with null credentials", async () => {
-    const { server: srv, tally } = await serveSecure({ tls: tls(), authenticator: sslAuthenticator({ requireCertificate: false }) });
+    const { server: srv, tally } = await serveSecure({ tls: tls(), authenticator: tlsAuthenticator({ requireCertificate: false }) });
     const conn = await open(srv.port, { ca: ca.cert });
     expect(await conn.root.whoami()).toBeNull();
     expect(tally.credentials).toEqual([null]);
@@ -423,11 +423,11 @@ describe("custom authenticators (plain TCP)", () => {
 });
 
 describe.runIf(WITH_PYTHON)("interop with Python RPyC", () => {
-  it("a Python rpyc.ssl_connect client calls our TLS server with sslAuthenticator", async () => {
+  it("a Python rpyc.ssl_connect client calls our TLS server with tlsAuthenticator", async () => {
     requirePythonRpyc();
     const { server: srv, tally } = await serveSecure({
       tls: { key: server.key, cert: server.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: false },
-      authenticator: sslAuthenticator(),
+      authenticator: tlsAuthenticator(),
     });
     const ok = await runPythonClient("../../security/python/ssl_client.py", [String(srv.port), ca.certFile, client.certFile, client.keyFile]);
     expect(ok).toEqual({ tls_version: "TLSv1.3", echo: "hello over TLS", whoami: "client" });
