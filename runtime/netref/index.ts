@@ -22,6 +22,7 @@ export type {
   RemoteArgs,
   RootType,
   DynamicNetref,
+  DynamicRoot,
   DynamicAttribute,
   NetrefBase,
   ServiceShape,

@@ -124,8 +124,17 @@ export interface DynamicAttribute extends PromiseLike<unknown> {
   finally(onfinally?: (() => void) | null): Promise<unknown>;
 }
 
-/** An untyped netref (for example the root of `connect()` without a type argument). */
+/** An untyped netref (for example a value an untyped call returned): any attribute, callable, iterable. */
 export type DynamicNetref = { readonly [name: string]: DynamicAttribute } & NetrefBase & ((...args: unknown[]) => Promise<unknown>) & AsyncIterable<unknown>;
+
+/**
+ * The root of `connect()` without a type argument: any attribute, awaitable and callable. Not
+ * itself callable (a service is not), so the editor does not offer Function's `apply`, `bind`,
+ * `call`, `length`, `name` or `prototype` as if they were the service's members. (An
+ * attribute, being callable, still lists them: TypeScript gives every callable type
+ * Function's members.)
+ */
+export type DynamicRoot = { readonly [name: string]: DynamicAttribute } & NetrefBase & AsyncIterable<unknown>;
 
 /** The members every service exposes (RPyC's Service); generated service shapes extend it. */
 export interface ServiceShape {
@@ -137,4 +146,4 @@ export interface ServiceShape {
  * The type of `conn.root`: dynamic when the service type is unknown, `Remote<T>` for a
  * service type, and T itself when T is already a netref interface (generated stubs' XxxRemote).
  */
-export type RootType<T> = unknown extends T ? DynamicNetref : T extends NetrefBase ? T : Remote<T>;
+export type RootType<T> = unknown extends T ? DynamicRoot : T extends NetrefBase ? T : Remote<T>;
