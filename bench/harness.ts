@@ -1,35 +1,47 @@
 // The shared harness of every bench (suite, compiler, load, soak, hostile, A/B, netref-cost):
-// option parsing and the entry point's shutdown, child processes that never outlive the bench,
-// servers that print "PORT n", JSON lines, CPU time from /proc, latency statistics.
+// options and their --help, the entry point's shutdown, child processes that never outlive the
+// bench, servers that print "PORT n", JSON lines, CPU time from /proc, tables, progress bars,
+// latency statistics.
 
 import { execFileSync, spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { availableParallelism, cpus } from "node:os";
+import type { AddressInfo, Server } from "node:net";
+import { availableParallelism, cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type CliProgress from "cli-progress";
 import type CliTable from "cli-table3";
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = path.resolve(BENCH_DIR, "..");
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+// cli-table3 and cli-progress load on first use, so that the harness imports nothing but Node's
+// modules (netref-cost.ts runs compiled outside the repository).
+const require = createRequire(import.meta.url);
 
 // ---- options and entry points ----------------------------------------------------------------
 
-type Opts = NonNullable<ParseArgsConfig["options"]>;
+type Opt = NonNullable<ParseArgsConfig["options"]>[string] & { readonly arg?: string; readonly help?: string };
 
-/** parseArgs (strict) of process.argv plus -h/--help, which prints `help` and exits. */
-export function cli<const O extends Opts>(
-  help: string,
+/**
+ * parseArgs (strict) of process.argv. -h/--help prints `usage`, then each option that has a `help`
+ * text ("--name ARG  text"; a "\n" in it continues on the next line), and exits.
+ */
+export function cli<const O extends Record<string, Opt>>(
+  usage: string,
   options: O,
   allowPositionals = false,
 ): { values: ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: boolean }>>["values"]; positionals: string[] } {
   const all = { ...options, help: { type: "boolean", short: "h" } } as const;
   const { values, positionals } = parseArgs({ args: process.argv.slice(2), options: all, strict: true, allowPositionals });
   if ((values as { help?: boolean }).help) {
-    process.stdout.write(help.endsWith("\n") ? help : help + "\n");
+    const lines = Object.entries(options).flatMap(([name, o]) =>
+      o.help === undefined ? [] : [`${`  --${name}${o.arg ? ` ${o.arg}` : ""}`.padEnd(20)} ${o.help.replaceAll("\n", `\n${" ".repeat(21)}`)}`],
+    );
+    process.stdout.write(lines.length === 0 ? `${usage}\n` : `${usage}\n\n${lines.join("\n")}\n  -h, --help         this text\n`);
     process.exit(0);
   }
   return { values: values as never, positionals };
@@ -57,21 +69,42 @@ export function listOf<T extends string | number>(what: string, raw: string | un
   return items as T[];
 }
 
+/** A child's command-line flags: `{ port: 1, quick: true }` -> ["--port", "1", "--quick"]; false and undefined are left out. */
+export const flags = (values: Record<string, string | number | boolean | undefined>): string[] =>
+  Object.entries(values).flatMap(([name, v]) => (v === undefined || v === false ? [] : v === true ? [`--${name}`] : [`--${name}`, String(v)]));
+
 /** Set once the bench received SIGINT, SIGTERM or SIGHUP; its loops check it and stop. */
 export const interruption = { interrupted: false };
 
+const cleanups: (() => void)[] = [];
+
+/** Work for the end of the bench (after main, its error or a signal), once the children are stopped. */
+export const onCleanup = (fn: () => void): void => void cleanups.push(fn);
+
+async function cleanup(): Promise<void> {
+  await stopAllChildren();
+  for (const fn of cleanups.splice(0).reverse()) fn();
+}
+
+/** A temporary directory, removed at the end of the bench. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /**
- * Runs an orchestrator's main: on SIGINT/SIGTERM/SIGHUP, `cleanup` (which must stop the
- * children) runs once and the bench exits 130 without results; after main (or its error),
- * `cleanup` runs too, and the exit code is main's (1 on an error).
+ * Runs an orchestrator's main: on SIGINT/SIGTERM/SIGHUP every child is stopped, the cleanups run
+ * once and the bench exits 130 without results; after main (or its error) too, and the exit code
+ * is main's (1 on an error).
  */
-export function runMain(main: () => Promise<number>, cleanup: () => Promise<void> = stopAllChildren): void {
+export function runMain(main: () => Promise<number>): void {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interruption.interrupted) return;
     interruption.interrupted = true;
     const count = children.size;
     void cleanup().then(() => {
-      process.stderr.write(`\n${signal}: stopped ${count} bench process${count === 1 ? "" : "es"}; no results.\n`);
+      process.stderr.write(`\n${signal}: stopped ${plural(count, "bench process", "es")}; no results.\n`);
       process.exit(130);
     });
   };
@@ -84,8 +117,8 @@ export function runMain(main: () => Promise<number>, cleanup: () => Promise<void
     },
     async (err: unknown) => {
       if (interruption.interrupted) return;
-      process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
       await cleanup();
+      process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(1);
     },
   );
@@ -114,16 +147,30 @@ export function exitWithParent(shutdown: () => Promise<void>, watchStdin = proce
   if (watchStdin) lines.on("close", () => leave(3));
 }
 
+/** In a server child: prints "PORT n" once `server` listens, and closes it when the bench goes (exitWithParent). */
+export function announce(server: { readonly port: number; close(): Promise<void> }, onLine?: (line: string) => void): void {
+  process.stdout.write(`PORT ${server.port}\n`);
+  exitWithParent(() => server.close(), undefined, onLine);
+}
+
 // ---- child processes ---------------------------------------------------------------------------
 
+export type Command = readonly [command: string, args: readonly string[]];
+
+/** A bench script (relative to `tree`/bench/) in Node through tsx's loader, with --watch-stdin (it leaves with the bench). */
+export const nodeScript = (script: string, args: readonly string[] = [], nodeFlags: readonly string[] = [], tree = REPO_DIR): Command => [
+  process.execPath,
+  [...nodeFlags, "--import", "tsx", path.join(tree, "bench", script), ...args, "--watch-stdin"],
+];
+
 /** Every process a bench started and that has not exited yet. */
-export const children = new Set<ChildProcess>();
+const children = new Set<ChildProcess>();
 
 /**
  * Starts a child in its own process group (a Ctrl-C reaches only the bench, which stops it).
  * Its stdin stays an open pipe: children leave by themselves when it reaches EOF.
  */
-export function startChild(command: string, args: readonly string[], cwd = REPO_DIR): ChildProcessWithoutNullStreams {
+export function startChild([command, args]: Command, cwd = REPO_DIR): ChildProcessWithoutNullStreams {
   const proc = spawn(command, args, { cwd, stdio: ["pipe", "pipe", "pipe"], detached: true });
   children.add(proc);
   proc.once("exit", () => children.delete(proc));
@@ -132,20 +179,20 @@ export function startChild(command: string, args: readonly string[], cwd = REPO_
   return proc;
 }
 
-/** A Node child running a bench script (relative to bench/) through tsx's loader. */
-export const startNode = (script: string, args: readonly string[], nodeFlags: readonly string[] = []): ChildProcessWithoutNullStreams =>
-  startChild(process.execPath, [...nodeFlags, "--import", "tsx", path.join(BENCH_DIR, script), ...args]);
-
+/** Resolves with the exit code once the process is gone (null: a signal, or it never started). */
 export function exited(proc: ChildProcess): Promise<number | null> {
-  if (!isRunning(proc)) return Promise.resolve(proc.exitCode);
-  return new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
+  if (!isRunning(proc) || !children.has(proc)) return Promise.resolve(proc.exitCode);
+  return new Promise((resolve) => {
+    proc.once("exit", (code) => resolve(code));
+    proc.once("error", () => resolve(null));
+  });
 }
 
 export const isRunning = (proc: ChildProcess): boolean => proc.exitCode === null && proc.signalCode === null;
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
 export async function stopChild(proc: ChildProcess, graceMs = 2000): Promise<void> {
-  if (!isRunning(proc)) return;
+  if (!isRunning(proc) || !children.has(proc)) return;
   const gone = exited(proc);
   proc.kill("SIGTERM");
   const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
@@ -153,7 +200,7 @@ export async function stopChild(proc: ChildProcess, graceMs = 2000): Promise<voi
   clearTimeout(timer);
 }
 
-export const stopAllChildren = (): Promise<void> => Promise.all([...children].map((proc) => stopChild(proc))).then(() => undefined);
+const stopAllChildren = (): Promise<void> => Promise.all([...children].map((proc) => stopChild(proc))).then(() => undefined);
 
 // Last resort: whatever is still running when the bench exits is killed (synchronously).
 process.on("exit", () => {
@@ -161,7 +208,7 @@ process.on("exit", () => {
 });
 
 /** Collects a child's stderr (the last 32-64 KB), for error messages. */
-export function captureStderr(proc: ChildProcessWithoutNullStreams): () => string {
+function captureStderr(proc: ChildProcessWithoutNullStreams): () => string {
   let text = "";
   proc.stderr.on("data", (chunk: Buffer) => {
     text += chunk.toString();
@@ -170,14 +217,25 @@ export function captureStderr(proc: ChildProcessWithoutNullStreams): () => strin
   return () => text;
 }
 
-/** Calls `onEvent` with every JSON object a child prints on its own line; resolves at EOF. */
-export function onJsonLines(proc: ChildProcessWithoutNullStreams, onEvent: (event: Record<string, unknown>) => void): Promise<void> {
+export interface JsonChild {
+  readonly proc: ChildProcessWithoutNullStreams;
+  /** The exit code, once the child is gone and its stdout read to the end. */
+  readonly done: Promise<number | null>;
+  /** How it ended ("exit code 1: the last error line" and the end of its stderr). */
+  describe(): string;
+}
+
+/** Starts a child that prints JSON lines: `onEvent` gets every JSON object it prints on a line of its own (as an `E`). */
+export function startJsonChild<E = Record<string, unknown>>(command: Command, onEvent: (event: E) => void, cwd = REPO_DIR): JsonChild {
+  const proc = startChild(command, cwd);
+  const stderr = captureStderr(proc);
   const lines = createInterface({ input: proc.stdout });
   lines.on("line", (line) => {
-    const value = parseJsonLine(line);
-    if (value !== undefined) onEvent(value);
+    const event = parseJsonLine(line);
+    if (event !== undefined) onEvent(event as E);
   });
-  return new Promise((resolve) => lines.once("close", resolve));
+  const read = new Promise((resolve) => lines.once("close", resolve));
+  return { proc, done: Promise.all([exited(proc), read]).then(([code]) => code), describe: () => describeExit(proc, stderr()) };
 }
 
 /** What a child tells its bench: one JSON object per line on stdout. */
@@ -195,7 +253,7 @@ export function parseJsonLine(line: string): Record<string, unknown> | undefined
   }
 }
 
-export function describeExit(proc: ChildProcess, stderr: string): string {
+function describeExit(proc: ChildProcess, stderr: string): string {
   const how = proc.signalCode !== null ? `signal ${proc.signalCode}` : `exit code ${proc.exitCode}`;
   const lines = stderr
     .trim()
@@ -208,17 +266,13 @@ export function describeExit(proc: ChildProcess, stderr: string): string {
 export interface RunningServer {
   readonly proc: ChildProcessWithoutNullStreams;
   readonly port: number;
-  stderr(): string;
+  /** How it ended (see JsonChild.describe). */
+  describe(): string;
 }
 
 /** Starts a server (any command) that prints "PORT n" once listening; its later lines go to `onLine`. */
-export async function startServerCommand(
-  command: string,
-  args: readonly string[],
-  onLine: (line: string) => void = () => {},
-  cwd = REPO_DIR,
-): Promise<RunningServer> {
-  const proc = startChild(command, args, cwd);
+export async function startServer(command: Command, onLine: (line: string) => void = () => {}, cwd = REPO_DIR): Promise<RunningServer> {
+  const proc = startChild(command, cwd);
   const stderr = captureStderr(proc);
   let onPort: (port: number) => void = () => {};
   createInterface({ input: proc.stdout }).on("line", (line) => {
@@ -227,25 +281,22 @@ export async function startServerCommand(
     else onLine(line);
   });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.at(-1)}: no PORT line within 30 s: ${stderr()}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${command[1].find((a) => /\.(ts|py)$/.test(a)) ?? command[0]}: no PORT line within 30 s: ${stderr()}`)),
+      30_000,
+    );
     onPort = (p) => (clearTimeout(timer), resolve(p));
     proc.once("error", (err) => (clearTimeout(timer), reject(err)));
     void exited(proc).then(() => (clearTimeout(timer), reject(new Error(`server ended before printing its port, ${describeExit(proc, stderr())}`))));
   });
-  return { proc, port, stderr };
+  return { proc, port, describe: () => describeExit(proc, stderr()) };
 }
 
-/** A Node server script of bench/ (started with --watch-stdin); JSON lines after PORT go to `onEvent`. */
-export const startServer = (
-  script: string,
-  args: readonly string[],
-  nodeFlags: readonly string[] = [],
-  onEvent?: (event: Record<string, unknown>) => void,
-): Promise<RunningServer> =>
-  startServerCommand(process.execPath, [...nodeFlags, "--import", "tsx", path.join(BENCH_DIR, script), ...args, "--watch-stdin"], (line) => {
-    const event = parseJsonLine(line);
-    if (event !== undefined) onEvent?.(event);
-  });
+/** Listens on 127.0.0.1 on a free port (a server in a bench's child); resolves with the port and a close(). */
+export async function listenLocal(server: Server): Promise<{ readonly port: number; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
 
 // ---- CPU time and the machine -------------------------------------------------------------------
 
@@ -298,14 +349,15 @@ export function otherCpu(pids: readonly (number | undefined)[]): () => number | 
   };
 }
 
-/** Waits (at most `maxSeconds`) until other processes use under a quarter of a core; returns their last load, in cores. */
-export async function waitForQuiet(maxSeconds: number): Promise<number | null> {
-  const deadline = Date.now() + maxSeconds * 1000;
-  for (;;) {
+/** --wait-quiet: waits (at most `seconds`) until other processes use under a quarter of a core; logs it when they did not. */
+export async function waitForQuiet(seconds: number, name: string, log = (line: string): void => void process.stderr.write(`${line}\n`)): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (seconds > 0) {
     const others = otherCpu([]);
     await sleep(500);
     const load = others();
-    if (load === null || load < 0.25 || Date.now() >= deadline) return load;
+    if (load === null || load < 0.25) return;
+    if (Date.now() >= deadline) return log(`${name}: others still use ${load.toFixed(2)} cores after ${seconds} s; measuring anyway`);
   }
 }
 
@@ -319,7 +371,7 @@ export function loadAverage(): string {
 
 export function machine(): string {
   const cores = availableParallelism();
-  return `machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cores} core${cores === 1 ? "" : "s"}, Node ${process.version}`;
+  return `machine: ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${plural(cores, "core")}, Node ${process.version}`;
 }
 
 /** "Python x, RPyC y" of a Python with RPyC, or null. */
@@ -340,18 +392,38 @@ export function writeJson(file: string | undefined, value: Record<string, unknow
   process.stderr.write(`results written to ${file}\n`);
 }
 
-/**
- * The benches' tables: no colours, no borders; columns right-aligned except those in `left`. cli-table3 is loaded
- * here, on first use, so that the harness imports nothing but Node's modules (netref-cost.ts runs compiled outside the repository).
- */
+/** The benches' tables: no colours, no borders; columns right-aligned except those in `left`. */
 export function newTable(
   head: readonly string[],
   left: readonly number[] = [],
   options: Omit<CliTable.TableConstructorOptions, "head" | "style"> = {},
 ): CliTable.Table {
-  const Table = createRequire(import.meta.url)("cli-table3") as typeof CliTable;
+  const Table = require("cli-table3") as typeof CliTable;
   const colAligns = head.map((_, i): "left" | "right" => (left.includes(i) ? "left" : "right"));
   return new Table({ head: [...head], colAligns, ...options, style: { head: [], border: [] } });
+}
+
+export interface Progress {
+  update(value: number, payload?: Record<string, unknown>): void;
+  /** A line on stderr, above the bar. */
+  log(line: string): void;
+  stop(): void;
+}
+
+/** A progress bar on stderr (cli-progress) that lines can be logged above; with `plain`, the log alone. Stopped at the end. */
+export function progress(plain: boolean, format: string, total: number, payload: Record<string, unknown> = {}): Progress {
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  if (plain) return { update: () => {}, log, stop: () => {} };
+  const { MultiBar, Presets } = require("cli-progress") as typeof CliProgress;
+  const multi = new MultiBar({ format, hideCursor: true, clearOnComplete: true, fps: 10, barsize: 24 }, Presets.shades_classic);
+  const bar = multi.create(total, 0, payload);
+  let active = true;
+  const stop = (): void => {
+    if (active) multi.stop();
+    active = false;
+  };
+  onCleanup(stop);
+  return { update: (value, p) => bar.update(value, p), log: (line) => (active ? multi.log(`${line}\n`) : log(line)), stop };
 }
 
 // ---- numbers -------------------------------------------------------------------------------------
@@ -359,6 +431,8 @@ export function newTable(
 export const fmtInt = (v: number): string => (Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : "–");
 export const fmtUs = (v: number): string => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : "–");
 export const fmtMB = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / 1048576).toFixed(1) : "–");
+/** A figure with a fixed number of digits; "–" for null, NaN and the like. */
+export const fix = (v: number | null | undefined, digits = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(digits));
 export const plural = (n: number, word: string, suffix = "s"): string => `${n} ${word}${n === 1 ? "" : suffix}`;
 
 /** Per-call latencies, microseconds, float64 little-endian (written by the clients). */
@@ -368,13 +442,14 @@ export function readSamples(file: string): Float64Array {
   return Float64Array.from({ length: view.byteLength / 8 }, (_, i) => view.getFloat64(i * 8, true));
 }
 
+export const writeSamples = (file: string, samples: Float64Array): void =>
+  writeFileSync(file, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+
 /** Nearest-rank percentile of ascending `sorted` (the Python clients use the same rule). */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
+function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(Math.max(1, Math.ceil((p / 100) * sorted.length)), sorted.length) - 1]!;
 }
-
-export type LatencySummary = ReturnType<typeof summarize>;
 
 /** Summary of samples (several arrays are pooled). */
 export function summarize(...parts: readonly Float64Array[]) {
@@ -382,18 +457,9 @@ export function summarize(...parts: readonly Float64Array[]) {
   let offset = 0;
   for (const part of parts) sorted.set(part, (offset += part.length) - part.length);
   sorted.sort();
-  const sum = sorted.reduce((s, v) => s + v, 0);
   const [p, n] = [(q: number): number => percentile(sorted, q), sorted.length];
-  return {
-    count: n,
-    min: n > 0 ? sorted[0]! : NaN,
-    median: p(50),
-    p90: p(90),
-    p99: p(99),
-    p999: p(99.9),
-    max: n > 0 ? sorted[n - 1]! : NaN,
-    mean: n > 0 ? sum / n : NaN,
-  };
+  const mean = n > 0 ? sorted.reduce((s, v) => s + v, 0) / n : NaN;
+  return { count: n, min: n > 0 ? sorted[0]! : NaN, median: p(50), p90: p(90), p99: p(99), p999: p(99.9), max: n > 0 ? sorted[n - 1]! : NaN, mean };
 }
 
 export function median(values: readonly number[]): number | null {

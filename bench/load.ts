@@ -3,76 +3,30 @@
 // --client-procs client processes (bench/load_client.ts) started together; fresh processes per
 // level, 127.0.0.1 only. See bench/README.md and --help.
 
-import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import cliProgress from "cli-progress";
-import {
-  captureStderr,
-  cli,
-  cpuSeconds,
-  describeExit,
-  exited,
-  fmtInt,
-  fmtUs,
-  interruption,
-  isRunning,
-  list,
-  loadAverage,
-  machine,
-  machineBusySeconds,
-  newTable,
-  num,
-  onJsonLines,
-  plural,
-  readSamples,
-  runMain,
-  sleep,
-  startNode,
-  startServer,
-  stopAllChildren,
-  stopChild,
-  summarize,
-  writeJson,
-} from "./harness.js";
-
-const HELP = `Load benchmark of an rpyc-ts ThreadedServer (see bench/README.md).
-
-Usage: npm run bench:load [-- options]
-
-  --quick              a smoke run (0.5 s warm-up + 1 s measured per level)
-  --levels LIST        concurrent connections per level (default 1,10,100,500)
-  --warmup S           warm-up seconds per level (default 2)
-  --duration S         measured seconds per level (default 5)
-  --client-procs K     client processes sharing the connections (default 1; at most one per
-                       connection)
-  --json FILE          also write the results as JSON
-  --plain              no progress bar, one line per level (automatic when stderr is no TTY)
-  -h, --help           this text
-`;
+import * as h from "./harness.js";
 
 type Options = ReturnType<typeof parseOptions>;
 
 function parseOptions() {
-  const { values } = cli(HELP, {
-    quick: { type: "boolean", default: false },
-    levels: { type: "string", default: "1,10,100,500" },
-    warmup: { type: "string" },
-    duration: { type: "string" },
-    "client-procs": { type: "string" },
-    json: { type: "string" },
-    plain: { type: "boolean", default: false },
+  const { values } = h.cli("Load benchmark of an rpyc-ts ThreadedServer (see bench/README.md).\n\nUsage: npm run bench:load [-- options]", {
+    quick: { type: "boolean", default: false, help: "a smoke run (0.5 s warm-up + 1 s measured per level)" },
+    levels: { type: "string", default: "1,10,100,500", arg: "LIST", help: "concurrent connections per level (default 1,10,100,500)" },
+    warmup: { type: "string", arg: "S", help: "warm-up seconds per level (default 2)" },
+    duration: { type: "string", arg: "S", help: "measured seconds per level (default 5)" },
+    "client-procs": { type: "string", arg: "K", help: "client processes sharing the connections (default 1; at most one per\nconnection)" },
+    json: { type: "string", arg: "FILE", help: "also write the results as JSON" },
+    plain: { type: "boolean", default: false, help: "no progress bar, one line per level (automatic when stderr is no TTY)" },
   });
   const quick = values.quick;
-  const levels = list(values.levels).map((raw) => num("--levels", raw, NaN, 1, true));
+  const levels = h.list(values.levels).map((raw) => h.num("--levels", raw, NaN, 1, true));
   if (levels.length === 0) throw new RangeError("--levels lists no level");
   return {
     quick,
     levels,
-    warmup: num("--warmup", values.warmup, quick ? 0.5 : 2, 0),
-    duration: num("--duration", values.duration, quick ? 1 : 5, 0.1),
-    clientProcs: num("--client-procs", values["client-procs"], 1, 1, true),
+    warmup: h.num("--warmup", values.warmup, quick ? 0.5 : 2, 0),
+    duration: h.num("--duration", values.duration, quick ? 1 : 5, 0.1),
+    clientProcs: h.num("--client-procs", values["client-procs"], 1, 1, true),
     json: values.json,
     plain: values.plain || !process.stderr.isTTY,
   };
@@ -81,15 +35,7 @@ function parseOptions() {
 // ---- one level ------------------------------------------------------------------------------
 
 type LevelResult = Awaited<ReturnType<typeof runLevel>>;
-
-interface ClientProc {
-  readonly proc: ChildProcessWithoutNullStreams;
-  readonly stderr: () => string;
-  readonly samplesFile: string;
-  ready: boolean;
-  calls: number;
-  result: { measured: number; total: number; errors: number; firstError: string | null; windowSeconds: number } | undefined;
-}
+type ClientResult = { measured: number; total: number; errors: number; firstError: string | null; windowSeconds: number };
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string, failed: () => string | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -97,7 +43,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
     const failure = failed();
     if (failure !== undefined) throw new Error(failure);
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(20);
+    await h.sleep(20);
   }
 }
 
@@ -105,145 +51,110 @@ type Phase = "connecting" | "warm-up" | "measured" | "closing";
 
 async function runLevel(connections: number, options: Options, workDir: string, progress: (phase: Phase, calls: number) => void) {
   let serverState = { connections: 0, served: 0 };
-  const server = await startServer("load_server.ts", [], [], (event) => {
-    if (event.event === "server") serverState = { connections: Number(event.connections), served: Number(event.served) };
+  const server = await h.startServer(h.nodeScript("load_server.ts"), (line) => {
+    const event = h.parseJsonLine(line);
+    if (event?.event === "server") serverState = { connections: Number(event.connections), served: Number(event.served) };
   });
-  const procs: ClientProc[] = [];
+  const count = Math.min(options.clientProcs, connections);
+  const clients = Array.from({ length: count }, (_, i) => {
+    // Connections split as evenly as possible.
+    const share = Math.floor(connections / count) + (i < connections % count ? 1 : 0);
+    const samplesOut = path.join(workDir, `level${connections}-client${i}.f64`);
+    const args = h.flags({ port: server.port, connections: share, warmup: options.warmup, duration: options.duration, "samples-out": samplesOut });
+    const client = { samplesOut, ready: false, calls: 0, result: undefined as ClientResult | undefined };
+    const child = h.startJsonChild(h.nodeScript("load_client.ts", args), (event) => {
+      if (event.event === "ready") client.ready = true;
+      else if (event.event === "progress") client.calls = Number(event.calls);
+      else if (event.event === "result") client.result = event as unknown as ClientResult;
+    });
+    return Object.assign(client, child);
+  });
   try {
-    const count = Math.min(options.clientProcs, connections);
-    for (let i = 0; i < count; i++) {
-      // Connections split as evenly as possible.
-      const share = Math.floor(connections / count) + (i < connections % count ? 1 : 0);
-      const samplesFile = path.join(workDir, `level${connections}-client${i}.f64`);
-      const proc = startNode("load_client.ts", [
-        "--port",
-        String(server.port),
-        "--connections",
-        String(share),
-        "--warmup",
-        String(options.warmup),
-        "--duration",
-        String(options.duration),
-        "--samples-out",
-        samplesFile,
-        "--watch-stdin",
-      ]);
-      const client: ClientProc = { proc, stderr: captureStderr(proc), samplesFile, ready: false, calls: 0, result: undefined };
-      void onJsonLines(proc, (event) => {
-        if (event.event === "ready") client.ready = true;
-        else if (event.event === "progress") client.calls = Number(event.calls);
-        else if (event.event === "result") client.result = event as unknown as ClientProc["result"];
-      });
-      procs.push(client);
-    }
     const failure = (): string | undefined => {
-      if (!isRunning(server.proc)) return `the server died, ${describeExit(server.proc, server.stderr())}`;
-      const dead = procs.find((c) => !isRunning(c.proc) && !c.result);
-      return dead ? `a client died, ${describeExit(dead.proc, dead.stderr())}` : undefined;
+      if (!h.isRunning(server.proc)) return `the server died, ${server.describe()}`;
+      const dead = clients.find((c) => !h.isRunning(c.proc) && !c.result);
+      return dead ? `a client died, ${dead.describe()}` : undefined;
     };
+    const calls = (): number => clients.reduce((n, c) => n + c.calls, 0);
     progress("connecting", 0);
-    await waitFor(() => procs.every((c) => c.ready), 60_000, `${connections} connections`, failure);
+    await waitFor(() => clients.every((c) => c.ready), 60_000, `${connections} connections`, failure);
 
     // All clients start together; CPU is sampled at the edges of the measured window.
     const go = Date.now();
-    for (const c of procs) c.proc.stdin.write("go\n");
-    const ticker = setInterval(() => {
-      const calls = procs.reduce((n, c) => n + c.calls, 0);
-      progress(Date.now() - go < options.warmup * 1000 ? "warm-up" : "measured", calls);
-    }, 100);
-    const snapshot = (): (number | undefined)[] => [cpuSeconds(server.proc.pid), ...procs.map((c) => cpuSeconds(c.proc.pid)), machineBusySeconds()];
+    for (const c of clients) c.proc.stdin.write("go\n");
+    const ticker = setInterval(() => progress(Date.now() - go < options.warmup * 1000 ? "warm-up" : "measured", calls()), 100);
+    const snapshot = (): (number | undefined)[] => [server.proc, ...clients.map((c) => c.proc)].map((p) => h.cpuSeconds(p.pid)).concat(h.machineBusySeconds());
     try {
-      await sleep(options.warmup * 1000);
+      await h.sleep(options.warmup * 1000);
       const before = snapshot();
-      await sleep(options.duration * 1000);
+      await h.sleep(options.duration * 1000);
       const after = snapshot();
       clearInterval(ticker);
-      progress(
-        "closing",
-        procs.reduce((n, c) => n + c.calls, 0),
-      );
-      await waitFor(() => procs.every((c) => c.result !== undefined), 60_000, "the clients' results", failure);
-      await Promise.all(procs.map((c) => exited(c.proc)));
+      progress("closing", calls());
+      await waitFor(() => clients.every((c) => c.result !== undefined), 60_000, "the clients' results", failure);
+      await Promise.all(clients.map((c) => c.done));
 
-      const results = procs.map((c) => c.result!);
-      const errors = results.reduce((n, r) => n + r.errors, 0);
+      const results = clients.map((c) => c.result!);
+      const total = (key: "measured" | "total" | "errors"): number => results.reduce((n, r) => n + r[key], 0);
+      const errors = total("errors");
       if (errors > 0) throw new Error(`${errors} calls failed or were answered wrongly; first: ${results.find((r) => r.firstError)?.firstError}`);
       // Every call a client counted was served exactly once, and every connection is gone.
-      const total = results.reduce((n, r) => n + r.total, 0);
+      const served = total("total");
       await waitFor(
-        () => serverState.connections === 0 && serverState.served === total,
+        () => serverState.connections === 0 && serverState.served === served,
         10_000,
-        `the server to report 0 connections and ${total} calls served (it reports ${serverState.connections} and ${serverState.served})`,
+        `the server to report 0 connections and ${served} calls served (it reports ${serverState.connections} and ${serverState.served})`,
         failure,
       );
 
-      const parts = procs.map((c) => readSamples(c.samplesFile));
-      const latencyUs = summarize(...parts);
-      const measured = results.reduce((n, r) => n + r.measured, 0);
+      const latencyUs = h.summarize(...clients.map((c) => h.readSamples(c.samplesOut)));
+      const measured = total("measured");
       if (latencyUs.count !== measured) throw new Error(`${latencyUs.count} samples for ${measured} measured calls`);
       const seconds = options.duration;
-      const delta = (i: number): number | undefined => {
-        const [a, b] = [before[i], after[i]];
-        return a === undefined || b === undefined ? undefined : b - a;
-      };
-      const serverCpu = delta(0);
-      const clientCpus = procs.map((_, i) => delta(i + 1));
+      const delta = after.map((b, i) => (b === undefined || before[i] === undefined ? undefined : b - before[i]));
+      const [serverCpu, machine] = [delta[0], delta.at(-1)];
+      const clientCpus = delta.slice(1, -1);
       const clientCpu = clientCpus.some((v) => v === undefined) ? undefined : (clientCpus as number[]).reduce((a, b) => a + b, 0);
-      const machine = delta(procs.length + 1);
+      const cores = (cpu: number | undefined): number | null => (cpu === undefined ? null : cpu / seconds);
       return {
         connections,
-        clientProcs: procs.length,
+        clientProcs: clients.length,
         calls: measured,
         seconds,
         callsPerSecond: measured / seconds,
         latencyUs,
         // CPU in cores (1.00 = one core busy) during the measured window: the server, all clients together, and the rest of
         // the machine (this bench, the kernel's other work, other programs).
-        serverCores: serverCpu === undefined ? null : serverCpu / seconds,
-        clientCores: clientCpu === undefined ? null : clientCpu / seconds,
-        otherCores: serverCpu === undefined || clientCpu === undefined || machine === undefined ? null : Math.max(0, machine - serverCpu - clientCpu) / seconds,
+        serverCores: cores(serverCpu),
+        clientCores: cores(clientCpu),
+        otherCores: cores(
+          serverCpu === undefined || clientCpu === undefined || machine === undefined ? undefined : Math.max(0, machine - serverCpu - clientCpu),
+        ),
       };
     } finally {
       clearInterval(ticker);
     }
   } finally {
-    await Promise.all(procs.map((c) => stopChild(c.proc)));
-    await stopChild(server.proc);
+    await Promise.all(clients.map((c) => h.stopChild(c.proc)));
+    await h.stopChild(server.proc);
   }
 }
 
 // ---- main -------------------------------------------------------------------------------------
 
-const fmtCores = (v: number | null): string => (v === null ? "–" : v.toFixed(2));
-
 function printTable(results: readonly LevelResult[], failures: readonly string[], header: readonly string[]): void {
-  const table = newTable([
-    "connections",
-    "client procs",
-    "calls measured",
-    "calls/s",
-    "p50 µs",
-    "p99 µs",
-    "p99.9 µs",
-    "max µs",
-    "server CPU",
-    "clients CPU",
-    "other CPU",
-  ]);
+  const head = ["connections", "client procs", "calls measured", "calls/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "server CPU", "clients CPU", "other CPU"];
+  const table = h.newTable(head);
   for (const r of results) {
-    const s = r.latencyUs;
+    const { median, p99, p999, max } = r.latencyUs;
+    const cpu = [r.serverCores, r.clientCores, r.otherCores].map((v) => h.fix(v, 2));
     table.push([
-      fmtInt(r.connections),
+      h.fmtInt(r.connections),
       String(r.clientProcs),
-      fmtInt(r.calls),
-      fmtInt(r.callsPerSecond),
-      fmtUs(s.median),
-      fmtUs(s.p99),
-      fmtUs(s.p999),
-      fmtUs(s.max),
-      fmtCores(r.serverCores),
-      fmtCores(r.clientCores),
-      fmtCores(r.otherCores),
+      h.fmtInt(r.calls),
+      h.fmtInt(r.callsPerSecond),
+      ...[median, p99, p999, max].map(h.fmtUs),
+      ...cpu,
     ]);
   }
   const out = [
@@ -268,67 +179,50 @@ function printTable(results: readonly LevelResult[], failures: readonly string[]
 async function main(): Promise<number> {
   const options = parseOptions();
   const header = [
-    `${machine()} (rpyc-ts via tsx); 127.0.0.1`,
-    `setup: per level, fresh processes: 1 server process (ThreadedServer, one event loop) and ${plural(options.clientProcs, "client process", "es")}`,
+    `${h.machine()} (rpyc-ts via tsx); 127.0.0.1`,
+    `setup: per level, fresh processes: 1 server process (ThreadedServer, one event loop) and ${h.plural(options.clientProcs, "client process", "es")}`,
     `  (fewer when there are fewer connections) sharing the connections evenly; all processes share the machine's cores.`,
     `  ${options.warmup} s warm-up, then ${options.duration} s measured, all clients started together; every answer checked (n + 1),`,
     `  and the server's count of calls served must equal the clients' count of calls made.${options.quick ? " (--quick: a smoke run)" : ""}`,
   ];
-  const workDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-load-"));
-  let bar: cliProgress.SingleBar | undefined;
-  cleanup = async (): Promise<void> => {
-    bar?.stop();
-    await stopAllChildren();
-    rmSync(workDir, { recursive: true, force: true });
-  };
-
-  const loadAtStart = loadAverage();
+  const workDir = h.tempDir("rpyc-ts-load-");
+  const loadAtStart = h.loadAverage();
   const results: LevelResult[] = [];
   const failures: string[] = [];
   process.stderr.write(`rpyc-ts load bench: levels ${options.levels.join(", ")} connections, ${options.warmup} s warm-up + ${options.duration} s each\n`);
   for (const [index, connections] of options.levels.entries()) {
-    if (interruption.interrupted) return 130;
-    const name = `[${index + 1}/${options.levels.length}] ${connections} connection${connections === 1 ? "" : "s"}`;
+    if (h.interruption.interrupted) return 130;
+    const name = `[${index + 1}/${options.levels.length}] ${h.plural(connections, "connection")}`;
     const units = 1000;
     const span = options.warmup + options.duration;
     let started = 0;
-    if (!options.plain) {
-      bar = new cliProgress.SingleBar(
-        { format: `${name.padEnd(24)} {bar} {percentage}% | {phase} | {calls} calls`, hideCursor: true, clearOnComplete: true, fps: 10, barsize: 24 },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(units, 0, { phase: "starting  ", calls: 0 });
-    } else {
-      process.stderr.write(`${name} ...\n`);
-    }
+    const bar = h.progress(options.plain, `${name.padEnd(24)} {bar} {percentage}% | {phase} | {calls} calls`, units, { phase: "starting  ", calls: 0 });
+    if (options.plain) bar.log(`${name} ...`);
     const progress = (phase: Phase, calls: number): void => {
       if (phase === "connecting") started = 0;
       else if (started === 0) started = Date.now();
       const fraction = phase === "connecting" ? 0 : phase === "closing" ? 1 : Math.min(1, (Date.now() - started) / 1000 / span);
-      bar?.update(Math.round(fraction * units), { phase: phase.padEnd(10), calls: calls.toLocaleString("en-US") });
+      bar.update(Math.round(fraction * units), { phase: phase.padEnd(10), calls: calls.toLocaleString("en-US") });
     };
     try {
       const result = await runLevel(connections, options, workDir, progress);
       results.push(result);
-      bar?.stop();
-      bar = undefined;
-      process.stderr.write(
-        `${name.padEnd(24)} ${fmtInt(result.callsPerSecond)} calls/s, p50 ${fmtUs(result.latencyUs.median)} µs, p99 ${fmtUs(result.latencyUs.p99)} µs\n`,
+      bar.stop();
+      bar.log(
+        `${name.padEnd(24)} ${h.fmtInt(result.callsPerSecond)} calls/s, p50 ${h.fmtUs(result.latencyUs.median)} µs, p99 ${h.fmtUs(result.latencyUs.p99)} µs`,
       );
     } catch (err) {
-      bar?.stop();
-      bar = undefined;
-      if (interruption.interrupted) return 130;
+      bar.stop();
+      if (h.interruption.interrupted) return 130;
       const message = err instanceof Error ? err.message : String(err);
       failures.push(`${connections} connections: ${message}`);
-      process.stderr.write(`${name} FAILED: ${message}\n`);
+      bar.log(`${name} FAILED: ${message}`);
     }
   }
-  header.push(`load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}`);
+  header.push(`load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${h.loadAverage()}`);
   printTable(results, failures, header);
-  writeJson(options.json, { header, options, results, failures });
+  h.writeJson(options.json, { header, options, results, failures });
   return failures.length > 0 ? 1 : 0;
 }
 
-let cleanup: () => Promise<void> = stopAllChildren;
-runMain(main, () => cleanup());
+h.runMain(main);

@@ -9,10 +9,9 @@
 //   node --import tsx bench/load_client.ts --port N --connections 100 --duration 3 --now
 //   (--now starts at once instead of waiting for "go")
 
-import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { connect, type Connection } from "../runtime/index.js";
-import { cli, emitJson, exitWithParent, num } from "./harness.js";
+import { cli, emitJson, exitWithParent, num, writeSamples } from "./harness.js";
 import type { LoadBenchService } from "./load_server.js";
 
 const { values: opts } = cli("load_client.ts --port N [--connections C --warmup S --duration S --samples-out FILE --watch-stdin --now]", {
@@ -31,7 +30,7 @@ const warmupMs = num("--warmup", opts.warmup, 2, 0) * 1000;
 const durationMs = num("--duration", opts.duration, 5, 0.01) * 1000;
 const batch = 50; // connections opened at once
 
-const emit = emitJson<Record<string, unknown>>;
+const emit = emitJson;
 
 const conns: Connection<LoadBenchService>[] = [];
 for (let i = 0; i < connections; i += batch) {
@@ -75,7 +74,7 @@ async function run(): Promise<void> {
   const ticker = setInterval(() => emit({ event: "progress", calls: total, elapsed: (performance.now() - go) / 1000 }), 200);
   await Promise.all(conns.map((conn) => drive(conn, windowStart, windowEnd)));
   clearInterval(ticker);
-  if (opts["samples-out"]) writeFileSync(opts["samples-out"], new Uint8Array(Float64Array.from(samples).buffer));
+  if (opts["samples-out"]) writeSamples(opts["samples-out"], Float64Array.from(samples));
   await Promise.all(conns.map((conn) => conn.close()));
   emit({ event: "result", measured: samples.length, total, errors, firstError: firstError ?? null, windowSeconds: durationMs / 1000 });
   process.exit(0);

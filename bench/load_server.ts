@@ -7,7 +7,7 @@
 //   node --import tsx bench/load_server.ts
 
 import { Service, ThreadedServer } from "../runtime/index.js";
-import { exitWithParent } from "./harness.js";
+import { announce, emitJson } from "./harness.js";
 
 let served = 0;
 
@@ -21,7 +21,5 @@ export class LoadBenchService extends Service {
 
 const server = new ThreadedServer(LoadBenchService, { hostname: "127.0.0.1", port: 0, backlog: 1024 });
 await server.start();
-process.stdout.write(`PORT ${server.port}\n`);
-const report = (): void => void process.stdout.write(JSON.stringify({ event: "server", connections: server.connections.size, served }) + "\n");
-setInterval(report, 250).unref();
-exitWithParent(() => server.close());
+announce(server);
+setInterval(() => emitJson({ event: "server", connections: server.connections.size, served }), 250).unref();

@@ -3,61 +3,33 @@
 // both object tables back at their start and settled heaps; fails on a failed call, a table
 // that does not return, or heap growth over --max-growth MB. See bench/README.md and --help.
 
-import cliProgress from "cli-progress";
-import {
-  captureStderr,
-  cli,
-  describeExit,
-  exited,
-  fmtInt,
-  fmtMB,
-  loadAverage,
-  machine,
-  newTable,
-  num,
-  onJsonLines,
-  plural,
-  runMain,
-  startNode,
-  startServer,
-  stopAllChildren,
-  stopChild,
-  writeJson,
-} from "./harness.js";
+import * as h from "./harness.js";
 import type { SideReport } from "./soak_tables.js";
 
-const HELP = `Leak soak of rpyc-ts: netrefs created and dropped in both directions (see bench/README.md).
-
-Usage: npm run bench:soak [-- options]
-
-  --calls N          soak calls (default 1000000)
-  --interval N       calls between checkpoints (default calls / 20)
-  --connections C    client connections (default 2)
-  --inflight K       calls in flight on each connection (default 8)
-  --max-growth MB    fail if heapUsed (after GC) grows by more than MB megabytes over the
-                     second half (least-squares slope × its calls), on either side (default 1)
-  --json FILE        also write every checkpoint as JSON
-  --plain            no progress bar (automatic when stderr is no TTY)
-  -h, --help         this text
-`;
-
 function parseOptions() {
-  const { values } = cli(HELP, {
-    calls: { type: "string" },
-    interval: { type: "string" },
-    connections: { type: "string" },
-    inflight: { type: "string" },
-    "max-growth": { type: "string" },
-    json: { type: "string" },
-    plain: { type: "boolean", default: false },
-  });
-  const calls = num("--calls", values.calls, 1_000_000, 1, true);
+  const { values } = h.cli(
+    "Leak soak of rpyc-ts: netrefs created and dropped in both directions (see bench/README.md).\n\nUsage: npm run bench:soak [-- options]",
+    {
+      calls: { type: "string", arg: "N", help: "soak calls (default 1000000)" },
+      interval: { type: "string", arg: "N", help: "calls between checkpoints (default calls / 20)" },
+      connections: { type: "string", arg: "C", help: "client connections (default 2)" },
+      inflight: { type: "string", arg: "K", help: "calls in flight on each connection (default 8)" },
+      "max-growth": {
+        type: "string",
+        arg: "MB",
+        help: "fail if heapUsed (after GC) grows by more than MB megabytes over the\nsecond half (least-squares slope × its calls), on either side (default 1)",
+      },
+      json: { type: "string", arg: "FILE", help: "also write every checkpoint as JSON" },
+      plain: { type: "boolean", default: false, help: "no progress bar (automatic when stderr is no TTY)" },
+    },
+  );
+  const calls = h.num("--calls", values.calls, 1_000_000, 1, true);
   return {
     calls,
-    interval: num("--interval", values.interval, Math.max(1, Math.ceil(calls / 20)), 1, true),
-    connections: num("--connections", values.connections, 2, 1, true),
-    inflight: num("--inflight", values.inflight, 8, 1, true),
-    maxGrowth: num("--max-growth", values["max-growth"], 1, 0),
+    interval: h.num("--interval", values.interval, Math.max(1, Math.ceil(calls / 20)), 1, true),
+    connections: h.num("--connections", values.connections, 2, 1, true),
+    inflight: h.num("--inflight", values.inflight, 8, 1, true),
+    maxGrowth: h.num("--max-growth", values["max-growth"], 1, 0),
     json: values.json,
     plain: values.plain || !process.stderr.isTTY,
   };
@@ -110,6 +82,7 @@ function slope(points: readonly (readonly [number, number])[]): number {
   return den === 0 ? Number.NaN : num / den;
 }
 
+const { fmtInt, fmtMB } = h;
 const tables = (t: SideReport): string => `${fmtInt(t.localObjects)} / ${fmtInt(t.netrefs)}`;
 const signed = (v: number, digits: number): string => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${v.toFixed(digits)}` : "–");
 
@@ -151,8 +124,8 @@ async function main(): Promise<number> {
   const options = parseOptions();
   const header = [
     `rpyc-ts leak soak: ${fmtInt(options.calls)} calls creating and dropping netrefs in both directions`,
-    `${machine()} (rpyc-ts via tsx, --expose-gc); 127.0.0.1`,
-    `setup: 1 server process, 1 client process; ${plural(options.connections, "connection")} × ${options.inflight} calls in flight.`,
+    `${h.machine()} (rpyc-ts via tsx, --expose-gc); 127.0.0.1`,
+    `setup: 1 server process, 1 client process; ${h.plural(options.connections, "connection")} × ${options.inflight} calls in flight.`,
     `  Each call: conn.root.make(n, freshFunction) -> the server calls the function back (a netref there, an entry in the`,
     `  client's table) and returns (answer, a fresh Item) with the Item by reference (a netref in the client, an entry in the`,
     `  server's table); the client checks the answer and drops the Item (every 64th call reads item.n first). Every 16th call`,
@@ -160,122 +133,61 @@ async function main(): Promise<number> {
     `  Every ${fmtInt(options.interval)} calls: load paused, gc() in both processes until both tables are back at their start, then`,
     `  heapUsed/RSS read on settled heaps (gc() until two readings agree).`,
   ];
-  let multibar: cliProgress.MultiBar | undefined;
-  let bar: cliProgress.SingleBar | undefined;
-  const log = (line: string): void => {
-    if (multibar) multibar.log(`${line}\n`);
-    else process.stderr.write(`${line}\n`);
-  };
-  cleanup = async (): Promise<void> => {
-    multibar?.stop();
-    await stopAllChildren();
-  };
-
-  const loadAtStart = loadAverage();
+  const loadAtStart = h.loadAverage();
   process.stderr.write(`${header.join("\n")}\n`);
-  const server = await startServer("soak_server.ts", [], ["--expose-gc"]);
-  const client = startNode(
-    "soak_client.ts",
-    [
-      "--port",
-      String(server.port),
-      "--calls",
-      String(options.calls),
-      "--interval",
-      String(options.interval),
-      "--connections",
-      String(options.connections),
-      "--inflight",
-      String(options.inflight),
-      "--watch-stdin",
-    ],
-    ["--expose-gc"],
-  );
-  const clientStderr = captureStderr(client);
-  if (!options.plain) {
-    multibar = new cliProgress.MultiBar(
-      { format: "soak {bar} {percentage}% | {value}/{total} calls | {phase}", hideCursor: true, clearOnComplete: true, fps: 5, barsize: 30 },
-      cliProgress.Presets.shades_classic,
-    );
-    bar = multibar.create(options.calls, 0, { phase: "warm-up" });
-  }
+  const server = await h.startServer(h.nodeScript("soak_server.ts", [], ["--expose-gc"]));
+  const { calls, interval, connections, inflight } = options;
+  const bar = h.progress(options.plain, "soak {bar} {percentage}% | {value}/{total} calls | {phase}", options.calls, { phase: "warm-up" });
   let baseline: Baseline | undefined;
   const checkpoints: Checkpoint[] = [];
   let result: Result | undefined;
   const started = Date.now();
-  const lines = onJsonLines(client, (event) => {
-    switch (event.event) {
-      case "baseline":
-        baseline = event as unknown as Baseline;
-        log(
-          `start (after ${fmtInt(baseline.warmupCalls)} warm-up calls) | tables (objects / netrefs) client ${tables(baseline.client)}, server ${tables(baseline.server)} | ` +
-            `heap MB client ${fmtMB(baseline.client.heapUsed)} server ${fmtMB(baseline.server.heapUsed)} | RSS MB client ${fmtMB(baseline.client.rss)} server ${fmtMB(baseline.server.rss)}`,
-        );
-        bar?.update(0, { phase: "calls" });
-        break;
-      case "progress":
-        bar?.update(Number(event.calls), { phase: "calls" });
-        break;
-      case "checkpoint": {
-        const checkpoint = event as unknown as Checkpoint;
-        log(checkpointLine(checkpoint, checkpoints.at(-1)));
-        checkpoints.push(checkpoint);
-        break;
+  const client = h.startJsonChild(
+    h.nodeScript("soak_client.ts", h.flags({ port: server.port, calls, interval, connections, inflight }), ["--expose-gc"]),
+    (event) => {
+      switch (event.event) {
+        case "baseline": {
+          const b = (baseline = event as unknown as Baseline);
+          const memory = `heap MB client ${fmtMB(b.client.heapUsed)} server ${fmtMB(b.server.heapUsed)} | RSS MB client ${fmtMB(b.client.rss)} server ${fmtMB(b.server.rss)}`;
+          bar.log(
+            `start (after ${fmtInt(b.warmupCalls)} warm-up calls) | tables (objects / netrefs) client ${tables(b.client)}, server ${tables(b.server)} | ${memory}`,
+          );
+          bar.update(0, { phase: "calls" });
+          break;
+        }
+        case "progress":
+          bar.update(Number(event.calls), { phase: "calls" });
+          break;
+        case "checkpoint": {
+          const checkpoint = event as unknown as Checkpoint;
+          bar.log(checkpointLine(checkpoint, checkpoints.at(-1)));
+          checkpoints.push(checkpoint);
+          break;
+        }
+        case "result":
+          result = event as unknown as Result;
+          break;
       }
-      case "result":
-        result = event as unknown as Result;
-        break;
-    }
-  });
-  const [code] = await Promise.all([exited(client), lines]);
-  multibar?.stop();
-  multibar = undefined;
-  const serverAlive = server.proc.exitCode === null && server.proc.signalCode === null;
-  const serverStderr = server.stderr();
-  await stopChild(server.proc);
-  if (!serverAlive) throw new Error(`the server died, ${describeExit(server.proc, serverStderr)}`);
-  if (code !== 0 || !result || !baseline) throw new Error(`the client failed, ${describeExit(client, clientStderr())}`);
+    },
+  );
+  const code = await client.done;
+  bar.stop();
+  const serverAlive = h.isRunning(server.proc);
+  await h.stopChild(server.proc);
+  if (!serverAlive) throw new Error(`the server died, ${server.describe()}`);
+  if (code !== 0 || !result || !baseline) throw new Error(`the client failed, ${client.describe()}`);
 
   // ---- report ----
-  const table = newTable([
-    "calls",
-    "time s",
-    "calls/s",
-    "client objects",
-    "client netrefs",
-    "server objects",
-    "server netrefs",
-    "under load c/s objects",
-    "client heap MB",
-    "server heap MB",
-    "client RSS MB",
-    "server RSS MB",
-  ]);
-  const row = (label: string, time: string, rate: string, c: SideReport, s: SideReport, live: string): void =>
-    void table.push([
-      label,
-      time,
-      rate,
-      fmtInt(c.localObjects),
-      fmtInt(c.netrefs),
-      fmtInt(s.localObjects),
-      fmtInt(s.netrefs),
-      live,
-      fmtMB(c.heapUsed),
-      fmtMB(s.heapUsed),
-      fmtMB(c.rss),
-      fmtMB(s.rss),
-    ]);
+  const head = ["calls", "time s", "calls/s", "client objects", "client netrefs", "server objects", "server netrefs", "under load c/s objects"];
+  const table = h.newTable([...head, "client heap MB", "server heap MB", "client RSS MB", "server RSS MB"]);
+  const row = (label: string, time: string, rate: string, c: SideReport, s: SideReport, live: string): void => {
+    const memory = [c.heapUsed, s.heapUsed, c.rss, s.rss].map(fmtMB);
+    table.push([label, time, rate, ...[c.localObjects, c.netrefs, s.localObjects, s.netrefs].map(fmtInt), live, ...memory]);
+  };
   row("start", "0", "–", baseline.client, baseline.server, "–");
   for (const [i, c] of checkpoints.entries()) {
-    row(
-      fmtInt(c.calls) + (c.atBaseline ? "" : " !"),
-      c.elapsed.toFixed(0),
-      fmtInt(intervalRate(c, checkpoints[i - 1])),
-      c.client,
-      c.server,
-      `${fmtInt(c.liveClient.localObjects)} / ${fmtInt(c.liveServer.localObjects)}`,
-    );
+    const live = `${fmtInt(c.liveClient.localObjects)} / ${fmtInt(c.liveServer.localObjects)}`;
+    row(fmtInt(c.calls) + (c.atBaseline ? "" : " !"), c.elapsed.toFixed(0), fmtInt(intervalRate(c, checkpoints[i - 1])), c.client, c.server, live);
   }
   const clientTrend = trend(checkpoints, "client", options.calls);
   const serverTrend = trend(checkpoints, "server", options.calls);
@@ -296,7 +208,7 @@ async function main(): Promise<number> {
   const out = [
     "",
     ...header,
-    `load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}`,
+    `load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${h.loadAverage()}`,
     "",
     table.toString(),
     "  (objects = entries in that side's object table, i.e. its objects the peer holds netrefs to; netrefs = its live netrefs",
@@ -312,9 +224,8 @@ async function main(): Promise<number> {
     "",
   ];
   process.stdout.write(out.join("\n"));
-  writeJson(options.json, { header, options, baseline, checkpoints, result, trend: { client: clientTrend, server: serverTrend } });
+  h.writeJson(options.json, { header, options, baseline, checkpoints, result, trend: { client: clientTrend, server: serverTrend } });
   return verdict.startsWith("FAILED") ? 1 : 0;
 }
 
-let cleanup: () => Promise<void> = stopAllChildren;
-runMain(main, () => cleanup());
+h.runMain(main);

@@ -29,7 +29,7 @@ const interval = num("--interval", opts.interval, Math.max(1, Math.ceil(totalCal
 const [warmupCalls, sharedEvery, checkEvery, maxSettleMs] = [5000, 16, 64, 10_000];
 exitWithParent(async () => {}, opts["watch-stdin"]);
 
-const emit = emitJson<Record<string, unknown>>;
+const emit = emitJson;
 
 const conns: Connection<SoakService>[] = [];
 for (let i = 0; i < connections; i++) conns.push(await connect<SoakService>("127.0.0.1", port));
@@ -85,10 +85,7 @@ async function runCalls(from: number, to: number): Promise<void> {
 
 const localReport = (): SideReport => sideReport(conns);
 
-async function serverReport(how: "sizes" | "collect" | "memory"): Promise<SideReport> {
-  const root = conns[0]!.root;
-  return fromTuple((await (how === "sizes" ? root.sizes() : how === "collect" ? root.collect() : root.memory())) as number[]);
-}
+const serverReport = async (how: "sizes" | "collect" | "memory"): Promise<SideReport> => fromTuple(await conns[0]!.root.report(how));
 
 interface Settled {
   readonly client: SideReport;

@@ -1,14 +1,14 @@
 // The server side of the leak soak (bench/soak.ts); runs with --expose-gc. Each soak call
 // (`make`) calls the client's callback (a netref to a fresh client function), and returns
-// a fresh object by reference, which the client drops. `collect` runs the garbage
-// collector here and reports this process's object tables (over all connections) and
-// memory. Prints "PORT <n>"; leaves on SIGTERM or when stdin reaches EOF.
+// a fresh object by reference, which the client drops. `report` tells this process's object
+// tables and memory, after a collection if asked. Prints "PORT <n>"; leaves on SIGTERM or when
+// stdin reaches EOF.
 //
 //   node --expose-gc --import tsx bench/soak_server.ts
 
 import { Service, ThreadedServer } from "../runtime/index.js";
-import { exitWithParent } from "./harness.js";
-import { collectGarbage, settledMemory, sideReport, toTuple, type SideReport, type SideTuple } from "./soak_tables.js";
+import { announce } from "./harness.js";
+import { collectGarbage, settledMemory, sideReport, type SideTuple } from "./soak_tables.js";
 
 /** A fresh object per call, sent by reference (it has exposed members). */
 export class Item {
@@ -33,27 +33,18 @@ export class SoakService extends Service {
     return kept;
   }
 
-  /** Collects garbage here (netrefs to client callbacks: DELs go out before this reply) and reports. */
-  async exposed_collect(): Promise<SideTuple> {
-    await collectGarbage();
-    return toTuple(report());
-  }
-
-  /** Like collect, with heapUsed and RSS measured on a settled heap. */
-  async exposed_memory(): Promise<SideTuple> {
-    await collectGarbage();
-    return toTuple({ ...report(), ...(await settledMemory()) });
-  }
-
-  /** Reports without collecting: what the garbage collector left by itself. */
-  exposed_sizes(): SideTuple {
-    return toTuple(report());
+  /**
+   * This process's tables (over all connections) and memory: "sizes" without collecting (what the garbage collector left
+   * by itself); "collect" after collecting garbage here (netrefs to client callbacks: their DELs go out before this
+   * reply); "memory" the same, with heapUsed and RSS measured on a settled heap.
+   */
+  async exposed_report(how: "sizes" | "collect" | "memory"): Promise<SideTuple> {
+    if (how !== "sizes") await collectGarbage();
+    const { localObjects, netrefs, heapUsed, rss } = { ...sideReport(server.connections), ...(how === "memory" ? await settledMemory() : {}) };
+    return [localObjects, netrefs, heapUsed, rss];
   }
 }
 
-const report = (): SideReport => sideReport(server.connections);
-
 const server = new ThreadedServer(SoakService, { hostname: "127.0.0.1", port: 0 });
 await server.start();
-process.stdout.write(`PORT ${server.port}\n`);
-exitWithParent(() => server.close());
+announce(server);

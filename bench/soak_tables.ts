@@ -5,7 +5,9 @@ import type { Connection } from "../runtime/index.js";
 
 /** One side's tables (summed over its connections) and memory, after a collection. */
 export interface SideReport {
+  /** Entries in this side's object table: its objects the peer holds netrefs to. */
   localObjects: number;
+  /** Its live netrefs to the peer's objects, roots included. */
   netrefs: number;
   heapUsed: number;
   rss: number;
@@ -14,7 +16,6 @@ export interface SideReport {
 /** A SideReport as a tuple: what crosses the wire by value (a plain object would go by reference). */
 export type SideTuple = [localObjects: number, netrefs: number, heapUsed: number, rss: number];
 
-export const toTuple = (r: SideReport): SideTuple => [r.localObjects, r.netrefs, r.heapUsed, r.rss];
 export const fromTuple = ([localObjects, netrefs, heapUsed, rss]: readonly number[]): SideReport => ({
   localObjects: localObjects!,
   netrefs: netrefs!,
@@ -22,17 +23,11 @@ export const fromTuple = ([localObjects, netrefs, heapUsed, rss]: readonly numbe
   rss: rss!,
 });
 
-/** Objects the peer holds netrefs to (our table), and our live netrefs to the peer's objects. */
-export function tableSizes(conn: Pick<Connection, "stats">): { localObjects: number; netrefs: number } {
-  const { localObjects, remoteNetrefs } = conn.stats();
-  return { localObjects, netrefs: remoteNetrefs };
-}
-
 /** This side's report now: the tables of `conns` summed, and the process's memory (no collection). */
 export function sideReport(conns: Iterable<Pick<Connection, "stats">>): SideReport {
-  const sizes = [...conns].map(tableSizes);
+  const stats = [...conns].map((conn) => conn.stats());
   const { heapUsed, rss } = process.memoryUsage();
-  return { localObjects: sizes.reduce((n, s) => n + s.localObjects, 0), netrefs: sizes.reduce((n, s) => n + s.netrefs, 0), heapUsed, rss };
+  return { localObjects: stats.reduce((n, s) => n + s.localObjects, 0), netrefs: stats.reduce((n, s) => n + s.remoteNetrefs, 0), heapUsed, rss };
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -3,164 +3,102 @@
 // table. One server and one client process per peer, peers one at a time, rounds interleaving
 // them; 127.0.0.1 only. Peers, rows and options: bench/README.md and --help.
 
-import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import {
-  BENCH_DIR,
-  REPO_DIR,
-  cli,
-  describeExit,
-  exited,
-  interruption,
-  listOf,
-  loadAverage,
-  machine,
-  median,
-  newTable,
-  num,
-  otherCpu,
-  pythonRuntime,
-  readSamples,
-  runMain,
-  startChild,
-  startServerCommand,
-  stopAllChildren,
-  stopChild,
-  summarize,
-  waitForQuiet,
-  writeJson,
-  captureStderr,
-  type RunningServer,
-} from "./harness.js";
-import { parseSuiteEvent, WORKLOADS, type SuiteEvent, type Workload } from "./suite/events.js";
+import * as h from "./harness.js";
+import { WORKLOADS, type SuiteEvent, type Workload } from "./suite/events.js";
 
 // ---- peers ----------------------------------------------------------------------------------
 
-type Side = { readonly kind: "node"; readonly peer: "raw" | "rpyc" | "capnweb" | "grpc"; readonly codec: "auto" | "brine" } | { readonly kind: "python" };
+/** A process of a peer: one of bench/suite/node_{server,client}.ts's peers, or the Python one. */
+type Side = "raw" | "rpyc" | "capnweb" | "grpc" | "python";
 
 interface PeerSpec {
   readonly id: string;
   readonly label: string;
   readonly server: Side;
   readonly client: Side;
+  /** rpyc-ts processes: never the native codec. */
+  readonly brine?: true;
 }
 
-const node = (peer: "raw" | "rpyc" | "capnweb" | "grpc", codec: "auto" | "brine" = "auto"): Side => ({ kind: "node", peer, codec });
-const python: Side = { kind: "python" };
-
 const PEERS: readonly PeerSpec[] = [
-  { id: "raw", label: "raw TCP floor", server: node("raw"), client: node("raw") },
-  { id: "native", label: "rpyc-ts native", server: node("rpyc"), client: node("rpyc") },
-  { id: "brine", label: "rpyc-ts brine", server: node("rpyc", "brine"), client: node("rpyc", "brine") },
-  { id: "py-py", label: "Python RPyC Py↔Py", server: python, client: python },
-  { id: "ts-py", label: "rpyc-ts → Py server", server: python, client: node("rpyc") },
-  { id: "capnweb", label: "capnweb (ws)", server: node("capnweb"), client: node("capnweb") },
-  { id: "grpc", label: "grpc-js unary", server: node("grpc"), client: node("grpc") },
+  { id: "raw", label: "raw TCP floor", server: "raw", client: "raw" },
+  { id: "native", label: "rpyc-ts native", server: "rpyc", client: "rpyc" },
+  { id: "brine", label: "rpyc-ts brine", server: "rpyc", client: "rpyc", brine: true },
+  { id: "py-py", label: "Python RPyC Py↔Py", server: "python", client: "python" },
+  { id: "ts-py", label: "rpyc-ts → Py server", server: "python", client: "rpyc" },
+  { id: "capnweb", label: "capnweb (ws)", server: "capnweb", client: "capnweb" },
+  { id: "grpc", label: "grpc-js unary", server: "grpc", client: "grpc" },
 ];
 const FLOOR = "raw";
 
 // ---- options --------------------------------------------------------------------------------
 
-const HELP = `Benchmark suite: rpyc-ts, Python RPyC 5.3, capnweb, grpc-js and the raw TCP floor (bench/README.md).
-
-Usage: npm run bench [-- options]
-
-  --quick            1 round, 1 s warm-up, 0.5 s per row, 200 idle connections: about 1 minute
-  --rounds R         rounds, peers interleaved, results pooled (default 2; --quick 1)
-  --warmup S         warm-up seconds of the sequential small call (default 2); other rows warm up
-                     for min(S, 0.5) s (32 in flight: min(S, 1) s)
-  --duration S       measured seconds per row (default 1.5; --quick 0.5)
-  --idle N           idle connections for the memory rows (default 500; --quick 200; 0: skip)
-  --inflight N       calls in flight for the concurrent row (default 32)
-  --only LIST        peers to run, any of ${PEERS.map((p) => p.id).join(",")}
-                     (the floor "${FLOOR}" always runs: every ratio needs it)
-  --workloads LIST   rows to run, any of mem,${WORKLOADS.join(",")} (default all)
-  --python PATH      Python with RPyC 5.3 (default /usr/bin/python3)
-  --wait-quiet S     before each peer, wait up to S s until other processes use less than a
-                     quarter of a core (shared machines; default 0: off)
-  --json FILE        also write every figure as JSON (for comparison over time)
-  -h, --help         this text
-`;
-
 type Options = ReturnType<typeof parseOptions>;
 
 function parseOptions() {
-  const { values } = cli(HELP, {
-    quick: { type: "boolean", default: false },
-    rounds: { type: "string" },
-    warmup: { type: "string" },
-    duration: { type: "string" },
-    idle: { type: "string" },
-    inflight: { type: "string" },
-    only: { type: "string" },
-    workloads: { type: "string" },
-    python: { type: "string", default: "/usr/bin/python3" },
-    json: { type: "string" },
-    "wait-quiet": { type: "string" },
+  const usage = "Benchmark suite: rpyc-ts, Python RPyC 5.3, capnweb, grpc-js and the raw TCP floor (bench/README.md).\n\nUsage: npm run bench [-- options]";
+  const { values } = h.cli(usage, {
+    quick: { type: "boolean", default: false, help: "1 round, 1 s warm-up, 0.5 s per row, 200 idle connections: about 1 minute" },
+    rounds: { type: "string", arg: "R", help: "rounds, peers interleaved, results pooled (default 2; --quick 1)" },
+    warmup: {
+      type: "string",
+      arg: "S",
+      help: "warm-up seconds of the sequential small call (default 2); other rows warm up\nfor min(S, 0.5) s (32 in flight: min(S, 1) s)",
+    },
+    duration: { type: "string", arg: "S", help: "measured seconds per row (default 1.5; --quick 0.5)" },
+    idle: { type: "string", arg: "N", help: "idle connections for the memory rows (default 500; --quick 200; 0: skip)" },
+    inflight: { type: "string", arg: "N", help: "calls in flight for the concurrent row (default 32)" },
+    only: {
+      type: "string",
+      arg: "LIST",
+      help: `peers to run, any of ${PEERS.map((p) => p.id).join(",")}\n(the floor "${FLOOR}" always runs: every ratio needs it)`,
+    },
+    workloads: { type: "string", arg: "LIST", help: `rows to run, any of mem,${WORKLOADS.join(",")} (default all)` },
+    python: { type: "string", arg: "PATH", default: "/usr/bin/python3", help: "Python with RPyC 5.3 (default /usr/bin/python3)" },
+    "wait-quiet": {
+      type: "string",
+      arg: "S",
+      help: "before each peer, wait up to S s until other processes use less than a\nquarter of a core (shared machines; default 0: off)",
+    },
+    json: { type: "string", arg: "FILE", help: "also write every figure as JSON (for comparison over time)" },
   });
   const quick = values.quick;
-  const only = listOf(
+  const only: string[] = h.listOf(
     "--only",
     values.only,
     PEERS.map((p) => p.id),
   );
-  const workloads: string[] = listOf("--workloads", values.workloads, ["mem", ...WORKLOADS]);
+  const workloads: string[] = h.listOf("--workloads", values.workloads, ["mem", ...WORKLOADS]);
   return {
     quick,
-    rounds: num("--rounds", values.rounds, quick ? 1 : 2, 1, true),
-    warmup: num("--warmup", values.warmup, quick ? 1 : 2, 0),
-    duration: num("--duration", values.duration, quick ? 0.5 : 1.5, 0.05),
-    idle: num("--idle", values.idle, quick ? 200 : 500, 0, true),
-    inflight: num("--inflight", values.inflight, 32, 1, true),
+    rounds: h.num("--rounds", values.rounds, quick ? 1 : 2, 1, true),
+    warmup: h.num("--warmup", values.warmup, quick ? 1 : 2, 0),
+    duration: h.num("--duration", values.duration, quick ? 0.5 : 1.5, 0.05),
+    idle: h.num("--idle", values.idle, quick ? 200 : 500, 0, true),
+    inflight: h.num("--inflight", values.inflight, 32, 1, true),
     peers: PEERS.filter((p) => only.length === 0 || p.id === FLOOR || only.includes(p.id)),
     workloads,
     python: values.python,
     json: values.json,
-    waitQuiet: num("--wait-quiet", values["wait-quiet"], 0, 0),
+    waitQuiet: h.num("--wait-quiet", values["wait-quiet"], 0, 0),
   };
 }
 
-// ---- processes ------------------------------------------------------------------------------
+// ---- one run of one peer ----------------------------------------------------------------------
 
-function command(side: Side, role: "server" | "client", options: Options): [string, string[]] {
-  if (side.kind === "python") {
-    return [options.python, ["-u", path.join(BENCH_DIR, "suite", role === "server" ? "python_server.py" : "python_client.py"), "--watch-stdin"]];
-  }
-  const flags = role === "server" ? ["--expose-gc"] : [];
-  return [
-    process.execPath,
-    [...flags, "--import", "tsx", path.join(BENCH_DIR, "suite", `node_${role}.ts`), "--peer", side.peer, "--codec", side.codec, "--watch-stdin"],
-  ];
+function command(spec: PeerSpec, role: "server" | "client", options: Options, args: readonly string[] = []): h.Command {
+  const side = spec[role];
+  if (side === "python") return [options.python, ["-u", path.join(h.BENCH_DIR, "suite", `python_${role}.py`), ...args, "--watch-stdin"]];
+  const peer = h.flags({ peer: side, codec: spec.brine ? "brine" : "auto" });
+  return h.nodeScript(`suite/node_${role}.ts`, [...peer, ...args], role === "server" ? ["--expose-gc"] : []);
 }
 
 interface Memory {
   readonly rss: number;
   readonly heap: number | null;
 }
-
-interface Server extends RunningServer {
-  memory(): Promise<Memory>;
-}
-
-async function startServer(side: Side, options: Options): Promise<Server> {
-  const [cmd, args] = command(side, "server", options);
-  const waiting: ((m: Memory) => void)[] = [];
-  const server = await startServerCommand(cmd, args, (line) => {
-    if (line.startsWith("MEM ")) waiting.shift()?.(JSON.parse(line.slice(4)) as Memory);
-  });
-  const memory = (): Promise<Memory> =>
-    new Promise<Memory>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("server did not report its memory within 30 s")), 30_000);
-      waiting.push((m) => (clearTimeout(timer), resolve(m)));
-      server.proc.stdin.write("mem\n");
-    });
-  return { ...server, memory };
-}
-
-// ---- one run of one peer ----------------------------------------------------------------------
 
 interface WorkloadRun {
   readonly calls: number;
@@ -174,100 +112,75 @@ interface WorkloadRun {
 
 interface PeerRun {
   /** rpyc-ts clients: the codec both ends agreed on. */
-  readonly codec: string | null;
+  codec: string | null;
   readonly workloads: Partial<Record<Workload, WorkloadRun>>;
   readonly skipped: Partial<Record<Workload, string>>;
-  readonly idle: { readonly count: number; readonly before: Memory; readonly after: Memory } | null;
+  idle: { readonly count: number; readonly before: Memory; readonly after: Memory } | null;
 }
 
 async function runPeer(spec: PeerSpec, options: Options, workDir: string): Promise<PeerRun> {
-  const server = await startServer(spec.server, options);
-  let client: ChildProcessWithoutNullStreams | undefined;
-  try {
-    const samplesDir = mkdtempSync(path.join(workDir, `${spec.id}-`));
-    const [cmd, args] = command(spec.client, "client", options);
-    const only = options.workloads.join(",");
-    client = startChild(
-      cmd,
-      [
-        ...args,
-        "--port",
-        String(server.port),
-        "--warmup",
-        String(options.warmup),
-        "--duration",
-        String(options.duration),
-        "--inflight",
-        String(options.inflight),
-        "--idle",
-        String(options.idle),
-        "--samples-dir",
-        samplesDir,
-        ...(only === "" ? [] : ["--only", only]),
-      ],
-      REPO_DIR,
-    );
-    const proc = client;
-    const stderr = captureStderr(proc);
-    const workloads: Partial<Record<Workload, WorkloadRun>> = {};
-    const skipped: Partial<Record<Workload, string>> = {};
-    let before: Memory | undefined;
-    let idle: PeerRun["idle"] = null;
-    let codec: string | null = null;
-    let others: () => number | null = () => null;
-    let failure: Error | undefined;
-    const lines = createInterface({ input: proc.stdout });
-    lines.on("line", (line) => {
-      const event = parseSuiteEvent(line);
-      if (!event) return;
-      switch (event.event) {
-        case "info":
-          codec = event.codec;
-          break;
-        case "mem":
-          void server.memory().then(
-            (m) => {
-              if (event.stage === "before") before = m;
-              else if (before !== undefined) idle = { count: event.count, before, after: m };
-              proc.stdin.write("ok\n");
-            },
-            (err: unknown) => {
-              failure = err instanceof Error ? err : new Error(String(err));
-              void stopChild(proc);
-            },
-          );
-          break;
-        case "begin":
-          others = otherCpu([proc.pid, server.proc.pid]);
-          break;
-        case "result": {
-          workloads[event.workload] = {
-            calls: event.calls,
-            wall: event.wall_seconds,
-            bytes: event.bytes,
-            samples: event.samples_out === undefined ? null : readSamples(event.samples_out),
-            wire: event.wire,
-            otherCpu: others(),
-          };
-          break;
-        }
-        case "skip":
-          skipped[event.workload] = event.reason;
-          break;
-      }
+  // The server answers a "mem" line on its stdin with a MEM line: its memory after a full GC.
+  const waiting: ((m: Memory) => void)[] = [];
+  const server = await h.startServer(command(spec, "server", options), (line) => {
+    if (line.startsWith("MEM ")) waiting.shift()?.(JSON.parse(line.slice(4)) as Memory);
+  });
+  const memory = (): Promise<Memory> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("server did not report its memory within 30 s")), 30_000);
+      waiting.push((m) => (clearTimeout(timer), resolve(m)));
+      server.proc.stdin.write("mem\n");
     });
+  const run: PeerRun = { codec: null, workloads: {}, skipped: {}, idle: null };
+  let before: Memory | undefined;
+  let others: () => number | null = () => null;
+  let failure: Error | undefined;
+  const samplesDir = mkdtempSync(path.join(workDir, `${spec.id}-`));
+  const { warmup, duration, inflight, idle } = options;
+  const args = h.flags({ port: server.port, warmup, duration, inflight, idle, "samples-dir": samplesDir, only: options.workloads.join(",") || undefined });
+  const client = h.startJsonChild<SuiteEvent>(command(spec, "client", options, args), (event) => {
+    switch (event.event) {
+      case "info":
+        run.codec = event.codec;
+        break;
+      case "mem":
+        memory().then(
+          (m) => {
+            if (event.stage === "before") before = m;
+            else if (before !== undefined) run.idle = { count: event.count, before, after: m };
+            client.proc.stdin.write("ok\n");
+          },
+          (err: unknown) => {
+            failure = err instanceof Error ? err : new Error(String(err));
+            void h.stopChild(client.proc);
+          },
+        );
+        break;
+      case "begin":
+        others = h.otherCpu([client.proc.pid, server.proc.pid]);
+        break;
+      case "result": {
+        const samples = event.samples_out === undefined ? null : h.readSamples(event.samples_out);
+        run.workloads[event.workload] = { calls: event.calls, wall: event.wall_seconds, bytes: event.bytes, samples, wire: event.wire, otherCpu: others() };
+        break;
+      }
+      case "skip":
+        run.skipped[event.workload] = event.reason;
+        break;
+    }
+  });
+  try {
     const timer = setTimeout(() => {
       failure = new Error("client still running after 300 s");
-      void stopChild(proc);
+      void h.stopChild(client.proc);
     }, 300_000);
-    const code = await exited(proc);
+    const code = await client.done;
     clearTimeout(timer);
     if (failure) throw failure;
-    if (code !== 0) throw new Error(`client ${describeExit(proc, stderr())}`);
-    return { codec, workloads, skipped, idle };
+    if (code !== 0) throw new Error(`client ${client.describe()}`);
+    return run;
   } finally {
-    if (client) await stopChild(client);
-    await stopChild(server.proc);
+    await h.stopChild(client.proc);
+    await h.stopChild(server.proc);
   }
 }
 
@@ -287,7 +200,7 @@ function figures(runs: readonly PeerRun[]) {
   const latency = (w: Workload): [number | null, number | null] => {
     const samples = pooled(w).flatMap((r) => (r.samples ? [r.samples] : []));
     if (samples.length === 0) return [null, null];
-    const s = summarize(...samples);
+    const s = h.summarize(...samples);
     return [s.median, s.p99];
   };
   const [seqMedian, seqP99] = latency("seq");
@@ -312,8 +225,8 @@ function figures(runs: readonly PeerRun[]) {
     seq_frames_in_per_call: perCall("frames_in"),
     echo1k_mb_per_s: rate("echo1k", (r) => (r.calls * r.bytes) / 1e6),
     echo1m_mb_per_s: rate("echo1m", (r) => (r.calls * r.bytes) / 1e6),
-    idle_rss_kb_per_conn: median(idle.map((i) => (i.after.rss - i.before.rss) / i.count / 1024)),
-    idle_heap_kb_per_conn: median(heaps),
+    idle_rss_kb_per_conn: h.median(idle.map((i) => (i.after.rss - i.before.rss) / i.count / 1024)),
+    idle_heap_kb_per_conn: h.median(heaps),
     // The most CPU other processes used during any measured phase, in cores (disturbance).
     other_cpu_cores_max: others.length === 0 ? null : Math.max(...others),
   };
@@ -356,24 +269,26 @@ function fmt(value: number, unit: string): string {
   return value.toFixed(2);
 }
 
-function printTable(
-  options: Options,
-  results: ReadonlyMap<string, { figures: Figures; error: string | null; skipped: Partial<Record<Workload, string>> }>,
-  header: readonly string[],
-): void {
+type Results = ReadonlyMap<string, { readonly figures: Figures; readonly error: string | null; readonly skipped: Partial<Record<Workload, string>> }>;
+
+/** A figure ÷ the raw floor's; null where either is missing. */
+function ratio(results: Results, figures: Figures, key: FigureKey): number | null {
+  const [value, base] = [figures[key], results.get(FLOOR)?.figures[key] ?? null];
+  return value !== null && base !== null && base !== 0 ? value / base : null;
+}
+
+function printTable(options: Options, results: Results, header: readonly string[]): void {
   const peers = options.peers;
-  const floor = results.get(FLOOR)?.figures;
-  const table = newTable(["", ...peers.map((p) => p.label.replace(" ", "\n")), "target\n(native)"], [0, peers.length + 1]);
+  const table = h.newTable(["", ...peers.map((p) => p.label.replace(" ", "\n")), "target\n(native)"], [0, peers.length + 1]);
   for (const row of ROWS) {
     const cells = peers.map((p) => {
       const result = results.get(p.id);
       if (!result) return "–";
       const value = result.figures[row.key];
       if (value === null) return result.error !== null ? "failed" : row.key.startsWith("callback") && result.skipped.callback ? "n/a" : "–";
-      const base = floor?.[row.key] ?? null;
-      const ratio = row.ratio && base !== null && base !== 0 ? `\n${(value / base).toFixed(2)}×` : "";
+      const r = row.ratio ? ratio(results, result.figures, row.key) : null;
       const second = row.pair === undefined ? null : result.figures[row.pair];
-      return `${fmt(value, row.unit)}${second === null ? "" : ` / ${fmt(second, row.unit)}`}${ratio}`;
+      return `${fmt(value, row.unit)}${second === null ? "" : ` / ${fmt(second, row.unit)}`}${r === null ? "" : `\n${r.toFixed(2)}×`}`;
     });
     table.push([row.unit === "" || row.unit === "B" ? row.label : `${row.label} (${row.unit})`, ...cells, row.target]);
   }
@@ -404,7 +319,7 @@ function printTable(
 
 function packageVersion(name: string): string {
   try {
-    return (JSON.parse(readFileSync(path.join(REPO_DIR, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+    return (JSON.parse(readFileSync(path.join(h.REPO_DIR, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
   } catch {
     return "?";
   }
@@ -412,35 +327,28 @@ function packageVersion(name: string): string {
 
 async function main(): Promise<number> {
   const options = parseOptions();
-  const needsPython = options.peers.some((p) => p.server.kind === "python" || p.client.kind === "python");
-  const py = needsPython ? pythonRuntime(options.python) : null;
+  const needsPython = options.peers.some((p) => p.server === "python" || p.client === "python");
+  const py = needsPython ? h.pythonRuntime(options.python) : null;
   if (needsPython && py === null) throw new Error(`the Python peers need Python RPyC 5.3 at ${options.python} (--python PATH, or --only without py-py,ts-py)`);
-  const loadAtStart = loadAverage();
-  const workDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-suite-"));
-  cleanup = async () => {
-    await stopAllChildren();
-    rmSync(workDir, { recursive: true, force: true });
-  };
-
+  const loadAtStart = h.loadAverage();
+  const workDir = h.tempDir("rpyc-ts-suite-");
   const started = performance.now();
   const runs = new Map<string, PeerRun[]>(options.peers.map((p) => [p.id, []]));
   const errors = new Map<string, string>();
+  const rounds = h.plural(options.rounds, "round");
+  const setup = `${options.warmup} s warm-up, ${options.duration} s per row`;
   process.stderr.write(
-    `rpyc-ts bench suite: ${options.peers.length} peers × ${options.rounds} round${options.rounds === 1 ? "" : "s"}, ${options.warmup} s warm-up, ${options.duration} s per row, ${options.idle} idle connections; load average ${loadAtStart}\n`,
+    `rpyc-ts bench suite: ${options.peers.length} peers × ${rounds}, ${setup}, ${options.idle} idle connections; load average ${loadAtStart}\n`,
   );
   const total = options.peers.length * options.rounds;
   let index = 0;
   for (let round = 1; round <= options.rounds; round++) {
     for (const spec of options.peers) {
-      if (interruption.interrupted) return 130;
+      if (h.interruption.interrupted) return 130;
       index++;
       if (errors.has(spec.id)) continue;
       const name = `[${index}/${total}] ${spec.label}`;
-      if (options.waitQuiet > 0) {
-        const load = await waitForQuiet(options.waitQuiet);
-        if (load !== null && load >= 0.25)
-          process.stderr.write(`${name}: others still use ${load.toFixed(2)} cores after ${options.waitQuiet} s; measuring anyway\n`);
-      }
+      await h.waitForQuiet(options.waitQuiet, name);
       process.stderr.write(`${name} ...`);
       const t0 = performance.now();
       try {
@@ -452,67 +360,40 @@ async function main(): Promise<number> {
         const codec = run.codec === null ? "" : ` codec ${run.codec},`;
         process.stderr.write(`${codec}${seq}${other} ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
       } catch (err) {
-        if (interruption.interrupted) return 130;
+        if (h.interruption.interrupted) return 130;
         const message = err instanceof Error ? err.message : String(err);
         errors.set(spec.id, message);
         process.stderr.write(` FAILED: ${message}\n`);
       }
     }
   }
-  const results = new Map(
+  const results: Results = new Map(
     options.peers.map((p) => {
       const peerRuns = runs.get(p.id) ?? [];
       const skipped = Object.assign({}, ...peerRuns.map((r) => r.skipped)) as Partial<Record<Workload, string>>;
       return [p.id, { figures: figures(peerRuns), error: errors.get(p.id) ?? null, skipped }] as const;
     }),
   );
-  const codecs = options.peers.flatMap((p) => {
-    const agreed = [...new Set((runs.get(p.id) ?? []).flatMap((r) => (r.codec === null ? [] : [r.codec])))];
-    return agreed.length === 0 ? [] : [`${p.label}: ${agreed.join("/")}`];
-  });
+  const agreed = (p: PeerSpec): string[] => [...new Set((runs.get(p.id) ?? []).flatMap((r) => (r.codec === null ? [] : [r.codec])))];
+  const codecs = options.peers.flatMap((p) => (agreed(p).length === 0 ? [] : [`${p.label}: ${agreed(p).join("/")}`]));
+  const took = `took ${((performance.now() - started) / 1000).toFixed(0)} s`;
   const header = [
     "rpyc-ts benchmark suite, 127.0.0.1, each peer's client and server in processes of their own, peers one at a time",
-    `${machine()} (tsx); ${py ?? "Python not used"}; capnweb ${packageVersion("capnweb")}, @grpc/grpc-js ${packageVersion("@grpc/grpc-js")}`,
-    `${options.rounds} round${options.rounds === 1 ? "" : "s"} (peers interleaved, pooled); ${options.warmup} s warm-up, ${options.duration} s per row, ${options.inflight} in flight, ${options.idle} idle connections${options.quick ? " (--quick: rpyc-ts is not fully JIT-warm)" : ""}; took ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    `${h.machine()} (tsx); ${py ?? "Python not used"}; capnweb ${packageVersion("capnweb")}, @grpc/grpc-js ${packageVersion("@grpc/grpc-js")}`,
+    `${rounds} (peers interleaved, pooled); ${setup}, ${options.inflight} in flight, ${options.idle} idle connections${options.quick ? " (--quick: rpyc-ts is not fully JIT-warm)" : ""}; ${took}`,
     ...(codecs.length > 0 ? [`codec agreed (typed calls; callbacks always brine): ${codecs.join("; ")}`] : []),
-    `load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}`,
+    `load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${h.loadAverage()}`,
   ];
   printTable(options, results, header);
-  if (options.json !== undefined) {
-    const json = {
-      header,
-      options: { ...options, peers: options.peers.map((p) => p.id) },
-      peers: Object.fromEntries(
-        options.peers.map((p) => {
-          const r = results.get(p.id)!;
-          const floor = results.get(FLOOR)?.figures;
-          const ratios = Object.fromEntries(
-            ROWS.filter((row) => row.key !== "other_cpu_cores_max").map((row) => {
-              const v = r.figures[row.key];
-              const b = floor?.[row.key] ?? null;
-              return [row.key, v !== null && b !== null && b !== 0 ? v / b : null];
-            }),
-          );
-          const peerRuns = runs.get(p.id) ?? [];
-          return [
-            p.id,
-            {
-              label: p.label,
-              figures: r.figures,
-              ratios_to_floor: ratios,
-              error: r.error,
-              skipped: r.skipped,
-              codec: peerRuns.find((run) => run.codec !== null)?.codec ?? null,
-              per_round: peerRuns.map((run) => figures([run])),
-            },
-          ];
-        }),
-      ),
-    };
-    writeJson(options.json, json);
-  }
+  const peers = options.peers.map((p) => {
+    const { figures: f, error, skipped } = results.get(p.id)!;
+    const ratios = Object.fromEntries(ROWS.filter((row) => row.key !== "other_cpu_cores_max").map((row) => [row.key, ratio(results, f, row.key)]));
+    const peerRuns = runs.get(p.id) ?? [];
+    const codec = peerRuns.find((run) => run.codec !== null)?.codec ?? null;
+    return [p.id, { label: p.label, figures: f, ratios_to_floor: ratios, error, skipped, codec, per_round: peerRuns.map((run) => figures([run])) }];
+  });
+  h.writeJson(options.json, { header, options: { ...options, peers: options.peers.map((p) => p.id) }, peers: Object.fromEntries(peers) });
   return errors.size > 0 ? 1 : 0;
 }
 
-let cleanup: () => Promise<void> = stopAllChildren;
-runMain(main, () => cleanup());
+h.runMain(main);

@@ -1,7 +1,8 @@
 // One measurement of the compiler bench (run, watch or phases; bench/README.md says what each
 // does) in a process of its own, so that its peak memory is its own and nothing is warm from
-// an earlier measurement. Prints JSON lines (bench/compiler/events.ts) on stdout: steps as they
-// finish, then one result. What rpyc-gen prints is captured, not shown (stderr on failure).
+// an earlier measurement. Prints JSON lines on stdout (ChildEvent, below: steps as they finish,
+// then one result; times in milliseconds, memory in bytes). What rpyc-gen prints is captured,
+// not shown (stderr on failure).
 //
 //   node --import tsx bench/compiler/child.ts run|watch|phases --corpus DIR --out generated [--check] [--files a.ts,b.ts]
 
@@ -13,23 +14,26 @@ import { apply, plan, run, type CliIO } from "../../compiler/cli/index.js";
 import { emitAll, kebabCase, type EmitOptions } from "../../compiler/emit.js";
 import { extractFromProject, type ExtractResult } from "../../compiler/extract.js";
 import { cli, emitJson, exitWithParent, list, sleep } from "../harness.js";
-import { addedMethodName, withAddedMethod } from "./edit.js";
-import type { ChildEvent, ModelNumbers, PhaseTimes, ProcessNumbers, RunResult, WatchEdit, WatchResult } from "./events.js";
+
+export type RunResult = Awaited<ReturnType<typeof measureRun>>;
+export type WatchResult = Awaited<ReturnType<typeof measureWatch>>;
+export type PhasesResult = Awaited<ReturnType<typeof measurePhases>>;
+export type ChildResult = RunResult | WatchResult | PhasesResult;
+type ChildEvent = { readonly event: "step"; readonly label: string } | { readonly event: "result"; readonly result: ChildResult };
+/** Named steps, in order: wall time and the process's CPU time (all threads). */
+export type PhaseTimes = Record<string, { readonly ms: number; readonly cpuMs: number }>;
 
 const usage = "child.ts run|watch|phases --corpus DIR [--out generated --sources src/services --project tsconfig.json --check --files a.ts,b.ts --watch-stdin]";
-const { positionals, values } = cli(
-  usage,
-  {
-    corpus: { type: "string" },
-    out: { type: "string", default: "generated" },
-    sources: { type: "string", default: "src/services" },
-    project: { type: "string", default: "tsconfig.json" },
-    check: { type: "boolean", default: false },
-    files: { type: "string", default: "" },
-    "watch-stdin": { type: "boolean", default: false },
-  },
-  true,
-);
+const options = {
+  corpus: { type: "string" },
+  out: { type: "string", default: "generated" },
+  sources: { type: "string", default: "src/services" },
+  project: { type: "string", default: "tsconfig.json" },
+  check: { type: "boolean", default: false },
+  files: { type: "string", default: "" },
+  "watch-stdin": { type: "boolean", default: false },
+} as const;
+const { positionals, values } = cli(usage, options, true);
 
 const mode = positionals[0];
 if (values.corpus === undefined) throw new Error("--corpus DIR is required");
@@ -47,8 +51,32 @@ function restoreEdits(): void {
 exitWithParent(async () => restoreEdits(), values["watch-stdin"]);
 
 const emit = emitJson<ChildEvent>;
-
 const step = (label: string): void => emit({ event: "step", label });
+
+/** The remote name of the method edit `n` adds (the generated client stub must then contain it). */
+const addedMethodName = (n: number): string => `bench_added_${n}`;
+
+/** Edit `n` (from 1): one more exposed method at the end of the (last) class of a service file, written by `write()`. */
+function edit(rel: string, n: number): { file: string; write(): void } {
+  const file = path.resolve(corpus, rel);
+  const text = readFileSync(file, "utf8");
+  if (!originals.has(file)) originals.set(file, text);
+  const end = text.lastIndexOf("}");
+  if (end < 0) throw new Error(`${rel}: no class body to add a method to`);
+  const method = [
+    "",
+    `  /**`,
+    `   * Added by the compiler bench (edit ${n}).`,
+    `   * @param value A number.`,
+    `   */`,
+    `  exposed_${addedMethodName(n)}(value: number, label?: string): string {`,
+    '    return `${label ?? ""}${value}`;',
+    `  }`,
+    "",
+  ];
+  const next = text.slice(0, end) + method.join("\n") + text.slice(end);
+  return { file, write: () => writeFileSync(file, next) };
+}
 
 /** Captured output of rpyc-gen. */
 class Capture implements CliIO {
@@ -61,36 +89,35 @@ class Capture implements CliIO {
 }
 
 /** Starts the process numbers of a measurement; `finish()` takes the rest when it ends. */
-function measureProcess(): { finish(): ProcessNumbers } {
+function measureProcess() {
   const rssBefore = process.memoryUsage.rss();
   const cpu = process.cpuUsage();
-  return {
-    finish: () => {
-      const used = process.cpuUsage(cpu);
-      const all = process.cpuUsage();
-      return {
-        maxRss: process.resourceUsage().maxRSS * 1024,
-        rssBefore,
-        heapUsedAfter: process.memoryUsage().heapUsed,
-        cpuMs: (used.user + used.system) / 1000,
-        processCpuMs: (all.user + all.system) / 1000,
-      };
-    },
+  const finish = () => {
+    const used = process.cpuUsage(cpu);
+    const all = process.cpuUsage();
+    return {
+      /** Peak resident set size of the whole process so far. */
+      maxRss: process.resourceUsage().maxRSS * 1024,
+      /** Resident set size just before the measurement started (node + tsx + compiler loaded). */
+      rssBefore,
+      heapUsedAfter: process.memoryUsage().heapUsed,
+      /** user + system CPU time of the process during the measurement (all threads: GC, JIT). */
+      cpuMs: (used.user + used.system) / 1000,
+      /** user + system CPU time of the whole process, start-up included, when the measurement ended. */
+      processCpuMs: (all.user + all.system) / 1000,
+    };
   };
+  return { finish };
 }
 
 const argv = (): string[] => ["--project", values.project, "--out", values.out, values.sources];
 
-/** The counts in rpyc-gen's last summary line. */
-function summary(text: string): Pick<RunResult, "written" | "removed" | "unchanged" | "upToDate"> {
+/** The counts in rpyc-gen's last summary line (upToDate: with --check). */
+function summary(text: string) {
   const counts = [...text.matchAll(/\((\d+) written, (\d+) removed, (\d+) unchanged\)/g)].at(-1);
   const upToDate = [...text.matchAll(/: (\d+) files up to date/g)].at(-1);
-  return {
-    written: counts ? Number(counts[1]) : null,
-    removed: counts ? Number(counts[2]) : null,
-    unchanged: counts ? Number(counts[3]) : null,
-    upToDate: upToDate ? Number(upToDate[1]) : null,
-  };
+  const count = (match: RegExpMatchArray | undefined, i: number): number | null => (match ? Number(match[i]) : null);
+  return { written: count(counts, 1), removed: count(counts, 2), unchanged: count(counts, 3), upToDate: count(upToDate, 1) };
 }
 
 function fail(what: string, io: Capture): never {
@@ -100,7 +127,8 @@ function fail(what: string, io: Capture): never {
 
 // ---- run ----------------------------------------------------------------------------------------
 
-async function measureRun(): Promise<RunResult> {
+/** `rpyc-gen` once (cold, again over unchanged output, or --check); ms: wall time of `run(argv, io)`, in-process. */
+async function measureRun() {
   const io = new Capture();
   const proc = measureProcess();
   const start = performance.now();
@@ -109,7 +137,7 @@ async function measureRun(): Promise<RunResult> {
   const numbers = proc.finish();
   if (code !== 0) process.stderr.write(io.err);
   step(values.check ? "--check" : "run");
-  return { kind: "run", ms, code, ...summary(io.out), ...numbers };
+  return { kind: "run" as const, ms, code, ...summary(io.out), ...numbers };
 }
 
 /** V8 heap in use after a full garbage collection (the child runs with --expose-gc); null without it. */
@@ -130,17 +158,19 @@ function clientStubOf(file: string): string {
   return path.join(outDir, `${kebabCase(className)}.client.ts`);
 }
 
-async function measureWatch(): Promise<WatchResult> {
+async function measureWatch() {
   const io = new Capture();
   const proc = measureProcess();
   const start = performance.now();
   const { code, watcher } = await run([...argv(), "--watch"], io);
+  /** Starting the watch: the first full generation, then chokidar ready. */
   const startMs = performance.now() - start;
   if (code !== 0 || !watcher) fail(`rpyc-gen --watch exited with ${code}`, io);
   const watchedMatch = /watching (\d+) file/.exec(io.out);
   const heapLiveStart = liveHeap();
   step("watch started");
 
+  /** Regenerations nobody asked for (a second file-system event after one write). */
   let spuriousRuns = 0;
   /** Waits until no regeneration has happened for `quietMs` (a late second event of the last write). */
   const settle = async (quietMs: number): Promise<void> => {
@@ -151,27 +181,24 @@ async function measureWatch(): Promise<WatchResult> {
     }
   };
 
-  const edits: WatchEdit[] = [];
+  /** From the write of the source to the end of the regeneration. */
+  const edits: { file: string; ms: number; code: number; written: number | null; rssAfter: number }[] = [];
   try {
     for (const [i, rel] of editFiles.entries()) {
-      const file = path.resolve(corpus, rel);
-      const n = i + 1;
-      const text = readFileSync(file, "utf8");
-      if (!originals.has(file)) originals.set(file, text);
-      const next = withAddedMethod(text, n);
+      const { file, write } = edit(rel, i + 1);
       await settle(300);
       const before = io.out.length;
       const done = watcher.nextRun();
       const t0 = performance.now();
-      writeFileSync(file, next);
+      write();
       const result = await done;
       const ms = performance.now() - t0;
       const stub = clientStubOf(file);
       if (result !== 0) fail(`regeneration after editing ${rel} exited with ${result}`, io);
-      if (!readFileSync(stub, "utf8").includes(addedMethodName(n)))
-        throw new Error(`after editing ${rel}, ${path.relative(corpus, stub)} lacks ${addedMethodName(n)}`);
+      if (!readFileSync(stub, "utf8").includes(addedMethodName(i + 1)))
+        throw new Error(`after editing ${rel}, ${path.relative(corpus, stub)} lacks ${addedMethodName(i + 1)}`);
       edits.push({ file: rel, ms, code: result, written: summary(io.out.slice(before)).written, rssAfter: process.memoryUsage.rss() });
-      step(`edit ${n}`);
+      step(`edit ${i + 1}`);
     }
     await settle(300);
   } finally {
@@ -181,13 +208,14 @@ async function measureWatch(): Promise<WatchResult> {
   const numbers = proc.finish();
   // After close() the session is still referenced from here: what a watching process keeps.
   const heapLiveEnd = liveHeap();
-  return { kind: "watch", startMs, edits, spuriousRuns, watchedFiles: watchedMatch ? Number(watchedMatch[1]) : null, heapLiveStart, heapLiveEnd, ...numbers };
+  const watchedFiles = watchedMatch ? Number(watchedMatch[1]) : null;
+  return { kind: "watch" as const, startMs, edits, spuriousRuns, watchedFiles, heapLiveStart, heapLiveEnd, ...numbers };
 }
 
 // ---- phases -------------------------------------------------------------------------------------
 
 /** Consecutive steps: `lap(name)` ends one (wall and CPU time since the previous lap). */
-function laps(onLap: (name: string) => void = () => {}): { readonly times: Record<string, { ms: number; cpuMs: number }>; lap(name: string): void } {
+function laps(onLap: (name: string) => void = () => {}): { readonly times: PhaseTimes; lap(name: string): void } {
   const times: Record<string, { ms: number; cpuMs: number }> = {};
   const cpuNow = (): number => {
     const { user, system } = process.cpuUsage();
@@ -209,7 +237,11 @@ function laps(onLap: (name: string) => void = () => {}): { readonly times: Recor
 const SOURCE_FILE = /\.(c|m)?tsx?$/;
 const DECLARATION_FILE = /\.d\.(c|m)?ts$/;
 
-async function measurePhases(): Promise<ChildEvent & { event: "result" }> {
+/**
+ * A full generation step by step (an own ts-morph Project, as createExtractSession builds it), then each
+ * edited file's update, as ExtractSession.update and the watch's regeneration do it.
+ */
+async function measurePhases() {
   const proc = measureProcess();
   const emitOptions: EmitOptions = { outDir, root: corpus };
   const cold = laps((name) => step(name));
@@ -245,10 +277,12 @@ async function measurePhases(): Promise<ChildEvent & { event: "result" }> {
   apply(plan(files, scratch), scratch);
   lap("write all files");
 
-  const model: ModelNumbers = {
-    services: result.model.services.length,
-    methods: result.model.services.reduce((n, s) => n + s.methods.length, 0),
-    attributes: result.model.services.reduce((n, s) => n + s.attributes.length, 0),
+  const services = result.model.services;
+  const model = {
+    services: services.length,
+    /** Exposed methods, inherited ones included. */
+    methods: services.reduce((n, s) => n + s.methods.length, 0),
+    attributes: services.reduce((n, s) => n + s.attributes.length, 0),
     types: result.model.types.length,
     sourceFilesInProgram: project.getProgram().compilerObject.getSourceFiles().length,
     generatedFiles: files.length,
@@ -260,12 +294,9 @@ async function measurePhases(): Promise<ChildEvent & { event: "result" }> {
   const incremental: PhaseTimes[] = [];
   try {
     for (const [i, rel] of editFiles.entries()) {
-      const file = path.resolve(corpus, rel);
-      const text = readFileSync(file, "utf8");
-      if (!originals.has(file)) originals.set(file, text);
-      writeFileSync(file, withAddedMethod(text, i + 1));
-      const times = laps();
-      const next = times.lap;
+      const { file, write } = edit(rel, i + 1);
+      write();
+      const { times, lap: next } = laps();
       project.getSourceFile(file.split(path.sep).join("/"))!.refreshFromFileSystemSync();
       sources = entries();
       project.resolveSourceFileDependencies();
@@ -280,24 +311,25 @@ async function measurePhases(): Promise<ChildEvent & { event: "result" }> {
       apply(p, scratch);
       next("compare + write");
       if (p.write.length === 0) throw new Error(`editing ${rel} changed no generated file`);
-      incremental.push(times.times);
+      incremental.push(times);
       step(`incremental ${i + 1}`);
     }
   } finally {
     restoreEdits();
     rmSync(scratch, { recursive: true, force: true });
   }
+  /** Whether emitAll's files equal what the cold `rpyc-gen` run wrote (the split measures the same work). */
   const matchesCli = againstCli ? againstCli.write.length === 0 && againstCli.remove.length === 0 : null;
-  return { event: "result", result: { kind: "phases", cold: cold.times, incremental, model, matchesCli, ...proc.finish() } };
+  return { kind: "phases" as const, cold: cold.times, incremental, model, matchesCli, ...proc.finish() };
 }
 
 // ---- main ---------------------------------------------------------------------------------------
 
+const measurements: Record<string, () => Promise<ChildResult>> = { run: measureRun, watch: measureWatch, phases: measurePhases };
 try {
-  if (mode === "run") emit({ event: "result", result: await measureRun() });
-  else if (mode === "watch") emit({ event: "result", result: await measureWatch() });
-  else if (mode === "phases") emit(await measurePhases());
-  else throw new Error(`unknown mode ${JSON.stringify(mode)}: run, watch or phases`);
+  const measure = measurements[mode ?? ""];
+  if (!measure) throw new Error(`unknown mode ${JSON.stringify(mode)}: run, watch or phases`);
+  emit({ event: "result", result: await measure() });
   // Leave once stdout is flushed (the stdin watch would keep us alive).
   process.stdout.write("", () => process.exit(0));
 } catch (err) {

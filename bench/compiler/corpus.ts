@@ -7,49 +7,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import path from "node:path";
 import { Random } from "./random.js";
 
-export interface CorpusOptions {
-  /** An empty directory to write into. */
-  readonly dir: string;
-  readonly services: number;
-  /** Own exposed methods per service. */
-  readonly methods: number;
-  readonly seed: number;
-  /** This repository: the corpus imports "rpyc-ts" from it. */
-  readonly repoDir: string;
-}
-
-export interface CorpusStats {
-  /** Every .ts file of the corpus. */
-  readonly files: number;
-  readonly serviceFiles: number;
-  readonly typeFiles: number;
-  readonly baseFiles: number;
-  /** Service classes in src/services. */
-  readonly services: number;
-  /** Own exposed methods declared in src/services (inherited ones not counted). */
-  readonly methods: number;
-  readonly attributes: number;
-  readonly getters: number;
-  /** Exported interfaces, enums and type aliases (shared and service-local). */
-  readonly typeDeclarations: number;
-  readonly lines: number;
-  readonly bytes: number;
-  /** sha256 of every file's path and contents (first 12 hex digits): equal hashes, equal corpora. */
-  readonly hash: string;
-}
-
-export interface Corpus {
-  readonly dir: string;
-  /** Relative to dir. */
-  readonly tsconfig: string;
-  /** What to pass to rpyc-gen as its sources (relative to dir). */
-  readonly sources: string;
-  /** Service files (relative to dir), in generation order: the watch bench edits these. */
-  readonly serviceFiles: readonly string[];
-  /** How the corpus imports "rpyc-ts": the package's .d.ts (symlink) or its sources (paths). */
-  readonly runtime: "dist" | "sources";
-  readonly stats: CorpusStats;
-}
+export type Corpus = ReturnType<typeof generateCorpus>;
 
 // ---- names -------------------------------------------------------------------------------------
 
@@ -62,66 +20,14 @@ const DOMAINS: readonly { readonly module: string; readonly pascal: string; read
   { module: "analytics", pascal: "Analytics", entities: ["Metric", "Report", "Dashboard", "Alert", "Segment", "Experiment", "Forecast", "Anomaly"] },
 ];
 
-const SERVICE_NOUNS = [
-  "Account",
-  "Invoice",
-  "Ledger",
-  "Catalog",
-  "Inventory",
-  "Shipment",
-  "Billing",
-  "Pricing",
-  "Checkout",
-  "Customer",
-  "Order",
-  "Payment",
-  "Refund",
-  "Tax",
-  "Warehouse",
-  "Carrier",
-  "Route",
-  "Review",
-  "Supplier",
-  "Report",
-  "Metric",
-  "Alert",
-  "Segment",
-  "Forecast",
-  "Session",
-  "Identity",
-  "Consent",
-  "Notification",
-  "Search",
-  "Media",
-  "Promotion",
-  "Loyalty",
-  "Subscription",
-  "Quote",
-  "Dispute",
-  "Payout",
-  "Fulfilment",
-  "Returns",
-  "Dashboard",
-  "Experiment",
-];
+const SERVICE_NOUNS = `Account Invoice Ledger Catalog Inventory Shipment Billing Pricing Checkout Customer Order Payment Refund Tax Warehouse Carrier
+  Route Review Supplier Report Metric Alert Segment Forecast Session Identity Consent Notification Search Media Promotion Loyalty Subscription
+  Quote Dispute Payout Fulfilment Returns Dashboard Experiment`.split(/\s+/);
 const SERVICE_QUALIFIERS = ["Query", "Admin", "Sync", "Report", "Gateway", "Registry", "Import", "Audit", "Portal", "Scheduler"];
 
-const WORDS = [
-  "records",
-  "entries",
-  "the current tenant",
-  "a batch",
-  "the cache",
-  "pending work",
-  "the archive",
-  "the remote store",
-  "the nightly job",
-  "the audit trail",
-  "the primary region",
-  "a snapshot",
-  "the read replica",
-  "the queue",
-];
+/** What a service talks to. */
+const WORDS = `records, entries, the current tenant, a batch, the cache, pending work, the archive, the remote store, the nightly job, the audit trail,
+  the primary region, a snapshot, the read replica, the queue`.split(/,\s+/);
 
 function snake(name: string): string {
   return name
@@ -212,22 +118,16 @@ class Imports {
 
 // ---- fixed files: the shared types, the backend and the base services (corpus-static/*.ts.txt) ----
 
-const STATIC_FILES: readonly (readonly [string, string])[] = [
-  ["src/types/common.ts", "common"],
-  ["src/types/generics.ts", "generics"],
-  ["src/lib/backend.ts", "backend"],
-  ["src/bases/health.ts", "health"],
-  ["src/bases/audited.ts", "audited"],
-  ["src/bases/crud.ts", "crud"],
-];
+const STATIC_FILES = ["src/types/common.ts", "src/types/generics.ts", "src/lib/backend.ts", "src/bases/health.ts", "src/bases/audited.ts", "src/bases/crud.ts"];
 const COMMON_ENUMS = ["Status", "Priority", "Region", "Currency"];
 const COMMON_TYPES = ["Id", "SortOrder", "Timestamp", "Money", "Address", "Audit", "Range", "Paging", "GeoPoint"];
 const GENERIC_TYPES = ["Page", "ProblemDetail", "Result", "Envelope", "TreeNode", "Pair", "Keyed", "Diff"];
 /** Exported declarations of the fixed files: the lists above and HealthReport. */
 const STATIC_DECLARATIONS = COMMON_ENUMS.length + COMMON_TYPES.length + GENERIC_TYPES.length + 1;
 
-function staticFile(name: string): string {
-  return readFileSync(new URL(`./corpus-static/${name}.ts.txt`, import.meta.url), "utf8");
+/** A fixed file's text: corpus-static/<its name>.txt. */
+function staticFile(file: string): string {
+  return readFileSync(new URL(`./corpus-static/${path.posix.basename(file)}.txt`, import.meta.url), "utf8");
 }
 
 // ---- entities -------------------------------------------------------------------------------
@@ -237,6 +137,9 @@ interface Entity {
   readonly domainIndex: number;
   readonly module: string;
 }
+
+/** What the generated files can refer to: every exported name, every entity. */
+type World = { readonly registry: Registry; readonly entities: readonly Entity[] };
 
 interface Field {
   readonly name: string;
@@ -282,7 +185,7 @@ const FIELD_POOL: readonly Field[] = [
   "attachments: { name: string; size: number; data?: Uint8Array }[]",
 ].map(field);
 
-function domainFile(rng: Random, domainIndex: number, registry: Registry, entities: readonly Entity[]): { text: string; declarations: number } {
+function domainFile(rng: Random, domainIndex: number, { registry, entities }: World): { text: string; declarations: number } {
   const domain = DOMAINS[domainIndex]!;
   const imports = new Imports(registry, `types/${domain.module}`);
   const body: string[] = [];
@@ -295,11 +198,7 @@ function domainFile(rng: Random, domainIndex: number, registry: Registry, entiti
     const refs = referable(entity);
     for (let i = rng.int(0, 2); i > 0; i--) {
       const target = rng.pick(refs);
-      const kind = rng.weighted<"one" | "many" | "id">([
-        ["one", 2],
-        ["many", 2],
-        ["id", 1],
-      ]);
+      const kind = rng.weighted({ one: 2, many: 2, id: 1 });
       const base = camel(target.name);
       if (target === entity) fields.push({ name: "parent", type: entity.name, optional: true });
       else if (kind === "one") fields.push({ name: base, type: target.name, optional: rng.chance(0.4) });
@@ -340,142 +239,114 @@ function domainFile(rng: Random, domainIndex: number, registry: Registry, entiti
 
 // ---- services -------------------------------------------------------------------------------------
 
-interface Param {
-  readonly name: string;
-  readonly type: string;
-  readonly optional: boolean;
-  readonly default: string | undefined;
-  /** An enum member used in the default (needs a value import). */
-  readonly defaultValue: string | undefined;
-  readonly rest: boolean;
-  readonly doc: string;
-}
-
-interface MethodSpec {
-  readonly verb: string;
-  readonly params: readonly Param[];
-  /** Result type (without Promise). */
-  readonly returns: string;
-  readonly doc: string;
-}
-
 /** "[...]name[?]: type[ = default] // doc", written as the parameter's declaration reads. */
-function param(text: string): Param {
+function param(text: string) {
   const [, rest, name, optional, type, def, doc] = /^(\.\.\.)?(\w+)(\?)?: (.+?)(?: = (.+?))? \/\/ (.+)$/.exec(text)!;
-  const defaultValue = /^([A-Z]\w*)\./.exec(def ?? "")?.[1];
+  const defaultValue = /^([A-Z]\w*)\./.exec(def ?? "")?.[1]; // an enum member used in the default (needs a value import)
   return { name: name!, type: type!, optional: optional !== undefined, default: def, defaultValue, rest: !!rest, doc: doc! };
 }
 
-function method(verb: string, returns: string, doc: string, params: readonly string[]): MethodSpec {
-  return { verb, returns, doc, params: params.map(param) };
-}
-
-type Template = (e: Entity, other: Entity, domain: (typeof DOMAINS)[number], local: string | undefined) => MethodSpec;
-
-/** Phrases about an entity: "order line", "order lines", "an order line". */
-const one = (e: Entity): string => words(e.name);
-const many = (e: Entity): string => plural(words(e.name));
-const an = (e: Entity): string => article(words(e.name));
-
-const TEMPLATES: readonly Template[] = [
-  (e) =>
-    method("get", `${e.name} | null`, `Looks up one ${one(e)} by id.`, [
-      `id: Id // The ${one(e)}'s id.`,
-      "options?: { includeAudit?: boolean; fields?: string[] } // What to include.",
-    ]),
-  (e) =>
-    method("list", `Page<${e.name}>`, `Lists ${many(e)}, newest first.`, [
-      "paging: Paging // Which page.",
-      "status?: Status // Only records in this state.",
-      "...tags: string[] // Only records with all these tags.",
-    ]),
-  (e) =>
-    method("create", `Result<${e.name}>`, `Creates ${an(e)}.`, [
-      `input: ${e.name} // The new record.`,
-      "dryRun: boolean = false // Validate only, store nothing.",
-    ]),
-  (e) =>
-    method("update", `Diff<${e.name}>`, `Changes some fields of ${an(e)}.`, [
-      "id: Id // Which record.",
-      `patch: Partial<${e.name}> // Fields to change.`,
-      "expectedVersion?: number // Fail if the stored version differs.",
-    ]),
-  (e) =>
-    method("delete", "boolean", `Deletes ${an(e)}; false when there was none.`, ["id: Id // Which record.", "reason?: string // Kept in the audit trail."]),
-  (e, _o, _d, local) =>
-    method("search", `Envelope<${e.name}[]>`, `Full-text search over ${many(e)}.`, [
-      `query: ${local ?? "string"} // What to look for.`,
-      "filters: Record<string, string> // Field filters.",
-      "range?: Range<Date> // Creation time window.",
-      `order: SortOrder = "desc" // Sort order.`,
-    ]),
-  (e) => method("count", "number", `Counts ${many(e)} by state.`, ["status: Status | Status[] // One state or several."]),
-  (e) =>
-    method("export", "Uint8Array", `Exports ${many(e)} as a file.`, ["ids: Id[] // Records to export.", `format: "csv" | "json" | "parquet" // File format.`]),
-  (e) =>
-    method("import", "Result<number>", `Imports ${many(e)} from a file; returns how many were stored.`, [
-      "data: Uint8Array // The file.",
-      "onProgress?: (done: number, total: number) => void // Called as records are read.",
-    ]),
-  (e) => method("stats", "Map<string, number>", `Statistics about ${many(e)}.`, ["range: Range<Date> // Time window.", "region?: Region // Only this region."]),
-  (e) => method("tree", `TreeNode<${e.name}>`, `The ${one(e)} hierarchy below a record.`, ["rootId: Id // The root.", "depth: number = 3 // How many levels."]),
-  (e) => method("history", `Keyed<${e.name}>[]`, `Every stored version of ${an(e)}.`, ["id: Id // Which record."]),
-  (e) =>
-    method("bulk_store", "Pair<number, ProblemDetail[]>", `Stores many ${many(e)}: how many were stored and what failed.`, [
-      `...items: ${e.name}[] // Records to store.`,
-    ]),
-  (_e, _o, domain) =>
-    method("subscribe", "() => void", "Subscribes to changes; call the result to unsubscribe.", [
-      `listener: (event: ${domain.pascal}Event) => void // Called for every event.`,
-      `kinds?: ("created" | "changed" | "removed")[] // Only these kinds.`,
-    ]),
-  (e) =>
-    method("price", "Money", `The current price of ${an(e)}.`, ["id: Id // Which record.", "currency: Currency = Currency.EUR // Currency of the result."]),
-  (e) => method("locate", "GeoPoint | null", `Where ${an(e)} is.`, ["address: Address // A postal address."]),
-  (e, other) =>
-    method("assign", `Envelope<Result<${other.name}>>`, `Assigns ${an(e)} to ${an(other)}.`, [
-      "id: Id // Which record.",
-      `owner: ${other.name} // The new owner.`,
-      "priority: Priority = Priority.Normal // How urgent.",
-    ]),
-  (_e, _o, domain) => method("summary", `${domain.pascal}Summary`, `Totals of the ${domain.module} domain.`, ["region?: Region // Only this region."]),
-  (e) =>
-    method("sequence", `[bigint, ${e.name}[]]`, "Records changed after a sequence number, and the newest number.", [
-      "after: bigint // Last sequence number seen.",
-      "limit?: number // At most this many.",
-    ]),
-  (e) => method("validate", "ProblemDetail[]", `Checks ${an(e)} without storing it.`, [`input: ${e.name} // The record to check.`]),
-  (e) => method("touch", "void", `Marks ${many(e)} as updated.`, ["ids: Id[] // Which records.", "at?: Timestamp // When (default: now)."]),
-  (e) =>
-    method("rank", `{ id: Id; score: number; record?: ${e.name} }[]`, `Ranks ${many(e)} by weight.`, [
-      "weights: Map<Id, number> // Weight per record.",
-      `mode: "linear" | "log" = "linear" // How weights combine.`,
-    ]),
+/**
+ * The exposed methods' templates: "verb: result type // doc", then the parameters as their declarations read. In them,
+ * {E} is the entity, {one}, {many} and {an} its name in words ("order line", "order lines", "an order line"); {O} and
+ * {anO} another entity; {D} and {domain} the service's domain ("Order", "orders"); {query} its local query type or string.
+ */
+const TEMPLATES: readonly (readonly string[])[] = [
+  ["get: {E} | null // Looks up one {one} by id.", "id: Id // The {one}'s id.", "options?: { includeAudit?: boolean; fields?: string[] } // What to include."],
+  [
+    "list: Page<{E}> // Lists {many}, newest first.",
+    "paging: Paging // Which page.",
+    "status?: Status // Only records in this state.",
+    "...tags: string[] // Only records with all these tags.",
+  ],
+  ["create: Result<{E}> // Creates {an}.", "input: {E} // The new record.", "dryRun: boolean = false // Validate only, store nothing."],
+  [
+    "update: Diff<{E}> // Changes some fields of {an}.",
+    "id: Id // Which record.",
+    "patch: Partial<{E}> // Fields to change.",
+    "expectedVersion?: number // Fail if the stored version differs.",
+  ],
+  ["delete: boolean // Deletes {an}; false when there was none.", "id: Id // Which record.", "reason?: string // Kept in the audit trail."],
+  [
+    "search: Envelope<{E}[]> // Full-text search over {many}.",
+    "query: {query} // What to look for.",
+    "filters: Record<string, string> // Field filters.",
+    "range?: Range<Date> // Creation time window.",
+    'order: SortOrder = "desc" // Sort order.',
+  ],
+  ["count: number // Counts {many} by state.", "status: Status | Status[] // One state or several."],
+  ["export: Uint8Array // Exports {many} as a file.", "ids: Id[] // Records to export.", 'format: "csv" | "json" | "parquet" // File format.'],
+  [
+    "import: Result<number> // Imports {many} from a file; returns how many were stored.",
+    "data: Uint8Array // The file.",
+    "onProgress?: (done: number, total: number) => void // Called as records are read.",
+  ],
+  ["stats: Map<string, number> // Statistics about {many}.", "range: Range<Date> // Time window.", "region?: Region // Only this region."],
+  ["tree: TreeNode<{E}> // The {one} hierarchy below a record.", "rootId: Id // The root.", "depth: number = 3 // How many levels."],
+  ["history: Keyed<{E}>[] // Every stored version of {an}.", "id: Id // Which record."],
+  ["bulk_store: Pair<number, ProblemDetail[]> // Stores many {many}: how many were stored and what failed.", "...items: {E}[] // Records to store."],
+  [
+    "subscribe: () => void // Subscribes to changes; call the result to unsubscribe.",
+    "listener: (event: {D}Event) => void // Called for every event.",
+    'kinds?: ("created" | "changed" | "removed")[] // Only these kinds.',
+  ],
+  ["price: Money // The current price of {an}.", "id: Id // Which record.", "currency: Currency = Currency.EUR // Currency of the result."],
+  ["locate: GeoPoint | null // Where {an} is.", "address: Address // A postal address."],
+  [
+    "assign: Envelope<Result<{O}>> // Assigns {an} to {anO}.",
+    "id: Id // Which record.",
+    "owner: {O} // The new owner.",
+    "priority: Priority = Priority.Normal // How urgent.",
+  ],
+  ["summary: {D}Summary // Totals of the {domain} domain.", "region?: Region // Only this region."],
+  [
+    "sequence: [bigint, {E}[]] // Records changed after a sequence number, and the newest number.",
+    "after: bigint // Last sequence number seen.",
+    "limit?: number // At most this many.",
+  ],
+  ["validate: ProblemDetail[] // Checks {an} without storing it.", "input: {E} // The record to check."],
+  ["touch: void // Marks {many} as updated.", "ids: Id[] // Which records.", "at?: Timestamp // When (default: now)."],
+  [
+    "rank: { id: Id; score: number; record?: {E} }[] // Ranks {many} by weight.",
+    "weights: Map<Id, number> // Weight per record.",
+    'mode: "linear" | "log" = "linear" // How weights combine.',
+  ],
 ];
 
-interface ServicePlan {
-  readonly className: string;
-  readonly file: string;
-  readonly base: "Service" | "HealthService" | "AuditedService" | "CrudService";
+/** A template of TEMPLATES for an entity, another entity, a domain and the service's local query type. */
+function method(template: readonly string[], e: Entity, other: Entity, domain: (typeof DOMAINS)[number], local: string | undefined) {
+  const vars: Record<string, string> = {
+    E: e.name,
+    one: words(e.name),
+    many: plural(words(e.name)),
+    an: article(words(e.name)),
+    O: other.name,
+    anO: article(words(other.name)),
+    D: domain.pascal,
+    domain: domain.module,
+    query: local ?? "string",
+  };
+  const [head, ...params] = template.map((text) => text.replace(/\{(\w+)\}/g, (_, key: string) => vars[key]!));
+  const [, verb, returns, doc] = /^(\w+): (.+) \/\/ (.+)$/.exec(head!)!;
+  return { verb: verb!, returns: returns! /* without Promise */, doc: doc!, params: params.map(param) };
 }
+
+type ServicePlan = { readonly className: string; readonly file: string; readonly base: "Service" | "HealthService" | "AuditedService" | "CrudService" };
 
 function serviceFile(
   rng: Random,
   index: number,
   plan: ServicePlan,
   methods: number,
-  registry: Registry,
-  entities: readonly Entity[],
+  { registry, entities }: World,
 ): { text: string; methods: number; attributes: number; getters: number; declarations: number } {
   const module = `services/${path.posix.basename(plan.file, ".ts")}`;
   const imports = new Imports(registry, module);
   const homeDomain = rng.int(0, DOMAINS.length - 1);
   const domain = DOMAINS[homeDomain]!;
   const home = entities.filter((e) => e.domainIndex === homeDomain);
-  const others = rng.sample(
-    entities.filter((e) => e.domainIndex !== homeDomain),
-    3,
-  );
+  const foreign = entities.filter((e) => e.domainIndex !== homeDomain);
+  const others = rng.sample(foreign, 3);
   const main = rng.pick(home);
   const lines: string[] = [];
   let declarations = 0;
@@ -560,7 +431,7 @@ function serviceFile(
     attempt++;
     const entity = rng.chance(0.7) ? rng.pick(home) : rng.pick(others);
     const other = rng.pick(others);
-    const spec = template(entity, other, domain, local);
+    const spec = method(template, entity, other, domain, local);
     let name = spec.verb === "summary" || spec.verb === "subscribe" ? spec.verb : `${spec.verb}_${snake(entity.name)}`;
     if (used.has(name)) name = `${name}_${count}`;
     used.add(name);
@@ -570,11 +441,7 @@ function serviceFile(
       if (p.defaultValue) imports.useValue(p.defaultValue);
     }
     imports.useTypes(spec.returns);
-    const style = rng.weighted<"sync" | "async" | "promise">([
-      ["sync", 5],
-      ["async", 3],
-      ["promise", 1],
-    ]);
+    const style = rng.weighted({ sync: 5, async: 3, promise: 1 });
     // JSDoc: most methods have one, with @param lines about half of the time.
     if (rng.chance(0.85)) {
       lines.push(`  /**`, `   * ${spec.doc}`);
@@ -624,7 +491,11 @@ function serviceFile(
 
 // ---- the corpus --------------------------------------------------------------------------------
 
-export function generateCorpus(options: CorpusOptions): Corpus {
+/**
+ * Writes the corpus into `dir` (an empty directory): `services` service files of `methods` own exposed methods each. It
+ * imports "rpyc-ts" from `repoDir`, this repository.
+ */
+export function generateCorpus(options: { dir: string; services: number; methods: number; seed: number; repoDir: string }) {
   const rng = new Random(options.seed);
   const { dir } = options;
   const files = new Map<string, string>();
@@ -640,13 +511,13 @@ export function generateCorpus(options: CorpusOptions): Corpus {
     for (const name of domain.entities) entities.push({ name, domainIndex, module });
   });
 
-  for (const [file, name] of STATIC_FILES.slice(0, 2)) files.set(file, staticFile(name));
+  for (const file of STATIC_FILES.slice(0, 2)) files.set(file, staticFile(file));
   DOMAINS.forEach((domain, i) => {
-    const { text, declarations } = domainFile(rng, i, registry, entities);
+    const { text, declarations } = domainFile(rng, i, { registry, entities });
     files.set(`src/types/${domain.module}.ts`, text);
     typeDeclarations += declarations;
   });
-  for (const [file, name] of STATIC_FILES.slice(2)) files.set(file, staticFile(name));
+  for (const file of STATIC_FILES.slice(2)) files.set(file, staticFile(file));
 
   // Service names: distinct noun + qualifier pairs in seeded order (a number once they run out).
   const combos = rng.shuffle(SERVICE_NOUNS.flatMap((noun) => SERVICE_QUALIFIERS.map((q) => `${noun}${q}`)));
@@ -658,13 +529,8 @@ export function generateCorpus(options: CorpusOptions): Corpus {
     const stem = i < combos.length ? combos[i]! : `${combos[i % combos.length]!}${Math.floor(i / combos.length) + 1}`;
     const className = `${stem}Service`;
     const file = `src/services/${kebab(stem)}.ts`;
-    const base = rng.weighted<ServicePlan["base"]>([
-      ["Service", 50],
-      ["HealthService", 15],
-      ["AuditedService", 15],
-      ["CrudService", 20],
-    ]);
-    const generated = serviceFile(rng, i, { className, file, base }, options.methods, registry, entities);
+    const base = rng.weighted({ Service: 50, HealthService: 15, AuditedService: 15, CrudService: 20 });
+    const generated = serviceFile(rng, i, { className, file, base }, options.methods, { registry, entities });
     files.set(file, generated.text);
     serviceFiles.push(file);
     methods += generated.methods;

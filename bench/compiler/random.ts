@@ -45,10 +45,10 @@ export class Random {
     return out;
   }
 
-  /** An item chosen with the given weights. */
-  weighted<T>(choices: readonly (readonly [T, number])[]): T {
-    const total = choices.reduce((sum, [, w]) => sum + w, 0);
-    let r = this.next() * total;
+  /** A key of `weights` chosen with its weight. */
+  weighted<K extends string>(weights: Readonly<Record<K, number>>): K {
+    const choices = Object.entries(weights) as [K, number][];
+    let r = this.next() * choices.reduce((sum, [, w]) => sum + w, 0);
     for (const [item, weight] of choices) {
       r -= weight;
       if (r < 0) return item;

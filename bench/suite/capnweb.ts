@@ -7,9 +7,11 @@
 import { createServer } from "node:http";
 import { RpcSession, RpcTarget, type RpcStub, type RpcTransport } from "capnweb";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { listenLocal } from "../harness.js";
+import type { PeerConnection } from "./events.js";
 
 /** The suite's four calls as a capnweb RpcTarget. */
-export class BenchApi extends RpcTarget {
+class BenchApi extends RpcTarget {
   ping(): number {
     return 1;
   }
@@ -72,23 +74,18 @@ class WsTransport implements RpcTransport {
 export async function startCapnwebServer(): Promise<{ port: number; close(): Promise<void> }> {
   const http = createServer((_req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ server: http });
-  wss.on("connection", (ws) => {
-    new RpcSession(new WsTransport(ws), new BenchApi());
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const address = http.address();
-  if (address === null || typeof address === "string") throw new Error("capnweb server: no TCP address");
-  return {
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const ws of wss.clients) ws.terminate();
-        wss.close(() => http.close(() => resolve()));
-      }),
+  wss.on("connection", (ws) => new RpcSession(new WsTransport(ws), new BenchApi()));
+  const listening = await listenLocal(http);
+  const close = (): Promise<void> => {
+    for (const ws of wss.clients) ws.terminate();
+    return new Promise((resolve) => wss.close(() => resolve(listening.close())));
   };
+  return { port: listening.port, close };
 }
 
-export class CapnwebClient {
+export class CapnwebClient implements PeerConnection {
+  readonly codec = null;
+
   private constructor(
     private readonly ws: WebSocket,
     private readonly api: RpcStub<BenchApi>,
@@ -113,6 +110,10 @@ export class CapnwebClient {
 
   async callBack(): Promise<number> {
     return await this.api.callBack((x: number) => x + 1);
+  }
+
+  wire(): null {
+    return null;
   }
 
   close(): Promise<void> {

@@ -1,5 +1,6 @@
 // What a client of the benchmark suite (bench/suite/node_client.ts, python_client.py) prints
-// on stdout, one JSON object per line, and what bench/suite.ts answers on its stdin.
+// on stdout, one JSON object per line, and what bench/suite.ts answers on its stdin; and the
+// interface of the Node peers' connections (bench/suite/peers.ts).
 //
 //   {"event":"info","codec":c}                          rpyc-ts: the codec both ends agreed on
 //   {"event":"mem","stage":"before"|"after","count":n}  the suite reads the server's memory,
@@ -7,8 +8,6 @@
 //   {"event":"begin","workload":w}                      a measured phase starts (after its warm-up)
 //   {"event":"result","workload":w,...}                 it ended
 //   {"event":"skip","workload":w,"reason":...}          this peer cannot do it (gRPC: callbacks)
-
-import { parseJsonLine } from "../harness.js";
 
 export const WORKLOADS = ["seq", "inflight", "callback", "echo1k", "echo1m"] as const;
 export type Workload = (typeof WORKLOADS)[number];
@@ -31,7 +30,17 @@ export type SuiteEvent =
     }
   | { readonly event: "skip"; readonly workload: Workload; readonly reason: string };
 
-export const parseSuiteEvent = (line: string): SuiteEvent | undefined => {
-  const value = parseJsonLine(line);
-  return typeof value?.event === "string" ? (value as SuiteEvent) : undefined;
-};
+/** One connection of a Node peer's client: the suite's calls. */
+export interface PeerConnection {
+  /** The small call; resolves with 1. */
+  ping(): Promise<number>;
+  /** Resolves with the bytes sent. */
+  echo(data: Uint8Array): Promise<Uint8Array>;
+  /** The callback round trip: the server calls a client function (x => x + 1) with 1; resolves with 2. Absent: the peer has none. */
+  callBack?(): Promise<number>;
+  /** rpyc-ts: the codec the two ends agreed on ("native" or "brine"); null for other peers. */
+  readonly codec: string | null;
+  /** What went on the wire so far (bytes and frames, frame headers included); null: not counted. */
+  wire(): { readonly bytesOut: number; readonly bytesIn: number; readonly framesOut: number; readonly framesIn: number } | null;
+  close(): Promise<void>;
+}

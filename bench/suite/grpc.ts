@@ -3,6 +3,7 @@
 // cost), so the row measures grpc-js's HTTP/2 transport and call machinery.
 
 import * as grpc from "@grpc/grpc-js";
+import type { PeerConnection } from "./events.js";
 
 const identity = (buf: Buffer): Buffer => buf;
 
@@ -18,7 +19,7 @@ function unary(name: string): grpc.MethodDefinition<Buffer, Buffer> {
   };
 }
 
-export const BENCH_GRPC_SERVICE = { Ping: unary("Ping"), Echo: unary("Echo") } satisfies grpc.ServiceDefinition;
+const BENCH_GRPC_SERVICE = { Ping: unary("Ping"), Echo: unary("Echo") } satisfies grpc.ServiceDefinition;
 
 const PING = Buffer.alloc(4);
 const PONG = Buffer.from([1]);
@@ -33,15 +34,13 @@ export async function startGrpcServer(): Promise<{ port: number; close(): Promis
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
   );
-  return {
-    port,
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-  };
+  return { port, close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())) };
 }
 
-/** One client channel of its own (a local subchannel pool: one TCP connection per client). */
-export class GrpcClient {
+/** One client channel of its own (a local subchannel pool: one TCP connection per client). gRPC unary has no callbacks. */
+export class GrpcClient implements PeerConnection {
   private readonly client: grpc.Client;
+  readonly codec = null;
 
   constructor(port: number) {
     this.client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
@@ -61,6 +60,10 @@ export class GrpcClient {
 
   echo(data: Uint8Array): Promise<Uint8Array> {
     return this.call(BENCH_GRPC_SERVICE.Echo, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  wire(): null {
+    return null;
   }
 
   close(): Promise<void> {

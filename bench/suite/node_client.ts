@@ -1,22 +1,15 @@
-// The Node client of the benchmark suite: runs every row's workload against one server
-// (bench/suite/node_server.ts or python_server.py) and prints events (bench/suite/events.ts).
-//
-//   1. idle memory: opens --idle connections, one ping each, and lets the suite read the
-//      server's memory before and after (it answers "ok" on stdin); then closes them;
-//   2. seq: sequential ping(), --warmup s untimed, then --duration s, each call timed;
-//   3. inflight: --inflight concurrent ping() loops on one connection, --duration s;
-//   4. callback: sequential call_back(x => x + 1), each timed;
-//   5. echo1k, echo1m: sequential echo() of 1 KiB / 1 MiB of pseudo-random bytes.
+// The Node client of the benchmark suite: runs every row's workload (bench/README.md, "Rows")
+// against one server (bench/suite/node_server.ts or python_server.py) over one connection and
+// prints events (bench/suite/events.ts). The idle-memory row opens --idle more connections and
+// lets the suite read the server's memory before and after (it answers "ok" on stdin).
 //
 //   node --import tsx bench/suite/node_client.ts --peer rpyc --port N
 
-import { writeFileSync } from "node:fs";
-import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
 import path from "node:path";
-import { cli, emitJson, list, num } from "../harness.js";
-import type { SuiteEvent, Workload } from "./events.js";
-import { NODE_PEERS, openPeer, type NodePeer, type PeerConnection, type Wire } from "./peers.js";
+import { performance } from "node:perf_hooks";
+import { cli, emitJson, exitWithParent, list, num, writeSamples } from "../harness.js";
+import type { PeerConnection, SuiteEvent, Workload } from "./events.js";
+import { nodePeer } from "./peers.js";
 
 const { values } = cli("node_client.ts --peer P --port N [--codec C --warmup S --duration S --inflight N --idle N --only LIST --samples-dir D --watch-stdin]", {
   peer: { type: "string", default: "rpyc" },
@@ -31,9 +24,8 @@ const { values } = cli("node_client.ts --peer P --port N [--codec C --warmup S -
   "watch-stdin": { type: "boolean", default: false },
 });
 
-const peer = values.peer as NodePeer;
-if (!NODE_PEERS.includes(peer)) throw new RangeError(`--peer must be one of ${NODE_PEERS.join(", ")}`);
-const codec = values.codec === "brine" ? "brine" : "auto";
+const { peer, codec } = nodePeer(values);
+const open = (): Promise<PeerConnection> => peer.open(port, codec);
 const port = num("--port", values.port, NaN, 1, true);
 const warmupMs = num("--warmup", values.warmup, 2, 0) * 1000;
 const durationMs = num("--duration", values.duration, 1.5, 0) * 1000;
@@ -41,20 +33,21 @@ const inflight = num("--inflight", values.inflight, 32, 1, true);
 const idle = num("--idle", values.idle, 500, 0, true);
 const only = new Set(list(values.only));
 const wanted = (w: Workload | "mem"): boolean => only.size === 0 || only.has(w);
-
 const emit = emitJson<SuiteEvent>;
 
-// stdin: "ok" lines from the suite; EOF means the suite is gone, so we go too.
+// stdin: "ok" lines from the suite (exitWithParent: its EOF means the suite is gone, so we go too).
 const acks: (() => void)[] = [];
 let early = 0; // "ok" lines that came before their question
-const stdin = createInterface({ input: process.stdin });
-stdin.on("line", (line) => {
-  if (line.trim() !== "ok") return;
-  const ack = acks.shift();
-  if (ack) ack();
-  else early++;
-});
-if (values["watch-stdin"]) stdin.on("close", () => process.exit(3));
+exitWithParent(
+  async () => {},
+  values["watch-stdin"],
+  (line) => {
+    if (line.trim() !== "ok") return;
+    const ack = acks.shift();
+    if (ack) ack();
+    else early++;
+  },
+);
 const ask = (event: SuiteEvent): Promise<void> =>
   new Promise((resolve) => {
     emit(event);
@@ -66,6 +59,7 @@ const ask = (event: SuiteEvent): Promise<void> =>
     }
   });
 
+/** Pseudo-random (incompressible) bytes: RPyC and rpyc-ts compress frames above 3000 bytes. */
 function payload(size: number): Uint8Array {
   const out = new Uint8Array(size);
   let x = 0x9e3779b9;
@@ -78,24 +72,9 @@ function payload(size: number): Uint8Array {
   return out;
 }
 
-function writeSamples(workload: Workload, samples: Float64Array): string | undefined {
-  const dir = values["samples-dir"];
-  if (dir === undefined) return undefined;
-  const file = path.join(dir, `${workload}.f64`);
-  writeFileSync(file, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
-  return file;
-}
-
-/** Untimed calls for `ms` (and at least `min`), then timed ones for --duration; checks every answer. */
-async function sequential(
-  conn: PeerConnection,
-  workload: Workload,
-  call: () => Promise<boolean>,
-  warmup: number,
-  min: number,
-  bytes: number,
-  keepSamples: boolean,
-): Promise<void> {
+/** Untimed calls for `warmup` ms (and at least `min`), then timed ones for --duration; checks every answer. */
+async function sequential(conn: PeerConnection, workload: Workload, call: () => Promise<boolean>, warmup: number, min: number, bytes = 0): Promise<void> {
+  const keepSamples = bytes === 0; // latency rows; the echo rows report MB/s
   let start = performance.now();
   for (let n = 0; n < min || performance.now() - start < warmup; n++) if (!(await call())) throw new Error(`${workload}: wrong answer`);
   emit({ event: "begin", workload });
@@ -120,22 +99,13 @@ async function sequential(
     }
     calls++;
   }
-  const wireAfter = conn.wire();
-  const samplesOut = keepSamples ? writeSamples(workload, samples.subarray(0, calls)) : undefined;
-  const delta = (k: keyof Wire): number => wireAfter![k] - wireBefore![k];
-  const wire =
-    wireBefore && wireAfter
-      ? { bytes_out: delta("bytesOut"), bytes_in: delta("bytesIn"), frames_out: delta("framesOut"), frames_in: delta("framesIn") }
-      : undefined;
-  emit({
-    event: "result",
-    workload,
-    calls,
-    wall_seconds: (now - start) / 1000,
-    bytes,
-    ...(samplesOut === undefined ? {} : { samples_out: samplesOut }),
-    ...(wire && { wire }),
-  });
+  const [a, b] = [wireBefore, conn.wire()];
+  const wire = a &&
+    b && { bytes_out: b.bytesOut - a.bytesOut, bytes_in: b.bytesIn - a.bytesIn, frames_out: b.framesOut - a.framesOut, frames_in: b.framesIn - a.framesIn };
+  const dir = values["samples-dir"];
+  const samplesOut = keepSamples && dir !== undefined ? path.join(dir, `${workload}.f64`) : undefined;
+  if (samplesOut !== undefined) writeSamples(samplesOut, samples.subarray(0, calls));
+  emit({ event: "result", workload, calls, wall_seconds: (now - start) / 1000, bytes, ...(samplesOut && { samples_out: samplesOut }), ...(wire && { wire }) });
 }
 
 async function concurrent(conn: PeerConnection): Promise<void> {
@@ -159,7 +129,7 @@ async function idleMemory(): Promise<void> {
   const conns: PeerConnection[] = [];
   try {
     for (let i = 0; i < idle; i++) {
-      const conn = await openPeer(peer, port, codec);
+      const conn = await open();
       conns.push(conn);
       if ((await conn.ping()) !== 1) throw new Error("idle: wrong answer");
     }
@@ -171,29 +141,23 @@ async function idleMemory(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const conn = await openPeer(peer, port, codec);
+  const conn = await open();
   if ((await conn.ping()) !== 1) throw new Error("ping: wrong answer");
   emit({ event: "info", codec: conn.codec });
   if (wanted("mem") && idle > 0) await idleMemory();
   const short = Math.min(warmupMs, 500);
-  if (wanted("seq")) await sequential(conn, "seq", async () => (await conn.ping()) === 1, warmupMs, 200, 0, true);
+  if (wanted("seq")) await sequential(conn, "seq", async () => (await conn.ping()) === 1, warmupMs, 200);
   if (wanted("inflight")) await concurrent(conn);
-  if (wanted("callback")) {
-    const callBack = conn.callBack;
-    if (callBack === null) emit({ event: "skip", workload: "callback", reason: `${peer} has no callbacks` });
-    else await sequential(conn, "callback", async () => (await callBack()) === 2, short, 100, 0, true);
-  }
-  for (const [workload, size] of [
-    ["echo1k", 1024],
-    ["echo1m", 1 << 20],
-  ] as const) {
+  if (wanted("callback") && !conn.callBack) emit({ event: "skip", workload: "callback", reason: `${values.peer} has no callbacks` });
+  else if (wanted("callback")) await sequential(conn, "callback", async () => (await conn.callBack!()) === 2, short, 100);
+  for (const [workload, size] of [["echo1k", 1024] as const, ["echo1m", 1 << 20] as const]) {
     if (!wanted(workload)) continue;
     const data = payload(size);
     const check = async (): Promise<boolean> => {
       const back = await conn.echo(data);
       return back.length === size && back[0] === data[0] && back[size - 1] === data[size - 1] && back[size >> 1] === data[size >> 1];
     };
-    await sequential(conn, workload, check, short, size > 65536 ? 3 : 50, size, false);
+    await sequential(conn, workload, check, short, size > 65536 ? 3 : 50, size);
   }
   await conn.close();
 }
@@ -201,7 +165,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`suite client (${peer}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`suite client (${values.peer}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

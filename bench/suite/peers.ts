@@ -1,46 +1,24 @@
-// The Node clients of the benchmark suite behind one interface: each row's client opens
-// connections of its kind and makes the suite's four calls on them.
+// The Node peers of the benchmark suite behind one interface: how each one's server listens
+// (bench/suite/node_server.ts) and how its client opens a connection (bench/suite/node_client.ts).
 
-import { connect as netConnect } from "node:net";
-import type { ProtocolConfig } from "../../runtime/index.js";
+import { ThreadedServer, type ProtocolConfig } from "../../runtime/index.js";
 import { connectBench } from "../generated/bench-service.client.js";
-import { CapnwebClient } from "./capnweb.js";
-import { GrpcClient } from "./grpc.js";
-import { RawClient } from "./raw.js";
+import { BenchServiceDispatch } from "../generated/bench-service.dispatch.js";
+import { BenchService } from "../service/bench-service.js";
+import { CapnwebClient, startCapnwebServer } from "./capnweb.js";
+import type { PeerConnection } from "./events.js";
+import { GrpcClient, startGrpcServer } from "./grpc.js";
+import { RawClient, startRawServer } from "./raw.js";
 
-export const NODE_PEERS = ["raw", "rpyc", "capnweb", "grpc"] as const;
-export type NodePeer = (typeof NODE_PEERS)[number];
-export type Codec = "auto" | "brine";
-
-/** One connection of a row's client. */
-export interface PeerConnection {
-  /** The small call; resolves with 1. */
-  ping(): Promise<number>;
-  /** Resolves with the bytes sent. */
-  echo(data: Uint8Array): Promise<Uint8Array>;
-  /** The callback round trip: the server calls a client function (x => x + 1) with 1; resolves with 2. Null: the peer has none. */
-  readonly callBack: (() => Promise<number>) | null;
-  /** rpyc-ts: the codec the two ends agreed on ("native" or "brine"); null for other peers. */
-  readonly codec: string | null;
-  /** What went on the wire so far (bytes and frames, frame headers included); null: not counted. */
-  wire(): Wire | null;
-  close(): Promise<void>;
-}
-
-export interface Wire {
-  readonly bytesOut: number;
-  readonly bytesIn: number;
-  readonly framesOut: number;
-  readonly framesIn: number;
-}
+type Codec = "auto" | "brine";
 
 /** rpyc-ts's config for a codec: the default ("auto": negotiate the native codec between rpyc-ts peers), or "brine" (never). */
-export const codecConfig = (codec: Codec): Partial<ProtocolConfig> => (codec === "brine" ? { codec: "brine" } : {});
+const codecConfig = (codec: Codec): Partial<ProtocolConfig> => (codec === "brine" ? { codec: "brine" } : {});
 
 async function openRpyc(port: number, codec: Codec): Promise<PeerConnection> {
   const conn = await connectBench("127.0.0.1", port, { config: codecConfig(codec) });
   // Calls made before the codec is decided travel as brine: wait for the decision.
-  const agreed = String(await conn.negotiated);
+  const agreed = (await conn.negotiated).codec;
   const root = conn.root;
   const plusOne = async (x: number): Promise<number> => x + 1;
   return {
@@ -56,59 +34,28 @@ async function openRpyc(port: number, codec: Codec): Promise<PeerConnection> {
   };
 }
 
-async function openRaw(port: number): Promise<PeerConnection> {
-  const socket = netConnect({ host: "127.0.0.1", port });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", () => {
-      socket.off("error", reject);
-      resolve();
-    });
-    socket.once("error", reject);
-  });
-  const client = new RawClient(socket);
-  return {
-    ping: () => client.ping(),
-    echo: (data) => client.echo(data),
-    callBack: () => client.callBack(),
-    codec: null,
-    close: () => client.close(),
-    wire: () => ({ bytesOut: socket.bytesWritten, bytesIn: socket.bytesRead, framesOut: client.framesOut, framesIn: client.framesIn }),
-  };
+async function startRpycServer(codec: Codec): Promise<ThreadedServer> {
+  const server = new ThreadedServer(BenchService, { hostname: "127.0.0.1", port: 0, dispatch: BenchServiceDispatch, protocolConfig: codecConfig(codec) });
+  await server.start();
+  return server;
 }
 
-async function openCapnweb(port: number): Promise<PeerConnection> {
-  const client = await CapnwebClient.open(port);
-  return {
-    ping: () => client.ping(),
-    echo: (data) => client.echo(data),
-    callBack: () => client.callBack(),
-    codec: null,
-    wire: () => null,
-    close: () => client.close(),
-  };
+interface NodePeer {
+  open(port: number, codec: Codec): Promise<PeerConnection>;
+  serve(codec: Codec): Promise<{ readonly port: number; close(): Promise<void> }>;
 }
 
-function openGrpc(port: number): Promise<PeerConnection> {
-  const client = new GrpcClient(port);
-  return Promise.resolve({
-    ping: () => client.ping(),
-    echo: (data) => client.echo(data),
-    callBack: null,
-    codec: null,
-    wire: () => null,
-    close: () => client.close(),
-  });
-}
+const NODE_PEERS: Record<string, NodePeer> = {
+  raw: { open: RawClient.open, serve: startRawServer },
+  rpyc: { open: openRpyc, serve: startRpycServer },
+  capnweb: { open: CapnwebClient.open, serve: startCapnwebServer },
+  grpc: { open: async (port) => new GrpcClient(port), serve: startGrpcServer },
+};
 
-export function openPeer(peer: NodePeer, port: number, codec: Codec): Promise<PeerConnection> {
-  switch (peer) {
-    case "raw":
-      return openRaw(port);
-    case "rpyc":
-      return openRpyc(port, codec);
-    case "capnweb":
-      return openCapnweb(port);
-    case "grpc":
-      return openGrpc(port);
-  }
+/** The --peer and --codec options of node_server.ts and node_client.ts. */
+export function nodePeer(values: { readonly peer: string; readonly codec: string }): { peer: NodePeer; codec: Codec } {
+  const peer = NODE_PEERS[values.peer];
+  if (peer === undefined) throw new RangeError(`--peer must be one of ${Object.keys(NODE_PEERS).join(", ")}`);
+  if (values.codec !== "auto" && values.codec !== "brine") throw new RangeError("--codec must be auto or brine");
+  return { peer, codec: values.codec };
 }

@@ -26,34 +26,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from pyharness import WireCounter, emit, watch_stdin  # noqa: E402
 
 
-class Acks:
-    """'ok' lines from the suite on stdin; EOF means it is gone, so we go too."""
-
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.count = 0
-        watch_stdin(self.on_line, exit_code=3)
-
-    def on_line(self, line):
-        if line == "ok":
-            with self.cond:
-                self.count += 1
-                self.cond.notify_all()
-
-    def ask(self, **event):
-        emit(**event)
-        with self.cond:
-            while self.count == 0:
-                self.cond.wait()
-            self.count -= 1
-
-
 def payload(size):
     """Pseudo-random (incompressible) bytes: RPyC compresses frames above 3000 bytes."""
     return random.Random(size).randbytes(size)
 
 
-def sequential(args, workload, call, warmup, minimum, nbytes, keep, wire=None):
+def sequential(args, workload, call, warmup, minimum, nbytes=0, wire=None):
+    keep = nbytes == 0  # latency rows; the echo rows report MB/s
     start = time.perf_counter()
     n = 0
     while n < minimum or time.perf_counter() - start < warmup:
@@ -133,7 +112,19 @@ def main():
     def wanted(w):
         return not only or w in only
 
-    acks = Acks()
+    # "ok" lines from the suite on stdin (its EOF means it is gone, so we go too)
+    acks = threading.Semaphore(0)
+
+    def on_line(line):
+        if line == "ok":
+            acks.release()
+
+    watch_stdin(on_line, exit_code=3)
+
+    def ask(**event):
+        emit(**event)
+        acks.acquire()
+
     conn = rpyc.connect("127.0.0.1", args.port)
     wire = WireCounter(conn)
     root = conn.root
@@ -141,7 +132,7 @@ def main():
         raise RuntimeError("ping: wrong answer")
 
     if wanted("mem") and args.idle > 0:
-        acks.ask(event="mem", stage="before", count=0)
+        ask(event="mem", stage="before", count=0)
         conns = []
         for _ in range(args.idle):
             c = rpyc.connect("127.0.0.1", args.port)
@@ -149,18 +140,18 @@ def main():
             if c.root.ping() != 1:
                 raise RuntimeError("idle: wrong answer")
         time.sleep(0.3)
-        acks.ask(event="mem", stage="after", count=len(conns))
+        ask(event="mem", stage="after", count=len(conns))
         for c in conns:
             c.close()
 
     short = min(args.warmup, 0.5)
     if wanted("seq"):
-        sequential(args, "seq", lambda: conn.root.ping() == 1, args.warmup, 200, 0, True, wire)
+        sequential(args, "seq", lambda: conn.root.ping() == 1, args.warmup, 200, wire=wire)
     if wanted("inflight"):
         concurrent(args, conn)
     if wanted("callback"):
         plus_one = lambda x: x + 1  # noqa: E731
-        sequential(args, "callback", lambda: conn.root.call_back(plus_one) == 2, short, 100, 0, True, wire)
+        sequential(args, "callback", lambda: conn.root.call_back(plus_one) == 2, short, 100, wire=wire)
     for workload, size in (("echo1k", 1024), ("echo1m", 1 << 20)):
         if not wanted(workload):
             continue
@@ -170,7 +161,7 @@ def main():
             back = conn.root.echo(data)
             return len(back) == size and back[0] == data[0] and back[-1] == data[-1] and back[size >> 1] == data[size >> 1]
 
-        sequential(args, workload, check, short, 3 if size > 65536 else 50, size, False)
+        sequential(args, workload, check, short, 3 if size > 65536 else 50, size)
     conn.close()
 
 

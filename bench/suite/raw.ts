@@ -10,13 +10,13 @@
 //       (12 bytes), then the server replies 'c' (12 bytes): the shape of an RPyC callback,
 //       two round trips.
 
-import type { Socket } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
+import { listenLocal } from "../harness.js";
+import type { PeerConnection } from "./events.js";
 
-const HEADER = 4;
-const SMALL_REQUEST = 60;
-const SMALL_REPLY = 12;
-
-export const KIND = { ping: 0x50, pong: 0x70, echo: 0x45, echoed: 0x65, call: 0x43, query: 0x51, answer: 0x41, called: 0x63 } as const;
+/** The length prefix; rpyc-ts's small request and reply sizes. */
+const [HEADER, SMALL_REQUEST, SMALL_REPLY] = [4, 60, 12];
+const KIND = { ping: 0x50, pong: 0x70, echo: 0x45, echoed: 0x65, call: 0x43, query: 0x51, answer: 0x41, called: 0x63 } as const;
 
 function frame(kind: number, size: number): Buffer {
   const buf = Buffer.alloc(size);
@@ -25,15 +25,11 @@ function frame(kind: number, size: number): Buffer {
   return buf;
 }
 
-const PING = frame(KIND.ping, SMALL_REQUEST);
-const PONG = frame(KIND.pong, SMALL_REPLY);
-const CALL = frame(KIND.call, SMALL_REQUEST);
-const QUERY = frame(KIND.query, SMALL_REQUEST);
-const ANSWER = frame(KIND.answer, SMALL_REPLY);
-const CALLED = frame(KIND.called, SMALL_REPLY);
+const [PING, CALL, QUERY] = [KIND.ping, KIND.call, KIND.query].map((kind) => frame(kind, SMALL_REQUEST)) as [Buffer, Buffer, Buffer];
+const [PONG, ANSWER, CALLED] = [KIND.pong, KIND.answer, KIND.called].map((kind) => frame(kind, SMALL_REPLY)) as [Buffer, Buffer, Buffer];
 
 /** Splits a byte stream into message bodies; a body inside one chunk is a view, not a copy. */
-export class Framer {
+class Framer {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private need = -1;
@@ -88,22 +84,27 @@ function writeMessage(socket: Socket, kind: number, payload: Uint8Array): void {
   socket.uncork();
 }
 
-interface Pending {
-  resolve(body: Buffer): void;
-  reject(error: Error): void;
-}
-
 /** Client side. Owns its socket; close() ends it. */
-export class RawClient {
+export class RawClient implements PeerConnection {
   /** Requests awaiting their replies, oldest at `head` (a FIFO without shift()'s copying). */
-  private pending: (Pending | undefined)[] = [];
+  private pending: ({ resolve(body: Buffer): void; reject(error: Error): void } | undefined)[] = [];
   private head = 0;
   private failure: Error | null = null;
   /** Messages sent and received (the suite's wire counts). */
-  framesOut = 0;
-  framesIn = 0;
+  private framesOut = 0;
+  private framesIn = 0;
+  readonly codec = null;
 
-  constructor(readonly socket: Socket) {
+  static async open(port: number): Promise<RawClient> {
+    const socket = connect({ host: "127.0.0.1", port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", () => (socket.off("error", reject), resolve()));
+      socket.once("error", reject);
+    });
+    return new RawClient(socket);
+  }
+
+  private constructor(readonly socket: Socket) {
     socket.setNoDelay(true);
     const framer = new Framer((body) => {
       this.framesIn++;
@@ -159,6 +160,10 @@ export class RawClient {
     return body[0] === KIND.called ? 2 : 0;
   }
 
+  wire() {
+    return { bytesOut: this.socket.bytesWritten, bytesIn: this.socket.bytesRead, framesOut: this.framesOut, framesIn: this.framesIn };
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       if (this.socket.destroyed) return resolve();
@@ -168,8 +173,10 @@ export class RawClient {
   }
 }
 
-/** Server side: answers every message on `socket`. */
-export function serveRaw(socket: Socket): void {
+/** The server: answers every message on each connection. */
+export const startRawServer = () => listenLocal(createServer(serveRaw));
+
+function serveRaw(socket: Socket): void {
   socket.setNoDelay(true);
   let callbacks = 0; // 'C' requests whose 'Q' is out and whose 'A' has not come back
   const framer = new Framer((body) => {
