@@ -1,13 +1,16 @@
 // README.md runs as written. Every fenced block is extracted with the decision the comment
 // before it carries (test/docs/readme-blocks.ts lists them); a ts or sh block without one fails.
 //   - run, TypeScript: written into a scratch project under os.tmpdir() as a user's project that
-//     installed rpyc-ts (node_modules/rpyc-ts is packages/rpyc-ts, built), its package.json and
-//     tsconfig.json being the README's own; type-checked there, then run with tsx; its output
+//     installed rpyc-ts (test/docs/project.ts: a copy of packages/rpyc-ts and its built dist/), its
+//     package.json and tsconfig.json being the README's own; type-checked there, then run with tsx; its output
 //     block, when the README shows one, must be exactly what it printed, and nothing may go to stderr.
 //   - run, shell: with bash -e, in the repository (or the scratch project with `cwd: project`).
 //     Repository commands may regenerate checked-in output (`-o examples/generated`): those
-//     directories must hold the same bytes afterwards (rpyc-gen rewrites only files that differ,
-//     so fresh goldens are not touched; stale ones fail here as they fail `npm test`'s --check).
+//     directories must be tracked by git and hold the same bytes afterwards (rpyc-gen rewrites
+//     only files that differ, so fresh goldens are not touched; stale ones fail here as they fail
+//     `npm test`'s --check). They run the built rpyc-gen: missing, it fails ("run npm run build");
+//     older than compiler/ or templates/ (an edit loop without a build), the block is skipped
+//     rather than let it rewrite the goldens with stale output. CI builds first (npm ci).
 //   - typecheck: the prelude in the comment, then the block, in the same tsc run (strict, plus
 //     noUncheckedIndexedAccess and exactOptionalPropertyTypes), errors reported at README lines.
 //   - template: every command line shows a <placeholder>; never run.
@@ -22,6 +25,7 @@
 // packet beyond 127.0.0.1/::1: the blocks that would (the registry on its default ports, etcd)
 // are type-checked only. The Python block needs Python RPyC 5.3: skipped in the fast tier.
 
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,7 +78,8 @@ async function runInRepo(script: string, commands: readonly string[], skip: (not
     if (dist === "stale") skip("packages/rpyc-gen/dist is older than compiler/ or templates/: run npm run build to run this block");
   }
   for (const dir of dirs) {
-    expect(existsSync(path.join(REPO, dir)), `${dir} must exist before the block runs (its goldens are checked in)`).toBe(true);
+    const tracked = execFileSync("git", ["ls-files", "--", dir], { cwd: REPO, encoding: "utf8" });
+    expect(tracked, `${dir}: a README command may only regenerate files checked in with git`).not.toBe("");
   }
   const before = dirs.map((dir) => snapshot(path.join(REPO, dir)));
   const ran = await run("bash", ["-e", "-o", "pipefail", "-c", script], REPO, CHILD_TIMEOUT);
