@@ -18,6 +18,14 @@ import type CliTable from "cli-table3";
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = path.resolve(BENCH_DIR, "..");
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** `fn()`, or `fallback` when it throws (a file of /proc that is missing, a command that fails). */
+export function attempt<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
 // cli-table3 and cli-progress load on first use, so that the harness imports nothing but Node's
 // modules (netref-cost.ts runs compiled outside the repository).
 const require = createRequire(import.meta.url);
@@ -129,7 +137,7 @@ export function runMain(main: () => Promise<number>): void {
  * with --watch-stdin (as the benches start them), when stdin reaches EOF, which happens when the
  * bench is gone (even killed with SIGKILL). `onLine` gets the lines the bench writes to stdin.
  */
-export function exitWithParent(shutdown: () => Promise<void>, watchStdin = process.argv.includes("--watch-stdin"), onLine?: (line: string) => void): void {
+export function exitWithParent(shutdown: () => Promise<void>, onLine?: (line: string) => void): void {
   let leaving = false;
   const leave = (code: number): void => {
     if (leaving) return;
@@ -144,13 +152,13 @@ export function exitWithParent(shutdown: () => Promise<void>, watchStdin = proce
   process.on("SIGINT", () => leave(0));
   const lines = createInterface({ input: process.stdin });
   if (onLine) lines.on("line", onLine);
-  if (watchStdin) lines.on("close", () => leave(3));
+  if (process.argv.includes("--watch-stdin")) lines.on("close", () => leave(3));
 }
 
 /** In a server child: prints "PORT n" once `server` listens, and closes it when the bench goes (exitWithParent). */
 export function announce(server: { readonly port: number; close(): Promise<void> }, onLine?: (line: string) => void): void {
   process.stdout.write(`PORT ${server.port}\n`);
-  exitWithParent(() => server.close(), undefined, onLine);
+  exitWithParent(() => server.close(), onLine);
 }
 
 // ---- child processes ---------------------------------------------------------------------------
@@ -217,16 +225,13 @@ function captureStderr(proc: ChildProcessWithoutNullStreams): () => string {
   return () => text;
 }
 
-export interface JsonChild {
-  readonly proc: ChildProcessWithoutNullStreams;
-  /** The exit code, once the child is gone and its stdout read to the end. */
-  readonly done: Promise<number | null>;
-  /** How it ended ("exit code 1: the last error line" and the end of its stderr). */
-  describe(): string;
-}
+export type JsonChild = ReturnType<typeof startJsonChild>;
 
-/** Starts a child that prints JSON lines: `onEvent` gets every JSON object it prints on a line of its own (as an `E`). */
-export function startJsonChild<E = Record<string, unknown>>(command: Command, onEvent: (event: E) => void, cwd = REPO_DIR): JsonChild {
+/**
+ * Starts a child that prints JSON lines: `onEvent` gets every JSON object it prints on a line of its own (as an `E`). `done`:
+ * its exit code, once it is gone and its stdout read; `describe()`: how it ended (the last error line, the end of its stderr).
+ */
+export function startJsonChild<E = Record<string, unknown>>(command: Command, onEvent: (event: E) => void, cwd = REPO_DIR) {
   const proc = startChild(command, cwd);
   const stderr = captureStderr(proc);
   const lines = createInterface({ input: proc.stdout });
@@ -244,13 +249,8 @@ export function emitJson<E extends object>(event: E): void {
 }
 
 export function parseJsonLine(line: string): Record<string, unknown> | undefined {
-  if (!line.startsWith("{")) return undefined;
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  const value: unknown = line.startsWith("{") ? attempt(() => JSON.parse(line), undefined) : undefined;
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
 }
 
 function describeExit(proc: ChildProcess, stderr: string): string {
@@ -263,15 +263,8 @@ function describeExit(proc: ChildProcess, stderr: string): string {
   return gist === undefined ? how : `${how}: ${gist.trim()}\n${lines.slice(-12).join("\n")}`;
 }
 
-export interface RunningServer {
-  readonly proc: ChildProcessWithoutNullStreams;
-  readonly port: number;
-  /** How it ended (see JsonChild.describe). */
-  describe(): string;
-}
-
-/** Starts a server (any command) that prints "PORT n" once listening; its later lines go to `onLine`. */
-export async function startServer(command: Command, onLine: (line: string) => void = () => {}, cwd = REPO_DIR): Promise<RunningServer> {
+/** Starts a server (any command) that prints "PORT n" once listening; its later lines go to `onLine`. `describe()` as for startJsonChild. */
+export async function startServer(command: Command, onLine: (line: string) => void = () => {}, cwd = REPO_DIR) {
   const proc = startChild(command, cwd);
   const stderr = captureStderr(proc);
   let onPort: (port: number) => void = () => {};
@@ -300,39 +293,22 @@ export async function listenLocal(server: Server): Promise<{ readonly port: numb
 
 // ---- CPU time and the machine -------------------------------------------------------------------
 
-let clockTicks = 0;
-function ticksPerSecond(): number {
-  if (clockTicks === 0) {
-    try {
-      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
-  }
-  return clockTicks;
-}
+/** The clock ticks of /proc's CPU times per second. */
+let clockTicks: number | undefined;
+const ticks = (): number => (clockTicks ??= attempt(() => Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" })), 0) || 100);
 
 /** utime + stime of a process (all its threads), in seconds; undefined where /proc is missing. */
 export function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
-  } catch {
-    return undefined;
-  }
+  const stat = attempt(() => readFileSync(`/proc/${pid}/stat`, "utf8"), "");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return pid === undefined || stat === "" ? undefined : (Number(fields[11]) + Number(fields[12])) / ticks();
 }
 
 /** The machine's busy CPU time (user, nice, system, steal, irq, softirq; all cores), in seconds. */
 export function machineBusySeconds(): number | undefined {
-  try {
-    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
-    const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).map(Number);
-    return (user + nice + system + steal + irq + softirq) / ticksPerSecond();
-  } catch {
-    return undefined;
-  }
+  const line = attempt(() => readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!, "");
+  const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).map(Number);
+  return line === "" ? undefined : (user + nice + system + steal + irq + softirq) / ticks();
 }
 
 /** Measures the CPU other processes use (the machine's busy time minus `pids` and this process), in cores. */
@@ -361,13 +337,7 @@ export async function waitForQuiet(seconds: number, name: string, log = (line: s
   }
 }
 
-export function loadAverage(): string {
-  try {
-    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-  } catch {
-    return "unknown";
-  }
-}
+export const loadAverage = (): string => attempt(() => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "), "unknown");
 
 export function machine(): string {
   const cores = availableParallelism();
@@ -376,14 +346,8 @@ export function machine(): string {
 
 /** "Python x, RPyC y" of a Python with RPyC, or null. */
 export function pythonRuntime(python: string): string | null {
-  try {
-    return execFileSync(python, ["-c", "import platform, rpyc; print('Python', platform.python_version() + ', RPyC', rpyc.__version__)"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    }).trim();
-  } catch {
-    return null;
-  }
+  const script = "import platform, rpyc; print('Python', platform.python_version() + ', RPyC', rpyc.__version__)";
+  return attempt(() => execFileSync(python, ["-c", script], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim(), null);
 }
 
 export function writeJson(file: string | undefined, value: Record<string, unknown>): void {
@@ -393,27 +357,16 @@ export function writeJson(file: string | undefined, value: Record<string, unknow
 }
 
 /** The benches' tables: no colours, no borders; columns right-aligned except those in `left`. */
-export function newTable(
-  head: readonly string[],
-  left: readonly number[] = [],
-  options: Omit<CliTable.TableConstructorOptions, "head" | "style"> = {},
-): CliTable.Table {
+export function newTable(head: readonly string[], left: readonly number[] = [], options: CliTable.TableConstructorOptions = {}): CliTable.Table {
   const Table = require("cli-table3") as typeof CliTable;
   const colAligns = head.map((_, i): "left" | "right" => (left.includes(i) ? "left" : "right"));
   return new Table({ head: [...head], colAligns, ...options, style: { head: [], border: [] } });
 }
 
-export interface Progress {
-  update(value: number, payload?: Record<string, unknown>): void;
-  /** A line on stderr, above the bar. */
-  log(line: string): void;
-  stop(): void;
-}
-
-/** A progress bar on stderr (cli-progress) that lines can be logged above; with `plain`, the log alone. Stopped at the end. */
-export function progress(plain: boolean, format: string, total: number, payload: Record<string, unknown> = {}): Progress {
+/** A progress bar on stderr (cli-progress) that lines can be logged above (`log`); with `plain`, the log alone. Stopped at the end. */
+export function progress(plain: boolean, format: string, total: number, payload: Record<string, unknown> = {}) {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  if (plain) return { update: () => {}, log, stop: () => {} };
+  if (plain) return { update: (_value: number, _payload?: Record<string, unknown>): void => {}, log, stop: (): void => {} };
   const { MultiBar, Presets } = require("cli-progress") as typeof CliProgress;
   const multi = new MultiBar({ format, hideCursor: true, clearOnComplete: true, fps: 10, barsize: 24 }, Presets.shades_classic);
   const bar = multi.create(total, 0, payload);
@@ -423,7 +376,11 @@ export function progress(plain: boolean, format: string, total: number, payload:
     active = false;
   };
   onCleanup(stop);
-  return { update: (value, p) => bar.update(value, p), log: (line) => (active ? multi.log(`${line}\n`) : log(line)), stop };
+  return {
+    update: (value: number, p?: Record<string, unknown>) => bar.update(value, p),
+    log: (line: string) => (active ? multi.log(`${line}\n`) : log(line)),
+    stop,
+  };
 }
 
 // ---- numbers -------------------------------------------------------------------------------------
@@ -445,19 +402,15 @@ export function readSamples(file: string): Float64Array {
 export const writeSamples = (file: string, samples: Float64Array): void =>
   writeFileSync(file, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
 
-/** Nearest-rank percentile of ascending `sorted` (the Python clients use the same rule). */
-function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(Math.max(1, Math.ceil((p / 100) * sorted.length)), sorted.length) - 1]!;
-}
-
 /** Summary of samples (several arrays are pooled). */
 export function summarize(...parts: readonly Float64Array[]) {
   const sorted = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
   let offset = 0;
   for (const part of parts) sorted.set(part, (offset += part.length) - part.length);
   sorted.sort();
-  const [p, n] = [(q: number): number => percentile(sorted, q), sorted.length];
+  const n = sorted.length;
+  // Nearest-rank percentiles (the Python clients use the same rule).
+  const p = (q: number): number => (n === 0 ? NaN : sorted[Math.min(Math.max(1, Math.ceil((q / 100) * n)), n) - 1]!);
   const mean = n > 0 ? sorted.reduce((s, v) => s + v, 0) / n : NaN;
   return { count: n, min: n > 0 ? sorted[0]! : NaN, median: p(50), p90: p(90), p99: p(99), p999: p(99.9), max: n > 0 ? sorted[n - 1]! : NaN, mean };
 }

@@ -1,9 +1,22 @@
 // The load benchmark (`npm run bench:load`): calls/s and latency of one rpyc-ts ThreadedServer
-// (bench/load_server.ts) under 1, 10, 100 and 500 connections making sequential calls, from
-// --client-procs client processes (bench/load_client.ts) started together; fresh processes per
-// level, 127.0.0.1 only. See bench/README.md and --help.
+// under 1, 10, 100 and 500 connections making sequential calls, from --client-procs client
+// processes started together; fresh processes per level, 127.0.0.1 only. See bench/README.md and
+// --help. This file is also those processes, as the bench starts them:
+//
+//   node --import tsx bench/load.ts --role server      # prints PORT n, then {"event":"server",...} every 250 ms
+//   node --import tsx bench/load.ts --role client --port N --connections 100 --duration 3 --now
+//
+// The server is one process, one event loop; its lines say its connection count and how many
+// calls it has answered, so the bench can check that every call a client counted was served once
+// and that every connection is gone at the end. A client opens --connections connections, says
+// {"event":"ready"}, and on "go" (a line on stdin; --now: at once) makes each call `root.next(n)`
+// sequentially (one call in flight per connection) for --warmup + --duration seconds. Calls that
+// complete inside the measured window are counted and timed (--samples-out); every answer is
+// checked (n + 1). Both leave when stdin reaches EOF (the bench is gone).
 
 import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { connect, Service, ThreadedServer, type Connection } from "../runtime/index.js";
 import * as h from "./harness.js";
 
 type Options = ReturnType<typeof parseOptions>;
@@ -17,11 +30,18 @@ function parseOptions() {
     "client-procs": { type: "string", arg: "K", help: "client processes sharing the connections (default 1; at most one per\nconnection)" },
     json: { type: "string", arg: "FILE", help: "also write the results as JSON" },
     plain: { type: "boolean", default: false, help: "no progress bar, one line per level (automatic when stderr is no TTY)" },
+    role: { type: "string", arg: "R", help: "server or client: one of the processes the bench starts (see bench/load.ts)" },
+    port: { type: "string", arg: "N", help: "--role client: the server's port" },
+    connections: { type: "string", arg: "C", help: "--role client: its connections (default 1)" },
+    "samples-out": { type: "string", arg: "FILE", help: "--role client: where its latencies go (µs, float64 little-endian)" },
+    now: { type: "boolean", default: false, help: '--role client: start at once, not on a "go" line' },
+    "watch-stdin": { type: "boolean", default: false },
   });
   const quick = values.quick;
   const levels = h.list(values.levels).map((raw) => h.num("--levels", raw, NaN, 1, true));
   if (levels.length === 0) throw new RangeError("--levels lists no level");
   return {
+    values,
     quick,
     levels,
     warmup: h.num("--warmup", values.warmup, quick ? 0.5 : 2, 0),
@@ -51,7 +71,7 @@ type Phase = "connecting" | "warm-up" | "measured" | "closing";
 
 async function runLevel(connections: number, options: Options, workDir: string, progress: (phase: Phase, calls: number) => void) {
   let serverState = { connections: 0, served: 0 };
-  const server = await h.startServer(h.nodeScript("load_server.ts"), (line) => {
+  const server = await h.startServer(h.nodeScript("load.ts", ["--role", "server"]), (line) => {
     const event = h.parseJsonLine(line);
     if (event?.event === "server") serverState = { connections: Number(event.connections), served: Number(event.served) };
   });
@@ -62,7 +82,7 @@ async function runLevel(connections: number, options: Options, workDir: string, 
     const samplesOut = path.join(workDir, `level${connections}-client${i}.f64`);
     const args = h.flags({ port: server.port, connections: share, warmup: options.warmup, duration: options.duration, "samples-out": samplesOut });
     const client = { samplesOut, ready: false, calls: 0, result: undefined as ClientResult | undefined };
-    const child = h.startJsonChild(h.nodeScript("load_client.ts", args), (event) => {
+    const child = h.startJsonChild(h.nodeScript("load.ts", ["--role", "client", ...args]), (event) => {
       if (event.event === "ready") client.ready = true;
       else if (event.event === "progress") client.calls = Number(event.calls);
       else if (event.event === "result") client.result = event as unknown as ClientResult;
@@ -176,8 +196,7 @@ function printTable(results: readonly LevelResult[], failures: readonly string[]
   process.stdout.write(out.join("\n"));
 }
 
-async function main(): Promise<number> {
-  const options = parseOptions();
+async function main(options: Options): Promise<number> {
   const header = [
     `${h.machine()} (rpyc-ts via tsx); 127.0.0.1`,
     `setup: per level, fresh processes: 1 server process (ThreadedServer, one event loop) and ${h.plural(options.clientProcs, "client process", "es")}`,
@@ -221,8 +240,100 @@ async function main(): Promise<number> {
   }
   header.push(`load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${h.loadAverage()}`);
   printTable(results, failures, header);
-  h.writeJson(options.json, { header, options, results, failures });
+  h.writeJson(options.json, { header, options: { ...options, values: undefined }, results, failures });
   return failures.length > 0 ? 1 : 0;
 }
 
-h.runMain(main);
+// ---- the server and client processes --------------------------------------------------------
+
+let served = 0;
+
+class LoadBenchService extends Service {
+  /** The benchmarked call: one request, one reply; the answer depends on the argument. */
+  exposed_next(n: number): number {
+    served++;
+    return n + 1;
+  }
+}
+
+async function serve(): Promise<void> {
+  const server = new ThreadedServer(LoadBenchService, { hostname: "127.0.0.1", port: 0, backlog: 1024 });
+  await server.start();
+  h.announce(server);
+  setInterval(() => h.emitJson({ event: "server", connections: server.connections.size, served }), 250).unref();
+}
+
+async function drive({ values }: Options): Promise<void> {
+  const port = h.num("--port", values.port, NaN, 1, true);
+  const connections = h.num("--connections", values.connections, 1, 1, true);
+  const warmupMs = h.num("--warmup", values.warmup, 2, 0) * 1000;
+  const durationMs = h.num("--duration", values.duration, 5, 0.01) * 1000;
+  const batch = 50; // connections opened at once
+
+  const conns: Connection<LoadBenchService>[] = [];
+  for (let i = 0; i < connections; i += batch) {
+    const opening = Array.from({ length: Math.min(batch, connections - i) }, () => connect<LoadBenchService>("127.0.0.1", port));
+    conns.push(...(await Promise.all(opening)));
+  }
+  await Promise.all(conns.map((conn) => conn.getRoot()));
+  h.emitJson({ event: "ready", connections: conns.length });
+
+  let total = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const samples: number[] = [];
+
+  async function callLoop(conn: Connection<LoadBenchService>, windowStart: number, windowEnd: number): Promise<void> {
+    const root = conn.root;
+    for (let n = 0; ; n++) {
+      const start = performance.now();
+      if (start >= windowEnd) return;
+      let answer: unknown;
+      try {
+        answer = await root.next(n);
+      } catch (err) {
+        answer = err;
+      }
+      const end = performance.now();
+      total++;
+      if (answer !== n + 1) {
+        errors++;
+        firstError ??= answer instanceof Error ? answer.message : `next(${n}) answered ${String(answer)}`;
+      } else if (end >= windowStart && end < windowEnd) {
+        samples.push((end - start) * 1000);
+      }
+    }
+  }
+
+  async function run(): Promise<void> {
+    const go = performance.now();
+    const windowStart = go + warmupMs;
+    const windowEnd = windowStart + durationMs;
+    const ticker = setInterval(() => h.emitJson({ event: "progress", calls: total, elapsed: (performance.now() - go) / 1000 }), 200);
+    await Promise.all(conns.map((conn) => callLoop(conn, windowStart, windowEnd)));
+    clearInterval(ticker);
+    if (values["samples-out"]) h.writeSamples(values["samples-out"], Float64Array.from(samples));
+    await Promise.all(conns.map((conn) => conn.close()));
+    h.emitJson({ event: "result", measured: samples.length, total, errors, firstError: firstError ?? null, windowSeconds: durationMs / 1000 });
+    process.exit(0);
+  }
+
+  const start = (): void =>
+    void run().catch((err: unknown) => {
+      process.stderr.write(`load client failed: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    });
+  if (values.now) start();
+  // "go" on stdin starts the calls; stdin's EOF (--watch-stdin) means the bench is gone.
+  h.exitWithParent(
+    async () => {},
+    (line) => {
+      if (line.trim() === "go" && !values.now) start();
+    },
+  );
+}
+
+const options = parseOptions();
+if (options.values.role === "server") await serve();
+else if (options.values.role === "client") await drive(options);
+else h.runMain(() => main(options));

@@ -1,44 +1,144 @@
-// The leak soak (`npm run bench:soak`): --calls calls creating and dropping netrefs in both
-// directions (bench/soak_client.ts -> bench/soak_server.ts, both --expose-gc), checkpoints with
-// both object tables back at their start and settled heaps; fails on a failed call, a table
-// that does not return, or heap growth over --max-growth MB. See bench/README.md and --help.
+// The leak soak (`npm run bench:soak`; bench/README.md says what it does and checks): this file is
+// the bench and, started by it with --expose-gc, its server process (`--role server`) and its client
+// process (`--role client`). Checkpoints with both object tables back at their start and settled
+// heaps; fails on a failed call, a table that does not return, or heap growth over --max-growth MB.
+//
+//   node --expose-gc --import tsx bench/soak.ts --role server                      # prints PORT n
+//   node --expose-gc --import tsx bench/soak.ts --role client --port N --calls 100000  # JSON lines
 
+import { performance } from "node:perf_hooks";
+import { connect, Service, ThreadedServer, type Connection } from "../runtime/index.js";
 import * as h from "./harness.js";
-import type { SideReport } from "./soak_tables.js";
 
-function parseOptions() {
-  const { values } = h.cli(
-    "Leak soak of rpyc-ts: netrefs created and dropped in both directions (see bench/README.md).\n\nUsage: npm run bench:soak [-- options]",
-    {
-      calls: { type: "string", arg: "N", help: "soak calls (default 1000000)" },
-      interval: { type: "string", arg: "N", help: "calls between checkpoints (default calls / 20)" },
-      connections: { type: "string", arg: "C", help: "client connections (default 2)" },
-      inflight: { type: "string", arg: "K", help: "calls in flight on each connection (default 8)" },
-      "max-growth": {
-        type: "string",
-        arg: "MB",
-        help: "fail if heapUsed (after GC) grows by more than MB megabytes over the\nsecond half (least-squares slope × its calls), on either side (default 1)",
-      },
-      json: { type: "string", arg: "FILE", help: "also write every checkpoint as JSON" },
-      plain: { type: "boolean", default: false, help: "no progress bar (automatic when stderr is no TTY)" },
-    },
-  );
-  const calls = h.num("--calls", values.calls, 1_000_000, 1, true);
-  return {
-    calls,
-    interval: h.num("--interval", values.interval, Math.max(1, Math.ceil(calls / 20)), 1, true),
-    connections: h.num("--connections", values.connections, 2, 1, true),
-    inflight: h.num("--inflight", values.inflight, 8, 1, true),
-    maxGrowth: h.num("--max-growth", values["max-growth"], 1, 0),
-    json: values.json,
-    plain: values.plain || !process.stderr.isTTY,
-  };
+const usage = "Leak soak of rpyc-ts: netrefs created and dropped in both directions (see bench/README.md).\n\nUsage: npm run bench:soak [-- options]";
+const { values } = h.cli(usage, {
+  calls: { type: "string", arg: "N", help: "soak calls (default 1000000)" },
+  interval: { type: "string", arg: "N", help: "calls between checkpoints (default calls / 20)" },
+  connections: { type: "string", arg: "C", help: "client connections (default 2)" },
+  inflight: { type: "string", arg: "K", help: "calls in flight on each connection (default 8)" },
+  "max-growth": {
+    type: "string",
+    arg: "MB",
+    help: "fail if heapUsed (after GC) grows by more than MB megabytes over the\nsecond half (least-squares slope × its calls), on either side (default 1)",
+  },
+  json: { type: "string", arg: "FILE", help: "also write every checkpoint as JSON" },
+  plain: { type: "boolean", default: false, help: "no progress bar (automatic when stderr is no TTY)" },
+  role: { type: "string", arg: "R", help: "server or client: run one of the soak's processes (the bench starts them)" },
+  port: { type: "string", arg: "N", help: "the server's port (--role client)" },
+  "watch-stdin": { type: "boolean", default: false },
+});
+const calls = h.num("--calls", values.calls, 1_000_000, 1, true);
+const options = {
+  calls,
+  interval: h.num("--interval", values.interval, Math.max(1, Math.ceil(calls / 20)), 1, true),
+  connections: h.num("--connections", values.connections, 2, 1, true),
+  inflight: h.num("--inflight", values.inflight, 8, 1, true),
+  maxGrowth: h.num("--max-growth", values["max-growth"], 1, 0),
+  json: values.json,
+  plain: values.plain || !process.stderr.isTTY,
+};
+
+// ---- what both sides read: their object tables and memory -----------------------------------------
+
+/** One side's tables (summed over its connections) and memory, after a collection. */
+interface SideReport {
+  /** Entries in this side's object table: its objects the peer holds netrefs to. */
+  localObjects: number;
+  /** Its live netrefs to the peer's objects, roots included. */
+  netrefs: number;
+  heapUsed: number;
+  rss: number;
 }
+
+/** This side's report now: the tables of `conns` summed, and the process's memory (no collection). */
+function sideReport(conns: Iterable<Pick<Connection, "stats">>): SideReport {
+  const stats = [...conns].map((conn) => conn.stats());
+  const { heapUsed, rss } = process.memoryUsage();
+  return { localObjects: stats.reduce((n, s) => n + s.localObjects, 0), netrefs: stats.reduce((n, s) => n + s.remoteNetrefs, 0), heapUsed, rss };
+}
+
+/**
+ * A full collection, then a turn of the event loop so FinalizationRegistry callbacks run
+ * (they send HANDLE_DEL for collected netrefs), then another collection for what those
+ * released.
+ */
+async function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error("the soak needs node --expose-gc");
+  for (let i = 0; i < 2; i++) {
+    gc();
+    await h.sleep(1);
+  }
+}
+
+/**
+ * heapUsed and RSS once the heap is settled: one forced collection can leave megabytes of
+ * dead young objects counted (V8 finishes them in the next one), so collect until two
+ * readings agree within 64 KiB (at most 6 times).
+ */
+async function settledMemory(): Promise<{ heapUsed: number; rss: number }> {
+  let last = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 6; i++) {
+    await collectGarbage();
+    const heapUsed = process.memoryUsage().heapUsed;
+    if (Math.abs(heapUsed - last) < 65536) break;
+    last = heapUsed;
+  }
+  const { heapUsed, rss } = process.memoryUsage();
+  return { heapUsed, rss };
+}
+
+// ---- the server process ----------------------------------------------------------------------------
+
+/** A fresh object per call, sent by reference (it has exposed members). */
+class Item {
+  constructor(
+    readonly exposed_n: number,
+    readonly exposed_got: number,
+  ) {}
+}
+
+const kept = new Item(-1, -1);
+let server: ThreadedServer | undefined;
+
+class SoakService extends Service {
+  /** Calls the client's callback with n, returns (what it answered, a fresh Item) by reference. */
+  async exposed_make(n: number, cb: (n: number) => Promise<number>): Promise<[number, Item]> {
+    const got = await cb(n);
+    return [got, new Item(n, got)];
+  }
+
+  /** The same long-lived object every time: its refcount races with the client's DELs. */
+  async exposed_shared(cb: (n: number) => Promise<number>): Promise<Item> {
+    await cb(0);
+    return kept;
+  }
+
+  /**
+   * This process's tables (over all connections) and memory, as a tuple (by value; an object would go by reference):
+   * "sizes" without collecting (what the garbage collector left by itself); "collect" after collecting garbage here
+   * (netrefs to client callbacks: their DELs go out before this reply); "memory" the same, on a settled heap.
+   */
+  async exposed_report(how: "sizes" | "collect" | "memory"): Promise<[localObjects: number, netrefs: number, heapUsed: number, rss: number]> {
+    if (how !== "sizes") await collectGarbage();
+    const { localObjects, netrefs, heapUsed, rss } = { ...sideReport(server!.connections), ...(how === "memory" ? await settledMemory() : {}) };
+    return [localObjects, netrefs, heapUsed, rss];
+  }
+}
+
+async function serve(): Promise<void> {
+  server = new ThreadedServer(SoakService, { hostname: "127.0.0.1", port: 0 });
+  await server.start();
+  h.announce(server);
+}
+
+// ---- the client process ----------------------------------------------------------------------------
 
 interface Checkpoint {
   readonly calls: number;
   readonly elapsed: number;
   readonly callSeconds: number;
+  /** Table sizes when the checkpoint began, before any forced collection. */
   readonly liveClient: SideReport;
   readonly liveServer: SideReport;
   readonly client: SideReport;
@@ -49,23 +149,172 @@ interface Checkpoint {
   readonly errors: number;
 }
 
-interface Baseline {
-  readonly client: SideReport;
-  readonly server: SideReport;
-  readonly warmupCalls: number;
+type Baseline = { readonly client: SideReport; readonly server: SideReport; readonly warmupCalls: number };
+type Result = Awaited<ReturnType<typeof drive>>;
+
+/**
+ * The client: every --interval calls it pauses the load, collects garbage on both sides until both object
+ * tables are back at their starting size (bounded), then prints a checkpoint (JSON line). Ends with a result line.
+ */
+async function drive() {
+  const port = h.num("--port", values.port, NaN, 1, true);
+  const { calls: totalCalls, interval, connections, inflight } = options;
+  h.exitWithParent(async () => {});
+  /** Untimed calls before the baseline; the long-lived object every 16th call; item.n read every 64th; a checkpoint's collection bound. */
+  const [warmupCalls, sharedEvery, checkEvery, maxSettleMs] = [5000, 16, 64, 10_000];
+  const conns: Connection<SoakService>[] = [];
+  for (let i = 0; i < connections; i++) conns.push(await connect<SoakService>("127.0.0.1", port));
+  await Promise.all(conns.map((conn) => conn.getRoot()));
+
+  let completed = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  let callbacksRun = 0;
+  let attributeChecks = 0;
+
+  function fail(message: string): void {
+    errors++;
+    firstError ??= message;
+  }
+
+  /** One soak call: a fresh callback out, a fresh netref (or the shared one) back, both dropped. */
+  async function soakCall(conn: Connection<SoakService>, n: number): Promise<void> {
+    const callback = (got: number): number => {
+      callbacksRun++;
+      if (got !== n && got !== 0) fail(`callback of call ${n} got ${got}`);
+      return got * 2 + 1;
+    };
+    if (sharedEvery > 0 && n % sharedEvery === 0) {
+      const shared = await conn.root.shared(callback);
+      if (n % (sharedEvery * 8) === 0 && (await shared.n) !== -1) fail(`shared object answered a wrong n`);
+      return;
+    }
+    const [got, item] = await conn.root.make(n, callback);
+    if (got !== n * 2 + 1) fail(`make(${n}) answered ${got}`);
+    if (checkEvery > 0 && n % checkEvery === 1) {
+      attributeChecks++;
+      if ((await item.n) !== n) fail(`the Item of call ${n} has a wrong n`);
+    }
+  }
+
+  /** Runs calls numbered [from, to) over every connection, `inflight` at a time on each. */
+  async function runCalls(from: number, to: number): Promise<void> {
+    let next = from;
+    const worker = async (conn: Connection<SoakService>): Promise<void> => {
+      while (next < to) {
+        const n = next++;
+        try {
+          await soakCall(conn, n);
+        } catch (err) {
+          fail(`call ${n}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        completed++;
+      }
+    };
+    await Promise.all(conns.flatMap((conn) => Array.from({ length: inflight }, () => worker(conn))));
+  }
+
+  const localReport = (): SideReport => sideReport(conns);
+
+  const serverReport = async (how: "sizes" | "collect" | "memory"): Promise<SideReport> => {
+    const [localObjects, netrefs, heapUsed, rss] = await conns[0]!.root.report(how);
+    return { localObjects, netrefs, heapUsed, rss };
+  };
+
+  interface Settled {
+    readonly client: SideReport;
+    readonly server: SideReport;
+    readonly rounds: number;
+    readonly ms: number;
+    readonly done: boolean;
+  }
+
+  const sameTables = (a: SideReport, b: SideReport): boolean => a.localObjects === b.localObjects && a.netrefs === b.netrefs;
+
+  /**
+   * Collects garbage on both sides until both tables are at `baseline` (or, without one, until
+   * two rounds in a row agree), at most `maxSettleMs`. The server's DELs for our callbacks
+   * precede its reply to `collect`; ours for its objects go out when our finalizers run,
+   * before our next request.
+   */
+  async function settle(baseline: { client: SideReport; server: SideReport } | undefined): Promise<Settled> {
+    const t0 = performance.now();
+    let previous: { client: SideReport; server: SideReport } | undefined;
+    for (let round = 1; ; round++) {
+      await collectGarbage();
+      const server = await serverReport("collect");
+      await collectGarbage();
+      const client = localReport();
+      const target = baseline ?? previous;
+      const done = target !== undefined && sameTables(client, target.client) && sameTables(server, target.server);
+      const ms = performance.now() - t0;
+      if (done || ms > maxSettleMs) {
+        // Memory on settled heaps, both sides (the tables are what they are now).
+        const serverMemory = await serverReport("memory");
+        const clientMemory = await settledMemory();
+        return {
+          client: { ...client, ...clientMemory },
+          server: { ...server, heapUsed: serverMemory.heapUsed, rss: serverMemory.rss },
+          rounds: round,
+          ms: performance.now() - t0,
+          done,
+        };
+      }
+      previous = { client, server };
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, round * 5)));
+    }
+  }
+
+  // Warm-up (JIT, lazily built structures), then the baseline.
+  await runCalls(-warmupCalls, 0);
+  completed = 0;
+  callbacksRun = 0;
+  attributeChecks = 0;
+  const base = await settle(undefined);
+  if (!base.done) throw new Error("the tables did not settle after the warm-up");
+  const baseline = { client: base.client, server: base.server };
+  h.emitJson({ event: "baseline", client: base.client, server: base.server, rounds: base.rounds, ms: base.ms, warmupCalls });
+
+  const progress = setInterval(() => h.emitJson({ event: "progress", calls: completed }), 250);
+  const t0 = performance.now();
+  let callMs = 0;
+  let settleMs = 0;
+  let allAtBaseline = true;
+  for (let done = 0; done < totalCalls; ) {
+    const end = Math.min(totalCalls, done + interval);
+    const c0 = performance.now();
+    await runCalls(done, end);
+    callMs += performance.now() - c0;
+    done = end;
+    // Sizes under load, before any forced collection: what the garbage collector left so far.
+    const liveClient = localReport();
+    const liveServer = await serverReport("sizes");
+    const settled = await settle(baseline);
+    settleMs += settled.ms;
+    allAtBaseline &&= settled.done;
+    h.emitJson<Checkpoint & { event: string }>({
+      event: "checkpoint",
+      calls: done,
+      elapsed: (performance.now() - t0) / 1000,
+      callSeconds: callMs / 1000,
+      liveClient,
+      liveServer,
+      client: settled.client,
+      server: settled.server,
+      rounds: settled.rounds,
+      settleMs: settled.ms,
+      atBaseline: settled.done,
+      errors,
+    });
+  }
+  clearInterval(progress);
+  await Promise.all(conns.map((conn) => conn.close()));
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const [callSeconds, settleSeconds] = [callMs / 1000, settleMs / 1000];
+  return { calls: totalCalls, wallSeconds, callSeconds, settleSeconds, callbacksRun, attributeChecks, errors, firstError: firstError ?? null, allAtBaseline };
 }
 
-interface Result {
-  readonly calls: number;
-  readonly wallSeconds: number;
-  readonly callSeconds: number;
-  readonly settleSeconds: number;
-  readonly callbacksRun: number;
-  readonly attributeChecks: number;
-  readonly errors: number;
-  readonly firstError: string | null;
-  readonly allAtBaseline: boolean;
-}
+// ---- the bench ------------------------------------------------------------------------------------
 
 /** Least-squares slope of y over x. */
 function slope(points: readonly (readonly [number, number])[]): number {
@@ -121,7 +370,6 @@ function trend(points: readonly Checkpoint[], side: "client" | "server", totalCa
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions();
   const header = [
     `rpyc-ts leak soak: ${fmtInt(options.calls)} calls creating and dropping netrefs in both directions`,
     `${h.machine()} (rpyc-ts via tsx, --expose-gc); 127.0.0.1`,
@@ -135,7 +383,7 @@ async function main(): Promise<number> {
   ];
   const loadAtStart = h.loadAverage();
   process.stderr.write(`${header.join("\n")}\n`);
-  const server = await h.startServer(h.nodeScript("soak_server.ts", [], ["--expose-gc"]));
+  const server = await h.startServer(h.nodeScript("soak.ts", ["--role", "server"], ["--expose-gc"]));
   const { calls, interval, connections, inflight } = options;
   const bar = h.progress(options.plain, "soak {bar} {percentage}% | {value}/{total} calls | {phase}", options.calls, { phase: "warm-up" });
   let baseline: Baseline | undefined;
@@ -143,7 +391,7 @@ async function main(): Promise<number> {
   let result: Result | undefined;
   const started = Date.now();
   const client = h.startJsonChild(
-    h.nodeScript("soak_client.ts", h.flags({ port: server.port, calls, interval, connections, inflight }), ["--expose-gc"]),
+    h.nodeScript("soak.ts", h.flags({ role: "client", port: server.port, calls, interval, connections, inflight }), ["--expose-gc"]),
     (event) => {
       switch (event.event) {
         case "baseline": {
@@ -228,4 +476,9 @@ async function main(): Promise<number> {
   return verdict.startsWith("FAILED") ? 1 : 0;
 }
 
-h.runMain(main);
+if (values.role === "server") await serve();
+else if (values.role === "client") {
+  const result = await drive();
+  h.emitJson({ event: "result", ...result });
+  process.exit(0);
+} else h.runMain(main);

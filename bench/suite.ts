@@ -317,13 +317,8 @@ function printTable(options: Options, results: Results, header: readonly string[
   process.stdout.write(lines.join("\n"));
 }
 
-function packageVersion(name: string): string {
-  try {
-    return (JSON.parse(readFileSync(path.join(h.REPO_DIR, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
-  } catch {
-    return "?";
-  }
-}
+const packageVersion = (name: string): string =>
+  h.attempt(() => (JSON.parse(readFileSync(path.join(h.REPO_DIR, "node_modules", name, "package.json"), "utf8")) as { version: string }).version, "?");
 
 async function main(): Promise<number> {
   const options = parseOptions();

@@ -48,7 +48,7 @@ function restoreEdits(): void {
   originals.clear();
 }
 
-exitWithParent(async () => restoreEdits(), values["watch-stdin"]);
+exitWithParent(async () => restoreEdits());
 
 const emit = emitJson<ChildEvent>;
 const step = (label: string): void => emit({ event: "step", label });

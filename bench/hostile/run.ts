@@ -49,12 +49,8 @@ type Row = Awaited<ReturnType<typeof runOne>>;
 
 /** VmRSS of a process in bytes (undefined once it is gone). */
 function rssBytes(pid: number | undefined): number | undefined {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(h.attempt(() => readFileSync(`/proc/${pid}/status`, "utf8"), ""));
+  return match ? Number(match[1]) * 1024 : undefined;
 }
 
 /** A timer that does not keep the bench alive once everything else is done (bounds, timeouts). */

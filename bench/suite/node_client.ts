@@ -40,7 +40,6 @@ const acks: (() => void)[] = [];
 let early = 0; // "ok" lines that came before their question
 exitWithParent(
   async () => {},
-  values["watch-stdin"],
   (line) => {
     if (line.trim() !== "ok") return;
     const ack = acks.shift();
