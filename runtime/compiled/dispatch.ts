@@ -1,8 +1,10 @@
 // Dispatch tables: what rpyc-gen compiles for a service and the server uses instead of
 // reflection. A served object whose class has a table answers exactly the compiled
 // members (whatever allow_public_attrs or allow_all_attrs say); every argument is checked
-// and decoded against the schema before the service code runs, and every result is
-// encoded for the wire.
+// and decoded against the schema before the service code runs, and every result is checked
+// against it. A peer that holds the schema (it offered the native codec: rpyc-gen's stubs)
+// gets results encoded by it, plain data by value; any other peer (a class-form or untyped
+// client, Python) gets them as RPyC sends objects, by reference. README: "How values travel".
 
 import { AttributeError } from "../errors/python-exceptions.js";
 import { pyRepr } from "../wire/pyrepr.js";
@@ -96,32 +98,38 @@ export async function dispatchCall(
   args: readonly unknown[],
   keywords: readonly (readonly [string, unknown])[],
   prefix: string,
+  compiledPeer: boolean,
 ): Promise<unknown> {
   const name = remoteName(rawName, prefix);
   const method = methodSchema(table, name);
   if (!method) throw refuse(rawName);
-  const decoded = decodeArguments(method, withKeywords(method, name, args, keywords), table.schema.types, name);
+  const decoded = decodeArguments(method, withKeywords(method, name, args, keywords), table.schema.types, name, compiledPeer);
   const invoke = Object.hasOwn(table.methods, name) ? table.methods[name] : undefined;
   const result = invoke ? await invoke(service, decoded) : name === "get_service_name" ? table.schema.name : [...table.schema.aliases];
-  return encodeValue(method.returns, result, table.schema.types, `${name}() result`);
+  return forPeer(encodeValue(method.returns, result, table.schema.types, `${name}() result`), result, compiledPeer);
+}
+
+/** The encoded value for a peer with the schema; the value itself (checked) for any other. */
+function forPeer(encoded: unknown, value: unknown, compiledPeer: boolean): unknown {
+  return compiledPeer ? encoded : value === undefined ? null : value;
 }
 
 /** Compiled methods handed out by GETATTR: calling them goes through the same checks. */
-export const dispatchedMethods = new WeakMap<Function, { table: DispatchTable; service: object; name: string }>();
+export const dispatchedMethods = new WeakMap<Function, { table: DispatchTable; service: object; name: string; compiledPeer: boolean }>();
 
-/** HANDLE_GETATTR under a dispatch table: an attribute's encoded value, or a checked method. */
-export async function dispatchGetattr(table: DispatchTable, service: object, rawName: string, prefix: string): Promise<unknown> {
+/** HANDLE_GETATTR under a dispatch table: an attribute's value (encoded for a peer with the schema), or a checked method. */
+export async function dispatchGetattr(table: DispatchTable, service: object, rawName: string, prefix: string, compiledPeer: boolean): Promise<unknown> {
   const name = remoteName(rawName, prefix);
   if (Object.hasOwn(table.schema.attributes, name)) {
     const value = await table.attributes[name]!(service);
-    return encodeValue(table.schema.attributes[name]!.type, value, table.schema.types, `attribute '${name}'`);
+    return forPeer(encodeValue(table.schema.attributes[name]!.type, value, table.schema.types, `attribute '${name}'`), value, compiledPeer);
   }
   if (methodSchema(table, name)) {
     const method = function (...args: unknown[]): Promise<unknown> {
-      return dispatchCall(table, service, name, args, [], prefix);
+      return dispatchCall(table, service, name, args, [], prefix, compiledPeer);
     };
     Object.defineProperty(method, "name", { value: name });
-    dispatchedMethods.set(method, { table, service, name });
+    dispatchedMethods.set(method, { table, service, name, compiledPeer });
     return method;
   }
   throw refuse(rawName);

@@ -208,8 +208,8 @@ export function nativeOffer(dispatch: readonly DispatchTable[]): unknown[] {
  * that says why, (version, (), (), "lacks-protobufjs"). An rpyc-ts peer from before notices
  * reads it as a malformed offer and answers "brine"; Python refuses it as it refuses offers.
  */
-export function nativeNotice(): unknown[] {
-  return [NATIVE_VERSION, [], [], "lacks-protobufjs" satisfies Refusal];
+export function nativeNotice(refusal: Refusal = "lacks-protobufjs"): unknown[] {
+  return [NATIVE_VERSION, [], [], refusal];
 }
 
 /** What an answer, an offer or a notice says: an agreement, or why not. */

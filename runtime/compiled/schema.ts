@@ -92,8 +92,10 @@ export class SchemaError extends TypeError {
     readonly path: string,
     readonly expected: string,
     readonly actual: string,
+    /** What to do about it, when the cause is known (a pairing that cannot carry the declared type). */
+    readonly hint?: string,
   ) {
-    super(`${path}: expected ${expected}, got ${actual}`);
+    super(`${path}: expected ${expected}, got ${actual}${hint === undefined ? "" : `. ${hint}`}`);
     this.name = "TypeError"; // reaches Python as a builtin TypeError
   }
 }
@@ -360,7 +362,19 @@ export function checkArity(method: MethodSchema, argc: number, methodName: strin
 }
 
 /** The arguments of a call, checked against the method's parameters and decoded. */
-export function decodeArguments(method: MethodSchema, args: readonly unknown[], types: Types, methodName: string): unknown[] {
+export function decodeArguments(method: MethodSchema, args: readonly unknown[], types: Types, methodName: string, compiledPeer = true): unknown[] {
+  try {
+    return decodeArgumentList(method, args, types, methodName);
+  } catch (err) {
+    if (compiledPeer) throw err;
+    throw hinted(
+      err,
+      "Plain data travels by value only from a client compiled with rpyc-gen (its generated connect function); this client sent an object by reference",
+    );
+  }
+}
+
+function decodeArgumentList(method: MethodSchema, args: readonly unknown[], types: Types, methodName: string): unknown[] {
   const params = method.params;
   const rest = params.length > 0 && params[params.length - 1]!.rest ? params[params.length - 1]! : undefined;
   const fixed = rest ? params.slice(0, -1) : params;
@@ -379,6 +393,28 @@ export function decodeArguments(method: MethodSchema, args: readonly unknown[], 
       out.push(decodeValue(element, args[i], types, `${methodName}() argument '${rest.name}[${i - fixed.length}]'`));
   }
   return out;
+}
+
+/** A SchemaError because a netref came where plain data was declared, with `hint` added; any other error unchanged. */
+function hinted(err: unknown, hint: string): unknown {
+  if (!(err instanceof SchemaError) || err.hint !== undefined || !err.actual.startsWith("a netref")) return err;
+  return new SchemaError(err.path, err.expected, err.actual, hint);
+}
+
+/**
+ * A compiled method's result or attribute as a client with the schema receives it (None is
+ * null). A netref where plain data was declared means the server sent the object by
+ * reference: it does not serve the class through its dispatch table; the error says so.
+ */
+export function decodeResult(type: WireType, value: unknown, schema: ServiceSchema, path: string): unknown {
+  try {
+    return decodeValue(type, value, schema.types, path, 0, null);
+  } catch (err) {
+    throw hinted(
+      err,
+      `The server sent an object by reference where plain data was declared: it does not serve ${schema.className} through its rpyc-gen dispatch table. Serve it with { dispatch: ${schema.className}Dispatch } (plain data travels by value only between the generated client and a server with the dispatch table)`,
+    );
+  }
 }
 
 /** The arguments of a call, checked and encoded for the wire (the client's side of decodeArguments). */

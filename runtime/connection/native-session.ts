@@ -145,17 +145,41 @@ export class NativeSession {
   /** An offer or a notice was sent or received: closing before the outcome is "closed", else "not-offered". */
   private engaged = false;
 
-  /** When the connection opens: `codec: "brine"` decides at once; a side with schemas offers. */
-  open(): void {
+  /**
+   * The peer sent an offer or a notice: it holds compiled schemas (rpyc-gen's stubs), so
+   * results of compiled methods go to it encoded by their schema (plain data by value);
+   * other peers get them as RPyC sends objects, by reference.
+   */
+  peerHasSchemas = false;
+
+  /**
+   * When the connection opens: `codec: "brine"` decides at once; a side with schemas offers
+   * (or, without protobufjs or with `codec: "brine"`, sends a notice). Resolves once that is
+   * sent, so that it precedes every call: the peer must know it before it answers one.
+   */
+  open(): Promise<void> {
     const host = this.host;
-    if (host.config.codec === "brine") return this.decide("codec-brine");
-    if (host.config.schemas.length === 0) return;
+    const hasSchemas = host.config.schemas.length > 0;
+    if (host.config.codec === "brine") {
+      this.decide("codec-brine");
+      if (hasSchemas) this.announceBrine();
+      return Promise.resolve();
+    }
+    if (!hasSchemas) return Promise.resolve();
     this.engaged = true;
-    void this.loadCodec().then((available) => {
+    return this.loadCodec().then((available) => {
       if (host.isClosed) return;
       if (available) this.offer();
       else this.notify();
     });
+  }
+
+  /** A `codec: "brine"` side with schemas tells the peer it holds them (and why it offers nothing). */
+  private announceBrine(): void {
+    this.host.sendInternal(HANDLE_NATIVE_OFFER, nativeNotice("codec-brine")).then(
+      () => {},
+      (err: unknown) => this.host.log("debug", "the codec-brine notice got no answer", err),
+    );
   }
 
   /** The connection closed: an outcome not decided yet is decided now. */
@@ -239,6 +263,7 @@ export class NativeSession {
   answerOffer(seq: number | bigint, boxedArgs: PyValue): void {
     const host = this.host;
     this.engaged = true;
+    this.peerHasSchemas = true;
     // codec "brine" was decided when the connection opened.
     if (host.config.codec === "brine") return host.send(C.MSG_REPLY, seq, host.boxing.box(CODEC_BRINE_ANSWER));
     let offer: unknown;

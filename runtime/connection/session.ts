@@ -130,13 +130,19 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
       drain: () => inbound.onWritable(),
     });
     this.startHeartbeat();
-    this.native.open();
+    // Before on_connect and before open() resolves: the offer must precede every call.
+    await this.native.open();
     try {
       await (this.localRoot as LifecycleHooks).on_connect?.(this.facade);
     } catch (err) {
       this.stream.destroy();
       throw err;
     }
+  }
+
+  /** See NativeSession.peerHasSchemas (HandlerHost). */
+  get peerHasSchemas(): boolean {
+    return this.native.peerHasSchemas;
   }
 
   /** "native" once both peers agreed on the native codec (see config `codec`), else "brine". */

@@ -6,7 +6,7 @@
 import { HANDLE_CALLATTR, HANDLE_GETATTR } from "../wire/consts.js";
 import { NetrefReleasedError } from "../errors/rpyc-errors.js";
 import { pyRepr } from "../wire/pyrepr.js";
-import { decodeValue, encodeArguments } from "../compiled/schema.js";
+import { decodeResult, encodeArguments } from "../compiled/schema.js";
 import { DYNAMIC_RESULT, resultKind, type Answer } from "./answer.js";
 import { begin, netrefState, type CallOptions, type NetrefState, type RequestOptions } from "./state.js";
 
@@ -79,7 +79,7 @@ export async function getPath(target: unknown, path: readonly string[], request:
       const value = await state.owner.request(HANDLE_GETATTR, [current, name], request);
       const schema = state.owner.schemaFor(state);
       const attribute = schema && Object.hasOwn(schema.attributes, name) ? schema.attributes[name] : undefined;
-      current = attribute ? decodeValue(attribute.type, value, schema!.types, `attribute '${name}'`, 0, null) : value;
+      current = attribute ? decodeResult(attribute.type, value, schema!, `attribute '${name}'`) : value;
     } else {
       // A by-value intermediate (a tuple or a string): ordinary local property access.
       current = (current as Record<string, unknown>)[name];
@@ -129,5 +129,5 @@ export async function callPath(
   // A compiled service: encode by its schema, decode the result back into its declared type.
   const encoded = encodeArguments(method, positional, schema!.types, name);
   const result = await state.owner.request(HANDLE_CALLATTR, [receiver, name, encoded, named], request, answer);
-  return decodeValue(method.returns, result, schema!.types, `${name}() result`, 0, null);
+  return decodeResult(method.returns, result, schema!, `${name}() result`);
 }

@@ -27,4 +27,4 @@ export type {
   NetrefBase,
   ServiceShape,
 } from "./types.js";
-export type { RemoteList, RemoteDict, RemoteTypedDict, RemoteSet, RemoteInstance, KeywordArguments, KeywordCall } from "./remote-python.js";
+export type { RemoteList, RemoteDict, RemoteTypedDict, RemoteData, RemoteSet, RemoteInstance, KeywordArguments, KeywordCall } from "./remote-python.js";

@@ -10,7 +10,7 @@ import { HANDLE_CALLATTR, HANDLE_GETATTR } from "../wire/consts.js";
 import { begin, type CallOptions, type NetrefOwner } from "./state.js";
 import { callPath, getPath, splitCallArgs } from "./calls.js";
 import { Answer, DYNAMIC_RESULT, PIPELINED_ON_VALUE, resultKind } from "./answer.js";
-import { decodeValue, encodeArguments } from "../compiled/schema.js";
+import { decodeResult, encodeArguments } from "../compiled/schema.js";
 
 /** A pipelinable call result: its promise, its answer and what members made on it need. */
 interface Pipe {
@@ -147,10 +147,10 @@ async function sendPipelined(base: Pipe, seq: number, name: string, args: readon
     }
     answer.expects = method ? resultKind(owner, method.returns) : DYNAMIC_RESULT;
     const result = await owner.requestPipelined(seq, HANDLE_CALLATTR, [null, name, encoded, named], request, answer);
-    return method ? decodeValue(method.returns, result, schema!.types, `${name}() result`, 0, null) : result;
+    return method ? decodeResult(method.returns, result, schema!, `${name}() result`) : result;
   }
   const attribute = schema && Object.hasOwn(schema.attributes, name) ? schema.attributes[name] : undefined;
   answer.expects = attribute ? resultKind(owner, attribute.type) : DYNAMIC_RESULT;
   const value = await owner.requestPipelined(seq, HANDLE_GETATTR, [null, name], request, answer);
-  return attribute ? decodeValue(attribute.type, value, schema!.types, `attribute '${name}'`, 0, null) : value;
+  return attribute ? decodeResult(attribute.type, value, schema!, `attribute '${name}'`) : value;
 }

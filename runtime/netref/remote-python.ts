@@ -5,7 +5,7 @@
 // works under the default config.
 
 import type { Kwargs } from "./calls.js";
-import type { NetrefBase, RemoteAttribute } from "./types.js";
+import type { NetrefBase, RemoteAttribute } from "./base-types.js";
 
 /**
  * A Python `list` held by the peer (name_pack "builtins.list"), of items T as Python sends them
@@ -57,6 +57,21 @@ export interface RemoteTypedDict<F extends object> extends NetrefBase, AsyncIter
   /** `del dict[key]`: only optional keys, as type checkers allow. */
   __delitem__(key: OptionalKeys<F> & string): Promise<null>;
   /** `key in dict`: any string may be asked. */
+  __contains__(key: string): Promise<boolean>;
+}
+
+/**
+ * A plain-data object held by an rpyc-ts peer (an object literal it sent by reference: to a
+ * client without the compiled schema, or from a server without its dispatch table), read as
+ * a read-only dict of its fields F (values as they cross the wire). An optional field that is
+ * absent raises KeyError (test with `__contains__` first). `for await` iterates its keys.
+ */
+export interface RemoteData<F extends object> extends NetrefBase, AsyncIterable<keyof F & string> {
+  /** `len(obj)`: how many fields are present. */
+  __len__(): Promise<number>;
+  /** `obj[key]`; KeyError when an optional field is absent. */
+  __getitem__<K extends keyof F & string>(key: K): Promise<Required<F>[K]>;
+  /** `key in obj`: any string may be asked. */
   __contains__(key: string): Promise<boolean>;
 }
 

@@ -4,31 +4,24 @@
 // exposed are absent, so calling them is a compile error.
 
 import type { Complex, Ellipsis, Float, FrozenSet, NotImplemented, Slice } from "../wire/values.js";
+import type { netrefBrand, NetrefBase, RemoteAttribute } from "./base-types.js";
+import type { RemoteData, RemoteDict, RemoteSet } from "./remote-python.js";
 
-declare const netrefBrand: unique symbol;
-
-/** Present on every netref type; lets helpers such as `release()` accept any netref. */
-export interface NetrefBase {
-  readonly [netrefBrand]: true;
-}
+export type { NetrefBase, RemoteAttribute } from "./base-types.js";
 
 /** Values that cross the wire by value, unchanged. */
 type ByValue = null | boolean | number | bigint | string | Complex | Slice | FrozenSet<unknown> | typeof NotImplemented | typeof Ellipsis;
-
-/** An exposed attribute: awaiting it reads the attribute from the peer. */
-export interface RemoteAttribute<V> extends PromiseLike<V> {
-  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<V | R>;
-  finally(onfinally?: (() => void) | null): Promise<V>;
-}
 
 /**
  * What a caller may pass for a parameter: callbacks may answer synchronously or not, and a
  * netref the caller holds may go where the service declared the object itself. A parameter
  * declared as a netref type already (a stub's RemoteList) takes just that: mapping it through
- * Remote<> would leave only NetrefBase, so any netref would pass.
+ * Remote<> would leave only NetrefBase, so any netref would pass. A callback receives its
+ * arguments as they cross the wire (RemoteValue): the peer calls it through a netref, so
+ * plain data reaches it by reference, in every pairing.
  */
 type LocalArg<P> = [P] extends [(...args: infer A) => infer R]
-  ? (...args: A) => Awaited<R> | PromiseLike<Awaited<R>>
+  ? (...args: { [K in keyof A]: RemoteValue<A[K]> }) => Awaited<R> | PromiseLike<Awaited<R>>
   : P | (P extends NetrefBase ? never : P extends object ? (IsNetrefType<P> extends true ? Remote<P> : never) : never);
 
 type LocalArgs<A extends readonly unknown[]> = { -readonly [K in keyof A]: LocalArg<A[K]> };
@@ -61,10 +54,14 @@ export type RemoteFunction<A extends readonly unknown[], R> = RemoteMethod<A, Re
 type HasMethods<T> = true extends { [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? true : false }[keyof T] ? true : false;
 
 /**
- * How a value of type V looks once it has crossed the wire. Plain data (objects without
- * methods or exposed_ members, records, maps, dates) arrives by value: compiled peers
- * (rpyc-gen schemas) encode it. Objects with methods or exposed_ members and functions
- * arrive as netrefs.
+ * How a value of type V looks once it has crossed the wire to a peer without its compiled
+ * schema: what `connect<MyService>()` and `connect<MyInterface>()` see, and callbacks'
+ * parameters. As RPyC sends them: scalars, bytes, arrays and tuples by value; every other
+ * object by reference: a Map as a RemoteDict, a Set as a RemoteSet, a plain-data object as a
+ * RemoteData (a read-only dict of its fields), a Date as an opaque netref, objects with
+ * methods or exposed_ members as Remote<T>, functions as RemoteFunction. (Plain data travels
+ * by value only between a generated client and a server with its dispatch table; generated
+ * stubs spell their own types out. README: "How values travel".)
  */
 export type RemoteValue<V> = V extends undefined | void
   ? null
@@ -75,7 +72,7 @@ export type RemoteValue<V> = V extends undefined | void
       : V extends Uint8Array
         ? Uint8Array
         : V extends Date
-          ? Date
+          ? NetrefBase
           : V extends PromiseLike<infer U>
             ? RemoteValue<U>
             : V extends readonly unknown[]
@@ -83,14 +80,16 @@ export type RemoteValue<V> = V extends undefined | void
                 ? RemoteValue<V[number]>[]
                 : { -readonly [K in keyof V]: RemoteValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }
               : V extends ReadonlyMap<infer K, infer W>
-                ? Map<RemoteValue<K>, RemoteValue<W>>
-                : V extends (...args: infer A) => infer R
-                  ? RemoteFunction<A, R>
-                  : V extends object
-                    ? IsNetrefType<V> extends true
-                      ? Remote<V>
-                      : { -readonly [K in keyof V]: RemoteValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }
-                    : unknown;
+                ? RemoteDict<RemoteValue<K>, RemoteValue<W>>
+                : V extends ReadonlySet<infer T>
+                  ? RemoteSet<RemoteValue<T>>
+                  : V extends (...args: infer A) => infer R
+                    ? RemoteFunction<A, R>
+                    : V extends object
+                      ? IsNetrefType<V> extends true
+                        ? Remote<V>
+                        : RemoteData<{ [K in keyof V]: RemoteValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }>
+                      : unknown;
 
 /** Objects with behaviour (methods or exposed_ members) travel as netrefs; plain data by value. */
 type IsNetrefType<T> = HasMethods<T> extends true ? true : HasExposed<T>;

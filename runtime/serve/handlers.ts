@@ -34,6 +34,8 @@ export interface HandlerHost {
   readonly objects: LocalObjectTable;
   /** The id_pack under which `obj` was sent to the peer. */
   idPackOf(obj: object): IdPack;
+  /** The peer holds compiled schemas (it offered the native codec): dispatch tables encode results for it. */
+  readonly peerHasSchemas: boolean;
 }
 
 type Handler = (host: HandlerHost, args: readonly unknown[]) => unknown;
@@ -87,7 +89,7 @@ export function callObject(obj: unknown, args: readonly unknown[], keywords: rea
   if (state) return state.owner.request(C.HANDLE_CALL, [obj, args, keywords]);
   if (typeof obj === "function") {
     const compiled = dispatchedMethods.get(obj);
-    if (compiled) return dispatchCall(compiled.table, compiled.service, compiled.name, args, keywords, "");
+    if (compiled) return dispatchCall(compiled.table, compiled.service, compiled.name, args, keywords, "", compiled.compiledPeer);
     const bound = boundMethods.get(obj);
     const fn = bound?.fn ?? obj;
     const positional = applyKeywords(fn, args, keywords);
@@ -106,7 +108,7 @@ function callAttribute(host: HandlerHost, obj: object, rawName: unknown, args: r
   if (state) return state.owner.request(C.HANDLE_CALLATTR, [obj, attributeName(rawName), args, keywords]);
   const name = attributeName(rawName);
   const table = tableFor(host.config.dispatch, obj);
-  if (table) return dispatchCall(table, obj, name, args, keywords, host.config.exposed_prefix);
+  if (table) return dispatchCall(table, obj, name, args, keywords, host.config.exposed_prefix, host.peerHasSchemas);
   if (findOwner(obj, "_rpyc_getattr") === undefined && !isReservedName(name)) {
     const resolved = checkAttribute(obj, name, "allow_getattr", host.config);
     if (findOwner(obj, resolved) !== undefined) {
@@ -178,7 +180,7 @@ export const HANDLERS: ReadonlyMap<number, HandlerSpec> = new Map<number, Handle
       const state = netrefState(target);
       if (state) return state.owner.request(C.HANDLE_GETATTR, [target, attributeName(name)]);
       const table = tableFor(h.config.dispatch, target);
-      if (table) return dispatchGetattr(table, target, attributeName(name), h.config.exposed_prefix);
+      if (table) return dispatchGetattr(table, target, attributeName(name), h.config.exposed_prefix, h.peerHasSchemas);
       return accessAttribute(target, name, "allow_getattr", h.config);
     }),
   ],

@@ -1,7 +1,10 @@
 // Python's data-model dunders (`__len__`, `__getitem__`, `__iter__`, `__next__`, ...)
 // emulated on JavaScript objects that have no method of that name, so a Python peer's
 // len(), indexing, iteration and `with` work on Maps, Sets, arrays, iterators and
-// disposables served by rpyc-ts.
+// disposables served by rpyc-ts. A plain-data object (an object literal: its prototype is
+// Object.prototype or null) is a read-only dict of its own data properties, as RPyC's
+// peers read a dict: `obj["name"]`, `len(obj)`, `"name" in obj`, iteration over its keys.
+// Functions and getters on it stay unreachable (they are behaviour, not data).
 
 import { IndexError, KeyError, StopIteration } from "../errors/python-exceptions.js";
 import { NotImplemented, type PyValue } from "../wire/values.js";
@@ -19,8 +22,37 @@ function arrayIndex(list: readonly unknown[], key: unknown): number {
   return index;
 }
 
+/** An object literal (or Object.create(null)), not an array: served as a read-only dict. */
+function isPlainData(obj: object): obj is Record<string, unknown> {
+  if (typeof obj !== "object" || Array.isArray(obj)) return false;
+  const proto = Object.getPrototypeOf(obj);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Whether a peer may read `key` of a plain-data object: an own, enumerable data property, neither a function nor undefined (an absent optional field). */
+function isDataField(obj: Record<string, unknown>, key: string): boolean {
+  const descriptor = Object.getOwnPropertyDescriptor(obj, key);
+  return (
+    descriptor !== undefined &&
+    descriptor.enumerable === true &&
+    "value" in descriptor &&
+    typeof descriptor.value !== "function" &&
+    descriptor.value !== undefined
+  );
+}
+
+function dataKeys(obj: Record<string, unknown>): string[] {
+  return Object.keys(obj).filter((key) => isDataField(obj, key));
+}
+
+function dataItem(obj: Record<string, unknown>, key: unknown): unknown {
+  if (typeof key !== "string" || !isDataField(obj, key)) throw new KeyError(key as PyValue);
+  return obj[key];
+}
+
 function len(obj: object): Method | undefined {
   if (obj instanceof Map || obj instanceof Set) return () => obj.size;
+  if (isPlainData(obj)) return () => dataKeys(obj).length;
   if (Array.isArray(obj) || ArrayBuffer.isView(obj)) return () => (obj as { length: number }).length;
   return undefined;
 }
@@ -32,6 +64,7 @@ function getitem(obj: object): Method | undefined {
       return obj.get(key);
     };
   if (Array.isArray(obj)) return (key) => obj[arrayIndex(obj, key)];
+  if (isPlainData(obj)) return (key) => dataItem(obj, key);
   return undefined;
 }
 
@@ -56,12 +89,14 @@ function delitem(obj: object): Method | undefined {
 function contains(obj: object): Method | undefined {
   if (obj instanceof Map || obj instanceof Set) return (key) => obj.has(key);
   if (Array.isArray(obj)) return (key) => obj.includes(key);
+  if (isPlainData(obj)) return (key) => typeof key === "string" && isDataField(obj, key);
   return undefined;
 }
 
 function iter(obj: object): Method | undefined {
   // A Map is Python's dict: iterating it yields keys, consistent with __getitem__ and __contains__.
   if (obj instanceof Map) return () => obj.keys();
+  if (isPlainData(obj)) return () => dataKeys(obj)[Symbol.iterator]();
   const sync = (obj as { [Symbol.iterator]?: unknown })[Symbol.iterator];
   if (typeof sync === "function") return () => sync.call(obj);
   const async = (obj as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator];

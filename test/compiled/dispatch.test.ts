@@ -3,7 +3,7 @@
 // client with the schema sends structured values by value and gets them back typed.
 
 import { describe, expect, it } from "vitest";
-import { AttributeError, Service, dir, kwargs, type Connection } from "../../runtime/index.js";
+import { AttributeError, Service, dir, isNetref, kwargs, type Connection, type RemoteData } from "../../runtime/index.js";
 import { defineDispatch, type ServiceSchema } from "../../runtime/internal.js";
 import { connectTo, serve } from "../helpers/servers.js";
 
@@ -150,10 +150,25 @@ describe("a server with a dispatch table", () => {
     await expect(root["move"]!([1, 2, null], 1, 2, 3)).rejects.toThrow("move() takes 2 to 3 arguments, got 4");
     await expect(root["centroid"]!([[1, "2", null]])).rejects.toThrow("centroid() argument 'points'[0].y: expected number");
     // A remote object where plain data was declared: refused, never read remotely.
-    await expect(root["move"]!({ x: 1, y: 2 }, 1)).rejects.toThrow("move() argument 'p': expected Point, got a netref");
+    await expect(root["move"]!({ x: 1, y: 2 }, 1)).rejects.toThrow(
+      "move() argument 'p': expected Point, got a netref (a remote object where a value was declared). Plain data travels by value only from a client compiled with rpyc-gen",
+    );
     expect(service.calls).toBe(0);
     // The tuple form is the wire form of a Point: a schema-less (or Python) client may send it.
-    expect(await root["move"]!([1, 2, null], 1)).toEqual([2, 2, null]);
+    // Its result comes back as RPyC sends objects to a client without the schema: by reference,
+    // a read-only dict of the Point's fields.
+    const moved = (await root["move"]!([1, 2, null], 1)) as unknown as RemoteData<{ x: number; y: number }>;
+    expect(isNetref(moved)).toBe(true);
+    expect([await moved.__getitem__("x"), await moved.__getitem__("y"), await moved.__len__()]).toEqual([2, 2, 2]);
+  });
+
+  it("encodes results by the schema only for a client that holds it", async () => {
+    const server = await serve(new GeoService(), { dispatch: GEO_DISPATCH });
+    const compiled = await connectTo<GeoService>(server.port, { schemas: [GEO_SCHEMA] });
+    const plain = await connectTo(server.port);
+    const plainRoot = plain.root as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    expect(await compiled.root.move({ x: 1, y: 2 }, 1)).toEqual({ x: 2, y: 2 });
+    expect(isNetref(await plainRoot["move"]!([1, 2, null], 1))).toBe(true);
   });
 
   it("leaves services without a table to the dynamic rules", async () => {

@@ -273,16 +273,17 @@ describe("negotiation between rpyc-ts peers", () => {
     expect(conn.stats()).toMatchObject({ errors: 0, pendingRequests: 0, requestsSent: 3 });
   });
 
-  it('codec: "brine" on the client sends no offer at all', async () => {
+  it('codec: "brine" on the client offers nothing, only says it holds schemas (so results come encoded by them)', async () => {
     const server = await serve(DirectoryService, { dispatch: DirectoryServiceDispatch });
     const wire = await proxy(server.port);
     const conn = track(await connectDirectory("127.0.0.1", wire.port, { config: { codec: "brine" } }));
     expect((await conn.negotiated).codec).toBe("brine");
     await conn.getRoot();
     expect(await conn.root.checksum(Uint8Array.of(1, 2))).toBe(33n);
-    expect(wire.taps[0]!.up).toHaveLength(2); // GETROOT, CALLATTR
+    expect(wire.taps[0]!.up).toHaveLength(3); // the codec-brine notice, GETROOT, CALLATTR
     expect(wire.taps[0]!.up).not.toContain("native");
     expect(serverSide(server).codec).toBe("brine");
+    expect(await serverSide(server).negotiated).toMatchObject({ codec: "brine", reason: "peer-codec-brine" });
   });
 
   it("a client without schemas never offers; its calls are plain RPyC", async () => {

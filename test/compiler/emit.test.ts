@@ -890,8 +890,9 @@ describe("the SDK package", () => {
     const peers = (model: ServiceModel): Record<string, string> =>
       (JSON.parse(file(generatePackage(model, options("/p", { packageName: "sdk" })), "package.json")) as { peerDependencies: Record<string, string> })
         .peerDependencies;
-    const runtimePeers = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { peerDependencies: Record<string, string> })
-      .peerDependencies;
+    const runtimePeers = (
+      JSON.parse(readFileSync(new URL("../../packages/rpyc-ts/package.json", import.meta.url), "utf8")) as { peerDependencies: Record<string, string> }
+    ).peerDependencies;
     expect(peers(FULL_MODEL)).toEqual({ protobufjs: runtimePeers["protobufjs"], "rpyc-ts": `^${RPYC_VERSION}` });
     expect(file(files, "README.md")).toMatch(/npm also installs protobufjs/);
     const python: ServiceModel = { ...SEED_MODEL, services: SEED_MODEL.services.map((s) => ({ ...s, origin: "python" as const })) };

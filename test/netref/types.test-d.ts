@@ -3,7 +3,7 @@
 // if they compile.
 
 import { describe, expectTypeOf, it } from "vitest";
-import type { Connection, DynamicAttribute, Remote, RemoteAttribute, RemoteValue } from "../../runtime/index.js";
+import type { Connection, DynamicAttribute, NetrefBase, Remote, RemoteAttribute, RemoteData, RemoteDict, RemoteValue } from "../../runtime/index.js";
 import { Service, kwargs } from "../../runtime/index.js";
 
 interface Point {
@@ -113,8 +113,16 @@ describe("Remote<T> (types only)", () => {
     void point._hidden;
   });
 
-  it("plain data (no methods, no exposed_ members) arrives by value", async () => {
-    expectTypeOf(await conn.root.data()).toEqualTypeOf<{ a: number; when: Date; tags: Map<string, number>; nested: { deep: bigint }[] }>();
+  it("plain data (no methods, no exposed_ members) arrives by reference without the compiled schema: a read-only dict, as RPyC sends objects", async () => {
+    type Data = RemoteData<{ a: number; when: NetrefBase; tags: RemoteDict<string, number>; nested: RemoteData<{ deep: bigint }>[] }>;
+    const data = await conn.root.data();
+    expectTypeOf(data).toEqualTypeOf<Data>();
+    expectTypeOf(data.__getitem__("a")).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(data.__getitem__("tags")).toEqualTypeOf<Promise<RemoteDict<string, number>>>();
+    // @ts-expect-error not a field
+    void data.__getitem__("nope");
+    // @ts-expect-error fields are not attributes of the netref
+    void data.a;
   });
 
   it("a netref is not thenable, so awaiting it yields the netref itself", () => {
@@ -139,7 +147,7 @@ describe("Remote<T> (types only)", () => {
   });
 
   it("optional fields of returned data stay optional, never null", async () => {
-    expectTypeOf(await conn.root.profile()).toEqualTypeOf<{ name: string; email?: string; nick: string | null }>();
+    expectTypeOf(await conn.root.profile()).toEqualTypeOf<RemoteData<{ name: string; email?: string; nick: string | null }>>();
   });
 });
 
