@@ -320,7 +320,7 @@ async function main(): Promise<number> {
   // Service files to edit in watch mode: spread evenly over the corpus.
   const services = corpus.serviceFiles;
   const edits = Array.from({ length: options.edits }, (_, i) => services[Math.floor(((i + 0.5) * services.length) / options.edits)]!);
-  const common = h.flags({ corpus: corpusDir, out: OUT, project: corpus.tsconfig, sources: corpus.sources });
+  const common = h.flags({ corpus: corpusDir });
   const wants = options.only;
   const needsOutput = wants.has("unchanged") || wants.has("check") || wants.has("phases");
 

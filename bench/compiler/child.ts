@@ -4,7 +4,9 @@
 // then one result; times in milliseconds, memory in bytes). What rpyc-gen prints is captured,
 // not shown (stderr on failure).
 //
-//   node --import tsx bench/compiler/child.ts run|watch|phases --corpus DIR --out generated [--check] [--files a.ts,b.ts]
+//   node --import tsx bench/compiler/child.ts run|watch|phases --corpus DIR [--check] [--files a.ts,b.ts]
+//
+// rpyc-gen runs as `rpyc-gen --project tsconfig.json --out generated src/services` in the corpus (bench/compiler/corpus.ts).
 
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -23,22 +25,22 @@ type ChildEvent = { readonly event: "step"; readonly label: string } | { readonl
 /** Named steps, in order: wall time and the process's CPU time (all threads). */
 export type PhaseTimes = Record<string, { readonly ms: number; readonly cpuMs: number }>;
 
-const usage = "child.ts run|watch|phases --corpus DIR [--out generated --sources src/services --project tsconfig.json --check --files a.ts,b.ts --watch-stdin]";
-const options = {
-  corpus: { type: "string" },
-  out: { type: "string", default: "generated" },
-  sources: { type: "string", default: "src/services" },
-  project: { type: "string", default: "tsconfig.json" },
-  check: { type: "boolean", default: false },
-  files: { type: "string", default: "" },
-  "watch-stdin": { type: "boolean", default: false },
-} as const;
-const { positionals, values } = cli(usage, options, true);
+const { positionals, values } = cli(
+  "child.ts run|watch|phases --corpus DIR [--check --files a.ts,b.ts --watch-stdin]",
+  {
+    corpus: { type: "string" },
+    check: { type: "boolean", default: false },
+    files: { type: "string", default: "" },
+    "watch-stdin": { type: "boolean", default: false },
+  },
+  true,
+);
 
 const mode = positionals[0];
 if (values.corpus === undefined) throw new Error("--corpus DIR is required");
 const corpus = path.resolve(values.corpus);
-const outDir = path.resolve(corpus, values.out);
+const [PROJECT, OUT, SOURCES] = ["tsconfig.json", "generated", "src/services"];
+const outDir = path.resolve(corpus, OUT);
 const editFiles = list(values.files);
 /** Files the watch and phases measurements edited, with their original contents (restored at the end). */
 const originals = new Map<string, string>();
@@ -110,7 +112,7 @@ function measureProcess() {
   return { finish };
 }
 
-const argv = (): string[] => ["--project", values.project, "--out", values.out, values.sources];
+const argv = (): string[] => ["--project", PROJECT, "--out", OUT, SOURCES];
 
 /** The counts in rpyc-gen's last summary line (upToDate: with --check). */
 function summary(text: string) {
@@ -248,9 +250,9 @@ async function measurePhases() {
   const lap = cold.lap;
 
   // As createExtractSession: a Project from the tsconfig, the sources' files, their imports.
-  const project = new Project({ tsConfigFilePath: path.join(corpus, values.project), skipAddingFilesFromTsConfig: true });
+  const project = new Project({ tsConfigFilePath: path.join(corpus, PROJECT), skipAddingFilesFromTsConfig: true });
   const fileSystem = project.getFileSystem();
-  const directory = path.join(corpus, values.sources).split(path.sep).join("/");
+  const directory = path.join(corpus, SOURCES).split(path.sep).join("/");
   const glob = (): string[] =>
     fileSystem
       .globSync([`${directory}/**/*.{ts,tsx,mts,cts}`, `!${directory}/**/node_modules/**`])

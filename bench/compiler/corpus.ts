@@ -331,6 +331,21 @@ function method(template: readonly string[], e: Entity, other: Entity, domain: (
   return { verb: verb!, returns: returns! /* without Promise */, doc: doc!, params: params.map(param) };
 }
 
+/** Members besides the exposed methods, each in a share of the services: its chance, what it counts as, its text (drawn right after the chance). */
+const MEMBERS: readonly (readonly [number, "attributes" | "getters" | null, (rng: Random) => string])[] = [
+  [0.6, "attributes", (rng) => `  /** Version of this service's interface. */\n  readonly exposed_api_version = "${rng.int(1, 4)}.${rng.int(0, 9)}";`],
+  [0.3, "attributes", () => "  exposed_enabled = true;"],
+  [
+    0.3,
+    "attributes",
+    (rng) =>
+      `  /** Limits that apply to every caller. */\n  readonly exposed_limits: { maxPage: number; region?: Region } = { maxPage: ${rng.pick([50, 100, 500])} };`,
+  ],
+  [0.5, "getters", () => "  /** Calls served by this instance. */\n  get exposed_call_count(): number {\n    return this.calls;\n  }"],
+  [0.25, "getters", () => "  get exposed_status(): Status {\n    return this.calls >= 0 ? Status.Active : Status.Suspended;\n  }"],
+  [0.3, null, () => "  override on_connect(_conn: Connection): void {\n    this.calls = 0;\n  }"],
+];
+
 type ServicePlan = { readonly className: string; readonly file: string; readonly base: "Service" | "HealthService" | "AuditedService" | "CrudService" };
 
 function serviceFile(
@@ -387,38 +402,15 @@ function serviceFile(
   if (plan.base === "AuditedService" || plan.base === "CrudService") lines.push(`  protected readonly area = "${domain.module}";`);
   lines.push("");
 
-  // Attributes and getters.
-  let attributes = 0;
-  let getters = 0;
-  if (rng.chance(0.6)) {
-    lines.push(`  /** Version of this service's interface. */`, `  readonly exposed_api_version = "${rng.int(1, 4)}.${rng.int(0, 9)}";`, "");
-    attributes++;
-  }
-  if (rng.chance(0.3)) {
-    lines.push(`  exposed_enabled = true;`, "");
-    attributes++;
-  }
-  if (rng.chance(0.3)) {
-    imports.useTypes("Region");
-    lines.push(
-      `  /** Limits that apply to every caller. */`,
-      `  readonly exposed_limits: { maxPage: number; region?: Region } = { maxPage: ${rng.pick([50, 100, 500])} };`,
-      "",
-    );
-    attributes++;
-  }
-  if (rng.chance(0.5)) {
-    lines.push(`  /** Calls served by this instance. */`, `  get exposed_call_count(): number {`, `    return this.calls;`, `  }`, "");
-    getters++;
-  }
-  if (rng.chance(0.25)) {
-    imports.useTypes("Status");
-    imports.useValue("Status");
-    lines.push(`  get exposed_status(): Status {`, `    return this.calls >= 0 ? Status.Active : Status.Suspended;`, `  }`, "");
-    getters++;
-  }
-  if (rng.chance(0.3)) {
-    lines.push(`  override on_connect(_conn: Connection): void {`, `    this.calls = 0;`, `  }`, "");
+  // Attributes, getters, on_connect (MEMBERS).
+  const counts = { attributes: 0, getters: 0 };
+  for (const [chance, kind, text] of MEMBERS) {
+    if (!rng.chance(chance)) continue;
+    const member = text(rng);
+    imports.useTypes(member);
+    for (const [, name] of member.matchAll(/\b([A-Z]\w*)\./g)) imports.useValue(name!);
+    lines.push(member, "");
+    if (kind) counts[kind]++;
   }
 
   // Methods: templates in a shuffled order, entities mostly from the home domain.
@@ -486,7 +478,7 @@ function serviceFile(
     ...imports.render(),
     "",
   ];
-  return { text: [...header, ...localLines, ...lines].join("\n"), methods: count, attributes, getters, declarations };
+  return { text: [...header, ...localLines, ...lines].join("\n"), methods: count, ...counts, declarations };
 }
 
 // ---- the corpus --------------------------------------------------------------------------------
@@ -580,8 +572,6 @@ export function generateCorpus(options: { dir: string; services: number; methods
   const tsFiles = [...files.keys()];
   return {
     dir,
-    tsconfig: "tsconfig.json",
-    sources: "src/services",
     serviceFiles,
     runtime: hasDist ? "dist" : "sources",
     stats: {

@@ -1,27 +1,42 @@
-// Hostile-client bench (`npm run bench:hostile`): nine attacks (bench/hostile/attacker.ts), each
-// against a fresh rpyc-ts server (ts_server.ts) and a Python RPyC control (python_server.py),
-// while a healthy client calls every 20 ms and the server's RSS is sampled. A dead server is a
-// result, not an error. 127.0.0.1 only. See bench/README.md and --help.
+// Hostile-client bench (`npm run bench:hostile`; bench/README.md lists the attacks): nine attacks, each against a fresh
+// rpyc-ts server and a Python RPyC control (python_server.py), while a healthy client calls every 20 ms and the server's RSS
+// is sampled. A dead server is a result, not an error. 127.0.0.1 only. This file is also the processes the bench starts:
+//
+//   node --import tsx bench/hostile/run.ts --role server [--tls DIR]     # the seed MyService plus call_back, default limits
+//   node --import tsx bench/hostile/run.ts --role attacker --attack 1 --port N [--quick]
+//
+// The attacker is a process of its own so that building and sending an attack takes no CPU or memory from the bench's
+// healthy client. One TCP connection to 127.0.0.1. It prints JSON lines: {"event":"start"} as the attack's first byte goes
+// out, then {"event":"done","detail":..}. Both leave when their stdin reaches EOF (the bench is gone); the attacker also
+// after its own time bound.
 
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import net, { type Socket } from "node:net";
 import path from "node:path";
-import { connect, tlsConnect, type Connection } from "../../runtime/index.js";
-import type { MyService } from "../../examples/seed-service.js";
+import tls from "node:tls";
+import { deflateSync } from "node:zlib";
+import { MyService } from "../../examples/seed-service.js";
+import { connect, ThreadedServer, tlsConnect, type Connection, type PyValue, type PyValueIn } from "../../runtime/index.js";
+import { TAG_EMPTY_STR, TAG_EMPTY_TUPLE, TAG_FSET, TAG_STR1, TAG_STR_L4, TAG_TUP_L4 } from "../../runtime/wire/brine.js";
+import * as C from "../../runtime/wire/consts.js";
+import { dump, FrameDecoder, load } from "../../runtime/wire/index.js";
 import * as h from "../harness.js";
 
-const ATTACKS = [
-  { id: 1, label: "10 MB frame: tuple of 10M b''" },
-  { id: 2, label: "3 MB frame: tuple of 3M b''" },
-  { id: 3, label: "60 MB frame: tuple of 30M frozenset()" },
-  { id: 4, label: "~7 MB frame: 250k remote refs" },
-  { id: 5, label: "8 zlib bombs: ~60 KB → 63 MB" },
-  { id: 6, label: "1k unanswered callbacks + 4.2M pings, unread" },
-  { id: 7, label: "TLS 1.2 renegotiation every 5 ms, 2.5 s" },
-  { id: 8, label: "5 s of frames at the item budget: 99k b'A' each" },
-  { id: 9, label: "5 s of zlib frames: ~60 KB → 63 MB each" },
-] as const;
+/** The attacks: their label in the table, and what the attacker process does (below). */
+const ATTACKS: readonly { readonly id: number; readonly label: string; run(): Promise<void> }[] = [
+  { id: 1, label: "10 MB frame: tuple of 10M b''", run: () => bigTuple(10_000_000, [TAG_EMPTY_STR], 'b""') },
+  { id: 2, label: "3 MB frame: tuple of 3M b''", run: () => bigTuple(3_000_000, [TAG_EMPTY_STR], 'b""') },
+  { id: 3, label: "60 MB frame: tuple of 30M frozenset()", run: () => bigTuple(30_000_000, [TAG_FSET, TAG_EMPTY_TUPLE], "frozenset()") },
+  { id: 4, label: "~7 MB frame: 250k remote refs", run: remoteRefs },
+  { id: 5, label: "8 zlib bombs: ~60 KB → 63 MB", run: zlibBombs },
+  { id: 6, label: "1k unanswered callbacks + 4.2M pings, unread", run: neverAnswer },
+  { id: 7, label: "TLS 1.2 renegotiation every 5 ms, 2.5 s", run: renegotiate },
+  { id: 8, label: "5 s of frames at the item budget: 99k b'A' each", run: itemBudget },
+  { id: 9, label: "5 s of zlib frames: ~60 KB → 63 MB each", run: zlibStream },
+];
 const ATTACK_IDS = ATTACKS.map((a) => a.id);
+
 const SERVERS = ["rpyc-ts", "python"] as const;
 const PYTHON = "/usr/bin/python3"; // with RPyC 5.3
 type ServerKind = (typeof SERVERS)[number];
@@ -38,12 +53,289 @@ const { values } = h.cli("Hostile-client bench (bench/README.md): npm run bench:
   quick: { type: "boolean", default: false, help: "sizes and time bounds ÷ 10" },
   "max-rss-gb": { type: "string", arg: "G", help: "kill a server above G GB of RSS (default 12)" },
   json: { type: "string", arg: "FILE", help: "also write the rows as JSON" },
+  role: { type: "string", arg: "R", help: "server or attacker: one of the processes the bench starts (see bench/hostile/run.ts)" },
+  attack: { type: "string", arg: "N", help: "--role attacker: the attack" },
+  port: { type: "string", arg: "N", help: "--role attacker: the server's port" },
+  tls: { type: "string", arg: "DIR", help: "--role server: serve TLS with DIR/key.pem and DIR/cert.pem" },
+  "watch-stdin": { type: "boolean", default: false },
 });
 const only: number[] = h.listOf("--only", values.only, ATTACK_IDS);
 const servers: string[] = h.listOf("--servers", values.servers, SERVERS);
 const attacks = ATTACKS.filter((a) => only.length === 0 || only.includes(a.id));
 const kinds = SERVERS.filter((s) => servers.length === 0 || servers.includes(s));
 const maxRss = h.num("--max-rss-gb", values["max-rss-gb"], 12, 0.1) * 1e9;
+
+// ---- the server ---------------------------------------------------------------------------------------
+
+/** The seed service, plus the call-back that attack 6 needs (as the Python control has). */
+class HostileService extends MyService {
+  async exposed_call_back(fn: (x: number) => Promise<number>): Promise<number> {
+    return await fn(1);
+  }
+}
+
+async function serve(dir: string | undefined): Promise<void> {
+  const tls = dir === undefined ? undefined : { key: readFileSync(path.join(dir, "key.pem")), cert: readFileSync(path.join(dir, "cert.pem")) };
+  const server = new ThreadedServer(HostileService, { hostname: "127.0.0.1", port: 0, ...(tls ? { tls } : {}) });
+  await server.start();
+  h.announce(server);
+}
+
+// ---- the attacker ---------------------------------------------------------------------------------
+
+const port = Number(values.port);
+const scale = values.quick ? 0.1 : 1;
+const n = (full: number): number => Math.round(full * scale);
+/** How long we wait for the server's replies to the attack before calling it stalled. */
+const REPLY_TIMEOUT_MS = 120_000 * scale;
+
+const emit = h.emitJson<Record<string, unknown>>;
+const mb = (bytes: number): string => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} KB` : `${(bytes / 1e6).toFixed(1)} MB`);
+
+/** A frame as chunks: 4-byte BE length, flag (1 = zlib), body, "\n" (runtime/wire/channel.ts). */
+function frame(body: Uint8Array, flag = 0): Uint8Array[] {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(body.length, 0);
+  header[4] = flag;
+  return [header, body, Buffer.from("\n")];
+}
+
+const request = (seq: number, handler: number, boxedArgs: PyValueIn): Buffer => dump([C.MSG_REQUEST, seq, [handler, boxedArgs]]);
+
+/** CALLATTR on the server's root: (root, name, args, kwargs), boxed as RPyC boxes them. */
+const callattr = (seq: number, root: PyValue, name: string, boxedArgs: PyValueIn): Buffer =>
+  request(seq, C.HANDLE_CALLATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, root], [C.LABEL_VALUE, name], boxedArgs, [C.LABEL_VALUE, []]]]);
+
+/** Stands for a big value in a dumped message; `splice` puts the hand-built brine bytes there. */
+const MARK = Buffer.from("<hostile-bench-mark>");
+function splice(payload: Buffer, body: Buffer): Buffer {
+  const mark = dump(MARK);
+  const at = payload.indexOf(mark);
+  return Buffer.concat([payload.subarray(0, at), body, payload.subarray(at + mark.length)]);
+}
+
+/** Brine too big for dump(): `tag`, a u32 BE count, then `count` copies of `item` (a tuple of items, or bytes). */
+function repeated(tag: number, count: number, item: readonly number[]): Buffer {
+  const out = Buffer.alloc(5 + count * item.length);
+  out[0] = tag;
+  out.writeUInt32BE(count, 1);
+  out.fill(Buffer.from(item), 5);
+  return out;
+}
+
+/** Reads the server's frames: the root's id_pack, and how many replies arrived for seq >= 1. */
+class Wire {
+  root: PyValue | undefined;
+  answered = 0;
+  closed = false;
+  /** Wakes the one waiting `until` (data, drain or close happened). */
+  private wake = (): void => {};
+
+  constructor(readonly socket: Socket) {
+    const decoder = new FrameDecoder(1 << 30);
+    socket.on("error", () => {});
+    socket.on("drain", () => this.wake());
+    socket.once("close", () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        for (const payload of decoder.push(chunk)) {
+          const [msg, seq, args] = load(payload) as readonly PyValue[];
+          if (msg !== C.MSG_REPLY && msg !== C.MSG_EXCEPTION) continue; // e.g. Python's HANDLE_DEL requests
+          if (seq === 0 && Array.isArray(args)) this.root = (args as readonly PyValue[])[1];
+          else this.answered++;
+        }
+      } catch {
+        socket.destroy();
+      }
+      this.wake();
+    });
+  }
+
+  /** Resolves once `done()` holds, the socket closes, or after `ms`. */
+  async until(done: () => boolean, ms: number): Promise<"done" | "closed" | "timeout"> {
+    const deadline = performance.now() + ms;
+    while (!done()) {
+      if (this.closed) return "closed";
+      const left = deadline - performance.now();
+      if (left <= 0) return "timeout";
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    return "done";
+  }
+
+  /** Writes chunks as fast as TCP takes them (waiting for drain); false once closed or past `deadline`. */
+  async write(chunks: readonly Uint8Array[], deadline = Infinity): Promise<boolean> {
+    for (const chunk of chunks) {
+      if (!this.socket.write(chunk) && (await this.until(() => !this.socket.writableNeedDrain, deadline - performance.now())) !== "done") return false;
+    }
+    return true;
+  }
+}
+
+async function open(): Promise<Wire> {
+  const socket = net.connect({ host: "127.0.0.1", port });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  const wire = new Wire(socket);
+  await wire.write(frame(request(0, C.HANDLE_GETROOT, [C.LABEL_VALUE, []])));
+  if ((await wire.until(() => wire.root !== undefined, 10_000)) !== "done") throw new Error("the server sent no root");
+  return wire;
+}
+
+/** Attacks 1-5: send the frames, then wait for every reply (or the socket's close, or the bound). */
+async function frames(build: (root: PyValue) => Uint8Array[][], what: string): Promise<void> {
+  const wire = await open();
+  const all = build(wire.root!);
+  const bytes = all.flat().reduce((sum, chunk) => sum + chunk.length, 0);
+  emit({ event: "start" });
+  await wire.write(all.flat());
+  const outcome = await wire.until(() => wire.answered >= all.length, REPLY_TIMEOUT_MS);
+  const how = outcome === "done" ? "answered" : outcome === "closed" ? "connection closed" : `no reply in ${REPLY_TIMEOUT_MS / 1000} s`;
+  emit({ event: "done", detail: `${what}, ${mb(bytes)} sent; ${how} (${wire.answered}/${all.length} replies)` });
+  wire.socket.destroy();
+}
+
+/**
+ * Attacks 8 and 9: one kind of request over and over for `seconds` (as fast as the server
+ * reads them), then every reply awaited: the load a server must carry without starving its
+ * other clients, since each such frame is within every limit.
+ */
+async function sustained(build: (root: PyValue, seq: number) => Uint8Array[], seconds: number, what: string): Promise<void> {
+  const wire = await open();
+  const deadline = performance.now() + seconds * 1000 * scale;
+  emit({ event: "start" });
+  let sent = 0;
+  while (performance.now() < deadline && (await wire.write(build(wire.root!, sent + 1), deadline))) sent++;
+  const outcome = await wire.until(() => wire.answered >= sent, REPLY_TIMEOUT_MS);
+  const how = outcome === "done" ? "all answered" : outcome === "closed" ? "connection closed" : `no reply in ${REPLY_TIMEOUT_MS / 1000} s`;
+  emit({ event: "done", detail: `${sent} × ${what} in ${(seconds * scale).toFixed(1)} s; ${how} (${wire.answered}/${sent})` });
+  wire.socket.destroy();
+}
+
+/** Attack 6: callbacks the server waits on forever, then pings whose replies we never read. */
+async function neverAnswer(): Promise<void> {
+  const wire = await open();
+  wire.socket.removeAllListeners("data");
+  wire.socket.pause(); // never read again: the server's writes to us back up
+  const callbacks = n(1000);
+  const calls = Array.from({ length: callbacks }, (_, i) =>
+    callattr(i + 1, wire.root!, "call_back", [C.LABEL_TUPLE, [[C.LABEL_REMOTE_REF, ["builtins.function", 1, i + 1]]]]),
+  );
+  // 10-byte pings (payload): small seqs stay 1-byte ints; the server does not care that they repeat.
+  const batch = Buffer.concat(
+    Array.from({ length: 4096 }, (_, i) => Buffer.concat(frame(request(i % 100, C.HANDLE_PING, [C.LABEL_VALUE, [Buffer.from("x")]])))),
+  );
+  const pings = n(4_200_000);
+  const deadline = performance.now() + 20_000 * scale;
+  emit({ event: "start" });
+  await wire.write(calls.flatMap((c) => frame(c)));
+  let sent = 0;
+  while (sent < pings && (await wire.write([batch], deadline))) sent += 4096;
+  const why = wire.closed ? "connection closed" : sent >= pings ? "all written" : `stopped at ${(20 * scale).toFixed(0)} s`;
+  emit({
+    event: "done",
+    detail: `${callbacks} call_back + ${Math.min(sent, pings).toLocaleString("en-US")} of ${pings.toLocaleString("en-US")} pings written (${why})`,
+  });
+  wire.socket.destroy();
+}
+
+/** Attack 7: TLS 1.2 renegotiation every 5 ms (the server does a private-key operation each time). */
+async function renegotiate(): Promise<void> {
+  const socket = tls.connect({ host: "127.0.0.1", port, minVersion: "TLSv1.2", maxVersion: "TLSv1.2", rejectUnauthorized: false });
+  let why = "";
+  socket.on("error", (err: NodeJS.ErrnoException) => void (why ||= err.code ?? err.message));
+  let closed = false;
+  const gone = new Promise<void>((resolve) => socket.once("close", () => resolve(void (closed = true))));
+  await Promise.race([new Promise<void>((resolve) => socket.once("secureConnect", resolve)), gone]);
+  if (closed) throw new Error("TLS handshake failed");
+  emit({ event: "start" });
+  let ok = 0;
+  let failed = 0;
+  const end = performance.now() + 2500 * scale;
+  while (!closed && performance.now() < end) {
+    const t = performance.now();
+    const result = new Promise<boolean>((resolve) => {
+      const started = socket.renegotiate({ rejectUnauthorized: false }, (err: (Error & { code?: string }) | null) => {
+        if (err) why ||= err.code ?? err.message;
+        resolve(!err);
+      });
+      if (!started) resolve(false);
+    });
+    const done = await Promise.race([result, gone.then(() => false), h.sleep(end - t).then(() => false)]);
+    if (done) ok++;
+    else failed++;
+    await h.sleep(Math.max(0, t + 5 - performance.now()));
+  }
+  const detail = `${ok} renegotiations ok, ${failed} failed${closed ? `; connection closed (${why || "by the server"})` : ""}`;
+  emit({ event: "done", detail });
+  socket.destroy();
+}
+
+/** Attacks 1-3: get_answer(*t), t a tuple of `full` (÷ 10 with --quick) empty values; `item` is one in brine: b"" (0x01) or frozenset() (0x1a 0x02). */
+function bigTuple(full: number, item: readonly number[], name: string): Promise<void> {
+  const body = repeated(TAG_TUP_L4, n(full), item);
+  return frames(
+    (root) => [frame(splice(callattr(1, root, "get_answer", [C.LABEL_VALUE, MARK]), body))],
+    `get_answer(*${n(full).toLocaleString("en-US")} × ${name})`,
+  );
+}
+
+function remoteRefs(): Promise<void> {
+  const count = n(250_000);
+  const refs = Array.from({ length: count }, (_, i) => [C.LABEL_REMOTE_REF, ["builtins.object", 1, i + 1]]);
+  return frames((root) => [frame(callattr(1, root, "get_answer", [C.LABEL_TUPLE, refs]))], `get_answer(*${count.toLocaleString("en-US")} remote refs)`);
+}
+
+function zlibBombs(): Promise<void> {
+  const size = n(63_000_000);
+  const build = (root: PyValue): Uint8Array[][] =>
+    Array.from({ length: 8 }, (_, i) =>
+      frame(deflateSync(splice(callattr(i + 1, root, "get_answer", [C.LABEL_VALUE, [MARK]]), repeated(TAG_STR_L4, size, [0])), { level: 9 }), 1),
+    );
+  return frames(build, `8 pipelined zlib frames, each get_answer(<${mb(size)} of zeros>)`);
+}
+
+/**
+ * 99,000 one-byte bytes values (the costliest kind to decode) keep the message under the server's default item
+ * budget (maxBrineItems 100,000), so every frame is decoded.
+ */
+function itemBudget(): Promise<void> {
+  const body = repeated(TAG_TUP_L4, 99_000, [TAG_STR1, 0x41]);
+  return sustained((root, seq) => frame(splice(callattr(seq, root, "get_answer", [C.LABEL_VALUE, MARK]), body)), 5, `get_answer(*99,000 × b"A")`);
+}
+
+function zlibStream(): Promise<void> {
+  const size = n(63_000_000);
+  const body = repeated(TAG_STR_L4, size, [0]);
+  const build = (root: PyValue, seq: number): Uint8Array[] => frame(deflateSync(splice(callattr(seq, root, "get_answer", [C.LABEL_VALUE, [MARK]]), body)), 1);
+  return sustained(build, 5, `zlib get_answer(<${mb(size)} of zeros>)`);
+}
+
+async function attack(id: number): Promise<void> {
+  h.exitWithParent(async () => {});
+  try {
+    const chosen = ATTACKS.find((a) => a.id === id);
+    if (!chosen) throw new RangeError(`--attack must be 1-9, got ${values.attack}`);
+    await chosen.run();
+    process.exit(0);
+  } catch (err) {
+    emit({ event: "done", detail: `attacker failed: ${err instanceof Error ? err.message : String(err)}` });
+    process.exit(1);
+  }
+}
+
+// ---- the healthy client, the table ----------------------------------------------------------------
 
 type Row = Awaited<ReturnType<typeof runOne>>;
 
@@ -81,7 +373,7 @@ function healthyClient(call: () => Promise<number>): { latencies: number[]; fail
 async function runOne(attack: number, kind: ServerKind, certDir: string | undefined) {
   const tlsArgs = certDir === undefined ? [] : ["--tls", certDir];
   const python: h.Command = [PYTHON, ["-u", path.join(h.BENCH_DIR, "hostile", "python_server.py"), ...tlsArgs]];
-  const server = await h.startServer(kind === "rpyc-ts" ? h.nodeScript("hostile/ts_server.ts", tlsArgs) : python);
+  const server = await h.startServer(kind === "rpyc-ts" ? h.nodeScript("hostile/run.ts", ["--role", "server", ...tlsArgs]) : python);
   const pid = server.proc.pid;
   let conn: Connection<MyService> | undefined;
   let attacker: h.JsonChild | undefined;
@@ -101,7 +393,7 @@ async function runOne(attack: number, kind: ServerKind, certDir: string | undefi
     let finished: (detail: string) => void = () => {};
     const start = new Promise<void>((resolve) => (started = resolve));
     const done = new Promise<string>((resolve) => (finished = resolve));
-    const child = h.startJsonChild(h.nodeScript("hostile/attacker.ts", h.flags({ attack, port: server.port, quick: values.quick })), (event) => {
+    const child = h.startJsonChild(h.nodeScript("hostile/run.ts", h.flags({ role: "attacker", attack, port: server.port, quick: values.quick })), (event) => {
       if (event.event === "start") started();
       if (event.event === "done") finished(String(event.detail));
     });
@@ -182,6 +474,8 @@ function printTable(rows: readonly Row[]): void {
   process.stdout.write(`${table.toString()}\n`);
 }
 
+// ---- the bench --------------------------------------------------------------------------------------
+
 async function main(): Promise<number> {
   let certDir: string | undefined;
   if (attacks.some((a) => a.id === 7)) {
@@ -214,4 +508,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
-h.runMain(main);
+if (values.role === "server") await serve(values.tls);
+else if (values.role === "attacker") await attack(Number(values.attack));
+else h.runMain(main);
