@@ -139,7 +139,21 @@ export function checkAttribute(obj: object, name: string, perm: AccessPerm, conf
   if (plain && (!hasExposed || hasAttribute(obj, name))) return name;
   if (hasExposed) return prefix + name;
   if (plain) return name;
+  // The one refusal a user meets by design (a returned object's method or field): say what opens it.
+  // (Not on a service: its hidden members are hidden by design.)
+  if (!config.allow_public_attrs && !config.allow_all_attrs && !name.startsWith("_") && !isServiceLike(obj)) {
+    return throwWithHint(name, "public attributes of served objects need allow_public_attrs on the server; exposed_ members are always reachable");
+  }
   throw denied(name);
+}
+
+/** A Service (every one exposes get_service_name), told apart without importing the class. */
+function isServiceLike(obj: object): boolean {
+  return typeof (obj as { exposed_get_service_name?: unknown }).exposed_get_service_name === "function";
+}
+
+function throwWithHint(name: string, hint: string): never {
+  throw new AttributeError(`cannot access ${pyRepr(name)} (${hint})`);
 }
 
 /** Normalises an attribute name from the wire: str, or bytes decoded as UTF-8. */

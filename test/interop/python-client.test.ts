@@ -234,7 +234,11 @@ describe("Python client -> rpyc-ts server", () => {
     const out = await client("public_attrs");
     expect(out.exposed).toEqual({ ok: "hello from x" });
     for (const key of ["public_method", "public_value"]) {
-      expect(out[key].error).toMatchObject({ type: "AttributeError", builtin: "AttributeError", args: [`cannot access '${key}'`] });
+      expect(out[key].error).toMatchObject({
+        type: "AttributeError",
+        builtin: "AttributeError",
+        args: [`cannot access '${key}' (public attributes of served objects need allow_public_attrs on the server; exposed_ members are always reachable)`],
+      });
     }
     expect(out.private_value.error).toMatchObject({ type: "AttributeError" });
   });
