@@ -35,7 +35,6 @@ function parseOptions() {
     connections: { type: "string", arg: "C", help: "--role client: its connections (default 1)" },
     "samples-out": { type: "string", arg: "FILE", help: "--role client: where its latencies go (µs, float64 little-endian)" },
     now: { type: "boolean", default: false, help: '--role client: start at once, not on a "go" line' },
-    "watch-stdin": { type: "boolean", default: false },
   });
   const quick = values.quick;
   const levels = h.list(values.levels).map((raw) => h.num("--levels", raw, NaN, 1, true));

@@ -47,9 +47,9 @@ const mod: NetrefModule = opts.module
 const runtime = import.meta.url.endsWith(".ts") ? "tsx" : "compiled";
 const moduleLabel = `${opts.module ?? "runtime/netref"} (${runtime})`;
 
-function fail(what: string): never {
+const fail = (what: string): never => {
   throw new Error(`the stub owner was used: ${what}`);
-}
+};
 
 /** Stands for a Connection; the bench never calls through a netref. */
 const owner: NetrefOwner = {
@@ -61,11 +61,7 @@ const owner: NetrefOwner = {
   schemaFor: () => undefined,
 };
 /** What `(ref) => this.iterate(ref)` closes over in Connection.netrefFor. */
-const conn = {
-  iterate(_ref: unknown): AsyncIterator<unknown> {
-    return fail("iterate");
-  },
-};
+const conn = { iterate: (_ref: unknown): AsyncIterator<unknown> => fail("iterate") };
 
 function heapUsed(): number {
   gc!();
@@ -75,15 +71,10 @@ function heapUsed(): number {
 
 type Sample = ReturnType<typeof round>;
 
-function makeStates(n: number, round: number): NetrefState[] {
-  const states = new Array<NetrefState>(n);
-  for (let i = 0; i < n; i++) states[i] = { owner, idPack: ["builtins.object", round, i], refcount: 1, released: false };
-  return states;
-}
-
 function round(n: number, nAttr: number, roundNo: number) {
   const h0 = heapUsed();
-  const states = makeStates(n, roundNo);
+  const states = new Array<NetrefState>(n);
+  for (let i = 0; i < n; i++) states[i] = { owner, idPack: ["builtins.object", roundNo, i], refcount: 1, released: false };
   const iterators = new Array<(ref: unknown) => AsyncIterator<unknown>>(n);
   for (let i = 0; i < n; i++) iterators[i] = (ref) => conn.iterate(ref);
   const refs = new Array<unknown>(n);
@@ -109,20 +100,12 @@ function round(n: number, nAttr: number, roundNo: number) {
 
   // Keep everything reachable until every figure is taken.
   if ((states.length + iterators.length + refs.length + attrs.length) % 7 === 99) console.log("");
-  return {
-    stateBytes: (h1 - h0) / n,
-    netrefBytes: (h2 - h1) / n,
-    netrefUs,
-    attrBytes: (h3 - h2) / nAttr,
-    attrUs,
-    cachedAttrUs,
-  };
+  return { stateBytes: (h1 - h0) / n, netrefBytes: (h2 - h1) / n, netrefUs, attrBytes: (h3 - h2) / nAttr, attrUs, cachedAttrUs };
 }
 
 // Warm up (JIT, inline caches, map transitions), then measure.
 for (let i = 0; i < 3; i++) round(Math.min(N, 10_000), Math.min(N_ATTR, 2_000), -1 - i);
-const samples: Sample[] = [];
-for (let r = 0; r < ROUNDS; r++) samples.push(round(N, N_ATTR, r));
+const samples: Sample[] = Array.from({ length: ROUNDS }, (_, r) => round(N, N_ATTR, r));
 
 const m = (key: keyof Sample): number => median(samples.map((s) => s[key])) ?? Number.NaN;
 const rows: [string, string, string][] = [

@@ -25,7 +25,6 @@ const { values } = h.cli(usage, {
   plain: { type: "boolean", default: false, help: "no progress bar (automatic when stderr is no TTY)" },
   role: { type: "string", arg: "R", help: "server or client: run one of the soak's processes (the bench starts them)" },
   port: { type: "string", arg: "N", help: "the server's port (--role client)" },
-  "watch-stdin": { type: "boolean", default: false },
 });
 const calls = h.num("--calls", values.calls, 1_000_000, 1, true);
 const options = {
@@ -134,22 +133,10 @@ async function serve(): Promise<void> {
 
 // ---- the client process ----------------------------------------------------------------------------
 
-interface Checkpoint {
-  readonly calls: number;
-  readonly elapsed: number;
-  readonly callSeconds: number;
-  /** Table sizes when the checkpoint began, before any forced collection. */
-  readonly liveClient: SideReport;
-  readonly liveServer: SideReport;
-  readonly client: SideReport;
-  readonly server: SideReport;
-  readonly rounds: number;
-  readonly settleMs: number;
-  readonly atBaseline: boolean;
-  readonly errors: number;
-}
-
-type Baseline = { readonly client: SideReport; readonly server: SideReport; readonly warmupCalls: number };
+/** After a collection (settle, below): both sides' reports; live*: table sizes when the checkpoint began, before any forced collection. */
+type Checkpoint = Settled & { calls: number; elapsed: number; callSeconds: number; liveClient: SideReport; liveServer: SideReport; errors: number };
+type Settled = { client: SideReport; server: SideReport; rounds: number; settleMs: number; atBaseline: boolean };
+type Baseline = Settled & { warmupCalls: number };
 type Result = Awaited<ReturnType<typeof drive>>;
 
 /**
@@ -160,7 +147,7 @@ async function drive() {
   const port = h.num("--port", values.port, NaN, 1, true);
   const { calls: totalCalls, interval, connections, inflight } = options;
   h.exitWithParent(async () => {});
-  /** Untimed calls before the baseline; the long-lived object every 16th call; item.n read every 64th; a checkpoint's collection bound. */
+  // Untimed calls before the baseline; the long-lived object every 16th call; item.n read every 64th; a checkpoint's collection bound. */
   const [warmupCalls, sharedEvery, checkEvery, maxSettleMs] = [5000, 16, 64, 10_000];
   const conns: Connection<SoakService>[] = [];
   for (let i = 0; i < connections; i++) conns.push(await connect<SoakService>("127.0.0.1", port));
@@ -184,14 +171,14 @@ async function drive() {
       if (got !== n && got !== 0) fail(`callback of call ${n} got ${got}`);
       return got * 2 + 1;
     };
-    if (sharedEvery > 0 && n % sharedEvery === 0) {
+    if (n % sharedEvery === 0) {
       const shared = await conn.root.shared(callback);
       if (n % (sharedEvery * 8) === 0 && (await shared.n) !== -1) fail(`shared object answered a wrong n`);
       return;
     }
     const [got, item] = await conn.root.make(n, callback);
     if (got !== n * 2 + 1) fail(`make(${n}) answered ${got}`);
-    if (checkEvery > 0 && n % checkEvery === 1) {
+    if (n % checkEvery === 1) {
       attributeChecks++;
       if ((await item.n) !== n) fail(`the Item of call ${n} has a wrong n`);
     }
@@ -214,20 +201,10 @@ async function drive() {
     await Promise.all(conns.flatMap((conn) => Array.from({ length: inflight }, () => worker(conn))));
   }
 
-  const localReport = (): SideReport => sideReport(conns);
-
   const serverReport = async (how: "sizes" | "collect" | "memory"): Promise<SideReport> => {
     const [localObjects, netrefs, heapUsed, rss] = await conns[0]!.root.report(how);
     return { localObjects, netrefs, heapUsed, rss };
   };
-
-  interface Settled {
-    readonly client: SideReport;
-    readonly server: SideReport;
-    readonly rounds: number;
-    readonly ms: number;
-    readonly done: boolean;
-  }
 
   const sameTables = (a: SideReport, b: SideReport): boolean => a.localObjects === b.localObjects && a.netrefs === b.netrefs;
 
@@ -237,28 +214,21 @@ async function drive() {
    * precede its reply to `collect`; ours for its objects go out when our finalizers run,
    * before our next request.
    */
-  async function settle(baseline: { client: SideReport; server: SideReport } | undefined): Promise<Settled> {
+  async function settle(baseline: Settled | undefined): Promise<Settled> {
     const t0 = performance.now();
     let previous: { client: SideReport; server: SideReport } | undefined;
     for (let round = 1; ; round++) {
       await collectGarbage();
       const server = await serverReport("collect");
       await collectGarbage();
-      const client = localReport();
+      const client = sideReport(conns);
       const target = baseline ?? previous;
-      const done = target !== undefined && sameTables(client, target.client) && sameTables(server, target.server);
-      const ms = performance.now() - t0;
-      if (done || ms > maxSettleMs) {
+      const atBaseline = target !== undefined && sameTables(client, target.client) && sameTables(server, target.server);
+      if (atBaseline || performance.now() - t0 > maxSettleMs) {
         // Memory on settled heaps, both sides (the tables are what they are now).
-        const serverMemory = await serverReport("memory");
-        const clientMemory = await settledMemory();
-        return {
-          client: { ...client, ...clientMemory },
-          server: { ...server, heapUsed: serverMemory.heapUsed, rss: serverMemory.rss },
-          rounds: round,
-          ms: performance.now() - t0,
-          done,
-        };
+        const { heapUsed, rss } = await serverReport("memory");
+        const settled = { ...server, heapUsed, rss };
+        return { client: { ...client, ...(await settledMemory()) }, server: settled, rounds: round, settleMs: performance.now() - t0, atBaseline };
       }
       previous = { client, server };
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, round * 5)));
@@ -270,10 +240,9 @@ async function drive() {
   completed = 0;
   callbacksRun = 0;
   attributeChecks = 0;
-  const base = await settle(undefined);
-  if (!base.done) throw new Error("the tables did not settle after the warm-up");
-  const baseline = { client: base.client, server: base.server };
-  h.emitJson({ event: "baseline", client: base.client, server: base.server, rounds: base.rounds, ms: base.ms, warmupCalls });
+  const baseline = await settle(undefined);
+  if (!baseline.atBaseline) throw new Error("the tables did not settle after the warm-up");
+  h.emitJson({ event: "baseline", ...baseline, warmupCalls });
 
   const progress = setInterval(() => h.emitJson({ event: "progress", calls: completed }), 250);
   const t0 = performance.now();
@@ -287,25 +256,12 @@ async function drive() {
     callMs += performance.now() - c0;
     done = end;
     // Sizes under load, before any forced collection: what the garbage collector left so far.
-    const liveClient = localReport();
-    const liveServer = await serverReport("sizes");
+    const [liveClient, liveServer] = [sideReport(conns), await serverReport("sizes")];
     const settled = await settle(baseline);
-    settleMs += settled.ms;
-    allAtBaseline &&= settled.done;
-    h.emitJson<Checkpoint & { event: string }>({
-      event: "checkpoint",
-      calls: done,
-      elapsed: (performance.now() - t0) / 1000,
-      callSeconds: callMs / 1000,
-      liveClient,
-      liveServer,
-      client: settled.client,
-      server: settled.server,
-      rounds: settled.rounds,
-      settleMs: settled.ms,
-      atBaseline: settled.done,
-      errors,
-    });
+    settleMs += settled.settleMs;
+    allAtBaseline &&= settled.atBaseline;
+    const [elapsed, callSeconds] = [(performance.now() - t0) / 1000, callMs / 1000];
+    h.emitJson<Checkpoint & { event: string }>({ event: "checkpoint", calls: done, elapsed, callSeconds, liveClient, liveServer, ...settled, errors });
   }
   clearInterval(progress);
   await Promise.all(conns.map((conn) => conn.close()));

@@ -31,7 +31,6 @@ const { positionals, values } = cli(
     corpus: { type: "string" },
     check: { type: "boolean", default: false },
     files: { type: "string", default: "" },
-    "watch-stdin": { type: "boolean", default: false },
   },
   true,
 );

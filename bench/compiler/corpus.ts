@@ -29,48 +29,23 @@ const SERVICE_QUALIFIERS = ["Query", "Admin", "Sync", "Report", "Gateway", "Regi
 const WORDS = `records, entries, the current tenant, a batch, the cache, pending work, the archive, the remote store, the nightly job, the audit trail,
   the primary region, a snapshot, the read replica, the queue`.split(/,\s+/);
 
-function snake(name: string): string {
-  return name
+const snake = (name: string): string =>
+  name
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .replace(/([A-Z])([A-Z][a-z])/g, "$1_$2")
     .toLowerCase();
-}
-
 /** "OrderLine" -> "order line". */
-function words(name: string): string {
-  return snake(name).replace(/_/g, " ");
-}
-
-function camel(name: string): string {
-  return name.charAt(0).toLowerCase() + name.slice(1);
-}
-
-function kebab(name: string): string {
-  return snake(name).replace(/_/g, "-");
-}
-
-/** "a order" -> "an order". */
-function article(words: string): string {
-  return `${/^[aeiou]/i.test(words) ? "an" : "a"} ${words}`;
-}
-
-function plural(word: string): string {
-  if (/(s|x|ch|sh)$/.test(word)) return `${word}es`;
-  if (/[^aeiou]y$/.test(word)) return `${word.slice(0, -1)}ies`;
-  return `${word}s`;
-}
+const words = (name: string): string => snake(name).replace(/_/g, " ");
+const camel = (name: string): string => name.charAt(0).toLowerCase() + name.slice(1);
+const kebab = (name: string): string => snake(name).replace(/_/g, "-");
+/** "order" -> "an order". */
+const article = (words: string): string => `${/^[aeiou]/i.test(words) ? "an" : "a"} ${words}`;
+const plural = (word: string): string => (/(s|x|ch|sh)$/.test(word) ? `${word}es` : /[^aeiou]y$/.test(word) ? `${word.slice(0, -1)}ies` : `${word}s`);
 
 // ---- what is exported where ---------------------------------------------------------------------
 
-/** Exported type names -> module (relative to src/, no extension) and whether it is an enum (a value). */
-type Registry = Map<string, { readonly module: string; readonly isValue: boolean }>;
-
-function register(registry: Registry, module: string, names: readonly string[], isValue = false): void {
-  for (const name of names) {
-    if (registry.has(name)) throw new Error(`corpus: ${name} declared twice`);
-    registry.set(name, { module, isValue });
-  }
-}
+/** Exported type names -> module (relative to src/, no extension). */
+type Registry = Map<string, string>;
 
 /** Collects the names a file uses; renders its import declarations. */
 class Imports {
@@ -82,35 +57,27 @@ class Imports {
     private readonly fromModule: string,
   ) {}
 
-  /** Notes every registered name in a piece of type text. */
-  useTypes(text: string): void {
-    for (const [name] of text.matchAll(/\b[A-Z][A-Za-z0-9]*\b/g)) if (this.isForeign(name)) this.types.add(name);
-  }
-
-  /** Notes a name used as a value (an enum member in a default). */
-  useValue(name: string): void {
-    if (this.isForeign(name)) this.values.add(name);
-  }
-
-  private isForeign(name: string): boolean {
-    const module = this.registry.get(name)?.module;
-    return module !== undefined && module !== this.fromModule;
+  /** Notes every registered name of another module in a piece of code: a value where it is followed by "." (an enum member), else a type. */
+  use(text: string): void {
+    for (const [name, dot] of text.matchAll(/\b[A-Z][A-Za-z0-9]*\b(\.)?/g)) {
+      const bare = dot ? name.slice(0, -1) : name;
+      const module = this.registry.get(bare);
+      if (module === undefined || module === this.fromModule) continue;
+      this.types.add(bare);
+      if (dot) this.values.add(bare);
+    }
   }
 
   render(): string[] {
     const byModule = new Map<string, string[]>();
-    for (const name of new Set([...this.types, ...this.values])) {
-      const module = this.registry.get(name)!.module;
-      const spec = this.values.has(name) ? name : `type ${name}`;
-      byModule.set(module, [...(byModule.get(module) ?? []), spec]);
-    }
+    for (const name of this.types) byModule.set(this.registry.get(name)!, [...(byModule.get(this.registry.get(name)!) ?? []), name]);
     const from = path.posix.dirname(this.fromModule);
     return [...byModule.keys()].sort().map((module) => {
       let rel = path.posix.relative(from, module);
       if (!rel.startsWith(".")) rel = `./${rel}`;
-      const names = byModule.get(module)!.sort((a, b) => a.replace(/^type /, "").localeCompare(b.replace(/^type /, ""), "en"));
-      const allTypes = names.every((n) => n.startsWith("type "));
-      const list = allTypes ? names.map((n) => n.slice(5)) : names;
+      const names = byModule.get(module)!.sort((a, b) => a.localeCompare(b, "en"));
+      const allTypes = names.every((n) => !this.values.has(n));
+      const list = allTypes ? names : names.map((n) => (this.values.has(n) ? n : `type ${n}`));
       return `import ${allTypes ? "type " : ""}{ ${list.join(", ")} } from "${rel}.js";`;
     });
   }
@@ -126,36 +93,20 @@ const GENERIC_TYPES = ["Page", "ProblemDetail", "Result", "Envelope", "TreeNode"
 const STATIC_DECLARATIONS = COMMON_ENUMS.length + COMMON_TYPES.length + GENERIC_TYPES.length + 1;
 
 /** A fixed file's text: corpus-static/<its name>.txt. */
-function staticFile(file: string): string {
-  return readFileSync(new URL(`./corpus-static/${path.posix.basename(file)}.txt`, import.meta.url), "utf8");
-}
+const staticFile = (file: string): string => readFileSync(new URL(`./corpus-static/${path.posix.basename(file)}.txt`, import.meta.url), "utf8");
 
 // ---- entities -------------------------------------------------------------------------------
 
 interface Entity {
   readonly name: string;
   readonly domainIndex: number;
-  readonly module: string;
 }
 
 /** What the generated files can refer to: every exported name, every entity. */
 type World = { readonly registry: Registry; readonly entities: readonly Entity[] };
 
-interface Field {
-  readonly name: string;
-  readonly type: string;
-  readonly optional?: boolean;
-  readonly readonly?: boolean;
-  readonly doc?: string;
-}
-
-/** "[readonly ]name[?]: type[ // doc]", written as the field's declaration reads. */
-function field(text: string): Field {
-  const [, ro, name, optional, type, doc] = /^(readonly )?(\w+)(\?)?: (.+?)(?: \/\/ (.+))?$/.exec(text)!;
-  return { name: name!, type: type!, optional: optional !== undefined, readonly: ro !== undefined, ...(doc ? { doc } : {}) };
-}
-
-const FIELD_POOL: readonly Field[] = [
+/** Fields of the entities besides id and status: "[readonly ]name[?]: type[ // doc]", as their declarations read. */
+const FIELD_POOL = [
   "name: string // Display name.",
   "title: string",
   "description?: string",
@@ -183,7 +134,7 @@ const FIELD_POOL: readonly Field[] = [
   "enabled: boolean",
   "coordinates: [number, number]",
   "attachments: { name: string; size: number; data?: Uint8Array }[]",
-].map(field);
+];
 
 function domainFile(rng: Random, domainIndex: number, { registry, entities }: World): { text: string; declarations: number } {
   const domain = DOMAINS[domainIndex]!;
@@ -194,30 +145,30 @@ function domainFile(rng: Random, domainIndex: number, { registry, entities }: Wo
   const referable = (entity: Entity): Entity[] =>
     entities.filter((e) => e.domainIndex < domainIndex || (e.domainIndex === domainIndex && mine.indexOf(e) <= mine.indexOf(entity)));
   for (const entity of mine) {
-    const fields: Field[] = [field("readonly id: Id"), field("status: Status"), ...rng.sample(FIELD_POOL, rng.int(3, 8))];
+    const fields = ["readonly id: Id", "status: Status", ...rng.sample(FIELD_POOL, rng.int(3, 8))];
     const refs = referable(entity);
     for (let i = rng.int(0, 2); i > 0; i--) {
       const target = rng.pick(refs);
       const kind = rng.weighted({ one: 2, many: 2, id: 1 });
       const base = camel(target.name);
-      if (target === entity) fields.push({ name: "parent", type: entity.name, optional: true });
-      else if (kind === "one") fields.push({ name: base, type: target.name, optional: rng.chance(0.4) });
-      else if (kind === "many") fields.push({ name: plural(base), type: `${target.name}[]` });
-      else fields.push({ name: `${base}Id`, type: "Id" });
+      if (target === entity) fields.push(`parent?: ${entity.name}`);
+      else if (kind === "one") fields.push(`${base}${rng.chance(0.4) ? "?" : ""}: ${target.name}`);
+      else if (kind === "many") fields.push(`${plural(base)}: ${target.name}[]`);
+      else fields.push(`${base}Id: Id`);
     }
     const seen = new Set<string>();
-    const lines: string[] = [];
-    for (const f of fields) {
-      if (seen.has(f.name)) continue;
-      seen.add(f.name);
-      imports.useTypes(f.type);
-      if (f.doc) lines.push(`  /** ${f.doc} */`);
-      lines.push(`  ${f.readonly ? "readonly " : ""}${f.name}${f.optional ? "?" : ""}: ${f.type};`);
-    }
+    const lines = fields.flatMap((field) => {
+      const [decl, doc] = field.split(" // ") as [string, string?];
+      const name = /^(?:readonly )?(\w+)/.exec(decl)![1]!;
+      if (seen.has(name)) return [];
+      seen.add(name);
+      imports.use(decl);
+      return [...(doc ? [`  /** ${doc} */`] : []), `  ${decl};`];
+    });
     body.push(`/** ${article(words(entity.name))} of the ${domain.module} domain. */`, `export interface ${entity.name} {`, ...lines, "}", "");
   }
   // One discriminated union of events per domain, and a summary type using the generics.
-  imports.useTypes("Id Page Keyed");
+  imports.use("Id Page Keyed");
   body.push(
     `/** Something that happened to ${article(domain.module)} record. */`,
     `export type ${domain.pascal}Event =`,
@@ -238,13 +189,6 @@ function domainFile(rng: Random, domainIndex: number, { registry, entities }: Wo
 }
 
 // ---- services -------------------------------------------------------------------------------------
-
-/** "[...]name[?]: type[ = default] // doc", written as the parameter's declaration reads. */
-function param(text: string) {
-  const [, rest, name, optional, type, def, doc] = /^(\.\.\.)?(\w+)(\?)?: (.+?)(?: = (.+?))? \/\/ (.+)$/.exec(text)!;
-  const defaultValue = /^([A-Z]\w*)\./.exec(def ?? "")?.[1]; // an enum member used in the default (needs a value import)
-  return { name: name!, type: type!, optional: optional !== undefined, default: def, defaultValue, rest: !!rest, doc: doc! };
-}
 
 /**
  * The exposed methods' templates: "verb: result type // doc", then the parameters as their declarations read. In them,
@@ -313,7 +257,7 @@ const TEMPLATES: readonly (readonly string[])[] = [
   ],
 ];
 
-/** A template of TEMPLATES for an entity, another entity, a domain and the service's local query type. */
+/** A template of TEMPLATES for an entity, another entity, a domain and the service's local query type; params: [declaration, doc]. */
 function method(template: readonly string[], e: Entity, other: Entity, domain: (typeof DOMAINS)[number], local: string | undefined) {
   const vars: Record<string, string> = {
     E: e.name,
@@ -326,9 +270,9 @@ function method(template: readonly string[], e: Entity, other: Entity, domain: (
     domain: domain.module,
     query: local ?? "string",
   };
-  const [head, ...params] = template.map((text) => text.replace(/\{(\w+)\}/g, (_, key: string) => vars[key]!));
-  const [, verb, returns, doc] = /^(\w+): (.+) \/\/ (.+)$/.exec(head!)!;
-  return { verb: verb!, returns: returns! /* without Promise */, doc: doc!, params: params.map(param) };
+  const [head, ...params] = template.map((text) => text.replace(/\{(\w+)\}/g, (_, key: string) => vars[key]!).split(" // ") as [string, string]);
+  const [, verb, returns] = /^(\w+): (.+)$/.exec(head![0])!;
+  return { verb: verb!, returns: returns! /* without Promise */, doc: head![1], params };
 }
 
 /** Members besides the exposed methods, each in a share of the services: its chance, what it counts as, its text (drawn right after the chance). */
@@ -348,56 +292,36 @@ const MEMBERS: readonly (readonly [number, "attributes" | "getters" | null, (rng
 
 type ServicePlan = { readonly className: string; readonly file: string; readonly base: "Service" | "HealthService" | "AuditedService" | "CrudService" };
 
-function serviceFile(
-  rng: Random,
-  index: number,
-  plan: ServicePlan,
-  methods: number,
-  { registry, entities }: World,
-): { text: string; methods: number; attributes: number; getters: number; declarations: number } {
-  const module = `services/${path.posix.basename(plan.file, ".ts")}`;
-  const imports = new Imports(registry, module);
+function serviceFile(rng: Random, index: number, plan: ServicePlan, methods: number, { registry, entities }: World) {
+  const imports = new Imports(registry, `services/${path.posix.basename(plan.file, ".ts")}`);
   const homeDomain = rng.int(0, DOMAINS.length - 1);
   const domain = DOMAINS[homeDomain]!;
   const home = entities.filter((e) => e.domainIndex === homeDomain);
   const foreign = entities.filter((e) => e.domainIndex !== homeDomain);
   const others = rng.sample(foreign, 3);
   const main = rng.pick(home);
+  const stem = plan.className.replace(/Service$/, "");
   const lines: string[] = [];
-  let declarations = 0;
 
   // A service-local query type in about a third of the services.
-  let local: string | undefined;
-  const localLines: string[] = [];
-  if (rng.chance(0.35)) {
-    local = `${plan.className.replace(/Service$/, "")}Query`;
-    imports.useTypes("SortOrder Status");
-    localLines.push(
-      `/** What ${plan.className} searches for. */`,
-      `export interface ${local} {`,
-      `  text: string;`,
-      `  status?: Status[];`,
-      `  order?: SortOrder;`,
-      `  /** Extra criteria by field name. */`,
-      `  where: Record<string, string | number | boolean>;`,
-      `}`,
-      "",
-    );
-    declarations++;
+  const local = rng.chance(0.35) ? `${stem}Query` : undefined;
+  if (local) {
+    lines.push(`/** What ${plan.className} searches for. */`, `export interface ${local} {`, `  text: string;`, `  status?: Status[];`, `  order?: SortOrder;`);
+    lines.push(`  /** Extra criteria by field name. */`, `  where: Record<string, string | number | boolean>;`, `}`, "");
+    imports.use("SortOrder Status");
   }
 
   const baseType = plan.base === "CrudService" ? `CrudService<${main.name}>` : plan.base;
-  if (plan.base === "CrudService") imports.useTypes(main.name);
-  const aliases = rng.chance(0.1) ? `  static ALIASES = ["${kebab(plan.className.replace(/Service$/, ""))}", "svc${index}"];\n\n` : "";
+  if (plan.base === "CrudService") imports.use(main.name);
+  const aliases = rng.chance(0.1);
   const what = rng.pick(WORDS);
   lines.push(
     `/**`,
-    ` * ${plan.className.replace(/Service$/, "")}: ${plural(words(main.name))} and related records of the ${domain.module} domain.`,
+    ` * ${stem}: ${plural(words(main.name))} and related records of the ${domain.module} domain.`,
     ` * Talks to ${what}; every call is counted.`,
-    ` */`,
-    `export class ${plan.className} extends ${baseType} {`,
   );
-  if (aliases) lines.push(aliases.trimEnd(), "");
+  lines.push(` */`, `export class ${plan.className} extends ${baseType} {`);
+  if (aliases) lines.push(`  static ALIASES = ["${kebab(stem)}", "svc${index}"];`, "");
   lines.push(`  private readonly backend = new Backend("${kebab(plan.className)}");`, `  private calls = 0;`);
   if (plan.base === "AuditedService" || plan.base === "CrudService") lines.push(`  protected readonly area = "${domain.module}";`);
   lines.push("");
@@ -407,78 +331,49 @@ function serviceFile(
   for (const [chance, kind, text] of MEMBERS) {
     if (!rng.chance(chance)) continue;
     const member = text(rng);
-    imports.useTypes(member);
-    for (const [, name] of member.matchAll(/\b([A-Z]\w*)\./g)) imports.useValue(name!);
+    imports.use(member);
     lines.push(member, "");
     if (kind) counts[kind]++;
   }
 
   // Methods: templates in a shuffled order, entities mostly from the home domain.
   const used = new Set<string>();
-  let count = 0;
-  let attempt = 0;
   const order = rng.shuffle(TEMPLATES.map((_, i) => i));
-  while (count < methods) {
-    const template = TEMPLATES[order[attempt % order.length]!]!;
-    attempt++;
+  for (let count = 0; count < methods; count++) {
     const entity = rng.chance(0.7) ? rng.pick(home) : rng.pick(others);
-    const other = rng.pick(others);
-    const spec = method(template, entity, other, domain, local);
+    const spec = method(TEMPLATES[order[count % order.length]!]!, entity, rng.pick(others), domain, local);
     let name = spec.verb === "summary" || spec.verb === "subscribe" ? spec.verb : `${spec.verb}_${snake(entity.name)}`;
     if (used.has(name)) name = `${name}_${count}`;
     used.add(name);
-    count++;
-    for (const p of spec.params) {
-      imports.useTypes(p.type);
-      if (p.defaultValue) imports.useValue(p.defaultValue);
-    }
-    imports.useTypes(spec.returns);
+    for (const text of [spec.returns, ...spec.params.map(([decl]) => decl)]) imports.use(text);
     const style = rng.weighted({ sync: 5, async: 3, promise: 1 });
+    const names = spec.params.map(([decl]) => /^(?:\.\.\.)?(\w+)/.exec(decl)![1]!);
     // JSDoc: most methods have one, with @param lines about half of the time.
     if (rng.chance(0.85)) {
       lines.push(`  /**`, `   * ${spec.doc}`);
-      if (rng.chance(0.5) && spec.params.length > 0) {
-        lines.push(`   *`);
-        for (const p of spec.params) lines.push(`   * @param ${p.name} ${p.doc}`);
-      }
+      if (rng.chance(0.5) && spec.params.length > 0) lines.push(`   *`, ...spec.params.map(([, doc], i) => `   * @param ${names[i]} ${doc}`));
       lines.push(`   */`);
     }
-    const params = spec.params
-      .map((p) =>
-        p.rest
-          ? `...${p.name}: ${p.type.includes("=>") || p.type.includes("|") ? `(${p.type})` : p.type}`
-          : p.default !== undefined
-            ? `${p.name}: ${p.type} = ${p.default}`
-            : `${p.name}${p.optional ? "?" : ""}: ${p.type}`,
-      )
-      .join(", ");
-    const args = spec.params.map((p) => p.name).join(", ");
-    const result = style === "sync" ? spec.returns : `Promise<${spec.returns}>`;
-    const call = style === "sync" ? `this.backend.call<${spec.returns}>` : `this.backend.callAsync<${spec.returns}>`;
-    lines.push(
-      `  ${style === "async" ? "async " : ""}exposed_${name}(${params}): ${result} {`,
-      `    this.calls++;`,
-      `    return ${call}("${name}", [${args}]);`,
-      `  }`,
-      "",
-    );
+    const params = spec.params.map(([decl]) => decl).join(", ");
+    const [result, call] = style === "sync" ? [spec.returns, "call"] : [`Promise<${spec.returns}>`, "callAsync"];
+    lines.push(`  ${style === "async" ? "async " : ""}exposed_${name}(${params}): ${result} {`, `    this.calls++;`);
+    lines.push(`    return this.backend.${call}<${spec.returns}>("${name}", [${names.join(", ")}]);`, `  }`, "");
   }
 
   // A helper that is not exposed.
   lines.push(`  /** Not exposed: internal bookkeeping. */`, `  reset_counters(): void {`, `    this.calls = 0;`, `  }`, "}", "");
 
-  const baseImport =
-    plan.base === "Service"
-      ? `import { type Connection, Service } from "rpyc-ts";`
-      : `import type { Connection } from "rpyc-ts";\nimport { ${plan.base} } from "../bases/${plan.base === "HealthService" ? "health" : plan.base === "AuditedService" ? "audited" : "crud"}.js";`;
+  const baseFile = { Service: "", HealthService: "health", AuditedService: "audited", CrudService: "crud" }[plan.base];
   const header = [
     `// ${plan.className}: generated by the rpyc-ts compiler bench (bench/compiler/corpus.ts).`,
-    baseImport,
+    baseFile === ""
+      ? `import { type Connection, Service } from "rpyc-ts";`
+      : `import type { Connection } from "rpyc-ts";\nimport { ${plan.base} } from "../bases/${baseFile}.js";`,
     `import { Backend } from "../lib/backend.js";`,
     ...imports.render(),
     "",
   ];
-  return { text: [...header, ...localLines, ...lines].join("\n"), methods: count, ...counts, declarations };
+  return { text: [...header, ...lines].join("\n"), methods, ...counts, declarations: local ? 1 : 0 };
 }
 
 // ---- the corpus --------------------------------------------------------------------------------
@@ -492,43 +387,41 @@ export function generateCorpus(options: { dir: string; services: number; methods
   const { dir } = options;
   const files = new Map<string, string>();
   const registry: Registry = new Map();
-  register(registry, "types/common", COMMON_ENUMS, true);
-  register(registry, "types/common", COMMON_TYPES);
-  register(registry, "types/generics", GENERIC_TYPES);
-  let typeDeclarations = STATIC_DECLARATIONS;
+  const register = (module: string, names: readonly string[]): void => {
+    for (const name of names) {
+      if (registry.has(name)) throw new Error(`corpus: ${name} declared twice`);
+      registry.set(name, module);
+    }
+  };
+  register("types/common", [...COMMON_ENUMS, ...COMMON_TYPES]);
+  register("types/generics", GENERIC_TYPES);
   const entities: Entity[] = [];
   DOMAINS.forEach((domain, domainIndex) => {
-    const module = `types/${domain.module}`;
-    register(registry, module, [...domain.entities, `${domain.pascal}Event`, `${domain.pascal}Summary`]);
-    for (const name of domain.entities) entities.push({ name, domainIndex, module });
+    register(`types/${domain.module}`, [...domain.entities, `${domain.pascal}Event`, `${domain.pascal}Summary`]);
+    for (const name of domain.entities) entities.push({ name, domainIndex });
   });
+  const totals = { methods: 0, attributes: 0, getters: 0, typeDeclarations: STATIC_DECLARATIONS };
 
   for (const file of STATIC_FILES.slice(0, 2)) files.set(file, staticFile(file));
   DOMAINS.forEach((domain, i) => {
     const { text, declarations } = domainFile(rng, i, { registry, entities });
     files.set(`src/types/${domain.module}.ts`, text);
-    typeDeclarations += declarations;
+    totals.typeDeclarations += declarations;
   });
   for (const file of STATIC_FILES.slice(2)) files.set(file, staticFile(file));
 
   // Service names: distinct noun + qualifier pairs in seeded order (a number once they run out).
   const combos = rng.shuffle(SERVICE_NOUNS.flatMap((noun) => SERVICE_QUALIFIERS.map((q) => `${noun}${q}`)));
   const serviceFiles: string[] = [];
-  let methods = 0;
-  let attributes = 0;
-  let getters = 0;
   for (let i = 0; i < options.services; i++) {
     const stem = i < combos.length ? combos[i]! : `${combos[i % combos.length]!}${Math.floor(i / combos.length) + 1}`;
-    const className = `${stem}Service`;
     const file = `src/services/${kebab(stem)}.ts`;
     const base = rng.weighted({ Service: 50, HealthService: 15, AuditedService: 15, CrudService: 20 });
-    const generated = serviceFile(rng, i, { className, file, base }, options.methods, { registry, entities });
-    files.set(file, generated.text);
+    const service = serviceFile(rng, i, { className: `${stem}Service`, file, base }, options.methods, { registry, entities });
+    files.set(file, service.text);
     serviceFiles.push(file);
-    methods += generated.methods;
-    attributes += generated.attributes;
-    getters += generated.getters;
-    typeDeclarations += generated.declarations;
+    for (const key of ["methods", "attributes", "getters"] as const) totals[key] += service[key];
+    totals.typeDeclarations += service.declarations;
   }
 
   // Project files: how "rpyc-ts" resolves. The built package's .d.ts when there is one (what
@@ -580,10 +473,7 @@ export function generateCorpus(options: { dir: string; services: number; methods
       typeFiles: tsFiles.filter((f) => f.startsWith("src/types/")).length,
       baseFiles: tsFiles.filter((f) => f.startsWith("src/bases/")).length,
       services: options.services,
-      methods,
-      attributes,
-      getters,
-      typeDeclarations,
+      ...totals,
       lines,
       bytes,
       hash: hash.digest("hex").slice(0, 12),

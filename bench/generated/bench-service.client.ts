@@ -2,7 +2,7 @@
 // The typed client of BenchService (service BENCH): its declared surface, its wire
 // schema and a connect helper. Needs only the runtime, not the service's source.
 
-import { type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type Remote, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";
+import { type CompiledRemote, type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";
 
 /** Four calls of the suite's rows: a small call, an echo, a two-argument call, a callback. */
 export interface BenchService extends ServiceShape {
@@ -23,11 +23,11 @@ export interface BenchService extends ServiceShape {
  */
 export interface BenchRemote extends NetrefBase {
   /** Two numbers in, one out. */
-  add(...args: Parameters<Remote<BenchService>["add"]>): Promise<number>;
+  add(...args: Parameters<CompiledRemote<BenchService>["add"]>): Promise<number>;
   /** Calls the client's function back once (`fn(1)`) and returns what it returned. */
-  call_back(...args: Parameters<Remote<BenchService>["call_back"]>): Promise<number>;
+  call_back(...args: Parameters<CompiledRemote<BenchService>["call_back"]>): Promise<number>;
   /** Returns its argument: the 1 KB and 1 MB echo rows. */
-  echo(...args: Parameters<Remote<BenchService>["echo"]>): Promise<Uint8Array>;
+  echo(...args: Parameters<CompiledRemote<BenchService>["echo"]>): Promise<Uint8Array>;
   /** The smallest call: no argument, a small int back. */
   ping(): Promise<number>;
   /** The service's formal name ("BENCH"). */

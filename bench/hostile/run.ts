@@ -57,7 +57,6 @@ const { values } = h.cli("Hostile-client bench (bench/README.md): npm run bench:
   attack: { type: "string", arg: "N", help: "--role attacker: the attack" },
   port: { type: "string", arg: "N", help: "--role attacker: the server's port" },
   tls: { type: "string", arg: "DIR", help: "--role server: serve TLS with DIR/key.pem and DIR/cert.pem" },
-  "watch-stdin": { type: "boolean", default: false },
 });
 const only: number[] = h.listOf("--only", values.only, ATTACK_IDS);
 const servers: string[] = h.listOf("--servers", values.servers, SERVERS);
@@ -193,33 +192,28 @@ async function open(): Promise<Wire> {
   return wire;
 }
 
-/** Attacks 1-5: send the frames, then wait for every reply (or the socket's close, or the bound). */
-async function frames(build: (root: PyValue) => Uint8Array[][], what: string): Promise<void> {
-  const wire = await open();
-  const all = build(wire.root!);
-  const bytes = all.flat().reduce((sum, chunk) => sum + chunk.length, 0);
-  emit({ event: "start" });
-  await wire.write(all.flat());
-  const outcome = await wire.until(() => wire.answered >= all.length, REPLY_TIMEOUT_MS);
-  const how = outcome === "done" ? "answered" : outcome === "closed" ? "connection closed" : `no reply in ${REPLY_TIMEOUT_MS / 1000} s`;
-  emit({ event: "done", detail: `${what}, ${mb(bytes)} sent; ${how} (${wire.answered}/${all.length} replies)` });
-  wire.socket.destroy();
-}
-
 /**
- * Attacks 8 and 9: one kind of request over and over for `seconds` (as fast as the server
- * reads them), then every reply awaited: the load a server must carry without starving its
- * other clients, since each such frame is within every limit.
+ * Attacks 1-5, 8, 9: sends the frames `build` makes, then waits for every reply (or the socket's close, or the bound).
+ * With `seconds` (8, 9): one kind of request over and over for that long, as fast as the server reads them: the load a
+ * server must carry without starving its other clients, since each such frame is within every limit.
  */
-async function sustained(build: (root: PyValue, seq: number) => Uint8Array[], seconds: number, what: string): Promise<void> {
+async function send(build: (root: PyValue, seq: number) => Uint8Array[][], what: string, seconds?: number): Promise<void> {
   const wire = await open();
-  const deadline = performance.now() + seconds * 1000 * scale;
+  const deadline = performance.now() + (seconds ?? 0) * 1000 * scale;
+  const once = seconds === undefined ? build(wire.root!, 1) : [];
+  const bytes = once.flat().reduce((sum, chunk) => sum + chunk.length, 0);
   emit({ event: "start" });
-  let sent = 0;
-  while (performance.now() < deadline && (await wire.write(build(wire.root!, sent + 1), deadline))) sent++;
+  let sent = once.length;
+  await wire.write(once.flat());
+  while (performance.now() < deadline && (await wire.write(build(wire.root!, sent + 1).flat(), deadline))) sent++;
   const outcome = await wire.until(() => wire.answered >= sent, REPLY_TIMEOUT_MS);
-  const how = outcome === "done" ? "all answered" : outcome === "closed" ? "connection closed" : `no reply in ${REPLY_TIMEOUT_MS / 1000} s`;
-  emit({ event: "done", detail: `${sent} × ${what} in ${(seconds * scale).toFixed(1)} s; ${how} (${wire.answered}/${sent})` });
+  const answered = seconds === undefined ? "answered" : "all answered";
+  const how = outcome === "done" ? answered : outcome === "closed" ? "connection closed" : `no reply in ${REPLY_TIMEOUT_MS / 1000} s`;
+  const detail =
+    seconds === undefined
+      ? `${what}, ${mb(bytes)} sent; ${how} (${wire.answered}/${sent} replies)`
+      : `${sent} × ${what} in ${(seconds * scale).toFixed(1)} s; ${how} (${wire.answered}/${sent})`;
+  emit({ event: "done", detail });
   wire.socket.destroy();
 }
 
@@ -285,7 +279,7 @@ async function renegotiate(): Promise<void> {
 /** Attacks 1-3: get_answer(*t), t a tuple of `full` (÷ 10 with --quick) empty values; `item` is one in brine: b"" (0x01) or frozenset() (0x1a 0x02). */
 function bigTuple(full: number, item: readonly number[], name: string): Promise<void> {
   const body = repeated(TAG_TUP_L4, n(full), item);
-  return frames(
+  return send(
     (root) => [frame(splice(callattr(1, root, "get_answer", [C.LABEL_VALUE, MARK]), body))],
     `get_answer(*${n(full).toLocaleString("en-US")} × ${name})`,
   );
@@ -294,7 +288,7 @@ function bigTuple(full: number, item: readonly number[], name: string): Promise<
 function remoteRefs(): Promise<void> {
   const count = n(250_000);
   const refs = Array.from({ length: count }, (_, i) => [C.LABEL_REMOTE_REF, ["builtins.object", 1, i + 1]]);
-  return frames((root) => [frame(callattr(1, root, "get_answer", [C.LABEL_TUPLE, refs]))], `get_answer(*${count.toLocaleString("en-US")} remote refs)`);
+  return send((root) => [frame(callattr(1, root, "get_answer", [C.LABEL_TUPLE, refs]))], `get_answer(*${count.toLocaleString("en-US")} remote refs)`);
 }
 
 function zlibBombs(): Promise<void> {
@@ -303,7 +297,7 @@ function zlibBombs(): Promise<void> {
     Array.from({ length: 8 }, (_, i) =>
       frame(deflateSync(splice(callattr(i + 1, root, "get_answer", [C.LABEL_VALUE, [MARK]]), repeated(TAG_STR_L4, size, [0])), { level: 9 }), 1),
     );
-  return frames(build, `8 pipelined zlib frames, each get_answer(<${mb(size)} of zeros>)`);
+  return send(build, `8 pipelined zlib frames, each get_answer(<${mb(size)} of zeros>)`);
 }
 
 /**
@@ -312,14 +306,16 @@ function zlibBombs(): Promise<void> {
  */
 function itemBudget(): Promise<void> {
   const body = repeated(TAG_TUP_L4, 99_000, [TAG_STR1, 0x41]);
-  return sustained((root, seq) => frame(splice(callattr(seq, root, "get_answer", [C.LABEL_VALUE, MARK]), body)), 5, `get_answer(*99,000 × b"A")`);
+  return send((root, seq) => [frame(splice(callattr(seq, root, "get_answer", [C.LABEL_VALUE, MARK]), body))], `get_answer(*99,000 × b"A")`, 5);
 }
 
 function zlibStream(): Promise<void> {
   const size = n(63_000_000);
   const body = repeated(TAG_STR_L4, size, [0]);
-  const build = (root: PyValue, seq: number): Uint8Array[] => frame(deflateSync(splice(callattr(seq, root, "get_answer", [C.LABEL_VALUE, [MARK]]), body)), 1);
-  return sustained(build, 5, `zlib get_answer(<${mb(size)} of zeros>)`);
+  const build = (root: PyValue, seq: number): Uint8Array[][] => [
+    frame(deflateSync(splice(callattr(seq, root, "get_answer", [C.LABEL_VALUE, [MARK]]), body)), 1),
+  ];
+  return send(build, `zlib get_answer(<${mb(size)} of zeros>)`, 5);
 }
 
 async function attack(id: number): Promise<void> {

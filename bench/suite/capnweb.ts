@@ -83,45 +83,28 @@ export async function startCapnwebServer(): Promise<{ port: number; close(): Pro
   return { port: listening.port, close };
 }
 
-export class CapnwebClient implements PeerConnection {
-  readonly codec = null;
-
-  private constructor(
-    private readonly ws: WebSocket,
-    private readonly api: RpcStub<BenchApi>,
-  ) {}
-
-  static async open(port: number): Promise<CapnwebClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      ws.once("open", () => resolve());
-      ws.once("error", reject);
-    });
-    return new CapnwebClient(ws, new RpcSession<BenchApi>(new WsTransport(ws)).getRemoteMain());
-  }
-
-  async ping(): Promise<number> {
-    return await this.api.ping();
-  }
-
-  async echo(data: Uint8Array): Promise<Uint8Array> {
-    return await this.api.echo(data);
-  }
-
-  async callBack(): Promise<number> {
-    return await this.api.callBack((x: number) => x + 1);
-  }
-
-  wire(): null {
-    return null;
-  }
-
-  close(): Promise<void> {
-    this.api[Symbol.dispose]();
+export async function openCapnweb(port: number): Promise<PeerConnection> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  const api = new RpcSession<BenchApi>(new WsTransport(ws)).getRemoteMain();
+  const close = (): Promise<void> => {
+    api[Symbol.dispose]();
     return new Promise((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
-      this.ws.once("close", () => resolve());
-      this.ws.close();
+      if (ws.readyState === WebSocket.CLOSED) return resolve();
+      ws.once("close", () => resolve());
+      ws.close();
     });
-  }
+  };
+  const plusOne = (x: number): number => x + 1;
+  return {
+    ping: async () => await api.ping(),
+    echo: async (data) => await api.echo(data),
+    callBack: async () => await api.callBack(plusOne),
+    codec: null,
+    wire: () => null,
+    close,
+  };
 }

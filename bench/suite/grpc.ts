@@ -37,37 +37,20 @@ export async function startGrpcServer(): Promise<{ port: number; close(): Promis
   return { port, close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())) };
 }
 
-/** One client channel of its own (a local subchannel pool: one TCP connection per client). gRPC unary has no callbacks. */
-export class GrpcClient implements PeerConnection {
-  private readonly client: grpc.Client;
-  readonly codec = null;
-
-  constructor(port: number) {
-    this.client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
-  }
-
-  private call(method: grpc.MethodDefinition<Buffer, Buffer>, request: Buffer): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest(method.path, identity, identity, request, (err, value) =>
+/** A client of its own channel (a local subchannel pool: one TCP connection per client). gRPC unary has no callbacks. */
+export function openGrpc(port: number): Promise<PeerConnection> {
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
+  const call = (method: grpc.MethodDefinition<Buffer, Buffer>, request: Buffer): Promise<Buffer> =>
+    new Promise((resolve, reject) =>
+      client.makeUnaryRequest(method.path, identity, identity, request, (err, value) =>
         err || value === undefined ? reject(err ?? new Error("no reply")) : resolve(value),
-      );
-    });
-  }
-
-  async ping(): Promise<number> {
-    return (await this.call(BENCH_GRPC_SERVICE.Ping, PING))[0] ?? 0;
-  }
-
-  echo(data: Uint8Array): Promise<Uint8Array> {
-    return this.call(BENCH_GRPC_SERVICE.Echo, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  }
-
-  wire(): null {
-    return null;
-  }
-
-  close(): Promise<void> {
-    this.client.close();
-    return Promise.resolve();
-  }
+      ),
+    );
+  return Promise.resolve({
+    ping: async () => (await call(BENCH_GRPC_SERVICE.Ping, PING))[0] ?? 0,
+    echo: (data) => call(BENCH_GRPC_SERVICE.Echo, Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
+    codec: null,
+    wire: () => null,
+    close: async () => client.close(),
+  });
 }

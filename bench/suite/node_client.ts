@@ -21,7 +21,6 @@ const { values } = cli("node_client.ts --peer P --port N [--codec C --warmup S -
   idle: { type: "string" },
   only: { type: "string" },
   "samples-dir": { type: "string" },
-  "watch-stdin": { type: "boolean", default: false },
 });
 
 const { peer, codec } = nodePeer(values);

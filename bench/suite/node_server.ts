@@ -13,7 +13,6 @@ import { nodePeer } from "./peers.js";
 const { values } = cli("node_server.ts --peer raw|rpyc|capnweb|grpc [--codec auto|brine] [--watch-stdin]", {
   peer: { type: "string", default: "rpyc" },
   codec: { type: "string", default: "auto" },
-  "watch-stdin": { type: "boolean", default: false },
 });
 const { peer, codec } = nodePeer(values);
 announce(await peer.serve(codec), (line) => {

@@ -5,10 +5,10 @@ import { ThreadedServer, type ProtocolConfig } from "../../runtime/index.js";
 import { connectBench } from "../generated/bench-service.client.js";
 import { BenchServiceDispatch } from "../generated/bench-service.dispatch.js";
 import { BenchService } from "../service/bench-service.js";
-import { CapnwebClient, startCapnwebServer } from "./capnweb.js";
+import { openCapnweb, startCapnwebServer } from "./capnweb.js";
 import type { PeerConnection } from "./events.js";
-import { GrpcClient, startGrpcServer } from "./grpc.js";
-import { RawClient, startRawServer } from "./raw.js";
+import { openGrpc, startGrpcServer } from "./grpc.js";
+import { openRaw, startRawServer } from "./raw.js";
 
 type Codec = "auto" | "brine";
 
@@ -46,10 +46,10 @@ interface NodePeer {
 }
 
 const NODE_PEERS: Record<string, NodePeer> = {
-  raw: { open: RawClient.open, serve: startRawServer },
+  raw: { open: openRaw, serve: startRawServer },
   rpyc: { open: openRpyc, serve: startRpycServer },
-  capnweb: { open: CapnwebClient.open, serve: startCapnwebServer },
-  grpc: { open: async (port) => new GrpcClient(port), serve: startGrpcServer },
+  capnweb: { open: openCapnweb, serve: startCapnwebServer },
+  grpc: { open: openGrpc, serve: startGrpcServer },
 };
 
 /** The --peer and --codec options of node_server.ts and node_client.ts. */

@@ -84,93 +84,67 @@ function writeMessage(socket: Socket, kind: number, payload: Uint8Array): void {
   socket.uncork();
 }
 
-/** Client side. Owns its socket; close() ends it. */
-export class RawClient implements PeerConnection {
+/** Client side: one connection, which close() ends. */
+export async function openRaw(port: number): Promise<PeerConnection> {
+  const socket = connect({ host: "127.0.0.1", port });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", () => (socket.off("error", reject), resolve()));
+    socket.once("error", reject);
+  });
+  socket.setNoDelay(true);
   /** Requests awaiting their replies, oldest at `head` (a FIFO without shift()'s copying). */
-  private pending: ({ resolve(body: Buffer): void; reject(error: Error): void } | undefined)[] = [];
-  private head = 0;
-  private failure: Error | null = null;
+  let pending: ({ resolve(body: Buffer): void; reject(error: Error): void } | undefined)[] = [];
+  let head = 0;
+  let failure: Error | null = null;
   /** Messages sent and received (the suite's wire counts). */
-  private framesOut = 0;
-  private framesIn = 0;
-  readonly codec = null;
-
-  static async open(port: number): Promise<RawClient> {
-    const socket = connect({ host: "127.0.0.1", port });
-    await new Promise<void>((resolve, reject) => {
-      socket.once("connect", () => (socket.off("error", reject), resolve()));
-      socket.once("error", reject);
-    });
-    return new RawClient(socket);
-  }
-
-  private constructor(readonly socket: Socket) {
-    socket.setNoDelay(true);
-    const framer = new Framer((body) => {
-      this.framesIn++;
-      if (body[0] === KIND.query) {
-        this.framesOut++;
-        socket.write(ANSWER);
-        return;
-      }
-      const next = this.pending[this.head];
-      if (next === undefined) return;
-      this.pending[this.head++] = undefined;
-      if (this.head === this.pending.length) {
-        this.pending = [];
-        this.head = 0;
-      }
-      next.resolve(body);
-    });
-    socket.on("data", (chunk: Buffer) => framer.push(chunk));
-    const fail = (error: Error): void => {
-      this.failure ??= error;
-      const waiting = this.pending.slice(this.head);
-      this.pending = [];
-      this.head = 0;
-      for (const p of waiting) p?.reject(error);
-    };
-    socket.on("error", fail);
-    socket.on("close", () => fail(new Error("raw server closed the connection")));
-  }
-
-  private request(send: () => void): Promise<Buffer> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
-      this.framesOut++;
-      send();
-    });
-  }
-
-  /** Resolves with 1 (the reply of a ping). */
-  async ping(): Promise<number> {
-    const body = await this.request(() => this.socket.write(PING));
-    return body[0] === KIND.pong ? 1 : 0;
-  }
-
-  async echo(data: Uint8Array): Promise<Uint8Array> {
-    const body = await this.request(() => writeMessage(this.socket, KIND.echo, data));
-    return body.subarray(1);
-  }
-
-  /** The callback exchange: resolves with 2 after the server's query was answered, as call_back(x => x + 1) does. */
-  async callBack(): Promise<number> {
-    const body = await this.request(() => this.socket.write(CALL));
-    return body[0] === KIND.called ? 2 : 0;
-  }
-
-  wire() {
-    return { bytesOut: this.socket.bytesWritten, bytesIn: this.socket.bytesRead, framesOut: this.framesOut, framesIn: this.framesIn };
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.socket.destroyed) return resolve();
-      this.socket.once("close", () => resolve());
-      this.socket.end();
-    });
-  }
+  let [framesOut, framesIn] = [0, 0];
+  const framer = new Framer((body) => {
+    framesIn++;
+    if (body[0] === KIND.query) {
+      framesOut++;
+      socket.write(ANSWER);
+      return;
+    }
+    const next = pending[head];
+    if (next === undefined) return;
+    pending[head++] = undefined;
+    if (head === pending.length) {
+      pending = [];
+      head = 0;
+    }
+    next.resolve(body);
+  });
+  socket.on("data", (chunk: Buffer) => framer.push(chunk));
+  const fail = (error: Error): void => {
+    failure ??= error;
+    const waiting = pending.slice(head);
+    [pending, head] = [[], 0];
+    for (const p of waiting) p?.reject(error);
+  };
+  socket.on("error", fail);
+  socket.on("close", () => fail(new Error("raw server closed the connection")));
+  const request = (send: () => void): Promise<Buffer> =>
+    failure
+      ? Promise.reject(failure)
+      : new Promise((resolve, reject) => {
+          pending.push({ resolve, reject });
+          framesOut++;
+          send();
+        });
+  return {
+    ping: async () => ((await request(() => socket.write(PING)))[0] === KIND.pong ? 1 : 0),
+    echo: async (data) => (await request(() => writeMessage(socket, KIND.echo, data))).subarray(1),
+    // The callback exchange: resolves with 2 after the server's query was answered, as call_back(x => x + 1) does.
+    callBack: async () => ((await request(() => socket.write(CALL)))[0] === KIND.called ? 2 : 0),
+    codec: null,
+    wire: () => ({ bytesOut: socket.bytesWritten, bytesIn: socket.bytesRead, framesOut, framesIn }),
+    close: () =>
+      new Promise((resolve) => {
+        if (socket.destroyed) return resolve();
+        socket.once("close", () => resolve());
+        socket.end();
+      }),
+  };
 }
 
 /** The server: answers every message on each connection. */
