@@ -27,7 +27,7 @@ function parseOptions() {
     levels: { type: "string", default: "1,10,100,500", arg: "LIST", help: "concurrent connections per level (default 1,10,100,500)" },
     warmup: { type: "string", arg: "S", help: "warm-up seconds per level (default 2)" },
     duration: { type: "string", arg: "S", help: "measured seconds per level (default 5)" },
-    "client-procs": { type: "string", arg: "K", help: "client processes sharing the connections (default 1; at most one per\nconnection)" },
+    "client-procs": { type: "string", arg: "K", help: "client processes sharing the connections (default 1; at most one per connection)" },
     json: { type: "string", arg: "FILE", help: "also write the results as JSON" },
     plain: { type: "boolean", default: false, help: "no progress bar, one line per level (automatic when stderr is no TTY)" },
     role: { type: "string", arg: "R", help: "server or client: one of the processes the bench starts (see bench/load.ts)" },
@@ -119,21 +119,17 @@ async function runLevel(connections: number, options: Options, workDir: string, 
       if (errors > 0) throw new Error(`${errors} calls failed or were answered wrongly; first: ${results.find((r) => r.firstError)?.firstError}`);
       // Every call a client counted was served exactly once, and every connection is gone.
       const served = total("total");
-      await waitFor(
-        () => serverState.connections === 0 && serverState.served === served,
-        10_000,
-        `the server to report 0 connections and ${served} calls served (it reports ${serverState.connections} and ${serverState.served})`,
-        failure,
-      );
+      const what = `the server to report 0 connections and ${served} calls served (it reports ${serverState.connections} and ${serverState.served})`;
+      await waitFor(() => serverState.connections === 0 && serverState.served === served, 10_000, what, failure);
 
       const latencyUs = h.summarize(...clients.map((c) => h.readSamples(c.samplesOut)));
       const measured = total("measured");
       if (latencyUs.count !== measured) throw new Error(`${latencyUs.count} samples for ${measured} measured calls`);
       const seconds = options.duration;
       const delta = after.map((b, i) => (b === undefined || before[i] === undefined ? undefined : b - before[i]));
-      const [serverCpu, machine] = [delta[0], delta.at(-1)];
-      const clientCpus = delta.slice(1, -1);
+      const [serverCpu, machine, clientCpus] = [delta[0], delta.at(-1), delta.slice(1, -1)];
       const clientCpu = clientCpus.some((v) => v === undefined) ? undefined : (clientCpus as number[]).reduce((a, b) => a + b, 0);
+      const others = serverCpu === undefined || clientCpu === undefined || machine === undefined ? undefined : Math.max(0, machine - serverCpu - clientCpu);
       const cores = (cpu: number | undefined): number | null => (cpu === undefined ? null : cpu / seconds);
       return {
         connections,
@@ -146,9 +142,7 @@ async function runLevel(connections: number, options: Options, workDir: string, 
         // the machine (this bench, the kernel's other work, other programs).
         serverCores: cores(serverCpu),
         clientCores: cores(clientCpu),
-        otherCores: cores(
-          serverCpu === undefined || clientCpu === undefined || machine === undefined ? undefined : Math.max(0, machine - serverCpu - clientCpu),
-        ),
+        otherCores: cores(others),
       };
     } finally {
       clearInterval(ticker);
@@ -170,8 +164,7 @@ function printTable(results: readonly LevelResult[], failures: readonly string[]
     table.push([
       h.fmtInt(r.connections),
       String(r.clientProcs),
-      h.fmtInt(r.calls),
-      h.fmtInt(r.callsPerSecond),
+      ...[r.calls, r.callsPerSecond].map(h.fmtInt),
       ...[median, p99, p999, max].map(h.fmtUs),
       ...cpu,
     ]);
@@ -226,9 +219,8 @@ async function main(options: Options): Promise<number> {
       const result = await runLevel(connections, options, workDir, progress);
       results.push(result);
       bar.stop();
-      bar.log(
-        `${name.padEnd(24)} ${h.fmtInt(result.callsPerSecond)} calls/s, p50 ${h.fmtUs(result.latencyUs.median)} µs, p99 ${h.fmtUs(result.latencyUs.p99)} µs`,
-      );
+      const { median, p99 } = result.latencyUs;
+      bar.log(`${name.padEnd(24)} ${h.fmtInt(result.callsPerSecond)} calls/s, p50 ${h.fmtUs(median)} µs, p99 ${h.fmtUs(p99)} µs`);
     } catch (err) {
       bar.stop();
       if (h.interruption.interrupted) return 130;

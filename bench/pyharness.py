@@ -1,7 +1,7 @@
-"""What the benches' Python peers share (bench/suite/python_server.py, python_client.py,
-bench/hostile/python_server.py): JSON lines on stdout, lines from the bench on stdin (its EOF
-means the bench is gone, so we go too), a ThreadedServer that prints "PORT <n>", and wire
-counts of a connection. Import it with bench/ on sys.path (the scripts do).
+"""What the benches' Python peers share (bench/suite/python_server.py, python_client.py): JSON
+lines on stdout, lines from the bench on stdin (its EOF means the bench is gone, so we go too), a
+ThreadedServer that prints "PORT <n>", and wire counts of a connection. Import it with bench/ on
+sys.path (the scripts do).
 """
 
 import json

@@ -16,11 +16,7 @@ const { values } = h.cli(usage, {
   interval: { type: "string", arg: "N", help: "calls between checkpoints (default calls / 20)" },
   connections: { type: "string", arg: "C", help: "client connections (default 2)" },
   inflight: { type: "string", arg: "K", help: "calls in flight on each connection (default 8)" },
-  "max-growth": {
-    type: "string",
-    arg: "MB",
-    help: "fail if heapUsed (after GC) grows by more than MB megabytes over the\nsecond half (least-squares slope × its calls), on either side (default 1)",
-  },
+  "max-growth": { type: "string", arg: "MB", help: "fail if heapUsed (after GC) grows by over MB over the second half, either side (default 1)" },
   json: { type: "string", arg: "FILE", help: "also write every checkpoint as JSON" },
   plain: { type: "boolean", default: false, help: "no progress bar (automatic when stderr is no TTY)" },
   role: { type: "string", arg: "R", help: "server or client: run one of the soak's processes (the bench starts them)" },

@@ -31,6 +31,7 @@ const PEERS: readonly PeerSpec[] = [
   { id: "capnweb", label: "capnweb (ws)", server: "capnweb", client: "capnweb" },
   { id: "grpc", label: "grpc-js unary", server: "grpc", client: "grpc" },
 ];
+const PEER_IDS = PEERS.map((p) => p.id);
 const FLOOR = "raw";
 
 // ---- options --------------------------------------------------------------------------------
@@ -42,34 +43,18 @@ function parseOptions() {
   const { values } = h.cli(usage, {
     quick: { type: "boolean", default: false, help: "1 round, 1 s warm-up, 0.5 s per row, 200 idle connections: about 1 minute" },
     rounds: { type: "string", arg: "R", help: "rounds, peers interleaved, results pooled (default 2; --quick 1)" },
-    warmup: {
-      type: "string",
-      arg: "S",
-      help: "warm-up seconds of the sequential small call (default 2); other rows warm up\nfor min(S, 0.5) s (32 in flight: min(S, 1) s)",
-    },
+    warmup: { type: "string", arg: "S", help: "warm-up s of the small call (default 2); other rows min(S, 0.5) s, in flight min(S, 1) s" },
     duration: { type: "string", arg: "S", help: "measured seconds per row (default 1.5; --quick 0.5)" },
     idle: { type: "string", arg: "N", help: "idle connections for the memory rows (default 500; --quick 200; 0: skip)" },
     inflight: { type: "string", arg: "N", help: "calls in flight for the concurrent row (default 32)" },
-    only: {
-      type: "string",
-      arg: "LIST",
-      help: `peers to run, any of ${PEERS.map((p) => p.id).join(",")}\n(the floor "${FLOOR}" always runs: every ratio needs it)`,
-    },
+    only: { type: "string", arg: "LIST", help: `peers, any of ${PEER_IDS.join(",")}\n(the floor "${FLOOR}" always runs: every ratio needs it)` },
     workloads: { type: "string", arg: "LIST", help: `rows to run, any of mem,${WORKLOADS.join(",")} (default all)` },
     python: { type: "string", arg: "PATH", default: "/usr/bin/python3", help: "Python with RPyC 5.3 (default /usr/bin/python3)" },
-    "wait-quiet": {
-      type: "string",
-      arg: "S",
-      help: "before each peer, wait up to S s until other processes use less than a\nquarter of a core (shared machines; default 0: off)",
-    },
+    "wait-quiet": { type: "string", arg: "S", help: "before each peer, wait up to S s for other processes to use < 1/4 core (default 0: off)" },
     json: { type: "string", arg: "FILE", help: "also write every figure as JSON (for comparison over time)" },
   });
   const quick = values.quick;
-  const only: string[] = h.listOf(
-    "--only",
-    values.only,
-    PEERS.map((p) => p.id),
-  );
+  const only: string[] = h.listOf("--only", values.only, PEER_IDS);
   const workloads: string[] = h.listOf("--workloads", values.workloads, ["mem", ...WORKLOADS]);
   return {
     quick,

@@ -1,5 +1,5 @@
 // Hostile-client bench (`npm run bench:hostile`; bench/README.md lists the attacks): nine attacks, each against a fresh
-// rpyc-ts server and a Python RPyC control (python_server.py), while a healthy client calls every 20 ms and the server's RSS
+// rpyc-ts server and a Python RPyC control (bench/suite/python_server.py), while a healthy client calls every 20 ms and the server's RSS
 // is sampled. A dead server is a result, not an error. 127.0.0.1 only. This file is also the processes the bench starts:
 //
 //   node --import tsx bench/hostile/run.ts --role server [--tls DIR]     # the seed MyService plus call_back, default limits
@@ -368,7 +368,7 @@ function healthyClient(call: () => Promise<number>): { latencies: number[]; fail
 
 async function runOne(attack: number, kind: ServerKind, certDir: string | undefined) {
   const tlsArgs = certDir === undefined ? [] : ["--tls", certDir];
-  const python: h.Command = [PYTHON, ["-u", path.join(h.BENCH_DIR, "hostile", "python_server.py"), ...tlsArgs]];
+  const python: h.Command = [PYTHON, ["-u", path.join(h.BENCH_DIR, "suite", "python_server.py"), ...tlsArgs, "--watch-stdin"]];
   const server = await h.startServer(kind === "rpyc-ts" ? h.nodeScript("hostile/run.ts", ["--role", "server", ...tlsArgs]) : python);
   const pid = server.proc.pid;
   let conn: Connection<MyService> | undefined;

@@ -26,12 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from pyharness import WireCounter, emit, watch_stdin  # noqa: E402
 
 
-def payload(size):
-    """Pseudo-random (incompressible) bytes: RPyC compresses frames above 3000 bytes."""
-    return random.Random(size).randbytes(size)
-
-
 def sequential(args, workload, call, warmup, minimum, nbytes=0, wire=None):
+    """Untimed calls for `warmup` s (and at least `minimum`), then timed ones for --duration; checks every answer."""
     keep = nbytes == 0  # latency rows; the echo rows report MB/s
     start = time.perf_counter()
     n = 0
@@ -42,31 +38,24 @@ def sequential(args, workload, call, warmup, minimum, nbytes=0, wire=None):
     emit(event="begin", workload=workload)
     before = wire.snapshot() if wire else None
     samples = array.array("d")
-    calls = 0
-    start = time.perf_counter()
-    end = start + args.duration
-    now = start
-    while now < end or calls < 3:
+    start = now = time.perf_counter()  # perf_counter() and perf_counter_ns() share one clock
+    while now < start + args.duration or len(samples) < 3:
         t = time.perf_counter_ns()
         ok = call()
         t2 = time.perf_counter_ns()
         now = t2 / 1e9
         if not ok:
             raise RuntimeError(workload + ": wrong answer")
-        if keep:
-            samples.append((t2 - t) / 1000.0)
-        calls += 1
-    # perf_counter() and perf_counter_ns() share one clock
-    fields = dict(event="result", workload=workload, calls=calls, wall_seconds=now - start, bytes=nbytes)
+        samples.append((t2 - t) / 1000.0)
+    fields = dict(event="result", workload=workload, calls=len(samples), wall_seconds=now - start, bytes=nbytes)
     if wire:
         fields["wire"] = {k: v - before[k] for k, v in wire.snapshot().items()}
     if keep and args.samples_dir:
-        path = os.path.join(args.samples_dir, workload + ".f64")
+        fields["samples_out"] = os.path.join(args.samples_dir, workload + ".f64")
         if sys.byteorder != "little":
             samples.byteswap()
-        with open(path, "wb") as f:
+        with open(fields["samples_out"], "wb") as f:
             samples.tofile(f)
-        fields["samples_out"] = path
     emit(**fields)
 
 
@@ -77,15 +66,12 @@ def concurrent(args, conn):
         window = collections.deque()
         calls = 0
         start = time.perf_counter()
-        end = start + seconds
-        while True:
+        while calls == 0 or time.perf_counter() < start + seconds:
             while len(window) < args.inflight:
                 window.append(ping())
             if window.popleft().value != 1:
                 raise RuntimeError("inflight: wrong answer")
             calls += 1
-            if time.perf_counter() >= end:
-                break
         for res in window:
             res.wait()
         return calls, time.perf_counter() - start
@@ -99,10 +85,8 @@ def concurrent(args, conn):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--duration", type=float, default=1.5)
-    parser.add_argument("--inflight", type=int, default=32)
-    parser.add_argument("--idle", type=int, default=500)
+    for name, default in (("warmup", 2.0), ("duration", 1.5), ("inflight", 32), ("idle", 500)):
+        parser.add_argument("--" + name, type=type(default), default=default)
     parser.add_argument("--only", default="")
     parser.add_argument("--samples-dir")
     parser.add_argument("--watch-stdin", action="store_true")
@@ -114,12 +98,7 @@ def main():
 
     # "ok" lines from the suite on stdin (its EOF means it is gone, so we go too)
     acks = threading.Semaphore(0)
-
-    def on_line(line):
-        if line == "ok":
-            acks.release()
-
-    watch_stdin(on_line, exit_code=3)
+    watch_stdin(lambda line: acks.release() if line == "ok" else None, exit_code=3)
 
     def ask(**event):
         emit(**event)
@@ -127,18 +106,14 @@ def main():
 
     conn = rpyc.connect("127.0.0.1", args.port)
     wire = WireCounter(conn)
-    root = conn.root
-    if root.ping() != 1:
+    if conn.root.ping() != 1:
         raise RuntimeError("ping: wrong answer")
 
     if wanted("mem") and args.idle > 0:
         ask(event="mem", stage="before", count=0)
-        conns = []
-        for _ in range(args.idle):
-            c = rpyc.connect("127.0.0.1", args.port)
-            conns.append(c)
-            if c.root.ping() != 1:
-                raise RuntimeError("idle: wrong answer")
+        conns = [rpyc.connect("127.0.0.1", args.port) for _ in range(args.idle)]
+        if any(c.root.ping() != 1 for c in conns):
+            raise RuntimeError("idle: wrong answer")
         time.sleep(0.3)
         ask(event="mem", stage="after", count=len(conns))
         for c in conns:
@@ -153,15 +128,15 @@ def main():
         plus_one = lambda x: x + 1  # noqa: E731
         sequential(args, "callback", lambda: conn.root.call_back(plus_one) == 2, short, 100, wire=wire)
     for workload, size in (("echo1k", 1024), ("echo1m", 1 << 20)):
-        if not wanted(workload):
-            continue
-        data = payload(size)
+        if wanted(workload):
+            # Pseudo-random (incompressible) bytes: RPyC compresses frames above 3000 bytes.
+            data = random.Random(size).randbytes(size)
 
-        def check(data=data, size=size):
-            back = conn.root.echo(data)
-            return len(back) == size and back[0] == data[0] and back[-1] == data[-1] and back[size >> 1] == data[size >> 1]
+            def check(data=data, size=size):
+                back = conn.root.echo(data)
+                return len(back) == size and back[0] == data[0] and back[-1] == data[-1] and back[size >> 1] == data[size >> 1]
 
-        sequential(args, workload, check, short, 3 if size > 65536 else 50, size)
+            sequential(args, workload, check, short, 3 if size > 65536 else 50, size)
     conn.close()
 
 

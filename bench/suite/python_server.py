@@ -1,10 +1,12 @@
-"""The suite's BenchService (bench/service/bench-service.ts) served by Python RPyC 5.3.
+"""The suite's BenchService (bench/service/bench-service.ts) served by Python RPyC 5.3; also the
+control server of the hostile-client bench (bench/hostile/run.ts), which calls get_answer().
 
 ThreadedServer on 127.0.0.1, a free port; prints "PORT <n>". A line "mem" on stdin prints
-'MEM {"rss": ..}' after a full gc.collect(); SIGTERM stops it, and with --watch-stdin
-(as the suite starts it) also stdin's EOF: the suite is gone.
+'MEM {"rss": ..}' after a full gc.collect(). `--tls DIR`: SSLAuthenticator with DIR/key.pem and
+DIR/cert.pem. SIGTERM stops it, and with --watch-stdin (as the benches start it) also stdin's
+EOF: the bench is gone.
 
-    /usr/bin/python3 bench/suite/python_server.py
+    /usr/bin/python3 bench/suite/python_server.py [--tls DIR]
 """
 
 import gc
@@ -13,6 +15,7 @@ import os
 import sys
 
 import rpyc
+from rpyc.utils.authenticators import SSLAuthenticator
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from pyharness import serve  # noqa: E402
@@ -31,6 +34,9 @@ class BenchService(rpyc.Service):
     def exposed_call_back(self, fn):
         return fn(1)
 
+    def exposed_get_answer(self):  # the seed service's call (examples/seed-service.ts)
+        return 42
+
 
 def on_line(line):
     if line == "mem":
@@ -41,4 +47,6 @@ def on_line(line):
 
 
 if __name__ == "__main__":
-    serve(BenchService, on_line, exit_at_eof="--watch-stdin" in sys.argv)
+    tls = sys.argv[sys.argv.index("--tls") + 1] if "--tls" in sys.argv else None
+    authenticator = SSLAuthenticator(os.path.join(tls, "key.pem"), os.path.join(tls, "cert.pem")) if tls else None
+    serve(BenchService, on_line, exit_at_eof="--watch-stdin" in sys.argv, authenticator=authenticator)
