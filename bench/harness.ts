@@ -118,19 +118,15 @@ export function runMain(main: () => Promise<number>): void {
     });
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
-  main().then(
-    async (code) => {
-      if (interruption.interrupted) return;
-      await cleanup();
-      process.exitCode = code;
-    },
-    async (err: unknown) => {
-      if (interruption.interrupted) return;
-      await cleanup();
-      process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  const finish = async (code: number, error?: unknown): Promise<void> => {
+    if (interruption.interrupted) return;
+    await cleanup();
+    process.exitCode = code;
+    if (error === undefined) return;
+    process.stderr.write(`\nbench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  };
+  main().then(finish, (err: unknown) => finish(1, err ?? "error"));
 }
 
 /**
@@ -144,10 +140,9 @@ export function exitWithParent(shutdown: () => Promise<void>, onLine?: (line: st
     if (leaving) return;
     leaving = true;
     setTimeout(() => process.exit(code), 2000).unref(); // never hang on a stuck close
-    shutdown().then(
-      () => process.exit(code),
-      () => process.exit(code),
-    );
+    void shutdown()
+      .catch(() => {})
+      .then(() => process.exit(code));
   };
   process.on("SIGTERM", () => leave(0));
   process.on("SIGINT", () => leave(0));

@@ -270,21 +270,16 @@ async function drive() {
 
 /** Least-squares slope of y over x. */
 function slope(points: readonly (readonly [number, number])[]): number {
-  const n = points.length;
-  if (n < 2) return Number.NaN;
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const [x, y] of points) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
-  }
-  return den === 0 ? Number.NaN : num / den;
+  const [mx, my] = [0, 1].map((k) => points.reduce((s, p) => s + p[k]!, 0) / points.length) as [number, number];
+  const num = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const den = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  return points.length < 2 || den === 0 ? Number.NaN : num / den;
 }
 
 const { fmtInt, fmtMB } = h;
 const tables = (t: SideReport): string => `${fmtInt(t.localObjects)} / ${fmtInt(t.netrefs)}`;
+const memory = (c: SideReport, s: SideReport): string =>
+  `heap MB client ${fmtMB(c.heapUsed)} server ${fmtMB(s.heapUsed)} | RSS MB client ${fmtMB(c.rss)} server ${fmtMB(s.rss)}`;
 const signed = (v: number, digits: number): string => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${v.toFixed(digits)}` : "–");
 
 /** Calls per second of call time (checkpoint collections excluded) since the previous checkpoint. */
@@ -295,12 +290,9 @@ function intervalRate(c: Checkpoint, previous: Checkpoint | undefined): number {
 }
 
 function checkpointLine(c: Checkpoint, previous: Checkpoint | undefined): string {
-  return (
-    `${fmtInt(c.calls).padStart(9)} calls ${c.elapsed.toFixed(0).padStart(4)} s ${fmtInt(intervalRate(c, previous)).padStart(6)} calls/s | ` +
-    `tables (objects / netrefs) client ${tables(c.client)} (under load ${tables(c.liveClient)}), server ${tables(c.server)} (under load ${tables(c.liveServer)})` +
-    `${c.atBaseline ? "" : " NOT AT BASELINE"} | heap MB client ${fmtMB(c.client.heapUsed)} server ${fmtMB(c.server.heapUsed)} | ` +
-    `RSS MB client ${fmtMB(c.client.rss)} server ${fmtMB(c.server.rss)}`
-  );
+  const progress = `${fmtInt(c.calls).padStart(9)} calls ${c.elapsed.toFixed(0).padStart(4)} s ${fmtInt(intervalRate(c, previous)).padStart(6)} calls/s`;
+  const live = `client ${tables(c.client)} (under load ${tables(c.liveClient)}), server ${tables(c.server)} (under load ${tables(c.liveServer)})`;
+  return `${progress} | tables (objects / netrefs) ${live}${c.atBaseline ? "" : " NOT AT BASELINE"} | ${memory(c.client, c.server)}`;
 }
 
 type Trend = ReturnType<typeof trend>;
@@ -348,10 +340,8 @@ async function main(): Promise<number> {
       switch (event.event) {
         case "baseline": {
           const b = (baseline = event as unknown as Baseline);
-          const memory = `heap MB client ${fmtMB(b.client.heapUsed)} server ${fmtMB(b.server.heapUsed)} | RSS MB client ${fmtMB(b.client.rss)} server ${fmtMB(b.server.rss)}`;
-          bar.log(
-            `start (after ${fmtInt(b.warmupCalls)} warm-up calls) | tables (objects / netrefs) client ${tables(b.client)}, server ${tables(b.server)} | ${memory}`,
-          );
+          const start = `start (after ${fmtInt(b.warmupCalls)} warm-up calls)`;
+          bar.log(`${start} | tables (objects / netrefs) client ${tables(b.client)}, server ${tables(b.server)} | ${memory(b.client, b.server)}`);
           bar.update(0, { phase: "calls" });
           break;
         }

@@ -25,15 +25,9 @@ type ChildEvent = { readonly event: "step"; readonly label: string } | { readonl
 /** Named steps, in order: wall time and the process's CPU time (all threads). */
 export type PhaseTimes = Record<string, { readonly ms: number; readonly cpuMs: number }>;
 
-const { positionals, values } = cli(
-  "child.ts run|watch|phases --corpus DIR [--check --files a.ts,b.ts --watch-stdin]",
-  {
-    corpus: { type: "string" },
-    check: { type: "boolean", default: false },
-    files: { type: "string", default: "" },
-  },
-  true,
-);
+const usage = "child.ts run|watch|phases --corpus DIR [--check --files a.ts,b.ts --watch-stdin]";
+const options = { corpus: { type: "string" }, check: { type: "boolean", default: false }, files: { type: "string", default: "" } } as const;
+const { positionals, values } = cli(usage, options, true);
 
 const mode = positionals[0];
 if (values.corpus === undefined) throw new Error("--corpus DIR is required");
@@ -218,21 +212,18 @@ async function measureWatch() {
 /** Consecutive steps: `lap(name)` ends one (wall and CPU time since the previous lap). */
 function laps(onLap: (name: string) => void = () => {}): { readonly times: PhaseTimes; lap(name: string): void } {
   const times: Record<string, { ms: number; cpuMs: number }> = {};
-  const cpuNow = (): number => {
+  const now = (): [number, number] => {
     const { user, system } = process.cpuUsage();
-    return (user + system) / 1000;
+    return [performance.now(), (user + system) / 1000];
   };
-  let wall = performance.now();
-  let cpu = cpuNow();
-  return {
-    times,
-    lap(name: string): void {
-      const [w, c] = [performance.now(), cpuNow()];
-      times[name] = { ms: w - wall, cpuMs: c - cpu };
-      [wall, cpu] = [w, c];
-      onLap(name);
-    },
+  let [wall, cpu] = now();
+  const lap = (name: string): void => {
+    const [w, c] = now();
+    times[name] = { ms: w - wall, cpuMs: c - cpu };
+    [wall, cpu] = [w, c];
+    onLap(name);
   };
+  return { times, lap };
 }
 
 const SOURCE_FILE = /\.(c|m)?tsx?$/;

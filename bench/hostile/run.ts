@@ -105,10 +105,12 @@ const request = (seq: number, handler: number, boxedArgs: PyValueIn): Buffer => 
 const callattr = (seq: number, root: PyValue, name: string, boxedArgs: PyValueIn): Buffer =>
   request(seq, C.HANDLE_CALLATTR, [C.LABEL_TUPLE, [[C.LABEL_LOCAL_REF, root], [C.LABEL_VALUE, name], boxedArgs, [C.LABEL_VALUE, []]]]);
 
-/** Stands for a big value in a dumped message; `splice` puts the hand-built brine bytes there. */
+/** Stands for a big value in a dumped message; the hand-built brine bytes go there. */
 const MARK = Buffer.from("<hostile-bench-mark>");
-function splice(payload: Buffer, body: Buffer): Buffer {
-  const mark = dump(MARK);
+
+/** CALLATTR get_answer(*body) (`body`: a tuple's brine) or, `one`, get_answer(body) (one value's brine). */
+function getAnswer(seq: number, root: PyValue, body: Buffer, one = false): Buffer {
+  const [payload, mark] = [callattr(seq, root, "get_answer", [C.LABEL_VALUE, one ? [MARK] : MARK]), dump(MARK)];
   const at = payload.indexOf(mark);
   return Buffer.concat([payload.subarray(0, at), body, payload.subarray(at + mark.length)]);
 }
@@ -279,10 +281,7 @@ async function renegotiate(): Promise<void> {
 /** Attacks 1-3: get_answer(*t), t a tuple of `full` (÷ 10 with --quick) empty values; `item` is one in brine: b"" (0x01) or frozenset() (0x1a 0x02). */
 function bigTuple(full: number, item: readonly number[], name: string): Promise<void> {
   const body = repeated(TAG_TUP_L4, n(full), item);
-  return send(
-    (root) => [frame(splice(callattr(1, root, "get_answer", [C.LABEL_VALUE, MARK]), body))],
-    `get_answer(*${n(full).toLocaleString("en-US")} × ${name})`,
-  );
+  return send((root) => [frame(getAnswer(1, root, body))], `get_answer(*${n(full).toLocaleString("en-US")} × ${name})`);
 }
 
 function remoteRefs(): Promise<void> {
@@ -294,9 +293,7 @@ function remoteRefs(): Promise<void> {
 function zlibBombs(): Promise<void> {
   const size = n(63_000_000);
   const build = (root: PyValue): Uint8Array[][] =>
-    Array.from({ length: 8 }, (_, i) =>
-      frame(deflateSync(splice(callattr(i + 1, root, "get_answer", [C.LABEL_VALUE, [MARK]]), repeated(TAG_STR_L4, size, [0])), { level: 9 }), 1),
-    );
+    Array.from({ length: 8 }, (_, i) => frame(deflateSync(getAnswer(i + 1, root, repeated(TAG_STR_L4, size, [0]), true), { level: 9 }), 1));
   return send(build, `8 pipelined zlib frames, each get_answer(<${mb(size)} of zeros>)`);
 }
 
@@ -306,16 +303,13 @@ function zlibBombs(): Promise<void> {
  */
 function itemBudget(): Promise<void> {
   const body = repeated(TAG_TUP_L4, 99_000, [TAG_STR1, 0x41]);
-  return send((root, seq) => [frame(splice(callattr(seq, root, "get_answer", [C.LABEL_VALUE, MARK]), body))], `get_answer(*99,000 × b"A")`, 5);
+  return send((root, seq) => [frame(getAnswer(seq, root, body))], `get_answer(*99,000 × b"A")`, 5);
 }
 
 function zlibStream(): Promise<void> {
   const size = n(63_000_000);
   const body = repeated(TAG_STR_L4, size, [0]);
-  const build = (root: PyValue, seq: number): Uint8Array[][] => [
-    frame(deflateSync(splice(callattr(seq, root, "get_answer", [C.LABEL_VALUE, [MARK]]), body)), 1),
-  ];
-  return send(build, `zlib get_answer(<${mb(size)} of zeros>)`, 5);
+  return send((root, seq) => [frame(deflateSync(getAnswer(seq, root, body, true)), 1)], `zlib get_answer(<${mb(size)} of zeros>)`, 5);
 }
 
 async function attack(id: number): Promise<void> {
@@ -431,23 +425,13 @@ async function runOne(attack: number, kind: ServerKind, certDir: string | undefi
       }
     }
     const stats = h.summarize(Float64Array.from(healthy.latencies));
-    const has = healthy.latencies.length > 0;
-    return {
-      attack,
-      server: kind,
-      survived: why === "",
-      why,
-      calls: healthy.latencies.length + healthy.failed,
-      failed: healthy.failed,
-      p50_ms: has ? stats.median : null,
-      p99_ms: has ? stats.p99 : null,
-      max_ms: has ? stats.max : null,
-      rss_before_mb: rssBefore === undefined ? null : rssBefore / 1e6,
-      rss_growth_mb: rssBefore === undefined ? null : (peak - rssBefore) / 1e6,
-      server_cpu_s: cpuBefore === undefined || cpuAfter === undefined ? null : cpuAfter - cpuBefore,
-      duration_s: duration,
-      attack_detail: detail,
-    };
+    const latencies =
+      healthy.latencies.length > 0 ? { p50_ms: stats.median, p99_ms: stats.p99, max_ms: stats.max } : { p50_ms: null, p99_ms: null, max_ms: null };
+    const rss =
+      rssBefore === undefined ? { rss_before_mb: null, rss_growth_mb: null } : { rss_before_mb: rssBefore / 1e6, rss_growth_mb: (peak - rssBefore) / 1e6 };
+    const server_cpu_s = cpuBefore === undefined || cpuAfter === undefined ? null : cpuAfter - cpuBefore;
+    const calls = { calls: healthy.latencies.length + healthy.failed, failed: healthy.failed };
+    return { attack, server: kind, survived: why === "", why, ...calls, ...latencies, ...rss, server_cpu_s, duration_s: duration, attack_detail: detail };
   } finally {
     clearInterval(sampler);
     if (conn) await Promise.race([conn.close().catch(() => {}), later(2000)]);
@@ -477,9 +461,8 @@ async function main(): Promise<number> {
   if (attacks.some((a) => a.id === 7)) {
     certDir = h.tempDir("rpyc-ts-hostile-");
     const [key, cert] = [path.join(certDir, "key.pem"), path.join(certDir, "cert.pem")];
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert], {
-      stdio: "ignore",
-    });
+    const args = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert];
+    execFileSync("openssl", args, { stdio: "ignore" });
   }
   const rows: Row[] = [];
   for (const attack of attacks) {
@@ -496,9 +479,8 @@ async function main(): Promise<number> {
       }
     }
   }
-  process.stdout.write(
-    `hostile clients, 127.0.0.1${values.quick ? ", --quick (sizes ÷ 10)" : ""}; healthy client: get_answer() every ${HEALTHY_INTERVAL_MS} ms during the attack (latencies of answered calls; failed: error or no answer in ${CALL_TIMEOUT_MS / 1000} s)\n`,
-  );
+  const healthy = `get_answer() every ${HEALTHY_INTERVAL_MS} ms during the attack (latencies of answered calls; failed: error or no answer in ${CALL_TIMEOUT_MS / 1000} s)`;
+  process.stdout.write(`hostile clients, 127.0.0.1${values.quick ? ", --quick (sizes ÷ 10)" : ""}; healthy client: ${healthy}\n`);
   printTable(rows);
   h.writeJson(values.json, { quick: values.quick, rows });
   return 0;

@@ -36,26 +36,17 @@ const emit = emitJson<SuiteEvent>;
 
 // stdin: "ok" lines from the suite (exitWithParent: its EOF means the suite is gone, so we go too).
 const acks: (() => void)[] = [];
-let early = 0; // "ok" lines that came before their question
+let early = 0; // "ok" lines that came before their question (by hand: printf 'ok\nok\n' | node ...)
 exitWithParent(
   async () => {},
   (line) => {
-    if (line.trim() !== "ok") return;
-    const ack = acks.shift();
-    if (ack) ack();
-    else early++;
+    if (line.trim() === "ok") (acks.shift() ?? (() => early++))();
   },
 );
-const ask = (event: SuiteEvent): Promise<void> =>
-  new Promise((resolve) => {
-    emit(event);
-    if (early > 0) {
-      early--;
-      resolve();
-    } else {
-      acks.push(resolve);
-    }
-  });
+const ask = (event: SuiteEvent): Promise<void> => {
+  emit(event);
+  return early > 0 ? Promise.resolve(void early--) : new Promise((resolve) => acks.push(resolve));
+};
 
 /** Pseudo-random (incompressible) bytes: RPyC and rpyc-ts compress frames above 3000 bytes. */
 function payload(size: number): Uint8Array {
@@ -77,32 +68,23 @@ async function sequential(conn: PeerConnection, workload: Workload, call: () => 
   for (let n = 0; n < min || performance.now() - start < warmup; n++) if (!(await call())) throw new Error(`${workload}: wrong answer`);
   emit({ event: "begin", workload });
   const wireBefore = conn.wire();
-  let samples = new Float64Array(keepSamples ? 1 << 16 : 0);
-  let calls = 0;
+  const samples: number[] = [];
   start = performance.now();
-  const end = start + durationMs;
   let now = start;
-  while (now < end || calls < 3) {
+  while (now < start + durationMs || samples.length < 3) {
     const t = performance.now();
     const ok = await call();
     now = performance.now();
     if (!ok) throw new Error(`${workload}: wrong answer`);
-    if (keepSamples) {
-      if (calls === samples.length) {
-        const grown = new Float64Array(samples.length * 2);
-        grown.set(samples);
-        samples = grown;
-      }
-      samples[calls] = (now - t) * 1000;
-    }
-    calls++;
+    samples.push((now - t) * 1000);
   }
+  const calls = samples.length;
   const [a, b] = [wireBefore, conn.wire()];
   const wire = a &&
     b && { bytes_out: b.bytesOut - a.bytesOut, bytes_in: b.bytesIn - a.bytesIn, frames_out: b.framesOut - a.framesOut, frames_in: b.framesIn - a.framesIn };
   const dir = values["samples-dir"];
   const samplesOut = keepSamples && dir !== undefined ? path.join(dir, `${workload}.f64`) : undefined;
-  if (samplesOut !== undefined) writeSamples(samplesOut, samples.subarray(0, calls));
+  if (samplesOut !== undefined) writeSamples(samplesOut, Float64Array.from(samples));
   emit({ event: "result", workload, calls, wall_seconds: (now - start) / 1000, bytes, ...(samplesOut && { samples_out: samplesOut }), ...(wire && { wire }) });
 }
 
