@@ -281,14 +281,10 @@ function record(id: MeasurementId | "setup", run: ChildRun<ChildResult>, results
   }
 }
 
-function describe(result: ChildResult): string {
+function describe(r: ChildResult): string {
   const time =
-    result.kind === "run"
-      ? fmtMs(result.ms)
-      : result.kind === "phases"
-        ? `${fmtMs(sum(result.cold))} in phases`
-        : `median edit ${fmtMs(median(result.edits.map((e) => e.ms)))}`;
-  return `${time}, peak RSS ${fmtMb(result.maxRss)}`;
+    r.kind === "run" ? fmtMs(r.ms) : r.kind === "phases" ? `${fmtMs(sum(r.cold))} in phases` : `median edit ${fmtMs(median(r.edits.map((e) => e.ms)))}`;
+  return `${time}, peak RSS ${fmtMb(r.maxRss)}`;
 }
 
 async function main(): Promise<number> {
@@ -315,13 +311,9 @@ async function main(): Promise<number> {
   // The plan: the measurement, the child's mode and arguments, the steps it reports.
   type Job = { readonly id: MeasurementId | "setup"; readonly args: readonly string[]; readonly steps: number; readonly label: string };
   const repeat = (n: number, job: Job): Job[] => Array.from({ length: n }, () => job);
+  const cold: Job = { id: wants.has("cold") ? "cold" : "setup", args: ["run"], steps: 1, label: "cold run" };
   const jobs: Job[] = [
-    ...repeat(wants.has("cold") ? options.repeat : needsOutput ? 1 : 0, {
-      id: wants.has("cold") ? "cold" : "setup",
-      args: ["run"],
-      steps: 1,
-      label: "cold run",
-    }),
+    ...repeat(wants.has("cold") ? options.repeat : needsOutput ? 1 : 0, cold),
     ...repeat(wants.has("unchanged") ? options.repeat : 0, { id: "unchanged", args: ["run"], steps: 1, label: "second run (unchanged)" }),
     ...repeat(wants.has("check") ? options.repeat : 0, { id: "check", args: ["run", "--check"], steps: 1, label: "--check" }),
     ...repeat(wants.has("phases") ? 1 : 0, { id: "phases", args: ["phases", "--files", edits.join(",")], steps: 7 + edits.length, label: "phase by phase" }),
@@ -329,14 +321,10 @@ async function main(): Promise<number> {
   ];
   const totalSteps = jobs.reduce((n, j) => n + j.steps, 0);
   const { stats } = corpus;
-  const children = h.plural(jobs.length, "child process", "es");
-  process.stderr.write(
-    `rpyc-ts compiler bench: ${stats.serviceFiles} services × ${options.methods} methods (${stats.files} files, ${h.fmtInt(stats.lines)} lines); ${children}\n`,
-  );
-  const bar = h.progress(options.plain, "{bar} {percentage}% | {value}/{total} steps | {duration_formatted} | {job}: {step}", totalSteps, {
-    job: "starting",
-    step: "",
-  });
+  const size = `${stats.serviceFiles} services × ${options.methods} methods (${stats.files} files, ${h.fmtInt(stats.lines)} lines)`;
+  process.stderr.write(`rpyc-ts compiler bench: ${size}; ${h.plural(jobs.length, "child process", "es")}\n`);
+  const format = "{bar} {percentage}% | {value}/{total} steps | {duration_formatted} | {job}: {step}";
+  const bar = h.progress(options.plain, format, totalSteps, { job: "starting", step: "" });
 
   const results: Results = { errors: {} };
   let done = 0;

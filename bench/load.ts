@@ -6,13 +6,9 @@
 //   node --import tsx bench/load.ts --role server      # prints PORT n, then {"event":"server",...} every 250 ms
 //   node --import tsx bench/load.ts --role client --port N --connections 100 --duration 3 --now
 //
-// The server is one process, one event loop; its lines say its connection count and how many
-// calls it has answered, so the bench can check that every call a client counted was served once
-// and that every connection is gone at the end. A client opens --connections connections, says
-// {"event":"ready"}, and on "go" (a line on stdin; --now: at once) makes each call `root.next(n)`
-// sequentially (one call in flight per connection) for --warmup + --duration seconds. Calls that
-// complete inside the measured window are counted and timed (--samples-out); every answer is
-// checked (n + 1). Both leave when stdin reaches EOF (the bench is gone).
+// The server's lines (its connections, the calls it answered) let the bench check that every call a
+// client counted was served once. A client says {"event":"ready"} once connected and starts on a "go"
+// line (--now: at once). Both leave when stdin reaches EOF (the bench is gone).
 
 import path from "node:path";
 import { performance } from "node:perf_hooks";

@@ -5,9 +5,51 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Random } from "./random.js";
 
 export type Corpus = ReturnType<typeof generateCorpus>;
+
+// ---- a small seeded PRNG (mulberry32): the same seed gives the same corpus, byte for byte, on every machine ----
+
+type Random = ReturnType<typeof random>;
+
+function random(seed: number) {
+  let state = seed >>> 0 || 0x9e3779b9;
+  /** A float in [0, 1). */
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const shuffle = <T>(items: readonly T[]): T[] => {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  };
+  /** A key of `weights` chosen with its weight. */
+  const weighted = <K extends string>(weights: Readonly<Record<K, number>>): K => {
+    const choices = Object.entries(weights) as [K, number][];
+    let r = next() * choices.reduce((sum, [, w]) => sum + w, 0);
+    for (const [item, weight] of choices) {
+      r -= weight;
+      if (r < 0) return item;
+    }
+    return choices.at(-1)![0];
+  };
+  /** int: in [min, max] (both included); sample: `count` distinct items (or all of them), in random order. */
+  return {
+    int: (min: number, max: number): number => min + Math.floor(next() * (max - min + 1)),
+    chance: (p: number): boolean => next() < p,
+    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
+    sample: <T>(items: readonly T[], count: number): T[] => shuffle(items).slice(0, count),
+    shuffle,
+    weighted,
+  };
+}
 
 // ---- names -------------------------------------------------------------------------------------
 
@@ -383,7 +425,7 @@ function serviceFile(rng: Random, index: number, plan: ServicePlan, methods: num
  * imports "rpyc-ts" from `repoDir`, this repository.
  */
 export function generateCorpus(options: { dir: string; services: number; methods: number; seed: number; repoDir: string }) {
-  const rng = new Random(options.seed);
+  const rng = random(options.seed);
   const { dir } = options;
   const files = new Map<string, string>();
   const registry: Registry = new Map();

@@ -1,20 +1,16 @@
-// What a client of the benchmark suite (bench/suite/node_client.ts, python_client.py) prints
-// on stdout, one JSON object per line, and what bench/suite.ts answers on its stdin; and the
-// interface of the Node peers' connections (bench/suite/peers.ts).
-//
-//   {"event":"info","codec":c}                          rpyc-ts: the codec both ends agreed on
-//   {"event":"mem","stage":"before"|"after","count":n}  the suite reads the server's memory,
-//                                                       then writes "ok" to the client's stdin
-//   {"event":"begin","workload":w}                      a measured phase starts (after its warm-up)
-//   {"event":"result","workload":w,...}                 it ended
-//   {"event":"skip","workload":w,"reason":...}          this peer cannot do it (gRPC: callbacks)
+// What a client of the benchmark suite (bench/suite/node_client.ts, python_client.py) prints on
+// stdout, one JSON object per line (SuiteEvent), and the interface of the Node peers' connections
+// (bench/suite/peers.ts). On a "mem" event the suite reads the server's memory, then writes "ok" to
+// the client's stdin.
 
 export const WORKLOADS = ["seq", "inflight", "callback", "echo1k", "echo1m"] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export type SuiteEvent =
+  /** rpyc-ts: the codec both ends agreed on. */
   | { readonly event: "info"; readonly codec: string | null }
   | { readonly event: "mem"; readonly stage: "before" | "after"; readonly count: number }
+  /** A measured phase starts (after its warm-up); "result" when it ended. */
   | { readonly event: "begin"; readonly workload: Workload }
   | {
       readonly event: "result";
@@ -28,6 +24,7 @@ export type SuiteEvent =
       /** Sequential rows, where the client counts them: bytes and frames (headers included) over the measured calls. */
       readonly wire?: { readonly bytes_out: number; readonly bytes_in: number; readonly frames_out: number; readonly frames_in: number };
     }
+  /** This peer cannot do it (gRPC: callbacks). */
   | { readonly event: "skip"; readonly workload: Workload; readonly reason: string };
 
 /** One connection of a Node peer's client: the suite's calls. */
