@@ -15,12 +15,7 @@ import { WORKLOADS, type SuiteEvent, type Workload } from "./suite/events.js";
 
 const { values } = h.cli("A/B of rpyc-ts trees: interleaved rounds, wall and CPU time per call (bench/ab.ts).", {
   trees: { type: "string", default: ".", arg: "LIST", help: 'comma-separated repository directories (default ".")' },
-  workloads: {
-    type: "string",
-    default: "seq,inflight,callback,echo1m",
-    arg: "LIST",
-    help: `any of ${WORKLOADS.join(",")} (default seq,inflight,callback,echo1m)`,
-  },
+  workloads: { type: "string", default: "seq,inflight,callback,echo1m", arg: "LIST", help: `any of ${WORKLOADS.join(",")} (default: all but echo1k)` },
   codec: { type: "string", default: "auto", arg: "C", help: "auto (native between rpyc-ts peers) or brine (default auto)" },
   rounds: { type: "string", arg: "R", help: "rounds (default 3)" },
   duration: { type: "string", default: "1.5", arg: "S", help: "measured seconds per workload (default 1.5)" },
@@ -31,14 +26,8 @@ const workloads: Workload[] = h.listOf("--workloads", values.workloads, WORKLOAD
 const rounds = h.num("--rounds", values.rounds, 3, 1, true);
 const codec = values.codec === "brine" ? "brine" : "auto";
 
-interface Figures {
-  /** Wall microseconds per call. */
-  wallUs: number;
-  clientCpuUs: number;
-  serverCpuUs: number;
-  /** Cores used by everything else during the phase. */
-  otherCores: number;
-}
+/** Per call: wall and CPU microseconds; otherCores: used by everything else during the phase. */
+type Figures = { wallUs: number; clientCpuUs: number; serverCpuUs: number; otherCores: number };
 
 async function measure(tree: string, workload: Workload): Promise<Figures> {
   const peer = h.flags({ peer: "rpyc", codec });
@@ -48,16 +37,13 @@ async function measure(tree: string, workload: Workload): Promise<Figures> {
   let others = h.otherCpu([]);
   let cpu: (number | undefined)[] = [];
   const read = (): (number | undefined)[] => [client.proc, server.proc].map((p) => h.cpuSeconds(p.pid));
-  const client = h.startJsonChild<SuiteEvent>(
-    h.nodeScript("suite/node_client.ts", args, [], tree),
-    (event) => {
-      if (event.event === "begin") [others, cpu] = [h.otherCpu([client.proc.pid, server.proc.pid]), read()];
-      if (event.event !== "result") return;
-      const [c, s] = read().map((v, i) => (((v ?? NaN) - (cpu[i] ?? NaN)) * 1e6) / event.calls);
-      result = { wallUs: (event.wall_seconds * 1e6) / event.calls, clientCpuUs: c!, serverCpuUs: s!, otherCores: others() ?? NaN };
-    },
-    tree,
-  );
+  const onEvent = (event: SuiteEvent): void => {
+    if (event.event === "begin") [others, cpu] = [h.otherCpu([client.proc.pid, server.proc.pid]), read()];
+    if (event.event !== "result") return;
+    const [c, s] = read().map((v, i) => (((v ?? NaN) - (cpu[i] ?? NaN)) * 1e6) / event.calls);
+    result = { wallUs: (event.wall_seconds * 1e6) / event.calls, clientCpuUs: c!, serverCpuUs: s!, otherCores: others() ?? NaN };
+  };
+  const client = h.startJsonChild(h.nodeScript("suite/node_client.ts", args, [], tree), onEvent, tree);
   try {
     await client.done;
     if (!result) throw new Error(`client in ${tree} ended before its result, ${client.describe()}`);
@@ -76,10 +62,8 @@ h.runMain(async () => {
         const f = await measure(tree, workload);
         const key = `${workload}\t${tree}`;
         results.set(key, [...(results.get(key) ?? []), f]);
-        const cpu = `client ${f.clientCpuUs.toFixed(1)} µs  server ${f.serverCpuUs.toFixed(1)} µs CPU/call`;
-        process.stderr.write(
-          `round ${round} ${workload.padEnd(8)} ${tree.padEnd(24)} wall ${f.wallUs.toFixed(1)} µs  ${cpu}  other ${f.otherCores.toFixed(2)} cores\n`,
-        );
+        const cpu = `client ${f.clientCpuUs.toFixed(1)} µs  server ${f.serverCpuUs.toFixed(1)} µs CPU/call  other ${f.otherCores.toFixed(2)} cores`;
+        process.stderr.write(`round ${round} ${workload.padEnd(8)} ${tree.padEnd(24)} wall ${f.wallUs.toFixed(1)} µs  ${cpu}\n`);
       }
     }
   }

@@ -56,19 +56,15 @@ function parseOptions() {
 
 // ---- child processes -----------------------------------------------------------------------------
 
-interface ChildRun<R extends ChildResult> {
-  readonly result: R;
-  /** From spawn to exit: node, tsx and module loading included. */
-  readonly processMs: number;
-  /** CPU that other processes used meanwhile, in cores (0.5 = half a core); undefined without /proc. */
-  readonly othersCores: number | undefined;
-}
+/** processMs: spawn to exit (node, tsx and module loading included); othersCores: CPU others used meanwhile (undefined without /proc). */
+type ChildRun<R extends ChildResult> = { readonly result: R; readonly processMs: number; readonly othersCores: number | undefined };
 
 /** Runs one measurement in a child process (child.ts), which reports its steps as it goes. */
 async function runChild(args: readonly string[], options: Options, profileName: string, onStep: (label: string) => void): Promise<ChildRun<ChildResult>> {
   // --expose-gc: the watch child measures its live heap after a full GC (outside the timed parts).
   const nodeFlags = ["--expose-gc"];
-  if (options.cpuProf !== undefined) nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${path.join(options.cpuProf, profileName)}`); // one file per thread (tsx's loader has one)
+  // --cpu-prof: one file per thread (tsx's loader has one).
+  if (options.cpuProf !== undefined) nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${path.join(options.cpuProf, profileName)}`);
   const busyBefore = h.machineBusySeconds();
   const start = performance.now();
   let result: ChildResult | undefined;

@@ -224,19 +224,24 @@ function captureStderr(proc: ChildProcessWithoutNullStreams): () => string {
 export type JsonChild = ReturnType<typeof startJsonChild>;
 
 /**
- * Starts a child that prints JSON lines: `onEvent` gets every JSON object it prints on a line of its own (as an `E`). `done`:
- * its exit code, once it is gone and its stdout read; `describe()`: how it ended (the last error line, the end of its stderr).
+ * Starts a child whose stdout lines go to `onLine`. `done`: its exit code, once it is gone and its stdout read;
+ * `describe()`: how it ended (the last error line, the end of its stderr).
  */
-export function startJsonChild<E = Record<string, unknown>>(command: Command, onEvent: (event: E) => void, cwd = REPO_DIR) {
+function startLines(command: Command, onLine: (line: string) => void, cwd: string) {
   const proc = startChild(command, cwd);
   const stderr = captureStderr(proc);
-  const lines = createInterface({ input: proc.stdout });
-  lines.on("line", (line) => {
-    const event = parseJsonLine(line);
-    if (event !== undefined) onEvent(event as E);
-  });
+  const lines = createInterface({ input: proc.stdout }).on("line", onLine);
   const read = new Promise((resolve) => lines.once("close", resolve));
   return { proc, done: Promise.all([exited(proc), read]).then(([code]) => code), describe: () => describeExit(proc, stderr()) };
+}
+
+/** Starts a child that prints JSON lines: `onEvent` gets every JSON object it prints on a line of its own (as an `E`). */
+export function startJsonChild<E = Record<string, unknown>>(command: Command, onEvent: (event: E) => void, cwd = REPO_DIR) {
+  const onLine = (line: string): void => {
+    const event = parseJsonLine(line);
+    if (event !== undefined) onEvent(event as E);
+  };
+  return startLines(command, onLine, cwd);
 }
 
 /** What a child tells its bench: one JSON object per line on stdout. */
@@ -259,26 +264,18 @@ function describeExit(proc: ChildProcess, stderr: string): string {
   return gist === undefined ? how : `${how}: ${gist.trim()}\n${lines.slice(-12).join("\n")}`;
 }
 
-/** Starts a server (any command) that prints "PORT n" once listening; its later lines go to `onLine`. `describe()` as for startJsonChild. */
+/** Starts a server (any command) that prints "PORT n" once listening; its later lines go to `onLine`. */
 export async function startServer(command: Command, onLine: (line: string) => void = () => {}, cwd = REPO_DIR) {
-  const proc = startChild(command, cwd);
-  const stderr = captureStderr(proc);
   let onPort: (port: number) => void = () => {};
-  createInterface({ input: proc.stdout }).on("line", (line) => {
-    const port = /^PORT (\d+)$/.exec(line.trim());
-    if (port) onPort(Number(port[1]));
-    else onLine(line);
-  });
+  const child = startLines(command, (line) => (/^PORT \d+$/.test(line.trim()) ? onPort(Number(line.trim().slice(5))) : onLine(line)), cwd);
+  const name = command[1].find((a) => /\.(ts|py)$/.test(a)) ?? command[0];
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${command[1].find((a) => /\.(ts|py)$/.test(a)) ?? command[0]}: no PORT line within 30 s: ${stderr()}`)),
-      30_000,
-    );
+    const timer = setTimeout(() => reject(new Error(`${name}: no PORT line within 30 s: ${child.describe()}`)), 30_000);
     onPort = (p) => (clearTimeout(timer), resolve(p));
-    proc.once("error", (err) => (clearTimeout(timer), reject(err)));
-    void exited(proc).then(() => (clearTimeout(timer), reject(new Error(`server ended before printing its port, ${describeExit(proc, stderr())}`))));
+    child.proc.once("error", (err) => (clearTimeout(timer), reject(err)));
+    void child.done.then(() => (clearTimeout(timer), reject(new Error(`server ended before printing its port, ${child.describe()}`))));
   });
-  return { proc, port, describe: () => describeExit(proc, stderr()) };
+  return { ...child, port };
 }
 
 /** Listens on 127.0.0.1 on a free port (a server in a bench's child); resolves with the port and a close(). */

@@ -64,7 +64,8 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 
 type Phase = "connecting" | "warm-up" | "measured" | "closing";
 
-async function runLevel(connections: number, options: Options, workDir: string, progress: (phase: Phase, calls: number) => void) {
+/** One level: its own server and client processes; `progress` gets the phase, the calls so far and the seconds since "go". */
+async function runLevel(connections: number, options: Options, workDir: string, progress: (phase: Phase, calls: number, seconds: number) => void) {
   let serverState = { connections: 0, served: 0 };
   const server = await h.startServer(h.nodeScript("load.ts", ["--role", "server"]), (line) => {
     const event = h.parseJsonLine(line);
@@ -91,13 +92,14 @@ async function runLevel(connections: number, options: Options, workDir: string, 
       return dead ? `a client died, ${dead.describe()}` : undefined;
     };
     const calls = (): number => clients.reduce((n, c) => n + c.calls, 0);
-    progress("connecting", 0);
+    progress("connecting", 0, 0);
     await waitFor(() => clients.every((c) => c.ready), 60_000, `${connections} connections`, failure);
 
     // All clients start together; CPU is sampled at the edges of the measured window.
     const go = Date.now();
     for (const c of clients) c.proc.stdin.write("go\n");
-    const ticker = setInterval(() => progress(Date.now() - go < options.warmup * 1000 ? "warm-up" : "measured", calls()), 100);
+    const seconds = (): number => (Date.now() - go) / 1000;
+    const ticker = setInterval(() => progress(seconds() < options.warmup ? "warm-up" : "measured", calls(), seconds()), 100);
     const snapshot = (): (number | undefined)[] => [server.proc, ...clients.map((c) => c.proc)].map((p) => h.cpuSeconds(p.pid)).concat(h.machineBusySeconds());
     try {
       await h.sleep(options.warmup * 1000);
@@ -105,7 +107,7 @@ async function runLevel(connections: number, options: Options, workDir: string, 
       await h.sleep(options.duration * 1000);
       const after = snapshot();
       clearInterval(ticker);
-      progress("closing", calls());
+      progress("closing", calls(), options.warmup + options.duration);
       await waitFor(() => clients.every((c) => c.result !== undefined), 60_000, "the clients' results", failure);
       await Promise.all(clients.map((c) => c.done));
 
@@ -200,17 +202,11 @@ async function main(options: Options): Promise<number> {
   for (const [index, connections] of options.levels.entries()) {
     if (h.interruption.interrupted) return 130;
     const name = `[${index + 1}/${options.levels.length}] ${h.plural(connections, "connection")}`;
-    const units = 1000;
     const span = options.warmup + options.duration;
-    let started = 0;
-    const bar = h.progress(options.plain, `${name.padEnd(24)} {bar} {percentage}% | {phase} | {calls} calls`, units, { phase: "starting  ", calls: 0 });
+    const bar = h.progress(options.plain, `${name.padEnd(24)} {bar} {percentage}% | {phase} | {calls} calls`, span, { phase: "starting  ", calls: 0 });
     if (options.plain) bar.log(`${name} ...`);
-    const progress = (phase: Phase, calls: number): void => {
-      if (phase === "connecting") started = 0;
-      else if (started === 0) started = Date.now();
-      const fraction = phase === "connecting" ? 0 : phase === "closing" ? 1 : Math.min(1, (Date.now() - started) / 1000 / span);
-      bar.update(Math.round(fraction * units), { phase: phase.padEnd(10), calls: calls.toLocaleString("en-US") });
-    };
+    const progress = (phase: Phase, calls: number, seconds: number): void =>
+      bar.update(Math.min(span, seconds), { phase: phase.padEnd(10), calls: calls.toLocaleString("en-US") });
     try {
       const result = await runLevel(connections, options, workDir, progress);
       results.push(result);

@@ -13,14 +13,8 @@ import { WORKLOADS, type SuiteEvent, type Workload } from "./suite/events.js";
 /** A process of a peer: one of bench/suite/node_{server,client}.ts's peers, or the Python one. */
 type Side = "raw" | "rpyc" | "capnweb" | "grpc" | "python";
 
-interface PeerSpec {
-  readonly id: string;
-  readonly label: string;
-  readonly server: Side;
-  readonly client: Side;
-  /** rpyc-ts processes: never the native codec. */
-  readonly brine?: true;
-}
+/** A peer: its server's and its client's process; brine: rpyc-ts processes never use the native codec. */
+type PeerSpec = { readonly id: string; readonly label: string; readonly server: Side; readonly client: Side; readonly brine?: true };
 
 const PEERS: readonly PeerSpec[] = [
   { id: "raw", label: "raw TCP floor", server: "raw", client: "raw" },
@@ -80,28 +74,23 @@ function command(spec: PeerSpec, role: "server" | "client", options: Options, ar
   return h.nodeScript(`suite/node_${role}.ts`, [...peer, ...args], role === "server" ? ["--expose-gc"] : []);
 }
 
-interface Memory {
-  readonly rss: number;
-  readonly heap: number | null;
-}
-
-interface WorkloadRun {
-  readonly calls: number;
-  readonly wall: number;
-  readonly bytes: number;
-  readonly samples: Float64Array | null;
-  readonly wire: (SuiteEvent & { event: "result" })["wire"];
-  /** CPU of other processes (not client, server or this one) during the phase, in cores. */
-  readonly otherCpu: number | null;
-}
-
-interface PeerRun {
-  /** rpyc-ts clients: the codec both ends agreed on. */
+type Memory = { readonly rss: number; readonly heap: number | null };
+/** A row's run; otherCpu: what other processes (not client, server or this one) used during the phase, in cores. */
+type WorkloadRun = {
+  calls: number;
+  wall: number;
+  bytes: number;
+  samples: Float64Array | null;
+  wire: (SuiteEvent & { event: "result" })["wire"];
+  otherCpu: number | null;
+};
+/** One run of a peer; codec: what both rpyc-ts ends agreed on. */
+type PeerRun = {
   codec: string | null;
   readonly workloads: Partial<Record<Workload, WorkloadRun>>;
   readonly skipped: Partial<Record<Workload, string>>;
   idle: { readonly count: number; readonly before: Memory; readonly after: Memory } | null;
-}
+};
 
 async function runPeer(spec: PeerSpec, options: Options, workDir: string): Promise<PeerRun> {
   // The server answers a "mem" line on its stdin with a MEM line: its memory after a full GC.
@@ -217,16 +206,15 @@ function figures(runs: readonly PeerRun[]) {
   };
 }
 
-interface Row {
+/** A row of the table; target: the issue's, for rpyc-ts native; pair: a second figure shown after the first ("sent / received"). */
+type Row = {
   readonly key: FigureKey;
   readonly label: string;
   readonly unit: string;
-  /** The issue's target, for rpyc-ts native. */
   readonly target: string;
   readonly ratio: boolean;
-  /** A second figure shown after the first ("sent / received"). */
   readonly pair?: FigureKey;
-}
+};
 
 const ROWS: readonly Row[] = [
   { key: "seq_median_us", label: "small call: median", unit: "µs", target: "≤ 1.5× floor", ratio: true },

@@ -139,10 +139,7 @@ const staticFile = (file: string): string => readFileSync(new URL(`./corpus-stat
 
 // ---- entities -------------------------------------------------------------------------------
 
-interface Entity {
-  readonly name: string;
-  readonly domainIndex: number;
-}
+type Entity = { readonly name: string; readonly domainIndex: number };
 
 /** What the generated files can refer to: every exported name, every entity. */
 type World = { readonly registry: Registry; readonly entities: readonly Entity[] };
@@ -324,8 +321,10 @@ const MEMBERS: readonly (readonly [number, "attributes" | "getters" | null, (rng
   [
     0.3,
     "attributes",
-    (rng) =>
-      `  /** Limits that apply to every caller. */\n  readonly exposed_limits: { maxPage: number; region?: Region } = { maxPage: ${rng.pick([50, 100, 500])} };`,
+    (rng) => {
+      const limits = `{ maxPage: ${rng.pick([50, 100, 500])} }`;
+      return `  /** Limits that apply to every caller. */\n  readonly exposed_limits: { maxPage: number; region?: Region } = ${limits};`;
+    },
   ],
   [0.5, "getters", () => "  /** Calls served by this instance. */\n  get exposed_call_count(): number {\n    return this.calls;\n  }"],
   [0.25, "getters", () => "  get exposed_status(): Status {\n    return this.calls >= 0 ? Status.Active : Status.Suspended;\n  }"],

@@ -18,8 +18,8 @@ export interface BenchService extends ServiceShape {
 
 /**
  * What `conn.root` is on a connection to BENCH: BenchService's exposed members without
- * their prefix, every method returning a promise, every attribute awaitable (the members of
- * `Remote<BenchService>`, which `connect<BenchService>()` gives, written out with their docs).
+ * their prefix, every method returning a promise, every attribute awaitable, plain data by
+ * value (the members of `CompiledRemote<BenchService>`, written out with their docs).
  */
 export interface BenchRemote extends NetrefBase {
   /** Two numbers in, one out. */

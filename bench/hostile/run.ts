@@ -479,7 +479,8 @@ async function main(): Promise<number> {
       }
     }
   }
-  const healthy = `get_answer() every ${HEALTHY_INTERVAL_MS} ms during the attack (latencies of answered calls; failed: error or no answer in ${CALL_TIMEOUT_MS / 1000} s)`;
+  const failed = `failed: error or no answer in ${CALL_TIMEOUT_MS / 1000} s`;
+  const healthy = `get_answer() every ${HEALTHY_INTERVAL_MS} ms during the attack (latencies of answered calls; ${failed})`;
   process.stdout.write(`hostile clients, 127.0.0.1${values.quick ? ", --quick (sizes ÷ 10)" : ""}; healthy client: ${healthy}\n`);
   printTable(rows);
   h.writeJson(values.json, { quick: values.quick, rows });

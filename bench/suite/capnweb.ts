@@ -27,54 +27,41 @@ class BenchApi extends RpcTarget {
 }
 
 /** capnweb's RpcTransport over one `ws` socket (text frames, one message each). */
-class WsTransport implements RpcTransport {
-  private readonly queue: string[] = [];
-  private waiting: { resolve(message: string): void; reject(error: Error): void } | null = null;
-  private failure: Error | null = null;
-
-  constructor(private readonly ws: WebSocket) {
-    ws.on("message", (data: RawData, isBinary: boolean) => {
-      if (isBinary) return this.fail(new Error("capnweb: binary WebSocket message"));
-      const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString();
-      const waiting = this.waiting;
-      if (waiting) {
-        this.waiting = null;
-        waiting.resolve(text);
-      } else {
-        this.queue.push(text);
-      }
-    });
-    ws.on("close", () => this.fail(new Error("WebSocket closed")));
-    ws.on("error", (err) => this.fail(err));
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    const waiting = this.waiting;
-    this.waiting = null;
+function wsTransport(ws: WebSocket): RpcTransport {
+  const queue: string[] = [];
+  let waiting: { resolve(message: string): void; reject(error: Error): void } | null = null;
+  let failure: Error | null = null;
+  const fail = (error: Error): void => {
+    failure ??= error;
     waiting?.reject(error);
-  }
-
-  send(message: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(message);
-  }
-
-  receive(): Promise<string> {
-    const next = this.queue.shift();
-    if (next !== undefined) return Promise.resolve(next);
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
-  }
-
-  abort(): void {
-    this.ws.close();
-  }
+    waiting = null;
+  };
+  ws.on("message", (data: RawData, isBinary: boolean) => {
+    if (isBinary) return fail(new Error("capnweb: binary WebSocket message"));
+    const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString();
+    if (waiting) waiting.resolve(text);
+    else queue.push(text);
+    waiting = null;
+  });
+  ws.on("close", () => fail(new Error("WebSocket closed")));
+  ws.on("error", (err) => fail(err));
+  return {
+    send: (message) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(message);
+    },
+    receive: () => {
+      const next = queue.shift();
+      if (next !== undefined) return Promise.resolve(next);
+      return failure ? Promise.reject(failure) : new Promise((resolve, reject) => (waiting = { resolve, reject }));
+    },
+    abort: () => ws.close(),
+  };
 }
 
 export async function startCapnwebServer(): Promise<{ port: number; close(): Promise<void> }> {
   const http = createServer((_req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ server: http });
-  wss.on("connection", (ws) => new RpcSession(new WsTransport(ws), new BenchApi()));
+  wss.on("connection", (ws) => new RpcSession(wsTransport(ws), new BenchApi()));
   const listening = await listenLocal(http);
   const close = (): Promise<void> => {
     for (const ws of wss.clients) ws.terminate();
@@ -89,7 +76,7 @@ export async function openCapnweb(port: number): Promise<PeerConnection> {
     ws.once("open", () => resolve());
     ws.once("error", reject);
   });
-  const api = new RpcSession<BenchApi>(new WsTransport(ws)).getRemoteMain();
+  const api = new RpcSession<BenchApi>(wsTransport(ws)).getRemoteMain();
   const close = (): Promise<void> => {
     api[Symbol.dispose]();
     return new Promise((resolve) => {
