@@ -23,7 +23,7 @@ export interface RuntimeNames {
   readonly ConnectOptions: string;
   readonly ConnectByServiceOptions: string;
   readonly NetrefBase: string;
-  readonly Remote: string;
+  readonly CompiledRemote: string;
   readonly RemoteAttribute: string;
   readonly RemoteFunction: string;
   readonly RemoteResult: string;

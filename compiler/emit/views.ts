@@ -93,7 +93,7 @@ const RUNTIME_TYPES = [
   "ConnectOptions",
   "ConnectByServiceOptions",
   "NetrefBase",
-  "Remote",
+  "CompiledRemote",
   "RemoteAttribute",
   "RemoteFunction",
   "RemoteResult",
@@ -116,6 +116,8 @@ export interface ClientView {
   readonly names: ServiceNames;
   readonly members: readonly MemberView[];
   readonly schema: unknown;
+  /** Compiled from a Python service: the schema says so (origin: "python"). */
+  readonly pythonOrigin: boolean;
 }
 
 /** The wire schema of a service as plain data (docs, defaults and locations stripped). */
@@ -235,8 +237,8 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
   const rt: Record<string, string> = {};
   // Import only what the stub writes (it must compile under noUnusedLocals).
   const used = new Set<string>([...RUNTIME_VALUES, ...RUNTIME_TYPES]);
-  // The keyword overload of a method without positional parameters writes `[]`, not Parameters<Remote<...>>.
-  if (!service.methods.some((m) => m.params.length > 0)) used.delete("Remote");
+  // The keyword overload of a method without positional parameters writes `[]`, not Parameters<CompiledRemote<...>>.
+  if (!service.methods.some((m) => m.params.length > 0)) used.delete("CompiledRemote");
   if (service.attributes.length === 0) used.delete("RemoteAttribute");
   if (![...service.methods.map((m) => m.returns), ...service.attributes.map((a) => a.type)].some(mentionsFunction)) used.delete("RemoteFunction");
   if (!service.methods.some((m) => isPipelined(index, m))) used.delete("RemoteResult");
@@ -267,6 +269,7 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
     names,
     members: sortedMembers(index, service, naming),
     schema: schemaData(index, service),
+    pythonOrigin: python,
   };
 }
 

@@ -14,8 +14,8 @@ export interface MyService extends ServiceShape {
 
 /**
  * What `conn.root` is on a connection to MY: MyService's exposed members without
- * their prefix, every method returning a promise, every attribute awaitable (the members of
- * `Remote<MyService>`, which `connect<MyService>()` gives, written out with their docs).
+ * their prefix, every method returning a promise, every attribute awaitable, plain data by
+ * value (the members of `CompiledRemote<MyService>`, written out with their docs).
  */
 export interface MyRemote extends NetrefBase {
   /** The answer to life, the universe and everything (an exposed method). */

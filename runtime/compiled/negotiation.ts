@@ -9,7 +9,7 @@
 
 import { NATIVE_VERSION, schemaFingerprint } from "./native.js";
 import type { DispatchTable } from "./dispatch.js";
-import type { ServiceSchema } from "./schema.js";
+import { schemaNeedsTable, type ServiceSchema } from "./schema.js";
 
 /**
  * Handler code of the native-codec offer: outside RPyC's handler range, so a Python peer
@@ -199,8 +199,24 @@ function classMap(value: unknown): Map<string, PeerClass> | undefined {
 }
 
 /** The offer's arguments: (version, codecs, our served classes). "pipeline": we take pipelining's frames. */
-export function nativeOffer(dispatch: readonly DispatchTable[]): unknown[] {
-  return [NATIVE_VERSION, ["native", "pipeline"], servedClasses(dispatch)];
+export function nativeOffer(dispatch: readonly DispatchTable[], schemas: readonly ServiceSchema[]): unknown[] {
+  return [NATIVE_VERSION, ["native", "pipeline"], servedClasses(dispatch), schemaClasses(schemas)];
+}
+
+/**
+ * The classes whose compiled schemas a side holds and whose plain data it sends by value (its
+ * stubs' of TypeScript services that carry plain data): the peer must serve those with their
+ * dispatch tables.
+ */
+function schemaClasses(schemas: readonly ServiceSchema[]): string[] {
+  return [...new Set(schemas.filter((schema) => schema.origin !== "python" && schemaNeedsTable(schema)).map((schema) => schema.className))].sort();
+}
+
+/** The schema classes an offer (4th item) or a notice (5th item) announces; none from a peer that predates them. */
+export function announcedSchemaClasses(offer: unknown): string[] {
+  if (!Array.isArray(offer)) return [];
+  const names: unknown = isNotice(offer) ? offer[4] : offer[3];
+  return Array.isArray(names) ? names.filter((name): name is string => typeof name === "string") : [];
 }
 
 /**
@@ -208,8 +224,8 @@ export function nativeOffer(dispatch: readonly DispatchTable[]): unknown[] {
  * that says why, (version, (), (), "lacks-protobufjs"). An rpyc-ts peer from before notices
  * reads it as a malformed offer and answers "brine"; Python refuses it as it refuses offers.
  */
-export function nativeNotice(refusal: Refusal = "lacks-protobufjs"): unknown[] {
-  return [NATIVE_VERSION, [], [], refusal];
+export function nativeNotice(refusal: Refusal, schemas: readonly ServiceSchema[]): unknown[] {
+  return [NATIVE_VERSION, [], [], refusal, schemaClasses(schemas)];
 }
 
 /** What an answer, an offer or a notice says: an agreement, or why not. */
@@ -233,7 +249,7 @@ export function readNoticeAnswer(answer: unknown): NegotiationReason {
 
 /** Whether an offer (already unboxed) is a notice (see nativeNotice). */
 export function isNotice(offer: unknown): boolean {
-  return Array.isArray(offer) && offer.length === 4 && typeof offer[3] === "string";
+  return Array.isArray(offer) && offer.length >= 4 && typeof offer[3] === "string";
 }
 
 /**
@@ -244,7 +260,13 @@ export function readOffer(offer: unknown, available: boolean): Reading {
   if (isNotice(offer)) return { reason: refusalReason((offer as unknown[])[3]) };
   if (!available) return { reason: "local-lacks-protobufjs", refusal: "lacks-protobufjs" };
   const incompatible = { reason: "incompatible-version", refusal: "incompatible-version" } as const;
-  if (!Array.isArray(offer) || offer.length !== 3 || offer[0] !== NATIVE_VERSION || !Array.isArray(offer[1]) || !offer[1].includes("native"))
+  if (
+    !Array.isArray(offer) ||
+    (offer.length !== 3 && offer.length !== 4) ||
+    offer[0] !== NATIVE_VERSION ||
+    !Array.isArray(offer[1]) ||
+    !offer[1].includes("native")
+  )
     return incompatible;
   const classes = classMap(offer[2]);
   return classes ? { agreement: { classes, pipelining: offer[1].includes("pipeline") } } : incompatible;

@@ -75,6 +75,11 @@ export interface AttributeSchema {
 export interface ServiceSchema {
   /** The class name; a TypeScript server sends its instances as "rpyc_ts.<className>". */
   readonly className: string;
+  /**
+   * "python": compiled from a Python service, whose values arrive as Python RPyC sends them
+   * (the stub's types say so). Absent: a TypeScript service, served by rpyc-ts.
+   */
+  readonly origin?: "python";
   /** Formal name and aliases, upper-cased. */
   readonly name: string;
   readonly aliases: readonly string[];
@@ -395,6 +400,49 @@ function decodeArgumentList(method: MethodSchema, args: readonly unknown[], type
   return out;
 }
 
+const needsTableCache = new WeakMap<ServiceSchema, boolean>();
+
+/**
+ * Whether a schema carries plain data (objects, maps, records, dates) in a parameter, result
+ * or attribute: between compiled peers it travels by value, in an encoding only the class's
+ * dispatch table reads. A schema of scalars, arrays and netrefs travels as RPyC's own values
+ * (an introspected stub's, the seed's), so it needs no table on the other side.
+ */
+export function schemaNeedsTable(schema: ServiceSchema): boolean {
+  let needs = needsTableCache.get(schema);
+  if (needs === undefined) {
+    const seen = new Set<string>();
+    const carries = (type: WireType): boolean => {
+      switch (type.kind) {
+        case "object":
+        case "map":
+        case "date":
+          return true;
+        case "array":
+          return carries(type.element);
+        case "tuple":
+          return type.elements.some(carries);
+        case "union":
+          return type.members.some(carries);
+        case "ref": {
+          if (seen.has(type.name)) return false;
+          seen.add(type.name);
+          const decl = schema.types[type.name];
+          return decl?.kind === "object" || (decl?.kind === "alias" && carries(decl.type));
+        }
+        default:
+          return false;
+      }
+    };
+    const methods = Object.values(schema.methods);
+    needs =
+      methods.some((method) => carries(method.returns) || method.params.some((param) => carries(param.type))) ||
+      Object.values(schema.attributes).some((attribute) => carries(attribute.type));
+    needsTableCache.set(schema, needs);
+  }
+  return needs;
+}
+
 /** A SchemaError because a netref came where plain data was declared, with `hint` added; any other error unchanged. */
 function hinted(err: unknown, hint: string): unknown {
   if (!(err instanceof SchemaError) || err.hint !== undefined || !err.actual.startsWith("a netref")) return err;
@@ -412,7 +460,7 @@ export function decodeResult(type: WireType, value: unknown, schema: ServiceSche
   } catch (err) {
     throw hinted(
       err,
-      `The server sent an object by reference where plain data was declared: it does not serve ${schema.className} through its rpyc-gen dispatch table. Serve it with { dispatch: ${schema.className}Dispatch } (plain data travels by value only between the generated client and a server with the dispatch table)`,
+      `The server sent an object by reference where plain data was declared: plain data travels by value only between the generated client and a server with its dispatch table. An rpyc-ts server: serve ${schema.className} with { dispatch: ${schema.className}Dispatch }. Python RPyC always sends objects by reference: compile the client from the service's Python source`,
     );
   }
 }

@@ -31,6 +31,7 @@ import {
   CODEC_BRINE_ANSWER,
   HANDLE_NATIVE_OFFER,
   isNotice,
+  announcedSchemaClasses,
   nativeNotice,
   nativeOffer,
   negotiation,
@@ -151,6 +152,8 @@ export class NativeSession {
    * other peers get them as RPyC sends objects, by reference.
    */
   peerHasSchemas = false;
+  /** The classes whose schemas the peer announced (its stubs'): a call to one we serve without its dispatch table is refused, naming the fix. */
+  peerSchemaClasses: ReadonlySet<string> = new Set();
 
   /**
    * When the connection opens: `codec: "brine"` decides at once; a side with schemas offers
@@ -176,7 +179,7 @@ export class NativeSession {
 
   /** A `codec: "brine"` side with schemas tells the peer it holds them (and why it offers nothing). */
   private announceBrine(): void {
-    this.host.sendInternal(HANDLE_NATIVE_OFFER, nativeNotice("codec-brine")).then(
+    this.host.sendInternal(HANDLE_NATIVE_OFFER, nativeNotice("codec-brine", this.host.config.schemas)).then(
       () => {},
       (err: unknown) => this.host.log("debug", "the codec-brine notice got no answer", err),
     );
@@ -196,7 +199,7 @@ export class NativeSession {
   /** The side with schemas offers (version, codecs, its served classes); the answer decides. */
   private offer(): void {
     const host = this.host;
-    host.sendInternal(HANDLE_NATIVE_OFFER, nativeOffer(host.config.dispatch)).then(
+    host.sendInternal(HANDLE_NATIVE_OFFER, nativeOffer(host.config.dispatch, host.config.schemas)).then(
       (answer) => {
         if (host.isClosed) return;
         const reading = readOfferAnswer(answer);
@@ -218,7 +221,7 @@ export class NativeSession {
    */
   private notify(): void {
     const host = this.host;
-    host.sendInternal(HANDLE_NATIVE_OFFER, nativeNotice()).then(
+    host.sendInternal(HANDLE_NATIVE_OFFER, nativeNotice("lacks-protobufjs", host.config.schemas)).then(
       (answer) => this.decide(readNoticeAnswer(answer)),
       (err: unknown) => {
         host.log("debug", "the native-codec notice got no answer", err);
@@ -264,14 +267,15 @@ export class NativeSession {
     const host = this.host;
     this.engaged = true;
     this.peerHasSchemas = true;
-    // codec "brine" was decided when the connection opened.
-    if (host.config.codec === "brine") return host.send(C.MSG_REPLY, seq, host.boxing.box(CODEC_BRINE_ANSWER));
     let offer: unknown;
     try {
       offer = host.boxing.unbox(boxedArgs);
     } catch {
       offer = undefined;
     }
+    this.peerSchemaClasses = new Set(announcedSchemaClasses(offer));
+    // codec "brine" was decided when the connection opened.
+    if (host.config.codec === "brine") return host.send(C.MSG_REPLY, seq, host.boxing.box(CODEC_BRINE_ANSWER));
     if (isNotice(offer)) return this.answer(seq, readOffer(offer, false));
     void this.loadCodec().then((available) => {
       if (host.isClosed) return;

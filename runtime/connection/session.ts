@@ -13,7 +13,7 @@ import { AsyncResultTimeout, ConnectionClosedError, isTimeoutError, LimitExceede
 import { PythonException } from "../errors/python-exceptions.js";
 import { handlerFor, type HandlerHost } from "../serve/handlers.js";
 import { JS_MODULE, type IdPack } from "../netref/id-pack.js";
-import type { ServiceSchema } from "../compiled/schema.js";
+import { schemaNeedsTable, type ServiceSchema } from "../compiled/schema.js";
 import { encodeNativeDrop, encodeNativeHold, encodeNativePipeline, isNativePayload, type NativeMethod } from "../compiled/native.js";
 import { HANDLE_NATIVE_OFFER, type Codec, type Negotiation } from "../compiled/negotiation.js";
 import { netrefState, type NetrefOwner, type NetrefState, type RequestOptions } from "../netref/state.js";
@@ -145,6 +145,11 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
     return this.native.peerHasSchemas;
   }
 
+  /** See NativeSession.peerSchemaClasses (HandlerHost). */
+  get peerSchemaClasses(): ReadonlySet<string> {
+    return this.native.peerSchemaClasses;
+  }
+
   /** "native" once both peers agreed on the native codec (see config `codec`), else "brine". */
   get codec(): Codec {
     return this.native.agreed ? "native" : "brine";
@@ -178,7 +183,25 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
   }
 
   schemaFor(state: NetrefState): ServiceSchema | undefined {
-    return state.idPack === null || this.schemasByNamePack.size === 0 ? undefined : this.schemasByNamePack.get(state.idPack[0]);
+    if (state.idPack === null || this.schemasByNamePack.size === 0) return undefined;
+    const namePack = state.idPack[0];
+    const schema = this.schemasByNamePack.get(namePack);
+    if (schema === undefined && !namePack.startsWith(`${JS_MODULE}.`)) this.refuseForeignClass(namePack);
+    return schema;
+  }
+
+  /**
+   * A schema compiled from a TypeScript service describes an rpyc-ts server, which sends plain
+   * data by value to it. The same class served by another peer (Python RPyC: "module.Class")
+   * sends objects by reference where the schema declares values: every typed call would lie.
+   */
+  private refuseForeignClass(namePack: string): void {
+    const className = namePack.slice(namePack.lastIndexOf(".") + 1);
+    const compiled = this.config.schemas.find((schema) => schema.className === className && schema.origin !== "python" && schemaNeedsTable(schema));
+    if (compiled === undefined) return;
+    throw new TypeError(
+      `${className} here is served by a peer that is not rpyc-ts (its class is ${namePack}: Python RPyC?), but this client was compiled from a TypeScript source, whose types need an rpyc-ts server with the dispatch table. Compile the client from the service's Python source (rpyc-gen service.py)`,
+    );
   }
 
   schemaOfClass(className: string): ServiceSchema | undefined {

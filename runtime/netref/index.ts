@@ -13,6 +13,9 @@ export type { CallOptions, RequestOptions } from "./state.js";
 export { getattr, setattr, delattr, dir, repr, str, hash, compare, len, getitem, setitem, isinstance, release, idPackOf } from "./ops.js";
 export type {
   Remote,
+  CompiledRemote,
+  CompiledValue,
+  PlainDataNeedsTheGeneratedClient,
   RemoteValue,
   RemoteAttribute,
   RemoteFunction,

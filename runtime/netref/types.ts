@@ -13,21 +13,58 @@ export type { NetrefBase, RemoteAttribute } from "./base-types.js";
 type ByValue = null | boolean | number | bigint | string | Complex | Slice | FrozenSet<unknown> | typeof NotImplemented | typeof Ellipsis;
 
 /**
+ * How a call's arguments travel: "reference" from a client without the compiled schema (the
+ * class and interface forms: RPyC's rules), "compiled" from rpyc-gen's stubs (their schema
+ * encodes plain data by value).
+ */
+type ArgMode = "reference" | "compiled";
+
+/**
+ * The type of a parameter that cannot travel as declared from a client without the schema:
+ * passing anything to it is a compile error that says why. Plain data would reach the server
+ * by reference, where its code expects the object itself.
+ */
+export type PlainDataNeedsTheGeneratedClient =
+  "plain data (an object without methods, a Map, Set or Date) travels to a server by value only through the client rpyc-gen generates; connect<Class>() would send it by reference";
+
+/** A callback receives its arguments as they cross the wire: the peer calls it through a netref. */
+type CallbackArg<A extends readonly unknown[], R> = (...args: { [K in keyof A]: RemoteValue<A[K]> }) => Awaited<R> | PromiseLike<Awaited<R>>;
+
+/**
  * What a caller may pass for a parameter: callbacks may answer synchronously or not, and a
  * netref the caller holds may go where the service declared the object itself. A parameter
  * declared as a netref type already (a stub's RemoteList) takes just that: mapping it through
- * Remote<> would leave only NetrefBase, so any netref would pass. A callback receives its
- * arguments as they cross the wire (RemoteValue): the peer calls it through a netref, so
- * plain data reaches it by reference, in every pairing.
+ * Remote<> would leave only NetrefBase, so any netref would pass.
  */
-type LocalArg<P> = [P] extends [(...args: infer A) => infer R]
-  ? (...args: { [K in keyof A]: RemoteValue<A[K]> }) => Awaited<R> | PromiseLike<Awaited<R>>
-  : P | (P extends NetrefBase ? never : P extends object ? (IsNetrefType<P> extends true ? Remote<P> : never) : never);
+type LocalArg<P, M extends ArgMode> = 0 extends 1 & P
+  ? P
+  : [P] extends [(...args: infer A) => infer R]
+    ? CallbackArg<A, R>
+    : M extends "compiled"
+      ? P | (P extends NetrefBase ? never : P extends object ? (IsNetrefType<P> extends true ? Remote<P> : never) : never)
+      : ReferenceArg<P>;
 
-type LocalArgs<A extends readonly unknown[]> = { -readonly [K in keyof A]: LocalArg<A[K]> };
+/** An argument from a client without the schema, member by member of a union: values by value, objects with behaviour by reference, plain data refused. */
+type ReferenceArg<P> = P extends ByValue | Float | Uint8Array | undefined | void
+  ? P
+  : P extends NetrefBase
+    ? P
+    : P extends (...args: never[]) => unknown
+      ? P
+      : P extends readonly unknown[]
+        ? { -readonly [K in keyof P]: ReferenceArg<P[K]> }
+        : P extends Date | ReadonlyMap<unknown, unknown> | ReadonlySet<unknown>
+          ? PlainDataNeedsTheGeneratedClient
+          : P extends object
+            ? IsNetrefType<P> extends true
+              ? P | Remote<P>
+              : PlainDataNeedsTheGeneratedClient
+            : P;
 
-/** Arguments of a remote call, as declared (keyword arguments go through untyped calls: `kwargs()`). */
-export type RemoteArgs<A extends readonly unknown[]> = LocalArgs<A>;
+type LocalArgs<A extends readonly unknown[], M extends ArgMode> = { -readonly [K in keyof A]: LocalArg<A[K], M> };
+
+/** Arguments of a remote call from a client without the schema (keyword arguments go through untyped calls: `kwargs()`). */
+export type RemoteArgs<A extends readonly unknown[]> = LocalArgs<A, "reference">;
 
 /**
  * Promise pipelining: what a pending call result offers before it resolves when it will be a
@@ -45,7 +82,7 @@ export type PipelineOf<R> = [R] extends [NetrefBase]
 export type RemoteResult<R> = [R] extends [NetrefBase] ? Promise<R> & PipelineOf<R> : Promise<R>;
 
 /** A remote method: called with the declared parameters (their names show in the IDE); its promise is pipelinable when the result will be a netref. */
-export type RemoteMethod<A extends readonly unknown[], R> = (...args: LocalArgs<A>) => RemoteResult<R>;
+export type RemoteMethod<A extends readonly unknown[], R, M extends ArgMode = "reference"> = (...args: LocalArgs<A, M>) => RemoteResult<R>;
 
 /** A remote callable: returns a promise of what the function returns on the peer. */
 export type RemoteFunction<A extends readonly unknown[], R> = RemoteMethod<A, RemoteValue<Awaited<R>>> & NetrefBase;
@@ -97,7 +134,43 @@ type IsNetrefType<T> = HasMethods<T> extends true ? true : HasExposed<T>;
 /** Keys declared with `?`: an absent field stays absent on the wire (it never becomes null). */
 type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
 
-type Member<V> = [V] extends [(...args: infer A) => infer R] ? RemoteMethod<A, RemoteValue<Awaited<R>>> : RemoteAttribute<RemoteValue<V>>;
+/**
+ * How a value of type V looks to a client with its compiled schema, from a server with its
+ * dispatch table (rpyc-gen's pairing): plain data by value (objects, Maps, Dates, records),
+ * as the schema encodes it; a Set (no wire type yet) and objects with behaviour by reference.
+ */
+export type CompiledValue<V> = V extends undefined | void
+  ? null
+  : V extends ByValue
+    ? V
+    : V extends Float
+      ? number
+      : V extends Uint8Array
+        ? Uint8Array
+        : V extends Date
+          ? Date
+          : V extends PromiseLike<infer U>
+            ? CompiledValue<U>
+            : V extends readonly unknown[]
+              ? number extends V["length"]
+                ? CompiledValue<V[number]>[]
+                : { -readonly [K in keyof V]: CompiledValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }
+              : V extends ReadonlyMap<infer K, infer W>
+                ? Map<CompiledValue<K>, CompiledValue<W>>
+                : V extends ReadonlySet<infer T>
+                  ? RemoteSet<RemoteValue<T>>
+                  : V extends (...args: infer A) => infer R
+                    ? RemoteFunction<A, R>
+                    : V extends object
+                      ? IsNetrefType<V> extends true
+                        ? Remote<V>
+                        : { -readonly [K in keyof V]: CompiledValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }
+                      : unknown;
+
+/** Results travel as RemoteValue says, or, between compiled peers, as CompiledValue says. */
+type Arrived<V, M extends ArgMode> = M extends "compiled" ? CompiledValue<V> : RemoteValue<V>;
+
+type Member<V, M extends ArgMode> = [V] extends [(...args: infer A) => infer R] ? RemoteMethod<A, Arrived<Awaited<R>, M>, M> : RemoteAttribute<Arrived<V, M>>;
 
 type ExposedName<K> = K extends `exposed_${infer Name}` ? Name : never;
 type PublicName<K> = K extends `_${string}` ? never : K extends string ? K : never;
@@ -110,9 +183,19 @@ type Iteration<T> = T extends Iterable<infer E> ? AsyncIterable<RemoteValue<E>> 
  * exposed members appear, unprefixed; for plain objects the public members appear (reachable
  * when the peer allows public attributes).
  */
-export type Remote<T> = (HasExposed<T> extends true
-  ? { readonly [K in keyof T as ExposedName<K>]: Member<T[K]> }
-  : { readonly [K in keyof T as PublicName<K>]: Member<T[K]> }) &
+export type Remote<T> = RemoteShape<T, "reference">;
+
+/**
+ * Remote<T> between compiled peers: a client with T's schema (rpyc-gen's stub, or `connect`
+ * given `schemas`) and a server with T's dispatch table. Plain data travels by value both ways
+ * (CompiledValue). Stubs write `Parameters<CompiledRemote<Shape>["name"]>`; a hand-made
+ * compiled connection is `connect<CompiledRemote<MyService>>(host, port, { schemas })`.
+ */
+export type CompiledRemote<T> = RemoteShape<T, "compiled">;
+
+type RemoteShape<T, M extends ArgMode> = (HasExposed<T> extends true
+  ? { readonly [K in keyof T as ExposedName<K>]: Member<T[K], M> }
+  : { readonly [K in keyof T as PublicName<K>]: Member<T[K], M> }) &
   NetrefBase &
   Iteration<T>;
 

@@ -36,6 +36,22 @@ export interface HandlerHost {
   idPackOf(obj: object): IdPack;
   /** The peer holds compiled schemas (it offered the native codec): dispatch tables encode results for it. */
   readonly peerHasSchemas: boolean;
+  /** The classes whose schemas it holds. */
+  readonly peerSchemaClasses: ReadonlySet<string>;
+}
+
+/**
+ * A peer with the compiled schema of this object's class sends its plain data by value, in
+ * the schema's encoding, which only the class's dispatch table reads: without the table the
+ * service would get tuples where it declared objects. Refused before anything runs.
+ */
+function refuseWithoutTable(host: HandlerHost, obj: object): void {
+  if (host.peerSchemaClasses.size === 0) return;
+  const className = (obj as { constructor?: { name?: unknown } }).constructor?.name;
+  if (typeof className !== "string" || !host.peerSchemaClasses.has(className)) return;
+  throw new TypeError(
+    `this server has no dispatch table for ${className}, and the client (rpyc-gen's stub) sends its plain data by value, which only the table reads: serve it with { dispatch: ${className}Dispatch }`,
+  );
 }
 
 type Handler = (host: HandlerHost, args: readonly unknown[]) => unknown;
@@ -109,6 +125,7 @@ function callAttribute(host: HandlerHost, obj: object, rawName: unknown, args: r
   const name = attributeName(rawName);
   const table = tableFor(host.config.dispatch, obj);
   if (table) return dispatchCall(table, obj, name, args, keywords, host.config.exposed_prefix, host.peerHasSchemas);
+  refuseWithoutTable(host, obj);
   if (findOwner(obj, "_rpyc_getattr") === undefined && !isReservedName(name)) {
     const resolved = checkAttribute(obj, name, "allow_getattr", host.config);
     if (findOwner(obj, resolved) !== undefined) {
@@ -181,6 +198,7 @@ export const HANDLERS: ReadonlyMap<number, HandlerSpec> = new Map<number, Handle
       if (state) return state.owner.request(C.HANDLE_GETATTR, [target, attributeName(name)]);
       const table = tableFor(h.config.dispatch, target);
       if (table) return dispatchGetattr(table, target, attributeName(name), h.config.exposed_prefix, h.peerHasSchemas);
+      refuseWithoutTable(h, target);
       return accessAttribute(target, name, "allow_getattr", h.config);
     }),
   ],

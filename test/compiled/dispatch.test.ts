@@ -3,7 +3,7 @@
 // client with the schema sends structured values by value and gets them back typed.
 
 import { describe, expect, it } from "vitest";
-import { AttributeError, Service, dir, isNetref, kwargs, type Connection, type RemoteData } from "../../runtime/index.js";
+import { AttributeError, Service, dir, isNetref, kwargs, type CompiledRemote, type Connection, type RemoteData } from "../../runtime/index.js";
 import { defineDispatch, type ServiceSchema } from "../../runtime/internal.js";
 import { connectTo, serve } from "../helpers/servers.js";
 
@@ -103,7 +103,7 @@ const GEO_DISPATCH = defineDispatch(
 describe("a server with a dispatch table", () => {
   it("answers compiled members, with structured values by value both ways", async () => {
     const server = await serve(GeoService, { dispatch: GEO_DISPATCH });
-    const conn = await connectTo<GeoService>(server.port, { schemas: [GEO_SCHEMA] });
+    const conn = await connectTo<CompiledRemote<GeoService>>(server.port, { schemas: [GEO_SCHEMA] });
     expect(await conn.root.move({ x: 1, y: 2, label: "a" }, 10)).toEqual({ x: 11, y: 2, label: "a" });
     // Keyword arguments go through an untyped call (typed methods are positional).
     const untyped = conn.root as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
@@ -123,7 +123,7 @@ describe("a server with a dispatch table", () => {
 
   it("refuses members that were not compiled, even with allow_public_attrs and allow_all_attrs", async () => {
     const server = await serve(GeoService, { dispatch: GEO_DISPATCH, protocolConfig: { allow_public_attrs: true, allow_all_attrs: true } });
-    const conn = await connectTo<GeoService>(server.port, { schemas: [GEO_SCHEMA] });
+    const conn = await connectTo<CompiledRemote<GeoService>>(server.port, { schemas: [GEO_SCHEMA] });
     await expect(conn.root.not_compiled()).rejects.toThrow("cannot access 'not_compiled'");
     const untyped = conn.root as unknown as Record<string, () => Promise<unknown>>;
     await expect(untyped["secret"]!()).rejects.toBeInstanceOf(AttributeError);
@@ -164,7 +164,7 @@ describe("a server with a dispatch table", () => {
 
   it("encodes results by the schema only for a client that holds it", async () => {
     const server = await serve(new GeoService(), { dispatch: GEO_DISPATCH });
-    const compiled = await connectTo<GeoService>(server.port, { schemas: [GEO_SCHEMA] });
+    const compiled = await connectTo<CompiledRemote<GeoService>>(server.port, { schemas: [GEO_SCHEMA] });
     const plain = await connectTo(server.port);
     const plainRoot = plain.root as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     expect(await compiled.root.move({ x: 1, y: 2 }, 1)).toEqual({ x: 2, y: 2 });
@@ -188,7 +188,7 @@ describe("a server with a dispatch table", () => {
 
   it("the client refuses to send a value that does not fit the schema", async () => {
     const server = await serve(GeoService, { dispatch: GEO_DISPATCH });
-    const conn: Connection<GeoService> = await connectTo<GeoService>(server.port, { schemas: [GEO_SCHEMA] });
+    const conn: Connection<CompiledRemote<GeoService>> = await connectTo<CompiledRemote<GeoService>>(server.port, { schemas: [GEO_SCHEMA] });
     // @ts-expect-error the type checker catches it too
     await expect(conn.root.move({ x: "1", y: 2 }, 1)).rejects.toThrow("move() argument 'p'.x: expected number");
   });

@@ -20,7 +20,16 @@ import {
   type GeneratedFile,
 } from "../../compiler/emit.js";
 import type { ServiceDef, ServiceModel } from "../../compiler/model.js";
-import { AttributeError, ThreadedServer, connect, type ConnectOptions, type Connection, type DispatchTable, type ServiceSchema } from "../../runtime/index.js";
+import {
+  AttributeError,
+  ThreadedServer,
+  connect,
+  type CompiledRemote,
+  type ConnectOptions,
+  type Connection,
+  type DispatchTable,
+  type ServiceSchema,
+} from "../../runtime/index.js";
 import { CHILD_SERVICE, FIXTURE_ROOT, FULL_MODEL, GEO_SERVICE, MY_SERVICE, SEED_MODEL, T, array, literal, param, ref, union } from "./emit-fixtures/models.js";
 import { BaseService } from "./emit-fixtures/src/base-service.js";
 import { CallbackService } from "./emit-fixtures/src/callback-service.js";
@@ -47,7 +56,8 @@ function file(files: readonly GeneratedFile[], name: string): string {
 }
 
 /** What a generated `connectXxx` helper is, for a service whose shape matches class T. */
-type Connector<T> = (host: string, port: number, options?: ConnectOptions) => Promise<Connection<T>>;
+// A generated stub's connect function, typed by its service class: a compiled connection.
+type Connector<T> = (host: string, port: number, options?: ConnectOptions) => Promise<Connection<CompiledRemote<T>>>;
 
 // ---- servers and connections opened here are closed here ----
 
@@ -179,8 +189,8 @@ export interface MyService extends ServiceShape {
 
 /**
  * What \`conn.root\` is on a connection to MY: MyService's exposed members without
- * their prefix, every method returning a promise, every attribute awaitable (the members of
- * \`Remote<MyService>\`, which \`connect<MyService>()\` gives, written out with their docs).
+ * their prefix, every method returning a promise, every attribute awaitable, plain data by
+ * value (the members of \`CompiledRemote<MyService>\`, written out with their docs).
  */
 export interface MyRemote extends NetrefBase {
   get_answer(): Promise<number>;
@@ -386,18 +396,18 @@ describe("client stubs", () => {
   it("import runtime names under an alias when a user type takes the name", () => {
     const model: ServiceModel = {
       version: 1,
-      services: [{ ...MY_SERVICE, methods: [{ ...MY_SERVICE.methods[0]!, params: [param("c", ref("Connection"))], returns: ref("Remote") }] }],
+      services: [{ ...MY_SERVICE, methods: [{ ...MY_SERVICE.methods[0]!, params: [param("c", ref("Connection"))], returns: ref("CompiledRemote") }] }],
       types: [
         { kind: "object", name: "Connection", fields: [{ name: "host", type: T.string, optional: false, readonly: false }], location: MY_SERVICE.location },
-        { kind: "alias", name: "Remote", type: union(T.string, T.null), location: MY_SERVICE.location },
+        { kind: "alias", name: "CompiledRemote", type: union(T.string, T.null), location: MY_SERVICE.location },
       ],
     };
     const stub = generateClientStub(model.services[0]!, model, options("/p"));
     expect(stub.contents).toContain(
-      'import { type ConnectByServiceOptions, type ConnectOptions, type NetrefBase, type RemoteAttribute, type Connection as RpycConnection, type Remote as RpycRemote, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";',
+      'import { type ConnectByServiceOptions, type ConnectOptions, type NetrefBase, type RemoteAttribute, type CompiledRemote as RpycCompiledRemote, type Connection as RpycConnection, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";',
     );
-    expect(stub.contents).toContain('  get_answer(...args: Parameters<RpycRemote<MyService>["get_answer"]>): Promise<Remote>;');
-    expect(stub.contents).toContain("  exposed_get_answer(c: Connection): Remote;");
+    expect(stub.contents).toContain('  get_answer(...args: Parameters<RpycCompiledRemote<MyService>["get_answer"]>): Promise<CompiledRemote>;');
+    expect(stub.contents).toContain("  exposed_get_answer(c: Connection): CompiledRemote;");
     expect(errorsOf(addFiles(virtualDir(), { [stub.path]: stub.contents }))).toEqual([]);
   }, 60_000);
 

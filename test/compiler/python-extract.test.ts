@@ -661,7 +661,7 @@ describe("Python stubs: keyword arguments' type", () => {
     });
     const stub = emitAll(model, { root: "/src", outDir: "/src/out" }).find((f) => f.path === "s.client.ts")!.contents;
     expect(stub).toContain(
-      'f(...args: KeywordCall<Parameters<Remote<S>["f"]>, { readonly n: number | bigint; readonly tag?: string; readonly [key: string]: string | number | bigint | undefined }>): Promise<null>;',
+      'f(...args: KeywordCall<Parameters<CompiledRemote<S>["f"]>, { readonly n: number | bigint; readonly tag?: string; readonly [key: string]: string | number | bigint | undefined }>): Promise<null>;',
     );
     expect(stub).toContain("g(...args: KeywordCall<[], { readonly flag?: boolean; readonly [key: string]: unknown }>): Promise<null>;");
     // Without keyword parameters, one signature only.

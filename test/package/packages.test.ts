@@ -240,7 +240,7 @@ describe("rpyc-ts, installed alone", () => {
     const etcd = await runNode([TSC, "-p", "tsconfig.etcd.json", "--pretty", "false"], { cwd: typed, timeoutMs: 120_000 });
     expect(etcd.stdout + etcd.stderr).toBe("");
     expect(etcd.code).toBe(0);
-  });
+  }, 240_000); // two cold tsc runs
 
   it("rpyc-ts/etcd without etcd3 says what to install", async () => {
     writeFileSync(
@@ -350,5 +350,5 @@ await conn.close();
     } finally {
       await server.close();
     }
-  });
+  }, 240_000); // two rpyc-gen runs and a tsc run
 });

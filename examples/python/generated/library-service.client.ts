@@ -2,7 +2,7 @@
 // The typed client of LibraryService (service LIBRARY): its declared surface, its wire
 // schema and a connect helper. Needs only the runtime, not the service's source.
 
-import { type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type Remote, type RemoteAttribute, type RemoteInstance, type RemoteList, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";
+import { type CompiledRemote, type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type RemoteAttribute, type RemoteInstance, type RemoteList, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";
 
 /** A book on the shelf. */
 export interface Book {
@@ -31,18 +31,18 @@ export interface LibraryService extends ServiceShape {
 
 /**
  * What `conn.root` is on a connection to LIBRARY: LibraryService's exposed members without
- * their prefix, every method returning a promise, every attribute awaitable (the members of
- * `Remote<LibraryService>`, which `connect<LibraryService>()` gives, written out with their docs).
+ * their prefix, every method returning a promise, every attribute awaitable, plain data by
+ * value (the members of `CompiledRemote<LibraryService>`, written out with their docs).
  */
 export interface LibraryRemote extends NetrefBase {
   /** How many books the library holds. */
   count(): Promise<number | bigint>;
   /** The book with this ISBN, or None. */
-  find(...args: Parameters<Remote<LibraryService>["find"]>): Promise<RemoteInstance<Book> | null>;
+  find(...args: Parameters<CompiledRemote<LibraryService>["find"]>): Promise<RemoteInstance<Book> | null>;
   /** An int that does not fit in 2^53: it arrives as a bigint. */
-  fingerprint(...args: Parameters<Remote<LibraryService>["fingerprint"]>): Promise<number | bigint>;
+  fingerprint(...args: Parameters<CompiledRemote<LibraryService>["fingerprint"]>): Promise<number | bigint>;
   /** Lends a book; calls `on_due(title, days)` back when given. */
-  lend(...args: Parameters<Remote<LibraryService>["lend"]>): Promise<boolean>;
+  lend(...args: Parameters<CompiledRemote<LibraryService>["lend"]>): Promise<boolean>;
   /** Opening and closing hour. */
   readonly opening_hours: RemoteAttribute<[number | bigint, number | bigint]>;
   /** Every title, sorted (a Python list: it arrives as a netref). */
@@ -63,6 +63,7 @@ export const LIBRARY_SERVICE_SCHEMA: ServiceSchema = {
   className: "LibraryService",
   name: "LIBRARY",
   aliases: ["LIBRARY", "BOOKS"],
+  origin: "python",
   methods: {
     count: { params: [], returns: { kind: "union", members: [{ kind: "number" }, { kind: "bigint" }] } },
     find: {
