@@ -94,13 +94,7 @@ interface Results {
 
 const median = (values: readonly number[]): number => h.median(values) ?? NaN;
 const fmtMs = (ms: number | undefined): string =>
-  ms === undefined || !Number.isFinite(ms)
-    ? "–"
-    : ms >= 10_000
-      ? `${(ms / 1000).toFixed(1)} s`
-      : ms >= 1000
-        ? `${(ms / 1000).toFixed(2)} s`
-        : `${ms.toFixed(0)} ms`;
+  ms === undefined || !Number.isFinite(ms) ? "–" : ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s` : `${ms.toFixed(0)} ms`;
 const fmtMb = (bytes: number | null | undefined): string => (bytes == null || !Number.isFinite(bytes) ? "–" : `${(bytes / 1024 / 1024).toFixed(0)} MB`);
 /** Sizes of files on disk: KB below a megabyte. */
 const fmtSize = (bytes: number): string => (bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
@@ -208,11 +202,8 @@ function printTables(corpus: Corpus, results: Results, options: Options, header:
     for (const [label, coldStep, incStep] of STEPS) {
       const [a, b] = [p.cold[coldStep], incStep === null ? undefined : inc[incStep]];
       const full = a === undefined ? ["–", "–", ""] : [fmtMs(a.ms), fmtMs(a.cpuMs), fmtPct(a.ms, coldTotal)];
-      table.push([
-        label,
-        ...full,
-        ...(b === undefined ? [incStep === null ? "(in the line above)" : "–", "", ""] : [fmtMs(b.ms), fmtMs(b.cpuMs), fmtPct(b.ms, incTotal)]),
-      ]);
+      const update = b === undefined ? [incStep === null ? "(in the line above)" : "–", "", ""] : [fmtMs(b.ms), fmtMs(b.cpuMs), fmtPct(b.ms, incTotal)];
+      table.push([label, ...full, ...update]);
     }
     const some = p.incremental.length > 0;
     table.push(["total", fmtMs(coldTotal), fmtMs(sum(p.cold, "cpuMs")), "", some ? fmtMs(incTotal) : "–", some ? fmtMs(sum(inc, "cpuMs")) : "", ""]);

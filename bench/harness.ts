@@ -26,8 +26,7 @@ export function attempt<T>(fn: () => T, fallback: T): T {
     return fallback;
   }
 }
-// cli-table3 and cli-progress load on first use, so that the harness imports nothing but Node's
-// modules (netref-cost.ts runs compiled outside the repository).
+// cli-table3 and cli-progress load on first use: the harness imports nothing but Node's modules (netref-cost.ts runs compiled).
 const require = createRequire(import.meta.url);
 
 // ---- options and entry points ----------------------------------------------------------------
@@ -397,10 +396,7 @@ export const writeSamples = (file: string, samples: Float64Array): void =>
 
 /** Summary of samples (several arrays are pooled). */
 export function summarize(...parts: readonly Float64Array[]) {
-  const sorted = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) sorted.set(part, (offset += part.length) - part.length);
-  sorted.sort();
+  const sorted = Float64Array.from(parts.flatMap((part) => Array.from(part))).sort();
   const n = sorted.length;
   // Nearest-rank percentiles (the Python clients use the same rule).
   const p = (q: number): number => (n === 0 ? NaN : sorted[Math.min(Math.max(1, Math.ceil((q / 100) * n)), n) - 1]!);
@@ -409,8 +405,7 @@ export function summarize(...parts: readonly Float64Array[]) {
 }
 
 export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted.length === 0 ? null : sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

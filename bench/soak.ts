@@ -143,27 +143,23 @@ async function drive() {
   const port = h.num("--port", values.port, NaN, 1, true);
   const { calls: totalCalls, interval, connections, inflight } = options;
   h.exitWithParent(async () => {});
-  // Untimed calls before the baseline; the long-lived object every 16th call; item.n read every 64th; a checkpoint's collection bound. */
+  // Untimed calls before the baseline; the long-lived object every 16th call; item.n read every 64th; a checkpoint's collection bound.
   const [warmupCalls, sharedEvery, checkEvery, maxSettleMs] = [5000, 16, 64, 10_000];
   const conns: Connection<SoakService>[] = [];
   for (let i = 0; i < connections; i++) conns.push(await connect<SoakService>("127.0.0.1", port));
   await Promise.all(conns.map((conn) => conn.getRoot()));
 
-  let completed = 0;
-  let errors = 0;
+  const count = { completed: 0, errors: 0, callbacksRun: 0, attributeChecks: 0 };
   let firstError: string | undefined;
-  let callbacksRun = 0;
-  let attributeChecks = 0;
-
-  function fail(message: string): void {
-    errors++;
+  const fail = (message: string): void => {
+    count.errors++;
     firstError ??= message;
-  }
+  };
 
   /** One soak call: a fresh callback out, a fresh netref (or the shared one) back, both dropped. */
   async function soakCall(conn: Connection<SoakService>, n: number): Promise<void> {
     const callback = (got: number): number => {
-      callbacksRun++;
+      count.callbacksRun++;
       if (got !== n && got !== 0) fail(`callback of call ${n} got ${got}`);
       return got * 2 + 1;
     };
@@ -175,7 +171,7 @@ async function drive() {
     const [got, item] = await conn.root.make(n, callback);
     if (got !== n * 2 + 1) fail(`make(${n}) answered ${got}`);
     if (n % checkEvery === 1) {
-      attributeChecks++;
+      count.attributeChecks++;
       if ((await item.n) !== n) fail(`the Item of call ${n} has a wrong n`);
     }
   }
@@ -191,7 +187,7 @@ async function drive() {
         } catch (err) {
           fail(`call ${n}: ${err instanceof Error ? err.message : String(err)}`);
         }
-        completed++;
+        count.completed++;
       }
     };
     await Promise.all(conns.flatMap((conn) => Array.from({ length: inflight }, () => worker(conn))));
@@ -233,14 +229,12 @@ async function drive() {
 
   // Warm-up (JIT, lazily built structures), then the baseline.
   await runCalls(-warmupCalls, 0);
-  completed = 0;
-  callbacksRun = 0;
-  attributeChecks = 0;
+  Object.assign(count, { completed: 0, callbacksRun: 0, attributeChecks: 0 }); // (warm-up errors stay counted)
   const baseline = await settle(undefined);
   if (!baseline.atBaseline) throw new Error("the tables did not settle after the warm-up");
   h.emitJson({ event: "baseline", ...baseline, warmupCalls });
 
-  const progress = setInterval(() => h.emitJson({ event: "progress", calls: completed }), 250);
+  const progress = setInterval(() => h.emitJson({ event: "progress", calls: count.completed }), 250);
   const t0 = performance.now();
   let callMs = 0;
   let settleMs = 0;
@@ -257,12 +251,14 @@ async function drive() {
     settleMs += settled.settleMs;
     allAtBaseline &&= settled.atBaseline;
     const [elapsed, callSeconds] = [(performance.now() - t0) / 1000, callMs / 1000];
+    const { errors } = count;
     h.emitJson<Checkpoint & { event: string }>({ event: "checkpoint", calls: done, elapsed, callSeconds, liveClient, liveServer, ...settled, errors });
   }
   clearInterval(progress);
   await Promise.all(conns.map((conn) => conn.close()));
   const wallSeconds = (performance.now() - t0) / 1000;
   const [callSeconds, settleSeconds] = [callMs / 1000, settleMs / 1000];
+  const { callbacksRun, attributeChecks, errors } = count;
   return { calls: totalCalls, wallSeconds, callSeconds, settleSeconds, callbacksRun, attributeChecks, errors, firstError: firstError ?? null, allAtBaseline };
 }
 

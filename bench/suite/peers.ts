@@ -26,10 +26,7 @@ async function openRpyc(port: number, codec: Codec): Promise<PeerConnection> {
     echo: (data) => root.echo(data),
     callBack: () => root.call_back(plusOne),
     codec: agreed,
-    wire: () => {
-      const { bytesOut, bytesIn, framesOut, framesIn } = conn.stats();
-      return { bytesOut, bytesIn, framesOut, framesIn };
-    },
+    wire: () => conn.stats(),
     close: () => conn.close(),
   };
 }
@@ -40,10 +37,7 @@ async function startRpycServer(codec: Codec): Promise<ThreadedServer> {
   return server;
 }
 
-interface NodePeer {
-  open(port: number, codec: Codec): Promise<PeerConnection>;
-  serve(codec: Codec): Promise<{ readonly port: number; close(): Promise<void> }>;
-}
+type NodePeer = { open(port: number, codec: Codec): Promise<PeerConnection>; serve(codec: Codec): Promise<{ readonly port: number; close(): Promise<void> }> };
 
 const NODE_PEERS: Record<string, NodePeer> = {
   raw: { open: openRaw, serve: startRawServer },
