@@ -97,5 +97,3 @@ describe("the stub compiled from the Python source: Python's containers by refer
     expectTypeOf<Result<R, "when">>().toEqualTypeOf<unknown>();
   });
 });
-
-export type { RemoteFunction };

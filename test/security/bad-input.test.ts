@@ -577,7 +577,9 @@ describe.each([
         ),
       ).toEqual(["access denied"]);
     } else {
-      expect(expectException(name, "AttributeError")).toEqual(["cannot access 'name' (public attributes of served objects need allow_public_attrs on the server; exposed_ members are always reachable)"]);
+      expect(expectException(name, "AttributeError")).toEqual([
+        "cannot access 'name' (public attributes of served objects need allow_public_attrs on the server; exposed_ members are always reachable)",
+      ]);
       expect(expectException(question, "AttributeError")).toEqual(["cannot access 'get_question'"]);
     }
     await client.close();
