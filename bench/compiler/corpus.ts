@@ -468,17 +468,9 @@ export function generateCorpus(options: { dir: string; services: number; methods
   // Project files: how "rpyc-ts" resolves. The built package's .d.ts when there is one (what
   // an application sees), else the repository's sources through `paths`.
   const hasDist = existsSync(path.join(options.repoDir, "dist/runtime/index.d.ts"));
-  const compilerOptions: Record<string, unknown> = {
-    target: "ES2022",
-    // A Node application's library (as @tsconfig/node20 has it): no DOM.
-    lib: ["ES2022"],
-    module: "nodenext",
-    moduleResolution: "nodenext",
-    strict: true,
-    skipLibCheck: true,
-    noEmit: true,
-    types: [],
-  };
+  // lib: a Node application's library (as @tsconfig/node20 has it): no DOM.
+  const target = { target: "ES2022", lib: ["ES2022"], module: "nodenext", moduleResolution: "nodenext" };
+  const compilerOptions: Record<string, unknown> = { ...target, strict: true, skipLibCheck: true, noEmit: true, types: [] };
   if (!hasDist) compilerOptions.paths = { "rpyc-ts": [path.join(options.repoDir, "runtime/index.ts")] };
   const meta = new Map<string, string>([
     ["tsconfig.json", `${JSON.stringify({ compilerOptions, include: ["src"] }, null, 2)}\n`],

@@ -7,18 +7,10 @@ import type { PeerConnection } from "./events.js";
 
 const identity = (buf: Buffer): Buffer => buf;
 
-function unary(name: string): grpc.MethodDefinition<Buffer, Buffer> {
-  return {
-    path: `/bench.Bench/${name}`,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  };
-}
-
+const unary = (name: string): grpc.MethodDefinition<Buffer, Buffer> => {
+  const serialisers = { requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity };
+  return { path: `/bench.Bench/${name}`, requestStream: false, responseStream: false, ...serialisers };
+};
 const BENCH_GRPC_SERVICE = { Ping: unary("Ping"), Echo: unary("Echo") } satisfies grpc.ServiceDefinition;
 
 const PING = Buffer.alloc(4);
@@ -41,11 +33,11 @@ export async function startGrpcServer(): Promise<{ port: number; close(): Promis
 export function openGrpc(port: number): Promise<PeerConnection> {
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
   const call = (method: grpc.MethodDefinition<Buffer, Buffer>, request: Buffer): Promise<Buffer> =>
-    new Promise((resolve, reject) =>
+    new Promise((resolve, reject) => {
       client.makeUnaryRequest(method.path, identity, identity, request, (err, value) =>
-        err || value === undefined ? reject(err ?? new Error("no reply")) : resolve(value),
-      ),
-    );
+        err || !value ? reject(err ?? new Error("no reply")) : resolve(value),
+      );
+    });
   return Promise.resolve({
     ping: async () => (await call(BENCH_GRPC_SERVICE.Ping, PING))[0] ?? 0,
     echo: (data) => call(BENCH_GRPC_SERVICE.Echo, Buffer.from(data.buffer, data.byteOffset, data.byteLength)),

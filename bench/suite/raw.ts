@@ -28,49 +28,32 @@ function frame(kind: number, size: number): Buffer {
 const [PING, CALL, QUERY] = [KIND.ping, KIND.call, KIND.query].map((kind) => frame(kind, SMALL_REQUEST)) as [Buffer, Buffer, Buffer];
 const [PONG, ANSWER, CALLED] = [KIND.pong, KIND.answer, KIND.called].map((kind) => frame(kind, SMALL_REPLY)) as [Buffer, Buffer, Buffer];
 
-/** Splits a byte stream into message bodies; a body inside one chunk is a view, not a copy. */
-class Framer {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  private need = -1;
-
-  constructor(private readonly onBody: (body: Buffer) => void) {}
-
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
+/** Splits a byte stream into message bodies (push the chunks); a body inside one chunk is a view, not a copy. */
+function framer(onBody: (body: Buffer) => void): (chunk: Buffer) => void {
+  const chunks: Buffer[] = [];
+  let [size, need] = [0, -1];
+  const take = (n: number): Buffer => {
+    if (chunks[0]!.length < n) chunks.splice(0, chunks.length, Buffer.concat(chunks)); // spans chunks: one copy
+    const first = chunks[0]!;
+    size -= n;
+    if (first.length === n) chunks.shift();
+    else chunks[0] = first.subarray(n);
+    return first.subarray(0, n);
+  };
+  return (chunk) => {
+    chunks.push(chunk);
+    size += chunk.length;
     for (;;) {
-      if (this.need < 0) {
-        if (this.size < HEADER) return;
-        this.need = this.take(HEADER).readUInt32BE(0);
+      if (need < 0) {
+        if (size < HEADER) return;
+        need = take(HEADER).readUInt32BE(0);
       }
-      if (this.size < this.need) return;
-      const body = this.take(this.need);
-      this.need = -1;
-      this.onBody(body);
+      if (size < need) return;
+      const body = take(need);
+      need = -1;
+      onBody(body);
     }
-  }
-
-  private take(n: number): Buffer {
-    const first = this.chunks[0]!;
-    this.size -= n;
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let offset = 0;
-    while (offset < n) {
-      const chunk = this.chunks[0]!;
-      const count = Math.min(chunk.length, n - offset);
-      chunk.copy(out, offset, 0, count);
-      offset += count;
-      if (count === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(count);
-    }
-    return out;
-  }
+  };
 }
 
 /** One message: header and kind in one small buffer, the payload written after it, corked. */
@@ -98,7 +81,7 @@ export async function openRaw(port: number): Promise<PeerConnection> {
   let failure: Error | null = null;
   /** Messages sent and received (the suite's wire counts). */
   let [framesOut, framesIn] = [0, 0];
-  const framer = new Framer((body) => {
+  const push = framer((body) => {
     framesIn++;
     if (body[0] === KIND.query) {
       framesOut++;
@@ -114,7 +97,7 @@ export async function openRaw(port: number): Promise<PeerConnection> {
     }
     next.resolve(body);
   });
-  socket.on("data", (chunk: Buffer) => framer.push(chunk));
+  socket.on("data", push);
   const fail = (error: Error): void => {
     failure ??= error;
     const waiting = pending.slice(head);
@@ -153,7 +136,7 @@ export const startRawServer = () => listenLocal(createServer(serveRaw));
 function serveRaw(socket: Socket): void {
   socket.setNoDelay(true);
   let callbacks = 0; // 'C' requests whose 'Q' is out and whose 'A' has not come back
-  const framer = new Framer((body) => {
+  const push = framer((body) => {
     switch (body[0]) {
       case KIND.ping:
         socket.write(PONG);
@@ -175,7 +158,7 @@ function serveRaw(socket: Socket): void {
         socket.destroy(new Error(`raw server: unknown message kind ${body[0]}`));
     }
   });
-  socket.on("data", (chunk: Buffer) => framer.push(chunk));
+  socket.on("data", push);
   socket.on("error", () => socket.destroy());
   socket.on("end", () => socket.end());
 }
