@@ -133,23 +133,15 @@ function printTables(corpus: Corpus, results: Results, options: Options, header:
   const m = results.phases?.result.model;
   const n = h.fmtInt;
   const runtime = corpus.runtime === "dist" ? "the package's .d.ts" : "the repository's sources";
+  const files = `${n(s.files)} .ts (${s.serviceFiles} services, ${s.typeFiles} shared type files, ${s.baseFiles} base classes, 1 helper)`;
+  const declared = `${n(s.services)} services, ${n(s.methods)} own exposed methods, ${n(s.attributes)} attributes, ${n(s.getters)} getters`;
+  const model = m && `${n(m.services)} services, ${n(m.methods)} methods (inherited included), ${n(m.attributes)} attributes, ${n(m.types)} named types`;
   const corpusTable = h.newTable([], [0, 1]);
   corpusTable.push(
     ["corpus", `${n(s.serviceFiles)} service files × ${options.methods} methods, seed ${options.seed} (hash ${s.hash}); "rpyc-ts" from ${runtime}`],
-    [
-      "source files",
-      `${n(s.files)} .ts (${s.serviceFiles} services, ${s.typeFiles} shared type files, ${s.baseFiles} base classes, 1 helper), ${n(s.lines)} lines, ${fmtSize(s.bytes)}`,
-    ],
-    [
-      "declared",
-      `${n(s.services)} services, ${n(s.methods)} own exposed methods, ${n(s.attributes)} attributes, ${n(s.getters)} getters, ${n(s.typeDeclarations)} named types`,
-    ],
-    [
-      "model",
-      m
-        ? `${n(m.services)} services, ${n(m.methods)} methods (inherited included), ${n(m.attributes)} attributes, ${n(m.types)} named types; ${n(m.sourceFilesInProgram)} files in the TS program (libs included)`
-        : "– (the phases measurement reports it)",
-    ],
+    ["source files", `${files}, ${n(s.lines)} lines, ${fmtSize(s.bytes)}`],
+    ["declared", `${declared}, ${n(s.typeDeclarations)} named types`],
+    ["model", m ? `${model}; ${n(m.sourceFilesInProgram)} files in the TS program (libs included)` : "– (the phases measurement reports it)"],
     ["generated", results.generated ? `${n(results.generated.files)} files, ${fmtSize(results.generated.bytes)}` : "–"],
   );
 
@@ -167,13 +159,9 @@ function printTables(corpus: Corpus, results: Results, options: Options, header:
     if (!shown(id, label) || !runs) continue;
     const of = (f: (r: ChildRun<RunResult>) => number): number[] => runs.map(f);
     const times = of((r) => r.result.ms);
-    const [peak, others] = [Math.max(...of((r) => r.result.maxRss)), Math.max(...of((r) => r.othersCores ?? Number.NaN))];
+    const [peak, others, processMs] = [Math.max(...of((r) => r.result.maxRss)), Math.max(...of((r) => r.othersCores ?? NaN)), median(of((r) => r.processMs))];
     const cells = { ms: median(times), range: times, cpuMs: median(of((r) => r.result.cpuMs)), peak, before: median(of((r) => r.result.rssBefore)), others };
-    row(
-      runs.length > 1 ? `${label} (median of ${runs.length})` : label,
-      { ...cells, processMs: median(of((r) => r.processMs)) },
-      describe(runs.at(-1)!.result),
-    );
+    row(runs.length > 1 ? `${label} (median of ${runs.length})` : label, { ...cells, processMs }, describe(runs.at(-1)!.result));
   }
   const { phases, watch } = results;
   if (shown("phases", "phase by phase (see below)") && phases) {

@@ -32,17 +32,14 @@ const require = createRequire(import.meta.url);
 // ---- options and entry points ----------------------------------------------------------------
 
 type Opt = NonNullable<ParseArgsConfig["options"]>[string] & { readonly arg?: string; readonly help?: string };
+type Values<O extends Record<string, Opt>> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: boolean }>>["values"];
 
 /**
  * parseArgs (strict) of process.argv. -h/--help prints `usage`, then each option that has a `help`
  * text ("--name ARG  text"; a "\n" in it continues on the next line), and exits. --watch-stdin,
  * which the benches give every child (exitWithParent), is accepted everywhere.
  */
-export function cli<const O extends Record<string, Opt>>(
-  usage: string,
-  options: O,
-  allowPositionals = false,
-): { values: ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: boolean }>>["values"]; positionals: string[] } {
+export function cli<const O extends Record<string, Opt>>(usage: string, options: O, allowPositionals = false): { values: Values<O>; positionals: string[] } {
   const all = { ...options, help: { type: "boolean", short: "h" }, "watch-stdin": { type: "boolean" } } as const;
   const { values, positionals } = parseArgs({ args: process.argv.slice(2), options: all, strict: true, allowPositionals });
   if ((values as { help?: boolean }).help) {

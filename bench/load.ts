@@ -271,12 +271,7 @@ async function drive({ values }: Options): Promise<void> {
     for (let n = 0; ; n++) {
       const start = performance.now();
       if (start >= windowEnd) return;
-      let answer: unknown;
-      try {
-        answer = await root.next(n);
-      } catch (err) {
-        answer = err;
-      }
+      const answer: unknown = await root.next(n).catch((err: unknown) => err);
       const end = performance.now();
       total++;
       if (answer !== n + 1) {
@@ -290,8 +285,7 @@ async function drive({ values }: Options): Promise<void> {
 
   async function run(): Promise<void> {
     const go = performance.now();
-    const windowStart = go + warmupMs;
-    const windowEnd = windowStart + durationMs;
+    const [windowStart, windowEnd] = [go + warmupMs, go + warmupMs + durationMs];
     const ticker = setInterval(() => h.emitJson({ event: "progress", calls: total, elapsed: (performance.now() - go) / 1000 }), 200);
     await Promise.all(conns.map((conn) => callLoop(conn, windowStart, windowEnd)));
     clearInterval(ticker);

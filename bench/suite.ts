@@ -108,6 +108,10 @@ async function runPeer(spec: PeerSpec, options: Options, workDir: string): Promi
   let before: Memory | undefined;
   let others: () => number | null = () => null;
   let failure: Error | undefined;
+  const fail = (err: unknown): void => {
+    failure ??= err instanceof Error ? err : new Error(String(err));
+    void h.stopChild(client.proc);
+  };
   const samplesDir = mkdtempSync(path.join(workDir, `${spec.id}-`));
   const { warmup, duration, inflight, idle } = options;
   const args = h.flags({ port: server.port, warmup, duration, inflight, idle, "samples-dir": samplesDir, only: options.workloads.join(",") || undefined });
@@ -117,17 +121,11 @@ async function runPeer(spec: PeerSpec, options: Options, workDir: string): Promi
         run.codec = event.codec;
         break;
       case "mem":
-        memory().then(
-          (m) => {
-            if (event.stage === "before") before = m;
-            else if (before !== undefined) run.idle = { count: event.count, before, after: m };
-            client.proc.stdin.write("ok\n");
-          },
-          (err: unknown) => {
-            failure = err instanceof Error ? err : new Error(String(err));
-            void h.stopChild(client.proc);
-          },
-        );
+        memory().then((m) => {
+          if (event.stage === "before") before = m;
+          else if (before !== undefined) run.idle = { count: event.count, before, after: m };
+          client.proc.stdin.write("ok\n");
+        }, fail);
         break;
       case "begin":
         others = h.otherCpu([client.proc.pid, server.proc.pid]);
@@ -143,10 +141,7 @@ async function runPeer(spec: PeerSpec, options: Options, workDir: string): Promi
     }
   });
   try {
-    const timer = setTimeout(() => {
-      failure = new Error("client still running after 300 s");
-      void h.stopChild(client.proc);
-    }, 300_000);
+    const timer = setTimeout(() => fail(new Error("client still running after 300 s")), 300_000);
     const code = await client.done;
     clearTimeout(timer);
     if (failure) throw failure;

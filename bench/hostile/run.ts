@@ -239,10 +239,8 @@ async function neverAnswer(): Promise<void> {
   let sent = 0;
   while (sent < pings && (await wire.write([batch], deadline))) sent += 4096;
   const why = wire.closed ? "connection closed" : sent >= pings ? "all written" : `stopped at ${(20 * scale).toFixed(0)} s`;
-  emit({
-    event: "done",
-    detail: `${callbacks} call_back + ${Math.min(sent, pings).toLocaleString("en-US")} of ${pings.toLocaleString("en-US")} pings written (${why})`,
-  });
+  const written = `${Math.min(sent, pings).toLocaleString("en-US")} of ${pings.toLocaleString("en-US")} pings written`;
+  emit({ event: "done", detail: `${callbacks} call_back + ${written} (${why})` });
   wire.socket.destroy();
 }
 
@@ -273,8 +271,7 @@ async function renegotiate(): Promise<void> {
     else failed++;
     await h.sleep(Math.max(0, t + 5 - performance.now()));
   }
-  const detail = `${ok} renegotiations ok, ${failed} failed${closed ? `; connection closed (${why || "by the server"})` : ""}`;
-  emit({ event: "done", detail });
+  emit({ event: "done", detail: `${ok} renegotiations ok, ${failed} failed${closed ? `; connection closed (${why || "by the server"})` : ""}` });
   socket.destroy();
 }
 

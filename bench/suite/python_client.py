@@ -1,12 +1,7 @@
 """The Python RPyC 5.3 client of the benchmark suite: the same workloads and events as
-bench/suite/node_client.ts (see it and bench/suite/events.ts), written the way an RPyC user
-writes them:
-
-  * seq: conn.root.ping() (RPyC sends GETATTR, CALL and later DEL for it: its own behaviour);
-  * inflight: --inflight calls in flight on one connection with rpyc.async_ on the bound
-    method's netref (fetched once), a sliding window of AsyncResults;
-  * callback: conn.root.call_back(lambda x: x + 1) (the server calls the lambda's netref);
-  * echo1k, echo1m: conn.root.echo(data) of 1 KiB / 1 MiB of pseudo-random bytes.
+bench/suite/node_client.ts (see bench/suite/events.ts), written the way an RPyC user writes them
+(bench/README.md, "Peers"): conn.root.ping() each time; for the calls in flight rpyc.async_ on
+the bound method's netref, fetched once, and a sliding window of AsyncResults.
 
     /usr/bin/python3 bench/suite/python_client.py --port N
 """
