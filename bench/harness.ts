@@ -352,10 +352,12 @@ export function newTable(head: readonly string[], left: readonly number[] = [], 
   return new Table({ head: [...head], colAligns, ...options, style: { head: [], border: [] } });
 }
 
+type Payload = Record<string, unknown>;
+
 /** A progress bar on stderr (cli-progress) that lines can be logged above (`log`); with `plain`, the log alone. Stopped at the end. */
-export function progress(plain: boolean, format: string, total: number, payload: Record<string, unknown> = {}) {
+export function progress(plain: boolean, format: string, total: number, payload: Payload = {}) {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  if (plain) return { update: (_value: number, _payload?: Record<string, unknown>): void => {}, log, stop: (): void => {} };
+  if (plain) return { update: (_value: number, _payload?: Payload): void => {}, log, stop: (): void => {} };
   const { MultiBar, Presets } = require("cli-progress") as typeof CliProgress;
   const multi = new MultiBar({ format, hideCursor: true, clearOnComplete: true, fps: 10, barsize: 24 }, Presets.shades_classic);
   const bar = multi.create(total, 0, payload);
@@ -365,11 +367,7 @@ export function progress(plain: boolean, format: string, total: number, payload:
     active = false;
   };
   onCleanup(stop);
-  return {
-    update: (value: number, p?: Record<string, unknown>) => bar.update(value, p),
-    log: (line: string) => (active ? multi.log(`${line}\n`) : log(line)),
-    stop,
-  };
+  return { update: (value: number, p?: Payload) => bar.update(value, p), log: (line: string) => (active ? multi.log(`${line}\n`) : log(line)), stop };
 }
 
 // ---- numbers -------------------------------------------------------------------------------------

@@ -158,14 +158,8 @@ function printTable(results: readonly LevelResult[], failures: readonly string[]
   const table = h.newTable(head);
   for (const r of results) {
     const { median, p99, p999, max } = r.latencyUs;
-    const cpu = [r.serverCores, r.clientCores, r.otherCores].map((v) => h.fix(v, 2));
-    table.push([
-      h.fmtInt(r.connections),
-      String(r.clientProcs),
-      ...[r.calls, r.callsPerSecond].map(h.fmtInt),
-      ...[median, p99, p999, max].map(h.fmtUs),
-      ...cpu,
-    ]);
+    const [cpu, latency] = [[r.serverCores, r.clientCores, r.otherCores].map((v) => h.fix(v, 2)), [median, p99, p999, max].map(h.fmtUs)];
+    table.push([h.fmtInt(r.connections), String(r.clientProcs), ...[r.calls, r.callsPerSecond].map(h.fmtInt), ...latency, ...cpu]);
   }
   const out = [
     "",

@@ -375,8 +375,7 @@ async function main(): Promise<number> {
     const live = `${fmtInt(c.liveClient.localObjects)} / ${fmtInt(c.liveServer.localObjects)}`;
     row(fmtInt(c.calls) + (c.atBaseline ? "" : " !"), c.elapsed.toFixed(0), fmtInt(intervalRate(c, checkpoints[i - 1])), c.client, c.server, live);
   }
-  const clientTrend = trend(checkpoints, "client", options.calls);
-  const serverTrend = trend(checkpoints, "server", options.calls);
+  const [clientTrend, serverTrend] = (["client", "server"] as const).map((side) => trend(checkpoints, side, options.calls)) as [Trend, Trend];
   const last = checkpoints.at(-1)!;
   const growthOk = (t: Trend): boolean => !(t.heapGrowthMB > options.maxGrowth);
   const trendLine = (name: "client" | "server", t: Trend, start: SideReport): string =>

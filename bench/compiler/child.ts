@@ -236,8 +236,7 @@ const DECLARATION_FILE = /\.d\.(c|m)?ts$/;
 async function measurePhases() {
   const proc = measureProcess();
   const emitOptions: EmitOptions = { outDir, root: corpus };
-  const cold = laps((name) => step(name));
-  const lap = cold.lap;
+  const { times: cold, lap } = laps((name) => step(name));
 
   // As createExtractSession: a Project from the tsconfig, the sources' files, their imports.
   const project = new Project({ tsConfigFilePath: path.join(corpus, PROJECT), skipAddingFilesFromTsConfig: true });
@@ -312,7 +311,7 @@ async function measurePhases() {
   }
   /** Whether emitAll's files equal what the cold `rpyc-gen` run wrote (the split measures the same work). */
   const matchesCli = againstCli ? againstCli.write.length === 0 && againstCli.remove.length === 0 : null;
-  return { kind: "phases" as const, cold: cold.times, incremental, model, matchesCli, ...proc.finish() };
+  return { kind: "phases" as const, cold, incremental, model, matchesCli, ...proc.finish() };
 }
 
 // ---- main ---------------------------------------------------------------------------------------

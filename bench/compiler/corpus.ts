@@ -89,40 +89,31 @@ const plural = (word: string): string => (/(s|x|ch|sh)$/.test(word) ? `${word}es
 /** Exported type names -> module (relative to src/, no extension). */
 type Registry = Map<string, string>;
 
-/** Collects the names a file uses; renders its import declarations. */
-class Imports {
-  private readonly types = new Set<string>();
-  private readonly values = new Set<string>();
-
-  constructor(
-    private readonly registry: Registry,
-    private readonly fromModule: string,
-  ) {}
-
+/** Collects the names a file uses (`use`); renders its import declarations (`render`). */
+function importsOf(registry: Registry, fromModule: string) {
+  const [types, values] = [new Set<string>(), new Set<string>()];
   /** Notes every registered name of another module in a piece of code: a value where it is followed by "." (an enum member), else a type. */
-  use(text: string): void {
+  const use = (text: string): void => {
     for (const [name, dot] of text.matchAll(/\b[A-Z][A-Za-z0-9]*\b(\.)?/g)) {
       const bare = dot ? name.slice(0, -1) : name;
-      const module = this.registry.get(bare);
-      if (module === undefined || module === this.fromModule) continue;
-      this.types.add(bare);
-      if (dot) this.values.add(bare);
+      const module = registry.get(bare);
+      if (module === undefined || module === fromModule) continue;
+      types.add(bare);
+      if (dot) values.add(bare);
     }
-  }
-
-  render(): string[] {
+  };
+  const render = (): string[] => {
     const byModule = new Map<string, string[]>();
-    for (const name of this.types) byModule.set(this.registry.get(name)!, [...(byModule.get(this.registry.get(name)!) ?? []), name]);
-    const from = path.posix.dirname(this.fromModule);
+    for (const name of types) byModule.set(registry.get(name)!, [...(byModule.get(registry.get(name)!) ?? []), name]);
     return [...byModule.keys()].sort().map((module) => {
-      let rel = path.posix.relative(from, module);
-      if (!rel.startsWith(".")) rel = `./${rel}`;
+      const rel = path.posix.relative(path.posix.dirname(fromModule), module);
       const names = byModule.get(module)!.sort((a, b) => a.localeCompare(b, "en"));
-      const allTypes = names.every((n) => !this.values.has(n));
-      const list = allTypes ? names : names.map((n) => (this.values.has(n) ? n : `type ${n}`));
-      return `import ${allTypes ? "type " : ""}{ ${list.join(", ")} } from "${rel}.js";`;
+      const allTypes = names.every((n) => !values.has(n));
+      const list = allTypes ? names : names.map((n) => (values.has(n) ? n : `type ${n}`));
+      return `import ${allTypes ? "type " : ""}{ ${list.join(", ")} } from "${rel.startsWith(".") ? rel : `./${rel}`}.js";`;
     });
-  }
+  };
+  return { use, render };
 }
 
 // ---- fixed files: the shared types, the backend and the base services (corpus-static/*.ts.txt) ----
@@ -177,7 +168,7 @@ const FIELD_POOL = [
 
 function domainFile(rng: Random, domainIndex: number, { registry, entities }: World): { text: string; declarations: number } {
   const domain = DOMAINS[domainIndex]!;
-  const imports = new Imports(registry, `types/${domain.module}`);
+  const imports = importsOf(registry, `types/${domain.module}`);
   const body: string[] = [];
   const mine = entities.filter((e) => e.domainIndex === domainIndex);
   // References go to entities of earlier domains and to earlier entities of this one (and to itself).
@@ -334,7 +325,7 @@ const MEMBERS: readonly (readonly [number, "attributes" | "getters" | null, (rng
 type ServicePlan = { readonly className: string; readonly file: string; readonly base: "Service" | "HealthService" | "AuditedService" | "CrudService" };
 
 function serviceFile(rng: Random, index: number, plan: ServicePlan, methods: number, { registry, entities }: World) {
-  const imports = new Imports(registry, `services/${path.posix.basename(plan.file, ".ts")}`);
+  const imports = importsOf(registry, `services/${path.posix.basename(plan.file, ".ts")}`);
   const homeDomain = rng.int(0, DOMAINS.length - 1);
   const domain = DOMAINS[homeDomain]!;
   const home = entities.filter((e) => e.domainIndex === homeDomain);

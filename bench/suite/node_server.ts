@@ -1,9 +1,6 @@
-// A Node server of the benchmark suite (bench/suite.ts), one peer per process (bench/suite/peers.ts):
-//   --peer raw|rpyc|capnweb|grpc   (rpyc: ThreadedServer(BenchService) with its compiled dispatch
-//                                  table, bench/generated; `--codec brine` never uses the native codec)
-// Binds 127.0.0.1 on a free port and prints "PORT n". A line "mem" on stdin prints
-// `MEM {"rss":..,"heap":..}` (after a full GC when run with --expose-gc); stdin's EOF (with
-// --watch-stdin) or SIGTERM stops it.
+// A Node server of the benchmark suite (bench/suite.ts), one peer per process (bench/suite/peers.ts),
+// on 127.0.0.1 and a free port: prints "PORT n". A line "mem" on stdin prints `MEM {"rss":..,"heap":..}`
+// (after a full GC when run with --expose-gc); stdin's EOF (with --watch-stdin) or SIGTERM stops it.
 //
 //   node --expose-gc --import tsx bench/suite/node_server.ts --peer rpyc
 
