@@ -1,7 +1,8 @@
 // Extraction: TypeScript service classes -> the plain ServiceModel. This room (with
 // compiler/extract/*) is the only code of the compiler that imports ts-morph; everything it
 // hands on is plain JSON (compiler/model.ts). Service discovery and members live in
-// extract/services.ts, type resolution in extract/types.ts.
+// extract/services.ts, type resolution in extract/types.ts; extract/program.ts builds the
+// program that rpyc-gen reads (a lean compiler host, JSDoc on demand: extract/jsdoc.ts).
 
 import path from "node:path";
 import { Project, type SourceFile, ts } from "ts-morph";
@@ -9,6 +10,8 @@ import { compareStrings, toPosix } from "./common.js";
 import { reportDuplicateServiceNames, reportUnmatchedSources } from "./diagnostics.js";
 import { type Diagnostic, MODEL_VERSION, type ServiceDef, type ServiceModel } from "./model.js";
 import { ExtractContext } from "./extract/context.js";
+import type { LazyJsDoc } from "./extract/jsdoc.js";
+import { ProgramBuilder } from "./extract/program.js";
 import { type ServiceClass, describeService, findServiceClass } from "./extract/services.js";
 import { TypeResolver } from "./extract/types.js";
 
@@ -56,16 +59,19 @@ export interface ExtractSession {
 
 export function createExtractSession(options: ExtractOptions): ExtractSession {
   const root = path.resolve(options.root ?? process.cwd());
-  const project = options.project
+  // The ts-morph Project gives the compiler options (from the tsconfig, with its errors), the
+  // standard library files and the file system; it parses nothing: ProgramBuilder does.
+  const morph = options.project
     ? new Project({ tsConfigFilePath: path.resolve(root, options.project), skipAddingFilesFromTsConfig: true })
     : new Project({ compilerOptions: DEFAULT_COMPILER_OPTIONS });
-  const fileSystem = project.getFileSystem();
+  const builder = new ProgramBuilder(morph);
+  const fileSystem = morph.getFileSystem();
   const absolute = (source: string): string => toPosix(path.isAbsolute(source) ? source : path.join(root, source));
   const negated = options.sources.filter((s) => s.startsWith("!")).map((s) => `!${absolute(s.slice(1))}`);
 
   const read = (): ExtractResult => {
     const unmatched: string[] = [];
-    const entries = new Map<string, SourceFile>();
+    const entries = new Set<string>();
     for (const source of options.sources) {
       if (source.startsWith("!")) continue;
       let pattern = absolute(source);
@@ -77,22 +83,18 @@ export function createExtractSession(options: ExtractOptions): ExtractSession {
       }
       const matched = fileSystem.globSync([pattern, ...negated, ...extra]).filter((f) => SOURCE_FILE.test(f) && !DECLARATION_FILE.test(f));
       if (matched.length === 0) unmatched.push(source);
-      for (const file of matched) entries.set(file, entries.get(file) ?? project.getSourceFile(file) ?? project.addSourceFileAtPath(file));
+      for (const file of matched) entries.add(file);
     }
     if (!options.sources.some((s) => !s.startsWith("!"))) unmatched.push(".");
-    project.resolveSourceFileDependencies();
-    return extract(project, [...entries.values()], root, unmatched, options.onService);
+    const program = builder.build([...entries]);
+    const sourceFiles = [...entries].map((file) => program.getSourceFile(file)).filter((f): f is ts.SourceFile => f !== undefined);
+    return extract(program, sourceFiles, root, unmatched, options.onService, builder.jsDoc);
   };
 
   const session = {
     result: read(),
     update(changed: readonly string[]): ExtractResult {
-      for (const file of changed) {
-        const sourceFile = project.getSourceFile(toPosix(file));
-        if (!sourceFile) continue;
-        if (fileSystem.fileExistsSync(sourceFile.getFilePath())) sourceFile.refreshFromFileSystemSync();
-        else project.removeSourceFile(sourceFile);
-      }
+      for (const file of changed) builder.forget(toPosix(file));
       session.result = read();
       return session.result;
     },
@@ -100,27 +102,26 @@ export function createExtractSession(options: ExtractOptions): ExtractSession {
   return session;
 }
 
-/** Extracts from an existing ts-morph Project (tests use an in-memory file system; watch mode reuses one Project). `entries` are the files whose services are reported. */
+/** Extracts from an existing ts-morph Project (tests use an in-memory file system; the compiler benchmark its own Project). `entries` are the files whose services are reported. */
 export function extractFromProject(project: Project, entries: readonly SourceFile[], root: string): ExtractResult {
-  return extract(project, entries, root, entries.length === 0 ? ["."] : []);
+  const program = project.getProgram().compilerObject;
+  const sourceFiles = entries.map((entry) => program.getSourceFile(entry.getFilePath()) ?? entry.compilerNode);
+  return extract(program, sourceFiles, root, entries.length === 0 ? ["."] : []);
 }
 
 function extract(
-  project: Project,
-  entries: readonly SourceFile[],
+  program: ts.Program,
+  entries: readonly ts.SourceFile[],
   root: string,
   unmatched: readonly string[],
   onService: (done: number, total: number) => void = () => {},
+  jsDoc?: LazyJsDoc,
 ): ExtractResult {
-  const program = project.getProgram().compilerObject;
-  const ctx = new ExtractContext(program, program.getTypeChecker(), root);
+  const ctx = new ExtractContext(program, program.getTypeChecker(), root, jsDoc);
   const report = ctx.report.bind(ctx);
   reportUnmatchedSources(report, unmatched, "TypeScript", "pass the files (or globs) that declare your services, relative to the project root");
   const sourceFiles = new Map<string, ts.SourceFile>();
-  for (const entry of entries) {
-    const sourceFile = program.getSourceFile(entry.getFilePath()) ?? entry.compilerNode;
-    sourceFiles.set(sourceFile.fileName, sourceFile);
-  }
+  for (const sourceFile of entries) sourceFiles.set(sourceFile.fileName, sourceFile);
   const candidates: ServiceClass[] = [];
   for (const sourceFile of [...sourceFiles.values()].sort((a, b) => compareStrings(a.fileName, b.fileName))) {
     ctx.noteFile(sourceFile);

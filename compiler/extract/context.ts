@@ -7,6 +7,7 @@ import { ts } from "ts-morph";
 import { compareStrings } from "../common.js";
 import { DiagnosticSet } from "../diagnostics.js";
 import type { Diagnostic, DiagnosticCode, SourceLocation } from "../model.js";
+import type { LazyJsDoc } from "./jsdoc.js";
 
 /** Hint for a type that cannot cross the wire. */
 export const HINT_UNSUPPORTED = "use a plain data type, or unknown to pass it as a netref";
@@ -18,10 +19,12 @@ export class ExtractContext {
   /** relativePath() by file name: asked for every location and named type. */
   private readonly relativePaths = new Map<string, string>();
 
+  /** `jsDoc`: when some files were parsed without their JSDoc (ProgramBuilder), what completes them before a doc is read. */
   constructor(
     readonly program: ts.Program,
     readonly checker: ts.TypeChecker,
     root: string,
+    private readonly jsDoc?: LazyJsDoc,
   ) {
     this.rootPath = path.resolve(root);
   }
@@ -102,6 +105,7 @@ export class ExtractContext {
   /** The JSDoc description of a symbol, without `*`, trimmed; undefined when there is none. */
   doc(symbol: ts.Symbol | undefined): string | undefined {
     if (!symbol) return undefined;
+    this.jsDoc?.prepare(this.program, this.checker, symbol);
     const text = normaliseDoc(ts.displayPartsToString(symbol.getDocumentationComment(this.checker)));
     return text === "" ? undefined : text;
   }

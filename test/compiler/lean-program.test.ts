@@ -1,0 +1,167 @@
+// rpyc-gen reads sources through its own program (compiler/extract/program.ts) instead of a
+// ts-morph Project: no parent pointers or wrappers, JSDoc parsed on demand outside the entry
+// files. None of that may change a model: every case here is extracted both ways, and the
+// model, the diagnostics and the watched files must be equal: types from imported modules, from
+// node_modules and from @types/node, docs inherited across files and packages.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Project, ts } from "ts-morph";
+import { afterAll, describe, expect, it } from "vitest";
+import { createExtractSession, DEFAULT_COMPILER_OPTIONS, type ExtractResult, extractFromProject, extractModel } from "../../compiler/extract.js";
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The extraction as rpyc-gen did it before: a ts-morph Project holding the sources and everything they import. */
+function viaProject(sources: readonly string[], root: string, project?: string): ExtractResult {
+  const morph = project
+    ? new Project({ tsConfigFilePath: path.resolve(root, project), skipAddingFilesFromTsConfig: true })
+    : new Project({ compilerOptions: DEFAULT_COMPILER_OPTIONS });
+  const entries = sources.map((s) => morph.addSourceFileAtPath(path.resolve(root, s)));
+  morph.resolveSourceFileDependencies();
+  return extractFromProject(morph, entries, root);
+}
+
+function expectSame(sources: readonly string[], root: string, project?: string): ExtractResult {
+  const lean = extractModel({ sources, root, ...(project ? { project } : {}) });
+  const reference = viaProject(sources, root, project);
+  expect(lean.model).toEqual(reference.model);
+  expect(lean.diagnostics).toEqual(reference.diagnostics);
+  expect(lean.files).toEqual(reference.files);
+  return lean;
+}
+
+describe("the lean program gives the models a ts-morph Project gives (repository sources)", () => {
+  it("the seed service, without and with the repository's tsconfig", () => {
+    expect(expectSame(["examples/seed-service.ts"], REPO).model.services.map((s) => s.className)).toEqual(["MyService"]);
+    expectSame(["examples/seed-service.ts"], REPO, "tsconfig.json");
+  });
+
+  it("rich types: interfaces, enums and aliases from other files, Date, Map, bytes, bigint, and node:path's ParsedPath from @types/node", () => {
+    const result = expectSame(["fixtures/rich-types/directory-service.ts"], REPO, "tsconfig.json");
+    const parsedPath = result.model.types.find((t) => t.name === "ParsedPath");
+    expect(parsedPath?.location.file).toBe("node_modules/@types/node/path.d.ts");
+    expect(parsedPath?.kind === "object" && parsedPath.fields.some((f) => f.doc !== undefined)).toBe(true);
+  });
+
+  it("a base service in another file and callbacks between two services", () => {
+    expectSame(["fixtures/inheritance/base-service.ts", "fixtures/inheritance/audited-service.ts", "fixtures/inheritance/inventory-service.ts"], REPO);
+    expectSame(["fixtures/callbacks/callback-service.ts", "fixtures/callbacks/counter-service.ts"], REPO, "tsconfig.json");
+  });
+});
+
+// ---- hermetic cases in a scratch directory ---------------------------------------------------
+
+const scratch = mkdtempSync(path.join(tmpdir(), "rpyc-lean-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function write(files: Record<string, string>): string {
+  const root = mkdtempSync(path.join(scratch, "case-"));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+    writeFileSync(path.join(root, name), text);
+  }
+  return root;
+}
+
+/** A stand-in of the published rpyc-ts package (the runtime is not needed to extract). */
+const RPYC_TS = {
+  "node_modules/rpyc-ts/package.json": `{ "name": "rpyc-ts", "version": "0.1.0", "types": "index.d.ts" }`,
+  "node_modules/rpyc-ts/index.d.ts": `
+export declare class Service {
+  /** Names this service registers under. */
+  static ALIASES?: readonly string[];
+  on_connect(conn: unknown): void | Promise<void>;
+  exposed_get_service_name(): string;
+}
+`,
+};
+
+describe("JSDoc parsed on demand", () => {
+  const root = write({
+    ...RPYC_TS,
+    "package.json": `{ "type": "module" }`,
+    "node_modules/geo-kit/package.json": `{ "name": "geo-kit", "version": "1.0.0", "types": "index.d.ts" }`,
+    "node_modules/geo-kit/index.d.ts": `
+/** A point on the map, from a package. */
+export interface Point {
+  /** Degrees east. */
+  lon: number;
+  /** Degrees north. */
+  lat: number;
+}
+/** A box. */
+export interface Box { /** The corner. */ min: Point; max: Point }
+`,
+    "src/types.ts": `
+import type { Point } from "geo-kit";
+/** Where a user lives. */
+export interface Place extends Point {
+  /** The name on the map. */
+  label: string;
+}
+/** How sure we are. */
+export enum Confidence {
+  /** A guess. */
+  Low = 1,
+  High = 2,
+}
+/** A labelled pair. */
+export type Pair = [/** The first. */ first: number, second: string];
+/** An id. */
+export type Id = string & { readonly brand: unique symbol };
+`,
+    "src/base.ts": `
+import { Service } from "rpyc-ts";
+import type { Place } from "./types.js";
+export abstract class Located extends Service {
+  /** Where the service runs. @param precise - more digits */
+  exposed_where(precise?: boolean): Place { return { lon: 0, lat: 0, label: String(precise) }; }
+  /** Says hello (documented on the base only). */
+  exposed_greet(name: string): string { return name; }
+  /** A documented attribute. */
+  exposed_zone = "UTC";
+}
+`,
+    "src/service.ts": `
+import type { Box } from "geo-kit";
+import { Located } from "./base.js";
+import { Confidence, type Id, type Pair } from "./types.js";
+/** The service of this case. */
+export class MapService extends Located {
+  override exposed_greet(name: string): string { return "hi " + name; }
+  exposed_box(): Box { return { min: { lon: 0, lat: 0 }, max: { lon: 1, lat: 1 } }; }
+  exposed_sure(): Confidence { return Confidence.High; }
+  exposed_pair(...pair: Pair): Id { return String(pair[0]) as Id; }
+}
+`,
+  });
+
+  it("docs of other files and packages, inherited docs and labelled tuples come out as with a full parse", () => {
+    const result = expectSame(["src/service.ts"], root);
+    const service = result.model.services[0]!;
+    expect(service.methods.find((m) => m.name === "greet")?.doc).toBe("Says hello (documented on the base only).");
+    const place = result.model.types.find((t) => t.name === "Place");
+    expect(place?.doc).toBe("Where a user lives.");
+    expect(place?.kind === "object" && place.fields.find((f) => f.name === "lon")?.doc).toBe("Degrees east.");
+  });
+
+  it("a watch update re-reads a changed file and its new docs", () => {
+    const session = createExtractSession({ sources: ["src/service.ts"], root });
+    const types = path.join(root, "src/types.ts");
+    const before = session.result.model.types.find((t) => t.name === "Place")?.doc;
+    writeFileSync(types, ts.sys.readFile(types)!.replace("Where a user lives.", "Where a user lives now."));
+    try {
+      const updated = session.update([types]);
+      expect(before).toBe("Where a user lives.");
+      expect(updated.model.types.find((t) => t.name === "Place")?.doc).toBe("Where a user lives now.");
+      const reference = viaProject(["src/service.ts"], root);
+      expect(updated.model).toEqual(reference.model);
+      expect(updated.files).toEqual(reference.files);
+    } finally {
+      writeFileSync(types, ts.sys.readFile(types)!.replace("Where a user lives now.", "Where a user lives."));
+    }
+  });
+});
