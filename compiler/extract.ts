@@ -86,9 +86,22 @@ export function createExtractSession(options: ExtractOptions): ExtractSession {
       for (const file of matched) entries.add(file);
     }
     if (!options.sources.some((s) => !s.startsWith("!"))) unmatched.push(".");
-    const program = builder.build([...entries]);
-    const sourceFiles = [...entries].map((file) => program.getSourceFile(file)).filter((f): f is ts.SourceFile => f !== undefined);
-    return extract(program, sourceFiles, root, unmatched, options.onService, builder.jsDoc);
+    const roots = [...entries];
+    for (;;) {
+      const program = builder.build(roots);
+      const guard = builder.guard(program, program.getTypeChecker());
+      const sourceFiles = roots.map((file) => program.getSourceFile(file)).filter((f): f is ts.SourceFile => f !== undefined);
+      let result: ExtractResult;
+      let usedStub = false;
+      try {
+        result = extract(program, sourceFiles, root, unmatched, options.onService, builder.jsDoc);
+      } finally {
+        usedStub = guard?.used() ?? false;
+      }
+      if (!usedStub) return result;
+      // The model looked up a name of a stubbed browser library: extract again, from the real files.
+      builder.useRealLibraries();
+    }
   };
 
   const session = {

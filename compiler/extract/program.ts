@@ -8,12 +8,15 @@
 //   - JSDoc is parsed only in the entry files (the services). Other files are parsed without it
 //     (in a .ts or .d.ts file JSDoc never changes a type: tsc itself skips it) and get their
 //     comments when a doc is asked for (LazyJsDoc, extract/jsdoc.ts). The standard library alone
-//     holds thousands of doc comments that no model needs.
+//     holds thousands of doc comments that no model needs;
+//   - the browser libraries (lib.dom.d.ts, 2 MB) are stubbed in a first attempt, which is kept
+//     only when the model did not look up a single name they declare (extract/dom.ts).
 // Watch mode keeps one builder: unchanged files are not read or parsed again.
 
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { type Project, ts } from "ts-morph";
+import { DomGuard, isStubbedLibrary, stubLibrary } from "./dom.js";
 import { LazyJsDoc } from "./jsdoc.js";
 
 /** Where ts-morph serves its bundled standard library (in memory, not on disk). */
@@ -31,10 +34,17 @@ export class ProgramBuilder {
   private readonly host: ts.CompilerHost;
   private last: ts.Program | undefined;
   readonly jsDoc = new LazyJsDoc();
+  /** Set once a model needed the browser libraries: from then on the real files are read. */
+  private realLibraries = false;
+  private readonly stubs = new Map<string, ts.SourceFile>();
+  private readonly stubbedNames = new Set<string>();
+
   /** `morph`: the ts-morph Project whose compiler options and standard library files are used (it never parses a file here). */
   constructor(morph: Project) {
     this.options = morph.getCompilerOptions();
-    this.host = leanHost(morph, (fileName, read) => this.parsed.get(fileName) ?? this.parse(fileName, read()));
+    this.host = leanHost(morph, (fileName, read) =>
+      !this.realLibraries && isStubbedLibrary(fileName) ? this.stub(fileName, read) : (this.parsed.get(fileName) ?? this.parse(fileName, read())),
+    );
   }
 
   /** A program of `rootNames` (absolute, posix) and the files they import; the entries' JSDoc is parsed right away. */
@@ -45,9 +55,40 @@ export class ProgramBuilder {
     return program;
   }
 
+  /**
+   * Starts watching the globals the stubbed browser libraries declare (call it right after the
+   * checker is created, before any question): undefined when the program has no stub.
+   */
+  guard(program: ts.Program, checker: ts.TypeChecker): DomGuard | undefined {
+    if (this.realLibraries) return undefined;
+    const stub = program.getSourceFiles().find((f) => this.stubs.get(f.fileName) === f);
+    return stub ? new DomGuard(checker, stub, this.stubbedNames) : undefined;
+  }
+
+  /** After a guard saw a stubbed name used: the next builds read the real browser libraries. */
+  useRealLibraries(): void {
+    this.realLibraries = true;
+  }
+
   /** Forgets a file that changed or was deleted: the next build reads it again (if it is still used). */
   forget(fileName: string): void {
     this.parsed.delete(fileName);
+  }
+
+  private stub(fileName: string, read: () => string | undefined): ts.SourceFile | undefined {
+    let sourceFile = this.stubs.get(fileName);
+    if (sourceFile === undefined) {
+      const text = read();
+      if (text === undefined) return undefined;
+      const stub = stubLibrary(text);
+      for (const name of stub.names) this.stubbedNames.add(name);
+      sourceFile = ts.createSourceFile(fileName, stub.text, {
+        languageVersion: this.options.target ?? ts.ScriptTarget.Latest,
+        jsDocParsingMode: ts.JSDocParsingMode.ParseNone,
+      });
+      this.stubs.set(fileName, sourceFile);
+    }
+    return sourceFile;
   }
 
   private parse(fileName: string, text: string | undefined): ts.SourceFile | undefined {

@@ -1,8 +1,9 @@
 // rpyc-gen reads sources through its own program (compiler/extract/program.ts) instead of a
 // ts-morph Project: no parent pointers or wrappers, JSDoc parsed on demand outside the entry
-// files. None of that may change a model: every case here is extracted both ways, and the
-// model, the diagnostics and the watched files must be equal: types from imported modules, from
-// node_modules and from @types/node, docs inherited across files and packages.
+// files, the browser libraries stubbed until a model names one of their globals. None of that
+// may change a model: every case here is extracted both ways, and the model, the diagnostics
+// and the watched files must be equal: types from imported modules, from node_modules and from
+// @types/node, docs inherited across files and packages, globals of lib.dom in every position.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { Project, ts } from "ts-morph";
 import { afterAll, describe, expect, it } from "vitest";
 import { createExtractSession, DEFAULT_COMPILER_OPTIONS, type ExtractResult, extractFromProject, extractModel } from "../../compiler/extract.js";
+import { stubLibrary } from "../../compiler/extract/dom.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -162,6 +164,74 @@ export class MapService extends Located {
       expect(updated.files).toEqual(reference.files);
     } finally {
       writeFileSync(types, ts.sys.readFile(types)!.replace("Where a user lives now.", "Where a user lives."));
+    }
+  });
+});
+
+describe("the browser library, stubbed until a model needs it", () => {
+  /** Each is extracted alone (no tsconfig: TypeScript's default library, DOM included). */
+  const cases: Record<string, string> = {
+    "a DOM type as a parameter": "exposed_f(e: Event): string { return e.type; }",
+    "a DOM global in an inferred type": "exposed_title = document.title;\n  exposed_body() { return document.body; }",
+    "URL and Blob": "exposed_u(u: URL): string { return u.href; }\n  exposed_b(): Blob { return new Blob([]); }",
+    "a union with a DOM type": "exposed_h(): HTMLElement | null { return null; }",
+    "setTimeout's result": "exposed_t() { return setTimeout(() => {}, 1); }",
+    "typeof globalThis": "exposed_g(): typeof globalThis extends { onmessage: unknown } ? { dom: true } : { dom: false } { return null as never; }",
+    "import.meta": "exposed_m() { return import.meta; }",
+    "a namespace of the DOM": "exposed_w(): WebAssembly.Module | undefined { return undefined; }",
+    "keyof Window and a DOM global variable": "exposed_k(): keyof Window | undefined { return undefined; }\n  exposed_len = length;",
+    "an interface extending a DOM interface": "exposed_o(o: Options): number { return o.x; }",
+    "a DOM type only in a private member": "private el(): HTMLElement | null { return null; }\n  exposed_n(): number { return 1; }",
+  };
+  const root = write({
+    ...RPYC_TS,
+    "package.json": `{ "type": "module" }`,
+    ...Object.fromEntries(
+      Object.values(cases).map((members, i) => [
+        `dom/case-${i}.ts`,
+        `import { Service } from "rpyc-ts";\nexport interface Options extends EventInit { x: number }\nexport class Case${i}Service extends Service {\n  ${members}\n}\n`,
+      ]),
+    ),
+  });
+
+  for (const [i, name] of Object.keys(cases).entries()) {
+    it(name, () => {
+      expectSame([`dom/case-${i}.ts`], root);
+    });
+  }
+
+  it("the guard watches every global of lib.dom.d.ts and lib.webworker.d.ts, which merge into no ES global but ImportMeta", () => {
+    const host = new Project({ compilerOptions: DEFAULT_COMPILER_OPTIONS }).getModuleResolutionHost();
+    const lib = (name: string): string => host.readFile(`/node_modules/typescript/lib/lib.${name}.d.ts`) ?? "";
+    const declared = (text: string): Set<string> => {
+      const names = new Set<string>();
+      for (const statement of ts.createSourceFile("lib.d.ts", text, ts.ScriptTarget.Latest).statements) {
+        if (ts.isVariableStatement(statement))
+          for (const d of statement.declarationList.declarations)
+            if (ts.isIdentifier(d.name)) names.add(d.name.text);
+            else if ("name" in statement && statement.name && ts.isIdentifier(statement.name as ts.Node)) names.add((statement.name as ts.Identifier).text);
+      }
+      return names;
+    };
+    // Every ES library, following the references of the newest one.
+    const es = new Set<string>();
+    const pending = ["esnext"];
+    const seen = new Set<string>();
+    for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const text = lib(name);
+      for (const n of declared(text)) es.add(n);
+      pending.push(...ts.preProcessFile(text, false, true).libReferenceDirectives.map((r) => r.fileName.toLowerCase()));
+    }
+    for (const name of ["dom", "webworker"]) {
+      const text = lib(name);
+      expect(text.length).toBeGreaterThan(100_000);
+      const stub = stubLibrary(text);
+      expect([...declared(text)].filter((n) => !stub.names.has(n))).toEqual([]);
+      expect(stub.text).toMatch(/^(\/\/\/ <reference lib="[\w.]+" \/>\n)+$/);
+      // TypeScript reads ImportMeta only for an `import.meta`, which the guard sees (a lookup of the name).
+      expect([...declared(text)].filter((n) => es.has(n) && n !== "ImportMeta")).toEqual([]);
     }
   });
 });
