@@ -39,7 +39,7 @@ export interface TlsConnectOptions extends ConnectOptions {
 }
 
 /** A connect timeout as a system error, so it reads like the others (code ETIMEDOUT). */
-function timeoutError(what: string, seconds: number): NodeJS.ErrnoException {
+export function timeoutError(what: string, seconds: number): NodeJS.ErrnoException {
   const err: NodeJS.ErrnoException = new Error(`connecting to ${what} timed out after ${seconds} s`);
   err.code = "ETIMEDOUT";
   return err;

@@ -3,10 +3,12 @@
 // Every server has start(), resolving once listening, and close(), resolving once every
 // socket is closed and every on_disconnect has run. With `tls` the listener is a node
 // tls.Server; an `authenticator` vets each socket before its connection exists (runtime/server/tls.ts).
+// With `websocket` the listener is an HTTP(S) server and each connection a WebSocket
+// (runtime/server/websocket/serve.ts), through the same accept as a TCP socket.
 
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import type { Logger, ProtocolConfig } from "../connection/config.js";
+import { DEFAULT_CONFIG, type Logger, type ProtocolConfig } from "../connection/config.js";
 import type { DispatchTable } from "../compiled/dispatch.js";
 import { AuthenticationError, isAuthenticationError, ListenError } from "../errors/rpyc-errors.js";
 import { Connection, type CloseOptions } from "../connection/connection.js";
@@ -14,8 +16,9 @@ import { AutoRegistration } from "../registry/auto-registration.js";
 import { REREGISTER_INTERVAL, type Registrar } from "../registry/registrar.js";
 import { UDPRegistryClient } from "../registry/udp-client.js";
 import { instantiateService, serviceClassOf, serviceAliases, type ServiceSpec } from "../serve/service.js";
-import { SocketStream } from "../wire/stream.js";
-import { withoutRenegotiation, type Authenticator, type TlsServerOptions } from "./tls.js";
+import { SocketStream, type Stream } from "../wire/stream.js";
+import { withoutRenegotiation, type TlsServerOptions } from "./tls.js";
+import { createWebSocketListener, WebSocketGate, type PendingUpgrade, type WebSocketServerOptions, type WebSocketUpgrade } from "./websocket/serve.js";
 
 export interface ServerOptions {
   /** Interface to bind; omitted binds every interface, as RPyC does. Tests pass "127.0.0.1". */
@@ -52,17 +55,32 @@ export interface ServerOptions {
   /**
    * Serve over TLS: node's tls options (key, cert, ca, requestCert, rejectUnauthorized, ...).
    * A failed handshake is logged (warn; without a `logger`, one line on stderr) and never
-   * reaches the service. Not with socketPath.
+   * reaches the service. Not with socketPath. With `websocket`: wss (an HTTPS listener).
    */
   tls?: TlsServerOptions;
+  /**
+   * Serve RPyC over WebSocket on this port instead of raw TCP: each RPyC frame is one binary
+   * message (docs/protocol.md §12.4), the handshake an HTTP upgrade at `websocket.path`; `wss`
+   * when `tls` is given. Connections go through the same limits, `maxConnections`,
+   * authenticator, events, stats and close as TCP ones. Requests to another path get HTTP
+   * 404, from an Origin not in `websocket.origins` 403, a refused authenticator 401. Needs the
+   * `ws` package (an optional peer dependency: npm install ws), loaded by start().
+   */
+  websocket?: WebSocketServerOptions;
   /**
    * RPyC's authenticator: runs on each accepted socket (after the TLS handshake) before any
    * byte is read as RPyC. Its return value becomes the connection's `config.credentials`;
    * if it throws (AuthenticationError, or anything else) the socket is closed, the refusal
    * logged (without a `logger`, one line on stderr), and the service is never instantiated
-   * for it. See tlsAuthenticator, readBytes.
+   * for it. Any Authenticator fits. See tlsAuthenticator, readBytes.
+   *
+   * On a `websocket` server it runs on the upgrade request, before the handshake is answered,
+   * and gets `upgrade`, whose `request` (node's IncomingMessage) has the request's headers
+   * (`request.headers.cookie`, `.authorization`, `.origin`) and `url` (path and query); the
+   * socket is the TCP (or TLS, so tlsAuthenticator works) socket under it, which it must not
+   * read. A refusal is answered HTTP 401. On a TCP server `upgrade` is undefined.
    */
-  authenticator?: Authenticator;
+  authenticator?: (socket: Socket, upgrade: WebSocketUpgrade | undefined) => unknown;
   /** Seconds the authenticator may take before the socket is refused. Default: 10. */
   authenticationTimeout?: number;
   /**
@@ -86,6 +104,8 @@ export class Server {
   private registration: AutoRegistration | undefined;
   /** Sockets still in the authenticator: close() must not wait for their verdict. */
   private readonly authenticating = new Set<Socket>();
+  /** The WebSocket side of a `websocket` server. */
+  private readonly gate: WebSocketGate | undefined;
 
   constructor(
     readonly service: ServiceSpec,
@@ -95,21 +115,30 @@ export class Server {
       throw new TypeError("socketPath excludes hostname and port");
     }
     if (options.socketPath !== undefined && options.tls !== undefined) throw new TypeError("tls needs a TCP server, not socketPath");
+    if (options.socketPath !== undefined && options.websocket !== undefined) throw new TypeError("websocket needs a TCP server, not socketPath");
     const max = options.maxConnections;
     if (max !== undefined && !(Number.isInteger(max) && max > 0)) throw new RangeError(`maxConnections must be a positive integer, got ${max}`);
     this.options = options;
     const onSocket = (socket: Socket): void => void this.accept(socket);
+    if (options.websocket) {
+      const listener = createWebSocketListener(options.tls);
+      this.gate = new WebSocketGate(listener, options.websocket, {
+        accept: (socket, upgrade) => void this.accept(socket, upgrade),
+        refused: (message) => this.refused("warn", message),
+        violation: (peer, err) => this.options.logger?.warn(`closing the WebSocket of ${peer}: ${err.message}`),
+        maxFrameSize: options.protocolConfig?.maxFrameSize ?? DEFAULT_CONFIG.maxFrameSize,
+      });
+      this.listener = listener;
+    } else {
+      this.listener = options.tls ? createTlsServer(withoutRenegotiation(options.tls), onSocket) : createServer(onSocket);
+    }
     if (options.tls) {
-      const server = createTlsServer(withoutRenegotiation(options.tls), onSocket);
-      server.on("tlsClientError", (err, socket) => {
+      this.listener.on("tlsClientError", (err: Error, socket: Socket) => {
         // OpenSSL's messages span lines ("8090...:error:0A00009C:SSL routines:..."): its reason and code read better.
         const { reason, code } = err as Error & { reason?: unknown; code?: unknown };
         const cause = typeof reason === "string" && typeof code === "string" ? `${reason} (${code})` : err.message;
         this.refused("warn", `TLS handshake with ${peerOf(socket)} failed: ${cause}`);
       });
-      this.listener = server;
-    } else {
-      this.listener = createServer(onSocket);
     }
     if (max !== undefined) {
       // node counts every open socket and closes the one past the limit at once ("drop").
@@ -143,6 +172,12 @@ export class Server {
   async start(): Promise<this> {
     if (this.started) return this;
     this.started = true;
+    try {
+      await this.gate?.load();
+    } catch (err) {
+      this.started = false;
+      throw err;
+    }
     const { socketPath, port = 0 } = this.options;
     const host = this.options.hostname ?? (this.options.ipv6 ? "::" : undefined);
     await new Promise<void>((resolve, reject) => {
@@ -162,7 +197,8 @@ export class Server {
       if (socketPath !== undefined) this.listener.listen({ path: socketPath, backlog }, done);
       else this.listener.listen({ port, backlog, ...(host === undefined ? {} : { host }) }, done);
     });
-    this.options.logger?.info(`server started on ${this.address}`);
+    const path = this.options.websocket ? ` (WebSocket at ${this.options.tls ? "wss" : "ws"}://${this.address}${this.options.websocket.path ?? "/"})` : "";
+    this.options.logger?.info(`server started on ${this.address}${path}`);
     this.startRegistration();
     return this;
   }
@@ -211,18 +247,31 @@ export class Server {
     return this.options.socketPath ?? `${this.host}:${this.port}`;
   }
 
-  protected async accept(socket: Socket): Promise<void> {
+  /** Serves a TCP socket, or a WebSocket once `upgrade` completes. @internal */
+  protected async accept(socket: Socket, upgrade?: PendingUpgrade): Promise<void> {
     if (this.closing) {
-      socket.destroy();
+      if (upgrade) upgrade.refuse(503);
+      else socket.destroy();
       return;
     }
     let credentials: unknown = null;
     if (this.options.authenticator) {
-      const verdict = await this.authenticate(socket, this.options.authenticator);
+      const verdict = await this.authenticate(socket, this.options.authenticator, upgrade);
       if (!verdict.ok) return;
       credentials = verdict.credentials;
     }
-    const stream = new SocketStream(socket);
+    let stream: Stream;
+    if (upgrade) {
+      const upgraded = await upgrade.complete();
+      if (!upgraded) return;
+      if (this.closing) {
+        upgraded.destroy();
+        return;
+      }
+      stream = upgraded;
+    } else {
+      stream = new SocketStream(socket);
+    }
     const config: Partial<ProtocolConfig> = { ...this.options.protocolConfig };
     if (this.options.authenticator) config.credentials = credentials;
     if (this.options.dispatch) config.dispatch = [...(config.dispatch ?? []), ...[this.options.dispatch].flat()];
@@ -251,9 +300,14 @@ export class Server {
 
   /**
    * Runs the authenticator on a socket nobody reads yet (RPyC's _authenticate_and_serve_client).
-   * On refusal the socket is destroyed here; nothing was read as RPyC.
+   * On refusal the socket is destroyed here (an upgrade request is answered 401 first);
+   * nothing was read as RPyC.
    */
-  private async authenticate(socket: Socket, authenticator: Authenticator): Promise<{ ok: true; credentials: unknown } | { ok: false }> {
+  private async authenticate(
+    socket: Socket,
+    authenticator: (socket: Socket, upgrade: WebSocketUpgrade | undefined) => unknown,
+    upgrade: PendingUpgrade | undefined,
+  ): Promise<{ ok: true; credentials: unknown } | { ok: false }> {
     const logger = this.options.logger;
     const peer = peerOf(socket);
     // An unhandled socket "error" would crash the process; SocketStream takes over later.
@@ -264,7 +318,7 @@ export class Server {
     let onClose: (() => void) | undefined;
     try {
       const credentials = await Promise.race([
-        Promise.resolve().then(() => authenticator(socket)),
+        Promise.resolve().then(() => authenticator(socket, upgrade && { request: upgrade.request })),
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(() => reject(new AuthenticationError(`no verdict within ${seconds} s (authenticationTimeout)`)), seconds * 1000);
           onClose = () => reject(new AuthenticationError("the client closed during authentication"));
@@ -277,7 +331,8 @@ export class Server {
     } catch (err) {
       if (isAuthenticationError(err)) this.refused("warn", `${peer} failed to authenticate, rejecting the connection: ${err.message}`);
       else this.refused("error", `authenticator failed for ${peer}, rejecting the connection: ${err instanceof Error ? err.message : String(err)}`);
-      socket.destroy();
+      if (upgrade) upgrade.refuse(401);
+      else socket.destroy();
       return { ok: false };
     } finally {
       clearTimeout(timer);
@@ -305,6 +360,7 @@ export class Server {
       });
       for (const socket of this.authenticating) socket.destroy();
       await Promise.all([...this.connections].map((conn) => conn.close(options)));
+      this.gate?.closeIdle();
       await stopped;
       this.options.logger?.info("server closed");
     })();
@@ -335,14 +391,16 @@ export class OneShotServer extends Server {
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
 
-  protected override async accept(socket: Socket): Promise<void> {
+  /** @internal */
+  protected override async accept(socket: Socket, upgrade?: PendingUpgrade): Promise<void> {
     // Stop accepting at once: a second client must not be served.
     if (this.listener.listening) this.listener.close();
     if (this.connections.size > 0) {
-      socket.destroy();
+      if (upgrade) upgrade.refuse(503);
+      else socket.destroy();
       return;
     }
-    await super.accept(socket);
+    await super.accept(socket, upgrade);
     // Refused by the authenticator (or never built): RPyC's OneShotServer closes all the same.
     if (this.connections.size === 0) void this.close();
   }
