@@ -3,7 +3,8 @@
 // WHATWG-compatible class standing in for the platform's). Calls, callbacks, netrefs,
 // exceptions, refusals and megabyte values as over TCP; the generated stub and the native
 // codec; the handshake's refusals (404, 403, 401), the mapping's (text, oversized, not one
-// frame) closing only the offending connection; maxConnections, server.close(), wss.
+// frame) closing only the offending connection; maxConnections, server.close(), wss; and
+// WebSocketStream alone: writes cut into one message per frame, messages held until start().
 
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -33,7 +34,8 @@ import {
   type ServiceSpec,
   type WebSocketConnectOptions,
 } from "../../runtime/index.js";
-import { encodeFrame } from "../../runtime/wire/channel.js";
+import { encodeFrame, frameChunks } from "../../runtime/wire/channel.js";
+import { WebSocketStream, type PortListener, type WebSocketPort } from "../../runtime/wire/websocket-stream.js";
 import { MY_SERVICE_SCHEMA, type MyRemote } from "../../examples/generated/my-service.client.js";
 import { MyServiceDispatch } from "../../examples/generated/my-service.dispatch.js";
 import { MyService } from "../../examples/seed-service.js";
@@ -217,6 +219,49 @@ describe("an rpyc-ts service over WebSocket", () => {
     expect([a, b]).toEqual([3, 7]);
     // A callback that hops from one transport to the other.
     expect(await overWs.root.call_me((x) => overTcp.root.add(x, 100), 1)).toBe(102);
+  });
+});
+
+describe("WebSocketStream", () => {
+  /** A stream over a port that records what is sent, and the port's listener to play the peer. */
+  function fakeStream(): { stream: WebSocketStream; sent: Buffer[]; peer: PortListener } {
+    const sent: Buffer[] = [];
+    let peer: PortListener | undefined;
+    const port: WebSocketPort = {
+      bufferedAmount: 0,
+      send: (message) => void sent.push(Buffer.from(message)),
+      close: (code, reason) => peer!.closed(code, reason),
+      terminate: () => peer!.closed(1006, ""),
+      listen: (listener) => void (peer = listener),
+    };
+    const stream = new WebSocketStream(port, { endpoints: null, maxFrameSize: 1 << 20 });
+    return { stream, sent, peer: peer! };
+  }
+
+  it("sends one message per frame, however the frames were cut into writes", () => {
+    const frames = [Buffer.from("a"), randomBytes(20_000), Buffer.alloc(0), Buffer.from("RPyC ".repeat(1000))].map((payload) =>
+      Buffer.concat(frameChunks(payload, true)),
+    );
+    const bytes = Buffer.concat(frames);
+    for (const step of [1, 3, 5, 6, 7, 4096, bytes.length]) {
+      const { stream, sent } = fakeStream();
+      for (let at = 0; at < bytes.length; at += step) stream.write(bytes.subarray(at, at + step));
+      expect(sent, `writes of ${step} bytes`).toEqual(frames);
+    }
+  });
+
+  it("holds what arrives before start(), then reports a refused message as the close", () => {
+    const { stream, peer } = fakeStream();
+    const frame = encodeFrame(Buffer.from("first"), false);
+    peer.message(frame, true);
+    peer.message(Buffer.from("not a frame"), true);
+    const got: Buffer[] = [];
+    const closed: (Error | undefined)[] = [];
+    stream.start({ data: (chunk) => got.push(chunk), close: (err) => closed.push(err) });
+    expect(got).toEqual([frame]);
+    expect(closed).toHaveLength(1);
+    expect(String(closed[0])).toContain("each message must be one RPyC frame");
+    expect(stream.closed).toBe(true);
   });
 });
 
