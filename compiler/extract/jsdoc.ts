@@ -9,9 +9,14 @@ import { ts } from "ts-morph";
 
 type WithJsDoc = ts.Node & { jsDoc?: ts.JSDoc[]; jsDocCache?: unknown };
 
+type Owner = ts.ClassLikeDeclaration | ts.InterfaceDeclaration;
+
 export class LazyJsDoc {
   /** Files whose nodes carry their JSDoc (parsed with it, or completed). */
   private readonly complete = new WeakSet<ts.SourceFile>();
+  /** The bases of each owner (null: not all named in place), as the current checker resolves them. */
+  private bases = new WeakMap<Owner, readonly Owner[] | null>();
+  private basesChecker: ts.TypeChecker | undefined;
 
   markComplete(sourceFile: ts.SourceFile): void {
     this.complete.add(sourceFile);
@@ -28,8 +33,12 @@ export class LazyJsDoc {
     // A parameter of a signature spread from a labelled tuple is documented at the label (TypeScript's rule for symbols without declarations).
     const label = (symbol as { links?: { target?: { links?: { tupleLabelDeclaration?: ts.Node } } } }).links?.target?.links?.tupleLabelDeclaration;
     if (label) this.completeFile(label.getSourceFile());
+    if (checker !== this.basesChecker) {
+      this.bases = new WeakMap();
+      this.basesChecker = checker;
+    }
     const seen = new Set<ts.Node>();
-    const owners: (ts.ClassLikeDeclaration | ts.InterfaceDeclaration)[] = [];
+    const owners: Owner[] = [];
     for (const declaration of declarations) {
       this.completeFile(declaration.getSourceFile());
       const parent = declaration.parent;
@@ -40,32 +49,43 @@ export class LazyJsDoc {
       const owner = owners.pop()!;
       if (seen.has(owner)) continue;
       seen.add(owner);
-      for (const clause of owner.heritageClauses ?? []) {
-        for (const heritage of clause.types) {
-          const bases = this.baseDeclarations(checker, heritage);
-          // A base that is not a class or interface named in place (a mixin call, a type alias): any file may declare its members.
-          if (bases === undefined) return this.completeAll(program);
-          for (const base of bases) {
-            this.completeFile(base.getSourceFile());
-            owners.push(base);
-          }
-        }
+      const bases = this.basesOf(checker, owner);
+      // A base that is not a class or interface named in place (a mixin call, a type alias): any file may declare its members.
+      if (bases === null) return this.completeAll(program);
+      for (const base of bases) {
+        this.completeFile(base.getSourceFile());
+        owners.push(base);
       }
     }
   }
 
+  private basesOf(checker: ts.TypeChecker, owner: Owner): readonly Owner[] | null {
+    let bases = this.bases.get(owner);
+    if (bases === undefined) {
+      const found: Owner[] = [];
+      bases = found;
+      for (const heritage of (owner.heritageClauses ?? []).flatMap((c) => c.types)) {
+        const declarations = this.baseDeclarations(checker, heritage);
+        if (declarations === undefined) {
+          bases = null;
+          break;
+        }
+        found.push(...declarations);
+      }
+      this.bases.set(owner, bases);
+    }
+    return bases;
+  }
+
   /** The class and interface declarations a heritage clause names (by symbol: no type is computed), or undefined. */
-  private baseDeclarations(
-    checker: ts.TypeChecker,
-    heritage: ts.ExpressionWithTypeArguments,
-  ): (ts.ClassLikeDeclaration | ts.InterfaceDeclaration)[] | undefined {
+  private baseDeclarations(checker: ts.TypeChecker, heritage: ts.ExpressionWithTypeArguments): Owner[] | undefined {
     const expression = heritage.expression;
     if (!ts.isIdentifier(expression) && !ts.isPropertyAccessExpression(expression)) return undefined;
     let symbol = checker.getSymbolAtLocation(expression);
     if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
     const declarations = symbol?.declarations ?? [];
     if (declarations.length === 0 || declarations.some((d) => !ts.isClassLike(d) && !ts.isInterfaceDeclaration(d))) return undefined;
-    return declarations as (ts.ClassLikeDeclaration | ts.InterfaceDeclaration)[];
+    return declarations as Owner[];
   }
 
   private completeAll(program: ts.Program): void {

@@ -42,6 +42,9 @@ export class ProgramBuilder {
   /** `morph`: the ts-morph Project whose compiler options and standard library files are used (it never parses a file here). */
   constructor(morph: Project) {
     this.options = morph.getCompilerOptions();
+    if (!morph.getModuleResolutionHost().fileExists(`${LIB_FOLDER}/lib.es5.d.ts`)) {
+      throw new Error(`rpyc-gen expects ts-morph's standard library files under ${LIB_FOLDER}; this ts-morph version serves them elsewhere`);
+    }
     this.host = leanHost(morph, (fileName, read) =>
       !this.realLibraries && isStubbedLibrary(fileName) ? this.stub(fileName, read) : (this.parsed.get(fileName) ?? this.parse(fileName, read())),
     );
