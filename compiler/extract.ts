@@ -50,7 +50,7 @@ export function extractModel(options: ExtractOptions): ExtractResult {
   return createExtractSession(options).result;
 }
 
-/** A Project kept between extractions: watch mode re-reads only the files that changed. */
+/** A program builder kept between extractions: watch mode re-reads only the files that changed. */
 export interface ExtractSession {
   readonly result: ExtractResult;
   /** Re-reads `changed` (absolute paths; deleted files are dropped), picks up new matches of the sources, extracts again. */
