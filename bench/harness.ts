@@ -182,10 +182,7 @@ export function startChild([command, args]: Command, cwd = REPO_DIR): ChildProce
 /** Resolves with the exit code once the process is gone (null: a signal, or it never started). */
 export function exited(proc: ChildProcess): Promise<number | null> {
   if (!isRunning(proc) || !children.has(proc)) return Promise.resolve(proc.exitCode);
-  return new Promise((resolve) => {
-    proc.once("exit", (code) => resolve(code));
-    proc.once("error", () => resolve(null));
-  });
+  return new Promise((resolve) => proc.once("exit", (code) => resolve(code)).once("error", () => resolve(null)));
 }
 
 export const isRunning = (proc: ChildProcess): boolean => proc.exitCode === null && proc.signalCode === null;
@@ -252,10 +249,7 @@ export function parseJsonLine(line: string): Record<string, unknown> | undefined
 
 function describeExit(proc: ChildProcess, stderr: string): string {
   const how = proc.signalCode !== null ? `signal ${proc.signalCode}` : `exit code ${proc.exitCode}`;
-  const lines = stderr
-    .trim()
-    .split("\n")
-    .filter((line) => line.trim() !== "");
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "");
   const gist = [...lines].reverse().find((line) => !/^\s*at /.test(line) && !/^\s*\^+\s*$/.test(line));
   return gist === undefined ? how : `${how}: ${gist.trim()}\n${lines.slice(-12).join("\n")}`;
 }

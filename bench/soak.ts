@@ -35,15 +35,11 @@ const options = {
 
 // ---- what both sides read: their object tables and memory -----------------------------------------
 
-/** One side's tables (summed over its connections) and memory, after a collection. */
-interface SideReport {
-  /** Entries in this side's object table: its objects the peer holds netrefs to. */
-  localObjects: number;
-  /** Its live netrefs to the peer's objects, roots included. */
-  netrefs: number;
-  heapUsed: number;
-  rss: number;
-}
+/**
+ * One side's tables, summed over its connections, and its memory. localObjects: entries in its object table (its objects the
+ * peer holds netrefs to); netrefs: its live netrefs to the peer's objects, roots included.
+ */
+type SideReport = { localObjects: number; netrefs: number; heapUsed: number; rss: number };
 
 /** This side's report now: the tables of `conns` summed, and the process's memory (no collection). */
 function sideReport(conns: Iterable<Pick<Connection, "stats">>): SideReport {

@@ -232,9 +232,7 @@ function fmt(value: number, unit: string): string {
   if (unit === "B" || (unit === "" && value < 10)) return value.toFixed(value % 1 === 0 ? 0 : value < 10 ? 2 : 1);
   if (unit === "") return Math.round(value).toLocaleString("en-US");
   if (unit === "cores") return value.toFixed(2);
-  if (Math.abs(value) >= 100) return value.toFixed(0);
-  if (Math.abs(value) >= 10) return value.toFixed(1);
-  return value.toFixed(2);
+  return value.toFixed(Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2);
 }
 
 type Results = ReadonlyMap<string, { readonly figures: Figures; readonly error: string | null; readonly skipped: Partial<Record<Workload, string>> }>;

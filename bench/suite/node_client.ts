@@ -5,6 +5,7 @@
 //
 //   node --import tsx bench/suite/node_client.ts --peer rpyc --port N
 
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { cli, emitJson, exitWithParent, list, num, writeSamples } from "../harness.js";
@@ -47,19 +48,6 @@ const ask = (event: SuiteEvent): Promise<void> => {
   emit(event);
   return early > 0 ? Promise.resolve(void early--) : new Promise((resolve) => acks.push(resolve));
 };
-
-/** Pseudo-random (incompressible) bytes: RPyC and rpyc-ts compress frames above 3000 bytes. */
-function payload(size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** Untimed calls for `warmup` ms (and at least `min`), then timed ones for --duration; checks every answer. */
 async function sequential(conn: PeerConnection, workload: Workload, call: () => Promise<boolean>, warmup: number, min: number, bytes = 0): Promise<void> {
@@ -132,7 +120,7 @@ async function main(): Promise<void> {
   else if (wanted("callback")) await sequential(conn, "callback", async () => (await conn.callBack!()) === 2, short, 100);
   for (const [workload, size] of [["echo1k", 1024] as const, ["echo1m", 1 << 20] as const]) {
     if (!wanted(workload)) continue;
-    const data = payload(size);
+    const data = new Uint8Array(randomBytes(size)); // incompressible: RPyC and rpyc-ts compress frames above 3000 bytes
     const check = async (): Promise<boolean> => {
       const back = await conn.echo(data);
       return back.length === size && back[0] === data[0] && back[size - 1] === data[size - 1] && back[size >> 1] === data[size >> 1];

@@ -3,8 +3,7 @@ control server of the hostile-client bench (bench/hostile/run.ts), which calls g
 
 ThreadedServer on 127.0.0.1, a free port; prints "PORT <n>". A line "mem" on stdin prints
 'MEM {"rss": ..}' after a full gc.collect(). `--tls DIR`: SSLAuthenticator with DIR/key.pem and
-DIR/cert.pem. SIGTERM stops it, and with --watch-stdin (as the benches start it) also stdin's
-EOF: the bench is gone.
+DIR/cert.pem. SIGTERM stops it, and with --watch-stdin also stdin's EOF (the bench is gone).
 
     /usr/bin/python3 bench/suite/python_server.py [--tls DIR]
 """
