@@ -1,7 +1,7 @@
 // The doc test's scratch project: a directory under os.tmpdir() set up as a user's project that
 // ran `npm i rpyc-ts` and `npm i -D typescript tsx @types/node` (README "Use it in your project"):
 // node_modules/rpyc-ts is packages/rpyc-ts with its built dist/ (copied), node_modules/@types/node
-// and etcd3 (for `rpyc-ts/etcd`'s types) link to this repository's; typescript and tsx run from
+// etcd3 (for `rpyc-ts/etcd`'s types) and ws (WebSocket's optional peer) link to this repository's; typescript and tsx run from
 // this repository's node_modules. Also the child processes the test starts: each in its own process
 // group, killed with everything it started on a timeout or when the test file ends.
 
@@ -131,6 +131,7 @@ export function createProject(): Project {
   mkdirSync(path.join(modules, "@types"), { recursive: true });
   symlinkSync(path.join(REPO, "node_modules/@types/node"), path.join(modules, "@types", "node"), "dir");
   symlinkSync(path.join(REPO, "node_modules/etcd3"), path.join(modules, "etcd3"), "dir");
+  symlinkSync(path.join(REPO, "node_modules/ws"), path.join(modules, "ws"), "dir"); // WebSocket's optional peer
   // A copy, as npm installs it (nothing beside it in node_modules: no required dependencies), and
   // immune to a rebuild of packages/ while the test runs: dist/ as `npm ci` built it, unless
   // runtime/ changed since; then a build of the sources as they are now, so an edit loop never
