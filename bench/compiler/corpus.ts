@@ -458,7 +458,7 @@ export function generateCorpus(options: { dir: string; services: number; methods
 
   // Project files: how "rpyc-ts" resolves. The built package's .d.ts when there is one (what
   // an application sees), else the repository's sources through `paths`.
-  const hasDist = existsSync(path.join(options.repoDir, "dist/runtime/index.d.ts"));
+  const hasDist = existsSync(path.join(options.repoDir, "packages/rpyc-ts/dist/index.d.ts"));
   // lib: a Node application's library (as @tsconfig/node20 has it): no DOM.
   const target = { target: "ES2022", lib: ["ES2022"], module: "nodenext", moduleResolution: "nodenext" };
   const compilerOptions: Record<string, unknown> = { ...target, strict: true, skipLibCheck: true, noEmit: true, types: [] };
@@ -483,7 +483,7 @@ export function generateCorpus(options: { dir: string; services: number; methods
   }
   if (hasDist) {
     mkdirSync(path.join(dir, "node_modules"), { recursive: true });
-    symlinkSync(options.repoDir, path.join(dir, "node_modules/rpyc-ts"), "dir");
+    symlinkSync(path.join(options.repoDir, "packages/rpyc-ts"), path.join(dir, "node_modules/rpyc-ts"), "dir");
   }
 
   const tsFiles = [...files.keys()];
