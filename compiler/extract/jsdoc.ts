@@ -1,9 +1,10 @@
-// JSDoc on demand. Files other than the entries are parsed without their JSDoc
-// (ts.JSDocParsingMode.ParseNone: in a .ts or .d.ts file a doc comment never changes a type,
-// which is why tsc itself skips them). The model still carries the docs of every member and
-// named type, wherever it is declared: before TypeScript reads a symbol's documentation, the
-// files it may read it from get their comments, parsed again from the same text and attached
-// to the nodes the program already has. The result is what parsing everything would have given.
+// JSDoc on demand. TypeScript files other than the entries are parsed without their JSDoc
+// (ts.JSDocParsingMode.ParseForTypeInfo: in a .ts or .d.ts file a doc comment never changes a
+// type, which is why tsc itself skips them; JavaScript files keep theirs). The model still
+// carries the docs of every member and named type, wherever it is declared: before TypeScript
+// reads a symbol's documentation, the files it may read it from get their comments, parsed
+// again from the same text and attached to the nodes the program already has. The result is
+// what parsing everything would have given.
 
 import { ts } from "ts-morph";
 

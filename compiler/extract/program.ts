@@ -5,10 +5,11 @@
 // It does less work than ts-morph's host:
 //   - no ts-morph wrapper per file, and no parent pointers set while parsing (the binder sets
 //     them for every node, as it does for tsc);
-//   - JSDoc is parsed only in the entry files (the services). Other files are parsed without it
-//     (in a .ts or .d.ts file JSDoc never changes a type: tsc itself skips it) and get their
-//     comments when a doc is asked for (LazyJsDoc, extract/jsdoc.ts). The standard library alone
-//     holds thousands of doc comments that no model needs;
+//   - JSDoc is parsed only in the entry files (the services) and in JavaScript files (allowJs:
+//     there it declares types). Other files are parsed without it (in a .ts or .d.ts file JSDoc
+//     never changes a type: tsc itself skips it) and get their comments when a doc is asked
+//     for (LazyJsDoc, extract/jsdoc.ts). The standard library alone holds thousands of doc
+//     comments that no model needs;
 //   - the browser libraries (lib.dom.d.ts, 2 MB) are stubbed in a first attempt, which is kept
 //     only when the model did not look up a single name they declare (extract/dom.ts).
 // Watch mode keeps one builder: unchanged files are not read or parsed again.
@@ -98,14 +99,17 @@ export class ProgramBuilder {
     if (text === undefined) return undefined;
     const full = this.fullJsDoc.has(fileName);
     // As ts-morph creates them: the target as language version; module indicator and script kind as TypeScript derives them.
+    // ParseForTypeInfo keeps the JSDoc of JavaScript files (allowJs), where it declares types.
     const sourceFile = ts.createSourceFile(fileName, text, {
       languageVersion: this.options.target ?? ts.ScriptTarget.Latest,
-      jsDocParsingMode: full ? ts.JSDocParsingMode.ParseAll : ts.JSDocParsingMode.ParseNone,
+      jsDocParsingMode: full ? ts.JSDocParsingMode.ParseAll : ts.JSDocParsingMode.ParseForTypeInfo,
     });
-    if (full) this.jsDoc.markComplete(sourceFile);
+    const kind = (sourceFile as { scriptKind?: ts.ScriptKind }).scriptKind;
+    if (full || (kind !== ts.ScriptKind.TS && kind !== ts.ScriptKind.TSX)) this.jsDoc.markComplete(sourceFile);
     this.parsed.set(fileName, sourceFile);
     return sourceFile;
   }
+
 }
 
 /**

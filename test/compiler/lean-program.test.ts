@@ -168,6 +168,38 @@ export class MapService extends Located {
   });
 });
 
+describe("JavaScript sources (allowJs): their JSDoc declares types", () => {
+  const root = write({
+    ...RPYC_TS,
+    "package.json": `{ "type": "module" }`,
+    "tsconfig.json": JSON.stringify({
+      compilerOptions: { strict: true, target: "ES2022", module: "nodenext", moduleResolution: "nodenext", allowJs: true, lib: ["ES2022"], types: [] },
+    }),
+    "src/helpers.js": `
+/** @typedef {{ a: number, b: string }} Pair */
+/**
+ * Makes a pair.
+ * @param {string} b
+ * @returns {Pair}
+ */
+export function makePair(b) { return { a: 1, b }; }
+`,
+    "src/service.ts": `
+import { Service } from "rpyc-ts";
+import { makePair } from "./helpers.js";
+export class JsService extends Service {
+  exposed_pair(b: string) { return makePair(b); }
+}
+`,
+  });
+
+  it("a JavaScript helper's @returns type reaches the model as with a full parse", () => {
+    const result = expectSame(["src/service.ts"], root, "tsconfig.json");
+    const pair = result.model.services[0]!.methods.find((m) => m.name === "pair")!;
+    expect(pair.returns.kind).not.toBe("unknown");
+  });
+});
+
 describe("the browser library, stubbed until a model needs it", () => {
   /** Each is extracted alone (no tsconfig: TypeScript's default library, DOM included). */
   const cases: Record<string, string> = {
