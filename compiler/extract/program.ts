@@ -109,7 +109,6 @@ export class ProgramBuilder {
     this.parsed.set(fileName, sourceFile);
     return sourceFile;
   }
-
 }
 
 /**

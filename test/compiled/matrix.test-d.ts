@@ -1,16 +1,7 @@
 // The static side of test/compiled/matrix.test.ts: what each client form declares for each
 // kind of value, pinned. The run-time test checks that what arrives is exactly this.
 import { describe, expectTypeOf, it } from "vitest";
-import type {
-  Connection,
-  NetrefBase,
-  PlainDataNeedsTheGeneratedClient,
-  Remote,
-  RemoteData,
-  RemoteDict,
-  RemoteFunction,
-  RemoteSet,
-} from "../../runtime/index.js";
+import type { Connection, NetrefBase, PlainDataNeedsTheGeneratedClient, Remote, RemoteData, RemoteDict, RemoteSet } from "../../runtime/index.js";
 import type { ChildService, Color as SourceColor, Counter, MatrixService } from "../../fixtures/matrix/matrix-service.js";
 import type { Color, MatrixRemote, Person } from "../../fixtures/matrix/expected/index.js";
 import type { MatrixRemote as PythonMatrixRemote } from "../../fixtures/matrix-python/expected/index.js";
