@@ -71,15 +71,29 @@ export function reportDiagnostics(result: ExtractResult, io: CliIO): boolean {
   return result.diagnostics.some((d) => d.severity === "error");
 }
 
-/** One generation from an extracted model: emit (with `emit`, usually createEmitter()), then write or check. Returns an exit code. */
+/** What rpyc-gen says when the sources hold no service class (`sources`: as the user gave them). */
+export function noServiceMessage(sources: string): string {
+  return `no service found in ${sources}: a service is an exported class that extends Service (from rpyc-ts), or rpyc.Service in Python`;
+}
+
+/**
+ * One generation from an extracted model: emit (with `emit`, usually createEmitter()), then write
+ * or check. Returns an exit code. With `sources` (how the user named them), a model without
+ * services is refused (EXIT.DIAGNOSTICS, nothing written).
+ */
 export function generate(
   result: ExtractResult,
   emitOptions: EmitOptions,
-  opts: { check: boolean; quiet: boolean },
+  opts: { check: boolean; quiet: boolean; sources?: string },
   io: CliIO,
   emit: (model: ExtractResult["model"], options: EmitOptions) => GeneratedFile[],
 ): number {
   if (reportDiagnostics(result, io)) return EXIT.DIAGNOSTICS;
+  // Sources without a service would give an empty index.ts: refused, nothing written (also with --check).
+  if (opts.sources !== undefined && result.model.services.length === 0) {
+    io.stderr(`rpyc-gen: ${noServiceMessage(opts.sources)}\n`);
+    return EXIT.DIAGNOSTICS;
+  }
   const files: GeneratedFile[] = emit(result.model, emitOptions);
   const outDir = emitOptions.outDir;
   const p = plan(files, outDir);

@@ -67,7 +67,7 @@ function program(io: CliIO): Command {
     .addOption(new Option("--timeout <ms>", "with --introspect: milliseconds for connecting and every question").argParser(parseMilliseconds))
     .addHelpText(
       "after",
-      `\nExit codes:\n  ${EXIT.OK}  generated, or up to date with --check\n  ${EXIT.STALE}  --check found missing, stale or left-over files\n  ${EXIT.DIAGNOSTICS}  unsupported constructs in the sources (see the file:line:col messages)\n  ${EXIT.USAGE}  bad command line or no input\n  ${EXIT.IO}  a file could not be read or written`,
+      `\nExit codes:\n  ${EXIT.OK}  generated, or up to date with --check\n  ${EXIT.STALE}  --check found missing, stale or left-over files\n  ${EXIT.DIAGNOSTICS}  unsupported constructs in the sources (see the file:line:col messages), or no service in them\n  ${EXIT.USAGE}  bad command line or no input\n  ${EXIT.IO}  a file could not be read or written`,
     );
 }
 
@@ -162,9 +162,10 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
   // Watch mode keeps one emitter: services that did not change are not rendered again.
   const { createEmitter } = await import("../emit.js");
   const emitter = createEmitter((done, total) => progress.update("emitting", done, total));
+  const given = sources.length > 0 ? sources.join(", ") : `the files of ${opts.project}`;
   let code: number;
   try {
-    code = generate(result, emitOptions, { check: opts.check ?? false, quiet: opts.quiet ?? false }, io, emitter);
+    code = generate(result, emitOptions, { check: opts.check ?? false, quiet: opts.quiet ?? false, sources: given }, io, emitter);
     progress.finish();
   } catch (err) {
     io.stderr(`rpyc-gen: ${messageOf(err)}\n`);
@@ -175,7 +176,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<RunResult
   const watcher = await startWatch(
     session,
     (next) => {
-      const updated = generate(next, emitOptions, { check: false, quiet: opts.quiet ?? false }, io, emitter);
+      const updated = generate(next, emitOptions, { check: false, quiet: opts.quiet ?? false, sources: given }, io, emitter);
       progress.finish();
       return updated;
     },

@@ -10,7 +10,7 @@ export const EXIT = {
   OK: 0,
   /** --check: some output is missing, stale or left over. */
   STALE: 1,
-  /** The sources contain unsupported constructs (diagnostics printed with file:line:col). */
+  /** The sources contain unsupported constructs (diagnostics printed with file:line:col), or no service. */
   DIAGNOSTICS: 2,
   /** Bad command line (unknown option, no --out, no input). */
   USAGE: 3,

@@ -77,6 +77,22 @@ describe("rpyc-gen", () => {
     expect(existsSync(path.join(REPO, out))).toBe(false);
   });
 
+  it("refuses sources without a service: a clear message, exit 2, nothing written (also with --check)", async () => {
+    const dir = path.join(scratch, "no-service");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "helpers.ts"), "export class Helper {\n  greet(): string {\n    return 'hi';\n  }\n}\n");
+    const source = path.relative(REPO, path.join(dir, "helpers.ts"));
+    const expected = `rpyc-gen: no service found in ${source}: a service is an exported class that extends Service (from rpyc-ts), or rpyc.Service in Python\n`;
+    for (const extra of [[], ["--check"]]) {
+      const out = outDir();
+      const result = io();
+      expect((await run([source, "-o", out, ...extra], result)).code).toBe(EXIT.DIAGNOSTICS);
+      expect(result.err).toBe(expected);
+      expect(result.out).toBe("");
+      expect(existsSync(path.join(REPO, out))).toBe(false);
+    }
+  }, 60_000);
+
   it("exits 3 on a bad command line", async () => {
     const noOut = io();
     expect((await run([SEED], noOut)).code).toBe(EXIT.USAGE);
@@ -91,6 +107,7 @@ describe("rpyc-gen", () => {
     const help = io();
     expect((await run(["--help"], help)).code).toBe(EXIT.OK);
     expect(help.out).toMatch(/Exit codes:[\s\S]*1 {2}--check/);
+    expect(help.out).toMatch(/2 {2}unsupported constructs .*, or no service in them/);
   });
 
   it("loads no heavy package before a command needs it (--help answers without TypeScript)", () => {
