@@ -141,6 +141,8 @@ export const DIAGNOSTIC_CODES = [
   "RPYC_OPEN_GENERIC",
   /** A source path or glob matched no file. */
   "RPYC_NO_INPUT",
+  /** A TypeScript service declares a `static exposed_` member: rpyc-ts serves instances, so a peer cannot reach it. */
+  "RPYC_STATIC_MEMBER",
   /** A Python source does not parse (rpyc-gen reads Python service sources with tree-sitter). */
   "RPYC_PYTHON_SYNTAX_ERROR",
 ] as const;

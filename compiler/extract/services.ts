@@ -268,7 +268,27 @@ function exposedMembers(ctx: ExtractContext, resolver: TypeResolver, service: Se
   }
   methods.sort((a, b) => compareStrings(a.name, b.name));
   attributes.sort((a, b) => compareStrings(a.name, b.name));
+  reportStaticMembers(ctx, service);
   return { methods, attributes };
+}
+
+/** RPYC_STATIC_MEMBER for each `static exposed_` member of the class or its bases: peers reach instances only. */
+function reportStaticMembers(ctx: ExtractContext, service: ServiceClass): void {
+  for (const declaration of [service.declaration, ...service.bases]) {
+    const owner = declaration.name?.text ?? "default";
+    for (const member of declaration.members) {
+      const name = member.name && (ts.isIdentifier(member.name) || ts.isStringLiteral(member.name)) ? member.name.text : undefined;
+      if (name === undefined || !name.startsWith(EXPOSED_PREFIX)) continue;
+      if (!(ts.getCombinedModifierFlags(member as ts.Declaration) & ts.ModifierFlags.Static)) continue;
+      const kind = ts.isMethodDeclaration(member) ? "method" : ts.isPropertyDeclaration(member) ? "property" : "member";
+      ctx.report(
+        "RPYC_STATIC_MEMBER",
+        member,
+        `${owner}.${name} is a static ${kind}: rpyc-ts serves a service's instance, so a peer cannot reach it`,
+        "a peer reaches a service through its instance: make it an instance member",
+      );
+    }
+  }
 }
 
 /**
