@@ -143,6 +143,8 @@ export const DIAGNOSTIC_CODES = [
   "RPYC_NO_INPUT",
   /** A TypeScript service declares a `static exposed_` member: rpyc-ts serves instances, so a peer cannot reach it. */
   "RPYC_STATIC_MEMBER",
+  /** A warning: a value typed `object` or `{}` (or a Set of non-scalar items) travels untyped, `unknown` in the stub. */
+  "RPYC_UNTYPED_VALUE",
   /** A Python source does not parse (rpyc-gen reads Python service sources with tree-sitter). */
   "RPYC_PYTHON_SYNTAX_ERROR",
 ] as const;

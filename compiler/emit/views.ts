@@ -64,9 +64,37 @@ class Imports {
   }
 }
 
-/** Client stubs write a netref of a compiled service as its shape interface; other classes as `unknown`. */
-export function clientNaming(index: ModelIndex): TsNaming {
-  return { ref: (name) => name, netref: (name) => (index.service(name) ? name : "unknown") };
+/**
+ * Client stubs of TypeScript services write a netref of a compiled service as `service(other)`
+ * says (its shape interface by default); a Set as a RemoteSet of its items; any other object
+ * (an instance of a class that is not a service) as `other`: in the shape interface, whose
+ * parameters the client passes, `object` (a local object travels by reference, as does a netref
+ * the client holds); in results (remoteType), a NetrefBase the client can hold and pass back.
+ */
+export function clientNaming(
+  index: ModelIndex,
+  rt: Pick<RuntimeNames, "RemoteSet"> = { RemoteSet: "RemoteSet" },
+  service: (other: ServiceDef) => string = (other) => other.className,
+  other = "object",
+): TsNaming {
+  return {
+    ref: (name) => name,
+    netref: (name, args, render) => {
+      const compiled = index.service(name);
+      if (compiled) return service(compiled);
+      if (name === SET_NETREF) return `${rt.RemoteSet}<${args.length === 1 ? render(args[0]!) : "unknown"}>`;
+      return other;
+    },
+  };
+}
+
+/** The netref name the TypeScript extractor gives a standard-library Set (its items as `args`). */
+const SET_NETREF = "Set";
+
+/** Whether a TypeScript service's values include a Set netref (the stub then imports RemoteSet). */
+function mentionsSetNetref(index: ModelIndex, types: readonly WireType[]): boolean {
+  const visit = (type: WireType): boolean => (type.kind === "netref" && type.name === SET_NETREF && !index.service(type.name)) || childTypes(type).some(visit);
+  return types.some(visit);
 }
 
 /**
@@ -247,6 +275,7 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
     if (used.has(name)) runtime.add(runtimeImport, { name, ...(rt[name] !== name ? { alias: rt[name] } : {}), typeOnly: false });
   }
   const pythonTypes = pythonRuntimeTypes(index, service, instances);
+  if (service.origin !== "python" && mentionsSetNetref(index, [...memberTypes(service), ...typeDefBodies(owned)])) pythonTypes.add("RemoteSet");
   for (const name of [...RUNTIME_TYPES, ...PYTHON_RUNTIME_TYPES]) {
     rt[name] = local(name, `Rpyc${name}`);
     const wanted = (RUNTIME_TYPES as readonly string[]).includes(name) ? used.has(name) : pythonTypes.has(name as PythonRuntimeType);
@@ -254,13 +283,13 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
   }
   const runtimeNames = rt as unknown as RuntimeNames;
   const python = service.origin === "python";
-  const naming = python ? pythonNaming(index, runtimeNames, instances, (other) => serviceNames(other).shape) : clientNaming(index);
+  const naming = python ? pythonNaming(index, runtimeNames, instances, (other) => serviceNames(other).shape) : clientNaming(index, runtimeNames);
   return {
     sources: sourcesText(index.sources(service)),
     naming,
     remoteNaming: python
       ? pythonNaming(index, runtimeNames, instances, (other) => serviceNames(other).remote)
-      : { ref: (name) => name, netref: (name) => (index.service(name) ? serviceNames(index.service(name)!).remote : "unknown") },
+      : clientNaming(index, runtimeNames, (other) => serviceNames(other).remote, runtimeNames.NetrefBase),
     schemas: [names.schemaConst, ...reached.map((o) => serviceNames(o).schemaConst)],
     rt: runtimeNames,
     imports: [...runtime.views(), ...imports.views()],

@@ -16,6 +16,11 @@ export interface TypeSite {
   readonly what: string;
   /** In a return position `never` (the function always throws) describes as undefined. */
   readonly isReturn?: boolean;
+  /**
+   * The value travels into the service's code (a method's parameter, a field of one, a result
+   * of a callback the client passed): what arrives there as a reference (a Set) is refused.
+   */
+  readonly input?: boolean;
 }
 
 /** A signature as the wire sees it. */
@@ -50,13 +55,35 @@ interface PendingDef {
 }
 
 /** The shape of an object (or intersection of objects) type, decided before describing it. */
-type ObjectShape = "array" | "tuple" | "date" | "bytes" | "map" | "function" | "netref" | "record" | "object";
+type ObjectShape =
+  | "array"
+  | "tuple"
+  | "date"
+  | "bytes"
+  | "map"
+  | "set"
+  | "weak"
+  | "promise"
+  | "global-function"
+  | "untyped"
+  | "function"
+  | "netref"
+  | "record"
+  | "object";
+
+/** Hints for the standard-library types that cannot cross the wire. */
+const HINT_WEAK = "a weak collection or reference cannot be iterated or copied: use a Map (or a Set) and send its entries";
+const HINT_PROMISE = "await the value in the service and send the result (a method may be async)";
+const HINT_FUNCTION = "declare a function type with parameters, e.g. (x: number) => string";
+const HINT_SET_INPUT = "a Set cannot travel by value: take an array (T[]) and build the Set in the method";
 
 export class TypeResolver {
   private readonly checker: ts.TypeChecker;
   private readonly pending = new Map<string, PendingDef>();
   /** Anonymous and standard-library object types being described (a cycle guard). */
   private readonly inProgress = new Set<ts.Type>();
+  /** Named types described where a value comes in (a Set is refused there, not in a result). */
+  private readonly checkedAsInput = new Set<string>();
   private depth = 0;
 
   constructor(private readonly ctx: ExtractContext) {
@@ -85,11 +112,12 @@ export class TypeResolver {
 
   /** Describes a call signature: parameters (with names, optional, rest, defaults, docs) and the awaited result. */
   resolveSignature(signature: ts.Signature, site: TypeSite): ResolvedSignature {
-    const params = signature.parameters.map((symbol, index) => this.resolveParam(symbol, index, site));
+    // A method's parameters come in, its result goes out; a callback's the other way round when the client passed it.
+    const params = signature.parameters.map((symbol, index) => this.resolveParam(symbol, index, { ...site, input: !site.input }));
     const declared = this.checker.getReturnTypeOfSignature(signature);
     // A generic result (`T`) is left as it is: awaiting it would only wrap it in Awaited<T>.
     const awaited = this.isGenericType(declared) ? declared : (this.checker.getAwaitedType(declared) ?? declared);
-    const returnSite: TypeSite = { node: site.node, what: `${site.what} return type`, isReturn: true };
+    const returnSite: TypeSite = { node: site.node, what: `${site.what} return type`, isReturn: true, input: site.input ?? false };
     return { params, returns: this.resolve(awaited, returnSite), returnsPromise: this.isPromise(declared) };
   }
 
@@ -107,7 +135,7 @@ export class TypeResolver {
       !rest &&
       declaration !== undefined &&
       (declaration.questionToken !== undefined || declaration.initializer !== undefined || this.checker.isOptionalParameter(declaration));
-    const paramSite: TypeSite = { node: declaration ?? site.node, what: `${site.what} parameter '${name}'` };
+    const paramSite: TypeSite = { node: declaration ?? site.node, what: `${site.what} parameter '${name}'`, input: site.input ?? false };
     const type = this.declaredType(declaration) ?? this.checker.getTypeOfSymbol(symbol);
     const wire = optional ? this.resolveOptional(type, paramSite) : this.resolve(type, paramSite);
     const doc = this.ctx.paramDoc(symbol);
@@ -164,7 +192,7 @@ export class TypeResolver {
     if (flags & F.Null) return { kind: "null" };
     if (flags & (F.Undefined | F.Void)) return UNDEFINED;
     if (flags & F.ESSymbolLike) return this.unsupported(site, `${site.what}: type '${this.text(type)}' (a symbol) cannot cross the wire`, HINT_UNSUPPORTED);
-    if (flags & F.NonPrimitive) return UNKNOWN; // `object`: anything non-primitive, passed as a netref
+    if (flags & F.NonPrimitive) return this.untyped(site, "object"); // anything non-primitive
     if (flags & (F.Union | F.Intersection | F.Object)) {
       const alias = this.userAlias(type);
       if (alias) return this.aliased(type, alias, site);
@@ -191,6 +219,18 @@ export class TypeResolver {
 
   private openGeneric(site: TypeSite, name: string): WireType {
     this.ctx.report("RPYC_OPEN_GENERIC", site.node, `${site.what}: type parameter '${name}' is left open`, HINT_OPEN_GENERIC);
+    return UNKNOWN;
+  }
+
+  /** `object`, `{}`, `Object`: anything at all travels, typed `unknown`, with a warning (explicit `unknown`/`any` get none). */
+  private untyped(site: TypeSite, written: string): WireType {
+    this.ctx.report(
+      "RPYC_UNTYPED_VALUE",
+      site.node,
+      `${site.what}: type '${written}' says nothing about the value, so it travels untyped (unknown in the stub)`,
+      "declare the value's type (an interface, a union, ...), or write unknown to say that any value is meant",
+      "warning",
+    );
     return UNKNOWN;
   }
 
@@ -328,6 +368,11 @@ export class TypeResolver {
       if (this.ctx.isLibrarySymbol(symbol)) {
         if (name === "Date") return "date";
         if (name === "Map" || name === "ReadonlyMap") return "map";
+        if (name === "Set" || name === "ReadonlySet") return "set";
+        if (name === "WeakMap" || name === "WeakSet" || name === "WeakRef") return "weak";
+        if (name === "Promise" || name === "PromiseLike") return "promise";
+        if (name === "Function" || name === "CallableFunction" || name === "NewableFunction") return "global-function";
+        if (name === "Object") return "untyped";
       }
     }
     const calls = this.checker.getSignaturesOfType(type, ts.SignatureKind.Call);
@@ -364,6 +409,20 @@ export class TypeResolver {
         const [key, value] = this.typeArguments(type);
         return { kind: "map", key: key ? this.resolve(key, site) : UNKNOWN, value: value ? this.resolve(value, site) : UNKNOWN, container: "map" };
       }
+      case "set":
+        return this.set(type, site);
+      case "weak":
+        return this.unsupported(site, `${site.what}: type '${this.text(type)}' cannot cross the wire`, HINT_WEAK);
+      case "promise":
+        return this.unsupported(
+          site,
+          `${site.what}: type '${this.text(type)}' is a promise, which only a method's result may be (it is awaited)`,
+          HINT_PROMISE,
+        );
+      case "global-function":
+        return this.unsupported(site, `${site.what}: type '${this.text(type)}' does not say how to call it`, HINT_FUNCTION);
+      case "untyped":
+        return this.untyped(site, this.text(type));
       case "function":
         return this.functionType(type, site);
       case "netref":
@@ -384,7 +443,7 @@ export class TypeResolver {
       }
     }
     const properties = this.checker.getPropertiesOfType(type);
-    if (properties.length === 0) return UNKNOWN; // `{}`: anything but null and undefined
+    if (properties.length === 0) return this.untyped(site, this.text(type)); // `{}`: anything but null and undefined
     // Inline objects carry WireFields (name, type, optional), as the runtime's schema has them.
     return this.inline(type, site, () => ({
       kind: "object",
@@ -427,6 +486,26 @@ export class TypeResolver {
     return { kind: "tuple", elements, minLength: target.minLength };
   }
 
+  /**
+   * A Set the service sends arrives as a netref (RemoteSet<T> in the stub; items typed when they
+   * are scalars, which a netref's items arrive as). One the service takes would arrive as a
+   * reference too, which its code cannot use as a Set: refused.
+   */
+  private set(type: ts.Type, site: TypeSite): WireType {
+    if (site.input) return this.unsupported(site, `${site.what}: type '${this.text(type)}' would arrive as a reference, not a Set`, HINT_SET_INPUT);
+    const element = this.typeArguments(type)[0];
+    const item = element ? this.resolve(element, site) : UNKNOWN;
+    if (isScalar(item)) return { kind: "netref", name: "Set", args: [item] };
+    this.ctx.report(
+      "RPYC_UNTYPED_VALUE",
+      site.node,
+      `${site.what}: the items of '${this.text(type)}' arrive as references, typed unknown in the stub (RemoteSet<unknown>)`,
+      "return an array (T[]) to send the items by value",
+      "warning",
+    );
+    return { kind: "netref", name: "Set", args: [UNKNOWN] };
+  }
+
   private record(type: ts.Type, site: TypeSite): WireType {
     const infos = this.checker.getIndexInfosOfType(type);
     const info = infos.find((i) => i.keyType.flags & ts.TypeFlags.String) ?? infos.find((i) => !(i.keyType.flags & ts.TypeFlags.ESSymbolLike))!;
@@ -437,7 +516,7 @@ export class TypeResolver {
   private functionType(type: ts.Type, site: TypeSite): WireType {
     const signatures = this.checker.getSignaturesOfType(type, ts.SignatureKind.Call);
     const signature = signatures[signatures.length - 1]!; // overloads: the last is by convention the most general
-    const resolved = this.resolveSignature(signature, { node: site.node, what: `${site.what} (callback)` });
+    const resolved = this.resolveSignature(signature, { node: site.node, what: `${site.what} (callback)`, input: site.input ?? false });
     return {
       kind: "function",
       params: resolved.params.map(({ name, type: t, optional, rest }) => ({ name, type: t, optional, rest })),
@@ -455,8 +534,8 @@ export class TypeResolver {
       // A named type's field is reported where it is declared (if that is the user's code), once.
       const fieldSite: TypeSite =
         owner !== undefined && declaration && !this.isThirdParty(declaration)
-          ? { node: declaration, what: `field '${property.name}' of ${owner}` }
-          : { node: site.node, what: `${site.what} field '${property.name}'` };
+          ? { node: declaration, what: `field '${property.name}' of ${owner}`, input: site.input ?? false }
+          : { node: site.node, what: `${site.what} field '${property.name}'`, input: site.input ?? false };
       if (declaration) this.ctx.noteTypeReferences(declaration);
       const written = declaration && !(property.flags & ts.SymbolFlags.Transient) ? this.declaredType(declaration) : undefined;
       const propertyType = written ?? this.checker.getTypeOfSymbol(property);
@@ -528,8 +607,16 @@ export class TypeResolver {
   ): WireType {
     const argTypes = args.map((arg) => this.resolve(arg, site));
     const key = this.key(declaration, symbol.name, argTypes);
-    if (this.pending.has(key)) return { kind: "ref", name: key };
     const baseName = [symbol.name, ...argTypes.map((t) => this.argumentName(t))].join("_");
+    if (this.pending.has(key)) {
+      // Described for a result first: described again (for its diagnostics only) where it comes in.
+      if (site.input && !this.checkedAsInput.has(key)) {
+        this.checkedAsInput.add(key);
+        describe(key, baseName);
+      }
+      return { kind: "ref", name: key };
+    }
+    if (site.input) this.checkedAsInput.add(key);
     const entry: PendingDef = { baseName };
     this.pending.set(key, entry);
     this.ctx.noteFile(declaration.getSourceFile());
@@ -596,6 +683,24 @@ export class TypeResolver {
     }
     types.sort((a, b) => compareStrings(a.name, b.name));
     return { types, rename };
+  }
+}
+
+/** Values a netref's items arrive as they are (scalars travel by value everywhere). */
+function isScalar(type: WireType): boolean {
+  switch (type.kind) {
+    case "string":
+    case "number":
+    case "boolean":
+    case "bigint":
+    case "literal":
+    case "null":
+    case "undefined":
+      return true;
+    case "union":
+      return type.members.every(isScalar);
+    default:
+      return false;
   }
 }
 

@@ -35,9 +35,9 @@ describe("the generated stub (with a server that has the dispatch table): plain 
     expectTypeOf<Result<R, "apply">>().toEqualTypeOf<number>();
     expectTypeOf<Result<R, "greet">>().toEqualTypeOf<string>();
   });
-  it("what rpyc-gen cannot describe yet is unknown, never a guess (a Set, a class with methods)", () => {
-    expectTypeOf<Result<R, "letters">>().toEqualTypeOf<unknown>();
-    expectTypeOf<Result<R, "counter">>().toEqualTypeOf<unknown>();
+  it("what travels by reference is typed as a netref (a Set as a RemoteSet, a class with methods as a NetrefBase)", () => {
+    expectTypeOf<Result<R, "letters">>().toEqualTypeOf<RemoteSet<string>>();
+    expectTypeOf<Result<R, "counter">>().toEqualTypeOf<NetrefBase>();
   });
   it("takes plain data as arguments", () => {
     expectTypeOf(stub.root.greet).toBeCallableWith({ name: "Ada", age: 36, tags: [] });

@@ -93,6 +93,28 @@ describe("rpyc-gen", () => {
     }
   }, 60_000);
 
+  it("prints warnings (file:line:col) by default, to stderr, and still generates with exit 0", async () => {
+    const dir = path.join(scratch, "warn");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, "loose-service.ts"),
+      [
+        'import { Service } from "../../runtime/index.js";',
+        "export class LooseService extends Service {",
+        "  exposed_keep(value: object): void {}",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const out = outDir();
+    const result = io();
+    expect((await run([path.relative(REPO, path.join(dir, "loose-service.ts")), "-o", out], result)).code).toBe(EXIT.OK);
+    expect(result.err).toMatch(
+      /loose-service\.ts:3:16: warning RPYC_UNTYPED_VALUE: LooseService\.exposed_keep\(\) parameter 'value': type 'object' .*\n {2}hint: /,
+    );
+    expect(existsSync(path.join(REPO, out, "loose-service.client.ts"))).toBe(true);
+  }, 60_000);
+
   it("exits 3 on a bad command line", async () => {
     const noOut = io();
     expect((await run([SEED], noOut)).code).toBe(EXIT.USAGE);

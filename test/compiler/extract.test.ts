@@ -530,7 +530,11 @@ describe("types", () => {
 
   it("describes primitives, literals, containers, enums, interfaces, aliases, generics, packages and recursion", () => {
     const result = extractFrom(files, ["/src/service.ts"]);
-    expect(formatted(result)).toEqual([]);
+    // `object` travels untyped: a warning (explicit any and unknown are the author's choice: none).
+    expect(formatted(result)).toEqual([
+      "src/service.ts:20:41: warning RPYC_UNTYPED_VALUE: TypesService.exposed_any() parameter 'o': type 'object' says nothing about the value, so it travels untyped (unknown in the stub)\n" +
+        "  hint: declare the value's type (an interface, a union, ...), or write unknown to say that any value is meant",
+    ]);
     const s = service(result, "TypesService");
     const params = (name: string): WireType[] => method(s, name).params.map((p) => p.type);
 
@@ -853,6 +857,82 @@ describe("diagnostics", () => {
     expect(typeDef(result, "Level")).toMatchObject({ kind: "enum", members: [{ name: "High", value: 2 }] });
     // What could not be described is `unknown` in the model, which stays well-formed.
     expect(method(service(result, "BadService"), "sym").params[0]!.type).toEqual({ kind: "unknown" });
+  });
+
+  it("every construct gets a decided outcome: Sets (netref out, error in), weak collections, promises, Function, object and {}", () => {
+    const result = extractFrom({
+      "/src/a.ts": [
+        `import { Service } from "rpyc-ts";`,
+        `export class Tally { count = 0; increment(): number { return ++this.count; } }`,
+        `export interface Tagged { tags: Set<string> }`,
+        `export interface Item { id: number }`,
+        `export class KindsService extends Service {`,
+        `  exposed_letters(): Set<string> { return new Set(); }`,
+        `  exposed_items(): ReadonlySet<Item> { return new Set(); }`,
+        `  exposed_tagged(): Tagged { return { tags: new Set() }; }`,
+        `  exposed_tally(): Tally { return new Tally(); }`,
+        `  exposed_take(s: Set<string>, t: Tagged): void {}`,
+        `  exposed_weak(m: WeakMap<object, number>, s: WeakSet<object>, r: WeakRef<object>): void {}`,
+        `  exposed_later(p: Promise<number>): void {}`,
+        `  exposed_call(f: Function): void {}`,
+        `  exposed_loose(o: object, e: {}, b: Object, u: unknown, a: any): void {}`,
+        `  exposed_names = new Set<string>();`,
+        `}`,
+      ].join("\n"),
+    });
+    const hintSet = "\n  hint: a Set cannot travel by value: take an array (T[]) and build the Set in the method";
+    const hintWeak = "\n  hint: a weak collection or reference cannot be iterated or copied: use a Map (or a Set) and send its entries";
+    const hintUntyped = "\n  hint: declare the value's type (an interface, a union, ...), or write unknown to say that any value is meant";
+    expect(formatted(result)).toEqual([
+      "src/a.ts:3:27: error RPYC_UNSUPPORTED_TYPE: field 'tags' of Tagged: type 'Set<string>' would arrive as a reference, not a Set" + hintSet,
+      "src/a.ts:7:3: warning RPYC_UNTYPED_VALUE: KindsService.exposed_items() return type: the items of 'ReadonlySet<Item>' arrive as references, typed unknown in the stub (RemoteSet<unknown>)\n" +
+        "  hint: return an array (T[]) to send the items by value",
+      "src/a.ts:10:16: error RPYC_UNSUPPORTED_TYPE: KindsService.exposed_take() parameter 's': type 'Set<string>' would arrive as a reference, not a Set" +
+        hintSet,
+      "src/a.ts:11:16: error RPYC_UNSUPPORTED_TYPE: KindsService.exposed_weak() parameter 'm': type 'WeakMap<object, number>' cannot cross the wire" + hintWeak,
+      "src/a.ts:11:44: error RPYC_UNSUPPORTED_TYPE: KindsService.exposed_weak() parameter 's': type 'WeakSet<object>' cannot cross the wire" + hintWeak,
+      "src/a.ts:11:64: error RPYC_UNSUPPORTED_TYPE: KindsService.exposed_weak() parameter 'r': type 'WeakRef<object>' cannot cross the wire" + hintWeak,
+      "src/a.ts:12:17: error RPYC_UNSUPPORTED_TYPE: KindsService.exposed_later() parameter 'p': type 'Promise<number>' is a promise, which only a method's result may be (it is awaited)\n" +
+        "  hint: await the value in the service and send the result (a method may be async)",
+      "src/a.ts:13:16: error RPYC_UNSUPPORTED_TYPE: KindsService.exposed_call() parameter 'f': type 'Function' does not say how to call it\n" +
+        "  hint: declare a function type with parameters, e.g. (x: number) => string",
+      "src/a.ts:14:17: warning RPYC_UNTYPED_VALUE: KindsService.exposed_loose() parameter 'o': type 'object' says nothing about the value, so it travels untyped (unknown in the stub)" +
+        hintUntyped,
+      "src/a.ts:14:28: warning RPYC_UNTYPED_VALUE: KindsService.exposed_loose() parameter 'e': type '{}' says nothing about the value, so it travels untyped (unknown in the stub)" +
+        hintUntyped,
+      "src/a.ts:14:35: warning RPYC_UNTYPED_VALUE: KindsService.exposed_loose() parameter 'b': type 'Object' says nothing about the value, so it travels untyped (unknown in the stub)" +
+        hintUntyped,
+    ]);
+    const s = service(result, "KindsService");
+    expect(method(s, "letters").returns).toEqual({ kind: "netref", name: "Set", args: [S] });
+    expect(method(s, "items").returns).toEqual({ kind: "netref", name: "Set", args: [{ kind: "unknown" }] });
+    expect(method(s, "tally").returns).toEqual({ kind: "netref", name: "Tally" });
+    expect(s.attributes.find((a) => a.name === "names")?.type).toEqual({ kind: "netref", name: "Set", args: [S] });
+    expect(method(s, "loose").params.map((p) => p.type.kind)).toEqual(["unknown", "unknown", "unknown", "unknown", "unknown"]);
+  });
+
+  it("RPYC_STATIC_MEMBER: static exposed_ members of the class and its bases", () => {
+    const result = extractFrom({
+      "/src/a.ts": [
+        `import { Service } from "rpyc-ts";`,
+        `export class BaseService extends Service { static exposed_version = 1; }`,
+        `export class LeafService extends BaseService {`,
+        `  static exposed_h(): string { return "h"; }`,
+        `  static get exposed_g(): number { return 1; }`,
+        `  exposed_ok(): number { return 1; }`,
+        `}`,
+      ].join("\n"),
+    });
+    const hint = "\n  hint: a peer reaches a service through its instance: make it an instance member";
+    expect(formatted(result)).toEqual([
+      "src/a.ts:2:51: error RPYC_STATIC_MEMBER: BaseService.exposed_version is a static property: rpyc-ts serves a service's instance, so a peer cannot reach it" +
+        hint,
+      "src/a.ts:4:10: error RPYC_STATIC_MEMBER: LeafService.exposed_h is a static method: rpyc-ts serves a service's instance, so a peer cannot reach it" +
+        hint,
+      "src/a.ts:5:14: error RPYC_STATIC_MEMBER: LeafService.exposed_g is a static member: rpyc-ts serves a service's instance, so a peer cannot reach it" +
+        hint,
+    ]);
+    expect(service(result, "LeafService").methods.map((m) => m.name)).toEqual(["ok"]);
   });
 
   it("RPYC_OPEN_GENERIC: a type parameter left open in a method or a class", () => {
