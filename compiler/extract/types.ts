@@ -137,6 +137,16 @@ export class TypeResolver {
       (declaration.questionToken !== undefined || declaration.initializer !== undefined || this.checker.isOptionalParameter(declaration));
     const paramSite: TypeSite = { node: declaration ?? site.node, what: `${site.what} parameter '${name}'`, input: site.input ?? false };
     const type = this.declaredType(declaration) ?? this.checker.getTypeOfSymbol(symbol);
+    // An implicit any (no annotation, no JSDoc type, nothing to infer from) is not the author's choice: a warning.
+    if (declaration && !declaration.type && !declaration.initializer && !ts.getJSDocType(declaration) && type.flags & ts.TypeFlags.Any) {
+      this.ctx.report(
+        "RPYC_UNTYPED_VALUE",
+        declaration,
+        `${paramSite.what} has no type, so it travels untyped (unknown in the stub)`,
+        "annotate the parameter (unknown, if any value is meant)",
+        "warning",
+      );
+    }
     const wire = optional ? this.resolveOptional(type, paramSite) : this.resolve(type, paramSite);
     const doc = this.ctx.paramDoc(symbol);
     const defaultText = declaration?.initializer?.getText();

@@ -911,6 +911,23 @@ describe("diagnostics", () => {
     expect(method(s, "loose").params.map((p) => p.type.kind)).toEqual(["unknown", "unknown", "unknown", "unknown", "unknown"]);
   });
 
+  it("RPYC_UNTYPED_VALUE: a parameter without a type (an implicit any) is a warning; an explicit any or unknown is not", () => {
+    const result = extractFrom({
+      "/src/a.ts": [
+        `import { Service } from "rpyc-ts";`,
+        `export class RawService extends Service {`,
+        `  // @ts-expect-error: implicit any`,
+        `  exposed_raw(x, a: any, u: unknown, d = 1): void {}`,
+        `}`,
+      ].join("\n"),
+    });
+    expect(formatted(result)).toEqual([
+      "src/a.ts:4:15: warning RPYC_UNTYPED_VALUE: RawService.exposed_raw() parameter 'x' has no type, so it travels untyped (unknown in the stub)\n" +
+        "  hint: annotate the parameter (unknown, if any value is meant)",
+    ]);
+    expect(method(service(result, "RawService"), "raw").params.map((p) => p.type.kind)).toEqual(["unknown", "unknown", "unknown", "number"]);
+  });
+
   it("RPYC_STATIC_MEMBER: static exposed_ members of the class and its bases", () => {
     const result = extractFrom({
       "/src/a.ts": [
