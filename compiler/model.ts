@@ -145,6 +145,8 @@ export const DIAGNOSTIC_CODES = [
   "RPYC_STATIC_MEMBER",
   /** A warning: a value typed `object` or `{}` (or a Set of non-scalar items) travels untyped, `unknown` in the stub. */
   "RPYC_UNTYPED_VALUE",
+  /** A warning: a private or protected `exposed_` member, left out of the stub and the dispatch table. */
+  "RPYC_PRIVATE_MEMBER",
   /** A Python source does not parse (rpyc-gen reads Python service sources with tree-sitter). */
   "RPYC_PYTHON_SYNTAX_ERROR",
 ] as const;

@@ -221,8 +221,19 @@ function exposedMembers(ctx: ExtractContext, resolver: TypeResolver, service: Se
     const owner = ownerOf(declaration);
     // The runtime's Service answers get_service_name/get_service_aliases itself.
     if (owner && ts.isClassLike(owner) && isRuntimeService(owner)) continue;
-    // private/protected members are not part of the class's type, so stubs and dispatch could not name them.
-    if (ts.getCombinedModifierFlags(declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+    // private/protected members are not part of the class's public type, so stubs and dispatch could not name them.
+    const hidden = ts.getCombinedModifierFlags(declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected);
+    if (hidden) {
+      const modifier = hidden & ts.ModifierFlags.Private ? "private" : "protected";
+      ctx.report(
+        "RPYC_PRIVATE_MEMBER",
+        declaration,
+        `${owner?.name?.text ?? service.className}.${member} is ${modifier}: it is left out of the client stub and the dispatch table`,
+        `drop the ${EXPOSED_PREFIX} prefix to keep it to the service, or make it public to expose it`,
+        "warning",
+      );
+      continue;
+    }
     ctx.noteTypeReferences(declaration);
     const declaredIn = owner?.name?.text ?? service.className;
     const name = member.slice(EXPOSED_PREFIX.length);

@@ -257,7 +257,11 @@ describe("exposed members and inheritance", () => {
 
   it("collects own and inherited exposed members, the override winning; skips abstract classes", () => {
     const result = extractFrom(files);
-    expect(result.diagnostics).toEqual([]);
+    // A private exposed_ member is left out, with a warning.
+    expect(formatted(result)).toEqual([
+      "src/child.ts:6:17: warning RPYC_PRIVATE_MEMBER: ChildService.exposed_private is private: it is left out of the client stub and the dispatch table\n" +
+        "  hint: drop the exposed_ prefix to keep it to the service, or make it public to expose it",
+    ]);
     expect(result.model.services.map((s) => s.className)).toEqual(["ChildService", "GrandChildService"]);
     const child = service(result, "ChildService");
     expect(child.bases).toEqual(["BaseService"]);
@@ -307,7 +311,7 @@ describe("exposed members and inheritance", () => {
       },
       ["/src/child.ts", "/src/uses-lib.ts"],
     );
-    expect(result.diagnostics).toEqual([]);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["RPYC_PRIVATE_MEMBER"]); // ChildService's, as above
     expect(result.model.services.map((s) => s.className)).toEqual(["ChildService", "GrandChildService", "MyLib"]);
     const lib = service(result, "MyLib");
     expect([lib.aliases, lib.explicitAliases, lib.bases]).toEqual([["LIB", "LIBRARY"], true, ["LibService"]]);
