@@ -100,7 +100,13 @@ type HasMethods<T> = true extends { [K in keyof T]-?: T[K] extends (...args: nev
  * by value only between a generated client and a server with its dispatch table; generated
  * stubs spell their own types out. README: "How values travel".)
  */
-export type RemoteValue<V> = V extends undefined | void
+export type RemoteValue<V> = Traveled<V, "reference">;
+
+/**
+ * A value after the wire, in either pairing (M): the two differ only in plain data, which a
+ * compiled pairing carries by value and any other by reference.
+ */
+type Traveled<V, M extends ArgMode> = V extends undefined | void
   ? null
   : V extends ByValue
     ? V
@@ -109,15 +115,19 @@ export type RemoteValue<V> = V extends undefined | void
       : V extends Uint8Array
         ? Uint8Array
         : V extends Date
-          ? NetrefBase
+          ? M extends "compiled"
+            ? Date
+            : NetrefBase
           : V extends PromiseLike<infer U>
-            ? RemoteValue<U>
+            ? Traveled<U, M>
             : V extends readonly unknown[]
               ? number extends V["length"]
-                ? RemoteValue<V[number]>[]
-                : { -readonly [K in keyof V]: RemoteValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }
+                ? Traveled<V[number], M>[]
+                : { -readonly [K in keyof V]: Traveled<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K], M> }
               : V extends ReadonlyMap<infer K, infer W>
-                ? RemoteDict<RemoteValue<K>, RemoteValue<W>>
+                ? M extends "compiled"
+                  ? Map<Traveled<K, M>, Traveled<W, M>>
+                  : RemoteDict<Traveled<K, M>, Traveled<W, M>>
                 : V extends ReadonlySet<infer T>
                   ? RemoteSet<RemoteValue<T>>
                   : V extends (...args: infer A) => infer R
@@ -125,7 +135,9 @@ export type RemoteValue<V> = V extends undefined | void
                     : V extends object
                       ? IsNetrefType<V> extends true
                         ? Remote<V>
-                        : RemoteData<{ [K in keyof V]: RemoteValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }>
+                        : M extends "compiled"
+                          ? { -readonly [K in keyof V]: Traveled<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K], M> }
+                          : RemoteData<{ [K in keyof V]: Traveled<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K], M> }>
                       : unknown;
 
 /** Objects with behaviour (methods or exposed_ members) travel as netrefs; plain data by value. */
@@ -139,38 +151,9 @@ type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[k
  * dispatch table (rpyc-gen's pairing): plain data by value (objects, Maps, Dates, records),
  * as the schema encodes it; a Set (no wire type yet) and objects with behaviour by reference.
  */
-export type CompiledValue<V> = V extends undefined | void
-  ? null
-  : V extends ByValue
-    ? V
-    : V extends Float
-      ? number
-      : V extends Uint8Array
-        ? Uint8Array
-        : V extends Date
-          ? Date
-          : V extends PromiseLike<infer U>
-            ? CompiledValue<U>
-            : V extends readonly unknown[]
-              ? number extends V["length"]
-                ? CompiledValue<V[number]>[]
-                : { -readonly [K in keyof V]: CompiledValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }
-              : V extends ReadonlyMap<infer K, infer W>
-                ? Map<CompiledValue<K>, CompiledValue<W>>
-                : V extends ReadonlySet<infer T>
-                  ? RemoteSet<RemoteValue<T>>
-                  : V extends (...args: infer A) => infer R
-                    ? RemoteFunction<A, R>
-                    : V extends object
-                      ? IsNetrefType<V> extends true
-                        ? Remote<V>
-                        : { -readonly [K in keyof V]: CompiledValue<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K]> }
-                      : unknown;
+export type CompiledValue<V> = Traveled<V, "compiled">;
 
-/** Results travel as RemoteValue says, or, between compiled peers, as CompiledValue says. */
-type Arrived<V, M extends ArgMode> = M extends "compiled" ? CompiledValue<V> : RemoteValue<V>;
-
-type Member<V, M extends ArgMode> = [V] extends [(...args: infer A) => infer R] ? RemoteMethod<A, Arrived<Awaited<R>, M>, M> : RemoteAttribute<Arrived<V, M>>;
+type Member<V, M extends ArgMode> = [V] extends [(...args: infer A) => infer R] ? RemoteMethod<A, Traveled<Awaited<R>, M>, M> : RemoteAttribute<Traveled<V, M>>;
 
 type ExposedName<K> = K extends `exposed_${infer Name}` ? Name : never;
 type PublicName<K> = K extends `_${string}` ? never : K extends string ? K : never;
