@@ -2,7 +2,7 @@
 // The typed client of BenchService (service BENCH): its declared surface, its wire
 // schema and a connect helper. Needs only the runtime, not the service's source.
 
-import { type CompiledRemote, type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";
+import { type CompiledRemote, type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type ServiceSchema, type ServiceShape, type WebSocketConnectOptions, connect, connectByService, connectWebSocket } from "rpyc-ts";
 
 /** Four calls of the suite's rows: a small call, an echo, a two-argument call, a callback. */
 export interface BenchService extends ServiceShape {
@@ -73,6 +73,14 @@ export const BENCH_SERVICE_SCHEMA: ServiceSchema = {
 /** Connects to the BENCH service at `host:port`; `conn.root` is a BenchRemote and values cross by the schema. */
 export function connectBench(host: string, port: number, options: ConnectOptions = {}): Promise<Connection<BenchRemote>> {
   return connect<BenchRemote>(host, port, { ...options, schemas: [BENCH_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
+}
+
+/**
+ * Connects to the BENCH service over WebSocket: `url` is `ws://host:port/path` or `wss://...` (a
+ * ThreadedServer with `websocket`); `conn.root` is a BenchRemote and values cross by the schema.
+ */
+export function connectBenchWebSocket(url: string | URL, options: WebSocketConnectOptions = {}): Promise<Connection<BenchRemote>> {
+  return connectWebSocket<BenchRemote>(url, { ...options, schemas: [BENCH_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
 }
 
 /** Finds a BENCH server through a registrar (`options.registrar`), then connects as connectBench does. */

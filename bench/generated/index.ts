@@ -8,4 +8,5 @@ export {
   type BenchService,
   connectBench,
   connectBenchByService,
+  connectBenchWebSocket,
 } from "./bench-service.client.js";

@@ -52,6 +52,8 @@ export interface ServiceNames {
   readonly connectFn: string;
   /** "connectMyByService": discovery through a registrar, then connect. */
   readonly connectByServiceFn: string;
+  /** "connectMyWebSocket": connect over WebSocket, by URL (browsers, Node). */
+  readonly connectWebSocketFn: string;
   /** "MyServiceDispatch". */
   readonly dispatchConst: string;
 }
@@ -72,6 +74,7 @@ export function serviceNames(service: ServiceDef): ServiceNames {
     namesConst: `${constant}_NAMES`,
     connectFn: `connect${pascal}`,
     connectByServiceFn: `connect${pascal}ByService`,
+    connectWebSocketFn: `connect${pascal}WebSocket`,
     dispatchConst: `${service.className}Dispatch`,
   };
 }

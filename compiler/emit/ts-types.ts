@@ -19,9 +19,11 @@ export interface TsNaming {
 export interface RuntimeNames {
   readonly connect: string;
   readonly connectByService: string;
+  readonly connectWebSocket: string;
   readonly Connection: string;
   readonly ConnectOptions: string;
   readonly ConnectByServiceOptions: string;
+  readonly WebSocketConnectOptions: string;
   readonly NetrefBase: string;
   readonly CompiledRemote: string;
   readonly RemoteAttribute: string;

@@ -115,11 +115,12 @@ type MemberView =
   | (MethodDef & { readonly isMethod: true; readonly key: string; readonly keywords?: string; readonly pipelined: boolean })
   | (AttributeDef & { readonly isMethod: false; readonly key: string });
 
-const RUNTIME_VALUES = ["connect", "connectByService"] as const;
+const RUNTIME_VALUES = ["connect", "connectByService", "connectWebSocket"] as const;
 const RUNTIME_TYPES = [
   "Connection",
   "ConnectOptions",
   "ConnectByServiceOptions",
+  "WebSocketConnectOptions",
   "NetrefBase",
   "CompiledRemote",
   "RemoteAttribute",
@@ -259,6 +260,7 @@ export function clientView(index: ModelIndex, service: ServiceDef, runtimeImport
     names.namesConst,
     names.connectFn,
     names.connectByServiceFn,
+    names.connectWebSocketFn,
   ]);
   const local = (name: string, alias: string): string => (taken.has(name) ? alias : name);
   const runtime = new Imports();
@@ -380,6 +382,7 @@ export function indexView(index: ModelIndex): IndexView {
       { name: names.schemaConst, typeOnly: false },
       { name: names.connectFn, typeOnly: false },
       { name: names.connectByServiceFn, typeOnly: false },
+      { name: names.connectWebSocketFn, typeOnly: false },
       ...owned.map((def) => ({ name: def.name, typeOnly: def.kind !== "enum" })),
     ].sort((a, b) => compareStrings(a.name, b.name));
     for (const { name } of list) {

@@ -8,4 +8,5 @@ export {
   type MyService,
   connectMy,
   connectMyByService,
+  connectMyWebSocket,
 } from "./my-service.client.js";

@@ -2,7 +2,7 @@
 // The typed client of MyService (service MY): its declared surface, its wire
 // schema and a connect helper. Needs only the runtime, not the service's source.
 
-import { type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type RemoteAttribute, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";
+import { type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type RemoteAttribute, type ServiceSchema, type ServiceShape, type WebSocketConnectOptions, connect, connectByService, connectWebSocket } from "rpyc-ts";
 
 /** RPyC's tutorial service: one exposed method, one exposed attribute, one private method. */
 export interface MyService extends ServiceShape {
@@ -48,6 +48,14 @@ export const MY_SERVICE_SCHEMA: ServiceSchema = {
 /** Connects to the MY service at `host:port`; `conn.root` is a MyRemote and values cross by the schema. */
 export function connectMy(host: string, port: number, options: ConnectOptions = {}): Promise<Connection<MyRemote>> {
   return connect<MyRemote>(host, port, { ...options, schemas: [MY_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
+}
+
+/**
+ * Connects to the MY service over WebSocket: `url` is `ws://host:port/path` or `wss://...` (a
+ * ThreadedServer with `websocket`); `conn.root` is a MyRemote and values cross by the schema.
+ */
+export function connectMyWebSocket(url: string | URL, options: WebSocketConnectOptions = {}): Promise<Connection<MyRemote>> {
+  return connectWebSocket<MyRemote>(url, { ...options, schemas: [MY_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
 }
 
 /** Finds a MY server through a registrar (`options.registrar`), then connects as connectMy does. */

@@ -179,7 +179,7 @@ describe("the seed's MyService", () => {
 // The typed client of MyService (service MY): its declared surface, its wire
 // schema and a connect helper. Needs only the runtime, not the service's source.
 
-import { type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type RemoteAttribute, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";
+import { type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type RemoteAttribute, type ServiceSchema, type ServiceShape, type WebSocketConnectOptions, connect, connectByService, connectWebSocket } from "rpyc-ts";
 
 /** The exposed members of MyService as its source declares them (service "MY"). */
 export interface MyService extends ServiceShape {
@@ -223,6 +223,14 @@ export function connectMy(host: string, port: number, options: ConnectOptions = 
   return connect<MyRemote>(host, port, { ...options, schemas: [MY_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
 }
 
+/**
+ * Connects to the MY service over WebSocket: \`url\` is \`ws://host:port/path\` or \`wss://...\` (a
+ * ThreadedServer with \`websocket\`); \`conn.root\` is a MyRemote and values cross by the schema.
+ */
+export function connectMyWebSocket(url: string | URL, options: WebSocketConnectOptions = {}): Promise<Connection<MyRemote>> {
+  return connectWebSocket<MyRemote>(url, { ...options, schemas: [MY_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
+}
+
 /** Finds a MY server through a registrar (\`options.registrar\`), then connects as connectMy does. */
 export function connectMyByService(options: ConnectByServiceOptions = {}): Promise<Connection<MyRemote>> {
   return connectByService<MyRemote>(MY_SERVICE_NAMES[0], { ...options, schemas: [MY_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
@@ -256,7 +264,7 @@ export const MyServiceDispatch = defineDispatch(
   it("writes the index: every client stub's exports by name, no dispatch tables", () => {
     const index = file(files, "index.ts");
     expect(index).toContain(
-      `export {\n  MY_SERVICE_NAMES,\n  MY_SERVICE_SCHEMA,\n  type MyRemote,\n  type MyService,\n  connectMy,\n  connectMyByService,\n} from "./my-service.client.js";`,
+      `export {\n  MY_SERVICE_NAMES,\n  MY_SERVICE_SCHEMA,\n  type MyRemote,\n  type MyService,\n  connectMy,\n  connectMyByService,\n  connectMyWebSocket,\n} from "./my-service.client.js";`,
     );
     expect(index).not.toContain(".dispatch.js");
   });
@@ -382,6 +390,9 @@ describe("client stubs", () => {
     const floop = file(files, "floop-service.client.ts");
     expect(floop).toContain("export function connectFloop(host: string, port: number, options: ConnectOptions = {}): Promise<Connection<FloopRemote>> {");
     expect(floop).toContain("export function connectFloopByService(options: ConnectByServiceOptions = {}): Promise<Connection<FloopRemote>> {");
+    expect(floop).toContain(
+      "export function connectFloopWebSocket(url: string | URL, options: WebSocketConnectOptions = {}): Promise<Connection<FloopRemote>> {",
+    );
     expect(floop).toContain('export const FLOOP_SERVICE_NAMES = ["FLOOP", "BLOOP"] as const;');
     expect(floop).toContain("export interface FloopRemote extends NetrefBase {");
     expect(floop).toContain("connectByService<FloopRemote>(FLOOP_SERVICE_NAMES[0], ");
@@ -405,7 +416,7 @@ describe("client stubs", () => {
     };
     const stub = generateClientStub(model.services[0]!, model, options("/p"));
     expect(stub.contents).toContain(
-      'import { type ConnectByServiceOptions, type ConnectOptions, type NetrefBase, type RemoteAttribute, type CompiledRemote as RpycCompiledRemote, type Connection as RpycConnection, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";',
+      'import { type ConnectByServiceOptions, type ConnectOptions, type NetrefBase, type RemoteAttribute, type CompiledRemote as RpycCompiledRemote, type Connection as RpycConnection, type ServiceSchema, type ServiceShape, type WebSocketConnectOptions, connect, connectByService, connectWebSocket } from "rpyc-ts";',
     );
     expect(stub.contents).toContain('  get_answer(...args: Parameters<RpycCompiledRemote<MyService>["get_answer"]>): Promise<CompiledRemote>;');
     expect(stub.contents).toContain("  exposed_get_answer(c: Connection): CompiledRemote;");
@@ -477,7 +488,9 @@ describe("dispatch tables", () => {
   it("use the configured runtime import", () => {
     const files = emitAll(SEED_MODEL, options("/p", { runtimeImport: "@vendor/rpyc" }));
     expect(file(files, "my-service.dispatch.ts")).toContain('import { defineDispatch } from "@vendor/rpyc/internal";');
-    expect(file(files, "my-service.client.ts")).toContain('type ServiceShape, connect, connectByService } from "@vendor/rpyc";');
+    expect(file(files, "my-service.client.ts")).toContain(
+      'type ServiceShape, type WebSocketConnectOptions, connect, connectByService, connectWebSocket } from "@vendor/rpyc";',
+    );
   });
 });
 
@@ -493,7 +506,7 @@ import type { MyService as RealMy } from "${SRC}/my-service.js";
 import type { FloopService as RealFloop } from "${SRC}/floop-service.js";
 import type { Child as RealChild } from "${SRC}/child-service.js";
 import type RealDerived from "${SRC}/derived-service.js";
-import type { ChildRemote, DerivedRemote, FloopRemote, MyRemote, MyService, connectMy } from "./index.js";
+import type { ChildRemote, DerivedRemote, FloopRemote, MyRemote, MyService, connectMy, connectMyWebSocket } from "./index.js";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 // The stub writes XxxRemote out as an interface (so the IDE shows each member's docs): it has
@@ -505,6 +518,7 @@ export const child: SameMembers<ChildRemote, Remote<RealChild>> = true;
 export const derived: SameMembers<DerivedRemote, Remote<RealDerived>> = true;
 export const derivedPing: Equal<DerivedRemote["ping"], Remote<RealDerived>["ping"]> = true;
 export const root: Equal<Awaited<ReturnType<typeof connectMy>>, Connection<MyRemote>> = true;
+export const rootWs: Equal<Awaited<ReturnType<typeof connectMyWebSocket>>, Connection<MyRemote>> = true;
 export const rootType: SameMembers<RootType<MyService>, MyRemote> = true;
 `,
     });
@@ -936,7 +950,7 @@ describe("the SDK package", () => {
     );
     expect(file(files, "dist/geo-service.client.js")).not.toMatch(/: ServiceSchema|interface /);
     const custom = generatePackage(SEED_MODEL, options("/p", { packageName: "seed", runtimeImport: "../runtime/index.js" }));
-    expect(file(custom, "dist/my-service.client.js")).toContain('import { connect, connectByService } from "rpyc-ts";');
+    expect(file(custom, "dist/my-service.client.js")).toContain('import { connect, connectByService, connectWebSocket } from "rpyc-ts";');
   });
 
   it("dist/ declarations type-check for a consumer, and dist/ JavaScript connects to a served service", async () => {

@@ -9,4 +9,5 @@ export {
   type LibraryService,
   connectLibrary,
   connectLibraryByService,
+  connectLibraryWebSocket,
 } from "./library-service.client.js";

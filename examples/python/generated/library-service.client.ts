@@ -2,7 +2,7 @@
 // The typed client of LibraryService (service LIBRARY): its declared surface, its wire
 // schema and a connect helper. Needs only the runtime, not the service's source.
 
-import { type CompiledRemote, type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type RemoteAttribute, type RemoteInstance, type RemoteList, type ServiceSchema, type ServiceShape, connect, connectByService } from "rpyc-ts";
+import { type CompiledRemote, type ConnectByServiceOptions, type ConnectOptions, type Connection, type NetrefBase, type RemoteAttribute, type RemoteInstance, type RemoteList, type ServiceSchema, type ServiceShape, type WebSocketConnectOptions, connect, connectByService, connectWebSocket } from "rpyc-ts";
 
 /** A book on the shelf. */
 export interface Book {
@@ -98,6 +98,14 @@ export const LIBRARY_SERVICE_SCHEMA: ServiceSchema = {
 /** Connects to the LIBRARY service at `host:port`; `conn.root` is a LibraryRemote and values cross by the schema. */
 export function connectLibrary(host: string, port: number, options: ConnectOptions = {}): Promise<Connection<LibraryRemote>> {
   return connect<LibraryRemote>(host, port, { ...options, schemas: [LIBRARY_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
+}
+
+/**
+ * Connects to the LIBRARY service over WebSocket: `url` is `ws://host:port/path` or `wss://...` (a
+ * ThreadedServer with `websocket`); `conn.root` is a LibraryRemote and values cross by the schema.
+ */
+export function connectLibraryWebSocket(url: string | URL, options: WebSocketConnectOptions = {}): Promise<Connection<LibraryRemote>> {
+  return connectWebSocket<LibraryRemote>(url, { ...options, schemas: [LIBRARY_SERVICE_SCHEMA, ...(options.schemas ?? [])] });
 }
 
 /** Finds a LIBRARY server through a registrar (`options.registrar`), then connects as connectLibrary does. */
