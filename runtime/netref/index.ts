@@ -10,7 +10,7 @@ export { withOptions } from "./netref.js";
 export { kwargs, Kwargs } from "./calls.js";
 export { isNetref } from "./brand.js";
 export type { CallOptions, RequestOptions } from "./state.js";
-export { getattr, setattr, delattr, dir, repr, str, hash, compare, len, getitem, setitem, isinstance, release, idPackOf } from "./ops.js";
+export { getattr, setattr, delattr, dir, repr, str, hash, compare, len, getitem, setitem, toArray, isinstance, release, idPackOf } from "./ops.js";
 export type {
   Remote,
   CompiledRemote,

@@ -6,6 +6,7 @@ import * as C from "../wire/consts.js";
 import { requestOptionsOf } from "./netref.js";
 import { netrefState, releaseState, type NetrefState } from "./state.js";
 import { ready } from "./calls.js";
+import type { RemoteList } from "./remote-python.js";
 
 function stateOf(ref: unknown): NetrefState {
   const state = netrefState(ref);
@@ -68,6 +69,28 @@ export async function len(ref: unknown): Promise<number> {
 /** Python's `ref[key]`. */
 export function getitem(ref: unknown, key: unknown): Promise<unknown> {
   return send(ref, C.HANDLE_CALLATTR, ["__getitem__", [key], []]);
+}
+
+/** How many `__getitem__` requests toArray() keeps in flight: one round trip per slice, not per item. */
+const TO_ARRAY_WINDOW = 256;
+
+/**
+ * The items of an array, or of a Python list the peer holds (a RemoteList): what a client
+ * without the compiled schema gets where a method declares an array (an rpyc-ts peer sends a
+ * tuple, a Python peer its list by reference). A list is read with `__len__` and then
+ * `__getitem__`, up to 256 at a time; the items stay as they arrived (a nested list is a
+ * RemoteList again).
+ */
+export async function toArray<T>(value: readonly T[] | RemoteList<T>): Promise<T[]> {
+  if (Array.isArray(value)) return [...(value as readonly T[])];
+  const list = value as RemoteList<T>;
+  const items: T[] = [];
+  const length = await len(list);
+  for (let start = 0; start < length; start += TO_ARRAY_WINDOW) {
+    const slice = Array.from({ length: Math.min(TO_ARRAY_WINDOW, length - start) }, (_, i) => getitem(list, start + i) as Promise<T>);
+    items.push(...(await Promise.all(slice)));
+  }
+  return items;
 }
 
 /** Python's `ref[key] = value`. */

@@ -5,7 +5,7 @@
 
 import type { Complex, Ellipsis, Float, FrozenSet, NotImplemented, Slice } from "../wire/values.js";
 import type { netrefBrand, NetrefBase, RemoteAttribute } from "./base-types.js";
-import type { RemoteData, RemoteDict, RemoteSet } from "./remote-python.js";
+import type { RemoteData, RemoteDict, RemoteList, RemoteSet } from "./remote-python.js";
 
 export type { NetrefBase, RemoteAttribute } from "./base-types.js";
 
@@ -93,7 +93,10 @@ type HasMethods<T> = true extends { [K in keyof T]-?: T[K] extends (...args: nev
 /**
  * How a value of type V looks once it has crossed the wire to a peer without its compiled
  * schema: what `connect<MyService>()` and `connect<MyInterface>()` see, and callbacks'
- * parameters. As RPyC sends them: scalars, bytes, arrays and tuples by value; every other
+ * parameters. As RPyC sends them: scalars, bytes and tuples by value; a bigint as
+ * `number | bigint` (an int on the wire: a small one decodes as a number); an array as
+ * `T[] | RemoteList<T>` (an rpyc-ts peer sends a tuple, a Python peer its list by reference:
+ * `toArray()` gives the items either way); every other
  * object by reference: a Map as a RemoteDict, a Set as a RemoteSet, a plain-data object as a
  * RemoteData (a read-only dict of its fields), a Date as an opaque netref, objects with
  * methods or exposed_ members as Remote<T>, functions as RemoteFunction. (Plain data travels
@@ -103,42 +106,49 @@ type HasMethods<T> = true extends { [K in keyof T]-?: T[K] extends (...args: nev
 export type RemoteValue<V> = Traveled<V, "reference">;
 
 /**
- * A value after the wire, in either pairing (M): the two differ only in plain data, which a
- * compiled pairing carries by value and any other by reference.
+ * A value after the wire, in either pairing (M): the two differ in plain data, which a
+ * compiled pairing carries by value and any other by reference, and in what only a schema can
+ * restore (a bigint's type, an array that a Python peer sends as a list).
  */
 type Traveled<V, M extends ArgMode> = V extends undefined | void
   ? null
-  : V extends ByValue
-    ? V
-    : V extends Float
-      ? number
-      : V extends Uint8Array
-        ? Uint8Array
-        : V extends Date
-          ? M extends "compiled"
-            ? Date
-            : NetrefBase
-          : V extends PromiseLike<infer U>
-            ? Traveled<U, M>
-            : V extends readonly unknown[]
-              ? number extends V["length"]
-                ? Traveled<V[number], M>[]
-                : { -readonly [K in keyof V]: Traveled<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K], M> }
-              : V extends ReadonlyMap<infer K, infer W>
-                ? M extends "compiled"
-                  ? Map<Traveled<K, M>, Traveled<W, M>>
-                  : RemoteDict<Traveled<K, M>, Traveled<W, M>>
-                : V extends ReadonlySet<infer T>
-                  ? RemoteSet<RemoteValue<T>>
-                  : V extends (...args: infer A) => infer R
-                    ? RemoteFunction<A, R>
-                    : V extends object
-                      ? IsNetrefType<V> extends true
-                        ? Remote<V>
-                        : M extends "compiled"
-                          ? { -readonly [K in keyof V]: Traveled<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K], M> }
-                          : RemoteData<{ [K in keyof V]: Traveled<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K], M> }>
-                      : unknown;
+  : V extends bigint
+    ? M extends "compiled"
+      ? bigint
+      : number | bigint
+    : V extends ByValue
+      ? V
+      : V extends Float
+        ? number
+        : V extends Uint8Array
+          ? Uint8Array
+          : V extends Date
+            ? M extends "compiled"
+              ? Date
+              : NetrefBase
+            : V extends PromiseLike<infer U>
+              ? Traveled<U, M>
+              : V extends readonly unknown[]
+                ? number extends V["length"]
+                  ? M extends "compiled"
+                    ? Traveled<V[number], M>[]
+                    : Traveled<V[number], M>[] | RemoteList<Traveled<V[number], M>>
+                  : { -readonly [K in keyof V]: Traveled<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K], M> }
+                : V extends ReadonlyMap<infer K, infer W>
+                  ? M extends "compiled"
+                    ? Map<Traveled<K, M>, Traveled<W, M>>
+                    : RemoteDict<Traveled<K, M>, Traveled<W, M>>
+                  : V extends ReadonlySet<infer T>
+                    ? RemoteSet<RemoteValue<T>>
+                    : V extends (...args: infer A) => infer R
+                      ? RemoteFunction<A, R>
+                      : V extends object
+                        ? IsNetrefType<V> extends true
+                          ? RemoteShape<V, M>
+                          : M extends "compiled"
+                            ? { -readonly [K in keyof V]: Traveled<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K], M> }
+                            : RemoteData<{ [K in keyof V]: Traveled<K extends OptionalKeys<V> ? Exclude<V[K], undefined> : V[K], M> }>
+                        : unknown;
 
 /** Objects with behaviour (methods or exposed_ members) travel as netrefs; plain data by value. */
 type IsNetrefType<T> = HasMethods<T> extends true ? true : HasExposed<T>;

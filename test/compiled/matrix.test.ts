@@ -13,7 +13,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isNetref, type Connection, type RemoteData, type RemoteDict, type RemoteSet, type ThreadedServer } from "../../runtime/index.js";
+import { isNetref, toArray, type Connection, type RemoteData, type RemoteDict, type RemoteSet, type ThreadedServer } from "../../runtime/index.js";
 import { ChildServiceDispatch } from "../../fixtures/matrix/expected/child-service.dispatch.js";
 import { connectMatrix } from "../../fixtures/matrix/expected/index.js";
 import { MatrixServiceDispatch } from "../../fixtures/matrix/expected/matrix-service.dispatch.js";
@@ -263,6 +263,33 @@ describe.runIf(WITH_PYTHON)("Python RPyC serving the Python twin", () => {
   it("the stub compiled from the Python source, and an untyped client: Python's values, its containers by reference", async () => {
     for (const root of [await client(connectPythonMatrix("127.0.0.1", python.port)), await client(connectTo(python.port))]) {
       for (const row of ROWS) await runRow(root, row, row.python, "python");
+    }
+  });
+
+  it("connect<Class>() and connect<Interface>(): Python's values, as their types say (an array may be a RemoteList)", async () => {
+    for (const [form, made] of [
+      ["connect<Class>()", connectTo<MatrixService>(python.port)],
+      ["connect<Interface>()", connectTo<MatrixApi>(python.port)],
+    ] as const) {
+      const root = await client(made as Promise<Connection<unknown>>);
+      // greet() takes plain data: a compile error in these forms (matrix.test-d.ts).
+      for (const row of ROWS) await runRow(root, row, "skip" in row.byReference ? row.byReference : row.python, `${form} x python`);
+    }
+  });
+
+  it("toArray() gives an array's items from either server: Python's list by reference, rpyc-ts's tuple by value", async () => {
+    const pythonConn = await connectTo<MatrixService>(python.port);
+    opened.push(pythonConn as Connection<unknown>);
+    const fromPython = pythonConn.root;
+    expect(isNetref(await fromPython.numbers())).toBe(true);
+    expect(await toArray(await fromPython.numbers())).toEqual([1, 2, 3]);
+    const server = await serve(MatrixService);
+    try {
+      const conn = await connectTo<MatrixService>(server.port);
+      opened.push(conn as Connection<unknown>);
+      expect(await toArray(await conn.root.numbers())).toEqual([1, 2, 3]);
+    } finally {
+      await server.close();
     }
   });
 

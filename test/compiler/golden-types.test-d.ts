@@ -4,7 +4,7 @@
 // `@ts-expect-error` line fails the type check if it compiles.
 
 import { describe, expectTypeOf, it } from "vitest";
-import { connect, type Connection, type NetrefBase, type Remote, type RemoteAttribute, type RemoteValue } from "../../runtime/index.js";
+import { type CompiledRemote, connect, type Connection, type NetrefBase, type Remote, type RemoteAttribute, type RemoteValue } from "../../runtime/index.js";
 
 import { connectFloop, type FloopRemote } from "../../fixtures/aliases/expected/index.js";
 import type { FloopService as RealFloopService } from "../../fixtures/aliases/floop-service.js";
@@ -50,13 +50,13 @@ const someTicket: Ticket = { id: 1, title: "t", priority: Priority.Low, assignee
 
 describe("seed: MyService's stub", () => {
   it("MyRemote has the members of Remote<MyService> of the real class, which connect<MyService>() gives", async () => {
-    expectSameMembers<Remote<MyService>, MyRemote>();
+    expectSameMembers<CompiledRemote<MyService>, MyRemote>();
     const viaConnect = await connect<MyService>("127.0.0.1", 18861);
-    expectSameMembers<typeof viaConnect.root, MyRemote>();
+    expectTypeOf(viaConnect.root).toEqualTypeOf<Remote<MyService>>();
     const viaStub = await connectMy("127.0.0.1", 18861);
     expectTypeOf(viaStub).toEqualTypeOf<Connection<MyRemote>>();
     expectTypeOf(viaStub.root).toEqualTypeOf<MyRemote>();
-    expectSameMembers<Remote<MyShape>, MyRemote>();
+    expectSameMembers<CompiledRemote<MyShape>, MyRemote>();
   });
 
   it("types results and attributes", async () => {
@@ -84,7 +84,7 @@ describe("seed: MyService's stub", () => {
 
 describe("aliases: FloopService's stub", () => {
   it("equals Remote<FloopService> and exports the names as a literal tuple", async () => {
-    expectSameMembers<Remote<RealFloopService>, FloopRemote>();
+    expectSameMembers<CompiledRemote<RealFloopService>, FloopRemote>();
     expectTypeOf(await floop.floop(2)).toEqualTypeOf<string>();
     const conn = await connectFloop("127.0.0.1", 18861);
     expectTypeOf(await conn.root.floops).toEqualTypeOf<number>();
@@ -100,7 +100,7 @@ describe("aliases: FloopService's stub", () => {
 
 describe("callbacks: CallbackService's stub", () => {
   it("matches Remote<CallbackService> of the real class member by member", () => {
-    type Real = Remote<RealCallbackService>;
+    type Real = CompiledRemote<RealCallbackService>;
     expectTypeOf<keyof Real>().toEqualTypeOf<keyof CallbackRemote>();
     expectSameMembers<Real["apply"], CallbackRemote["apply"]>();
     expectSameMembers<Real["each"], CallbackRemote["each"]>();
@@ -239,8 +239,8 @@ describe("rich-types: DirectoryService's stub", () => {
 
 describe("inheritance: InventoryService's stub", () => {
   it("equals Remote<InventoryService>: inherited, overridden, abstract-implemented and added members", async () => {
-    expectSameMembers<Remote<RealInventoryService>, InventoryRemote>();
-    expectSameMembers<Remote<RealBaseService>, BaseRemote>();
+    expectSameMembers<CompiledRemote<RealInventoryService>, InventoryRemote>();
+    expectSameMembers<CompiledRemote<RealBaseService>, BaseRemote>();
     expectTypeOf(await inv.ping()).toEqualTypeOf<string>();
     expectTypeOf(await inv.audit_log()).toEqualTypeOf<string[]>();
     expectTypeOf(await inv.restock("apple")).toEqualTypeOf<number>();
