@@ -3,7 +3,17 @@
 // if they compile.
 
 import { describe, expectTypeOf, it } from "vitest";
-import type { Connection, DynamicAttribute, NetrefBase, Remote, RemoteAttribute, RemoteData, RemoteDict, RemoteList, RemoteValue } from "../../runtime/index.js";
+import type {
+  Connection,
+  DynamicAttribute,
+  NetrefBase,
+  Remote,
+  RemoteAttribute,
+  RemoteData,
+  RemoteDict,
+  RemoteList,
+  RemoteValue,
+} from "../../runtime/index.js";
 import { Service, kwargs } from "../../runtime/index.js";
 
 interface Point {
@@ -115,7 +125,12 @@ describe("Remote<T> (types only)", () => {
   });
 
   it("plain data (no methods, no exposed_ members) arrives by reference without the compiled schema: a read-only dict, as RPyC sends objects", async () => {
-    type Data = RemoteData<{ a: number; when: NetrefBase; tags: RemoteDict<string, number>; nested: RemoteData<{ deep: number | bigint }>[] | RemoteList<RemoteData<{ deep: number | bigint }>> }>;
+    type Data = RemoteData<{
+      a: number;
+      when: NetrefBase;
+      tags: RemoteDict<string, number>;
+      nested: RemoteData<{ deep: number | bigint }>[] | RemoteList<RemoteData<{ deep: number | bigint }>>;
+    }>;
     const data = await conn.root.data();
     expectTypeOf(data).toEqualTypeOf<Data>();
     expectTypeOf(data.__getitem__("a")).toEqualTypeOf<Promise<number>>();
