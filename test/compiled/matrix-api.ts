@@ -6,6 +6,7 @@ import type { ChildService, Color, Counter, Person } from "../../fixtures/matrix
 export interface MatrixApi {
   number(): number;
   bigint(): bigint;
+  few(): bigint;
   text(): string;
   bytes(): Uint8Array;
   flag(): boolean;

@@ -21,6 +21,7 @@ describe("the generated stub (with a server that has the dispatch table): plain 
   it("values", () => {
     expectTypeOf<Result<R, "number">>().toEqualTypeOf<number>();
     expectTypeOf<Result<R, "bigint">>().toEqualTypeOf<bigint>();
+    expectTypeOf<Result<R, "few">>().toEqualTypeOf<bigint>();
     expectTypeOf<Result<R, "text">>().toEqualTypeOf<string>();
     expectTypeOf<Result<R, "bytes">>().toEqualTypeOf<Uint8Array>();
     expectTypeOf<Result<R, "flag">>().toEqualTypeOf<boolean>();
@@ -54,6 +55,7 @@ for (const [form, conn] of [
     it("values and references", () => {
       expectTypeOf<Result<R, "number">>().toEqualTypeOf<number>();
       expectTypeOf<Result<R, "bigint">>().toEqualTypeOf<number | bigint>();
+      expectTypeOf<Result<R, "few">>().toEqualTypeOf<number | bigint>();
       expectTypeOf<Result<R, "bytes">>().toEqualTypeOf<Uint8Array>();
       expectTypeOf<Result<R, "nothing">>().toEqualTypeOf<null>();
       expectTypeOf<Result<R, "person">>().toEqualTypeOf<PersonData>();
@@ -83,6 +85,7 @@ describe("the stub compiled from the Python source: Python's containers by refer
   type R = typeof fromPython.root;
   it("values and references", () => {
     expectTypeOf<Result<R, "bigint">>().toEqualTypeOf<number | bigint>();
+    expectTypeOf<Result<R, "few">>().toEqualTypeOf<number | bigint>();
     expectTypeOf<Result<R, "numbers">>().toMatchTypeOf<NetrefBase>();
     expectTypeOf<Result<R, "scores">>().toEqualTypeOf<RemoteDict<string, number | bigint>>();
     expectTypeOf<Result<R, "letters">>().toEqualTypeOf<RemoteSet<string>>();

@@ -65,6 +65,8 @@ const WHEN = new Date(Date.UTC(2024, 0, 2, 3, 4, 5));
 const ROWS: readonly Row[] = [
   { method: "number", compiled: { value: 1.5 }, byReference: { value: 1.5 }, python: { value: 1.5 } },
   { method: "bigint", compiled: { value: 2n ** 70n }, byReference: { value: 2n ** 70n }, python: { value: 2n ** 70n } },
+  // A small bigint is an int on the wire: only the schema makes it a bigint again.
+  { method: "few", compiled: { value: 5n }, byReference: { value: 5 }, python: { value: 5 } },
   { method: "text", compiled: { value: "text" }, byReference: { value: "text" }, python: { value: "text" } },
   {
     method: "bytes",
@@ -214,6 +216,7 @@ describe("rpyc-ts servers", () => {
       const expectedFor = (server: "plain" | "dispatch") => ({
         number: { value: 1.5 },
         bigint: { value: { int: String(2n ** 70n) } },
+        few: { value: 5 },
         text: { value: "text" },
         bytes: { value: { bytes: [1, 2, 3] } },
         flag: { value: true },

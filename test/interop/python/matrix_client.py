@@ -46,6 +46,7 @@ if __name__ == "__main__":
     out = {
         "number": arrived(lambda: root.number()),
         "bigint": arrived(lambda: root.bigint()),
+        "few": arrived(lambda: root.few()),
         "text": arrived(lambda: root.text()),
         "bytes": arrived(lambda: root.bytes()),
         "flag": arrived(lambda: root.flag()),
