@@ -8,6 +8,7 @@ Run it:  /usr/bin/python3 examples/python/library_service.py [--port 18871]
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -32,12 +33,32 @@ class LibraryService(rpyc.Service):
     exposed_opening_hours: tuple[int, int] = (9, 18)
     """Opening and closing hour."""
 
-    def __init__(self):
-        self._books = {
-            "978-0262510875": Book("978-0262510875", "Structure and Interpretation of Computer Programs", 1985),
-            "978-0201633610": Book("978-0201633610", "Design Patterns", 1994),
-        }
-        self._loans: dict[str, str] = {}
+    # One shelf for every client, so a loan made by one is news to the others (watch()).
+    _shelf_lock = threading.Lock()
+    _books = {
+        "978-0262510875": Book("978-0262510875", "Structure and Interpretation of Computer Programs", 1985),
+        "978-0201633610": Book("978-0201633610", "Design Patterns", 1994),
+    }
+    _loans: dict[str, str] = {}
+    _watchers: list = []
+
+    def on_disconnect(self, conn):
+        with self._shelf_lock:
+            self._watchers[:] = [(c, w) for c, w in self._watchers if c is not conn]
+
+    def _tell(self, event: str, title: str) -> None:
+        """Calls every watcher back; one that fails (its client left) is dropped."""
+        with self._shelf_lock:
+            watchers = list(self._watchers)
+        for conn, watcher in watchers:
+            try:
+                watcher(event, title)
+            except Exception:
+                with self._shelf_lock:
+                    self._watchers[:] = [(c, w) for c, w in self._watchers if w is not watcher]
+
+    def on_connect(self, conn):
+        self._conn = conn
 
     def exposed_count(self) -> int:
         """How many books the library holds."""
@@ -56,14 +77,34 @@ class LibraryService(rpyc.Service):
         years = [book.year for book in self._books.values()]
         return (min(years), max(years))
 
+    def exposed_search(self, text: str) -> list[Book]:
+        """The books whose title contains `text` (in any case), by title."""
+        found = [book for book in self._books.values() if text.lower() in book.title.lower()]
+        return sorted(found, key=lambda book: book.title)
+
     def exposed_lend(self, isbn: str, reader: str, on_due: Optional[Callable[[str, int], None]] = None) -> bool:
-        """Lends a book; calls `on_due(title, days)` back when given."""
-        if isbn not in self._books or isbn in self._loans:
-            return False
-        self._loans[isbn] = reader
+        """Lends a book; calls `on_due(title, days)` back when given, and tells the watchers."""
+        with self._shelf_lock:
+            if isbn not in self._books or isbn in self._loans:
+                return False
+            self._loans[isbn] = reader
         if on_due is not None:
             on_due(self._books[isbn].title, 14)
+        self._tell("lent", self._books[isbn].title)
         return True
+
+    def exposed_give_back(self, isbn: str) -> bool:
+        """Returns a lent book to the shelf, and tells the watchers."""
+        with self._shelf_lock:
+            if self._loans.pop(isbn, None) is None:
+                return False
+        self._tell("returned", self._books[isbn].title)
+        return True
+
+    def exposed_watch(self, on_event: Callable[[str, str], None]) -> None:
+        """Calls `on_event(event, title)` back ("lent" or "returned") whenever any client lends or returns a book."""
+        with self._shelf_lock:
+            self._watchers.append((self._conn, on_event))
 
     def exposed_fingerprint(self, data: bytes) -> int:
         """An int that does not fit in 2^53: it arrives as a bigint."""

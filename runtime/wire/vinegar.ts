@@ -55,6 +55,9 @@ export function dumpException(err: unknown, config: VinegarConfig): PyValue {
   let traceback = "<traceback denied>";
   if (config.include_local_traceback) {
     traceback = err instanceof Error && err.stack ? err.stack : `${name}: ${pythonMessage(name, args)}`;
+  } else if (err instanceof PythonException && err.remoteTraceback) {
+    // Passed on from another peer (a gateway forwarding its server's error): not a local traceback.
+    traceback = err.remoteTraceback;
   }
   return [[module, name], args, attrs, traceback];
 }

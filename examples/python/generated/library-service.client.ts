@@ -19,12 +19,18 @@ export interface LibraryService extends ServiceShape {
   exposed_find(isbn: string): RemoteInstance<Book> | null;
   /** An int that does not fit in 2^53: it arrives as a bigint. */
   exposed_fingerprint(data: Uint8Array): number | bigint;
-  /** Lends a book; calls `on_due(title, days)` back when given. */
+  /** Returns a lent book to the shelf, and tells the watchers. */
+  exposed_give_back(isbn: string): boolean;
+  /** Lends a book; calls `on_due(title, days)` back when given, and tells the watchers. */
   exposed_lend(isbn: string, reader: string, on_due?: ((arg0: string, arg1: number | bigint) => Promise<void>) | null): boolean;
   /** Opening and closing hour. */
   readonly exposed_opening_hours: [number | bigint, number | bigint];
+  /** The books whose title contains `text` (in any case), by title. */
+  exposed_search(text: string): RemoteList<RemoteInstance<Book>>;
   /** Every title, sorted (a Python list: it arrives as a netref). */
   exposed_titles(): RemoteList<string>;
+  /** Calls `on_event(event, title)` back ("lent" or "returned") whenever any client lends or returns a book. */
+  exposed_watch(on_event: (arg0: string, arg1: string) => Promise<void>): null;
   /** The oldest and newest publication year (a tuple: it arrives by value). */
   exposed_year_span(): [number | bigint, number | bigint];
 }
@@ -41,12 +47,18 @@ export interface LibraryRemote extends NetrefBase {
   find(...args: Parameters<CompiledRemote<LibraryService>["find"]>): Promise<RemoteInstance<Book> | null>;
   /** An int that does not fit in 2^53: it arrives as a bigint. */
   fingerprint(...args: Parameters<CompiledRemote<LibraryService>["fingerprint"]>): Promise<number | bigint>;
-  /** Lends a book; calls `on_due(title, days)` back when given. */
+  /** Returns a lent book to the shelf, and tells the watchers. */
+  give_back(...args: Parameters<CompiledRemote<LibraryService>["give_back"]>): Promise<boolean>;
+  /** Lends a book; calls `on_due(title, days)` back when given, and tells the watchers. */
   lend(...args: Parameters<CompiledRemote<LibraryService>["lend"]>): Promise<boolean>;
   /** Opening and closing hour. */
   readonly opening_hours: RemoteAttribute<[number | bigint, number | bigint]>;
+  /** The books whose title contains `text` (in any case), by title. */
+  search(...args: Parameters<CompiledRemote<LibraryService>["search"]>): Promise<RemoteList<RemoteInstance<Book>>>;
   /** Every title, sorted (a Python list: it arrives as a netref). */
   titles(): Promise<RemoteList<string>>;
+  /** Calls `on_event(event, title)` back ("lent" or "returned") whenever any client lends or returns a book. */
+  watch(...args: Parameters<CompiledRemote<LibraryService>["watch"]>): Promise<null>;
   /** The oldest and newest publication year (a tuple: it arrives by value). */
   year_span(): Promise<[number | bigint, number | bigint]>;
   /** The service's formal name ("LIBRARY"). */
@@ -78,6 +90,12 @@ export const LIBRARY_SERVICE_SCHEMA: ServiceSchema = {
       ],
       returns: { kind: "union", members: [{ kind: "number" }, { kind: "bigint" }] },
     },
+    give_back: {
+      params: [
+        { name: "isbn", type: { kind: "string" }, optional: false, rest: false },
+      ],
+      returns: { kind: "boolean" },
+    },
     lend: {
       params: [
         { name: "isbn", type: { kind: "string" }, optional: false, rest: false },
@@ -86,7 +104,19 @@ export const LIBRARY_SERVICE_SCHEMA: ServiceSchema = {
       ],
       returns: { kind: "boolean" },
     },
+    search: {
+      params: [
+        { name: "text", type: { kind: "string" }, optional: false, rest: false },
+      ],
+      returns: { kind: "netref", name: "builtins.list" },
+    },
     titles: { params: [], returns: { kind: "netref", name: "builtins.list" } },
+    watch: {
+      params: [
+        { name: "on_event", type: { kind: "function", params: [{ name: "arg0", type: { kind: "string" }, optional: false, rest: false }, { name: "arg1", type: { kind: "string" }, optional: false, rest: false }], returns: { kind: "undefined" } }, optional: false, rest: false },
+      ],
+      returns: { kind: "null" },
+    },
     year_span: { params: [], returns: { kind: "tuple", elements: [{ kind: "union", members: [{ kind: "number" }, { kind: "bigint" }] }, { kind: "union", members: [{ kind: "number" }, { kind: "bigint" }] }], minLength: 2 } },
   },
   attributes: {
