@@ -8,12 +8,12 @@
 // starts with NATIVE_MAGIC, which no brine message starts with (brine messages are 3-tuples),
 // so each frame says which codec it uses.
 
-import { createHash } from "node:crypto";
 import type * as pbt from "protobufjs/light.js";
 import type { WireInt } from "../netref/id-pack.js";
 import { checkArity, type MethodSchema, type ServiceSchema } from "./schema.js";
 import { abandonFrame, finishFrame, startFrame } from "./native-frame.js";
 import { Builder, conversionError, lib, NotNative, type Message, type Slot } from "./wire-types.js";
+import { sha256Hex } from "../platform/node.js";
 
 export { loadNativeCodec } from "./wire-types.js";
 
@@ -237,10 +237,7 @@ const fingerprints = new WeakMap<ServiceSchema, string>();
 export function schemaFingerprint(schema: ServiceSchema): string {
   let fp = fingerprints.get(schema);
   if (fp === undefined) {
-    fp = createHash("sha256")
-      .update(JSON.stringify(canonical(schema)))
-      .digest("hex")
-      .slice(0, 16);
+    fp = sha256Hex(JSON.stringify(canonical(schema))).slice(0, 16);
     fingerprints.set(schema, fp);
   }
   return fp;

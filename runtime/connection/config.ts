@@ -4,6 +4,7 @@
 
 import { MAX_BRINE_ITEMS } from "../wire/brine.js";
 import { DEFAULT_MAX_FRAME_SIZE } from "../wire/channel.js";
+import { DEFAULT_CODEC } from "../platform/node.js";
 import type { DispatchTable } from "../compiled/dispatch.js";
 import type { ServiceSchema } from "../compiled/schema.js";
 
@@ -197,7 +198,8 @@ export interface ProtocolConfig {
    * reason). Either side saying "brine" keeps the connection brine. `conn.codec` tells what
    * was agreed; `conn.negotiated` resolves once it is decided, with the reason (and a reason
    * a user can fix, such as a missing protobufjs on either side, is warned about once per
-   * process: to `logger`, else one line on stderr).
+   * process: to `logger`, else one line on stderr). The browser build has no native codec:
+   * its default is "brine".
    */
   codec: "auto" | "brine";
 
@@ -306,7 +308,7 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   exceptionClasses: new Map(),
   dispatch: [],
   schemas: [],
-  codec: "auto",
+  codec: DEFAULT_CODEC,
   maxPendingRequests: 10_000,
   maxConcurrentRequests: 1_000,
   maxQueuedBytes: 16 * 1024 * 1024,

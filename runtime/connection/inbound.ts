@@ -4,13 +4,14 @@
 // maxQueuedBytes and maxWriteBuffer), backpressure on the socket, and draining on close.
 
 import { DeflatedPayload, FrameDecoder, inflateLater, inflateNow } from "../wire/channel.js";
+import { copyBytes, nextTurn } from "../platform/node.js";
 import type { Stream } from "../wire/stream.js";
 import type { ProtocolConfig } from "./config.js";
 import type { Observer } from "./observe.js";
 
 /**
  * After dispatching this many payload bytes (over any number of reads), a connection stops
- * reading until the next turn of the event loop (setImmediate), so other connections' reads
+ * reading until the next turn of the event loop (nextTurn), so other connections' reads
  * and timers run in between. Node reads one socket up to 32 times in a row when data keeps
  * coming: without the pause, a peer sending frames that are cheap to send but costly to
  * decode (100,000 one-byte values in 200 KB) held the loop for a second at a time.
@@ -18,14 +19,14 @@ import type { Observer } from "./observe.js";
 const YIELD_AFTER_BYTES = 64 * 1024;
 
 /**
- * Heap a waiting request costs beside its payload bytes (its Buffer object, about 100 bytes,
+ * Heap a waiting request costs beside its payload bytes (its typed array object, about 100 bytes,
  * and its slot in the queue), counted in maxQueuedBytes: a flood of tiny requests is bounded
  * by the memory it really takes, not by its payload alone (10-byte pings held ~12x their size).
  */
 const QUEUED_REQUEST_OVERHEAD = 128;
 
 /** A received frame: its payload, or a compressed body not inflated yet. */
-type ReceivedFrame = Buffer | DeflatedPayload;
+type ReceivedFrame = Uint8Array | DeflatedPayload;
 
 /** What the inbound side needs of its connection. */
 export interface InboundHost {
@@ -35,7 +36,7 @@ export interface InboundHost {
   /** Our requests awaiting replies: while there are some, reading goes on (see flow). */
   readonly pending: { readonly size: number };
   /** Handles one payload; `fresh`: just received (a request may have to queue), else taken from the queue. */
-  dispatch(payload: Buffer, fresh: boolean): void;
+  dispatch(payload: Uint8Array, fresh: boolean): void;
   /** The peer broke the protocol (a bad frame): close. */
   fatal(err: unknown): void;
 }
@@ -47,7 +48,7 @@ export class Inbound {
   readPaused = false;
   private readonly decoder: FrameDecoder;
   /** The peer's requests waiting for a serving slot, raw payloads in arrival order (FIFO from queueHead). */
-  private queue: Buffer[] = [];
+  private queue: Uint8Array[] = [];
   private queueHead = 0;
   private queuedBytes = 0;
   private pumping = false;
@@ -81,7 +82,7 @@ export class Inbound {
     return this.queueHead < this.queue.length;
   }
 
-  onData(chunk: Buffer): void {
+  onData(chunk: Uint8Array): void {
     const events = this.host.events;
     events.bytesIn += chunk.length;
     let frames: ReceivedFrame[];
@@ -113,9 +114,9 @@ export class Inbound {
     for (let i = from; i < frames.length; i++) {
       if (host.isClosed) return;
       const frame = frames[i]!;
-      let payload: Buffer;
+      let payload: Uint8Array;
       if (frame instanceof DeflatedPayload) {
-        let inflated: Buffer | undefined;
+        let inflated: Uint8Array | undefined;
         try {
           inflated = inflateNow(frame.body, host.config.maxFrameSize);
         } catch (err) {
@@ -145,7 +146,7 @@ export class Inbound {
     this.inboxBusy = true;
     this.flow();
     if (deflated === undefined) {
-      setImmediate(() => this.resumeInbox());
+      nextTurn(() => this.resumeInbox());
       return;
     }
     inflateLater(deflated.body, this.host.config.maxFrameSize).then(
@@ -182,7 +183,7 @@ export class Inbound {
    * taken or writes are congested. Otherwise it is served now, refused (true) when the
    * connection drains and it arrived after draining began.
    */
-  admit(payload: Buffer, fresh: boolean): boolean | undefined {
+  admit(payload: Uint8Array, fresh: boolean): boolean | undefined {
     if (fresh) {
       if (this.queueHead < this.queue.length || this.serving >= this.host.config.maxConcurrentRequests || this.writeCongested()) {
         this.enqueue(payload);
@@ -204,8 +205,8 @@ export class Inbound {
   }
 
   /** Keeps a received request for later, as its own copy (a payload is a view into the read chunk). */
-  private enqueue(payload: Buffer): void {
-    const copy = Buffer.from(payload);
+  private enqueue(payload: Uint8Array): void {
+    const copy = copyBytes(payload);
     this.queue.push(copy);
     this.queuedBytes += copy.length + QUEUED_REQUEST_OVERHEAD;
   }
@@ -224,7 +225,7 @@ export class Inbound {
     try {
       while (this.queueHead < this.queue.length && !host.isClosed && this.serving < host.config.maxConcurrentRequests && !this.writeCongested()) {
         const payload = this.queue[this.queueHead]!;
-        this.queue[this.queueHead++] = undefined as unknown as Buffer;
+        this.queue[this.queueHead++] = undefined as unknown as Uint8Array;
         this.queuedBytes -= payload.length + QUEUED_REQUEST_OVERHEAD;
         host.dispatch(payload, false);
       }
@@ -240,7 +241,7 @@ export class Inbound {
     }
     if (this.inboxParked && this.queuedBytes < host.config.maxQueuedBytes) {
       this.inboxParked = false;
-      setImmediate(() => this.resumeInbox());
+      nextTurn(() => this.resumeInbox());
     }
     this.flow();
     if (this.drained && this.serving === 0 && this.queueHead === this.queue.length) this.drained();

@@ -55,6 +55,7 @@ import type { Inbound } from "./inbound.js";
 import type { Observer, RequestEvent, RequestErrorKind } from "./observe.js";
 import type { Pending, PendingRequests } from "./pending-requests.js";
 import type { PyValue } from "../wire/values.js";
+import { warnLine } from "../platform/node.js";
 
 /** A request frame of the native codec (native or pipelined). */
 type NativeRequestFrame = Exclude<NativeFrame, { kind: typeof NATIVE_REPLY | typeof NATIVE_HOLD | typeof NATIVE_DROP }>;
@@ -250,7 +251,7 @@ export class NativeSession {
       warned.add(reason);
       const line = `${outcome.message} (${reason}; warned once per process)`;
       if (host.config.logger) host.log("warn", line);
-      else process.stderr.write(`rpyc-ts: [${host.connid}] ${line}\n`);
+      else warnLine(`rpyc-ts: [${host.connid}] ${line}`);
     } else {
       host.log("debug", `${outcome.message} (${reason})`);
     }
@@ -346,7 +347,7 @@ export class NativeSession {
   // ---- received frames -----------------------------------------------------------------
 
   /** A native-codec frame: a reply to our call, a hold or drop of a result, or a request. */
-  dispatch(payload: Buffer, fresh: boolean): void {
+  dispatch(payload: Uint8Array, fresh: boolean): void {
     const host = this.host;
     if (!this.agreed) return host.fatal(new ProtocolError("received a native-codec frame, but no native codec was agreed on this connection"));
     let frame: NativeFrame;

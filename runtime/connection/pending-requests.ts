@@ -71,7 +71,7 @@ export class PendingRequests {
   private count = 0;
   /** Internal requests among them (not the user's: not in stats or limits). */
   internal = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   /** When the timer fires (performance.now()); Infinity: not armed. */
   private sweepAt = Infinity;
 

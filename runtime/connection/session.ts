@@ -27,6 +27,7 @@ import { Inbound, type InboundHost } from "./inbound.js";
 import { closingRefusal, NativeSession, type NativeHost } from "./native-session.js";
 import type { Stream } from "../wire/stream.js";
 import { dumpException, loadException } from "../wire/vinegar.js";
+import { unrefTimer } from "../platform/node.js";
 import type { PyValue } from "../wire/values.js";
 
 /** The local root's lifecycle hooks, called with the connection the application holds. */
@@ -72,7 +73,7 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
   );
   seq = 0;
   isClosed = false;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
   private heartbeatPending = false;
   private rootProxy: unknown;
   private rootFetch: Promise<void> | undefined;
@@ -423,7 +424,7 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
   // ---- received messages ----------------------------------------------------------------
 
   /** `fresh`: just received (may have to wait in the queue); false: taken from the queue by the inbound side. */
-  dispatch(payload: Buffer, fresh: boolean): void {
+  dispatch(payload: Uint8Array, fresh: boolean): void {
     if (isNativePayload(payload)) return this.native.dispatch(payload, fresh);
     let message: PyValue;
     try {
@@ -605,7 +606,7 @@ export class Session implements NetrefOwner, HandlerHost, BoxingHost, InboundHos
         },
       );
     }, interval * 1000);
-    this.heartbeat.unref();
+    unrefTimer(this.heartbeat);
   }
 
   /** See Connection.close(): the first call's `graceMs` applies. */

@@ -8,8 +8,7 @@
 // `withOptions(ref, { timeout, signal })` is the same netref with a per-call deadline and
 // cancellation for every call made through it.
 
-import { inspect } from "node:util";
-import { pathRef } from "./path-ref.js";
+import { INSPECT_CUSTOM, pathRef } from "./path-ref.js";
 import { HANDLE_CALL } from "../wire/consts.js";
 import { DYNAMIC_RESULT } from "./answer.js";
 import { pipelinable } from "./pipeline.js";
@@ -127,7 +126,7 @@ const NETREF_HANDLER: ProxyHandler<NetrefTarget> = {
           return disposerOf(record.state);
         case Symbol.toPrimitive:
           return describerOf(record.state);
-        case inspect.custom:
+        case INSPECT_CUSTOM:
           // The target's own read-only, non-configurable property: a proxy must report it as is.
           return inspectNetref;
         case Symbol.toStringTag:
@@ -191,7 +190,7 @@ export function createNetref(state: NetrefState, iterate: (netref: unknown) => A
  */
 function buildNetref(state: NetrefState, iterate: (netref: unknown) => AsyncIterator<unknown>, options: CallOptions | undefined, base: unknown): unknown {
   const target = newTarget();
-  Object.defineProperty(target, inspect.custom, INSPECT_PROPERTY);
+  Object.defineProperty(target, INSPECT_CUSTOM, INSPECT_PROPERTY);
   const record: NetrefRecord = { state, iterate, options, base, proxy: undefined, attrs: undefined };
   target[RECORD] = record;
   return (record.proxy = new Proxy(target, NETREF_HANDLER));

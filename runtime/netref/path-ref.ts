@@ -2,7 +2,11 @@
 // of netrefs (AttrRef) and the pipelined uses of pending calls share this proxy. Awaiting it
 // reads the path, calling it calls the last name, a further name extends the path.
 
-import { inspect } from "node:util";
+/**
+ * Node's `util.inspect.custom` (a registered symbol, the same in every realm): the proxies
+ * answer it with their label without importing node:util (the runtime also runs in browsers).
+ */
+export const INSPECT_CUSTOM: unique symbol = Symbol.for("nodejs.util.inspect.custom");
 
 export interface PathRefBehaviour {
   /** What inspect(), String() and error messages show. */
@@ -23,7 +27,7 @@ export function pathRef(name: string, behaviour: PathRefBehaviour): unknown {
   const { label, read, call, child, hidden, assignHint } = behaviour;
   // A named function target: the proxy must be callable, and inspect() shows the label.
   const target = { [name]: function (): void {} }[name]!;
-  Object.defineProperty(target, inspect.custom, { value: label });
+  Object.defineProperty(target, INSPECT_CUSTOM, { value: label });
   return new Proxy(target, {
     apply: (_t, _this, args: unknown[]) => call(args),
     get: (_t, prop) => {
@@ -37,7 +41,7 @@ export function pathRef(name: string, behaviour: PathRefBehaviour): unknown {
           return (fn?: () => void) => read().finally(fn);
         case Symbol.toPrimitive:
         case "toString":
-        case inspect.custom:
+        case INSPECT_CUSTOM:
           return label;
       }
       if (typeof prop === "symbol") return undefined;

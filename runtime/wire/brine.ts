@@ -5,6 +5,7 @@
 import { FRAME_HEADER_SIZE, framePayload, type ExternalBytes } from "./channel.js";
 import { ProtocolError } from "../errors/rpyc-errors.js";
 import { Complex, Ellipsis, Float, FrozenSet, NotImplemented, Slice, type PyValue, type PyValueIn } from "./values.js";
+import { allocUnsafe, allocUnsafeSlow, latin1Decode, utf8Length, utf8Write, type Bytes } from "../platform/node.js";
 
 export const TAG_NONE = 0x00;
 export const TAG_EMPTY_STR = 0x01; // empty bytes
@@ -78,6 +79,26 @@ const EMPTY_FROZENSET = Object.freeze(new FrozenSet()) as FrozenSet;
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
+ * Floats cross as 8 big-endian bytes through this scratch (as Buffer's readDoubleBE does):
+ * no DataView per buffer, no allocation per value.
+ */
+const f64Scratch = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64Scratch.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function writeF64(buf: Uint8Array, at: number, n: number): void {
+  f64Scratch[0] = n;
+  if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) buf[at + i] = f64Bytes[7 - i]!;
+  else buf.set(f64Bytes, at);
+}
+
+function readF64(buf: Uint8Array, at: number): number {
+  if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) f64Bytes[7 - i] = buf[at + i]!;
+  else for (let i = 0; i < 8; i++) f64Bytes[i] = buf[at + i]!;
+  return f64Scratch[0]!;
+}
+
+/**
  * Deepest nesting dump() and dumpable() accept: a deeper (or cyclic) value is not
  * dumpable, instead of overflowing the stack. The same bound our decoder applies.
  */
@@ -117,20 +138,20 @@ export function dumpable(value: unknown, depth = 0): value is PyValueIn {
  * value costs one exact-size allocation for its result and nothing else.
  */
 class Writer {
-  buf: Buffer;
+  buf: Uint8Array;
   pos = 0;
   /** In dumpFrame(): big bytes values are recorded in `externals` instead of copied into buf. */
   collect = false;
   readonly externals: ExternalBytes[] = [];
   constructor(size: number) {
-    this.buf = Buffer.allocUnsafeSlow(size);
+    this.buf = allocUnsafeSlow(size);
   }
   ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
     // Doubling for many small appends; exact for one large value (a bytes of megabytes).
-    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, need));
-    this.buf.copy(next, 0, 0, this.pos);
+    const next = allocUnsafeSlow(Math.max(this.buf.length * 2, need));
+    next.set(this.buf.subarray(0, this.pos), 0);
     this.buf = next;
   }
   byte(b: number): void {
@@ -139,12 +160,17 @@ class Writer {
   }
   u32(n: number): void {
     this.ensure(4);
-    this.buf.writeUInt32BE(n, this.pos);
-    this.pos += 4;
+    const buf = this.buf;
+    const at = this.pos;
+    buf[at] = n >>> 24;
+    buf[at + 1] = n >>> 16;
+    buf[at + 2] = n >>> 8;
+    buf[at + 3] = n;
+    this.pos = at + 4;
   }
   f64(n: number): void {
     this.ensure(8);
-    this.buf.writeDoubleBE(n, this.pos);
+    writeF64(this.buf, this.pos, n);
     this.pos += 8;
   }
   bytes(b: Uint8Array): void {
@@ -188,7 +214,7 @@ function writeIntText(w: Writer, text: string): void {
     w.u32(text.length);
     w.ensure(text.length);
   }
-  // A loop beats Buffer#write's native call for the handful of digits of a usual int.
+  // A loop beats a native text encoder's call for the handful of digits of a usual int.
   const buf = w.buf;
   const at = w.pos;
   for (let i = 0; i < text.length; i++) buf[at + i] = text.charCodeAt(i);
@@ -243,10 +269,10 @@ function writeString(w: Writer, s: string): void {
   }
   // Python encodes str with strict UTF-8: a lone surrogate cannot be sent.
   if (!s.isWellFormed()) throw new TypeError("cannot dump a string with lone surrogates (not valid UTF-8)");
-  const size = Buffer.byteLength(s, "utf8");
+  const size = utf8Length(s);
   writeStringHeader(w, size);
   w.ensure(size);
-  w.pos += w.buf.write(s, w.pos, "utf8");
+  w.pos += utf8Write(w.buf, s, w.pos);
 }
 
 function writeTuple(w: Writer, items: readonly unknown[], depth: number): void {
@@ -311,27 +337,27 @@ function writeValue(w: Writer, value: unknown, depth: number): void {
  * Serializes a value exactly as RPyC 5.3's `brine.dump` would. Throws TypeError if not
  * dumpable. The result is the caller's: no later dump reuses its memory.
  */
-export function dump(value: PyValueIn): Buffer {
+export function dump(value: PyValueIn): Bytes {
   const w = scratch ?? new Writer(SCRATCH_SIZE);
   scratch = undefined;
   w.pos = 0;
   try {
     writeValue(w, value, 0);
     if (w.pos > SCRATCH_COPY_LIMIT) {
-      const out = w.buf.subarray(0, w.pos);
-      w.buf = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+      const out = w.buf.subarray(0, w.pos) as Bytes;
+      w.buf = allocUnsafeSlow(SCRATCH_SIZE);
       return out;
     }
     const n = w.pos;
-    const out = Buffer.allocUnsafe(n);
+    const out = allocUnsafe(n);
     const buf = w.buf;
-    // A loop beats Buffer#copy's native call for the few dozen bytes of a typical message.
+    // A loop beats the native copy for the few dozen bytes of a typical message.
     if (n <= 256) for (let i = 0; i < n; i++) out[i] = buf[i]!;
-    else buf.copy(out, 0, 0, n);
+    else out.set(buf.subarray(0, n), 0);
     return out;
   } finally {
     // A failed dump of a huge value must not keep its buffer alive either.
-    if (w.buf.length > SCRATCH_COPY_LIMIT) w.buf = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+    if (w.buf.length > SCRATCH_COPY_LIMIT) w.buf = allocUnsafeSlow(SCRATCH_SIZE);
     w.pos = 0;
     scratch = w;
   }
@@ -353,10 +379,10 @@ export function dumpFrame(value: PyValueIn, compress: boolean): Uint8Array[] {
     writeValue(w, value, 0);
     const handOver = w.pos > SCRATCH_COPY_LIMIT;
     const chunks = framePayload(w.buf, w.pos, w.externals, compress, handOver);
-    if (handOver) w.buf = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+    if (handOver) w.buf = allocUnsafeSlow(SCRATCH_SIZE);
     return chunks;
   } finally {
-    if (w.buf.length > SCRATCH_COPY_LIMIT) w.buf = Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+    if (w.buf.length > SCRATCH_COPY_LIMIT) w.buf = allocUnsafeSlow(SCRATCH_SIZE);
     w.externals.length = 0;
     w.collect = false;
     w.pos = 0;
@@ -379,7 +405,7 @@ export const BYTES_VIEW_THRESHOLD = 64 * 1024;
 
 /**
  * Reads one brine value from untrusted bytes. Values are read straight from the input (no
- * intermediate views: a Buffer view costs about as much as the small value it frames), and
+ * intermediate views: a typed-array view costs about as much as the small value it frames), and
  * every value is charged to an item budget, checked before anything is allocated for it.
  */
 class Reader {
@@ -391,7 +417,7 @@ class Reader {
   private arena: ArrayBuffer | undefined;
   private arenaAt = 0;
   constructor(
-    readonly buf: Buffer,
+    readonly buf: Uint8Array,
     readonly limits: BrineLimits,
   ) {
     this.items = limits.maxItems ?? MAX_BRINE_ITEMS;
@@ -413,21 +439,23 @@ class Reader {
   }
   u32(): number {
     this.need(4);
-    const n = this.buf.readUInt32BE(this.pos);
-    this.pos += 4;
-    return n;
+    const buf = this.buf;
+    const at = this.pos;
+    this.pos = at + 4;
+    return buf[at]! * 0x1000000 + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!);
   }
   f64(): number {
     this.need(8);
-    const n = this.buf.readDoubleBE(this.pos);
+    const n = readF64(this.buf, this.pos);
     this.pos += 8;
     return n;
   }
-  rawBytes(n: number): Buffer {
+  /** The next `n` bytes as Latin-1 text (an int's digits). */
+  latin1(n: number): string {
     this.need(n);
-    const b = this.buf.subarray(this.pos, this.pos + n);
+    const text = latin1Decode(this.buf, this.pos, this.pos + n);
     this.pos += n;
-    return b;
+    return text;
   }
   /** Reads the length header of a bytes value whose tag was already consumed; its body starts at `pos`. */
   bytesLength(tag: number): number {
@@ -538,7 +566,7 @@ class Reader {
         }
       }
     }
-    return this.int(this.rawBytes(n).toString("latin1"));
+    return this.int(this.latin1(n));
   }
   int(text: string): number | bigint {
     const digits = text.startsWith("-") ? text.length - 1 : text.length;
@@ -618,7 +646,7 @@ class Reader {
       case TAG_INT_L1:
         return this.intL1(this.u8());
       case TAG_INT_L4:
-        return this.int(this.rawBytes(this.u32()).toString("latin1"));
+        return this.int(this.latin1(this.u32()));
       case TAG_FLOAT:
         return this.f64();
       case TAG_COMPLEX: {
@@ -647,10 +675,9 @@ class Reader {
  * it afterwards (a received frame is never reused, so the connection never does).
  */
 export function load(data: Uint8Array, limits: BrineLimits = DEFAULT_BRINE_LIMITS): PyValue {
-  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (buf.length === 0) throw new ProtocolError("brine: empty input");
-  const reader = new Reader(buf, limits);
+  if (data.length === 0) throw new ProtocolError("brine: empty input");
+  const reader = new Reader(data, limits);
   const value = reader.value();
-  if (reader.pos !== buf.length) reader.fail(`${buf.length - reader.pos} trailing bytes after the value`);
+  if (reader.pos !== data.length) reader.fail(`${data.length - reader.pos} trailing bytes after the value`);
   return value;
 }

@@ -3,8 +3,8 @@
 // FrameDecoder turns a byte stream into payloads, refusing oversized frames from the
 // header alone, before any payload byte is buffered.
 
-import { deflateSync, inflate, inflateSync } from "node:zlib";
 import { FrameTooLargeError, ProtocolError } from "../errors/rpyc-errors.js";
+import { allocUnsafe, concatBytes, copyBytes, deflate, inflate, INFLATE_TOO_LARGE, inflateSync, type Bytes } from "../platform/node.js";
 
 export const FRAME_HEADER_SIZE = 5;
 export const FLUSHER = 0x0a;
@@ -15,23 +15,37 @@ export const COMPRESSION_LEVEL = 1;
 /** Default for `maxFrameSize`: 64 MiB, far above any sane RPyC message, far below 4 GiB. */
 export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
 
-/**
- * Builds one complete frame (header, body, flush byte) for a brine payload, with RPyC's
- * exact compression rule (every payload above COMPRESSION_THRESHOLD, when `compress`).
- */
-export function encodeFrame(payload: Uint8Array, compress = true): Buffer {
-  let body = payload;
-  let flag = 0;
-  if (compress && payload.length > COMPRESSION_THRESHOLD) {
-    body = deflateSync(payload, { level: COMPRESSION_LEVEL });
-    flag = 1;
-  }
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + body.length + 1);
-  frame.writeUInt32BE(body.length, 0);
-  frame[4] = flag;
+/** Writes a frame header (big-endian body length, compressed flag) at the start of `buf`. */
+function writeHeader(buf: Uint8Array, length: number, flag: number): void {
+  buf[0] = length >>> 24;
+  buf[1] = length >>> 16;
+  buf[2] = length >>> 8;
+  buf[3] = length;
+  buf[4] = flag;
+}
+
+/** The body length a frame header at `at` announces. */
+function readLength(buf: Uint8Array, at: number): number {
+  return buf[at]! * 0x1000000 + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!);
+}
+
+/** One buffer: header, body, flush byte. */
+function wholeFrame(body: Uint8Array, flag: number): Bytes {
+  const frame = allocUnsafe(FRAME_HEADER_SIZE + body.length + 1);
+  writeHeader(frame, body.length, flag);
   frame.set(body, FRAME_HEADER_SIZE);
   frame[frame.length - 1] = FLUSHER;
   return frame;
+}
+
+/**
+ * Builds one complete frame (header, body, flush byte) for a brine payload, with RPyC's
+ * exact compression rule (every payload above COMPRESSION_THRESHOLD, when `compress`; never
+ * in the browser build, which has no synchronous zlib).
+ */
+export function encodeFrame(payload: Uint8Array, compress = true): Bytes {
+  if (compress && deflate !== undefined && payload.length > COMPRESSION_THRESHOLD) return wholeFrame(deflate(payload, COMPRESSION_LEVEL), 1);
+  return wholeFrame(payload, 0);
 }
 
 /** Payloads at least this large are framed without copying: header, payload, flusher chunks. */
@@ -43,12 +57,11 @@ const PROBE_SAMPLE = 4096;
 /** The probe must shrink to at most this fraction of its size for the payload to be compressed. */
 const PROBE_MAX_RATIO = 0.9;
 
-const FLUSHER_CHUNK = Buffer.from([FLUSHER]);
+const FLUSHER_CHUNK = allocUnsafe(1).fill(FLUSHER);
 
-function frameHeader(length: number, flag: number): Buffer {
-  const header = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
-  header.writeUInt32BE(length, 0);
-  header[4] = flag;
+function frameHeader(length: number, flag: number): Uint8Array {
+  const header = allocUnsafe(FRAME_HEADER_SIZE);
+  writeHeader(header, length, flag);
   return header;
 }
 
@@ -59,9 +72,10 @@ function frameHeader(length: number, flag: number): Buffer {
  * message starts with its small header, and a large value fills the rest.)
  */
 export function worthCompressing(payload: Uint8Array): boolean {
+  if (deflate === undefined) return false;
   const at = (payload.length - PROBE_SAMPLE) >> 1;
   const sample = payload.subarray(at, at + PROBE_SAMPLE);
-  return deflateSync(sample, { level: COMPRESSION_LEVEL }).length <= sample.length * PROBE_MAX_RATIO;
+  return deflate(sample, COMPRESSION_LEVEL).length <= sample.length * PROBE_MAX_RATIO;
 }
 
 /**
@@ -75,24 +89,25 @@ export function worthCompressing(payload: Uint8Array): boolean {
  * - a body of ZERO_COPY_THRESHOLD bytes or more is not copied: the result is
  *   [header, body, flusher] and `payload` itself may be one of the chunks, so the caller
  *   must not modify it until it is written. Smaller frames are one buffer.
+ * The browser build never compresses (no synchronous zlib there): the flag says so.
  */
 export function frameChunks(payload: Uint8Array, compress = true): Uint8Array[] {
   let body = payload;
   let flag = 0;
-  if (compress && payload.length > COMPRESSION_THRESHOLD && (payload.length <= COMPRESSION_PROBE_THRESHOLD || worthCompressing(payload))) {
-    const packed = deflateSync(payload, { level: COMPRESSION_LEVEL });
+  if (
+    compress &&
+    deflate !== undefined &&
+    payload.length > COMPRESSION_THRESHOLD &&
+    (payload.length <= COMPRESSION_PROBE_THRESHOLD || worthCompressing(payload))
+  ) {
+    const packed = deflate(payload, COMPRESSION_LEVEL);
     if (packed.length < payload.length) {
       body = packed;
       flag = 1;
     }
   }
   if (body.length >= ZERO_COPY_THRESHOLD) return [frameHeader(body.length, flag), body, FLUSHER_CHUNK];
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + body.length + 1);
-  frame.writeUInt32BE(body.length, 0);
-  frame[4] = flag;
-  frame.set(body, FRAME_HEADER_SIZE);
-  frame[frame.length - 1] = FLUSHER;
-  return [frame];
+  return [wholeFrame(body, flag)];
 }
 
 /** A bytes value of a payload that was not copied into the payload's buffer: it belongs at position `at` of it. */
@@ -117,7 +132,7 @@ export function framePayload(buf: Uint8Array, end: number, externals: readonly E
     length += external.bytes.length;
     if (largest === undefined || external.bytes.length > largest.length) largest = external.bytes;
   }
-  if (compress && length > COMPRESSION_THRESHOLD) {
+  if (compress && deflate !== undefined && length > COMPRESSION_THRESHOLD) {
     const sample = largest ?? buf.subarray(FRAME_HEADER_SIZE, end);
     if (sample.length <= COMPRESSION_PROBE_THRESHOLD || worthCompressing(sample)) return frameChunks(joinPayload(buf, end, externals), true);
   }
@@ -128,7 +143,7 @@ export function framePayload(buf: Uint8Array, end: number, externals: readonly E
   buf[4] = 0;
   if (externals.length === 0) {
     if (handOver) return [buf.subarray(0, end), FLUSHER_CHUNK];
-    const frame = Buffer.allocUnsafe(end + 1);
+    const frame = allocUnsafe(end + 1);
     // A loop beats the native copy for the few dozen bytes of a typical message.
     if (end <= 256) for (let i = 0; i < end; i++) frame[i] = buf[i]!;
     else frame.set(buf.subarray(0, end), 0);
@@ -138,11 +153,11 @@ export function framePayload(buf: Uint8Array, end: number, externals: readonly E
   const chunks: Uint8Array[] = [];
   let from = 0;
   for (const external of externals) {
-    if (external.at > from) chunks.push(handOver ? buf.subarray(from, external.at) : Buffer.from(buf.subarray(from, external.at)));
+    if (external.at > from) chunks.push(handOver ? buf.subarray(from, external.at) : copyBytes(buf.subarray(from, external.at)));
     chunks.push(external.bytes);
     from = external.at;
   }
-  const tail = Buffer.allocUnsafe(end - from + 1);
+  const tail = allocUnsafe(end - from + 1);
   tail.set(buf.subarray(from, end), 0);
   tail[end - from] = FLUSHER;
   chunks.push(tail);
@@ -150,7 +165,7 @@ export function framePayload(buf: Uint8Array, end: number, externals: readonly E
 }
 
 /** The whole payload (without the header room) as one new buffer, externals included. */
-function joinPayload(buf: Uint8Array, end: number, externals: readonly ExternalBytes[]): Buffer {
+function joinPayload(buf: Uint8Array, end: number, externals: readonly ExternalBytes[]): Uint8Array {
   const parts: Uint8Array[] = [];
   let from = FRAME_HEADER_SIZE;
   for (const external of externals) {
@@ -158,7 +173,7 @@ function joinPayload(buf: Uint8Array, end: number, externals: readonly ExternalB
     from = external.at;
   }
   parts.push(buf.subarray(from, end));
-  return Buffer.concat(parts);
+  return concatBytes(parts);
 }
 
 /**
@@ -166,7 +181,7 @@ function joinPayload(buf: Uint8Array, end: number, externals: readonly ExternalB
  * connection inflates small ones at once and large ones off the event loop.
  */
 export class DeflatedPayload {
-  constructor(readonly body: Buffer) {}
+  constructor(readonly body: Uint8Array) {}
 }
 
 /**
@@ -177,14 +192,19 @@ export class DeflatedPayload {
 export const INFLATE_NOW_LIMIT = 256 * 1024;
 
 function inflateError(err: unknown, maxFrameSize: number): Error {
-  if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") return new FrameTooLargeError(maxFrameSize + 1, maxFrameSize);
+  if ((err as { code?: string }).code === INFLATE_TOO_LARGE) return new FrameTooLargeError(maxFrameSize + 1, maxFrameSize);
   return new ProtocolError(`compressed frame is not valid zlib data: ${(err as Error).message}`);
 }
 
-/** A compressed frame's payload; throws FrameTooLargeError past `maxFrameSize`, ProtocolError on bad zlib data. */
-export function inflatePayload(body: Buffer, maxFrameSize: number): Buffer {
+/**
+ * A compressed frame's payload; throws FrameTooLargeError past `maxFrameSize`, ProtocolError
+ * on bad zlib data. Not in the browser build (no synchronous zlib): there FrameDecoder.push()
+ * refuses compressed frames and the connection inflates them with inflateLater().
+ */
+export function inflatePayload(body: Uint8Array, maxFrameSize: number): Bytes {
+  if (inflateSync === undefined) throw new ProtocolError("a compressed frame: this platform inflates only asynchronously (FrameDecoder.pushDeferred)");
   try {
-    return inflateSync(body, { maxOutputLength: maxFrameSize });
+    return inflateSync(body, maxFrameSize);
   } catch (err) {
     throw inflateError(err, maxFrameSize);
   }
@@ -192,28 +212,24 @@ export function inflatePayload(body: Buffer, maxFrameSize: number): Buffer {
 
 /**
  * The payload if it inflates to at most INFLATE_NOW_LIMIT bytes (or `maxFrameSize`, if
- * smaller), else undefined: then inflateLater() it. Throws as inflatePayload.
+ * smaller), else undefined: then inflateLater() it (always, in the browser build). Throws as
+ * inflatePayload.
  */
-export function inflateNow(body: Buffer, maxFrameSize: number): Buffer | undefined {
+export function inflateNow(body: Uint8Array, maxFrameSize: number): Bytes | undefined {
+  if (inflateSync === undefined) return undefined;
   const limit = Math.min(maxFrameSize, INFLATE_NOW_LIMIT);
   try {
-    return inflateSync(body, { maxOutputLength: limit });
+    return inflateSync(body, limit);
   } catch (err) {
-    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" && limit < maxFrameSize) return undefined;
+    if ((err as { code?: string }).code === INFLATE_TOO_LARGE && limit < maxFrameSize) return undefined;
     throw inflateError(err, maxFrameSize);
   }
 }
 
-const INFLATE_CHUNK = 1024 * 1024;
-
-/** inflatePayload in zlib's thread pool: the event loop serves other sockets meanwhile. */
-export function inflateLater(body: Buffer, maxFrameSize: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // 1 MiB chunks: zlib's default 16 KiB makes 4,000 trips between the thread pool and the
-    // event loop for 63 MiB (3x slower for the same work).
-    inflate(body, { maxOutputLength: maxFrameSize, chunkSize: INFLATE_CHUNK }, (err, payload) =>
-      err ? reject(inflateError(err, maxFrameSize)) : resolve(payload),
-    );
+/** inflatePayload off the event loop (zlib's thread pool; DecompressionStream in browsers): other sockets are served meanwhile. */
+export function inflateLater(body: Uint8Array, maxFrameSize: number): Promise<Bytes> {
+  return inflate(body, maxFrameSize).catch((err: unknown) => {
+    throw inflateError(err, maxFrameSize);
   });
 }
 
@@ -223,7 +239,7 @@ export function inflateLater(body: Buffer, maxFrameSize: number): Promise<Buffer
  * bad input; the caller must then drop the connection (the stream is no longer in sync).
  */
 export class FrameDecoder {
-  private chunks: Buffer[] = [];
+  private chunks: Uint8Array[] = [];
   /** Index of the first unconsumed chunk: shifting a long array per chunk is quadratic. */
   private head = 0;
   private buffered = 0;
@@ -239,24 +255,27 @@ export class FrameDecoder {
     return this.bodyLength < 0 ? this.buffered : this.buffered + FRAME_HEADER_SIZE;
   }
 
-  /** The complete payloads of the stream so far, compressed ones inflated. */
-  push(chunk: Buffer): Buffer[] {
-    return this.read(chunk, true) as Buffer[];
+  /**
+   * The complete payloads of the stream so far, compressed ones inflated (not in the browser
+   * build: use pushDeferred there). Views of `chunk`, or copies: Buffers in Node.
+   */
+  push(chunk: Bytes): Bytes[] {
+    return this.read(chunk, true) as Bytes[];
   }
 
   /** As push(), but compressed frames come as DeflatedPayload, for the caller to inflate when it sees fit. */
-  pushDeferred(chunk: Buffer): (Buffer | DeflatedPayload)[] {
+  pushDeferred(chunk: Uint8Array): (Uint8Array | DeflatedPayload)[] {
     return this.read(chunk, false);
   }
 
-  private read(chunk: Buffer, inflateAll: boolean): (Buffer | DeflatedPayload)[] {
-    const out: (Buffer | DeflatedPayload)[] = [];
+  private read(chunk: Uint8Array, inflateAll: boolean): (Uint8Array | DeflatedPayload)[] {
+    const out: (Uint8Array | DeflatedPayload)[] = [];
     if (this.buffered === 0 && this.bodyLength < 0) {
       // Fast path, nothing pending (the usual case): read the whole frames of this chunk in
       // place, without buffering them first.
       let at = 0;
       while (chunk.length - at >= FRAME_HEADER_SIZE) {
-        const length = chunk.readUInt32BE(at);
+        const length = readLength(chunk, at);
         if (length > this.maxFrameSize) throw new FrameTooLargeError(length, this.maxFrameSize);
         const end = at + FRAME_HEADER_SIZE + length;
         if (end + 1 > chunk.length) break;
@@ -273,7 +292,7 @@ export class FrameDecoder {
       if (this.bodyLength < 0) {
         if (this.buffered < FRAME_HEADER_SIZE) break;
         const header = this.take(FRAME_HEADER_SIZE);
-        const length = header.readUInt32BE(0);
+        const length = readLength(header, 0);
         if (length > this.maxFrameSize) throw new FrameTooLargeError(length, this.maxFrameSize);
         this.bodyLength = length;
         this.compressed = header[4] !== 0; // any non-zero flag means zlib, as in Python
@@ -288,25 +307,25 @@ export class FrameDecoder {
   }
 
   /** Removes exactly n buffered bytes (n <= buffered), copying only when they span chunks. */
-  private take(n: number): Buffer {
+  private take(n: number): Uint8Array {
     const first = this.chunks[this.head]!;
-    let out: Buffer;
+    let out: Uint8Array;
     if (first.length >= n) {
       if (first.length === n) this.chunks[this.head++] = EMPTY;
       else this.chunks[this.head] = first.subarray(n);
       out = first.subarray(0, n);
     } else {
-      out = Buffer.allocUnsafe(n);
+      out = allocUnsafe(n);
       let filled = 0;
       while (filled < n) {
         const chunk = this.chunks[this.head]!;
         const want = n - filled;
         if (chunk.length <= want) {
-          chunk.copy(out, filled);
+          out.set(chunk, filled);
           filled += chunk.length;
           this.chunks[this.head++] = EMPTY;
         } else {
-          chunk.copy(out, filled, 0, want);
+          out.set(chunk.subarray(0, want), filled);
           this.chunks[this.head] = chunk.subarray(want);
           filled += want;
         }
@@ -325,4 +344,4 @@ export class FrameDecoder {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = new Uint8Array(0);

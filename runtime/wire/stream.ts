@@ -3,9 +3,11 @@
 // are net.Sockets too, so the same adapter serves them.
 
 import type { Socket } from "node:net";
+import type { Bytes } from "../platform/node.js";
 
 export interface StreamHandlers {
-  data(chunk: Buffer): void;
+  /** Received bytes: a Buffer in Node, a Uint8Array in the browser build. */
+  data(chunk: Bytes): void;
   /** Called once, when the transport is gone (EOF, error or local close). */
   close(error?: Error): void;
   /**

@@ -12,6 +12,7 @@
 import type { Socket } from "node:net";
 import type * as Ws from "ws";
 import { ProtocolError } from "../errors/rpyc-errors.js";
+import { bytesView, concatBytes, unrefTimer, utf8Encode, utf8Length, type Bytes } from "../platform/node.js";
 import { FRAME_HEADER_SIZE } from "./channel.js";
 import type { Stream, StreamHandlers } from "./stream.js";
 
@@ -79,7 +80,7 @@ export interface WebSocketPort {
 }
 
 export interface PortListener {
-  message(data: Buffer, binary: boolean): void;
+  message(data: Bytes, binary: boolean): void;
   /** Sent data left the buffer (bufferedAmount may be 0 now). */
   sent(): void;
   error(err: Error): void;
@@ -102,7 +103,7 @@ export function wsPort(ws: Ws.WebSocket): WebSocketPort {
     listen(listener) {
       sent = () => listener.sent();
       // binaryType "nodebuffer": a message is one Buffer (ws joins fragments).
-      ws.on("message", (data, binary) => listener.message(data as Buffer, binary));
+      ws.on("message", (data, binary) => listener.message(data as Bytes, binary));
       ws.on("error", (err) => listener.error(err));
       ws.on("close", (code, reason) => listener.closed(code, reason.toString("utf8")));
     },
@@ -152,8 +153,8 @@ export function platformPort(ws: PlatformWebSocket): WebSocketPort {
     listen(l) {
       listener = l;
       ws.addEventListener("message", ({ data }) => {
-        if (typeof data === "string") l.message(Buffer.from(data, "utf8"), false);
-        else if (data instanceof ArrayBuffer) l.message(Buffer.from(data), true);
+        if (typeof data === "string") l.message(utf8Encode(data), false);
+        else if (data instanceof ArrayBuffer) l.message(bytesView(data), true);
         else l.error(new ProtocolError("a WebSocket message that is neither text nor an ArrayBuffer (binaryType must stay 'arraybuffer')"));
       });
       ws.addEventListener("error", (event) => l.error(new Error(event.message ?? "WebSocket error")));
@@ -197,7 +198,7 @@ class FrameCutter {
           this.add(data.subarray(at, at + take));
           at += take;
           if (this.filled < FRAME_HEADER_SIZE) return;
-          this.size = frameSize(Buffer.concat(this.parts, FRAME_HEADER_SIZE), 0);
+          this.size = frameSize(concatBytes(this.parts, FRAME_HEADER_SIZE), 0);
           continue;
         }
       }
@@ -205,7 +206,7 @@ class FrameCutter {
       this.add(data.subarray(at, at + take));
       at += take;
       if (this.filled === this.size) {
-        emit(this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size));
+        emit(this.parts.length === 1 ? this.parts[0]! : concatBytes(this.parts, this.size));
         this.parts = [];
         this.filled = 0;
         this.size = 0;
@@ -240,7 +241,7 @@ export class WebSocketStream implements Stream {
   private isClosed = false;
   private handlers: StreamHandlers | undefined;
   /** Messages received before start(). */
-  private early: Buffer[] | undefined = [];
+  private early: Bytes[] | undefined = [];
   /** The transport is gone: undefined while it is not, else the error (or null). */
   private ended: Error | null | undefined;
   private reported = false;
@@ -325,7 +326,7 @@ export class WebSocketStream implements Stream {
   }
 
   /** One frame per binary message; anything else closes the connection. */
-  private received(data: Buffer, binary: boolean): void {
+  private received(data: Bytes, binary: boolean): void {
     if (this.ended !== undefined) return;
     if (!binary) {
       return this.refuse(CLOSE_UNSUPPORTED_DATA, new ProtocolError("a text WebSocket message: RPyC over WebSocket takes binary messages only"));
@@ -362,10 +363,10 @@ export class WebSocketStream implements Stream {
   /** Starts the closing handshake; a peer that does not finish it within 2 s is cut off. */
   private closeWith(code: number, reason: string): void {
     // A close reason is at most 123 bytes of UTF-8.
-    const short = Buffer.byteLength(reason) > 123 ? `${reason.slice(0, 100)}...` : reason;
+    const short = utf8Length(reason) > 123 ? `${reason.slice(0, 100)}...` : reason;
     this.port.close(code, short);
     const timer = setTimeout(() => this.port.terminate(), 2000);
-    timer.unref();
+    unrefTimer(timer);
     const clear = (): void => clearTimeout(timer);
     this.done.then(clear, clear);
   }
