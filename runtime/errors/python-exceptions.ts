@@ -84,7 +84,7 @@ export class PythonException extends Error {
   remoteVersion?: string;
 
   constructor(...args: PyValue[]) {
-    const type = new.target.name;
+    const type = OWN_NAMES.get(new.target) ?? new.target.name;
     super(pythonMessage(type, args));
     this.name = type;
     this.module = "builtins";
@@ -117,6 +117,16 @@ export const BUILTIN_EXCEPTION_CLASSES: ReadonlyMap<string, typeof PythonExcepti
   ["RuntimeError", RuntimeError],
   ["ZeroDivisionError", ZeroDivisionError],
   ["StopIteration", StopIteration],
+]);
+
+/**
+ * The names of these classes as data: a minifier (a web app's bundler) renames classes, and
+ * the name is the Python type a thrown ValueError reaches Python as. Other subclasses (users')
+ * are named by their class.
+ */
+const OWN_NAMES: ReadonlyMap<typeof PythonException, string> = new Map([
+  ...[...BUILTIN_EXCEPTION_CLASSES].map(([name, cls]) => [cls, name] as const),
+  [PythonException, "PythonException"],
 ]);
 
 /** True when `value` is an exception that came from the peer. */

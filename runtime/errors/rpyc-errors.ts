@@ -22,7 +22,7 @@ export class RpycError extends Error {
   constructor(code: RpycErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
+    this.name = OWN_NAMES.get(new.target) ?? new.target.name;
   }
 }
 
@@ -240,3 +240,23 @@ export class ListenError extends RpycError {
 export function isListenError(value: unknown): value is ListenError {
   return isRpycError(value) && value.code === "LISTEN";
 }
+
+/**
+ * The names of these classes as data: a minifier (a web app's bundler) renames classes, and
+ * users print and compare `name`. Other subclasses (users') are named by their class.
+ */
+const OWN_NAMES: ReadonlyMap<abstract new (...args: never[]) => RpycError, string> = new Map<abstract new (...args: never[]) => RpycError, string>([
+  [RpycError, "RpycError"],
+  [ProtocolError, "ProtocolError"],
+  [FrameTooLargeError, "FrameTooLargeError"],
+  [ConnectionClosedError, "ConnectionClosedError"],
+  [AsyncResultTimeout, "AsyncResultTimeout"],
+  [NetrefReleasedError, "NetrefReleasedError"],
+  [PingError, "PingError"],
+  [DiscoveryError, "DiscoveryError"],
+  [ForbiddenError, "ForbiddenError"],
+  [LimitExceededError, "LimitExceededError"],
+  [AuthenticationError, "AuthenticationError"],
+  [ConnectError, "ConnectError"],
+  [ListenError, "ListenError"],
+]);
