@@ -18,7 +18,7 @@ describe.runIf(WITH_CHROMIUM)("the browser harness (chromium)", () => {
       "/index.html": { type: "text/html; charset=utf-8", body: htmlPage("harness", "/page.js") },
       "/page.js": { type: "text/javascript; charset=utf-8", body: script },
     });
-  }, 60_000);
+  }, 120_000);
 
   it("a page served from 127.0.0.1 reports its results", async () => {
     const page = await openPage({ url: `${site.origin}/index.html?case=report`, site });
@@ -27,7 +27,7 @@ describe.runIf(WITH_CHROMIUM)("the browser harness (chromium)", () => {
     expect(results.userAgent).toContain("Chrome/");
     expect(page.strays()).toEqual([]);
     expect(site.requested).toContain("/page.js");
-  }, 60_000);
+  }, 120_000);
 
   it("a request elsewhere is blocked, and fails the test", async () => {
     const page = await openPage({ url: `${site.origin}/index.html?case=fetch`, site });
@@ -37,7 +37,7 @@ describe.runIf(WITH_CHROMIUM)("the browser harness (chromium)", () => {
     );
     expect(String(failure)).toContain("the page tried to reach http://192.0.2.1/stray");
     expect(page.strays()).toEqual(["http://192.0.2.1/stray"]);
-  }, 60_000);
+  }, 120_000);
 
   it("a WebSocket the test did not allow fails the test", async () => {
     const page = await openPage({ url: `${site.origin}/index.html?case=websocket`, site });
@@ -46,7 +46,7 @@ describe.runIf(WITH_CHROMIUM)("the browser harness (chromium)", () => {
       (err: unknown) => err,
     );
     expect(String(failure)).toContain("WebSocket ws://127.0.0.1:9/not-allowed");
-  }, 60_000);
+  }, 120_000);
 
   it("a page that throws fails at once, with its error", async () => {
     const page = await openPage({ url: `${site.origin}/index.html?case=throw`, site });
@@ -55,5 +55,5 @@ describe.runIf(WITH_CHROMIUM)("the browser harness (chromium)", () => {
       (err: unknown) => err,
     );
     expect(String(failure)).toContain("the page failed on purpose");
-  }, 60_000);
+  }, 120_000);
 });

@@ -8,7 +8,7 @@
 // only guards against a hang) and fails at once on an uncaught error in the page. Everything
 // opened here (browser, servers, temporary directories) is closed when the test file ends.
 
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll } from "vitest";
+import { buildPackage, PACKAGES } from "../../scripts/build-packages.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -43,7 +44,8 @@ export function requireChromium(): void {
 
 /**
  * How long a page may take to report before the test gives up: only a guard against a hang
- * (a page that never reports), far above what a loaded machine needs.
+ * (a page that never reports), far above what a loaded machine needs (a page reports in about
+ * a second here). Tests that wait for a page allow 120 s, so this guard's message is the one seen.
  */
 export const PAGE_HANG_GUARD_MS = 90_000;
 
@@ -55,7 +57,8 @@ afterAll(async () => {
 /**
  * Bundles a TypeScript page entry for the browser (ESM, one file, inline source map), as a web
  * application would: platform "browser", so package exports resolve under the "browser"
- * condition. `alias` maps module specifiers to files (e.g. "rpyc-ts" to its browser entry).
+ * condition, and without the repository's tsconfig paths (which map "rpyc-ts" to the Node
+ * sources). `alias` maps module specifiers to files (see browserRuntimeAlias).
  */
 export async function bundlePage(entry: string, alias: Readonly<Record<string, string>> = {}): Promise<string> {
   const aliases: Plugin = {
@@ -79,10 +82,38 @@ export async function bundlePage(entry: string, alias: Readonly<Record<string, s
     sourcemap: "inline",
     logLevel: "silent",
     plugins: [aliases],
+    tsconfigRaw: {}, // no tsconfig.json: its paths would resolve "rpyc-ts" to runtime/index.ts
   });
   const [output] = result.outputFiles;
   if (!output) throw new Error(`esbuild wrote nothing for ${entry}`);
   return output.text;
+}
+
+/** The newest modification time of the files under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const child = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(child) : statSync(child).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The aliases a page's bundle needs so that "rpyc-ts" is the runtime's browser build under
+ * test. Normally none: the bundle resolves "rpyc-ts" as a web app's bundler does, through the
+ * package's exports under the "browser" condition, to packages/rpyc-ts/dist/browser.js (which
+ * `npm ci` builds). When that file is older than runtime/ (an edit since), the package is built
+ * again into a scratch folder (as test/helpers/packages.ts does) and "rpyc-ts" aliased to its
+ * browser.js, so a page never runs stale code.
+ */
+export async function browserRuntimeAlias(): Promise<Record<string, string>> {
+  const built = path.join(REPO, "packages", "rpyc-ts", "dist", "browser.js");
+  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(path.join(REPO, PACKAGES["rpyc-ts"]))) return {};
+  const scratch = await mkdtemp(path.join(os.tmpdir(), "rpyc-browser-build-"));
+  cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+  buildPackage("rpyc-ts", scratch);
+  return { "rpyc-ts": path.join(scratch, "browser.js") };
 }
 
 /** A static file: its body and Content-Type. */
