@@ -257,7 +257,7 @@ export async function openPage({ url, site, webSockets = [] }: OpenOptions): Pro
     strays: () => strays,
     problems: () => problems,
     async results<T>(): Promise<T> {
-      const reported = page.waitForFunction(() => (window as { results?: unknown }).results !== undefined, undefined, { timeout: PAGE_HANG_GUARD_MS });
+      const reported = page.waitForFunction(() => (globalThis as { results?: unknown }).results !== undefined, undefined, { timeout: PAGE_HANG_GUARD_MS });
       try {
         await Promise.race([reported, failure]);
       } catch (err) {
@@ -265,7 +265,7 @@ export async function openPage({ url, site, webSockets = [] }: OpenOptions): Pro
         throw new Error(`${(err as Error).message}${logged}`, { cause: err });
       }
       if (strays.length > 0) throw new Error(`the page tried to reach ${strays.join(", ")}`);
-      return (await page.evaluate(() => (window as { results?: unknown }).results)) as T;
+      return (await page.evaluate(() => (globalThis as { results?: unknown }).results)) as T;
     },
   };
 }
