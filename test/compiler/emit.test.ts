@@ -499,9 +499,9 @@ describe("type checking with the real runtime", () => {
     expect(typecheckModel(FULL_MODEL)).toEqual([]);
   }, 60_000);
 
-  it("MyRemote has exactly the members connect<MyService>() gives, and so do the other services' Remote interfaces", () => {
+  it("MyRemote has exactly the members of CompiledRemote<MyService> (the compiled pairing), and so do the other services' Remote interfaces", () => {
     const errors = typecheckModel(FULL_MODEL, {
-      "check.ts": `import type { Connection, Remote, RootType } from "rpyc-ts";
+      "check.ts": `import type { CompiledRemote, Connection, Remote, RootType } from "rpyc-ts";
 import type { MyService as RealMy } from "${SRC}/my-service.js";
 import type { FloopService as RealFloop } from "${SRC}/floop-service.js";
 import type { Child as RealChild } from "${SRC}/child-service.js";
@@ -510,16 +510,19 @@ import type { ChildRemote, DerivedRemote, FloopRemote, MyRemote, MyService, conn
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 // The stub writes XxxRemote out as an interface (so the IDE shows each member's docs): it has
-// exactly the members of the runtime's mapped Remote<Xxx>, each type extending the other.
+// exactly the members of the runtime's mapped CompiledRemote<Xxx> (what a client with the
+// schema gets), each type extending the other.
 type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export const my: SameMembers<MyRemote, Remote<RealMy>> = true;
-export const floop: SameMembers<FloopRemote, Remote<RealFloop>> = true;
-export const child: SameMembers<ChildRemote, Remote<RealChild>> = true;
-export const derived: SameMembers<DerivedRemote, Remote<RealDerived>> = true;
-export const derivedPing: Equal<DerivedRemote["ping"], Remote<RealDerived>["ping"]> = true;
+export const my: SameMembers<MyRemote, CompiledRemote<RealMy>> = true;
+export const floop: SameMembers<FloopRemote, CompiledRemote<RealFloop>> = true;
+export const child: SameMembers<ChildRemote, CompiledRemote<RealChild>> = true;
+export const derived: SameMembers<DerivedRemote, CompiledRemote<RealDerived>> = true;
+export const derivedPing: Equal<DerivedRemote["ping"], CompiledRemote<RealDerived>["ping"]> = true;
 export const root: Equal<Awaited<ReturnType<typeof connectMy>>, Connection<MyRemote>> = true;
 export const rootWs: Equal<Awaited<ReturnType<typeof connectMyWebSocket>>, Connection<MyRemote>> = true;
-export const rootType: SameMembers<RootType<MyService>, MyRemote> = true;
+// connect<Shape>() without the stub types values as any server may send them (Remote<Shape>); with it, exactly.
+export const rootType: SameMembers<RootType<MyService>, Remote<MyService>> = true;
+export const compiledRootType: SameMembers<RootType<CompiledRemote<MyService>>, MyRemote> = true;
 `,
     });
     expect(errors).toEqual([]);
