@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^rpyc-ts\/etcd$/, replacement: here("./runtime/registry/etcd.ts") },
       { find: /^rpyc-ts\/registry$/, replacement: here("./runtime/registry/index.ts") },
       { find: /^rpyc-ts\/classic$/, replacement: here("./runtime/classic/index.ts") },
+      { find: /^rpyc-ts\/gateway$/, replacement: here("./runtime/gateway/index.ts") },
       { find: /^rpyc-ts$/, replacement: here("./runtime/index.ts") },
     ],
   },

@@ -192,7 +192,16 @@ describe("rpyc-ts, installed alone", () => {
   it("packs JavaScript, declarations, its commands, README and LICENSE: no sources, tests or source maps", () => {
     const files = tarballFileList(runtimeTgz);
     expect(files).toEqual(
-      expect.arrayContaining(["package.json", "README.md", "LICENSE", "bin/rpyc-registry.js", "bin/rpyc-classic.js", "dist/index.js", "dist/index.d.ts"]),
+      expect.arrayContaining([
+        "package.json",
+        "README.md",
+        "LICENSE",
+        "bin/rpyc-registry.js",
+        "bin/rpyc-classic.js",
+        "bin/rpyc-gateway.js",
+        "dist/index.js",
+        "dist/index.d.ts",
+      ]),
     );
     expect(files.filter((f) => !/^(dist\/.*\.(js|d\.ts)|bin\/[a-z-]+\.js|package\.json|README\.md|LICENSE)$/.test(f))).toEqual([]);
   });
@@ -257,7 +266,7 @@ await client.close();
   });
 
   it("its commands run from node_modules/.bin", async () => {
-    for (const command of ["rpyc-registry", "rpyc-classic"]) {
+    for (const command of ["rpyc-registry", "rpyc-classic", "rpyc-gateway"]) {
       const ran = await runNode([path.join(app, "node_modules", ".bin", command), "--help"], { cwd: app });
       expect(ran.code, ran.stderr).toBe(0);
       expect(ran.stdout).toContain(command);
