@@ -35,11 +35,17 @@ export interface GatewayOptions {
   service?: string;
   /**
    * Tells pages apart: gets the upgrade request (headers, `cookie`, `url` with its query
-   * string: a browser cannot set headers on a WebSocket, so a token travels in a cookie or the
-   * query) and returns the page's identity, or throws to refuse it (HTTP 401, logged).
-   * Each session's identity is in `gateway.sessions`.
+   * string) and, with `tokenMessage`, the token the page sent first; returns the page's
+   * identity, or throws to refuse it (HTTP 401, or the WebSocket closed once a token was
+   * read; logged). Each session's identity is in `gateway.sessions`.
    */
-  authenticate?: (request: IncomingMessage) => unknown;
+  authenticate?: (request: IncomingMessage, token: string | undefined) => unknown;
+  /**
+   * Pages send a token as their first message (`connectXxxWebSocket(url, { token })`), which
+   * `authenticate` gets: a browser's WebSocket cannot carry headers, and a token in the URL
+   * ends up in logs. Default: false (cookies or the query string).
+   */
+  tokenMessage?: boolean;
   /** Pages served at once. Default 1,000. */
   maxSessions?: number;
   /** Calls one page may have waiting for the upstream server. Default 64. */
@@ -73,6 +79,7 @@ export class Gateway {
 
   constructor(options: GatewayOptions) {
     this.#options = options;
+    if (options.tokenMessage && !options.authenticate) throw new TypeError("Gateway: tokenMessage needs authenticate, which checks the token");
     this.model = readGatewayModel(options.model);
     const tables = new GatewayTables(this.model);
     const rootClass = tables.serviceClass(this.#rootClassName())!;
@@ -148,13 +155,13 @@ export class Gateway {
       {
         hostname: options.hostname ?? "127.0.0.1",
         port: options.port ?? 0,
-        websocket: { path: options.path ?? "/rpyc", ...(options.origins ? { origins: options.origins } : {}) },
+        websocket: { path: options.path ?? "/rpyc", tokenMessage: options.tokenMessage ?? false, ...(options.origins ? { origins: options.origins } : {}) },
         ...(options.tls ? { tls: options.tls } : {}),
         dispatch: tables.tables,
         protocolConfig,
         maxConnections: options.maxSessions ?? DEFAULTS.maxSessions,
         ...(logger ? { logger } : {}),
-        ...(authenticate ? { authenticator: (_socket: unknown, upgrade: WebSocketUpgrade | undefined) => authenticate(upgrade!.request) } : {}),
+        ...(authenticate ? { authenticator: (_socket: unknown, upgrade: WebSocketUpgrade | undefined) => authenticate(upgrade!.request, upgrade!.token) } : {}),
       },
     );
   }

@@ -254,15 +254,22 @@ export class Server {
       else socket.destroy();
       return;
     }
+    const seconds = this.options.authenticationTimeout ?? 10;
+    // With websocket.tokenMessage the handshake completes first: the token comes after it.
+    let early: Stream | null | undefined;
+    if (upgrade && this.options.websocket?.tokenMessage) {
+      early = await upgrade.complete(seconds);
+      if (!early) return;
+    }
     let credentials: unknown = null;
     if (this.options.authenticator) {
-      const verdict = await this.authenticate(socket, this.options.authenticator, upgrade);
+      const verdict = await this.authenticate(socket, this.options.authenticator, upgrade, early ?? undefined);
       if (!verdict.ok) return;
       credentials = verdict.credentials;
     }
     let stream: Stream;
     if (upgrade) {
-      const upgraded = await upgrade.complete();
+      const upgraded = early ?? (await upgrade.complete(seconds));
       if (!upgraded) return;
       if (this.closing) {
         upgraded.destroy();
@@ -307,6 +314,8 @@ export class Server {
     socket: Socket,
     authenticator: (socket: Socket, upgrade: WebSocketUpgrade | undefined) => unknown,
     upgrade: PendingUpgrade | undefined,
+    /** The stream, when the handshake completed before the verdict (websocket.tokenMessage). */
+    upgraded?: Stream,
   ): Promise<{ ok: true; credentials: unknown } | { ok: false }> {
     const logger = this.options.logger;
     const peer = peerOf(socket);
@@ -318,7 +327,9 @@ export class Server {
     let onClose: (() => void) | undefined;
     try {
       const credentials = await Promise.race([
-        Promise.resolve().then(() => authenticator(socket, upgrade && { request: upgrade.request })),
+        Promise.resolve().then(() =>
+          authenticator(socket, upgrade && { request: upgrade.request, ...(upgrade.token === undefined ? {} : { token: upgrade.token }) }),
+        ),
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(() => reject(new AuthenticationError(`no verdict within ${seconds} s (authenticationTimeout)`)), seconds * 1000);
           onClose = () => reject(new AuthenticationError("the client closed during authentication"));
@@ -331,7 +342,8 @@ export class Server {
     } catch (err) {
       if (isAuthenticationError(err)) this.refused("warn", `${peer} failed to authenticate, rejecting the connection: ${err.message}`);
       else this.refused("error", `authenticator failed for ${peer}, rejecting the connection: ${err instanceof Error ? err.message : String(err)}`);
-      if (upgrade) upgrade.refuse(401);
+      if (upgraded) upgraded.destroy();
+      else if (upgrade) upgrade.refuse(401);
       else socket.destroy();
       return { ok: false };
     } finally {

@@ -114,7 +114,7 @@ export function wsPort(ws: Ws.WebSocket): WebSocketPort {
 export interface PlatformWebSocket {
   binaryType: string;
   readonly bufferedAmount: number;
-  send(data: Uint8Array): void;
+  send(data: Uint8Array | string): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: string, listener: (event: PlatformEvent) => void): void;
 }

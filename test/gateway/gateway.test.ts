@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { connectWebSocket, isNetref, isRemoteException, toArray, type Connection, type ThreadedServer } from "../../runtime/index.js";
+import { AuthenticationError, connectWebSocket, isNetref, isRemoteException, toArray, type Connection, type ThreadedServer } from "../../runtime/index.js";
 import { Gateway } from "../../runtime/gateway/index.js";
 import { connectLibraryWebSocket, type LibraryRemote } from "../../examples/python/generated/library-service.client.js";
 import { ChildServiceDispatch } from "../../fixtures/matrix/expected/child-service.dispatch.js";
@@ -202,5 +202,65 @@ describe("Gateway in front of an rpyc-ts server with its dispatch tables (the ma
     release();
     expect(await Promise.all(waiting)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(await root.number()).toBe(1.5);
+  });
+});
+
+describe.runIf(WITH_PYTHON)("Gateway: telling pages apart", () => {
+  let python: PythonProcess;
+  const gateways: Gateway[] = [];
+  const opened: Connection<unknown>[] = [];
+  beforeAll(async () => {
+    python = await startPython("serve_service_file.py", [LIBRARY, "LibraryService", "--public-attrs"]);
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((conn) => conn.close()));
+    await Promise.all(gateways.map((gateway) => gateway.close()));
+    await python?.stop();
+  });
+  async function startGateway(options: Partial<ConstructorParameters<typeof Gateway>[0]>): Promise<Gateway> {
+    const gateway = await new Gateway({ hostname: "127.0.0.1", upstream: { host: "127.0.0.1", port: python.port }, model: MODEL, ...options }).start();
+    gateways.push(gateway);
+    return gateway;
+  }
+  const USERS: Readonly<Record<string, string>> = { "t-ada": "ada", "t-grace": "grace" };
+
+  it("a token sent as the first message (tokenMessage): the right one is served under its identity, others are refused", async () => {
+    const gateway = await startGateway({
+      tokenMessage: true,
+      authenticate: (_request, token) => {
+        const user = token === undefined ? undefined : USERS[token];
+        if (user === undefined) throw new AuthenticationError("unknown token");
+        return { user };
+      },
+    });
+    const ada = await connectLibraryWebSocket(gateway.url, { token: "t-ada" });
+    opened.push(ada as Connection<unknown>);
+    expect(await ada.root.count()).toBe(2);
+    expect(gateway.sessions.map((s) => s.identity)).toEqual([{ user: "ada" }]);
+    for (const token of ["t-eve", undefined]) {
+      // The handshake completes before the token is read: the refusal closes the connection.
+      const refused = await connectLibraryWebSocket(gateway.url, token === undefined ? {} : { token });
+      opened.push(refused as Connection<unknown>);
+      await expect(refused.root.count(), `token ${token}`).rejects.toThrow(/closed/);
+    }
+    expect(gateway.sessions.map((s) => s.identity)).toEqual([{ user: "ada" }]);
+    expect(() => new Gateway({ upstream: { host: "127.0.0.1", port: python.port }, model: MODEL, tokenMessage: true })).toThrow(
+      /tokenMessage needs authenticate/,
+    );
+  });
+
+  it("a cookie or header at the upgrade: refused with HTTP 401 when the authenticator says no", async () => {
+    const gateway = await startGateway({
+      authenticate: (request) => {
+        const session = /(?:^|;\s*)session=([^;]+)/.exec(request.headers.cookie ?? "")?.[1];
+        if (session === undefined || !(session in USERS)) throw new AuthenticationError("no session");
+        return { user: USERS[session] };
+      },
+    });
+    const grace = await connectLibraryWebSocket(gateway.url, { headers: { Cookie: "session=t-grace" } });
+    opened.push(grace as Connection<unknown>);
+    expect(await grace.root.count()).toBe(2);
+    expect(gateway.sessions.map((s) => s.identity)).toEqual([{ user: "grace" }]);
+    await expect(connectLibraryWebSocket(gateway.url, { headers: { Cookie: "session=nobody" } })).rejects.toThrow(/HTTP 401/);
   });
 });

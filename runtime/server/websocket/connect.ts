@@ -37,6 +37,12 @@ export interface WebSocketConnectOptions extends Omit<ConnectOptions, "ipv6" | "
    * private CA or a self-signed certificate, `cert` and `key` for a client certificate, ...).
    */
   tls?: TlsClientOptions;
+  /**
+   * Sent as the first message, text, before any RPyC frame, for a server with
+   * `websocket.tokenMessage` (its authenticator gets it as `upgrade.token`). Browsers too:
+   * the token stays out of the URL and out of cookies. At most 4 KiB.
+   */
+  token?: string;
 }
 
 /** The platform's WebSocket class, where there is one. */
@@ -54,7 +60,12 @@ type PlatformWebSocketClass = new (url: string) => PlatformWebSocket;
 export async function connectWebSocket<T = unknown>(url: string | URL, options: WebSocketConnectOptions = {}): Promise<Connection<T>> {
   const target = new URL(url);
   if (target.protocol !== "ws:" && target.protocol !== "wss:") throw new TypeError(`connectWebSocket needs a ws: or wss: URL, got ${target.href}`);
-  const limits = { href: target.href, seconds: options.timeout ?? 3, maxFrameSize: options.config?.maxFrameSize ?? DEFAULT_CONFIG.maxFrameSize };
+  const limits = {
+    href: target.href,
+    seconds: options.timeout ?? 3,
+    maxFrameSize: options.config?.maxFrameSize ?? DEFAULT_CONFIG.maxFrameSize,
+    ...(options.token === undefined ? {} : { token: options.token }),
+  };
   const Platform = (globalThis as { WebSocket?: PlatformWebSocketClass }).WebSocket;
   const stream =
     Platform !== undefined && options.headers === undefined && options.tls === undefined ? await openPlatform(Platform, limits) : await openWs(options, limits);
@@ -65,6 +76,8 @@ interface Opening {
   readonly href: string;
   readonly seconds: number;
   readonly maxFrameSize: number;
+  /** Sent as the first message (WebSocketConnectOptions.token). */
+  readonly token?: string;
 }
 
 function timedOut({ href, seconds }: Opening): ConnectError {
@@ -105,6 +118,7 @@ async function openWs(options: WebSocketConnectOptions, opening: Opening): Promi
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (opening.token !== undefined) ws.send(opening.token);
       resolve(new WebSocketStream(wsPort(ws), { endpoints, maxFrameSize }));
     });
   });
@@ -142,6 +156,7 @@ function openPlatform(Platform: PlatformWebSocketClass, opening: Opening): Promi
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (opening.token !== undefined) ws.send(opening.token);
       resolve(new WebSocketStream(platformPort(ws), { endpoints: null, maxFrameSize }));
     });
   });

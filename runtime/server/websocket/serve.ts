@@ -30,7 +30,18 @@ export interface WebSocketServerOptions {
    * Default: every origin.
    */
   origins?: readonly string[];
+  /**
+   * Clients send a token as their first message, a text message of at most 4 KiB, before
+   * any RPyC frame (connectWebSocket's `token`); the authenticator gets it as `upgrade.token`
+   * and runs once it has arrived. For pages, whose WebSocket cannot carry headers: the token
+   * stays out of the URL (and so out of logs) and out of cookies. A client that sends
+   * anything else first is refused. Default: false.
+   */
+  tokenMessage?: boolean;
 }
+
+/** Largest token a client may send as its first message (websocket.tokenMessage). */
+export const MAX_TOKEN_BYTES = 4096;
 
 /** What an authenticator of a WebSocket server gets beside the socket (ServerOptions.authenticator). */
 export interface WebSocketUpgrade {
@@ -39,12 +50,21 @@ export interface WebSocketUpgrade {
    * ...) and `url` (path and query). The handshake is not answered yet.
    */
   readonly request: IncomingMessage;
+  /** With websocket.tokenMessage: the token the client sent as its first message. */
+  readonly token?: string;
 }
 
 /** An upgrade request that passed the path and Origin checks, waiting for the server's verdict. */
 export interface PendingUpgrade extends WebSocketUpgrade {
-  /** Completes the handshake: the stream, or null when the client left or its handshake was malformed (answered 400). */
-  complete(): Promise<Stream | null>;
+  /**
+   * Completes the handshake: the stream, or null when the client left or its handshake was
+   * malformed (answered 400). With websocket.tokenMessage, resolves once the token arrived
+   * (then in `token`); null, the socket closed, when something else came first or nothing
+   * came within `tokenTimeout` seconds.
+   */
+  complete(tokenTimeout?: number): Promise<Stream | null>;
+  /** The token, once complete() read it (websocket.tokenMessage). */
+  token?: string;
   /** Answers the request with an HTTP error status and closes the socket. */
   refuse(status: number): void;
 }
@@ -69,6 +89,7 @@ export function createWebSocketListener(tls: TlsServerOptions | undefined): Http
 export class WebSocketGate {
   private readonly path: string;
   private readonly origins: ReadonlySet<string> | undefined;
+  private readonly tokenMessage: boolean;
   private wss: Ws.WebSocketServer | undefined;
   /** Handshakes being completed, to settle when ws finds one malformed. */
   private readonly completing = new Map<IncomingMessage, (stream: Stream | null) => void>();
@@ -82,6 +103,7 @@ export class WebSocketGate {
     if (!path.startsWith("/")) throw new TypeError(`websocket.path must start with "/", got ${JSON.stringify(path)}`);
     this.path = path;
     this.origins = options.origins && new Set(options.origins.map((origin) => origin.toLowerCase()));
+    this.tokenMessage = options.tokenMessage ?? false;
     // https.Server emits the same "upgrade" and "request" events.
     const http = listener as HttpServer;
     http.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
@@ -121,14 +143,15 @@ export class WebSocketGate {
       this.hooks.refused(`refused a WebSocket upgrade from ${peerOf(request)}: Origin ${JSON.stringify(origin)} is not in websocket.origins`);
       return answer(socket, 403);
     }
-    this.hooks.accept(request.socket, {
+    const pending: PendingUpgrade = {
       request,
-      complete: () => this.complete(request, socket, head),
+      complete: (tokenTimeout) => this.complete(request, socket, head, pending, tokenTimeout),
       refuse: (status) => answer(socket, status),
-    });
+    };
+    this.hooks.accept(request.socket, pending);
   }
 
-  private complete(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<Stream | null> {
+  private complete(request: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingUpgrade, tokenTimeout = 10): Promise<Stream | null> {
     const wss = this.wss;
     if (!wss || !socket.writable) {
       socket.destroy();
@@ -149,9 +172,27 @@ export class WebSocketGate {
         if (settled) return ws.terminate();
         const peer = peerOf(request);
         const maxFrameSize = this.hooks.maxFrameSize;
-        settle(
-          new WebSocketStream(wsPort(ws), { endpoints: endpointsOf(request.socket), maxFrameSize, onViolation: (err) => this.hooks.violation(peer, err) }),
-        );
+        const serve = (): void =>
+          settle(
+            new WebSocketStream(wsPort(ws), { endpoints: endpointsOf(request.socket), maxFrameSize, onViolation: (err) => this.hooks.violation(peer, err) }),
+          );
+        if (!this.tokenMessage) return serve();
+        // The token first: read before the stream exists, so RPyC never sees it.
+        const refuse = (why: string): void => {
+          clearTimeout(timer);
+          this.hooks.refused(`refused a WebSocket client ${peer}: ${why} (websocket.tokenMessage)`);
+          ws.close(1008, "expected a token first");
+          settle(null);
+        };
+        const timer = setTimeout(() => refuse(`no token within ${tokenTimeout} s`), tokenTimeout * 1000);
+        ws.once("message", (data, binary) => {
+          const bytes = data as Buffer;
+          if (binary) return refuse("its first message was binary, not the token");
+          if (bytes.length > MAX_TOKEN_BYTES) return refuse(`a token of ${bytes.length} bytes (at most ${MAX_TOKEN_BYTES})`);
+          clearTimeout(timer);
+          pending.token = bytes.toString("utf8");
+          serve();
+        });
       });
     });
   }
