@@ -8,7 +8,7 @@
 // not carry their sources, and a map pointing at missing files helps no one.
 
 import { execFileSync } from "node:child_process";
-import { cpSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,9 +72,11 @@ function browserModules(): Plugin {
   return {
     name: "rpyc-ts-browser",
     setup(builder) {
-      builder.onLoad({ filter: /\.ts$/ }, (args) => {
-        const swap = BROWSER_SWAPS.get(args.path);
-        return swap === undefined ? undefined : { contents: readFileSync(swap, "utf8"), loader: "ts", resolveDir: path.dirname(swap) };
+      // Relative imports name the compiled ".js" of a ".ts" source; a swapped module resolves to
+      // its stand-in's file, one module however many import it.
+      builder.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const swap = BROWSER_SWAPS.get(path.resolve(args.resolveDir, args.path).replace(/\.js$/, ".ts"));
+        return swap === undefined ? undefined : { path: swap };
       });
       builder.onResolve({ filter: ABSENT_IN_BROWSER }, (args) => ({ path: args.path, namespace: "absent-in-browser" }));
       builder.onLoad({ filter: /.*/, namespace: "absent-in-browser" }, (args) => ({
