@@ -177,7 +177,10 @@ export interface ProtocolConfig {
    * milliseconds into at most about 17 MB.
    */
   maxBrineItems: number;
-  /** Ours: compress outgoing payloads above 3000 bytes, as RPyC does. Default: true. */
+  /**
+   * Ours: compress outgoing payloads above 3000 bytes, as RPyC does. Default: true. The
+   * browser build never compresses (it has no synchronous zlib; peers take uncompressed frames).
+   */
   compress: boolean;
   /** Ours: exception classes by "module.Class", used when `instantiate_custom_exceptions` is on. */
   exceptionClasses: ReadonlyMap<string, ExceptionClass>;

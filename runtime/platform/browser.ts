@@ -1,13 +1,15 @@
 // What the runtime needs of its host, in a browser: platform/node.ts's exports on web APIs
-// only (Uint8Array, TextEncoder/TextDecoder, DecompressionStream, MessageChannel). The browser
-// build (scripts/build-packages.ts) puts this file in place of platform/node.ts.
-// Two differences a peer can see, both allowed by RPyC's framing:
+// only (Uint8Array, TextEncoder, DecompressionStream, MessageChannel). The browser build
+// (scripts/build-packages.ts) puts this file in place of platform/node.ts. What differs:
 // - no outbound compression: there is no synchronous zlib here, so every frame is sent with
-//   the compressed flag 0 (a peer inflates only flagged frames); inbound compressed frames
-//   (RPyC compresses payloads above 3000 bytes) are inflated by DecompressionStream("deflate"),
-//   which is zlib's format, asynchronously: inflateSync is undefined, so the connection takes
-//   its asynchronous path for every compressed frame;
-// - the native codec's schema fingerprint hashes with sha256 below (the same digest as node:crypto's).
+//   the compressed flag 0, which RPyC peers accept (they inflate only flagged frames);
+// - inbound compressed frames (RPyC compresses payloads above 3000 bytes) are inflated by
+//   DecompressionStream("deflate"), which is zlib's format, asynchronously: inflateSync is
+//   undefined, so the connection takes its asynchronous path for every compressed frame;
+// - no native codec (protobufjs is not loaded): codec defaults to "brine"; the schema
+//   fingerprint still hashes (sha256Hex, the same digest as node:crypto's).
+
+const encoder = new TextEncoder();
 
 /** See platform/node.ts: here a plain Uint8Array. */
 export type Bytes = Uint8Array;
@@ -45,8 +47,6 @@ export function concatBytes(parts: readonly Uint8Array[], total?: number): Bytes
   }
   return out;
 }
-
-const encoder = new TextEncoder();
 
 /** UTF-8 length without encoding: 1 to 3 bytes per UTF-16 unit, 4 per surrogate pair, 3 for a lone surrogate (U+FFFD). */
 export function utf8Length(text: string): number {
