@@ -1,7 +1,7 @@
 // The benchmark suite (`npm run bench`): rpyc-ts against its neighbours (raw TCP floor, rpyc-ts
-// native and brine, Python RPyC, capnweb, grpc-js), every figure next to the raw floor's, in one
-// table. One server and one client process per peer, peers one at a time, rounds interleaving
-// them; 127.0.0.1 only. Peers, rows and options: bench/README.md and --help.
+// native and brine over TCP and over WebSocket, Python RPyC, capnweb, grpc-js), every figure next
+// to the raw floor's, in one table. One server and one client process per peer, peers one at a
+// time, rounds interleaving them; 127.0.0.1 only. Peers, rows and options: bench/README.md and --help.
 
 import { mkdtempSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -11,7 +11,7 @@ import { WORKLOADS, type SuiteEvent, type Workload } from "./suite/events.js";
 // ---- peers ----------------------------------------------------------------------------------
 
 /** A process of a peer: one of bench/suite/node_{server,client}.ts's peers, or the Python one. */
-type Side = "raw" | "rpyc" | "capnweb" | "grpc" | "python";
+type Side = "raw" | "rpyc" | "rpyc-ws" | "capnweb" | "grpc" | "python";
 
 /** A peer: its server's and its client's process; brine: rpyc-ts processes never use the native codec. */
 type PeerSpec = { readonly id: string; readonly label: string; readonly server: Side; readonly client: Side; readonly brine?: true };
@@ -22,6 +22,8 @@ const PEERS: readonly PeerSpec[] = [
   { id: "brine", label: "rpyc-ts brine", server: "rpyc", client: "rpyc", brine: true },
   { id: "py-py", label: "Python RPyC Py↔Py", server: "python", client: "python" },
   { id: "ts-py", label: "rpyc-ts → Py server", server: "python", client: "rpyc" },
+  { id: "ws", label: "rpyc-ts (ws)", server: "rpyc-ws", client: "rpyc-ws" },
+  { id: "ws-brine", label: "rpyc-ts (ws) brine", server: "rpyc-ws", client: "rpyc-ws", brine: true },
   { id: "capnweb", label: "capnweb (ws)", server: "capnweb", client: "capnweb" },
   { id: "grpc", label: "grpc-js unary", server: "grpc", client: "grpc" },
 ];
@@ -340,7 +342,7 @@ async function main(): Promise<number> {
   const took = `took ${((performance.now() - started) / 1000).toFixed(0)} s`;
   const header = [
     "rpyc-ts benchmark suite, 127.0.0.1, each peer's client and server in processes of their own, peers one at a time",
-    `${h.machine()} (tsx); ${py ?? "Python not used"}; capnweb ${packageVersion("capnweb")}, @grpc/grpc-js ${packageVersion("@grpc/grpc-js")}`,
+    `${h.machine()} (tsx); ${py ?? "Python not used"}; capnweb ${packageVersion("capnweb")}, ws ${packageVersion("ws")}, @grpc/grpc-js ${packageVersion("@grpc/grpc-js")}`,
     `${rounds} (peers interleaved, pooled); ${setup}, ${options.inflight} in flight, ${options.idle} idle connections${options.quick ? " (--quick: rpyc-ts is not fully JIT-warm)" : ""}; ${took}`,
     ...(codecs.length > 0 ? [`codec agreed (typed calls; callbacks always brine): ${codecs.join("; ")}`] : []),
     `load average (1, 5, 15 min) at start: ${loadAtStart}; at end: ${h.loadAverage()}`,

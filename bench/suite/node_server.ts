@@ -7,7 +7,7 @@
 import { announce, cli } from "../harness.js";
 import { nodePeer } from "./peers.js";
 
-const { values } = cli("node_server.ts --peer raw|rpyc|capnweb|grpc [--codec auto|brine] [--watch-stdin]", {
+const { values } = cli("node_server.ts --peer raw|rpyc|rpyc-ws|capnweb|grpc [--codec auto|brine] [--watch-stdin]", {
   peer: { type: "string", default: "rpyc" },
   codec: { type: "string", default: "auto" },
 });

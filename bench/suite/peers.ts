@@ -2,7 +2,7 @@
 // (bench/suite/node_server.ts) and how its client opens a connection (bench/suite/node_client.ts).
 
 import { ThreadedServer, type ProtocolConfig } from "../../runtime/index.js";
-import { connectBench } from "../generated/bench-service.client.js";
+import { connectBench, connectBenchWebSocket } from "../generated/bench-service.client.js";
 import { BenchServiceDispatch } from "../generated/bench-service.dispatch.js";
 import { BenchService } from "../service/bench-service.js";
 import { openCapnweb, startCapnwebServer } from "./capnweb.js";
@@ -15,8 +15,12 @@ type Codec = "auto" | "brine";
 /** rpyc-ts's config for a codec: the default ("auto": negotiate the native codec between rpyc-ts peers), or "brine" (never). */
 const codecConfig = (codec: Codec): Partial<ProtocolConfig> => (codec === "brine" ? { codec: "brine" } : {});
 
-async function openRpyc(port: number, codec: Codec): Promise<PeerConnection> {
-  const conn = await connectBench("127.0.0.1", port, { config: codecConfig(codec) });
+/** The WebSocket peer's path (a ThreadedServer with `websocket`). */
+const WS_PATH = "/rpyc";
+
+async function openRpyc(port: number, codec: Codec, ws = false): Promise<PeerConnection> {
+  const options = { config: codecConfig(codec) };
+  const conn = await (ws ? connectBenchWebSocket(`ws://127.0.0.1:${port}${WS_PATH}`, options) : connectBench("127.0.0.1", port, options));
   // Calls made before the codec is decided travel as brine: wait for the decision.
   const agreed = (await conn.negotiated).codec;
   const root = conn.root;
@@ -31,8 +35,9 @@ async function openRpyc(port: number, codec: Codec): Promise<PeerConnection> {
   };
 }
 
-async function startRpycServer(codec: Codec): Promise<ThreadedServer> {
-  const server = new ThreadedServer(BenchService, { hostname: "127.0.0.1", port: 0, dispatch: BenchServiceDispatch, protocolConfig: codecConfig(codec) });
+async function startRpycServer(codec: Codec, ws = false): Promise<ThreadedServer> {
+  const options = { hostname: "127.0.0.1", port: 0, dispatch: BenchServiceDispatch, protocolConfig: codecConfig(codec) };
+  const server = new ThreadedServer(BenchService, ws ? { ...options, websocket: { path: WS_PATH } } : options);
   await server.start();
   return server;
 }
@@ -41,7 +46,9 @@ type NodePeer = { open(port: number, codec: Codec): Promise<PeerConnection>; ser
 
 const NODE_PEERS: Record<string, NodePeer> = {
   raw: { open: openRaw, serve: startRawServer },
-  rpyc: { open: openRpyc, serve: startRpycServer },
+  rpyc: { open: (port, codec) => openRpyc(port, codec), serve: (codec) => startRpycServer(codec) },
+  // The same over WebSocket: connectWebSocket (`ws` in Node 20), a ThreadedServer with `websocket`.
+  "rpyc-ws": { open: (port, codec) => openRpyc(port, codec, true), serve: (codec) => startRpycServer(codec, true) },
   capnweb: { open: openCapnweb, serve: startCapnwebServer },
   grpc: { open: openGrpc, serve: startGrpcServer },
 };
