@@ -165,6 +165,11 @@ interface WebMessageChannel {
 /** No native codec in the browser build (it does not load protobufjs): brine, quietly. */
 export const DEFAULT_CODEC: "auto" | "brine" = "brine";
 
+/** Runs `fn` once the current task's synchronous work is done (a microtask). */
+export function endOfTick(fn: () => void): void {
+  queueMicrotask(fn);
+}
+
 /**
  * A macrotask through a MessageChannel: unlike setTimeout(0), neither clamped to 4 ms when
  * nested nor throttled to once a second (or minute) in a background tab.

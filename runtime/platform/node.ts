@@ -103,6 +103,11 @@ export function nextTurn(fn: () => void): void {
   setImmediate(fn);
 }
 
+/** Runs `fn` once the current operation and its microtasks are done, before any I/O (process.nextTick). */
+export function endOfTick(fn: () => void): void {
+  process.nextTick(fn);
+}
+
 /** Lets the process exit while `timer` is armed (a heartbeat, a close deadline). */
 export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
   timer.unref();

@@ -5,6 +5,7 @@
 // (headers, tls). Failures are ConnectError (the URL, the cause, what to check), or
 // AuthenticationError for a refused authenticator (HTTP 401) or a failed TLS handshake.
 
+import type { Socket } from "node:net";
 import type * as Ws from "ws";
 import { DEFAULT_CONFIG } from "../../connection/config.js";
 import type { Connection } from "../../connection/connection.js";
@@ -97,6 +98,7 @@ async function openWs(options: WebSocketConnectOptions, opening: Opening): Promi
     });
     let settled = false;
     let endpoints: readonly [string, string] | null = null;
+    let socket: Socket | undefined;
     const fail = (err: Error): void => {
       if (settled) return;
       settled = true;
@@ -108,6 +110,7 @@ async function openWs(options: WebSocketConnectOptions, opening: Opening): Promi
     const timer = setTimeout(() => fail(timedOut(opening)), seconds * 1000);
     ws.once("upgrade", (response) => {
       endpoints = endpointsOf(response.socket);
+      socket = response.socket;
     });
     ws.once("unexpected-response", (_request, response) => {
       response.resume();
@@ -119,7 +122,7 @@ async function openWs(options: WebSocketConnectOptions, opening: Opening): Promi
       settled = true;
       clearTimeout(timer);
       if (opening.token !== undefined) ws.send(opening.token);
-      resolve(new WebSocketStream(wsPort(ws), { endpoints, maxFrameSize }));
+      resolve(new WebSocketStream(wsPort(ws, socket), { endpoints, maxFrameSize }));
     });
   });
 }

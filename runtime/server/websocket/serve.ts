@@ -136,7 +136,7 @@ export class WebSocketGate {
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     // node's HTTP server no longer listens on an upgraded socket: an "error" must not crash us.
-    socket.on("error", () => {});
+    socket.on("error", ignore);
     if (pathOf(request.url) !== this.path) return answer(socket, 404);
     const origin = request.headers.origin;
     if (this.origins && origin !== undefined && !this.origins.has(origin.toLowerCase())) {
@@ -171,11 +171,7 @@ export class WebSocketGate {
       wss.handleUpgrade(request, socket, head, (ws) => {
         if (settled) return ws.terminate();
         const peer = peerOf(request);
-        const maxFrameSize = this.hooks.maxFrameSize;
-        const serve = (): void =>
-          settle(
-            new WebSocketStream(wsPort(ws), { endpoints: endpointsOf(request.socket), maxFrameSize, onViolation: (err) => this.hooks.violation(peer, err) }),
-          );
+        const serve = (): void => settle(streamOf(ws, socket, this.hooks, peer, endpointsOf(request.socket)));
         if (!this.tokenMessage) return serve();
         // The token first: read before the stream exists, so RPyC never sees it.
         const refuse = (why: string): void => {
@@ -228,4 +224,15 @@ function pathOf(url: string | undefined): string {
 
 function peerOf(request: IncomingMessage): string {
   return endpointsOf(request.socket)?.[1] ?? "a client";
+}
+
+/** The upgraded socket's "error" listener: module-level, so it keeps no request (or `head`) alive. */
+function ignore(): void {}
+
+/**
+ * A connection's stream, built outside complete(): its onViolation closure lives as long as the
+ * connection and must not hold complete()'s scope (the request, its headers, `head`).
+ */
+function streamOf(ws: Ws.WebSocket, socket: Duplex, hooks: WebSocketGateHooks, peer: string, endpoints: readonly [string, string] | null): WebSocketStream {
+  return new WebSocketStream(wsPort(ws, socket), { endpoints, maxFrameSize: hooks.maxFrameSize, onViolation: (err) => hooks.violation(peer, err) });
 }
