@@ -78,13 +78,15 @@ const CONTAINERS: Readonly<Record<string, ContainerType["container"]>> = {
   Set: "set",
 };
 
-/** Every guard's base: the session it belongs to and the upstream object it stands for. */
+/** Every guard's base: its session, the upstream object it stands for, and the model's name for that object's class. */
 export abstract class Guard {
   readonly #session: GatewaySession;
   readonly #upstream: unknown;
-  constructor(session: GatewaySession, upstream: unknown) {
+  readonly #declared: string;
+  constructor(session: GatewaySession, upstream: unknown, declared: string) {
     this.#session = session;
     this.#upstream = upstream;
+    this.#declared = declared;
   }
   static session(guard: Guard): GatewaySession {
     return guard.#session;
@@ -93,37 +95,23 @@ export abstract class Guard {
   static upstream(guard: Guard): unknown {
     return guard.#upstream;
   }
+  /** The class the model declares for it: a service's className, a field class's name, "builtins.list", ... */
+  static declared(guard: Guard): string {
+    return guard.#declared;
+  }
 }
 
 /** A model service's object on the upstream server (the root, or one a call returned). */
-export class ServiceGuard extends Guard {
-  readonly #className: string;
-  constructor(session: GatewaySession, upstream: unknown, className: string) {
-    super(session, upstream);
-    this.#className = className;
-  }
-  static className(guard: ServiceGuard): string {
-    return guard.#className;
-  }
-}
+export class ServiceGuard extends Guard {}
 
 /** A Python object the model declares as a class of fields (a dataclass): its fields, read-only. */
-class InstanceGuard extends Guard {
-  readonly #typeName: string;
-  constructor(session: GatewaySession, upstream: unknown, typeName: string) {
-    super(session, upstream);
-    this.#typeName = typeName;
-  }
-  static typeName(guard: InstanceGuard): string {
-    return guard.#typeName;
-  }
-}
+class InstanceGuard extends Guard {}
 
 /** A Python list, dict or set on the upstream server: reads only. */
 class ContainerGuard extends Guard {
   readonly #type: ContainerType;
-  constructor(session: GatewaySession, upstream: unknown, type: ContainerType) {
-    super(session, upstream);
+  constructor(session: GatewaySession, upstream: unknown, declared: string, type: ContainerType) {
+    super(session, upstream, declared);
     this.#type = type;
   }
   static type(guard: ContainerGuard): ContainerType {
@@ -168,6 +156,22 @@ const CONTAINER_TABLE: DispatchTable = defineDispatch(
   {},
 );
 
+type GuardClass<G extends Guard> = new (session: GatewaySession, upstream: unknown) => G;
+
+/**
+ * A subclass of `base` for one class of the model, named after it: a dispatch table governs
+ * exactly its instances, and a page sees the model's class name (a stub finds its schema by it).
+ */
+function namedGuardClass<G extends Guard>(base: new (session: GatewaySession, upstream: unknown, declared: string) => G, name: string): GuardClass<G> {
+  const guardClass = class extends (base as new (session: GatewaySession, upstream: unknown, declared: string) => Guard) {
+    constructor(session: GatewaySession, upstream: unknown) {
+      super(session, upstream, name);
+    }
+  };
+  Object.defineProperty(guardClass, "name", { value: name });
+  return guardClass as unknown as GuardClass<G>;
+}
+
 /**
  * The dispatch tables of one model: one guard class per service and per field class, each
  * answering exactly the model's members (a table governs its class whatever the server's
@@ -175,20 +179,15 @@ const CONTAINER_TABLE: DispatchTable = defineDispatch(
  */
 export class GatewayTables {
   readonly tables: DispatchTable[] = [CONTAINER_TABLE];
-  readonly #serviceClasses = new Map<string, new (session: GatewaySession, upstream: unknown) => ServiceGuard>();
-  readonly #instanceClasses = new Map<string, new (session: GatewaySession, upstream: unknown) => InstanceGuard>();
+  readonly #serviceClasses = new Map<string, GuardClass<ServiceGuard>>();
+  readonly #instanceClasses = new Map<string, GuardClass<InstanceGuard>>();
   readonly #services = new Map<string, GatewayService>();
 
   constructor(readonly model: GatewayModel) {
     for (const service of model.services) {
       const { className } = service.schema;
       this.#services.set(className, service);
-      const guardClass = class extends ServiceGuard {
-        constructor(session: GatewaySession, upstream: unknown) {
-          super(session, upstream, className);
-        }
-      };
-      Object.defineProperty(guardClass, "name", { value: className });
+      const guardClass = namedGuardClass(ServiceGuard, className);
       const methods = Object.fromEntries(
         Object.keys(service.schema.methods).map((name) => [
           name,
@@ -204,12 +203,7 @@ export class GatewayTables {
     for (const decl of Object.values(model.types)) {
       if (decl.kind !== "object") continue;
       const typeName = decl.name;
-      const guardClass = class extends InstanceGuard {
-        constructor(session: GatewaySession, upstream: unknown) {
-          super(session, upstream, typeName);
-        }
-      };
-      Object.defineProperty(guardClass, "name", { value: typeName });
+      const guardClass = namedGuardClass(InstanceGuard, typeName);
       const schema: ServiceSchema = {
         className: typeName,
         name: typeName.toUpperCase(),
@@ -232,7 +226,7 @@ export class GatewayTables {
   }
 
   /** The guard class of a model service: the gateway's root extends it. */
-  serviceClass(className: string): (new (session: GatewaySession, upstream: unknown) => ServiceGuard) | undefined {
+  serviceClass(className: string): GuardClass<ServiceGuard> | undefined {
     return this.#serviceClasses.get(className);
   }
 
@@ -313,7 +307,7 @@ export class GatewaySession {
   async readField(guard: InstanceGuard, field: string, type: WireType): Promise<unknown> {
     const target = Guard.upstream(guard) as Record<string, PromiseLike<unknown>>;
     const value = await this.#forward(async () => await target[field]!);
-    return this.fromUpstream(type, value, `${InstanceGuard.typeName(guard)}.${field}`, 0);
+    return this.fromUpstream(type, value, `${Guard.declared(guard)}.${field}`, 0);
   }
 
   async containerLength(guard: ContainerGuard): Promise<number> {
@@ -516,7 +510,7 @@ export class GatewaySession {
   #guardFor(type: Extract<WireType, { kind: "netref" }>, value: unknown, path: string): Guard {
     if (this.tables.service(type.name)) return this.tables.serviceGuard(type.name, this, value)!;
     const container = CONTAINERS[type.name];
-    if (container) return new ContainerGuard(this, value, containerType(container, type, this.#types));
+    if (container) return new ContainerGuard(this, value, type.name, containerType(container, type, this.#types));
     const instance = this.tables.instanceGuard(type.name, this, value);
     if (instance) return instance;
     throw refusal(path, type.name, value, `the model does not describe ${type.name}, and the gateway forwards no object it cannot type`);
@@ -550,10 +544,8 @@ function acceptsShape(type: ReturnType<typeof resolve>, value: unknown): boolean
 }
 
 function guardMatches(guard: Guard, name: string): boolean {
-  if (guard instanceof ServiceGuard) return ServiceGuard.className(guard) === name;
-  if (guard instanceof InstanceGuard) return InstanceGuard.typeName(guard) === name;
   if (guard instanceof ContainerGuard) return CONTAINERS[name] === ContainerGuard.type(guard).container;
-  return false;
+  return Guard.declared(guard) === name;
 }
 
 function containerType(container: ContainerType["container"], type: Extract<WireType, { kind: "netref" }>, types: Types): ContainerType {
