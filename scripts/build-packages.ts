@@ -50,13 +50,15 @@ export function buildPackage(name: PackageName, distDir = at("packages", name, "
 /**
  * The browser build's modules in place of the Node build's: the platform (Buffer, zlib,
  * crypto, setImmediate -> Uint8Array, DecompressionStream, ...) and the TCP client factories
- * (node:net, node:tls -> connectStream and rejecting stand-ins). runtime/browser.ts says what
+ * (node:net, node:tls -> connectStream and rejecting stand-ins), and the native codec's protobuf
+ * types (never built in a page: a stand-in that says so). runtime/browser.ts says what
  * the build holds.
  */
 const BROWSER_SWAPS: ReadonlyMap<string, string> = new Map(
   [
     ["runtime/platform/node.ts", "runtime/platform/browser.ts"],
     ["runtime/server/connect.ts", "runtime/platform/browser-connect.ts"],
+    ["runtime/compiled/wire-types.ts", "runtime/platform/browser-wire-types.ts"],
   ].map(([node, browser]) => [at(node!), at(browser!)]),
 );
 
@@ -105,7 +107,7 @@ export async function bundleBrowser(distDir: string): Promise<void> {
     plugins: [browserModules()],
   });
   // tsc's JavaScript of the swapped-in modules: inside the bundle, never imported by the Node build.
-  for (const file of ["platform/browser.js", "platform/browser-connect.js"]) rmSync(path.join(distDir, file));
+  for (const file of ["platform/browser.js", "platform/browser-connect.js", "platform/browser-wire-types.js"]) rmSync(path.join(distDir, file));
 }
 
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]);

@@ -9,7 +9,9 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import * as wireTypes from "../../runtime/compiled/wire-types.js";
 import * as browser from "../../runtime/platform/browser.js";
+import * as browserWireTypes from "../../runtime/platform/browser-wire-types.js";
 import * as node from "../../runtime/platform/node.js";
 import { load } from "../../runtime/wire/brine.js";
 import { schemaFingerprint } from "../../runtime/compiled/native.js";
@@ -129,5 +131,13 @@ describe("inflate with DecompressionStream (the browser build's inbound compress
       expect(err).toBeInstanceOf(Error);
       expect((err as { code?: unknown }).code).not.toBe(browser.INFLATE_TOO_LARGE);
     }
+  });
+});
+
+describe("the browser build's stand-in for the native codec's protobuf types", () => {
+  it("has wire-types.ts's run-time exports, and says the codec is unavailable", async () => {
+    expect(Object.keys(browserWireTypes).sort()).toEqual(Object.keys(wireTypes).sort());
+    expect(await browserWireTypes.loadNativeCodec()).toBe(false);
+    expect(() => new browserWireTypes.Builder()).toThrow(/no native codec/);
   });
 });
