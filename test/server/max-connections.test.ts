@@ -3,11 +3,7 @@
 // served, and a slot frees when a connection closes. Sockets still in the TLS handshake or
 // in the authenticator count too.
 
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   ConnectionClosedError,
@@ -20,6 +16,7 @@ import {
   type Logger,
   type ServerOptions,
 } from "../../runtime/index.js";
+import { selfSignedCertificate } from "../helpers/certificates.js";
 import { eventually } from "../helpers/servers.js";
 
 class Echo extends Service {
@@ -121,56 +118,27 @@ describe("maxConnections", () => {
   });
 
   it("over TLS the client past the limit fails its handshake with ConnectionClosedError", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "rpyc-ts-maxconn-"));
-    try {
-      execFileSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:P-256",
-          "-nodes",
-          "-subj",
-          "/CN=localhost",
-          "-addext",
-          "subjectAltName=IP:127.0.0.1",
-          "-days",
-          "1",
-          "-keyout",
-          "k.pem",
-          "-out",
-          "c.pem",
-        ],
-        { cwd: dir, stdio: "ignore" },
-      );
-      const key = readFileSync(path.join(dir, "k.pem"));
-      const cert = readFileSync(path.join(dir, "c.pem"));
-      const { server, log } = await serveEcho({ maxConnections: 2, tls: { key, cert } });
-      const open = async (): Promise<Connection<EchoRemote>> => {
-        const conn = await tlsConnect<EchoRemote>("127.0.0.1", server.port, { tls: { ca: cert } });
-        cleanups.push(() => conn.close());
-        return conn;
-      };
-      const first = await open();
-      const second = await open();
-      const err = await open().then(
-        () => null,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(ConnectionClosedError);
-      expect((err as Error).message).toMatch(/^TLS handshake with 127\.0\.0\.1:\d+ failed: the server closed the connection/);
-      await eventually(() => log.count(REFUSED) === 1, 5000, "the refusal warning");
-      expect(await first.root.echo("a")).toBe("a");
-      await second.close();
-      await eventually(() => server.connections.size === 1, 5000, "the server to see the close");
-      const third = await open();
-      expect(await third.root.echo("b")).toBe("b");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { key, cert } = selfSignedCertificate();
+    const { server, log } = await serveEcho({ maxConnections: 2, tls: { key, cert } });
+    const open = async (): Promise<Connection<EchoRemote>> => {
+      const conn = await tlsConnect<EchoRemote>("127.0.0.1", server.port, { tls: { ca: cert } });
+      cleanups.push(() => conn.close());
+      return conn;
+    };
+    const first = await open();
+    const second = await open();
+    const err = await open().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConnectionClosedError);
+    expect((err as Error).message).toMatch(/^TLS handshake with 127\.0\.0\.1:\d+ failed: the server closed the connection/);
+    await eventually(() => log.count(REFUSED) === 1, 5000, "the refusal warning");
+    expect(await first.root.echo("a")).toBe("a");
+    await second.close();
+    await eventually(() => server.connections.size === 1, 5000, "the server to see the close");
+    const third = await open();
+    expect(await third.root.echo("b")).toBe("b");
   });
 
   it("must be a positive integer", () => {

@@ -6,13 +6,9 @@
 // frame) closing only the offending connection; maxConnections, server.close(), wss; and
 // WebSocketStream alone: writes cut into one message per frame, messages held until start().
 
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { get as httpGet } from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import {
@@ -36,6 +32,7 @@ import {
 } from "../../runtime/index.js";
 import { encodeFrame, frameChunks } from "../../runtime/wire/channel.js";
 import { WebSocketStream, type PortListener, type WebSocketPort } from "../../runtime/wire/websocket-stream.js";
+import { selfSignedCertificate } from "../helpers/certificates.js";
 import { MY_SERVICE_SCHEMA, type MyRemote } from "../../examples/generated/my-service.client.js";
 import { MyServiceDispatch } from "../../examples/generated/my-service.dispatch.js";
 import { MyService } from "../../examples/seed-service.js";
@@ -408,39 +405,10 @@ describe("server limits and lifecycle", () => {
 });
 
 describe("wss", () => {
-  let dir = "";
   let key: Buffer;
   let cert: Buffer;
   beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), "rpyc-ws-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        "-days",
-        "2",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "cert.pem",
-      ],
-      { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    key = readFileSync(path.join(dir, "key.pem"));
-    cert = readFileSync(path.join(dir, "cert.pem"));
-  });
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    ({ key, cert } = selfSignedCertificate());
   });
 
   it("serves over TLS with a self-signed certificate the client trusts, and refuses it untrusted", async () => {
